@@ -1,0 +1,117 @@
+"""The contract between the core and a platform (WooCommerce, Shopify, or a third party's).
+
+A platform is found through the `connector.adapters` entry-point group: the entry point names
+an object that satisfies `Platform`. The core never imports a platform package by name, so the
+built-in ones load exactly as an outside package would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from connector.model import Decision, Item, OpenOrder, Update, WriteResult
+
+ENTRY_POINT_GROUP = "connector.adapters"
+
+
+class StoreSettings(BaseModel):
+    """Base of a platform's own store settings (URL, credentials' env names, meta keys...).
+
+    Subclasses list only platform-specific keys; the common keys (name, platform, timezone,
+    schedule) are validated by the core. Unknown keys are errors.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    max_batch: int
+    """Most items the platform accepts in one write request."""
+    writes_stock_status: bool
+    """Whether the platform lets the connector set the status directly (else via a policy)."""
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """What the sync engine needs from a platform, for one store.
+
+    Every method raises `connector.errors.RemoteError` subclasses (or `FetchError`) on failure;
+    none of them ever turns a failed read into an empty result.
+    """
+
+    capabilities: Capabilities
+
+    async def check(self) -> None:
+        """Reach the store with the configured credentials; raise AuthError/RemoteError if not."""
+
+    async def pull_items(self) -> list[Item]:
+        """Every sellable item of the store with its stock and connector-owned fields."""
+
+    async def open_orders(self) -> list[OpenOrder]:
+        """Orders accepted but not shipped (they may be waiting for stock)."""
+
+    def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
+        """The platform fields to write so the store shows `decision`; empty when it already does."""
+
+    async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
+        """Write the updates in as few requests as the platform allows; one result per update."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStore:
+    """A fake store running in-process, seeded with a sample catalogue, for `connector demo`."""
+
+    settings: Mapping[str, Any]
+    """Platform keys for the store's config entry (URL, env names...)."""
+    environ: Mapping[str, str]
+    """Environment the settings refer to (the fake's credentials)."""
+    transport: httpx.AsyncBaseTransport
+    """Routes the adapter's requests into the fake."""
+
+
+class Platform(Protocol):
+    """The entry-point object of one platform."""
+
+    name: str
+    settings_model: type[StoreSettings]
+
+    def create_adapter(
+        self,
+        settings: Any,
+        client: httpx.AsyncClient,
+        environ: Mapping[str, str],
+    ) -> Adapter:
+        """Build the adapter for one store. `client` is the core's configured HTTP client."""
+
+    def missing_secrets(self, settings: Any, environ: Mapping[str, str]) -> list[str]:
+        """Problems with the credentials `settings` names in `environ` (empty when all are set).
+
+        Each problem names the settings key and the environment variable, never a value.
+        """
+
+    def demo_store(self, today_iso: str) -> DemoStore:
+        """A fake store with the demo catalogue (release/restock dates relative to `today_iso`)."""
+
+    def run_sandbox(self, *, host: str, port: int, products: int, empty: bool, options: Mapping[str, str]) -> None:
+        """Serve a fake store over HTTP until interrupted; print its base URL and credentials first.
+
+        `products` seeds that many generated products (ignored with `empty`); `options` carries
+        platform-specific flags (for example a plan name).
+        """
+
+
+@cache
+def platforms() -> dict[str, Platform]:
+    """Platforms installed in this environment, by name."""
+    found: dict[str, Platform] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.load()
+    return found
