@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 
 from connector.errors import AuthError, PlatformError, TransientError
 
@@ -131,6 +132,18 @@ def _wait(policy: HttpPolicy) -> Callable[[RetryCallState], float]:
     return wait
 
 
+class _stop_on_long_retry_after(stop_base):
+    """Give up when the server asks for a longer wait than the policy allows."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        return retry_after is not None and retry_after > self.limit
+
+
 def _before_sleep(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     delay = state.next_action.sleep if state.next_action else 0.0
@@ -169,7 +182,7 @@ async def send(
 
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(policy.attempts),
+        stop=stop_after_attempt(policy.attempts) | _stop_on_long_retry_after(policy.retry_after_max),
         wait=_wait(policy),
         sleep=sleep,
         before_sleep=_before_sleep,

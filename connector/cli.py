@@ -1,0 +1,156 @@
+"""The `connector` command: a thin shell over the library, one function per command.
+
+Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from connector import config as config_module
+from connector import demo, report
+from connector.errors import ConfigError, ConnectorError
+from connector.platform import platforms
+from connector.state import StateStore
+from connector.sync import resync
+
+log = logging.getLogger("connector")
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def cmd_resync(args: argparse.Namespace) -> int:
+    """Run one full pass now: pull, decide, push what changed, record.
+
+    Prints the plan (SKU, from → to, ETA, rule) and a summary per store.
+
+    Example: connector resync --store eu-shop --dry-run
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    config.check_secrets(config.select(args.store))  # before the state file is touched
+    state = StateStore(config.state_path)
+    try:
+        runs = asyncio.run(
+            resync(config, store_name=args.store, dry_run=args.dry_run, state=state, environ=os.environ)
+        )
+    finally:
+        state.close()
+    if args.json:
+        print(json.dumps({"runs": [r.as_dict() for r in runs]}, indent=2))
+    else:
+        for run in runs:
+            print(report.run_text(run))
+    return EXIT_OK if all(r.outcome == "ok" for r in runs) else EXIT_FAILED
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    """Validate the configuration and its rules without contacting any store.
+
+    Example: connector --config shop.toml rules check
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    for store in config.stores:
+        names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
+        print(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
+    print(f"{config.path}: OK")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole loop against built-in fake stores with a sample catalogue.
+
+    No credentials and no network: the stores run inside this process.
+
+    Example: connector demo
+    """
+    return demo.run(json_output=args.json)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Serve a fake store over HTTP on loopback, for trying the connector against an API.
+
+    Prints the base URL and the credentials it accepts, then serves until Ctrl-C.
+
+    Example: connector sandbox woocommerce --port 8080 --products 500
+    """
+    installed = platforms()
+    if args.platform not in installed:
+        raise ConfigError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})")
+    options = {"plan": args.plan} if args.plan else {}
+    installed[args.platform].run_sandbox(
+        host=args.host, port=args.port, products=args.products, empty=args.empty, options=options
+    )
+    return EXIT_OK
+
+
+def _help(func: Any) -> str:
+    return (func.__doc__ or "").strip()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="connector",
+        description="Keep every SKU's stock status (in stock, backorder, pre-order, out of stock) right.",
+    )
+    top.add_argument(
+        "--config",
+        metavar="PATH",
+        help=f"configuration file (default: ${config_module.ENV_VAR} or ./{config_module.DEFAULT_PATH})",
+    )
+    top.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Any, parent: Any = sub) -> argparse.ArgumentParser:
+        text = _help(func)
+        p = parent.add_parser(
+            name, help=text.splitlines()[0], description=text, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = add("resync", cmd_resync)
+    p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
+    p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    rules = sub.add_parser("rules", help="check the rules")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
+    add("check", cmd_rules_check, rules_sub)
+
+    p = add("demo", cmd_demo)
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    p = add("sandbox", cmd_sandbox)
+    p.add_argument("platform", help="which fake store: " + ", ".join(sorted(platforms())))
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--products", type=int, default=50, help="products to generate (default: 50)")
+    p.add_argument("--empty", action="store_true", help="start with no products, to seed through the API")
+    p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConnectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""The configuration: one TOML file, loaded with pydantic-settings into one typed tree.
+
+The file path comes from `--config`, else `CONNECTOR_CONFIG`, else `./connector.toml`.
+Every problem is reported at once, each naming the file and the key path
+(`stores[0].url`, `rules[2].when.available`), before any network call. Secrets are never in
+the file: a store names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from connector.errors import ConfigError
+from connector.platform import Platform, StoreSettings, platforms
+from rules import RuleError, RuleSet, compile_rules
+
+DEFAULT_PATH = Path("connector.toml")
+ENV_VAR = "CONNECTOR_CONFIG"
+
+_toml_file: ContextVar[Path] = ContextVar("_toml_file")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LeadTimes(_Strict):
+    """Supplier lead times in days: the first match of supplier, vendor, tag, category wins."""
+
+    default: NonNegativeInt | None = None
+    suppliers: dict[str, NonNegativeInt] = {}
+    vendors: dict[str, NonNegativeInt] = {}
+    tags: dict[str, NonNegativeInt] = {}
+    categories: dict[str, NonNegativeInt] = {}
+
+    def for_item(
+        self, *, supplier: str | None, vendor: str | None, tags: frozenset[str], categories: frozenset[str]
+    ) -> int | None:
+        if supplier and supplier in self.suppliers:
+            return self.suppliers[supplier]
+        if vendor and vendor in self.vendors:
+            return self.vendors[vendor]
+        for table, names in ((self.tags, tags), (self.categories, categories)):
+            matches = [days for name, days in table.items() if name.casefold() in {n.casefold() for n in names}]
+            if matches:
+                return min(matches)
+        return self.default
+
+
+class Supply(_Strict):
+    lead_time_days: LeadTimes = LeadTimes()
+    handling_days: NonNegativeInt = 0
+    """Days between stock arriving and the parcel leaving; added to supply-derived ETAs."""
+
+
+class StoreEntry(BaseModel):
+    """The keys every store has; the rest belong to its platform's settings model."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str
+    platform: str
+    timezone: str | None = None
+    enabled: bool = True
+    schedule: str | None = None
+    rules: list[dict[str, Any]] | None = None
+    """Replaces the file's top-level rules for this store."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError("use letters, digits, '-', '_' or '.' (it names the store in logs and the CLI)")
+        return value
+
+
+class ConnectorSettings(BaseSettings):
+    """The whole file, as typed settings."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = "UTC"
+    state: Path = Path("connector.sqlite")
+    stores: list[StoreEntry] = Field(min_length=1)
+    supply: Supply = Supply()
+    rules: list[dict[str, Any]] = []
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the file: values in the environment are secrets, read by name where a store says.
+        return (init_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_file.get()))
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """One configured store, validated and ready to run."""
+
+    name: str
+    platform: str
+    timezone: ZoneInfo
+    settings: StoreSettings
+    rules: RuleSet
+    schedule: str | None
+    enabled: bool
+    index: int
+    """Position in the file's `stores` list, for messages that name the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: ConnectorSettings
+    stores: tuple[Store, ...]
+    state_path: Path
+
+    @property
+    def supply(self) -> Supply:
+        return self.settings.supply
+
+    def select(self, name: str | None) -> tuple[Store, ...]:
+        """The enabled stores, or the one named (enabled or not); ConfigError for an unknown name."""
+        if name is None:
+            return tuple(s for s in self.stores if s.enabled)
+        for store in self.stores:
+            if store.name == name:
+                return (store,)
+        known = ", ".join(s.name for s in self.stores)
+        raise ConfigError(f"no store named {name!r} (stores: {known})", path=self.path)
+
+    def check_secrets(self, stores: tuple[Store, ...], environ: Mapping[str, str] | None = None) -> None:
+        """Raise ConfigError naming every credential variable the given stores need but lack."""
+        environ = os.environ if environ is None else environ
+        problems = []
+        for store in stores:
+            platform = platforms()[store.platform]
+            for problem in platform.missing_secrets(store.settings, environ):
+                problems.append(f"stores[{store.index}] ({store.name}).{problem}")
+        if problems:
+            raise ConfigError(problems, path=self.path)
+
+
+def config_path(cli_value: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path:
+    """`--config`, else CONNECTOR_CONFIG, else ./connector.toml."""
+    environ = os.environ if environ is None else environ
+    if cli_value:
+        return Path(cli_value)
+    if environ.get(ENV_VAR):
+        return Path(environ[ENV_VAR])
+    return DEFAULT_PATH
+
+
+def load(path: Path) -> Config:
+    """Read and validate the file; raise ConfigError listing every problem."""
+    if not path.is_file():
+        hint = " (copy config.example.toml to start, or pass --config)" if path == DEFAULT_PATH else ""
+        raise ConfigError(f"configuration file not found{hint}", path=path)
+    try:
+        with path.open("rb") as fh:
+            tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from exc
+    token = _toml_file.set(path)
+    try:
+        settings = ConnectorSettings()
+    except ValidationError as exc:
+        raise ConfigError(describe_validation(exc), path=path) from exc
+    finally:
+        _toml_file.reset(token)
+    return build(settings, path=path, base_dir=path.parent)
+
+
+def from_mapping(data: Mapping[str, Any], *, path: Path, base_dir: Path) -> Config:
+    """Validate an in-memory configuration (the demo builds one); same checks as `load`."""
+    try:
+        settings = ConnectorSettings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(describe_validation(exc), path=path) from exc
+    return build(settings, path=path, base_dir=base_dir)
+
+
+def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
+    problems: list[str] = []
+    default_tz = _zone(settings.timezone, "timezone", problems)
+    handling = settings.supply.handling_days
+    global_rules = _compile(settings.rules, "rules", handling, problems)
+    installed = platforms()
+    stores: list[Store] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(settings.stores):
+        where = f"stores[{index}]"
+        if entry.name in seen:
+            problems.append(f"{where}.name: {entry.name!r} is used by another store; names must be unique")
+        seen.add(entry.name)
+        platform = installed.get(entry.platform)
+        if platform is None:
+            known = ", ".join(sorted(installed)) or "none installed"
+            problems.append(f"{where}.platform: unknown platform {entry.platform!r} (installed: {known})")
+            continue
+        store_settings = _platform_settings(platform, entry, where, problems)
+        tz = _zone(entry.timezone, f"{where}.timezone", problems) if entry.timezone else default_tz
+        rules = (
+            _compile(entry.rules, f"{where}.rules", handling, problems) if entry.rules is not None else global_rules
+        )
+        if store_settings is None or tz is None or rules is None:
+            continue
+        stores.append(
+            Store(
+                name=entry.name,
+                platform=entry.platform,
+                timezone=tz,
+                settings=store_settings,
+                rules=rules,
+                schedule=entry.schedule,
+                enabled=entry.enabled,
+                index=index,
+            )
+        )
+    if problems:
+        raise ConfigError(problems, path=path)
+    state = settings.state if settings.state.is_absolute() else base_dir / settings.state
+    return Config(path=path, settings=settings, stores=tuple(stores), state_path=state)
+
+
+def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:
+    extra = dict(entry.model_extra or {})
+    try:
+        return platform.settings_model.model_validate(extra)
+    except ValidationError as exc:
+        problems.extend(describe_validation(exc, prefix=f"{where} ({entry.name})"))
+        return None
+
+
+def _zone(name: str | None, key: str, problems: list[str]) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{key}: unknown timezone {name!r} (use an IANA name such as 'Europe/Berlin')")
+        return None
+
+
+def _compile(raw: list[dict[str, Any]], key: str, handling_days: int, problems: list[str]) -> RuleSet | None:
+    try:
+        return compile_rules(raw, handling_days=handling_days, source=key)
+    except RuleError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def describe_validation(exc: ValidationError, *, prefix: str = "") -> list[str]:
+    """pydantic errors as 'key.path: what is wrong' lines a shop owner can act on."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        key = _key_path(error["loc"])
+        if prefix:
+            key = f"{prefix}.{key}" if key else prefix
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if _may_echo(error):
+                message += f" (got {error['input']!r})"
+        lines.append(f"{key}: {message}" if key else message)
+    return lines
+
+
+_SECRET_LIKE = re.compile(r"env|secret|token|key|password", re.IGNORECASE)
+
+
+def _may_echo(error: Any) -> bool:
+    """Whether the rejected value can be shown: never for keys that might hold a pasted secret."""
+    if error["type"] in ("value_error", "assertion_error") or "input" not in error:
+        return False
+    if isinstance(error["input"], (dict, list)):
+        return False
+    return not any(isinstance(part, str) and _SECRET_LIKE.search(part) for part in error["loc"])
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,80 @@
+"""Page-numbered pagination as a small pure object: which pages to fetch, and refusing to loop.
+
+The first response says how many pages there are (WooCommerce: `X-WP-TotalPages`); the rest
+can then be fetched in any order, several at once. Each page's answer is handed back with
+`accept`, which refuses to go on when the store is clearly not paging (a page repeating the
+ids of the page before it, for example a proxy or plugin ignoring `page`) or when the page
+count changes mid-pull (the catalogue moved under us, so pages may have skipped or doubled
+items). Both raise `FetchError`: a pull that cannot be trusted is not a pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Sequence
+
+from connector.errors import FetchError
+
+
+class PageNumbers:
+    """The pages of one listing, numbered from 1."""
+
+    def __init__(self, total_pages: int, *, what: str = "listing") -> None:
+        if total_pages < 0:
+            raise FetchError(f"{what}: the store reported {total_pages} pages")
+        self.total_pages = total_pages
+        self.what = what
+        self._ids: dict[int, tuple[Hashable, ...]] = {}
+
+    @classmethod
+    def from_header(
+        cls,
+        value: str | None,
+        *,
+        first_page_count: int,
+        per_page: int,
+        what: str = "listing",
+    ) -> PageNumbers:
+        """From the first response's total-pages header (absent: one page if that page is not full)."""
+        if value is None or not value.strip():
+            if first_page_count < per_page:
+                return cls(1, what=what)
+            raise FetchError(
+                f"{what}: the store sent a full first page but no page count (X-WP-TotalPages); "
+                "a proxy or plugin may strip it, so the rest of the listing cannot be read safely"
+            )
+        try:
+            total = int(value.strip())
+        except ValueError as exc:
+            raise FetchError(f"{what}: unreadable page count {value!r}") from exc
+        return cls(max(total, 1), what=what)
+
+    def remaining(self) -> Iterator[int]:
+        """Page numbers after the first, in order."""
+        return iter(range(2, self.total_pages + 1))
+
+    def accept(self, page: int, ids: Sequence[Hashable], *, total_pages: int | None = None) -> None:
+        """Record one page's item ids; raise FetchError if the listing is looping or shifting."""
+        if not 1 <= page <= self.total_pages:
+            raise FetchError(f"{self.what}: page {page} is outside 1..{self.total_pages}")
+        if page in self._ids:
+            raise FetchError(f"{self.what}: page {page} was read twice")
+        if total_pages is not None and total_pages != self.total_pages:
+            raise FetchError(
+                f"{self.what}: the page count changed from {self.total_pages} to {total_pages} during the pull "
+                "(items were added or removed meanwhile); the next run reads it again"
+            )
+        key = tuple(ids)
+        self._ids[page] = key
+        for neighbour in (page - 1, page + 1):
+            other = self._ids.get(neighbour)
+            if key and other == key:
+                first, second = sorted((page, neighbour))
+                raise FetchError(
+                    f"{self.what}: page {second} repeats the items of page {first}; the store is not paging "
+                    "(a cache or plugin may ignore the page parameter)"
+                )
+
+    @property
+    def complete(self) -> bool:
+        """Whether every page has been accepted."""
+        return len(self._ids) == self.total_pages

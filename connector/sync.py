@@ -1,0 +1,303 @@
+"""One pass over one store: pull, decide, push what changed, record.
+
+The template every run follows (the daemon's scheduled jobs and `connector resync` alike):
+
+1. pull every item and the open orders; if either fails, nothing is pushed and the run fails
+   (a failed read is never taken for "out of stock");
+2. turn each item into facts (stock, backorder queue, dates, lead time, today in the store's
+   timezone) and ask the store's rule set for a decision;
+3. ask the adapter which platform fields differ from what the store holds; equal means no call;
+4. push the differences (unless dry-run) and record, in one transaction, what the store now
+   accepts and a log line for every change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from connector.config import Config, Store, Supply
+from connector.errors import ConnectorError
+from connector.http import make_client
+from connector.model import Item, OpenOrder, Update, WriteResult
+from connector.platform import Adapter, platforms
+from connector.state import Outcome, StateStore
+from rules.model import Decision, Facts, QueuedOrder, Status
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def today_in(tz: ZoneInfo, clock: Clock) -> date:
+    """Today's calendar date in the store's timezone."""
+    return clock().astimezone(tz).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of the plan: an item whose shown status or fields will change."""
+
+    item: Item
+    decision: Decision
+    fields: Mapping[str, Any]
+    result: str = "planned"
+    error: str | None = None
+
+    @property
+    def previous(self) -> Status | None:
+        return self.item.shown.status
+
+
+@dataclass
+class StoreRun:
+    """What one pass over one store did."""
+
+    store: str
+    platform: str
+    dry_run: bool
+    run_id: int | None = None
+    outcome: str = "running"
+    error: str | None = None
+    items: int = 0
+    decided: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[tuple[Item, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def written(self) -> int:
+        return sum(1 for c in self.changes if c.result == "written")
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.changes if c.result == "failed")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "platform": self.platform,
+            "dry_run": self.dry_run,
+            "run_id": self.run_id,
+            "outcome": self.outcome,
+            "error": self.error,
+            "items": self.items,
+            "decided": self.decided,
+            "counts": dict(sorted(self.counts.items())),
+            "written": self.written,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+            "changes": [
+                {
+                    "item": c.item.key,
+                    "sku": c.item.sku,
+                    "name": c.item.name,
+                    "from": c.previous.value if c.previous else None,
+                    "to": c.decision.status.value,
+                    "eta": c.decision.eta.isoformat() if c.decision.eta else None,
+                    "message": c.decision.message,
+                    "rule": c.decision.rule,
+                    "fields": dict(c.fields),
+                    "result": c.result,
+                    "error": c.error,
+                }
+                for c in self.changes
+            ],
+            "skipped": [{"item": i.key, "sku": i.sku, "reason": r} for i, r in self.skipped],
+        }
+
+
+def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
+    """Which open orders wait for each oversold item, oldest first.
+
+    The platform's available count already has open orders taken off, so -available units were
+    sold beyond stock. Stock served the oldest orders first, so those units belong to the newest
+    open orders that contain the item.
+    """
+    by_item: dict[str, list[tuple[OpenOrder, int]]] = defaultdict(list)
+    for order in orders:
+        for line in order.lines:
+            if line.quantity > 0:
+                by_item[line.item_key].append((order, line.quantity))
+    queues: dict[str, tuple[QueuedOrder, ...]] = {}
+    for item in items:
+        short = -(item.available or 0)
+        if short <= 0 or item.key not in by_item:
+            continue
+        waiting: list[QueuedOrder] = []
+        for order, quantity in sorted(by_item[item.key], key=lambda o: (o[0].created_at, o[0].order_id), reverse=True):
+            if short <= 0:
+                break
+            units = min(quantity, short)
+            waiting.append(QueuedOrder(order_id=order.order_id, ordered_at=order.created_at, quantity=units))
+            short -= units
+        queues[item.key] = tuple(reversed(waiting))
+    return queues
+
+
+def facts_for(item: Item, *, today: date, supply: Supply, queue: tuple[QueuedOrder, ...]) -> Facts:
+    return Facts(
+        sku=item.sku or item.key,
+        today=today,
+        available=item.available if item.managed else None,
+        name=item.name,
+        tags=item.tags,
+        categories=item.categories,
+        vendor=item.vendor,
+        supplier=item.supplier,
+        release_date=item.release_date,
+        restock_date=item.restock_date,
+        lead_time_days=supply.lead_time_days.for_item(
+            supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
+        ),
+        backorder_queue=queue,
+    )
+
+
+def decide(
+    store: Store, supply: Supply, items: Sequence[Item], orders: Sequence[OpenOrder], today: date
+) -> Iterable[tuple[Item, Decision | None]]:
+    queues = backorder_queues(items, orders)
+    for item in items:
+        facts = facts_for(item, today=today, supply=supply, queue=queues.get(item.key, ()))
+        yield item, store.rules.decide(facts)
+
+
+async def run_store(
+    store: Store,
+    adapter: Adapter,
+    *,
+    supply: Supply,
+    state: StateStore,
+    clock: Clock = system_clock,
+    dry_run: bool = False,
+) -> StoreRun:
+    """One full pass over one store. Never raises for a remote failure: the run records it."""
+    started = time.monotonic()
+    run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run)
+    run.run_id = state.begin_run(store.name, "dry-run" if dry_run else "full")
+    try:
+        await _pass(run, store, adapter, supply=supply, state=state, clock=clock, dry_run=dry_run)
+    except (ConnectorError, httpx.HTTPError) as exc:
+        run.outcome, run.error = "failed", str(exc)
+        log.error("store %s: run failed, nothing more was written: %s", store.name, exc)
+    finally:
+        run.seconds = time.monotonic() - started
+        if run.outcome == "running":  # cancelled mid-pass
+            run.outcome = "interrupted"
+        state.finish_run(
+            run.run_id,
+            outcome=run.outcome,
+            items=run.items,
+            changes=len(run.changes),
+            written=run.written,
+            failed=run.failed,
+            counts=run.counts,
+            error=run.error,
+        )
+    return run
+
+
+async def _pass(
+    run: StoreRun, store: Store, adapter: Adapter, *, supply: Supply, state: StateStore, clock: Clock, dry_run: bool
+) -> None:
+    items = await adapter.pull_items()
+    orders = await adapter.open_orders()
+    run.items = len(items)
+    today = today_in(store.timezone, clock)
+
+    unchanged: list[tuple[str, str | None, str, Decision, Mapping[str, Any]]] = []
+    updates: list[Update] = []
+    for item, decision in decide(store, supply, items, orders, today):
+        if decision is None:
+            continue
+        if item.problems:
+            # A field we could not read may be the one that matters: leave the item as it is.
+            run.skipped.append((item, "; ".join(item.problems)))
+            continue
+        run.decided += 1
+        run.counts[decision.status.value] += 1
+        try:
+            fields = adapter.plan(item, decision)
+        except ValueError as exc:
+            run.skipped.append((item, str(exc)))
+            continue
+        if fields:
+            updates.append(Update(item=item, decision=decision, fields=fields))
+        else:
+            unchanged.append((item.key, item.sku, item.name, decision, {}))
+
+    if dry_run or not updates:
+        run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
+    else:
+        results = {r.item_key: r for r in await adapter.push(updates)}
+        run.changes = [_applied(u, results.get(u.item.key)) for u in updates]
+
+    accepted = unchanged + [
+        (c.item.key, c.item.sku, c.item.name, c.decision, c.fields) for c in run.changes if c.result == "written"
+    ]
+    outcomes = [
+        Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in run.changes
+    ]
+    state.record(run.run_id or 0, store.name, accepted=[] if dry_run else accepted, outcomes=outcomes)
+    if run.failed:
+        run.outcome = "partial"
+        run.error = f"{run.failed} of {len(run.changes)} writes failed"
+    else:
+        run.outcome = "ok"
+    for item, reason in run.skipped:
+        log.warning("store %s: %s left unchanged: %s", store.name, item.label, reason)
+
+
+def _applied(update: Update, result: WriteResult | None) -> Change:
+    if result is None:
+        result = WriteResult(update.item.key, ok=False, error="the store did not answer for this item")
+    return Change(
+        update.item,
+        update.decision,
+        update.fields,
+        result="written" if result.ok else "failed",
+        error=result.error,
+    )
+
+
+async def resync(
+    config: Config,
+    *,
+    store_name: str | None = None,
+    dry_run: bool = False,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> list[StoreRun]:
+    """A full pass over each selected store, one after another.
+
+    `transports` maps a store name to the transport its client uses (the demo's and tests'
+    in-process fakes); other stores use the network.
+    """
+    stores = config.select(store_name)
+    config.check_secrets(stores, environ)
+    runs = []
+    for store in stores:
+        platform = platforms()[store.platform]
+        transport = (transports or {}).get(store.name)
+        async with make_client(transport=transport) as client:
+            adapter = platform.create_adapter(store.settings, client, environ)
+            runs.append(
+                await run_store(store, adapter, supply=config.supply, state=state, clock=clock, dry_run=dry_run)
+            )
+    return runs

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from connector.errors import StateError
+from connector.state import MIGRATIONS, Outcome, StateStore
+from rules.model import Decision, Status
+
+
+def decision(status: Status = Status.BACKORDER, **kw) -> Decision:
+    return Decision(status=status, rule=kw.pop("rule", "restock due"), eta=kw.pop("eta", date(2026, 12, 1)), **kw)
+
+
+def test_new_state_file_is_migrated_to_the_latest_version(tmp_path):
+    path = tmp_path / "state" / "connector.sqlite"
+    store = StateStore(path)
+    assert store.version == len(MIGRATIONS)
+    assert {"runs", "items", "decisions", "migrations"} <= set(store.db.table_names())
+    store.close()
+    # reopening does not migrate again
+    again = StateStore(path)
+    assert again.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_a_state_file_from_a_newer_connector_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    StateStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO migrations VALUES (99, 'future', 'x')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateError, match="newer than this connector"):
+        StateStore(path)
+
+
+def test_a_file_that_is_not_a_database_is_reported(tmp_path):
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match="s.sqlite"):
+        StateStore(path)
+
+
+def test_accepted_decisions_and_log_are_recorded_together():
+    state = StateStore(":memory:")
+    run = state.begin_run("eu-shop", "full")
+    d = decision(inputs={"available": -2})
+    state.record(
+        run,
+        "eu-shop",
+        accepted=[("10", "MUG-1", "Mug", d, {"backorders": "notify"})],
+        outcomes=[Outcome("10", "MUG-1", Status.OUT_OF_STOCK, d, {"backorders": "notify"}, "written")],
+    )
+    state.finish_run(run, outcome="ok", items=1, changes=1, written=1, counts={"backorder": 1})
+    accepted = state.accepted("eu-shop")
+    assert accepted["10"].status is Status.BACKORDER
+    assert accepted["10"].eta == "2026-12-01"
+    assert state.accepted("other") == {}
+    [line] = list(state.history("MUG-1"))
+    assert (line["previous_status"], line["status"], line["result"]) == ("out_of_stock", "backorder", "written")
+    assert state.runs("eu-shop")[0]["outcome"] == "ok"
+
+
+def test_a_run_left_running_by_a_crash_is_marked_interrupted():
+    state = StateStore(":memory:")
+    crashed = state.begin_run("eu-shop", "full")
+    state.begin_run("eu-shop", "full")
+    outcomes = {r["id"]: r["outcome"] for r in state.runs("eu-shop")}
+    assert outcomes[crashed] == "interrupted"
