@@ -1,0 +1,61 @@
+"""The decision engine: shop owners' rules, compiled once, decide each SKU's status and ETA.
+
+Pure: no I/O, no clock reads ("today" is in the Facts), no eval of user text.
+
+How a rule list is read (first match wins)::
+
+    [[rules]]
+    name = "backorder while a restock is due"
+    when = { available = "<= 0", eta_within_days = 30 }
+    then = { status = "backorder", eta = "restock_date", message = "Back by {eta:%-d %B}" }
+
+Decisions this engine makes on the shop owner's behalf:
+
+- **A rule that gives an ETA matches only when it has one.** `then.eta` implies `has_eta = true`:
+  with no restock date, a restock date in the past (a late shipment), no lead time, a release date
+  that has passed or a fixed date that has passed, the rule does not match and the next rule
+  (typically "sold out") decides. `has_eta = false` turns this round: the rule matches only when
+  the source has no date, and its decision carries no ETA (e.g. "backorder, ships when available").
+- **ETA sources** never yield a date before today. Handling days (global `handling_days`, or the
+  rule's `then.handling_days`) are added to supply-derived ETAs (`restock_date`, `lead_time`):
+  those date the goods' arrival, not the shipment. A release date or a fixed date is the ship date
+  the owner means, so nothing is added to it. `eta_within_days` looks at the final ETA.
+- **Release/restock "today"**: on the day itself a release date counts as past (released) and a
+  restock date as future (still due today), in both conditions and ETA sources.
+- **A cap** (`then.cap = N`) is the most units that may wait on backorder/pre-order. Units already
+  sold beyond stock count against it; `sell_limit` is what is left. Once it is used up the rule
+  does not match, so the next rule (typically "sold out") decides.
+- **No rule matched**: available > 0 → in_stock; available <= 0 → out_of_stock; stock not tracked
+  (available None) → `decide` returns None and the item is left as it is. The rule is "default".
+  A tracked-stock condition (`available`) never matches untracked stock.
+- **Pre-arming**: an in-stock decision with available > 0 also evaluates the rules with
+  available = 0 and puts that status into `on_sellout`, so the platform switches at the last
+  sale. The in-stock decision's `eta` stays None (the buyer gets the item now).
+- **Messages** are rendered only from validated templates; a field with no value renders as "".
+  `{eta}`/`{days}` in a rule that can never have an ETA is a compile-time error.
+- **Matching**: tags, categories, vendor and supplier case-insensitively; `sku_matches` globs
+  case-sensitively.
+"""
+
+from __future__ import annotations
+
+from rules.engine import CheckTrace, RuleSet, RuleTrace, compile_rules
+from rules.errors import RuleError
+from rules.model import Decision, Facts, QueuedOrder, Status, SupplyEvent
+from rules.template import MessageTemplate, parse_template, render_message
+
+__all__ = [
+    "CheckTrace",
+    "Decision",
+    "Facts",
+    "MessageTemplate",
+    "QueuedOrder",
+    "RuleError",
+    "RuleSet",
+    "RuleTrace",
+    "Status",
+    "SupplyEvent",
+    "compile_rules",
+    "parse_template",
+    "render_message",
+]

@@ -1,0 +1,134 @@
+"""Message templates: validated once, rendered without `str.format` on user text.
+
+A template is Python format-string syntax restricted to a few named fields:
+
+- `{eta}`: the ETA date; the format spec is a strftime pattern (`{eta:%-d %B %Y}`), none gives ISO.
+- `{days}`: whole days from today until the ETA.
+- `{sku}`, `{name}`: the item's SKU and name.
+- `{available}`: the sellable quantity.
+
+`{{` and `}}` are literal braces. Attribute or index access, conversions (`!r`) and nested fields
+are refused when the rule is compiled. A value that is absent when the message is rendered (no ETA,
+stock not tracked) renders as an empty string, never as an error.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import date
+
+FIELDS = ("eta", "days", "sku", "name", "available")
+ETA_FIELDS = frozenset({"eta", "days"})
+
+_SAMPLE_DATE = date(2001, 2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTemplate:
+    """A parsed template: (literal text, field name or None, format spec) parts."""
+
+    text: str
+    parts: tuple[tuple[str, str | None, str], ...]
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The field names the template uses."""
+        return frozenset(name for _, name, _ in self.parts if name is not None)
+
+
+def parse_template(text: str) -> tuple[MessageTemplate | None, list[str]]:
+    """Parse and check a template; return it (None if invalid) and the problems found."""
+    problems: list[str] = []
+    try:
+        raw = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return None, [f"{exc} (write {{{{ or }}}} for a literal brace)"]
+    parts: list[tuple[str, str | None, str]] = []
+    for literal, field_name, spec, conversion in raw:
+        if field_name is None:
+            parts.append((literal, None, ""))
+            continue
+        field_text = "{" + field_name + (f"!{conversion}" if conversion else "") + (
+            f":{spec}" if spec else ""
+        ) + "}"
+        base = field_name.split(".", 1)[0].split("[", 1)[0]
+        if field_name == "" or field_name.isdigit():
+            problems.append(
+                f"{field_text}: name the field, one of {{{'}, {'.join(FIELDS)}}}"
+            )
+            continue
+        if base not in FIELDS:
+            problems.append(
+                f"{field_text}: unknown field {base!r}; use one of {{{'}, {'.join(FIELDS)}}}"
+            )
+            continue
+        if base != field_name:
+            problems.append(
+                f"{field_text}: attribute or index access is not allowed"
+                f" (format a date with a strftime pattern, e.g. {{eta:%Y}})"
+            )
+            continue
+        if conversion:
+            problems.append(f"{field_text}: conversions like !{conversion} are not allowed")
+            continue
+        spec = spec or ""
+        if "{" in spec or "}" in spec:
+            problems.append(f"{field_text}: nested fields in a format spec are not allowed")
+            continue
+        problem = _check_spec(field_name, spec)
+        if problem:
+            problems.append(f"{field_text}: {problem}")
+            continue
+        parts.append((literal, field_name, spec))
+    if problems:
+        return None, problems
+    return MessageTemplate(text, tuple(parts)), []
+
+
+def _check_spec(field_name: str, spec: str) -> str | None:
+    if not spec:
+        return None
+    try:
+        if field_name == "eta":
+            _SAMPLE_DATE.strftime(spec)
+        elif field_name in ("days", "available"):
+            format(1, spec)
+        else:
+            format("x", spec)
+    except ValueError as exc:
+        return f"invalid format {spec!r}: {exc}"
+    return None
+
+
+def render_message(
+    template: MessageTemplate,
+    *,
+    sku: str,
+    name: str,
+    available: int | None,
+    eta: date | None,
+    today: date,
+) -> str:
+    """Render a validated template; absent values (no ETA, untracked stock) render as ''."""
+    out: list[str] = []
+    for literal, field_name, spec in template.parts:
+        out.append(literal)
+        if field_name is None:
+            continue
+        value: object
+        if field_name == "eta":
+            if eta is not None:
+                out.append(eta.strftime(spec) if spec else eta.isoformat())
+            continue
+        if field_name == "days":
+            value = (eta - today).days if eta is not None else None
+        elif field_name == "available":
+            value = available
+        elif field_name == "sku":
+            value = sku
+        else:
+            value = name
+        if value is not None:
+            out.append(format(value, spec))
+    return "".join(out)

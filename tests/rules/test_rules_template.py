@@ -1,0 +1,58 @@
+"""Message templates: only known fields, checked at compile time, rendered without str.format."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rules import parse_template, render_message
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    ("text", "eta", "available", "expected"),
+    [
+        pytest.param("Ships {eta:%-d %B %Y}", date(2027, 3, 5), 0, "Ships 5 March 2027", id="strftime spec"),
+        pytest.param("Ships {eta}", date(2027, 3, 5), 0, "Ships 2027-03-05", id="no spec -> ISO date"),
+        pytest.param("in {days} days", date(2026, 11, 29), 0, "in 7 days", id="days until ETA"),
+        pytest.param("{sku} / {name}: {available}", None, -3, "TEE / Red tee: -3", id="sku name available"),
+        pytest.param("{available:>4}|", None, 7, "   7|", id="int format spec"),
+        pytest.param("{{literal}} {sku}", None, 0, "{literal} TEE", id="escaped braces"),
+        pytest.param("Ships {eta:%d.%m.}", None, 0, "Ships ", id="absent ETA renders empty, no crash"),
+        pytest.param("{available} left", None, None, " left", id="untracked stock renders empty"),
+        pytest.param("100% sure", None, 0, "100% sure", id="percent sign in literal text"),
+    ],
+)
+def test_render(text: str, eta: date | None, available: int | None, expected: str) -> None:
+    template, problems = parse_template(text)
+    assert problems == [] and template is not None
+    assert render_message(template, sku="TEE", name="Red tee", available=available, eta=eta, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("{eta.year}", "{eta.year}: attribute or index access is not allowed", id="attribute access"),
+        pytest.param("{eta[0]}", "{eta[0]}: attribute or index access is not allowed", id="index access"),
+        pytest.param("{sku!r}", "{sku!r}: conversions like !r are not allowed", id="conversion"),
+        pytest.param("{price}", "{price}: unknown field 'price'", id="unknown field"),
+        pytest.param("{}", "{}: name the field", id="positional field"),
+        pytest.param("{0}", "{0}: name the field", id="numbered field"),
+        pytest.param("{eta:{sku}}", "{eta:{sku}}: nested fields in a format spec are not allowed", id="nested field"),
+        pytest.param("{days:q}", "{days:q}: invalid format 'q'", id="bad int format"),
+        pytest.param("Ships {eta", "expected '}' before end of string", id="unclosed brace"),
+        pytest.param("Ships }", "Single '}' encountered", id="single closing brace"),
+        pytest.param("{__class__}", "{__class__}: unknown field '__class__'", id="dunder is just unknown"),
+    ],
+)
+def test_invalid_templates(text: str, problem: str) -> None:
+    template, problems = parse_template(text)
+    assert template is None
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_all_template_problems_are_reported() -> None:
+    _, problems = parse_template("{a} {b} {eta.day}")
+    assert len(problems) == 3

@@ -1,0 +1,169 @@
+"""Invalid rules: every problem is reported, naming the rule (position and name) and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules import RuleError, compile_rules
+from rules_examples import EXAMPLE_RULES
+
+
+def problems_of(raw: object, **settings: object) -> list[str]:
+    with pytest.raises(RuleError) as caught:
+        compile_rules(raw, **settings)  # type: ignore[arg-type]
+    assert isinstance(caught.value, ValueError)
+    return caught.value.problems
+
+
+def rule(when: object = None, then: object = None, name: object = "r", **extra: object) -> dict[str, object]:
+    raw: dict[str, object] = {"name": name, "then": {"status": "backorder"} if then is None else then}
+    if when is not None:
+        raw["when"] = when
+    raw.update(extra)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(rule({"available": "<== 0"}), 'rules[0] ("r").when.available: "<== 0" is not a comparison like "<= 0"',
+                     id="bad comparison"),
+        pytest.param(rule({"available": 0}), 'rules[0] ("r").when.available: 0 is not a comparison; write e.g. "== 0"',
+                     id="bare number for available"),
+        pytest.param(rule({"tag_any": ["x"]}), "rules[0] (\"r\").when: unknown key 'tag_any'; did you mean 'tags_any'?",
+                     id="typo in when key"),
+        pytest.param(rule({"status": "backorder"}), "rules[0] (\"r\").when: unknown key 'status'; it belongs in then",
+                     id="then key in when"),
+        pytest.param(rule(then={"status": "backorder", "messge": "x"}),
+                     "rules[0] (\"r\").then: unknown key 'messge'; did you mean 'message'?", id="typo in then key"),
+        pytest.param(rule(wen={}), "rules[0] (\"r\"): unknown key 'wen'; did you mean 'when'?", id="typo in rule key"),
+        pytest.param(rule(then={"status": "backordered"}),
+                     'rules[0] ("r").then.status: "backordered" is not one of "in_stock", "backorder", "pre_order", "out_of_stock"',
+                     id="unknown status lists the four"),
+        pytest.param(rule(then={"eta": "lead_time"}), 'rules[0] ("r").then.status: missing', id="status missing"),
+        pytest.param({"when": {}, "then": {"status": "backorder"}}, "rules[0].name: missing", id="name missing"),
+        pytest.param(rule(name="Default"), 'rules[0] ("Default").name: "default" is the name of the built-in fallback',
+                     id="default is reserved"),
+        pytest.param(rule(then=None, name="x") | {"then": "backorder"}, 'rules[0] ("x").then: expected a table',
+                     id="then not a table"),
+        pytest.param({"name": "x", "when": {}}, 'rules[0] ("x").then: missing', id="then missing"),
+        pytest.param(rule({"tags_any": "sale"}), 'rules[0] ("r").when.tags_any: "sale" is not a list; write ["sale"]',
+                     id="string instead of list"),
+        pytest.param(rule({"tags_any": []}), 'rules[0] ("r").when.tags_any: the list is empty', id="empty list"),
+        pytest.param(rule({"release_date": "soon"}), 'rules[0] ("r").when.release_date: "soon" is not one of "future"',
+                     id="bad date condition"),
+        pytest.param(rule({"eta_within_days": 30}), 'rules[0] ("r").when.eta_within_days: needs then.eta',
+                     id="eta_within_days without then.eta"),
+        pytest.param(rule({"has_eta": True}), 'rules[0] ("r").when.has_eta: needs then.eta', id="has_eta without then.eta"),
+        pytest.param(rule({"eta_within_days": -1}, {"status": "backorder", "eta": "lead_time"}),
+                     'rules[0] ("r").when.eta_within_days: -1 is below 0', id="negative window"),
+        pytest.param(rule({"eta_within_days": 7.5}, {"status": "backorder", "eta": "lead_time"}),
+                     'rules[0] ("r").when.eta_within_days: 7.5 is not a whole number', id="fractional window"),
+        pytest.param(rule({"has_eta": "yes"}, {"status": "backorder", "eta": "lead_time"}),
+                     'rules[0] ("r").when.has_eta: "yes" is not true or false', id="has_eta not bool"),
+        pytest.param(rule({"has_eta": False, "eta_within_days": 3}, {"status": "backorder", "eta": "lead_time"}),
+                     'rules[0] ("r").when.eta_within_days: contradicts has_eta = false', id="contradiction"),
+        pytest.param(rule(then={"status": "backorder", "eta": "supply"}),
+                     'rules[0] ("r").then.eta: "supply" is not supported yet', id="supply reserved"),
+        pytest.param(rule(then={"status": "backorder", "eta": "restock"}),
+                     'rules[0] ("r").then.eta: "restock" is not an ETA source; use "release_date", "restock_date", "lead_time"',
+                     id="unknown eta source"),
+        pytest.param(rule(then={"status": "backorder", "eta": "2026-02-30"}),
+                     'rules[0] ("r").then.eta: "2026-02-30" is not a valid date', id="impossible date"),
+        pytest.param(rule(then={"status": "out_of_stock", "eta": "lead_time"}),
+                     'rules[0] ("r").then.eta: a out_of_stock decision has no ETA', id="eta on out of stock"),
+        pytest.param(rule(then={"status": "backorder", "cap": -1}), 'rules[0] ("r").then.cap: -1 is below 0',
+                     id="negative cap"),
+        pytest.param(rule(then={"status": "backorder", "cap": "incoming"}),
+                     'rules[0] ("r").then.cap: "incoming" is not supported yet', id="incoming cap reserved"),
+        pytest.param(rule(then={"status": "in_stock", "cap": 3}), 'rules[0] ("r").then.cap: limits backorders',
+                     id="cap on in stock"),
+        pytest.param(rule(then={"status": "backorder", "eta": "release_date", "handling_days": 2}),
+                     'rules[0] ("r").then.handling_days: only added to a restock_date or lead_time ETA',
+                     id="handling on release date"),
+        pytest.param(rule(then={"status": "backorder", "handling_days": 2}),
+                     'rules[0] ("r").then.handling_days: has no effect without then.eta', id="handling without eta"),
+        pytest.param(rule(then={"status": "backorder", "handling_days": True, "eta": "lead_time"}),
+                     'rules[0] ("r").then.handling_days: true is not a whole number', id="bool is not a number"),
+        pytest.param(rule(then={"status": "backorder", "message": "Ships {eta}"}),
+                     'rules[0] ("r").then.message: uses {eta} but this rule never has an ETA (there is no then.eta)',
+                     id="eta in message without eta source"),
+        pytest.param(rule({"has_eta": False}, {"status": "backorder", "eta": "lead_time", "message": "{days} days"}),
+                     'rules[0] ("r").then.message: uses {days} but this rule never has an ETA (has_eta = false)',
+                     id="days in message with has_eta false"),
+        pytest.param(rule(then={"status": "backorder", "message": "Hi {customer}"}),
+                     "rules[0] (\"r\").then.message: {customer}: unknown field 'customer'", id="unknown template field"),
+        pytest.param("oops", "rules[0]: expected a [[rules]] table", id="entry not a table"),
+    ],
+)
+def test_single_problem(raw: object, expected: str) -> None:
+    problems = problems_of([raw])
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_problem_names_rule_by_position_and_name() -> None:
+    raw = [dict(r) for r in EXAMPLE_RULES]
+    raw[2] = {**raw[2], "when": {"available": "<== 0", "eta_within_days": 30}}
+    assert problems_of(raw) == [
+        'rules[2] ("backorder while a restock is due").when.available: "<== 0" is not a comparison like "<= 0"'
+        " (operators: <, <=, ==, !=, >=, >)"
+    ]
+
+
+def test_all_problems_are_collected() -> None:
+    raw = [
+        rule({"available": "x", "tagz": []}, {"status": "maybe"}, name="a"),
+        {"when": {}},
+        rule(name="c", then={"status": "backorder", "eta": "soon"}),
+    ]
+    problems = problems_of(raw)
+    assert len(problems) == 6, problems
+    assert [p.split(":")[0].split(".")[0] for p in problems] == [
+        'rules[0] ("a")', 'rules[0] ("a")', 'rules[0] ("a")', "rules[1]", "rules[1]", 'rules[2] ("c")',
+    ]
+    assert str(problems_of(raw)[0]) in str(RuleError(problems))
+
+
+def test_duplicate_names() -> None:
+    raw = [rule({"available": "< 0"}, name="Sold out"), rule({"available": "<= 0"}, name="sold out")]
+    assert problems_of(raw) == [
+        'rules[1] ("sold out").name: the same name as rules[0]; rule names must be unique'
+    ]
+
+
+def test_rules_after_a_catch_all_are_unreachable() -> None:
+    raw = [rule({"tags_any": ["a"]}, name="a"), rule({}, name="everything"), rule({"available": "<= 0"}, name="late")]
+    assert problems_of(raw) == [
+        'rules[2] ("late"): never reached, because rules[1] ("everything") has no conditions and matches every item'
+    ]
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        pytest.param({"status": "backorder", "eta": "lead_time"}, id="an ETA makes a rule conditional"),
+        pytest.param({"status": "backorder", "cap": 5}, id="a cap makes a rule conditional"),
+    ],
+)
+def test_rules_with_implicit_conditions_are_not_catch_alls(then: dict[str, object]) -> None:
+    compile_rules([rule({}, then, name="first"), rule({}, {"status": "out_of_stock"}, name="then this")])
+
+
+def test_source_prefixes_every_location() -> None:
+    problems = problems_of([rule({"available": "?"})], source="stores[1].rules")
+    assert problems[0].startswith('stores[1].rules[0] ("r").when.available:')
+
+
+@pytest.mark.parametrize(
+    ("raw", "settings", "expected"),
+    [
+        pytest.param({"name": "x"}, {}, "rules: expected a list of [[rules]] tables, got {\"name\": \"x\"}", id="a table instead of a list"),
+        pytest.param([], {"handling_days": -1}, "handling_days: -1 is not a whole number >= 0", id="negative handling"),
+    ],
+)
+def test_settings_and_shape(raw: object, settings: dict[str, object], expected: str) -> None:
+    assert problems_of(raw, **settings) == [expected]
+
+
+def test_example_rules_compile() -> None:
+    assert compile_rules(EXAMPLE_RULES).names == tuple(r["name"] for r in EXAMPLE_RULES)
