@@ -66,6 +66,8 @@ class RuleSet:
         status = found[0].action.status if found is not None else _default_status(facts.available)
         if status is None:
             return None
+        if found is not None and status in _HELD_BACK and facts.available is not None and facts.available > 0:
+            return _on_shelf(found[0], subject)
         sellout: tuple[Status, str] | None = None
         if status is Status.IN_STOCK and facts.available is not None and facts.available > 0:
             # Pre-arm: what the rules say once the last unit is sold.
@@ -132,6 +134,31 @@ class RuleSet:
                 else:
                     return rule, eta
         return None
+
+
+_HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
+"""Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
+
+
+def _on_shelf(rule: Rule, subject: Subject) -> Decision:
+    """Units on the shelf ship now: in stock until the last one sells, then the rule's status."""
+    facts = subject.facts
+    reasons = [c.describe(subject) for c in rule.conditions]
+    reasons.append(
+        f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}"
+    )
+    inputs = _base_inputs(facts)
+    for condition in rule.conditions:
+        for field_name in condition.inputs:
+            inputs[field_name] = _jsonable(getattr(facts, field_name))
+    inputs["on_sellout_rule"] = rule.name
+    return Decision(
+        status=Status.IN_STOCK,
+        rule=rule.name,
+        reasons=tuple(reasons),
+        on_sellout=rule.action.status,
+        inputs=inputs,
+    )
 
 
 def _base_inputs(facts: Facts) -> dict[str, object]:

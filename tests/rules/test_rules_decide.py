@@ -17,8 +17,8 @@ B, P, I, O = Status.BACKORDER, Status.PRE_ORDER, Status.IN_STOCK, Status.OUT_OF_
 @pytest.mark.parametrize(
     ("item", "status", "rule", "eta"),
     [
-        pytest.param(facts(available=12, tags=["Discontinued"]), O, "discontinued", None,
-                     id="discontinued item with stock (tag matched case-insensitively)"),
+        pytest.param(facts(available=0, tags=["Discontinued"]), O, "discontinued", None,
+                     id="discontinued item sold out (tag matched case-insensitively)"),
         pytest.param(facts(available=None, tags=["discontinued"]), O, "discontinued", None,
                      id="discontinued item with untracked stock"),
         pytest.param(facts(available=0, release_date=days(10)), P, "pre-order until release", days(10),
@@ -69,7 +69,7 @@ def test_unmanaged_stock_matches_nothing_and_gives_no_opinion() -> None:
     [
         pytest.param(facts(release_date=date(2027, 3, 5)), "Pre-order: ships 5 March 2027", id="pre-order message"),
         pytest.param(facts(available=-1, restock_date=days(9)), "Back in stock by 2 December", id="backorder message"),
-        pytest.param(facts(available=3, tags=["discontinued"]), "No longer available", id="fixed message"),
+        pytest.param(facts(available=0, tags=["discontinued"]), "No longer available", id="fixed message"),
         pytest.param(facts(available=3), None, id="default decision has no message"),
     ],
 )
@@ -280,3 +280,26 @@ def test_store_rule_sets_are_independent() -> None:
     item = facts(available=0, restock_date=days(3))
     assert EXAMPLE.decide(item).status is B  # type: ignore[union-attr]
     assert strict.decide(item).status is O  # type: ignore[union-attr]
+
+
+ALWAYS_BACKORDER = compile_rules(
+    [
+        {"name": "discontinued", "when": {"tags_any": ["discontinued"]}, "then": {"status": "out_of_stock"}},
+        {"name": "always backorder", "then": {"status": "backorder", "message": "Ships later"}},
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "rule", "on_sellout"),
+    [
+        pytest.param(facts(available=12, tags=["discontinued"]), "discontinued", O,
+                     id="discontinued with stock sells what is left"),
+        pytest.param(facts(available=2), "always backorder", B, id="backorder rule with stock ships the shelf first"),
+    ],
+)
+def test_units_on_the_shelf_are_in_stock_until_the_last_sale(item: Facts, rule: str, on_sellout: Status) -> None:
+    """The connector never rewrites stock: what is on the shelf ships now, the rule applies at sell-out."""
+    decision = ALWAYS_BACKORDER.decide(item)
+    assert decision is not None
+    assert (decision.status, decision.on_sellout, decision.message, decision.rule) == (I, on_sellout, None, rule)
