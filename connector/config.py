@@ -22,13 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from connector.errors import ConfigError
-from connector.platform import Platform, StoreSettings, platforms
+from connector.platform import Platform, StoreSettings, broken_platforms, platforms
 from rules import RuleError, RuleSet, compile_rules
 
 DEFAULT_PATH = Path("connector.toml")
 ENV_VAR = "CONNECTOR_CONFIG"
 
-_toml_file: ContextVar[Path] = ContextVar("_toml_file")
+_toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
 
 
 class _Strict(BaseModel):
@@ -106,7 +106,10 @@ class ConnectorSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Only the file: values in the environment are secrets, read by name where a store says.
-        return (init_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_file.get()))
+        path = _toml_file.get()
+        if path is None:  # validating an in-memory mapping (the demo)
+            return (init_settings,)
+        return (init_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,12 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
         platform = installed.get(entry.platform)
         if platform is None:
             known = ", ".join(sorted(installed)) or "none installed"
-            problems.append(f"{where}.platform: unknown platform {entry.platform!r} (installed: {known})")
+            reason = broken_platforms().get(entry.platform)
+            problems.append(
+                f"{where}.platform: platform {entry.platform!r} failed to load ({reason})"
+                if reason
+                else f"{where}.platform: unknown platform {entry.platform!r} (installed: {known})"
+            )
             continue
         store_settings = _platform_settings(platform, entry, where, problems)
         tz = _zone(entry.timezone, f"{where}.timezone", problems) if entry.timezone else default_tz

@@ -18,10 +18,12 @@ from connector.errors import FetchError
 class PageNumbers:
     """The pages of one listing, numbered from 1."""
 
-    def __init__(self, total_pages: int, *, what: str = "listing") -> None:
+    def __init__(self, total_pages: int, *, total_items: int | None = None, what: str = "listing") -> None:
         if total_pages < 0:
             raise FetchError(f"{what}: the store reported {total_pages} pages")
         self.total_pages = total_pages
+        self.total_items = total_items
+        """Items the first response said the listing holds, when the store tells."""
         self.what = what
         self._ids: dict[int, tuple[Hashable, ...]] = {}
 
@@ -32,27 +34,33 @@ class PageNumbers:
         *,
         first_page_count: int,
         per_page: int,
+        total_items: str | None = None,
         what: str = "listing",
     ) -> PageNumbers:
         """From the first response's total-pages header (absent: one page if that page is not full)."""
+        items = parse_count(total_items, what=what, header="total")
         if value is None or not value.strip():
             if first_page_count < per_page:
-                return cls(1, what=what)
+                return cls(1, total_items=items, what=what)
             raise FetchError(
                 f"{what}: the store sent a full first page but no page count (X-WP-TotalPages); "
                 "a proxy or plugin may strip it, so the rest of the listing cannot be read safely"
             )
-        try:
-            total = int(value.strip())
-        except ValueError as exc:
-            raise FetchError(f"{what}: unreadable page count {value!r}") from exc
-        return cls(max(total, 1), what=what)
+        total = parse_count(value, what=what, header="page count")
+        return cls(max(total or 0, 1), total_items=items, what=what)
 
     def remaining(self) -> Iterator[int]:
         """Page numbers after the first, in order."""
         return iter(range(2, self.total_pages + 1))
 
-    def accept(self, page: int, ids: Sequence[Hashable], *, total_pages: int | None = None) -> None:
+    def accept(
+        self,
+        page: int,
+        ids: Sequence[Hashable],
+        *,
+        total_pages: int | None = None,
+        total_items: int | None = None,
+    ) -> None:
         """Record one page's item ids; raise FetchError if the listing is looping or shifting."""
         if not 1 <= page <= self.total_pages:
             raise FetchError(f"{self.what}: page {page} is outside 1..{self.total_pages}")
@@ -62,6 +70,11 @@ class PageNumbers:
             raise FetchError(
                 f"{self.what}: the page count changed from {self.total_pages} to {total_pages} during the pull "
                 "(items were added or removed meanwhile); the next run reads it again"
+            )
+        if total_items is not None and self.total_items is not None and total_items != self.total_items:
+            raise FetchError(
+                f"{self.what}: the number of items changed from {self.total_items} to {total_items} during the pull "
+                "(items were added or removed meanwhile, so pages may have shifted); the next run reads it again"
             )
         key = tuple(ids)
         self._ids[page] = key
@@ -78,3 +91,16 @@ class PageNumbers:
     def complete(self) -> bool:
         """Whether every page has been accepted."""
         return len(self._ids) == self.total_pages
+
+
+def parse_count(value: str | None, *, what: str, header: str) -> int | None:
+    """A non-negative count from a response header (None when absent)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        count = int(value.strip())
+    except ValueError as exc:
+        raise FetchError(f"{what}: unreadable {header} {value!r} from the store") from exc
+    if count < 0:
+        raise FetchError(f"{what}: the store reported a {header} of {count}")
+    return count

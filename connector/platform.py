@@ -7,6 +7,7 @@ built-in ones load exactly as an outside package would.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from connector.model import Decision, Item, OpenOrder, Update, WriteResult
 
 ENTRY_POINT_GROUP = "connector.adapters"
+
+log = logging.getLogger(__name__)
 
 
 class StoreSettings(BaseModel):
@@ -109,9 +112,23 @@ class Platform(Protocol):
 
 
 @cache
+def _discover() -> tuple[dict[str, Platform], dict[str, str]]:
+    found: dict[str, Platform] = {}
+    broken: dict[str, str] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[ep.name] = ep.load()
+        except Exception as exc:  # a broken plugin must not take the other platforms down
+            broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+            log.error("platform %s could not be loaded (%s)", ep.name, broken[ep.name])
+    return found, broken
+
+
 def platforms() -> dict[str, Platform]:
     """Platforms installed in this environment, by name."""
-    found: dict[str, Platform] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.load()
-    return found
+    return _discover()[0]
+
+
+def broken_platforms() -> dict[str, str]:
+    """Installed platforms whose entry point failed to load, with the reason."""
+    return _discover()[1]

@@ -1,0 +1,69 @@
+"""WooCommerce (REST API v3) platform: the `connector.adapters` entry point `platform`."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import httpx
+
+from connector.platform import DemoStore
+
+from .auth import WooCommerceAuth
+from .client import WooCommerceAdapter
+from .settings import MetaKeys, WooCommerceSettings
+
+__all__ = ["MetaKeys", "WooCommerceAdapter", "WooCommerceAuth", "WooCommerceSettings", "platform"]
+
+DEMO_URL = "https://demo-woo.example"
+
+
+class WooCommercePlatform:
+    """The entry-point object: settings model, adapter factory, demo store and sandbox."""
+
+    name = "woocommerce"
+    settings_model = WooCommerceSettings
+
+    def create_adapter(
+        self,
+        settings: WooCommerceSettings,
+        client: httpx.AsyncClient,
+        environ: Mapping[str, str],
+    ) -> WooCommerceAdapter:
+        """The adapter for one store; the key and secret are read from the named env variables."""
+        auth = WooCommerceAuth(environ[settings.key_env], environ[settings.secret_env])
+        return WooCommerceAdapter(settings, client, auth)
+
+    def missing_secrets(self, settings: WooCommerceSettings, environ: Mapping[str, str]) -> list[str]:
+        """One message per consumer key/secret variable that is unset or empty."""
+        return [
+            f"{field}: environment variable {name} is not set"
+            for field, name in (("key_env", settings.key_env), ("secret_env", settings.secret_env))
+            if not environ.get(name)
+        ]
+
+    def demo_store(self, today_iso: str) -> DemoStore:
+        """A FakeWooCommerce at https://demo-woo.example seeded with the demo catalogue."""
+        from .fake import FakeWooCommerce
+        from .sandbox import demo_catalogue
+
+        key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
+        fake = FakeWooCommerce(base_url=DEMO_URL, consumer_key=key, consumer_secret=secret)
+        demo_catalogue(fake, date.fromisoformat(today_iso))
+        settings: dict[str, Any] = {"url": DEMO_URL, "key_env": "DEMO_WC_KEY", "secret_env": "DEMO_WC_SECRET"}
+        return DemoStore(
+            settings=settings,
+            environ={"DEMO_WC_KEY": key, "DEMO_WC_SECRET": secret},
+            transport=fake.transport(),
+        )
+
+    def run_sandbox(self, *, host: str, port: int, products: int, empty: bool, options: Mapping[str, str]) -> None:
+        """Serve a fake WooCommerce over HTTP until interrupted (see `sandbox.run`)."""
+        from . import sandbox
+
+        sandbox.run(host, port, products, empty)
+
+
+platform = WooCommercePlatform()

@@ -1,0 +1,339 @@
+"""The WooCommerce adapter: pulls products, variations and open orders; pushes batch writes.
+
+Every request goes through `connector.http.send` (the one retry/backoff policy) with this
+store's auth set per request; the adapter never builds a client and never retries by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+from connector.errors import AuthError, FetchError, PlatformError, RemoteError
+from connector.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from connector.model import Decision, Item, OpenOrder, Update, WriteResult
+from connector.pagination import PageNumbers, parse_count
+from connector.platform import Capabilities
+
+from . import mapping
+from .auth import WooCommerceAuth
+from .settings import WooCommerceSettings
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 100
+"""WooCommerce's largest page (per_page above 100 is a 400)."""
+
+PRODUCT_FIELDS = (
+    "id,name,sku,type,status,manage_stock,stock_quantity,stock_status,backorders,"
+    "meta_data,tags,categories,brands,variations"
+)
+VARIATION_FIELDS = "id,name,sku,manage_stock,stock_quantity,stock_status,backorders,meta_data,attributes,parent_id"
+ORDER_FIELDS = "id,status,date_created_gmt,line_items"
+
+T = TypeVar("T")
+
+
+async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Await all, in order; the first failure cancels the rest and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_run(a)) for a in awaitables]
+    except BaseExceptionGroup as failed:
+        first = failed.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return [task.result() for task in tasks]
+
+
+async def _run(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+@dataclass
+class _Entry:
+    """One object of a batch request and the updates whose outcome depends on it."""
+
+    payload: dict[str, Any]
+    owners: list[int] = field(default_factory=list)
+
+
+class WooCommerceAdapter:
+    """One WooCommerce store, through REST API v3."""
+
+    capabilities = Capabilities(max_batch=100, writes_stock_status=True)
+
+    def __init__(
+        self,
+        settings: WooCommerceSettings,
+        client: httpx.AsyncClient,
+        auth: WooCommerceAuth,
+        *,
+        policy: HttpPolicy = DEFAULT_POLICY,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self._client = client
+        self._auth = auth
+        self._policy = policy
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"WooCommerceAdapter({self.settings.url!r})"
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.settings.api_url}/{path}"
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await send(
+            self._client,
+            method,
+            self._url(path),
+            auth=self._auth,
+            policy=self._policy,
+            sleep=self._sleep,
+            **kwargs,
+        )
+
+    async def _page(
+        self, path: str, params: Mapping[str, str], page: int, limit: asyncio.Semaphore, what: str
+    ) -> tuple[list[dict[str, Any]], httpx.Response]:
+        async with limit:
+            response = await self._send("GET", path, params={**params, "page": str(page), "per_page": str(PER_PAGE)})
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise FetchError(f"{what}: page {page} is not JSON (HTTP {response.status_code})") from exc
+        if not isinstance(body, list) or not all(isinstance(x, dict) and "id" in x for x in body):
+            raise FetchError(f"{what}: page {page} is not a list of objects with ids")
+        return body, response
+
+    async def _listing(
+        self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
+    ) -> list[dict[str, Any]]:
+        """Every object of a paged collection: page 1, then the others at once (bounded by `limit`)."""
+        first, response = await self._page(path, params, 1, limit, what)
+        pages = PageNumbers.from_header(
+            response.headers.get("X-WP-TotalPages"),
+            first_page_count=len(first),
+            per_page=PER_PAGE,
+            total_items=response.headers.get("X-WP-Total"),
+            what=what,
+        )
+        pages.accept(1, [x["id"] for x in first])
+
+        async def rest(page: int) -> list[dict[str, Any]]:
+            body, answer = await self._page(path, params, page, limit, what)
+            pages.accept(
+                page,
+                [x["id"] for x in body],
+                total_pages=parse_count(answer.headers.get("X-WP-TotalPages"), what=what, header="page count"),
+                total_items=parse_count(answer.headers.get("X-WP-Total"), what=what, header="total"),
+            )
+            return body
+
+        found = [first, *await _all(rest(page) for page in pages.remaining())]
+        objects: dict[Any, dict[str, Any]] = {}
+        for body in found:
+            for obj in body:
+                objects.setdefault(obj["id"], obj)
+        log.debug("%s: %d objects in %d pages", what, len(objects), pages.total_pages)
+        return list(objects.values())
+
+    # --- Adapter protocol --------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Read one product with the configured key; raise AuthError/RemoteError with what to fix."""
+        try:
+            response = await self._send("GET", "products", params={"per_page": "1", "_fields": "id"})
+        except AuthError as exc:
+            raise AuthError(
+                f"WooCommerce refused the consumer key for store {self.settings.url}: check key/secret and that "
+                f"the key has Read/Write permission ({exc})",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+        except PlatformError as exc:
+            if exc.status == 404:
+                raise PlatformError(
+                    f"no WooCommerce REST API at {self.settings.api_url}: check the url, that WooCommerce is active "
+                    f"and that WordPress permalinks are not 'Plain' ({exc})",
+                    status=exc.status,
+                    code=exc.code,
+                ) from exc
+            raise
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise PlatformError(f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop?") from exc
+        if not isinstance(body, list):
+            raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
+
+    async def pull_items(self) -> list[Item]:
+        """Every simple product and every variation, with stock and connector-owned meta."""
+        limit = asyncio.Semaphore(self.settings.page_concurrency)
+        keys = self.settings.meta_keys
+        products = await self._listing("products", {"_fields": PRODUCT_FIELDS}, limit, "products")
+        parents = [p for p in products if mapping.has_variations(p)]
+        variations = await _all(
+            self._listing(
+                f"products/{p['id']}/variations",
+                {"_fields": VARIATION_FIELDS},
+                limit,
+                f"variations of product #{p['id']}",
+            )
+            for p in parents
+        )
+        by_parent = {p["id"]: v for p, v in zip(parents, variations, strict=True)}
+        items: list[Item] = []
+        skipped = 0
+        for product in products:
+            if mapping.has_variations(product):
+                pool = mapping.StockPool(parent_id=int(product["id"]), backorders=product.get("backorders"))
+                items.extend(mapping.variation_item(product, v, keys, pool) for v in by_parent[product["id"]])
+            elif mapping.is_item(product):
+                items.append(mapping.product_item(product, keys))
+            else:
+                skipped += 1
+        log.info(
+            "pulled %d items (%d products, %d variable, %d grouped/external skipped)",
+            len(items),
+            len(products),
+            len(parents),
+            skipped,
+        )
+        return items
+
+    async def open_orders(self) -> list[OpenOrder]:
+        """Orders in the configured open statuses (default processing, on-hold)."""
+        limit = asyncio.Semaphore(self.settings.page_concurrency)
+        params = {"status": ",".join(self.settings.order_statuses), "_fields": ORDER_FIELDS}
+        orders = await self._listing("orders", params, limit, "open orders")
+        return [mapping.open_order(order) for order in orders]
+
+    def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
+        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
+        return mapping.plan(item, decision, self.settings)
+
+    async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
+        """Batch-write the updates; one result per update, in order. Raises only for invalid fields.
+
+        Products and stock pools' parents go to `products/batch`, variations to
+        `products/<parent>/variations/batch`, at most `batch_size` objects per request and
+        `write_concurrency` requests at once. A failed request fails its objects only.
+        """
+        for update in updates:
+            mapping.validate_fields(update.item, update.fields)
+        errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
+        endpoints = self._group(updates, errors)
+
+        limit = asyncio.Semaphore(self.settings.write_concurrency)
+        size = self.settings.batch_size
+        requests = [
+            (path, list(entries.values())[start : start + size])
+            for path, entries in endpoints.items()
+            for start in range(0, len(entries), size)
+        ]
+        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in requests)
+        for (_, chunk), outcome in zip(requests, outcomes, strict=True):
+            for entry, error in zip(chunk, outcome, strict=True):
+                if error:
+                    for owner in entry.owners:
+                        errors[owner].append(error)
+
+        results = [
+            WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(errors[i]) or None)
+            for i, u in enumerate(updates)
+        ]
+        failed = sum(not r.ok for r in results)
+        log.info("pushed %d updates in %d requests; %d failed", len(updates), len(requests), failed)
+        return results
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _group(self, updates: Sequence[Update], errors: dict[int, list[str]]) -> dict[str, dict[int, _Entry]]:
+        """Batch objects per endpoint, one per product/variation id; pool conflicts go to `errors`."""
+        endpoints: dict[str, dict[int, _Entry]] = {}
+        pools: dict[int, list[int]] = {}
+        for index, update in enumerate(updates):
+            platform = update.item.platform
+            own = mapping.item_payload(update.item, update.fields)
+            if own is not None:
+                path = (
+                    f"products/{platform['product_id']}/variations/batch"
+                    if platform.get("variation_id")
+                    else "products/batch"
+                )
+                entry = endpoints.setdefault(path, {}).setdefault(own["id"], _Entry({"id": own["id"]}))
+                _merge(entry.payload, own)
+                entry.owners.append(index)
+            if "parent_backorders" in update.fields:
+                pools.setdefault(int(platform["product_id"]), []).append(index)
+
+        for parent, members in pools.items():
+            wanted = {i: str(updates[i].fields["parent_backorders"]) for i in members}
+            pool = updates[members[0]].item.platform.get("stock_pool")
+            if isinstance(pool, mapping.StockPool):
+                value, current = pool.resolved(wanted.values()), pool.backorders
+            else:
+                value = mapping.resolve_pool_conflicts(list(wanted.values()))
+                current = updates[members[0]].item.platform.get("parent_backorders")
+            owners = []
+            for index, value_wanted in wanted.items():
+                if value_wanted == value:
+                    owners.append(index)
+                else:
+                    errors[index].append(
+                        f"sells from the stock of product #{parent}, shared with a variation that must not sell "
+                        f'past zero; the shared backorders setting stays "{value}"'
+                    )
+            if value != current and owners:
+                entry = endpoints.setdefault("products/batch", {}).setdefault(parent, _Entry({"id": parent}))
+                entry.payload["backorders"] = value
+                entry.owners.extend(owners)
+        return endpoints
+
+    async def _write(self, path: str, chunk: list[_Entry], limit: asyncio.Semaphore) -> list[str | None]:
+        """POST one batch; per object None (saved) or why it was not."""
+        body = {"update": [entry.payload for entry in chunk]}
+        try:
+            async with limit:
+                response = await self._send("POST", path, json=body)
+            answer = response.json()
+        except RemoteError as exc:
+            hint = " (lower batch_size)" if exc.status == 413 else ""
+            log.warning("batch of %d to %s failed: %s", len(chunk), path, exc)
+            return [f"request failed: {exc}{hint}"] * len(chunk)
+        except ValueError:
+            return [f"request failed: {path} answered HTTP {response.status_code} without JSON"] * len(chunk)
+        returned: dict[str, Any] = {}
+        for obj in answer.get("update") or () if isinstance(answer, dict) else ():
+            if isinstance(obj, dict) and "id" in obj:
+                returned.setdefault(str(obj["id"]), obj)
+        outcome: list[str | None] = []
+        for entry in chunk:
+            obj = returned.get(str(entry.payload["id"]))
+            if obj is None:
+                outcome.append(f"WooCommerce's batch answer did not include #{entry.payload['id']}; not confirmed")
+            elif isinstance(obj.get("error"), dict):
+                error = obj["error"]
+                outcome.append(f"{error.get('code') or 'error'}: {error.get('message') or 'no message'}")
+            else:
+                outcome.append(None)
+        return outcome
+
+
+def _merge(payload: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for name, value in more.items():
+        if name == "meta_data":
+            payload.setdefault("meta_data", []).extend(value)
+        else:
+            payload[name] = value

@@ -1,0 +1,392 @@
+"""WooCommerce payloads ↔ the core's model, and decisions → the fields to write. Pure: no I/O.
+
+Item keys: "123" for a product, "123/456" for variation 456 of product 123.
+
+Which products are items: every product that is sold from its own stock — simple products and
+types added by plugins (subscriptions, bundles...) — and every variation. Not items: variable
+parents (their variations are), grouped products (a shelf of other products, which are items
+themselves) and external products (sold elsewhere; WooCommerce keeps no stock for them).
+
+Stock pools: a variation that reports `manage_stock: "parent"` sells from its parent's stock.
+Its `available` is the parent's `stock_quantity` and its sell-past-zero policy is the parent's
+`backorders`, so that is where the policy write goes (field `parent_backorders`); its status,
+ETA and message still go to the variation's own meta. Siblings may want different policies for
+their one pool: `StockPool` collects what each planned variation wants and the push writes one
+value, "no" if any of them must not sell past zero (`resolve_pool_conflicts`); a variation that
+wanted otherwise gets a failed result saying why, and no write goes back and forth between runs.
+
+An item whose data cannot be read gets a `problems` entry (the core then leaves it unchanged):
+a merchant date that is not YYYY-MM-DD, a stock quantity that is not a number. An empty
+`stock_quantity` on a managed item is read as 0, which is what WooCommerce itself does with it.
+The connector's own meta (status, ETA, message) being unreadable is not a problem: the next
+write replaces it.
+
+Field names in a plan (the mapping `plan` returns, also what `connector resync` prints):
+`stock_status`, `backorders`, `parent_backorders` and `meta:<meta key>`; values are strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connector.errors import FetchError
+from connector.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+
+from .settings import MetaKeys, WooCommerceSettings
+
+STOCK_STATUS_SHOWN: Mapping[str, Status] = {
+    "instock": Status.IN_STOCK,
+    "onbackorder": Status.BACKORDER,
+    "outofstock": Status.OUT_OF_STOCK,
+}
+STATUS_TO_STOCK_STATUS: Mapping[Status, str] = {
+    Status.IN_STOCK: "instock",
+    Status.BACKORDER: "onbackorder",
+    Status.PRE_ORDER: "onbackorder",
+    Status.OUT_OF_STOCK: "outofstock",
+}
+STOCK_STATUSES = frozenset(STOCK_STATUS_SHOWN)
+BACKORDERS = frozenset({"no", "notify", "yes"})
+NOT_ITEMS = frozenset({"grouped", "external"})
+META_PREFIX = "meta:"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class StockPool:
+    """A parent product whose stock several variations sell from (`manage_stock: "parent"`).
+
+    Built once per pull and shared by the Items of its variations. `plan` records here the
+    `backorders` each planned variation wants, so that `push` can write one value for the pool
+    that takes every sibling into account, also those whose own plan was empty.
+    """
+
+    parent_id: int
+    backorders: Any
+    """The parent's `backorders` as pulled."""
+    wanted: dict[str, str] = field(default_factory=dict)
+    """Item key → `backorders` that variation's decision needs (filled by `plan`)."""
+
+    def resolved(self, more: Iterable[str] = ()) -> str | None:
+        """The value to hold (see `resolve_pool_conflicts`); None when no variation was planned."""
+        values = [*self.wanted.values(), *more]
+        return resolve_pool_conflicts(values) if values else None
+
+
+
+def has_variations(product: Mapping[str, Any]) -> bool:
+    """Whether the product's sellable units are its variations (a variable parent)."""
+    return product.get("type") == "variable" or bool(product.get("variations"))
+
+
+def is_item(product: Mapping[str, Any]) -> bool:
+    """Whether a product (not a variation) is itself a decision unit."""
+    return not has_variations(product) and product.get("type") not in NOT_ITEMS
+
+
+def meta_value(product: Mapping[str, Any], key: str) -> Any:
+    """The first value stored under `key` in `meta_data` (None when absent)."""
+    for entry in product.get("meta_data") or ():
+        if isinstance(entry, Mapping) and entry.get("key") == key:
+            return entry.get("value")
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text.strip() or None
+
+
+def _date(value: Any, key: str, problems: list[str]) -> date | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    problems.append(f"meta {key}={text!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+def _names(terms: Any) -> frozenset[str]:
+    return frozenset(t["name"] for t in terms or () if isinstance(t, Mapping) and t.get("name"))
+
+
+def _quantity(value: Any, problems: list[str], whose: str) -> int:
+    """A managed stock quantity. Empty counts as 0, as WooCommerce itself does (it then shows the
+    item as sold out), so that is not a problem; a value that is not a number is."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        problems.append(f"{whose} stock_quantity {value!r} is not a number")
+        return 0
+
+
+def _shown(stock_status: Any, meta: Mapping[str, str | None], keys: MetaKeys) -> Shown:
+    """What buyers see: WooCommerce's stock_status, refined by the connector's own status meta.
+
+    The meta says which of backorder/pre-order an `onbackorder` item is; it is believed only
+    while WooCommerce still shows the matching stock_status (a sale or a restock since the last
+    push makes them disagree, and then the stock_status is what buyers see). A status added by
+    a plugin is shown as None: the store shows something the connector does not know.
+    """
+    shown_by_store = STOCK_STATUS_SHOWN.get(stock_status) if isinstance(stock_status, str) else None
+    status = shown_by_store
+    # The connector's own meta is not a problem when unreadable: the next write replaces it.
+    own = _status(meta["status"])
+    if own is not None and shown_by_store is not None and STATUS_TO_STOCK_STATUS[own] == stock_status:
+        status = own
+    return Shown(status=status, eta=_date(meta["eta"], keys.eta, []), message=_text(meta["message"]))
+
+
+def _status(value: str | None) -> Status | None:
+    try:
+        return Status((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _own_meta(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, str | None]:
+    """The connector's own meta exactly as stored (compared verbatim when planning)."""
+
+    def raw(key: str) -> str | None:
+        value = meta_value(product, key)
+        if value is None or value == "":
+            return None
+        return value if isinstance(value, str) else str(value)
+
+    return {"status": raw(keys.status), "eta": raw(keys.eta), "message": raw(keys.message)}
+
+
+def product_item(product: Mapping[str, Any], keys: MetaKeys) -> Item:
+    """The Item of a simple (or other stock-carrying, non-variable) product."""
+    problems: list[str] = []
+    managed = product.get("manage_stock") is True
+    available = _quantity(product.get("stock_quantity"), problems, "product") if managed else None
+    meta = _own_meta(product, keys)
+    brands = sorted(_names(product.get("brands")))
+    return Item(
+        key=str(product["id"]),
+        sku=_text(product.get("sku")),
+        name=str(product.get("name") or ""),
+        managed=managed,
+        available=available,
+        shown=_shown(product.get("stock_status"), meta, keys),
+        tags=_names(product.get("tags")),
+        categories=_names(product.get("categories")),
+        vendor=brands[0] if brands else None,
+        supplier=_text(meta_value(product, keys.supplier)),
+        release_date=_date(meta_value(product, keys.release_date), keys.release_date, problems),
+        restock_date=_date(meta_value(product, keys.restock_date), keys.restock_date, problems),
+        problems=tuple(problems),
+        platform={
+            "type": product.get("type"),
+            "product_id": product["id"],
+            "manage_stock": product.get("manage_stock"),
+            "stock_status": product.get("stock_status"),
+            "backorders": product.get("backorders"),
+            "meta": meta,
+        },
+    )
+
+
+def variation_item(
+    parent: Mapping[str, Any],
+    variation: Mapping[str, Any],
+    keys: MetaKeys,
+    pool: StockPool | None = None,
+) -> Item:
+    """The Item of one variation; tags, categories and missing merchant meta come from the parent.
+
+    `pool` is shared by the variations of `parent` that sell from its stock (made on first use
+    when not given).
+    """
+    problems: list[str] = []
+    manage = variation.get("manage_stock")
+    pooled = manage == "parent"
+    managed = manage is True or pooled
+    if pooled and pool is None:
+        pool = StockPool(parent_id=int(parent["id"]), backorders=parent.get("backorders"))
+    available: int | None = None
+    if pooled:
+        # The parent's quantity is the pool; older stores repeat it on the variation, use the parent's.
+        quantity = parent.get("stock_quantity") if parent.get("manage_stock") is True else variation.get("stock_quantity")
+        available = _quantity(quantity, problems, f"parent #{parent['id']}")
+    elif managed:
+        available = _quantity(variation.get("stock_quantity"), problems, "variation")
+
+    def inherited(key: str) -> Any:
+        own = meta_value(variation, key)
+        return own if _text(own) is not None else meta_value(parent, key)
+
+    meta = _own_meta(variation, keys)
+    brands = sorted(_names(parent.get("brands")))
+    label = _text(variation.get("name")) or " / ".join(
+        str(a.get("option")) for a in variation.get("attributes") or () if isinstance(a, Mapping)
+    )
+    parent_name = str(parent.get("name") or "")
+    return Item(
+        key=f"{parent['id']}/{variation['id']}",
+        sku=_text(variation.get("sku")),
+        name=f"{parent_name} — {label}" if label else parent_name,
+        managed=managed,
+        available=available,
+        shown=_shown(variation.get("stock_status"), meta, keys),
+        tags=_names(parent.get("tags")),
+        categories=_names(parent.get("categories")),
+        vendor=brands[0] if brands else None,
+        supplier=_text(inherited(keys.supplier)),
+        release_date=_date(inherited(keys.release_date), keys.release_date, problems),
+        restock_date=_date(inherited(keys.restock_date), keys.restock_date, problems),
+        parent_key=str(parent["id"]),
+        problems=tuple(problems),
+        platform={
+            "type": "variation",
+            "product_id": parent["id"],
+            "variation_id": variation["id"],
+            "manage_stock": manage,
+            "stock_status": variation.get("stock_status"),
+            "backorders": variation.get("backorders"),
+            "parent_backorders": parent.get("backorders") if pooled else None,
+            "stock_pool": pool if pooled else None,
+            "meta": meta,
+        },
+    )
+
+
+def parse_gmt(value: Any, what: str) -> datetime:
+    """A WooCommerce `*_gmt` timestamp ("2026-11-22T13:09:01", UTC without offset) as aware UTC."""
+    if not isinstance(value, str) or not value:
+        raise FetchError(f"{what}: no date_created_gmt")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise FetchError(f"{what}: unreadable date_created_gmt {value!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def open_order(order: Mapping[str, Any]) -> OpenOrder:
+    """An order with its lines keyed like items; lines of deleted products (product_id 0) are dropped."""
+    lines = []
+    for line in order.get("line_items") or ():
+        product_id = int(line.get("product_id") or 0)
+        if not product_id:
+            continue
+        variation_id = int(line.get("variation_id") or 0)
+        key = f"{product_id}/{variation_id}" if variation_id else str(product_id)
+        lines.append(OrderLine(item_key=key, sku=_text(line.get("sku")), quantity=int(line.get("quantity") or 0)))
+    return OpenOrder(
+        order_id=str(order["id"]),
+        created_at=parse_gmt(order.get("date_created_gmt"), f"order #{order.get('id')}"),
+        lines=tuple(lines),
+        status=str(order.get("status") or ""),
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def desired_backorders(item: Item, decision: Decision, allowed_as: str) -> str:
+    """`backorders` for a managed item: allowed while the item should sell past zero.
+
+    While an in-stock item still has stock, the value is pre-armed with what should happen at
+    sell-out, so WooCommerce switches at the last sale rather than at the next sync.
+    """
+    if decision.status is Status.IN_STOCK:
+        return allowed_as if decision.on_sellout is not None and decision.on_sellout.sellable_past_zero else "no"
+    return allowed_as if decision.status.sellable_past_zero else "no"
+
+
+def plan(item: Item, decision: Decision, settings: WooCommerceSettings) -> dict[str, str]:
+    """The fields that differ between what `item` holds and what shows `decision`."""
+    platform = item.platform
+    if platform.get("type") == "variable":
+        raise ValueError(f"{item.label}: a variable product is not an item; its variations are (never written)")
+    fields: dict[str, str] = {}
+    if item.managed:
+        wanted = desired_backorders(item, decision, settings.backorders_allowed_as)
+        pool = platform.get("stock_pool")
+        target = "parent_backorders" if pool is not None else "backorders"
+        if isinstance(pool, StockPool):
+            pool.wanted[item.key] = wanted
+        if platform.get(target) != wanted:
+            fields[target] = wanted
+    else:
+        wanted = STATUS_TO_STOCK_STATUS[decision.status]
+        if platform.get("stock_status") != wanted:
+            fields["stock_status"] = wanted
+    keys = settings.meta_keys
+    held: Mapping[str, str | None] = platform.get("meta") or {}
+    for name, meta_key, value in (
+        ("status", keys.status, decision.status.value),
+        ("eta", keys.eta, decision.eta.isoformat() if decision.eta else ""),
+        ("message", keys.message, decision.message or ""),
+    ):
+        if (held.get(name) or "") != value:
+            fields[META_PREFIX + meta_key] = value
+    validate_fields(item, fields)
+    return fields
+
+
+def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
+    """Refuse values WooCommerce would mangle: a batch stores an unknown stock_status as `instock`."""
+    for name, value in fields.items():
+        if name == "stock_status":
+            if value not in STOCK_STATUSES:
+                raise ValueError(f"{item.label}: refusing to write stock_status={value!r} (not one of {sorted(STOCK_STATUSES)})")
+            if item.managed or item.platform.get("type") == "variable":
+                raise ValueError(f"{item.label}: stock_status is derived by WooCommerce here and never written")
+        elif name in ("backorders", "parent_backorders"):
+            if value not in BACKORDERS:
+                raise ValueError(f"{item.label}: refusing to write {name}={value!r} (not one of {sorted(BACKORDERS)})")
+            if name == "parent_backorders" and not item.platform.get("stock_pool"):
+                raise ValueError(f"{item.label}: parent_backorders for an item that has its own stock")
+        elif name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):
+            if not isinstance(value, str):
+                raise ValueError(f"{item.label}: meta value for {name[len(META_PREFIX):]} must be text, not {value!r}")
+        else:
+            raise ValueError(f"{item.label}: unknown WooCommerce field {name!r}")
+
+
+def item_payload(item: Item, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The batch entry for the item's own product or variation (None when only its pool changes)."""
+    entry: dict[str, Any] = {}
+    meta = [
+        {"key": name[len(META_PREFIX):], "value": value}
+        for name, value in fields.items()
+        if name.startswith(META_PREFIX)
+    ]
+    for name in ("stock_status", "backorders"):
+        if name in fields:
+            entry[name] = fields[name]
+    if meta:
+        entry["meta_data"] = meta
+    if not entry:
+        return None
+    own_id = item.platform.get("variation_id") or item.platform["product_id"]
+    return {"id": own_id, **entry}
+
+
+def resolve_pool_conflicts(wanted: Sequence[str]) -> str:
+    """One `backorders` value for a stock pool several variations want written at once.
+
+    "no" wins: a variation that must not sell past zero (discontinued, cap reached) outweighs a
+    sibling that could take backorders — a lost sale is recoverable, a broken promise is not.
+    Otherwise the values agree (they all come from the same `backorders_allowed_as`).
+    """
+    return "no" if "no" in wanted else wanted[0]

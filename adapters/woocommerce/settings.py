@@ -1,0 +1,108 @@
+"""A WooCommerce store's own settings: where the shop is, which env vars hold its keys, meta keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connector.platform import StoreSettings
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PASTED_KEY = re.compile(r"^c[ks]_[0-9a-f]{16,}$", re.IGNORECASE)
+"""What WooCommerce consumer keys/secrets look like (ck_/cs_ + 40 hex digits)."""
+ORDER_STATUS_SLUG = re.compile(r"^[a-z0-9_-]+$")
+META_KEY = re.compile(r"^\S(.*\S)?$")
+
+
+class MetaKeys(BaseModel):
+    """Names of the product/variation `meta_data` keys the connector reads and writes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: str = Field(default="connector_status", description="Meta key the connector writes the status to.")
+    eta: str = Field(default="connector_eta", description="Meta key the connector writes the ETA (YYYY-MM-DD) to.")
+    message: str = Field(default="connector_message", description="Meta key the connector writes the buyer message to.")
+    release_date: str = Field(default="release_date", description="Meta key merchants keep a release date (YYYY-MM-DD) in.")
+    restock_date: str = Field(default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in.")
+    supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
+
+    @field_validator("*")
+    @classmethod
+    def _meta_key(cls, value: str) -> str:
+        if not META_KEY.match(value):
+            raise ValueError("a meta key must be non-empty without leading or trailing spaces")
+        return value
+
+
+class WooCommerceSettings(StoreSettings):
+    """Settings of one WooCommerce store (REST API v3)."""
+
+    url: str = Field(
+        description="Base URL of the shop, e.g. https://shop.example.com (https strongly preferred; "
+        "over plain http the connector signs requests with OAuth 1.0a).",
+    )
+    key_env: str = Field(description="Name of the environment variable holding the REST API consumer key (ck_...).")
+    secret_env: str = Field(
+        description="Name of the environment variable holding the REST API consumer secret (cs_...).",
+    )
+    api_path: str = Field(default="/wp-json/wc/v3", description="Path of the WooCommerce REST API v3 below the shop URL.")
+    backorders_allowed_as: Literal["notify", "yes"] = Field(
+        default="notify",
+        description="What the connector writes to `backorders` when selling past zero is allowed: "
+        '"notify" tells buyers the item is on backorder, "yes" does not.',
+    )
+    meta_keys: MetaKeys = Field(default=MetaKeys(), description="Product meta keys read and written.")
+    order_statuses: tuple[str, ...] = Field(
+        default=("processing", "on-hold"),
+        min_length=1,
+        description="Order statuses counted as open (accepted, not yet shipped).",
+    )
+    page_concurrency: int = Field(default=4, ge=1, le=16, description="Pages fetched at once while pulling.")
+    write_concurrency: int = Field(default=2, ge=1, le=8, description="Batch write requests in flight at once.")
+    batch_size: int = Field(default=100, ge=1, le=100, description="Items per batch write request (WooCommerce allows 100).")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        # Parsed by hand so that the message names what is wrong in the shop owner's terms.
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in ("http", "https"):
+            raise ValueError("url must start with https:// (or http://), e.g. https://shop.example.com")
+        host = rest.split("/", 1)[0]
+        if not host or host.startswith(":") or "@" in host or "?" in rest or "#" in rest:
+            raise ValueError("url must name the shop's host, e.g. https://shop.example.com (no user, query or #)")
+        return f"{scheme.lower()}://{rest}".rstrip("/")
+
+    @field_validator("key_env", "secret_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME.match(value) or PASTED_KEY.match(value):
+            raise ValueError(
+                "give the NAME of an environment variable (letters, digits, underscore, e.g. EU_SHOP_WC_KEY), "
+                "never the key itself"
+            )
+        return value
+
+    @field_validator("api_path")
+    @classmethod
+    def _api_path(cls, value: str) -> str:
+        value = "/" + value.strip().strip("/")
+        if "?" in value or "#" in value or " " in value:
+            raise ValueError('api_path must be a plain path such as "/wp-json/wc/v3"')
+        return value
+
+    @field_validator("order_statuses")
+    @classmethod
+    def _order_statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for status in value:
+            if not ORDER_STATUS_SLUG.match(status):
+                raise ValueError(f'order status "{status}" is not a status slug such as "processing" or "on-hold"')
+        return value
+
+    @property
+    def api_url(self) -> str:
+        """Absolute URL of the REST API root (no trailing slash)."""
+        return self.url + self.api_path
