@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector import config as config_module
+from connector.config import config_path, load
+from connector.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+timezone = "Europe/Berlin"
+[[stores]]
+name = "eu-shop"
+platform = "woocommerce"
+url = "https://shop.example.com"
+key_env = "EU_KEY"
+secret_env = "EU_SECRET"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "connector.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    message = str(err.value)
+    assert str(tmp_path / "connector.toml") in message  # always names the file
+    return message
+
+
+def test_the_example_config_is_complete_and_valid():
+    config = load(ROOT / "config.example.toml")
+    [store] = config.stores
+    assert store.name == "eu-shop" and store.timezone.key == "Europe/Berlin"
+    assert len(store.rules.names) == 5
+    assert config.state_path == ROOT / "connector.sqlite"  # relative to the file
+
+
+def test_minimal_config_gets_the_documented_defaults(tmp_path):
+    config = load(write(tmp_path, MINIMAL))
+    [store] = config.stores
+    assert store.settings.backorders_allowed_as == "notify"
+    assert store.settings.meta_keys.eta == "connector_eta"
+    assert config.state_path == tmp_path / "connector.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda t: t + "colour = 'blue'\n", "colour: unknown key"),
+        (lambda t: t.replace('url = "https://shop.example.com"', 'url = "shop.example.com"'), "stores[0] (eu-shop).url"),
+        (lambda t: t.replace('key_env = "EU_KEY"', 'key_env = "ck_1234567890abcdef"\nkey_typo = 1'), "key_typo: unknown key"),
+        (lambda t: t.replace('platform = "woocommerce"', 'platform = "magento"'), "stores[0].platform: unknown platform 'magento'"),
+        (lambda t: t.replace('timezone = "Europe/Berlin"', 'timezone = "Europe/Berln"'), "timezone: unknown timezone 'Europe/Berln'"),
+        (lambda t: t.replace('key_env = "EU_KEY"\n', ""), "stores[0] (eu-shop).key_env: required key is missing"),
+        (lambda t: t.replace('name = "eu-shop"', 'name = "eu shop!"'), "stores[0].name"),
+        (lambda t: t + '[[rules]]\nname = "x"\nwhen = { available = "<== 0" }\nthen = { status = "out_of_stock" }\n', 'rules[0] ("x").when.available'),
+        (lambda t: t + '[[rules]]\nname = "x"\nthen = { status = "sold_out" }\n', "rules[0]"),
+        (lambda t: t.replace("[[stores]]", "stores = 3\n[[nope]]"), "stores"),
+    ],
+    ids=[
+        "unknown top-level key",
+        "url without scheme",
+        "typo in a store key",
+        "platform not installed",
+        "misspelt timezone",
+        "missing credential variable name",
+        "store name with spaces",
+        "malformed comparison in a rule",
+        "unknown status in a rule",
+        "stores is not a list",
+    ],
+)
+def test_every_invalid_config_names_the_key_and_what_is_wrong(tmp_path, edit, expected):
+    assert expected in problems(tmp_path, edit(MINIMAL))
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    text = MINIMAL.replace('url = "https://shop.example.com"', 'url = "ftp://x"') + "colour = 1\n"
+    message = problems(tmp_path, text)
+    assert "stores[0] (eu-shop).url" in message and "colour: unknown key" in message
+
+
+def test_a_pasted_secret_is_never_echoed(tmp_path):
+    secret = "ck_0123456789abcdef0123456789abcdef01234567"
+    message = problems(tmp_path, MINIMAL.replace('key_env = "EU_KEY"', f'key_env = "{secret}"'))
+    assert "key_env" in message and secret not in message
+
+
+def test_toml_syntax_errors_name_the_line(tmp_path):
+    assert "line 3" in problems(tmp_path, "timezone = 'UTC'\n\n[[stores]\n")
+
+
+def test_missing_file_says_how_to_start(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="config.example.toml"):
+        load(config_module.DEFAULT_PATH)
+
+
+def test_config_path_order_is_flag_then_environment_then_default():
+    assert config_path("a.toml", {"CONNECTOR_CONFIG": "b.toml"}) == Path("a.toml")
+    assert config_path(None, {"CONNECTOR_CONFIG": "b.toml"}) == Path("b.toml")
+    assert config_path(None, {}) == Path("connector.toml")
+
+
+def test_missing_secrets_are_named_by_variable_not_value(tmp_path):
+    config = load(write(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError) as err:
+        config.check_secrets(config.stores, {"EU_KEY": "ck_x"})
+    assert "EU_SECRET" in str(err.value) and "ck_x" not in str(err.value)
+    config.check_secrets(config.stores, {"EU_KEY": "ck_x", "EU_SECRET": "cs_y"})
+
+
+def test_a_store_can_override_the_rules(tmp_path):
+    text = MINIMAL + (
+        '[[stores.rules]]\nname = "all out"\nthen = { status = "out_of_stock" }\n'
+        '[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n'
+    )
+    [store] = load(write(tmp_path, text)).stores
+    assert store.rules.names == ("all out",)
