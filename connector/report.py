@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 from connector.sync import StoreRun
 
@@ -18,6 +19,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
+def writes(fields: Mapping[str, object]) -> str:
+    """Field names to write, with 'prefix:name' fields counted per prefix ("backorders, 3 meta")."""
+    plain = sorted(k for k in fields if ":" not in k)
+    prefixed = Counter(k.split(":", 1)[0] for k in fields if ":" in k)
+    return ", ".join([*plain, *(f"{n} {prefix}" for prefix, n in sorted(prefixed.items()))])
+
+
 def plan_rows(run: StoreRun) -> list[list[str]]:
     rows = []
     for change in run.changes:
@@ -28,6 +36,7 @@ def plan_rows(run: StoreRun) -> list[list[str]]:
                 f"{before} {ARROW} {change.decision.status.value}",
                 change.decision.eta.isoformat() if change.decision.eta else "",
                 change.decision.rule,
+                writes(change.fields),
                 change.result + (f": {change.error}" if change.error else ""),
             ]
         )
@@ -42,7 +51,7 @@ def run_text(run: StoreRun) -> str:
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
     if run.changes:
-        out.append(table(["SKU", "status", "ETA", "rule", "result"], plan_rows(run)))
+        out.append(table(["SKU", "status", "ETA", "rule", "writes", "result"], plan_rows(run)))
     else:
         out.append("  nothing to change: the store already shows every decision")
     for item, reason in run.skipped:
