@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Any
 
 from connector import config as config_module
@@ -91,7 +93,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _help(func: Any) -> str:
-    return (func.__doc__ or "").strip()
+    return inspect.cleandoc(func.__doc__ or "")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,12 +106,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"configuration file (default: ${config_module.ENV_VAR} or ./{config_module.DEFAULT_PATH})",
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {version('stock-status-connector')}")
     top.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Any, parent: Any = sub) -> argparse.ArgumentParser:
         text = _help(func)
-        p = parent.add_parser(
+        p: argparse.ArgumentParser = parent.add_parser(
             name, help=text.splitlines()[0], description=text, formatter_class=argparse.RawDescriptionHelpFormatter
         )
         p.set_defaults(func=func)

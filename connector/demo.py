@@ -92,7 +92,7 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
                     "plan": [r.as_dict() for r in planned],
                     "applied": [r.as_dict() for r in applied],
                     "second_pass": [r.as_dict() for r in again],
-                    "shown": [dict(zip(["store", "sku", "name", "available", "status", "eta", "message"], r)) for r in shown],
+                    "shown": [dict(zip(["store", "sku", "name", "available", "status", "eta", "message"], r, strict=True)) for r in shown],
                 },
                 indent=2,
             )

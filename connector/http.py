@@ -126,8 +126,8 @@ def _wait(policy: HttpPolicy) -> Callable[[RetryCallState], float]:
         exc = state.outcome.exception() if state.outcome else None
         backoff = min(policy.backoff_max, policy.backoff_base * 2 ** (state.attempt_number - 1))
         backoff = backoff * (0.5 + random.random() / 2)  # full jitter would allow 0; keep half
-        retry_after = getattr(exc, "retry_after", None)
-        return max(backoff, retry_after) if retry_after is not None else backoff
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        return float(max(backoff, retry_after) if retry_after is not None else backoff)
 
     return wait
 

@@ -181,6 +181,7 @@ class StateStore:
             table = self.db.table("runs").insert(
                 {"store": store, "mode": mode, "started_at": self._now(), "outcome": "running"}
             )
+        assert table.last_pk is not None
         return int(table.last_pk)
 
     def finish_run(
