@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from connector.config import Config, Store, Supply
-from connector.errors import ConnectorError
+from connector.errors import AuthError, ConnectorError
 from connector.http import make_client
 from connector.model import Item, OpenOrder, Update, WriteResult
 from connector.platform import Adapter, platforms
@@ -191,6 +191,13 @@ async def run_store(
     run.run_id = state.begin_run(store.name, "dry-run" if dry_run else "full")
     try:
         await _pass(run, store, adapter, supply=supply, state=state, clock=clock, dry_run=dry_run)
+    except AuthError as exc:
+        run.outcome = "failed"
+        run.error = (
+            f"the store refused the credentials: check the key and secret in the environment variables this "
+            f"store's config names, and that they may read and write products ({exc})"
+        )
+        log.error("store %s: %s", store.name, run.error)
     except (ConnectorError, httpx.HTTPError) as exc:
         run.outcome, run.error = "failed", str(exc)
         log.error("store %s: run failed, nothing more was written: %s", store.name, exc)

@@ -355,6 +355,24 @@ ORDER_WRITE_ARGS = {
     "line_items": Arg("array"),
     "set_paid": Arg("boolean"),
 }
+TERM_LIST_ARGS = {
+    "context": Arg("string", enum=("view", "edit")),
+    "page": Arg("integer", minimum=1),
+    "per_page": Arg("integer", minimum=1, maximum=MAX_PER_PAGE),
+    "search": Arg("string"),
+    "exclude": Arg("array"),
+    "include": Arg("array"),
+    "order": Arg("string", enum=("asc", "desc")),
+    "orderby": Arg("string", enum=("id", "include", "name", "slug", "term_group", "description", "count")),
+    "hide_empty": Arg("boolean"),
+    "product": Arg("integer"),
+    "slug": Arg("string"),
+}
+TERM_WRITE_ARGS = {
+    "name": Arg("string"),
+    "slug": Arg("string"),
+    "description": Arg("string"),
+}
 NOTE_WRITE_ARGS = {
     "note": Arg("string", required=True),
     "customer_note": Arg("boolean"),
@@ -896,6 +914,10 @@ class FakeWooCommerce:
         (r"/wc/v3/products/(?P<product_id>\d+)/variations", {"GET": "_list_variations", "POST": "_post_variation"}),
         (r"/wc/v3/products/(?P<product_id>\d+)/variations/batch", {"POST": "_batch_variations", "PUT": "_batch_variations", "PATCH": "_batch_variations"}),
         (r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<variation_id>\d+)", {"GET": "_get_variation", "POST": "_put_variation", "PUT": "_put_variation", "PATCH": "_put_variation"}),
+        (r"/wc/v3/products/tags", {"GET": "_list_tags", "POST": "_post_tag"}),
+        (r"/wc/v3/products/tags/(?P<term_id>\d+)", {"GET": "_get_tag"}),
+        (r"/wc/v3/products/categories", {"GET": "_list_categories", "POST": "_post_category"}),
+        (r"/wc/v3/products/categories/(?P<term_id>\d+)", {"GET": "_get_category"}),
         (r"/wc/v3/orders", {"GET": "_list_orders", "POST": "_post_order"}),
         (r"/wc/v3/orders/(?P<order_id>\d+)", {"GET": "_get_order", "POST": "_put_order", "PUT": "_put_order", "PATCH": "_put_order"}),
         (r"/wc/v3/orders/(?P<order_id>\d+)/notes", {"GET": "_list_notes", "POST": "_post_note"}),
@@ -1194,6 +1216,94 @@ class FakeWooCommerce:
         if order_id not in self.orders:
             raise WooError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
         return self.orders[order_id]
+
+    # ---- route handlers: product tags and categories (WC_REST_Terms_Controller) ----------------
+    # Products are assigned terms by id only, so a store is seeded by creating its tags and
+    # categories first, exactly as here.
+
+    def _list_tags(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._list_terms(self.tags, "products/tags", parsed, authenticated)
+
+    def _list_categories(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._list_terms(self.categories, "products/categories", parsed, authenticated)
+
+    def _post_tag(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._post_term(self.tags, "products/tags", parsed, authenticated)
+
+    def _post_category(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._post_term(self.categories, "products/categories", parsed, authenticated)
+
+    def _get_tag(self, parsed: Parsed, authenticated: bool, kind: str, term_id: int) -> httpx.Response:
+        return self._get_term(self.tags, "products/tags", term_id, authenticated)
+
+    def _get_category(self, parsed: Parsed, authenticated: bool, kind: str, term_id: int) -> httpx.Response:
+        return self._get_term(self.categories, "products/categories", term_id, authenticated)
+
+    def _term_count(self, table: dict[int, Json], term_id: int) -> int:
+        key = "tags" if table is self.tags else "categories"
+        return sum(1 for p in self.products.values() if any(t["id"] == term_id for t in p[key]))
+
+    def _render_term(self, table: dict[int, Json], route: str, term: Json) -> Json:
+        body: Json = {
+            "id": term["id"],
+            "name": term["name"],
+            "slug": term["slug"],
+            "description": term.get("description", ""),
+            "count": self._term_count(table, term["id"]),
+        }
+        if table is self.categories:
+            body.update({"parent": 0, "display": "default", "image": None, "menu_order": 0})
+        body["_links"] = {
+            "self": [{"href": f"{self._base_url}{API_ROOT}/{route}/{term['id']}"}],
+            "collection": [{"href": f"{self._base_url}{API_ROOT}/{route}"}],
+        }
+        return body
+
+    def _list_terms(self, table: dict[int, Json], route: str, parsed: Parsed, authenticated: bool) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, TERM_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        found = list(table.values())
+        if params.get("search"):
+            needle = str(params["search"]).lower()
+            found = [t for t in found if needle in t["name"].lower() or needle in t["slug"]]
+        if params.get("slug"):
+            found = [t for t in found if t["slug"] == params["slug"]]
+        if to_bool(params.get("hide_empty", False)):
+            found = [t for t in found if self._term_count(table, t["id"])]
+        by = params.get("orderby", "name")
+        found.sort(key=lambda t: (str(t.get(by, t["name"])).lower() if by != "id" else t["id"]))
+        if params.get("order") == "desc":
+            found.reverse()
+        query = {**params, "orderby": "include", "include": ",".join(str(t["id"]) for t in found)} if found else params
+        return self._collection(found, query, parsed, route, lambda t: self._render_term(table, route, t))
+
+    def _post_term(self, table: dict[int, Json], route: str, parsed: Parsed, authenticated: bool) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, TERM_WRITE_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        name = str(params.get("name") or "").strip()
+        if not name:
+            raise WooError("rest_missing_callback_param", "Missing parameter(s): name", 400)
+        slug = _slugify(str(params.get("slug") or name))
+        for term in table.values():
+            if term["name"] == name or term["slug"] == slug:
+                # WordPress's wp_insert_term refuses a duplicate and names the existing term.
+                raise WooError(
+                    "term_exists", "A term with the name provided already exists with this parent.", 400,
+                    resource_id=term["id"],
+                )
+        term = {"id": self._next_term_id, "name": name, "slug": slug, "description": str(params.get("description") or "")}
+        self._next_term_id += 1
+        table[term["id"]] = term
+        location = f"{self._base_url}{API_ROOT}/{route}/{term['id']}"
+        return _json_response(201, self._render_term(table, route, term), [("Location", location)])
+
+    def _get_term(self, table: dict[int, Json], route: str, term_id: int, authenticated: bool) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        if term_id not in table:
+            raise WooError("woocommerce_rest_term_invalid", "Resource does not exist.", 404)
+        return _json_response(200, self._render_term(table, route, table[term_id]))
 
     # ---- collections (WC_REST_CRUD_Controller::get_items) --------------------------------------
 

@@ -586,3 +586,25 @@ def test_serve_answers_real_http_on_loopback():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_tags_and_categories_are_created_over_rest_and_assigned_by_id():
+    fake = FakeWooCommerce()
+    client = httpx.Client(transport=fake.transport(), base_url=fake.base_url + "/wp-json/wc/v3",
+                          auth=(fake.consumer_key, fake.consumer_secret))
+    created = client.post("/products/tags", json={"name": "Discontinued"})
+    assert created.status_code == 201 and created.json()["slug"] == "discontinued"
+    again = client.post("/products/tags", json={"name": "Discontinued"})
+    assert again.status_code == 400 and again.json()["code"] == "term_exists"
+    assert again.json()["data"]["resource_id"] == created.json()["id"]
+    category = client.post("/products/categories", json={"name": "Grinders"}).json()
+    product = client.post("/products", json={
+        "name": "Old grinder", "tags": [{"id": created.json()["id"]}, {"name": "ignored-by-name"}],
+        "categories": [{"id": category["id"]}],
+    }).json()
+    assert [t["name"] for t in product["tags"]] == ["Discontinued"]  # REST assigns terms by id only
+    assert [c["name"] for c in product["categories"]] == ["Grinders"]
+    listed = client.get("/products/tags", params={"per_page": 100})
+    assert [t["name"] for t in listed.json()] == ["Discontinued"] and listed.headers["X-WP-Total"] == "1"
+    assert listed.json()[0]["count"] == 1
+    assert client.get("/products/tags", params={"per_page": 101}).status_code == 400
