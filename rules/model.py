@@ -48,6 +48,31 @@ class SupplyEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class DaySales:
+    """Units sold on one calendar day (store timezone), and whether the SKU could be bought that day."""
+
+    day: date
+    units: int
+    in_stock: bool = True
+    """False on days the SKU was out of stock: such days say nothing about demand."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEta:
+    """When one queued order ships: `now` units from stock, the rest (`later`) by `ships_by`."""
+
+    order_id: str
+    now: int
+    later: int
+    ships_by: date | None
+    """None when no supply inside the horizon covers it ("no reliable timeline")."""
+
+    @property
+    def partial(self) -> bool:
+        return self.now > 0 and self.later > 0
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the rules may look at for one SKU."""
 
@@ -64,7 +89,15 @@ class Facts:
     restock_date: date | None = None
     lead_time_days: int | None = None
     backorder_queue: tuple[QueuedOrder, ...] = ()
+    """Open orders waiting for this SKU, oldest first."""
     supply: tuple[SupplyEvent, ...] = ()
+    """Incoming units by expected date (purchase orders, restocks, platform `incoming`)."""
+    previous_status: Status | None = None
+    """The status the store accepted last time (for hysteresis)."""
+    sales: tuple[DaySales, ...] = ()
+    """Daily sales, oldest first, ending yesterday."""
+    lead_time_sd_days: float | None = None
+    """Standard deviation of the supplier's lead time, when known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,5 +112,7 @@ class Decision:
     reasons: tuple[str, ...] = ()
     on_sellout: Status | None = None
     """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
+    order_etas: tuple[OrderEta, ...] = ()
+    """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
     inputs: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     """The facts that mattered, for the decision log (not part of equality)."""
