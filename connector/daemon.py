@@ -1,0 +1,227 @@
+"""`connector run`: the daemon. One scheduled job per store, reloads, health, graceful stop.
+
+- Each enabled store runs a full pass on its own schedule (cron or interval, in the store's
+  timezone). One store never runs twice at once (max one instance, missed runs coalesced, an
+  explicit misfire grace); stores run concurrently, so a slow or failing one delays no other.
+- The config file is watched: a valid edit takes effect at the next run (schedules included);
+  an edit that does not validate is logged once with the reason and the last good config keeps
+  running.
+- A store that fails is logged once as unhealthy and once when it recovers, not on every run.
+- SIGTERM/SIGINT: no new runs start; passes in flight get `stop_timeout` seconds to finish their
+  write and record state, then are cancelled; exit 0. A second signal exits at once: every state
+  write is one SQLite transaction, so the file stays consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from connector import config as config_module
+from connector.config import Config
+from connector.errors import ConfigError, ConnectorError
+from connector.schedule import trigger_for
+from connector.state import StateStore
+from connector.sync import Clock, StoreRun, resync, system_clock
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE_SECONDS = 300
+"""A run that could not start on time (machine asleep, previous run still going) still starts
+within this many seconds; later than that it is skipped and the next one is awaited."""
+WATCH_SECONDS = 5
+
+
+class Health:
+    """Logs a store's failure once when it starts and once when it ends."""
+
+    def __init__(self) -> None:
+        self.failing: dict[str, str] = {}
+
+    def update(self, run: StoreRun) -> None:
+        if run.outcome == "failed":
+            if run.store not in self.failing:
+                log.error("store %s is unhealthy: %s", run.store, run.error)
+            self.failing[run.store] = run.error or "failed"
+        elif run.store in self.failing:
+            del self.failing[run.store]
+            log.warning("store %s recovered", run.store)
+
+
+class ConfigWatcher:
+    """The config file as last validated; re-read when the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.config = config_module.load(path)  # the first load must succeed
+        self._stamp = self._read_stamp()
+
+    def _read_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def poll(self) -> bool:
+        """Reload if the file changed; True when a new valid config was taken."""
+        stamp = self._read_stamp()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            self.config = config_module.load(self.path)
+        except ConfigError as exc:
+            log.error("config edit rejected, the last good configuration keeps running: %s", exc)
+            return False
+        log.warning("config reloaded from %s", self.path)
+        return True
+
+
+@dataclass
+class Daemon:
+    path: Path
+    environ: Mapping[str, str]
+    clock: Clock = system_clock
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+    stop_timeout: float = 30.0
+    health: Health = field(default_factory=Health)
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        self.watcher = ConfigWatcher(self.path)
+        self.watcher.config.check_secrets(self.watcher.config.select(None), self.environ)
+        self._inflight: set[asyncio.Task[object]] = set()
+        self._stopping = asyncio.Event()
+        self._signals = 0
+
+    @property
+    def config(self) -> Config:
+        return self.watcher.config
+
+    async def serve(self) -> int:
+        """Run until stopped by a signal (or `stop()`); 0 on a clean stop."""
+        loop = asyncio.get_running_loop()
+        self.state = StateStore(self.config.state_path)
+        self.scheduler = AsyncIOScheduler(event_loop=loop)
+        self._schedule(self.config, first=True)
+        self.scheduler.add_job(self._watch, "interval", seconds=WATCH_SECONDS, id="config-watch", coalesce=True)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        self.scheduler.start()
+        log.warning("daemon started: %s", ", ".join(s.name for s in self.config.select(None)) or "no stores")
+        try:
+            await self._stopping.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            self.scheduler.shutdown(wait=False)
+            await self._drain()
+            self.state.close()
+        log.warning("daemon stopped")
+        return 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.error("second %s: exiting now", sig.name)
+            os._exit(130)
+        log.warning("%s: finishing the runs in progress (at most %.0fs), then stopping", sig.name, self.stop_timeout)
+        self.stop()
+
+    async def _drain(self) -> None:
+        pending = {t for t in self._inflight if not t.done()}
+        if not pending:
+            return
+        done, still = await asyncio.wait(pending, timeout=self.stop_timeout)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still)
+            log.warning("%d run(s) cancelled at stop; the next start reconciles them", len(still))
+
+    def _schedule(self, config: Config, *, first: bool = False) -> None:
+        wanted = {s.name: s for s in config.select(None)}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("store:") and job.id[6:] not in wanted:
+                job.remove()
+                log.warning("store %s removed from the config: no longer scheduled", job.id[6:])
+        for name, store in wanted.items():
+            trigger = trigger_for(store.schedule, store.timezone)
+            job_id = f"store:{name}"
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.reschedule_job(job_id, trigger=trigger)
+                continue
+            self.scheduler.add_job(
+                self._run_store,
+                trigger,
+                args=[name],
+                id=job_id,
+                name=f"pass over {name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+                next_run_time=datetime.now(store.timezone),  # a first pass at start
+            )
+
+    async def _watch(self) -> None:
+        if self.watcher.poll():
+            try:
+                self._schedule(self.config)
+            except ValueError as exc:  # a schedule that validated but APScheduler refuses
+                log.error("schedule not applied: %s", exc)
+
+    async def _run_store(self, name: str) -> None:
+        if self._stopping.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            self.watcher.poll()
+            config = self.config
+            try:
+                [run] = await resync(
+                    config,
+                    store_name=name,
+                    state=self.state,
+                    clock=self.clock,
+                    environ=self.environ,
+                    transports=self.transports,
+                )
+            except ConnectorError as exc:  # e.g. a credential variable unset after a reload
+                run = StoreRun(store=name, platform="?", dry_run=False, outcome="failed", error=str(exc))
+            self.runs += 1
+            self.health.update(run)
+            if run.outcome != "failed":
+                log.info(
+                    "store %s: %d items, %d changed, %d failed in %.1fs",
+                    name,
+                    run.items,
+                    len(run.changes),
+                    run.failed,
+                    run.seconds,
+                )
+        finally:
+            self._inflight.discard(task)
+
+
+def run(path: Path, environ: Mapping[str, str]) -> int:
+    """Start the daemon on `path` and serve until stopped."""
+
+    async def main() -> int:
+        return await Daemon(path, environ).serve()
+
+    return asyncio.run(main())

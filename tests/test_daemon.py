@@ -1,0 +1,131 @@
+"""The daemon against an in-process fake store: scheduled passes, reloads, health, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapters.woocommerce.fake import FakeWooCommerce
+from connector.daemon import Daemon
+from connector.errors import ConfigError
+from connector.schedule import trigger_for
+
+BERLIN = ZoneInfo("Europe/Berlin")
+URL = "https://shop.test"
+ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
+CONFIG = """
+timezone = "Europe/Berlin"
+state = "state.sqlite"
+[[stores]]
+name = "shop"
+platform = "woocommerce"
+url = "https://shop.test"
+key_env = "SHOP_KEY"
+secret_env = "SHOP_SECRET"
+schedule = "every 1s"
+
+[[rules]]
+name = "sold out"
+when = {{ available = "<= 0" }}
+then = {{ status = "{sold_out}" }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("every 15m", IntervalTrigger), ("10 minutes", IntervalTrigger), ("1h", IntervalTrigger),
+     ("*/15 * * * *", CronTrigger), ("0 6 * * 1-5", CronTrigger), (None, IntervalTrigger)],
+)
+def test_schedules_are_intervals_or_cron_expressions(text, kind):
+    assert isinstance(trigger_for(text, BERLIN), kind)
+
+
+def test_cron_runs_at_local_time_across_daylight_saving():
+    trigger = trigger_for("0 6 * * *", BERLIN)
+    before_change = datetime(2026, 10, 24, 3, tzinfo=BERLIN)  # DST ends on 25 October at 03:00
+    first = trigger.get_next_fire_time(None, before_change)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert (first.hour, second.hour) == (6, 6)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=25)
+
+
+@pytest.mark.parametrize("text", ["every 0s", "sometimes", "61 * * * *", "* * * *"])
+def test_bad_schedules_say_what_is_wrong(text):
+    with pytest.raises(ValueError, match=repr(text).replace("*", r"\*")):
+        trigger_for(text, BERLIN)
+
+
+async def wait_for(condition, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def fake():
+    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+
+
+def write(path: Path, sold_out: str = "out_of_stock") -> None:
+    path.write_text(CONFIG.format(sold_out=sold_out))
+
+
+async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tmp_path, fake, caplog):
+    caplog.set_level(logging.INFO)
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
+    path = tmp_path / "connector.toml"
+    write(path)
+    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    serving = asyncio.create_task(daemon.serve())
+
+    await wait_for(lambda: daemon.runs >= 1)
+    assert fake.get_product(mug["id"])["meta_data"]  # the first pass ran at start
+
+    # A sale through the store's own API: the next pass follows within one interval.
+    fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 2}])
+    await wait_for(lambda: fake.get_product(mug["id"])["stock_status"] == "outofstock")
+
+    # A broken edit is rejected with the reason; the last good rules keep running.
+    path.write_text(CONFIG.format(sold_out="sold_out_forever"))
+    runs = daemon.runs
+    await wait_for(lambda: daemon.runs >= runs + 2)
+    assert "config edit rejected" in caplog.text and "sold_out_forever" in caplog.text
+
+    # A valid edit takes effect at the next pass.
+    write(path, sold_out="backorder")
+    path.write_text(path.read_text().replace('then = { status = "backorder" }',
+                                             'then = { status = "backorder", eta = "2027-01-15" }'))
+    await wait_for(lambda: fake.get_product(mug["id"])["backorders"] == "notify")
+
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+
+
+async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fake, caplog):
+    fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
+    path = tmp_path / "connector.toml"
+    write(path)
+    fake.fail_next(401, times=3, path_contains="products")
+    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 5, timeout=15)
+    daemon.stop()
+    await asyncio.wait_for(serving, 10)
+    assert caplog.text.count("is unhealthy") == 1
+    assert caplog.text.count("recovered") == 1
+    assert "refused the credentials" in caplog.text
+
+
+def test_a_daemon_does_not_start_on_an_invalid_config(tmp_path):
+    path = tmp_path / "connector.toml"
+    path.write_text(CONFIG.format(sold_out="nope"))
+    with pytest.raises(ConfigError, match="rules"):
+        Daemon(path, ENV)
