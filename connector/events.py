@@ -1,0 +1,102 @@
+"""Outbound events: status changes, ETA slips and back-in-stock, posted to a shop's webhook.
+
+The body is JSON, signed with HMAC-SHA256 over the exact bytes sent (header
+`X-Connector-Signature: sha256=<hex>`), so a receiver can check it came from this connector.
+Deliveries go through the HTTP policy (retried with backoff); one that still fails is logged and
+does not fail the pass: the store already shows the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connector.errors import RemoteError
+from connector.http import send
+from rules.model import Status
+
+log = logging.getLogger(__name__)
+
+EventKind = Literal["status_changed", "eta_slipped", "back_in_stock"]
+ALL_EVENTS: tuple[EventKind, ...] = ("status_changed", "eta_slipped", "back_in_stock")
+
+
+class WebhookSettings(BaseModel):
+    """`[webhook]`: where events go and which ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    secret_env: str = Field(description="Environment variable holding the signing secret.")
+    events: tuple[EventKind, ...] = ALL_EVENTS
+    eta_slip_days: int = Field(1, ge=0, description="An ETA moving later by more than this many days is a slip.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("url must start with https:// (or http://)")
+        return value
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def events_for(
+    store: str,
+    changes: Iterable[tuple[str, str | None, Status | None, str | None, Status, str | None]],
+    *,
+    slip_days: int,
+    wanted: Iterable[EventKind] = ALL_EVENTS,
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """Events for accepted changes: (item_key, sku, old status, old ETA, new status, new ETA)."""
+    wanted = set(wanted)
+    out = []
+    for key, sku, before, old_eta, after, new_eta in changes:
+        common = {"store": store, "item": key, "sku": sku, "at": at.isoformat(timespec="seconds")}
+        if before is not None and before != after:
+            if "status_changed" in wanted:
+                out.append({"event": "status_changed", **common, "from": before.value, "to": after.value, "eta": new_eta})
+            if after is Status.IN_STOCK and before is not Status.IN_STOCK and "back_in_stock" in wanted:
+                out.append({"event": "back_in_stock", **common, "from": before.value})
+        elif old_eta and new_eta and "eta_slipped" in wanted:
+            slip = (datetime.fromisoformat(new_eta) - datetime.fromisoformat(old_eta)).days
+            if slip > slip_days:
+                out.append({"event": "eta_slipped", **common, "status": after.value, "from": old_eta, "to": new_eta, "days": slip})
+    return out
+
+
+async def deliver(
+    client: httpx.AsyncClient,
+    settings: WebhookSettings,
+    environ: Mapping[str, str],
+    events: list[dict[str, Any]],
+) -> int:
+    """Post each event; the number delivered. Failures are logged, never raised."""
+    secret = environ.get(settings.secret_env, "")
+    delivered = 0
+    for event in events:
+        body = json.dumps(event, sort_keys=True).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Connector-Event": event["event"],
+            "X-Connector-Delivery": str(uuid.uuid4()),
+            "X-Connector-Signature": sign(secret, body),
+        }
+        try:
+            await send(client, "POST", settings.url, content=body, headers=headers)
+            delivered += 1
+        except RemoteError as exc:
+            log.warning("webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event["item"], exc)
+    return delivered
