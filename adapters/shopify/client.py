@@ -1,0 +1,671 @@
+"""The Shopify adapter: Admin GraphQL API reads (pages or a bulk operation) and aliased writes.
+
+Every request goes through `connector.http.send` (the one retry/backoff policy). What is
+Shopify's own is added here:
+
+- a `check` callback reads `extensions.cost` of every answer and turns `THROTTLED` into a
+  `TransientError` whose `retry_after` is the time the bucket needs to hold the request's cost,
+  so the policy module waits and retries it; `ACCESS_DENIED` becomes an `AuthError` naming the
+  missing scope; any other GraphQL error a `PlatformError` (not retried);
+- pacing: before each request whose estimated cost exceeds what the bucket holds now (the last
+  `throttleStatus` plus what has flowed back since), the adapter waits the time the bucket
+  needs, with the injected `sleep`. Bucket size and restore rate are read from every answer,
+  never assumed;
+- page sizes follow the cost budget: the first page is small, then `first` is the largest the
+  single-query limit (1,000 points) and the bucket allow, from the per-node cost Shopify reported
+  (`requestedQueryCost`), at most 250.
+
+Requests are sent one at a time: Shopify's budget is per app and shop, so parallel requests
+would only share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import httpx
+from graphql import (
+    OperationDefinitionNode,
+    StringValueNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
+
+from connector.errors import (
+    AuthError,
+    FetchError,
+    PlatformError,
+    RemoteError,
+    TransientError,
+)
+from connector.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from connector.model import Decision, Item, OpenOrder, Update, WriteResult
+from connector.platform import Capabilities
+
+from . import mapping
+from .pagination import Cursors
+from .settings import MAX_PAGE_SIZE, ShopifySettings
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_COST = 1000
+"""Shopify refuses a single query that requests more (MAX_COST_EXCEEDED)."""
+MUTATION_COST = 10
+FIRST_PAGE = 10
+"""The first page of a listing: small, to learn its per-node cost from the answer."""
+ORDER_LINES_PER_PAGE = 20
+METAFIELDS_PER_SET = 25
+VARIANT_SLOTS, METAFIELD_SLOTS, TAG_SLOTS = 10, 4, 5
+"""Aliased slots of PushChanges.graphql (see the file)."""
+SCOPES_HINT = (
+    "the app needs the access scopes read_products, write_products, read_inventory, read_orders and "
+    "read_locations (Shopify admin → Settings → Apps → Develop apps → the app → Configuration)"
+)
+STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
+
+
+@cache
+def document(name: str) -> str:
+    """The text of `operations/<name>.graphql`."""
+    return files("adapters.shopify").joinpath("operations", f"{name}.graphql").read_text("utf-8")
+
+
+def inline_variables(text: str, values: Mapping[str, str]) -> str:
+    """The document with its variables replaced by literal strings (bulk queries take none)."""
+
+    class Inline(Visitor):
+        def enter_variable(self, node: VariableNode, *args: Any) -> StringValueNode:
+            return StringValueNode(value=values[node.name.value])
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *args: Any) -> OperationDefinitionNode:
+            return OperationDefinitionNode(
+                operation=node.operation, name=node.name, directives=node.directives,
+                variable_definitions=(), selection_set=node.selection_set,
+            )
+
+    return print_ast(visit(parse(text), Inline()))
+
+
+@dataclass
+class _Bucket:
+    """The last throttleStatus and when it was read."""
+
+    maximum: float
+    available: float
+    restore_rate: float
+    at: float
+
+    def now(self, clock: float) -> float:
+        return min(self.maximum, self.available + max(0.0, clock - self.at) * self.restore_rate)
+
+
+class Credentials:
+    """Where the access token comes from: a static token, or the client-credentials grant."""
+
+    def __init__(self, *, token: str | None = None, client_id: str | None = None, client_secret: str | None = None) -> None:
+        if (token is None) == (client_id is None or client_secret is None):
+            raise ValueError("give a token, or a client id and secret")
+        self._token = token
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.expires_at: float | None = None
+
+    def __repr__(self) -> str:
+        kind = "static token" if self._client_id is None else "client credentials"
+        return f"Credentials({kind}, <hidden>)"
+
+    @property
+    def grant(self) -> bool:
+        return self._client_id is not None
+
+    def form(self) -> dict[str, str]:
+        assert self._client_id is not None and self._client_secret is not None
+        return {"grant_type": "client_credentials", "client_id": self._client_id, "client_secret": self._client_secret}
+
+    def current(self, now: float) -> str | None:
+        """The token to use, or None when a new one must be fetched first."""
+        if self._token is None or (self.expires_at is not None and now >= self.expires_at):
+            return None
+        return self._token
+
+    def accept(self, token: str, expires_in: float, now: float) -> None:
+        """A fresh token; it is renewed a tenth of its life (at most 5 minutes) before it expires."""
+        self._token = token
+        self.expires_at = now + expires_in - min(300.0, expires_in / 10)
+
+
+@dataclass
+class _Slots:
+    """The writes of one PushChanges request and the updates each depends on."""
+
+    variables: dict[str, Any] = field(default_factory=dict)
+    owners: dict[str, list[list[int]]] = field(default_factory=dict)
+    """alias → per input entry, the indexes of the updates it carries."""
+    used: int = 0
+
+
+class ShopifyAdapter:
+    """One Shopify store, through the Admin GraphQL API."""
+
+    capabilities = Capabilities(max_batch=250, writes_stock_status=False)
+
+    def __init__(
+        self,
+        settings: ShopifySettings,
+        client: httpx.AsyncClient,
+        credentials: Credentials,
+        *,
+        policy: HttpPolicy = DEFAULT_POLICY,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._client = client
+        self._credentials = credentials
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+        self._bucket: _Bucket | None = None
+        self._per_node: dict[str, float] = {}
+        self._costs: dict[str, float] = {}
+        self.paced = 0
+        """Times this adapter waited for the bucket before a request (for logs and tests)."""
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"ShopifyAdapter({self.settings.shop!r}, {self.settings.api_version})"
+
+    # --- requests ----------------------------------------------------------------------------
+
+    async def _token(self) -> str:
+        token = self._credentials.current(self._clock())
+        if token is not None:
+            return token
+        try:
+            response = await send(self._client, "POST", self.settings.token_url, policy=self._policy,
+                                  sleep=self._sleep, data=self._credentials.form())
+        except AuthError as exc:
+            raise AuthError(
+                f"Shopify refused the client ID/secret of {self.settings.shop} (client-credentials grant): check "
+                "client_id_env and client_secret_env, and that the app is installed on this shop",
+                status=exc.status, code=exc.code,
+            ) from exc
+        except PlatformError as exc:
+            raise AuthError(f"Shopify refused the client-credentials grant for {self.settings.shop} ({exc})",
+                            status=exc.status, code=exc.code) from exc
+        try:
+            body = response.json()
+            token, expires_in = str(body["access_token"]), float(body.get("expires_in") or 86399)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuthError(f"{self.settings.token_url} did not answer an access token") from exc
+        self._credentials.accept(token, expires_in, self._clock())
+        log.info("store %s: new access token, valid %.0f s", self.settings.shop, expires_in)
+        return token
+
+    async def _pace(self, estimate: float) -> None:
+        bucket = self._bucket
+        if bucket is None:
+            return
+        need = min(estimate, bucket.maximum)
+        available = bucket.now(self._clock())
+        if need > available and bucket.restore_rate > 0:
+            # One point more than needed: Shopify reports whole points, and floats round.
+            wait = (need + 1 - available) / bucket.restore_rate
+            self.paced += 1
+            log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
+            await self._sleep(wait)
+
+    def _check(self, response: httpx.Response) -> None:
+        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint did not answer JSON") from exc
+        if not isinstance(body, dict):
+            raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        throttle = cost.get("throttleStatus") or {}
+        if throttle:
+            self._bucket = _Bucket(
+                maximum=float(throttle.get("maximumAvailable") or 0),
+                available=float(throttle.get("currentlyAvailable") or 0),
+                restore_rate=float(throttle.get("restoreRate") or 0),
+                at=self._clock(),
+            )
+        errors = body.get("errors")
+        if not errors:
+            return
+        if not isinstance(errors, list):
+            raise PlatformError(f"{self.settings.shop}: {errors}")
+        codes = [str((e.get("extensions") or {}).get("code") or "") for e in errors if isinstance(e, dict)]
+        first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+        message = str(first.get("message") or "GraphQL error")
+        if "THROTTLED" in codes:
+            requested = float(cost.get("requestedQueryCost") or 0)
+            bucket = self._bucket
+            wait = 1.0
+            if bucket is not None and bucket.restore_rate > 0:
+                wait = max(0.1, (min(requested, bucket.maximum) + 1 - bucket.available) / bucket.restore_rate)
+            raise TransientError(f"Shopify throttled the request (needs {requested:.0f} points)",
+                                 status=200, code="THROTTLED", retry_after=wait)
+        if "ACCESS_DENIED" in codes:
+            denied = next(e for e in errors if (e.get("extensions") or {}).get("code") == "ACCESS_DENIED")
+            raise AuthError(f"Shopify denied access: {denied.get('message')} — {SCOPES_HINT}",
+                            status=200, code="ACCESS_DENIED")
+        raise PlatformError(f"Shopify answered a GraphQL error: {message}", status=200, code=codes[0] or None)
+
+    async def _graphql(self, name: str, variables: Mapping[str, Any] | None = None, *, estimate: float | None = None,
+                       query: str | None = None) -> dict[str, Any]:
+        """Run one document from `operations/` and return its `data`."""
+        await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
+        headers = {"X-Shopify-Access-Token": await self._token()}
+        payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
+        self.requests += 1
+        try:
+            response = await send(self._client, "POST", self.settings.graphql_url, policy=self._policy,
+                                  sleep=self._sleep, check=self._check, headers=headers, json=payload)
+        except AuthError as exc:
+            if exc.code == "ACCESS_DENIED":
+                raise
+            raise AuthError(
+                f"Shopify refused the access token for {self.settings.shop} (HTTP {exc.status}): check the token "
+                f"in the environment variable the config names; {SCOPES_HINT}",
+                status=exc.status, code=exc.code,
+            ) from exc
+        body = response.json()
+        requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
+        if isinstance(requested, (int, float)):
+            self._costs[name] = float(requested)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PlatformError(f"Shopify answered {name} without data")
+        return data
+
+    def _page_size(self, name: str) -> int:
+        per_node = self._per_node.get(name)
+        if per_node is None:
+            return min(FIRST_PAGE, self.settings.page_size)
+        budget = float(MAX_QUERY_COST)
+        if self._bucket is not None and self._bucket.maximum > 0:
+            budget = min(budget, self._bucket.maximum)
+        return max(1, min(self.settings.page_size, MAX_PAGE_SIZE, int((budget - 2) // max(per_node, 1.0))))
+
+    def _learn(self, name: str, first: int) -> None:
+        requested = self._costs.get(name)
+        if requested is not None and first > 0:
+            self._per_node[name] = max(1.0, (requested - 2) / first)
+
+    async def _pages(self, name: str, root: str, variables: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
+        """Every node of a cursor-paged root connection, each page as large as the budget allows."""
+        cursors = Cursors(what)
+        nodes: list[dict[str, Any]] = []
+        while not cursors.done:
+            first = self._page_size(name)
+            per_node = self._per_node.get(name)
+            estimate = 2 + first * per_node if per_node is not None else None
+            data = await self._graphql(name, {**variables, "first": first, "after": cursors.after}, estimate=estimate)
+            self._learn(name, first)
+            connection = data.get(root)
+            if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
+                raise FetchError(f"{what}: page {cursors.pages + 1} has no {root}")
+            nodes.extend(connection["nodes"])
+            cursors.accept(connection.get("pageInfo"))
+        log.debug("%s: %d nodes in %d pages", what, len(nodes), cursors.pages)
+        return nodes
+
+    # --- Adapter protocol --------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Read the shop with the configured credentials; raise AuthError/RemoteError with what to fix."""
+        try:
+            data = await self._graphql("Shop")
+        except PlatformError as exc:
+            if exc.status == 404:
+                raise PlatformError(
+                    f"no Admin API at {self.settings.graphql_url}: check `shop` (the myshopify domain) and "
+                    f"api_version ({exc})", status=exc.status, code=exc.code,
+                ) from exc
+            raise
+        if not isinstance(data.get("shop"), dict):
+            raise PlatformError(f"{self.settings.graphql_url} did not answer the shop")
+
+    async def locations(self) -> tuple[int, frozenset[str]]:
+        """(active locations, gids of those whose stock counts): the configured ones, else those
+        that fulfil online orders."""
+        nodes = await self._pages("Locations", "locations", {}, "locations")
+        active = [n for n in nodes if n.get("isActive")]
+        wanted = self.settings.locations
+        if not wanted:
+            chosen = [n for n in active if n.get("fulfillsOnlineOrders")]
+            if not chosen:
+                raise FetchError(f"{self.settings.shop}: no active location fulfils online orders; name the locations "
+                                 "whose stock counts in the store's `locations` setting")
+        else:
+            chosen = []
+            for name in wanted:
+                match = [n for n in active if name in (n.get("name"), n.get("id"), mapping.GID.sub(r"\2", n.get("id") or ""))]
+                if not match:
+                    known = ", ".join(sorted(str(n.get("name")) for n in active))
+                    raise FetchError(f"{self.settings.shop}: no active location {name!r} (active: {known})")
+                chosen.extend(match)
+        return max(1, len(active)), frozenset(str(n["id"]) for n in chosen)
+
+    async def pull_items(self) -> list[Item]:
+        """Every variant, with stock at the configured locations and the connector's metafields."""
+        levels, chosen = await self.locations()
+        size = await self._graphql("CatalogueSize")
+        count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
+        keys = self.settings.metafields
+        if count > self.settings.bulk_threshold:
+            log.info("store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
+                     self.settings.shop, count, self.settings.bulk_threshold)
+            nodes = await self._bulk_variants()
+        else:
+            nodes = await self._pages("Variants", "productVariants", {"levels": min(levels, MAX_PAGE_SIZE),
+                                                                     **self._metafield_variables()}, "variants")
+        groups: dict[str, mapping.TagGroup] = {}
+        if self.settings.tags:
+            by_product: dict[str, list[Mapping[str, Any]]] = {}
+            for node in nodes:
+                by_product.setdefault(str((node.get("product") or {}).get("id")), []).append(node)
+            for product_id, members in by_product.items():
+                tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
+                groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
+        items = [
+            mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
+            for node in nodes
+        ]
+        log.info("store %s: pulled %d variants in %d requests (%d paced waits)", self.settings.shop, len(items),
+                 self.requests, self.paced)
+        return items
+
+    def _metafield_variables(self) -> dict[str, str]:
+        keys = self.settings.metafields
+        variables = {"namespace": keys.namespace, "statusKey": keys.status, "etaKey": keys.eta,
+                     "messageKey": keys.message}
+        for name, prefix in (("release_date", "release"), ("restock_date", "restock"), ("supplier", "supplier")):
+            namespace, key = keys.merchant(name)
+            variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
+        return variables
+
+    async def _bulk_variants(self) -> list[dict[str, Any]]:
+        """The catalogue through bulkOperationRunQuery: run, poll, download, rebuild the tree."""
+        query = inline_variables(document("BulkVariants"), self._metafield_variables())
+        started = await self._graphql("RunBulkQuery", {"query": query}, estimate=MUTATION_COST)
+        payload = started.get("bulkOperationRunQuery") or {}
+        problems = payload.get("userErrors") or []
+        operation = payload.get("bulkOperation") or {}
+        if problems or not operation.get("id"):
+            text = "; ".join(str(p.get("message")) for p in problems) or "no bulk operation was created"
+            raise FetchError(f"{self.settings.shop}: the bulk pull could not start: {text}")
+        waited = 0.0
+        while True:
+            await self._sleep(self.settings.bulk_poll_seconds)
+            waited += self.settings.bulk_poll_seconds
+            status = (await self._graphql("BulkOperation", {"id": operation["id"]})).get("bulkOperation") or {}
+            state = status.get("status")
+            if state == "COMPLETED":
+                break
+            if state in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or state is None:
+                raise FetchError(f"{self.settings.shop}: the bulk pull ended {state or 'unknown'}"
+                                 + (f" ({status.get('errorCode')})" if status.get("errorCode") else "")
+                                 + "; nothing is written for this store until a pull succeeds")
+            if waited >= self.settings.bulk_timeout_seconds:
+                raise FetchError(f"{self.settings.shop}: the bulk pull did not finish in "
+                                 f"{self.settings.bulk_timeout_seconds:.0f} s (still {state})")
+        url = status.get("url")
+        if not url:
+            return []  # Shopify gives no file when the query matched nothing
+        # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
+        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep)
+        return rebuild_bulk(response.text.splitlines(), what=f"{self.settings.shop} bulk pull")
+
+    async def open_orders(self) -> list[OpenOrder]:
+        """Open orders (`orders_query`) with their unfulfilled line items."""
+        nodes = await self._pages("OpenOrders", "orders", {"query": self.settings.orders_query,
+                                                          "lines": ORDER_LINES_PER_PAGE}, "open orders")
+        orders = []
+        for node in nodes:
+            lines_connection = node.get("lineItems") or {}
+            lines = list(lines_connection.get("nodes") or ())
+            info = lines_connection.get("pageInfo") or {}
+            if info.get("hasNextPage"):
+                cursors = Cursors(f"line items of order {node.get('name')}")
+                cursors.accept(info)
+                while not cursors.done:
+                    data = await self._graphql("OrderLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2,
+                                                                  "after": cursors.after})
+                    more = ((data.get("order") or {}).get("lineItems")) or {}
+                    lines.extend(more.get("nodes") or ())
+                    cursors.accept(more.get("pageInfo"))
+            orders.append(mapping.open_order(node, lines))
+        return orders
+
+    def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
+        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
+        return mapping.plan(item, decision, self.settings)
+
+    async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
+        """Write the updates with as few PushChanges requests as its slots allow; one result per update.
+
+        Policies go per product through productVariantsBulkUpdate (allowPartialUpdates), metafields
+        through metafieldsSet (25 a call; atomic, so a refused call is sent again without the
+        refused metafields) and metafieldsDelete, tags through tagsAdd/tagsRemove. Every
+        userErrors entry is mapped back to the update it came from.
+        """
+        for update in updates:
+            mapping.validate_fields(update.item, update.fields)
+        errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
+        work = _Work.of(updates, self.settings)
+        while work.pending():
+            slots = work.take()
+            try:
+                data = await self._graphql("PushChanges", slots.variables, estimate=MUTATION_COST * slots.used)
+            except RemoteError as exc:
+                log.warning("store %s: a write request failed: %s", self.settings.shop, exc)
+                for entries in slots.owners.values():
+                    for owners in entries:
+                        for index in owners:
+                            errors[index].append(f"request failed: {exc}")
+                continue
+            work.answer(slots, data, errors)
+        results = [
+            WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
+            for i, u in enumerate(updates)
+        ]
+        log.info("store %s: pushed %d updates in %d requests; %d failed", self.settings.shop, len(updates),
+                 work.requests, sum(not r.ok for r in results))
+        return results
+
+
+# --- bulk -----------------------------------------------------------------------------------
+
+
+def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
+    """Variant nodes shaped like a `Variants` page from a bulk JSONL file.
+
+    Root lines are variants; inventory-level lines carry `__parentId`, the id of their variant
+    (or of its inventory item: both are accepted).
+    """
+    variants: dict[str, dict[str, Any]] = {}
+    parents: dict[str, dict[str, Any]] = {}
+    children: list[dict[str, Any]] = []
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+        except ValueError as exc:
+            raise FetchError(f"{what}: line {number} of the result is not JSON") from exc
+        if "__parentId" in line:
+            children.append(line)
+            continue
+        if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
+            raise FetchError(f"{what}: line {number} is not a variant ({str(line.get('id'))[:60]!r})")
+        inventory = line.setdefault("inventoryItem", {}) or {}
+        inventory["inventoryLevels"] = {"nodes": []}
+        variants[line["id"]] = line
+        parents[line["id"]] = line
+        if inventory.get("id"):
+            parents[str(inventory["id"])] = line
+    for child in children:
+        owner = parents.get(str(child.pop("__parentId")))
+        if owner is None:
+            raise FetchError(f"{what}: an inventory level belongs to no variant of the result")
+        owner["inventoryItem"]["inventoryLevels"]["nodes"].append(child)
+    return list(variants.values())
+
+
+# --- push -----------------------------------------------------------------------------------
+
+
+class _Work:
+    """The writes of one push, queued per kind and handed out a request's worth at a time."""
+
+    def __init__(self) -> None:
+        self.variants: list[tuple[str, list[tuple[dict[str, Any], list[int]]]]] = []
+        self.metafields: list[list[tuple[dict[str, Any], list[int]]]] = []
+        self.deletions: list[list[tuple[dict[str, Any], list[int]]]] = []
+        self.tags_add: list[tuple[str, list[str], list[int]]] = []
+        self.tags_remove: list[tuple[str, list[str], list[int]]] = []
+        self.requests = 0
+
+    @classmethod
+    def of(cls, updates: Sequence[Update], settings: ShopifySettings) -> _Work:
+        work = cls()
+        keys = settings.metafields
+        eta_field = mapping.metafield_field(keys, "eta")
+        policies: dict[str, dict[str, tuple[dict[str, Any], list[int]]]] = {}
+        sets: list[tuple[dict[str, Any], list[int]]] = []
+        deletes: list[tuple[dict[str, Any], list[int]]] = []
+        adds: dict[str, dict[str, list[int]]] = {}
+        removes: dict[str, dict[str, list[int]]] = {}
+        for index, update in enumerate(updates):
+            platform = update.item.platform
+            owner = str(platform.get("variant_id") or mapping.variant_gid(update.item.key))
+            product = str(platform.get("product_id") or "")
+            for name, value in update.fields.items():
+                if name == "inventoryPolicy":
+                    entry = policies.setdefault(product, {}).setdefault(owner, ({"id": owner}, []))
+                    entry[0]["inventoryPolicy"] = value
+                    entry[1].append(index)
+                elif name.startswith(mapping.METAFIELD_PREFIX):
+                    namespace, _, key = name[len(mapping.METAFIELD_PREFIX):].partition(".")
+                    identity = {"ownerId": owner, "namespace": namespace, "key": key}
+                    if value:
+                        kind = DATE_TYPE if name == eta_field else STATUS_TYPE
+                        sets.append(({**identity, "type": kind, "value": value}, [index]))
+                    else:
+                        deletes.append((identity, [index]))
+                elif name == mapping.TAGS_ADD:
+                    for tag in value.split(","):
+                        adds.setdefault(product, {}).setdefault(tag, []).append(index)
+                elif name == mapping.TAGS_REMOVE:
+                    for tag in value.split(","):
+                        removes.setdefault(product, {}).setdefault(tag, []).append(index)
+        for product, entries in policies.items():
+            listed = list(entries.values())
+            for start in range(0, len(listed), MAX_PAGE_SIZE):
+                work.variants.append((product, listed[start:start + MAX_PAGE_SIZE]))
+        work.metafields = [sets[i:i + METAFIELDS_PER_SET] for i in range(0, len(sets), METAFIELDS_PER_SET)]
+        work.deletions = [deletes[i:i + MAX_PAGE_SIZE] for i in range(0, len(deletes), MAX_PAGE_SIZE)]
+        for target, source in ((work.tags_add, adds), (work.tags_remove, removes)):
+            for product, tags in source.items():
+                owners = sorted({i for members in tags.values() for i in members})
+                target.append((product, sorted(tags), owners))
+        return work
+
+    def pending(self) -> bool:
+        return bool(self.variants or self.metafields or self.deletions or self.tags_add or self.tags_remove)
+
+    def take(self) -> _Slots:
+        slots = _Slots()
+        self.requests += 1
+        for n in range(VARIANT_SLOTS):
+            if not self.variants:
+                break
+            product, entries = self.variants.pop(0)
+            slots.variables.update({f"withVariants{n}": True, f"product{n}": product,
+                                    f"variants{n}": [payload for payload, _ in entries]})
+            slots.owners[f"variants{n}"] = [owners for _, owners in entries]
+        for n in range(METAFIELD_SLOTS):
+            if not self.metafields:
+                break
+            chunk = self.metafields.pop(0)
+            slots.variables.update({f"withMetafields{n}": True, f"metafields{n}": [payload for payload, _ in chunk]})
+            slots.owners[f"metafields{n}"] = [owners for _, owners in chunk]
+        if self.deletions:
+            chunk = self.deletions.pop(0)
+            slots.variables.update({"withDeletions": True, "deletions": [payload for payload, _ in chunk]})
+            slots.owners["deletions"] = [owners for _, owners in chunk]
+        for verb, queue in (("Add", self.tags_add), ("Remove", self.tags_remove)):
+            for n in range(TAG_SLOTS):
+                if not queue:
+                    break
+                product, tags, owners = queue.pop(0)
+                slots.variables.update({f"withTags{verb}{n}": True, f"tags{verb}Id{n}": product, f"tags{verb}{n}": tags})
+                slots.owners[f"tags{verb}{n}"] = [owners]
+        slots.used = len(slots.owners)
+        return slots
+
+    def answer(self, slots: _Slots, data: Mapping[str, Any], errors: dict[int, list[str]]) -> None:
+        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents."""
+        for alias, entries in slots.owners.items():
+            payload = data.get(alias)
+            everyone = sorted({i for owners in entries for i in owners})
+            if not isinstance(payload, dict):
+                for index in everyone:
+                    errors[index].append(f"Shopify did not answer {alias}; not confirmed")
+                continue
+            refused: dict[int, list[str]] = {}
+            general: list[str] = []
+            for problem in payload.get("userErrors") or ():
+                message = str(problem.get("message") or "refused")
+                if problem.get("code"):
+                    message = f"{message} ({problem['code']})"
+                position = _input_index(problem)
+                if position is not None and position < len(entries):
+                    refused.setdefault(position, []).append(message)
+                else:
+                    general.append(message)
+            if alias.startswith("metafields") and (refused or general):
+                variables = slots.variables[alias]
+                for position, messages in refused.items():
+                    for index in entries[position]:
+                        errors[index].extend(f"metafield {variables[position]['key']}: {m}" for m in messages)
+                innocent = [(variables[p], entries[p]) for p in range(len(entries)) if p not in refused]
+                if general or not innocent:
+                    for _, owners in innocent:
+                        for index in owners:
+                            errors[index].extend(general or ["metafields not saved"])
+                else:
+                    self.metafields.append(innocent)  # metafieldsSet is atomic: send the others again
+                continue
+            for position, messages in refused.items():
+                for index in entries[position]:
+                    errors[index].extend(messages)
+            for message in general:
+                for index in everyone:
+                    errors[index].append(message)
+
+
+def _input_index(problem: Mapping[str, Any]) -> int | None:
+    """Which input entry a userError is about: `field: ["variants", "2", "id"]` or `elementIndex`."""
+    path = list(problem.get("field") or [])
+    if len(path) >= 2 and str(path[1]).isdigit():
+        return int(path[1])
+    index = problem.get("elementIndex")
+    return int(index) if isinstance(index, int) else None
+
+

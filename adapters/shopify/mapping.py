@@ -1,0 +1,284 @@
+"""Shopify payloads ↔ the core's model, and decisions → the fields to write. Pure: no I/O.
+
+Item keys: a variant's numeric id ("gid://shopify/ProductVariant/123" → "123"); every variant is
+an item (Shopify has no variant-less products), `parent_key` is its product's numeric id.
+
+What the store shows (`Shown`) comes from the connector's metafields when the status one is set;
+otherwise from what Shopify does with the variant: sellable stock → in stock, sold out with
+`inventoryPolicy: CONTINUE` → backorder, sold out with DENY → out of stock, stock not tracked →
+in stock.
+
+Field names in a plan (what `plan` returns, also what `connector resync` prints), values strings:
+- `inventoryPolicy`: "CONTINUE" or "DENY" — only for tracked variants. For a variant whose
+  inventory is not tracked Shopify ignores the policy (it always sells), so only metafields are
+  written for it.
+- `metafield:<namespace>.<key>`: the new value; "" means delete the metafield (an empty value
+  is invalid in Shopify, and a missing metafield is what a theme tests for).
+- `tags:add` / `tags:remove`: product tags, comma-separated (only with `tags` configured).
+
+Product tags are shared by a product's variants: a status tag is on the product while at least one
+of its variants has that status. `TagGroup` collects each variant's wanted tag as `plan` sees it;
+the variant planned last in a product plans the removals, so nothing is removed on partial
+information (a variant that was not planned — unreadable data — keeps the tags as they are).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from connector.errors import FetchError
+from connector.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+
+from .settings import MetafieldKeys, ShopifySettings
+
+CONTINUE, DENY = "CONTINUE", "DENY"
+POLICIES = frozenset({CONTINUE, DENY})
+METAFIELD_PREFIX = "metafield:"
+TAGS_ADD, TAGS_REMOVE = "tags:add", "tags:remove"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(\?.*)?$")
+
+
+def numeric_id(global_id: Any, kind: str | None = None) -> str:
+    """"123" from "gid://shopify/<kind>/123"; FetchError for anything else."""
+    match = GID.match(str(global_id or ""))
+    if not match or (kind is not None and match.group(1) != kind):
+        raise FetchError(f"unexpected id {global_id!r} from the store (expected a {kind or 'Shopify'} global id)")
+    return match.group(2)
+
+
+def variant_gid(key: str) -> str:
+    return f"gid://shopify/ProductVariant/{key}"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class TagGroup:
+    """The status tags of one product, shared by its variants (filled by `plan`)."""
+
+    product_id: str
+    tags: frozenset[str]
+    variants: int
+    wanted: dict[str, str | None] = field(default_factory=dict)
+    adding: set[str] = field(default_factory=set)
+
+
+def _value(node: Any) -> str | None:
+    if isinstance(node, Mapping):
+        text = node.get("value")
+        if isinstance(text, str) and text.strip():
+            return text.strip()
+    return None
+
+
+def _date(text: str | None, name: str, problems: list[str]) -> date | None:
+    if text is None:
+        return None
+    if ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    problems.append(f"metafield {name}={text!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+def _quiet_date(text: str | None) -> date | None:
+    if text is None or not ISO_DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def quantities(levels: Iterable[Any], locations: frozenset[str]) -> tuple[int, int]:
+    """(available, incoming) summed over the inventory levels at `locations` (location gids)."""
+    available = incoming = 0
+    for level in levels:
+        if not isinstance(level, Mapping) or (level.get("location") or {}).get("id") not in locations:
+            continue
+        for quantity in level.get("quantities") or ():
+            if quantity.get("name") == "available":
+                available += int(quantity.get("quantity") or 0)
+            elif quantity.get("name") == "incoming":
+                incoming += int(quantity.get("quantity") or 0)
+    return available, incoming
+
+
+def shown(status_text: str | None, eta_text: str | None, message: str | None, *, tracked: bool, policy: str,
+          available: int | None) -> Shown:
+    status: Status | None = None
+    if status_text is not None:
+        try:
+            status = Status(status_text)
+        except ValueError:
+            status = None
+    if status is None:
+        if not tracked or (available or 0) > 0:
+            status = Status.IN_STOCK
+        else:
+            status = Status.BACKORDER if policy == CONTINUE else Status.OUT_OF_STOCK
+    return Shown(status=status, eta=_quiet_date(eta_text), message=message)
+
+
+def variant_item(node: Mapping[str, Any], keys: MetafieldKeys, locations: frozenset[str],
+                 group: TagGroup | None = None) -> Item:
+    """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it)."""
+    problems: list[str] = []
+    product = node.get("product") or {}
+    inventory = node.get("inventoryItem") or {}
+    tracked = bool(inventory.get("tracked"))
+    levels = ((inventory.get("inventoryLevels") or {}).get("nodes")) or ()
+    available, incoming = quantities(levels, locations)
+    policy = str(node.get("inventoryPolicy") or DENY)
+
+    def merchant(alias: str) -> str | None:
+        return _value(node.get(alias)) or _value(product.get(alias))
+
+    title = str(product.get("title") or "")
+    variant_title = str(node.get("title") or "")
+    own = {name: _value(node.get(name)) for name in ("status", "eta", "message")}
+    return Item(
+        key=numeric_id(node.get("id"), "ProductVariant"),
+        sku=(str(node["sku"]).strip() or None) if node.get("sku") else None,
+        name=f"{title} — {variant_title}" if variant_title and variant_title != "Default Title" else title,
+        managed=tracked,
+        available=available if tracked else None,
+        shown=shown(own["status"], own["eta"], own["message"], tracked=tracked, policy=policy,
+                    available=available if tracked else None),
+        tags=frozenset(str(t) for t in product.get("tags") or ()),
+        categories=frozenset({str(product["productType"])}) if product.get("productType") else frozenset(),
+        vendor=str(product["vendor"]) if product.get("vendor") else None,
+        supplier=merchant("supplier"),
+        release_date=_date(merchant("releaseDate"), keys.release_date, problems),
+        restock_date=_date(merchant("restockDate"), keys.restock_date, problems),
+        parent_key=numeric_id(product.get("id"), "Product") if product.get("id") else None,
+        problems=tuple(problems),
+        platform={
+            "variant_id": node.get("id"),
+            "product_id": product.get("id"),
+            "inventory_item_id": inventory.get("id"),
+            "tracked": tracked,
+            "inventory_policy": policy,
+            "incoming": incoming if tracked else None,
+            "metafields": own,
+            "tag_group": group,
+        },
+    )
+
+
+def parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise FetchError(f"{what}: no createdAt")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise FetchError(f"{what}: unreadable createdAt {value!r}") from exc
+
+
+def open_order(node: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]]) -> OpenOrder:
+    """An order with its unfulfilled lines keyed like items; lines of deleted variants are dropped."""
+    order_id = numeric_id(node.get("id"), "Order")
+    lines = []
+    for line in line_items:
+        variant = line.get("variant") or {}
+        waiting = int(line.get("unfulfilledQuantity") or 0)
+        if not variant.get("id") or waiting <= 0:
+            continue
+        lines.append(OrderLine(item_key=numeric_id(variant["id"], "ProductVariant"),
+                               sku=line.get("sku") or None, quantity=waiting))
+    return OpenOrder(
+        order_id=order_id,
+        created_at=parse_time(node.get("createdAt"), f"order {node.get('name') or order_id}"),
+        lines=tuple(lines),
+        status=str(node.get("displayFulfillmentStatus") or ""),
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def desired_policy(decision: Decision) -> str:
+    """CONTINUE while the variant should sell past zero; pre-armed while stock is positive.
+
+    An in-stock decision carries what should happen at the last sale (`on_sellout`): writing it
+    now makes Shopify switch at that instant rather than at the next pass.
+    """
+    if decision.status is Status.IN_STOCK:
+        return CONTINUE if decision.on_sellout is not None and decision.on_sellout.sellable_past_zero else DENY
+    return CONTINUE if decision.status.sellable_past_zero else DENY
+
+
+def metafield_field(keys: MetafieldKeys, name: str) -> str:
+    return f"{METAFIELD_PREFIX}{keys.namespace}.{getattr(keys, name)}"
+
+
+def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str, str]:
+    """The fields that differ between what `item` holds and what shows `decision`."""
+    platform = item.platform
+    fields: dict[str, str] = {}
+    if platform.get("tracked"):
+        wanted = desired_policy(decision)
+        if platform.get("inventory_policy") != wanted:
+            fields["inventoryPolicy"] = wanted
+    keys = settings.metafields
+    held: Mapping[str, str | None] = platform.get("metafields") or {}
+    for name, value in (
+        ("status", decision.status.value),
+        ("eta", decision.eta.isoformat() if decision.eta else ""),
+        ("message", (decision.message or "").strip()),
+    ):
+        if (held.get(name) or "") != value:
+            fields[metafield_field(keys, name)] = value
+    group = platform.get("tag_group")
+    if settings.tags and isinstance(group, TagGroup):
+        fields.update(_plan_tags(item, decision, settings, group))
+    validate_fields(item, fields)
+    return fields
+
+
+def _plan_tags(item: Item, decision: Decision, settings: ShopifySettings, group: TagGroup) -> dict[str, str]:
+    lower = {t.lower() for t in group.tags}
+    own = settings.tags.get(decision.status)
+    group.wanted[item.key] = own
+    fields: dict[str, str] = {}
+    if own is not None and own.lower() not in lower:
+        fields[TAGS_ADD] = own
+        group.adding.add(own.lower())
+    if len(group.wanted) == group.variants:
+        kept = {t.lower() for t in group.wanted.values() if t}
+        stale = sorted(t for t in group.tags if t.lower() in {s.lower() for s in settings.tags.values()}
+                       and t.lower() not in kept)
+        if stale:
+            fields[TAGS_REMOVE] = ",".join(stale)
+    return fields
+
+
+def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
+    """Refuse values Shopify would refuse or misread (raises ValueError naming the item)."""
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise ValueError(f"{item.label}: {name} must be text, not {value!r}")  # noqa: TRY004 - the core skips on ValueError
+        if name == "inventoryPolicy":
+            if value not in POLICIES:
+                raise ValueError(f"{item.label}: refusing to write inventoryPolicy={value!r} (not CONTINUE or DENY)")
+            if not item.platform.get("tracked"):
+                raise ValueError(f"{item.label}: inventory is not tracked, so the policy has no effect and is not written")
+        elif name.startswith(METAFIELD_PREFIX):
+            namespace, _, key = name[len(METAFIELD_PREFIX):].partition(".")
+            if not namespace or not key:
+                raise ValueError(f"{item.label}: metafield field {name!r} is not namespace.key")
+            if value and "\n" in value:
+                raise ValueError(f"{item.label}: metafield {key} must be a single line")
+        elif name in (TAGS_ADD, TAGS_REMOVE):
+            if not value or not item.platform.get("product_id"):
+                raise ValueError(f"{item.label}: {name} needs tags and the product's id")
+        else:
+            raise ValueError(f"{item.label}: unknown Shopify field {name!r}")

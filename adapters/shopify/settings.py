@@ -1,0 +1,176 @@
+"""A Shopify store's own settings: which shop, which API version, which env vars hold its credentials.
+
+`shop` is the shop's permanent domain, `name.myshopify.com`. For the loopback sandbox
+(`connector sandbox shopify`) it may instead be `127.0.0.1:PORT`, `localhost:PORT` or
+`[::1]:PORT`: only those loopback addresses are reached over plain http, every other shop over
+https, so a token can never leave the machine unencrypted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connector.model import Status
+from connector.platform import StoreSettings
+
+API_VERSIONS = ("2026-07", "2026-10")
+DEFAULT_API_VERSION: Literal["2026-07", "2026-10"] = "2026-10"
+MAX_PAGE_SIZE = 250
+"""Shopify's largest `first` for a connection."""
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PASTED_TOKEN = re.compile(r"^(shpat|shpca|shppa|shpss|atkn)_[0-9a-zA-Z]{8,}$")
+"""What Shopify access tokens and secrets look like (pasted instead of a variable's name)."""
+MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
+NAMESPACE = re.compile(r"^[A-Za-z0-9_-]{3,255}$")
+KEY = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
+QUALIFIED = re.compile(r"^[A-Za-z0-9_-]{3,255}\.[A-Za-z0-9_-]{2,64}$")
+TAG = re.compile(r"^[^,]{1,255}$")
+
+
+class MetafieldKeys(BaseModel):
+    """Where the connector writes (status, ETA, message) and reads (merchant fields) per variant.
+
+    The connector's own metafields live on the variant, in `namespace`: `status` and `message`
+    as `single_line_text_field`, `eta` as `date`. The merchant fields are `namespace.key` names,
+    read from the variant first and then from its product.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    namespace: str = Field(default="connector", description="Metafield namespace the connector writes in.")
+    status: str = Field(default="status", description="Key of the status metafield (single_line_text_field).")
+    eta: str = Field(default="eta", description="Key of the ETA metafield (date, YYYY-MM-DD).")
+    message: str = Field(default="message", description="Key of the buyer message metafield (single_line_text_field).")
+    release_date: str = Field(default="custom.release_date", description="namespace.key of the merchant's release date.")
+    restock_date: str = Field(default="custom.restock_date", description="namespace.key of the merchant's restock date.")
+    supplier: str = Field(default="custom.supplier", description="namespace.key of the merchant's supplier name.")
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not NAMESPACE.match(value):
+            raise ValueError("a metafield namespace is 3-255 letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("status", "eta", "message")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not KEY.match(value):
+            raise ValueError("a metafield key is 2-64 letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("release_date", "restock_date", "supplier")
+    @classmethod
+    def _qualified(cls, value: str) -> str:
+        if not QUALIFIED.match(value):
+            raise ValueError('give the metafield as "namespace.key", e.g. "custom.release_date"')
+        return value
+
+    def merchant(self, name: str) -> tuple[str, str]:
+        """(namespace, key) of a merchant field: release_date, restock_date or supplier."""
+        namespace, _, key = str(getattr(self, name)).partition(".")
+        return namespace, key
+
+
+class ShopifySettings(StoreSettings):
+    """Settings of one Shopify store (Admin GraphQL API)."""
+
+    shop: str = Field(description='The shop\'s myshopify domain, e.g. "us-shop.myshopify.com" (sandbox: "127.0.0.1:PORT").')
+    api_version: Literal["2026-07", "2026-10"] = Field(default=DEFAULT_API_VERSION, description="Admin API version.")
+    token_env: str | None = Field(
+        default=None, description="Environment variable holding an Admin API access token (shpat_...)."
+    )
+    client_id_env: str | None = Field(
+        default=None, description="Environment variable holding the app's client ID (client-credentials grant)."
+    )
+    client_secret_env: str | None = Field(
+        default=None, description="Environment variable holding the app's client secret (client-credentials grant)."
+    )
+    metafields: MetafieldKeys = Field(default=MetafieldKeys(), description="Metafields written and read.")
+    locations: tuple[str, ...] = Field(
+        default=(),
+        description="Locations (names or numeric ids) whose available quantity is summed; "
+        "default: every active location that fulfils online orders.",
+    )
+    tags: dict[Status, str] = Field(
+        default_factory=dict,
+        description='Optional product tag per status, e.g. {backorder = "backorder", pre_order = "pre-order"}.',
+    )
+    orders_query: str = Field(
+        default="status:open AND (fulfillment_status:unfulfilled OR fulfillment_status:partial)",
+        description="Search query selecting the open orders (accepted, not yet shipped).",
+    )
+    bulk_threshold: int = Field(
+        default=2000, ge=0, description="Variants above which the pull uses a bulk operation instead of pages."
+    )
+    page_size: int = Field(
+        default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Largest page asked for (the cost budget may lower it)."
+    )
+    bulk_poll_seconds: float = Field(default=2.0, gt=0, description="Seconds between polls of a running bulk operation.")
+    bulk_timeout_seconds: float = Field(default=3600.0, gt=0, description="Give up on a bulk operation after this long.")
+
+    @field_validator("shop")
+    @classmethod
+    def _shop(cls, value: str) -> str:
+        value = value.strip().lower()
+        for prefix in ("https://", "http://"):
+            value = value.removeprefix(prefix)
+        value = value.rstrip("/")
+        if MYSHOPIFY.match(value) or LOOPBACK.match(value):
+            return value
+        raise ValueError(
+            'shop must be the shop\'s myshopify domain, e.g. "us-shop.myshopify.com" '
+            '(find it in Settings → Domains), or "127.0.0.1:PORT" for the local sandbox'
+        )
+
+    @field_validator("token_env", "client_id_env", "client_secret_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or PASTED_TOKEN.match(value)):
+            raise ValueError(
+                "give the NAME of an environment variable (letters, digits, underscore, e.g. US_SHOP_TOKEN), "
+                "never the token itself"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[Status, str]) -> dict[Status, str]:
+        for status, tag in value.items():
+            if not TAG.match(tag) or tag != tag.strip():
+                raise ValueError(f"tag for {status.value} must be 1-255 characters without commas or outer spaces")
+        if len(set(value.values())) != len(value):
+            raise ValueError("each status needs its own tag")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_auth(self) -> ShopifySettings:
+        static = self.token_env is not None
+        grant = self.client_id_env is not None or self.client_secret_env is not None
+        if static == grant:
+            raise ValueError(
+                "set either token_env (an Admin API access token) or client_id_env and client_secret_env "
+                "(client-credentials grant), not both and not neither"
+            )
+        if grant and (self.client_id_env is None or self.client_secret_env is None):
+            raise ValueError("the client-credentials grant needs both client_id_env and client_secret_env")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """https://shop (http:// only for the loopback sandbox)."""
+        scheme = "http" if LOOPBACK.match(self.shop) else "https"
+        return f"{scheme}://{self.shop}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/admin/oauth/access_token"
