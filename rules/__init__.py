@@ -35,27 +35,92 @@ Decisions this engine makes on the shop owner's behalf:
   `{eta}`/`{days}` in a rule that can never have an ETA is a compile-time error.
 - **Matching**: tags, categories, vendor and supplier case-insensitively; `sku_matches` globs
   case-sensitively.
+- **`eta = "supply"`** is first-in-first-out available-to-promise (rules/supply.py): the next
+  unit's ETA is the first day on-hand + incoming supply covers every queued unit plus one, plus
+  handling days. Supply dated before today (a late shipment) is not counted; neither is supply
+  after `horizon_days` (default 120). A supply event without a quantity covers the whole queue.
+  No covering day → no reliable timeline → the rule does not match (`has_eta`), and
+  `has_reliable_eta = false` can pick that case out.
+- **Caps**: `cap = N` (fixed), `cap = "incoming"` (known incoming quantities inside the horizon;
+  events without a quantity count 0), `cap = { max = N, incoming = true }` (the smaller).
+  `sell_limit` = cap − queued units. When it reaches 0 the rule does not hold and the next rule
+  decides (usually "sold out"). An in-stock item pre-armed to backorder/pre-order carries the
+  armed rule's `sell_limit` (how many may be sold past zero).
+- **Per-order dates** (`Decision.order_etas`): FIFO over the queue; none later than the
+  decision's ETA (the next unit's, behind them all); a pre-order's not before its release date.
+- **Hysteresis** (`compile_rules(..., back_in_stock_at=N)`): an item the store last showed as
+  out_of_stock or backorder (`Facts.previous_status`) goes back to in_stock only once available
+  reaches N. Until then it gets the decision the rules give at sell-out (available treated as 0),
+  with a "held: ..." reason. Pre-order is not held (a release is not a flap).
+- **Demand conditions**: `velocity` and `days_of_cover` use units per in-stock day over
+  `window_days` (default 28, days out of stock left out, see rules/demand.py); with no counted
+  day they are unknown and match nothing, like stock that is not tracked.
 """
 
 from __future__ import annotations
 
-from rules.engine import CheckTrace, RuleSet, RuleTrace, compile_rules
+from rules.demand import (
+    ReorderSuggestion,
+    days_of_cover,
+    demand_sd,
+    reorder_point,
+    reorder_suggestion,
+    safety_stock,
+    velocity,
+    z_for,
+)
+from rules.engine import CheckTrace, Explanation, RuleSet, RuleTrace, compile_rules
 from rules.errors import RuleError
-from rules.model import Decision, Facts, QueuedOrder, Status, SupplyEvent
+from rules.model import (
+    DaySales,
+    Decision,
+    Facts,
+    OrderEta,
+    QueuedOrder,
+    Status,
+    SupplyEvent,
+)
+from rules.supply import (
+    DEFAULT_HORIZON_DAYS,
+    SupplyTimeline,
+    TimelineRow,
+    next_arrival,
+    order_etas,
+    queue_etas,
+    timeline,
+)
 from rules.template import MessageTemplate, parse_template, render_message
 
 __all__ = [
+    "DEFAULT_HORIZON_DAYS",
     "CheckTrace",
+    "DaySales",
     "Decision",
+    "Explanation",
     "Facts",
     "MessageTemplate",
+    "OrderEta",
     "QueuedOrder",
+    "ReorderSuggestion",
     "RuleError",
     "RuleSet",
     "RuleTrace",
     "Status",
     "SupplyEvent",
+    "SupplyTimeline",
+    "TimelineRow",
     "compile_rules",
+    "days_of_cover",
+    "demand_sd",
+    "next_arrival",
+    "order_etas",
     "parse_template",
+    "queue_etas",
     "render_message",
+    "reorder_point",
+    "reorder_suggestion",
+    "safety_stock",
+    "timeline",
+    "velocity",
+    "z_for",
 ]

@@ -1,16 +1,44 @@
-"""Evaluation: a compiled RuleSet turns one SKU's Facts into a Decision (first match wins)."""
+"""Evaluation: a compiled RuleSet turns one SKU's Facts into a Decision (first match wins).
+
+The hot path (`decide`) does only what the decision itself needs: the tests of the rules up to
+the first match, the cap, the message and the per-order dates. Reasons and inputs are worked out
+when someone reads them (`Decision.reasons` / `.inputs`), from the same compiled rule.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
-from rules.grammar import Rule, Subject, parse_rules, queued_units
-from rules.model import Decision, Facts, Status
+from rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
+from rules.errors import RuleError
+from rules.grammar import Rule, Subject, _supply_values, parse_rules, queued_units
+from rules.model import Decision, Facts, OrderEta, Status
+from rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
 from rules.template import render_message
 
 DEFAULT_RULE = "default"
+_new_tuple = tuple.__new__
+
+
+def _lazy(
+    status: Status,
+    rule: str,
+    eta: date | None,
+    sell_limit: int | None,
+    message: str | None,
+    on_sellout: Status | None,
+    order_etas: tuple[OrderEta, ...],
+    explain: Callable[..., tuple[tuple[str, ...], dict[str, object]]],
+    *args: object,
+) -> Decision:
+    """A Decision whose reasons and inputs `explain(*args)` works out when they are read."""
+    return _new_tuple(
+        Decision, (status, rule, eta, sell_limit, message, on_sellout, order_etas, None, None, explain, *args)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +63,57 @@ class RuleTrace:
     decision: Decision | None = None
 
 
+class Explanation(list[RuleTrace]):
+    """`RuleSet.explain`'s answer: the rule traces in order (it is their list), plus the derivation.
+
+    - `decision`: what `decide` returns for the same facts.
+    - `timeline`: the FIFO supply/queue timeline at the stock level the rules were evaluated at
+      (`timeline.lines()` prints it; `timeline.rows` are (day, incoming, supply, covered) rows).
+    - `order_etas`: per queued order, units now / later and the ship-by date.
+    - `held`: why hysteresis kept the sold-out status (None when it did not).
+    - `velocity`, `days_of_cover`: demand over the default window (None when unknown).
+    """
+
+    decision: Decision | None
+    timeline: SupplyTimeline
+    held: str | None
+    velocity: float | None
+    days_of_cover: float | None
+
+    def __init__(
+        self,
+        traces: Sequence[RuleTrace],
+        *,
+        decision: Decision | None,
+        timeline: SupplyTimeline,
+        held: str | None = None,
+        velocity: float | None = None,
+        days_of_cover: float | None = None,
+    ) -> None:
+        super().__init__(traces)
+        self.decision = decision
+        self.timeline = timeline
+        self.held = held
+        self.velocity = velocity
+        self.days_of_cover = days_of_cover
+
+    @property
+    def order_etas(self) -> tuple[OrderEta, ...]:
+        return self.decision.order_etas if self.decision is not None else ()
+
+
+_Step = tuple[
+    Callable[[Subject], bool] | None,
+    Callable[[Subject], date | None] | None,
+    tuple[Callable[[Subject, date | None], bool], ...],
+    Rule,
+]
+
 _ETA_CHECK_SECTION = {"has_eta": "then.eta", "eta_within_days": "when.eta_within_days", "cap": "then.cap"}
+_HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
+"""Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
+_SOLD_OUT = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
+"""Previous statuses that hysteresis (`back_in_stock_at`) holds on to."""
 
 
 def _jsonable(value: object) -> object:
@@ -53,6 +131,53 @@ class RuleSet:
     rules: tuple[Rule, ...]
     handling_days: int = 0
     source: str = "rules"
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    """Supply expected later than this many days from today does not count."""
+    back_in_stock_at: int | None = None
+    """Hysteresis: an item last shown sold out is in stock again only once available reaches this."""
+    _points: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _plans: tuple[tuple[_Step, ...], ...] = field(init=False, repr=False, compare=False)
+    _untracked: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _zero_plans: tuple[tuple[_Step, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The rules indexed by stock level: between two breakpoints of the `available`
+        # conditions the same rules can apply, so each stretch gets its own plan in which those
+        # tests are already answered. A plan is flat tuples: no attribute lookups in the loop.
+        def step(rule: Rule, indexed: bool) -> _Step:
+            return (
+                rule.match_rest if indexed else rule.match,
+                rule.eta_source.resolve if rule.eta_source is not None else None,
+                tuple(k.test for k in rule.eta_checks),
+                rule,
+            )
+
+        points = sorted(
+            {r.stock_range[0] for r in self.rules if r.stock_range and r.stock_range[0] > -math.inf}
+            | {r.stock_range[1] + 1 for r in self.rules if r.stock_range and r.stock_range[1] < math.inf}
+        )
+
+        def plan_at(level: float) -> tuple[_Step, ...]:
+            return tuple(
+                step(r, True) if r.stock_range is not None else step(r, False)
+                for r in self.rules
+                if r.stock_range is None or r.stock_range[0] <= level <= r.stock_range[1]
+            )
+
+        starts = [points[0] - 1 if points else 0, *points]
+        plans = tuple(plan_at(level) for level in starts)
+        at_zero = plans[bisect_right(points, 0)]
+        # Pre-arming after the first pass stopped at rule k: rules before k that do not read the
+        # stock level answer the same at sell-out (they failed), so only the others are asked.
+        zero = tuple(
+            tuple(s for s in at_zero if s[3].position >= k or s[3].stock_dependent)
+            for k in range(len(self.rules) + 1)
+        )
+        untracked = tuple(step(r, False) for r in self.rules if r.stock_range is None)
+        object.__setattr__(self, "_points", tuple(points))
+        object.__setattr__(self, "_plans", plans)
+        object.__setattr__(self, "_untracked", untracked)
+        object.__setattr__(self, "_zero_plans", zero)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -61,35 +186,78 @@ class RuleSet:
 
     def decide(self, facts: Facts) -> Decision | None:
         """The decision for one SKU; None when no rule matches and stock is not tracked."""
-        subject = Subject(facts, facts.available)
+        available = facts.available
+        subject = Subject(facts, available, self.horizon_days)
         found = self._first_match(subject)
-        status = found[0].action.status if found is not None else _default_status(facts.available)
-        if status is None:
+        if found is not None:
+            rule, eta = found
+            status = rule.action.status
+            if available is None or available <= 0:
+                return self._rule_decision(rule, subject, eta, None, None)
+            on_shelf = status in _HELD_BACK
+            if not on_shelf and status is not Status.IN_STOCK:
+                return self._rule_decision(rule, subject, eta, None, None)  # pre-order with stock
+        elif available is None:
             return None
-        if found is not None and status in _HELD_BACK and facts.available is not None and facts.available > 0:
-            return _on_shelf(found[0], subject)
-        sellout: tuple[Status, str] | None = None
-        if status is Status.IN_STOCK and facts.available is not None and facts.available > 0:
-            # Pre-arm: what the rules say once the last unit is sold.
-            subject.available = 0
-            at_zero = self._first_match(subject)
-            subject.available = facts.available
-            sellout = (
-                (at_zero[0].action.status, at_zero[0].name)
-                if at_zero is not None
-                else (Status.OUT_OF_STOCK, DEFAULT_RULE)
+        elif available <= 0:
+            return _lazy(
+                Status.OUT_OF_STOCK, DEFAULT_RULE, None, None, None, None,
+                self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
+                _explain_default, facts, Status.OUT_OF_STOCK,
             )
-        if found is None:
-            return _default(facts, status, sellout)
-        return _decision(found[0], subject, found[1], sellout)
+        else:
+            rule, eta, on_shelf = None, None, False
 
-    def explain(self, facts: Facts) -> list[RuleTrace]:
+        # In stock with units on the shelf: pre-arm with what the rules say at the last sale.
+        subject.available = 0
+        at_zero = self._first_match(subject, rule.position if rule is not None else len(self.rules))
+        if on_shelf and rule is not None:
+            sellout_status, sellout_rule = rule.action.status, rule
+        elif at_zero is not None:
+            sellout_status, sellout_rule = at_zero[0].action.status, at_zero[0]
+        else:
+            sellout_status, sellout_rule = Status.OUT_OF_STOCK, None
+        if (
+            self.back_in_stock_at is not None
+            and available < self.back_in_stock_at
+            and facts.previous_status in _SOLD_OUT
+            and sellout_status is not Status.IN_STOCK
+        ):
+            return self._held(subject, at_zero)
+        limit = None
+        if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
+            limit = sellout_rule.action.cap.sell_limit(subject)
+        subject.available = available
+        sellout_name = sellout_rule.name if sellout_rule is not None else DEFAULT_RULE
+        order_etas = (
+            self._order_etas(subject, Status.IN_STOCK, None, self.handling_days) if facts.backorder_queue else ()
+        )
+        if rule is None:
+            return _lazy(
+                Status.IN_STOCK, DEFAULT_RULE, None, limit, None, sellout_status, order_etas,
+                _explain_default, facts, Status.IN_STOCK, sellout_status, sellout_name,
+            )
+        if on_shelf:
+            return _lazy(
+                Status.IN_STOCK, rule.name, None, limit, None, sellout_status, order_etas,
+                _explain_on_shelf, rule, facts, self.horizon_days,
+            )
+        return self._rule_decision(rule, subject, eta, sellout_status, sellout_name, limit)
+
+    def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.
 
-        When no rule matches, a last trace named "default" shows the built-in fallback.
+        When no rule matches, a last trace named "default" shows the built-in fallback. When
+        hysteresis holds the sold-out status, the rules are shown as evaluated at sell-out
+        (available 0), which is what decided.
         """
         decision = self.decide(facts)
-        subject = Subject(facts, facts.available)
+        held = None
+        view = facts.available
+        if decision is not None and "held_until_available" in decision.inputs:
+            held = decision.reasons[-1]
+            view = 0
+        subject = Subject(facts, view, self.horizon_days)
         traces: list[RuleTrace] = []
         decided = False
         for rule in self.rules:
@@ -110,136 +278,238 @@ class RuleSet:
                 RuleTrace(rule.position, rule.name, matched, tuple(checks), decision if mine else None)
             )
         if not decided:
-            if facts.available is None:
+            if view is None:
                 text = "stock not tracked: no opinion, the item is left as it is"
             else:
-                text = f"available {facts.available} {'>' if facts.available > 0 else '<='} 0"
+                text = f"available {view} {'>' if view > 0 else '<='} 0"
             traces.append(
                 RuleTrace(None, DEFAULT_RULE, decision is not None, (CheckTrace("default", decision is not None, text),), decision)
             )
-        return traces
+        v = subject.velocity(DEFAULT_WINDOW_DAYS)
+        return Explanation(
+            traces,
+            decision=decision,
+            timeline=timeline(view, facts.backorder_queue, facts.supply, facts.today, horizon_days=self.horizon_days),
+            held=held,
+            velocity=v,
+            days_of_cover=days_of_cover(facts.available, v),
+        )
 
-    def _first_match(self, subject: Subject) -> tuple[Rule, date | None] | None:
-        for rule in self.rules:
-            for test in rule.tests:
-                if not test(subject):
+    def _plan(self, available: int | None) -> tuple[_Step, ...]:
+        if available is None:
+            return self._untracked
+        return self._plans[bisect_right(self._points, available)]
+
+    def _first_match(self, subject: Subject, stock_only_before: int | None = None) -> tuple[Rule, date | None] | None:
+        """The first rule that holds, with its ETA. With `stock_only_before` = k (pre-arming at
+        available 0), rules before position k that do not read the stock level are skipped: they
+        already failed."""
+        if stock_only_before is None:
+            plan = self._plan(subject.available)
+        elif subject.available == 0:
+            plan = self._zero_plans[stock_only_before]
+        else:
+            plan = self._plan(subject.available)
+        for match, resolve, checks, rule in plan:
+            if match is not None and not match(subject):
+                continue
+            if not checks:
+                return rule, None
+            eta = resolve(subject) if resolve is not None else None
+            for check in checks:
+                if not check(subject, eta):
                     break
             else:
-                if not rule.eta_checks:
-                    return rule, None
-                eta = rule.eta_source.resolve(subject) if rule.eta_source is not None else None
-                for check in rule.eta_checks:
-                    if not check.test(subject, eta):
-                        break
-                else:
-                    return rule, eta
+                return rule, eta
         return None
 
+    def _rule_decision(
+        self,
+        rule: Rule,
+        subject: Subject,
+        eta: date | None,
+        sellout: Status | None,
+        sellout_rule: str | None,
+        limit: int | None = None,
+        held: str | None = None,
+    ) -> Decision:
+        facts = subject.facts
+        action = rule.action
+        shown = eta if action.eta is not None else None
+        if action.cap is not None:
+            limit = action.cap.sell_limit(subject)
+        message = None
+        template = action.message
+        if template is not None:
+            message = render_message(
+                template,
+                sku=facts.sku,
+                name=facts.name,
+                available=subject.available,
+                eta=shown,
+                today=facts.today,
+                queue=queued_units(subject) if "queue" in template.fields else None,
+                limit=limit,
+            )
+        order_etas = (
+            self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()
+        )
+        return _lazy(
+            action.status, rule.name, shown, limit, message,
+            sellout,
+            order_etas,
+            _explain_rule, rule, facts, subject.available, eta, self.horizon_days, sellout, sellout_rule, held,
+        )
 
-_HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
-"""Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
+    def _held(self, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
+        """Hysteresis: the decision the rules give at sell-out, while available < back_in_stock_at."""
+        facts = subject.facts
+        reason = (
+            f"held: last shown {facts.previous_status.value if facts.previous_status else '?'};"
+            f" back in stock only once available reaches {self.back_in_stock_at}"
+            f" (now {facts.available}); decided as if sold out"
+        )
+        if at_zero is None:
+            return _lazy(
+                Status.OUT_OF_STOCK, DEFAULT_RULE, None, None, None, None,
+                self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
+                _explain_default, facts, Status.OUT_OF_STOCK, None, None, 0, reason, self.back_in_stock_at,
+            )
+        return self._rule_decision(at_zero[0], subject, at_zero[1], None, None, held=reason)
+
+    def _order_etas(
+        self, subject: Subject, status: Status, eta: date | None, handling_days: int
+    ) -> tuple[OrderEta, ...]:
+        """Per queued order: FIFO against supply; no later than the decision's ETA (which is the
+        next unit's, behind every queued one); a pre-order no earlier than its release date."""
+        facts = subject.facts
+        if not facts.backorder_queue:
+            return ()
+        not_before = None
+        if status is Status.PRE_ORDER and facts.release_date is not None and facts.release_date >= facts.today:
+            not_before = facts.release_date
+        etas = queue_etas(
+            subject.available, facts.backorder_queue, facts.supply, facts.today,
+            horizon_days=self.horizon_days, handling_days=handling_days, not_before=not_before,
+        )
+        if eta is None:
+            return etas
+        return tuple(
+            o if o.ships_by is not None and o.ships_by <= eta else OrderEta(o.order_id, o.now, o.later, eta)
+            for o in etas
+        )
 
 
-def _on_shelf(rule: Rule, subject: Subject) -> Decision:
-    """Units on the shelf ship now: in stock until the last one sells, then the rule's status."""
-    facts = subject.facts
+def _base_inputs(facts: Facts, available: int | None = None, *, view: bool = False) -> dict[str, object]:
+    inputs: dict[str, object] = {
+        "sku": facts.sku, "today": facts.today.isoformat(), "available": facts.available,
+    }
+    if view and available != facts.available:
+        inputs["evaluated_at_available"] = available
+    return inputs
+
+
+def _sellout_reason(status: Status, rule: str) -> str:
+    return f'at sell-out: {status.value} (rule "{rule}")'
+
+
+def _explain_default(
+    facts: Facts,
+    status: Status,
+    sellout: Status | None = None,
+    sellout_rule: str | None = None,
+    available: int | None = None,
+    held: str | None = None,
+    held_at: int | None = None,
+) -> tuple[tuple[str, ...], dict[str, object]]:
+    shown = facts.available if available is None else available
+    sign = ">" if status is Status.IN_STOCK else "<="
+    reasons: tuple[str, ...] = ("no rule matched", f"available {shown} {sign} 0")
+    inputs = _base_inputs(facts)
+    if sellout is not None and sellout_rule is not None:
+        reasons = (*reasons, _sellout_reason(sellout, sellout_rule))
+        inputs["on_sellout_rule"] = sellout_rule
+    if held is not None:
+        reasons = (*reasons, held)
+        inputs["held_until_available"] = held_at
+        inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
+    return reasons, inputs
+
+
+def _explain_on_shelf(rule: Rule, facts: Facts, horizon_days: int) -> tuple[tuple[str, ...], dict[str, object]]:
+    subject = Subject(facts, facts.available, horizon_days)
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.append(
         f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}"
     )
     inputs = _base_inputs(facts)
+    _condition_inputs(rule, subject, inputs)
+    inputs["on_sellout_rule"] = rule.name
+    return tuple(reasons), inputs
+
+
+def _condition_inputs(rule: Rule, subject: Subject, inputs: dict[str, object]) -> None:
+    facts = subject.facts
     for condition in rule.conditions:
         for field_name in condition.inputs:
-            inputs[field_name] = _jsonable(getattr(facts, field_name))
-    inputs["on_sellout_rule"] = rule.name
-    return Decision(
-        status=Status.IN_STOCK,
-        rule=rule.name,
-        reasons=tuple(reasons),
-        on_sellout=rule.action.status,
-        inputs=inputs,
-    )
+            if field_name != "available":
+                inputs[field_name] = _jsonable(getattr(facts, field_name))
+        if condition.values is not None:
+            inputs.update(condition.values(subject))
 
 
-def _base_inputs(facts: Facts) -> dict[str, object]:
-    return {"sku": facts.sku, "today": facts.today.isoformat(), "available": facts.available}
-
-
-def _default_status(available: int | None) -> Status | None:
-    """The built-in fallback: in stock when available > 0, out of stock at or below 0."""
-    if available is None:
-        return None
-    return Status.IN_STOCK if available > 0 else Status.OUT_OF_STOCK
-
-
-def _sellout_reason(sellout: tuple[Status, str]) -> str:
-    return f'at sell-out: {sellout[0].value} (rule "{sellout[1]}")'
-
-
-def _default(facts: Facts, status: Status, sellout: tuple[Status, str] | None) -> Decision:
-    sign = ">" if status is Status.IN_STOCK else "<="
-    reasons: tuple[str, ...] = ("no rule matched", f"available {facts.available} {sign} 0")
-    inputs = _base_inputs(facts)
-    if sellout is not None:
-        reasons = (*reasons, _sellout_reason(sellout))
-        inputs["on_sellout_rule"] = sellout[1]
-    return Decision(
-        status=status,
-        rule=DEFAULT_RULE,
-        reasons=reasons,
-        on_sellout=sellout[0] if sellout is not None else None,
-        inputs=inputs,
-    )
-
-
-def _decision(
-    rule: Rule, subject: Subject, eta: date | None, sellout: tuple[Status, str] | None
-) -> Decision:
-    """Build the matched rule's decision (runs once per SKU, so it may be verbose)."""
-    facts = subject.facts
+def _explain_rule(
+    rule: Rule,
+    facts: Facts,
+    available: int | None,
+    eta: date | None,
+    horizon_days: int,
+    sellout: Status | None,
+    sellout_rule: str | None,
+    held: str | None,
+) -> tuple[tuple[str, ...], dict[str, object]]:
+    """The reasons and inputs of a rule's decision (worked out when read)."""
+    subject = Subject(facts, available, horizon_days)
     action = rule.action
-    shown_eta = eta if action.eta is not None else None
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.extend(k.describe(subject, eta) for k in rule.eta_checks)
-    inputs = _base_inputs(facts)
-    for condition in rule.conditions:
-        for field_name in condition.inputs:
-            inputs[field_name] = _jsonable(getattr(facts, field_name))
-    if rule.eta_source is not None:
-        for field_name in rule.eta_source.inputs:
-            inputs[field_name] = _jsonable(getattr(facts, field_name))
-        inputs["eta_source"] = rule.eta_source.name
-    sell_limit = None
+    inputs = _base_inputs(facts, available, view=True)
+    _condition_inputs(rule, subject, inputs)
+    source = rule.eta_source
+    if source is not None:
+        for field_name in source.inputs:
+            if field_name != "available":
+                inputs[field_name] = _jsonable(getattr(facts, field_name))
+        if source.name == "supply":
+            inputs.update(_supply_values(subject))
+        inputs["eta_source"] = source.name
     if action.cap is not None:
-        queued = queued_units(subject)
-        sell_limit = action.cap - queued
-        inputs["queued"] = queued
-        inputs["cap"] = action.cap
-    if shown_eta is not None:
-        inputs["eta"] = shown_eta.isoformat()
-    message = None
-    if action.message is not None:
-        message = render_message(
-            action.message,
-            sku=facts.sku,
-            name=facts.name,
-            available=subject.available,
-            eta=shown_eta,
-            today=facts.today,
-        )
-    if sellout is not None:
-        reasons.append(_sellout_reason(sellout))
-        inputs["on_sellout_rule"] = sellout[1]
-    return Decision(
-        status=action.status,
-        rule=rule.name,
-        eta=shown_eta,
-        sell_limit=sell_limit,
-        message=message,
-        reasons=tuple(reasons),
-        on_sellout=sellout[0] if sellout is not None else None,
-        inputs=inputs,
-    )
+        inputs["queued"] = queued_units(subject)
+        cap = action.cap
+        inputs["cap"] = cap.max if not cap.incoming else {"max": cap.max, "incoming": subject.incoming()}
+    shown = eta if action.eta is not None else None
+    if shown is not None:
+        inputs["eta"] = shown.isoformat()
+    if sellout is not None and sellout_rule is not None:
+        reasons.append(_sellout_reason(sellout, sellout_rule))
+        inputs["on_sellout_rule"] = sellout_rule
+    if held is not None:
+        reasons.append(held)
+        inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
+        inputs["held_until_available"] = _held_threshold(held)
+    return tuple(reasons), inputs
+
+
+def _held_threshold(reason: str) -> int:
+    # The reason text carries the threshold; keeping it out of the hot path's arguments.
+    marker = "reaches "
+    start = reason.index(marker) + len(marker)
+    return int(reason[start:].split(" ", 1)[0])
+
+
+def _whole(value: object, key: str, minimum: int, problems: list[str]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        problems.append(f"{key}: {value!r} is not a whole number >= {minimum}")
 
 
 def compile_rules(
@@ -247,12 +517,26 @@ def compile_rules(
     *,
     handling_days: int = 0,
     source: str = "rules",
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    back_in_stock_at: int | None = None,
 ) -> RuleSet:
     """Validate and compile the parsed `[[rules]]` tables (first match wins).
 
     `handling_days` is the global default added to supply-derived ETAs (a rule's
-    `then.handling_days` overrides it). `source` prefixes every error location, e.g.
-    "stores[1].rules" for a store's own rules. Raises RuleError listing every problem.
+    `then.handling_days` overrides it). `horizon_days`: supply expected further ahead does not
+    count (no reliable timeline). `back_in_stock_at`: hysteresis, see rules/__init__.py.
+    `source` prefixes every error location, e.g. "stores[1].rules" for a store's own rules.
+    Raises RuleError listing every problem.
     """
-    rules = parse_rules(raw_rules, handling_days=handling_days, source=source)
-    return RuleSet(rules, handling_days, source)
+    problems: list[str] = []
+    _whole(horizon_days, "horizon_days", 1, problems)
+    if back_in_stock_at is not None:
+        _whole(back_in_stock_at, "back_in_stock_at", 1, problems)
+    try:
+        rules = parse_rules(raw_rules, handling_days=handling_days, source=source)
+    except RuleError as exc:
+        raise RuleError([*problems, *exc.problems]) from None
+    if problems:
+        raise RuleError(problems)
+    return RuleSet(rules, handling_days, source, horizon_days, back_in_stock_at)
+

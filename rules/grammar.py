@@ -14,38 +14,141 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover, velocity
 from rules.errors import RuleError
 from rules.model import Facts, Status
+from rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival
 from rules.template import ETA_FIELDS, MessageTemplate, parse_template
 
 _EMPTY: frozenset[str] = frozenset()
 
 
+_UNSET = object()
+
+
+def _folded(names: frozenset[str]) -> frozenset[str]:
+    """Names casefolded; the set itself when they already are (the usual case, no copy)."""
+    if not names:
+        return _EMPTY
+    joined = "\x00".join(names)
+    if joined.casefold() == joined:
+        return names
+    return frozenset(n.casefold() for n in names)
+
+
 class Subject:
-    """One SKU's facts as the compiled closures read them (names casefolded once per decision).
+    """One SKU's facts as the compiled closures read them; derived values worked out once, on demand.
 
     `available` is separate from `facts.available` so that pre-arming can ask "what if it sold
-    out?" without copying the facts.
+    out?" without copying the facts. Casefolded names, the supply arrival and demand figures are
+    computed the first time a condition asks (most decisions never need most of them).
     """
 
-    __slots__ = ("facts", "available", "today", "tags", "categories", "vendor", "supplier")
+    __slots__ = (
+        "_arrival",
+        "_arrival_key",
+        "_cache",
+        "_categories",
+        "_horizon_end",
+        "_incoming",
+        "_tags",
+        "available",
+        "facts",
+        "horizon_days",
+        "today",
+    )
 
-    def __init__(self, facts: Facts, available: int | None) -> None:
+    def __init__(self, facts: Facts, available: int | None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> None:
         self.facts = facts
         self.available = available
         self.today = facts.today
-        self.tags = frozenset(t.casefold() for t in facts.tags) if facts.tags else _EMPTY
-        self.categories = (
-            frozenset(c.casefold() for c in facts.categories) if facts.categories else _EMPTY
-        )
-        self.vendor = facts.vendor.casefold() if facts.vendor else None
-        self.supplier = facts.supplier.casefold() if facts.supplier else None
+        self.horizon_days = horizon_days
+        self._cache: dict[object, object] | None = None
+        self._arrival_key: object = _UNSET
+        self._arrival: date | None = None
+        self._tags: frozenset[str] | None = None
+        self._categories: frozenset[str] | None = None
+        self._horizon_end: date | None = None
+        self._incoming: int | None = None
+
+    def _cached(self, key: object, compute: Callable[[Subject], object]) -> object:
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        elif key in cache:
+            return cache[key]
+        value = cache[key] = compute(self)
+        return value
+
+    @property
+    def tags(self) -> frozenset[str]:
+        tags = self._tags
+        if tags is None:
+            tags = self._tags = _folded(self.facts.tags)
+        return tags
+
+    @property
+    def categories(self) -> frozenset[str]:
+        categories = self._categories
+        if categories is None:
+            categories = self._categories = _folded(self.facts.categories)
+        return categories
+
+    @property
+    def vendor(self) -> str | None:
+        vendor = self.facts.vendor
+        return vendor.casefold() if vendor else None
+
+    @property
+    def supplier(self) -> str | None:
+        supplier = self.facts.supplier
+        return supplier.casefold() if supplier else None
+
+    @property
+    def horizon_end(self) -> date:
+        end = self._horizon_end
+        if end is None:
+            end = self._horizon_end = self.today + timedelta(days=self.horizon_days)
+        return end
+
+    def arrival(self) -> date | None:
+        """The day supply covers the queue plus the next unit (FIFO, no handling); None: no timeline."""
+        available = self.available
+        if self._arrival_key is not _UNSET and self._arrival_key == available:
+            return self._arrival
+        facts = self.facts
+        if not facts.supply:
+            arrival = self.today if available is not None and available > 0 else None
+        else:
+            arrival = next_arrival(available, facts.backorder_queue, facts.supply, self.today, self.horizon_end)
+        self._arrival_key = available
+        self._arrival = arrival
+        return arrival
+
+    def incoming(self) -> int:
+        """Known incoming units inside the horizon."""
+        incoming = self._incoming
+        if incoming is None:
+            supply = self.facts.supply
+            incoming = self._incoming = incoming_known(supply, self.today, self.horizon_end) if supply else 0
+        return incoming
+
+    def velocity(self, window_days: int) -> float | None:
+        """Units per in-stock day over the window (None: no day of it counts)."""
+        return self._cached(
+            ("velocity", window_days), lambda s: velocity(s.facts.sales, s.today, window_days)
+        )  # type: ignore[return-value]
+
+    def queued(self) -> int:
+        """Units waiting for supply, at this view's `available`."""
+        return queued_units(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +160,13 @@ class Condition:
     describe: Callable[[Subject], str]
     inputs: tuple[str, ...]
     """Names of the Facts fields it reads (for Decision.inputs)."""
+    cost: int = 2
+    """Cheap, selective tests run first (order inside a rule does not change its meaning)."""
+    values: Callable[[Subject], dict[str, object]] | None = None
+    """Derived figures it looked at (queued units, velocity, ...), for Decision.inputs."""
+    interval: tuple[float, float] | None = None
+    """For `available`: the stock levels it holds at (low, high), so a RuleSet can index rules
+    by stock level instead of testing it; None when it is not an interval (`!=`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +196,9 @@ class Action:
     eta: EtaSource | None
     """None when the rule gives no ETA, or when it matches only without one (has_eta = false)."""
     message: MessageTemplate | None
-    cap: int | None
+    cap: Cap | None
+    handling_days: int = 0
+    """The handling days this rule adds to supply-derived ETAs (and to its per-order ship dates)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +213,53 @@ class Rule:
     """The source the ETA checks look at (also set for has_eta = false, where action.eta is None)."""
     eta_checks: tuple[EtaCheck, ...]
     action: Action
+    match: Callable[[Subject], bool] | None = None
+    """All `tests` in one call (cheapest first); None when the rule has no `when` conditions."""
+    stock_dependent: bool = True
+    """Whether anything in the rule reads the stock level (available, the queue, supply ETA,
+    cap). Pre-arming re-asks only these: the others answer the same at sell-out."""
+    stock_range: tuple[float, float] | None = None
+    """The stock levels (low, high) its `available` intervals allow; None: any, untracked too."""
+    match_rest: Callable[[Subject], bool] | None = None
+    """`match` without the tests that `stock_range` already covers."""
 
     @property
     def unconditional(self) -> bool:
         """True when the rule matches every SKU, so rules after it are unreachable."""
         return not self.conditions and not self.eta_checks
+
+
+_STOCK_KEYS = frozenset({"available", "queued_units", "days_of_cover", "has_reliable_eta"})
+
+
+def _all_of(tests: Sequence[Callable[[Subject], bool]]) -> Callable[[Subject], bool] | None:
+    """One callable for a rule's tests: saves the per-test loop on the hot path."""
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+
+        def both(s: Subject) -> bool:
+            return a(s) and b(s)
+
+        return both
+    if len(tests) == 3:
+        a, b, c = tests
+
+        def three(s: Subject) -> bool:
+            return a(s) and b(s) and c(s)
+
+        return three
+
+    def every(s: Subject) -> bool:
+        for test in tests:
+            if not test(s):
+                return False
+        return True
+
+    return every
 
 
 class _Invalid(Exception):
@@ -173,9 +327,7 @@ def _available(value: object) -> Condition:
         )
     op_text, limit = match.group(1), int(match.group(2))
     op = _OPERATORS[op_text]
-
-    def test(s: Subject) -> bool:
-        return s.available is not None and op(s.available, limit)
+    test = _available_test(op_text, limit)
 
     def describe(s: Subject) -> str:
         if s.available is None:
@@ -184,7 +336,32 @@ def _available(value: object) -> Condition:
             return f"available {s.available} {op_text} {limit}"
         return f"available {s.available}, not {op_text} {limit}"
 
-    return Condition("available", test, describe, ("available",))
+    return Condition("available", test, describe, ("available",), cost=0, interval=_INTERVALS[op_text](limit))
+
+
+_INTERVALS: dict[str, Callable[[int], tuple[float, float] | None]] = {
+    "<=": lambda n: (-math.inf, n),
+    "<": lambda n: (-math.inf, n - 1),
+    ">=": lambda n: (n, math.inf),
+    ">": lambda n: (n + 1, math.inf),
+    "==": lambda n: (n, n),
+    "!=": lambda n: None,
+}
+
+
+def _available_test(op_text: str, limit: int) -> Callable[[Subject], bool]:
+    """`available <op> limit` without an operator call (the most common test of all)."""
+    if op_text == "<=":
+        return lambda s: s.available is not None and s.available <= limit
+    if op_text == "<":
+        return lambda s: s.available is not None and s.available < limit
+    if op_text == ">":
+        return lambda s: s.available is not None and s.available > limit
+    if op_text == ">=":
+        return lambda s: s.available is not None and s.available >= limit
+    if op_text == "==":
+        return lambda s: s.available is not None and s.available == limit
+    return lambda s: s.available is not None and s.available != limit
 
 
 def _set_condition(key: str, attr: str, label: str, mode: str) -> Callable[[object], Condition]:
@@ -195,13 +372,12 @@ def _set_condition(key: str, attr: str, label: str, mode: str) -> Callable[[obje
         wanted = frozenset(v.casefold() for v in shown)
         listed = _names(shown)
 
-        def have(s: Subject) -> frozenset[str]:
-            return getattr(s, attr)  # type: ignore[no-any-return]
+        have: Callable[[Subject], frozenset[str]] = operator.attrgetter(attr)
 
         if mode == "any":
 
             def test(s: Subject) -> bool:
-                return not wanted.isdisjoint(getattr(s, attr))
+                return not wanted.isdisjoint(have(s))
 
             def describe(s: Subject) -> str:
                 hit = sorted(wanted & have(s))
@@ -210,7 +386,7 @@ def _set_condition(key: str, attr: str, label: str, mode: str) -> Callable[[obje
         elif mode == "all":
 
             def test(s: Subject) -> bool:
-                return wanted.issubset(getattr(s, attr))
+                return wanted.issubset(have(s))
 
             def describe(s: Subject) -> str:
                 missing = sorted(wanted - have(s))
@@ -219,7 +395,7 @@ def _set_condition(key: str, attr: str, label: str, mode: str) -> Callable[[obje
         else:
 
             def test(s: Subject) -> bool:
-                return wanted.isdisjoint(getattr(s, attr))
+                return wanted.isdisjoint(have(s))
 
             def describe(s: Subject) -> str:
                 hit = sorted(wanted & have(s))
@@ -266,7 +442,7 @@ def _sku_matches(value: object) -> Condition:
                 return f"SKU {sku} matches {pattern}"
         return f"SKU {sku} matches none of: {_names(patterns)}"
 
-    return Condition("sku_matches", test, describe, ("sku",))
+    return Condition("sku_matches", test, describe, ("sku",), cost=3)
 
 
 _WHEN_DATE_VALUES = ("future", "past", "none", "any")
@@ -289,27 +465,20 @@ def _date_condition(key: str, label: str, *, today_is_future: bool) -> Callable[
         def future(d: date, today: date) -> bool:
             return d >= today if today_is_future else d > today
 
-        if value == "future":
-
-            def test(s: Subject) -> bool:
-                d = getattr(s.facts, key)
-                return d is not None and future(d, s.today)
-
+        read: Callable[[Facts], date | None] = operator.attrgetter(key)
+        test: Callable[[Subject], bool]
+        if value == "future" and today_is_future:
+            test = lambda s: (d := read(s.facts)) is not None and d >= s.today
+        elif value == "future":
+            test = lambda s: (d := read(s.facts)) is not None and d > s.today
+        elif value == "past" and today_is_future:
+            test = lambda s: (d := read(s.facts)) is not None and d < s.today
         elif value == "past":
-
-            def test(s: Subject) -> bool:
-                d = getattr(s.facts, key)
-                return d is not None and not future(d, s.today)
-
+            test = lambda s: (d := read(s.facts)) is not None and d <= s.today
         elif value == "none":
-
-            def test(s: Subject) -> bool:
-                return getattr(s.facts, key) is None
-
+            test = lambda s: read(s.facts) is None
         else:
-
-            def test(s: Subject) -> bool:
-                return getattr(s.facts, key) is not None
+            test = lambda s: read(s.facts) is not None
 
         def describe(s: Subject) -> str:
             d = getattr(s.facts, key)
@@ -318,9 +487,167 @@ def _date_condition(key: str, label: str, *, today_is_future: bool) -> Callable[
             when = "future" if future(d, s.today) else "past"
             return f"{label} date {d.isoformat()} is {when} (today {s.today.isoformat()})"
 
-        return Condition(key, test, describe, (key,))
+        return Condition(key, test, describe, (key,), cost=1)
 
     return build
+
+
+def _count_condition(key: str, label: str, count: Callable[[Subject], int]) -> Callable[[object], Condition]:
+    """queue_length / queued_units: a whole-number comparison like available."""
+
+    def build(value: object) -> Condition:
+        op_text, limit, op = _comparison(value, example="> 0")
+
+        def test(s: Subject) -> bool:
+            return op(count(s), limit)
+
+        def describe(s: Subject) -> str:
+            n = count(s)
+            return f"{label} {n} {op_text} {limit}" if op(n, limit) else f"{label} {n}, not {op_text} {limit}"
+
+        def values(s: Subject) -> dict[str, object]:
+            return {key: count(s)}
+
+        return Condition(key, test, describe, (), cost=1, values=values)
+
+    return build
+
+
+def _queue_length(s: Subject) -> int:
+    return len(s.facts.backorder_queue)
+
+
+_DECIMAL_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$")
+
+
+def _comparison(value: object, *, example: str, decimals: bool = False) -> tuple[str, float, Callable[[float, float], bool]]:
+    pattern = _DECIMAL_COMPARISON if decimals else _COMPARISON
+    match = pattern.match(value) if isinstance(value, str) and not isinstance(value, bool) else None
+    if match is None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise _Invalid(f"{_show(value)} is not a comparison; write e.g. \"{example.split()[0]} {value}\"")
+        raise _Invalid(
+            f"{_show(value)} is not a comparison like \"{example}\" (operators: <, <=, ==, !=, >=, >)"
+        )
+    number = match.group(2)
+    limit: float = float(number) if decimals and not re.fullmatch(r"[+-]?\d+", number) else int(number)
+    op: Callable[[float, float], bool] = _OPERATORS[match.group(1)]  # type: ignore[assignment]
+    return match.group(1), limit, op
+
+
+def _windowed(key: str, value: object, example: str) -> tuple[int, tuple[str, float, Callable[[float, float], bool]]]:
+    """`"> 2"` (the default window) or `{ window_days = 7, is = "> 2" }`."""
+    window = DEFAULT_WINDOW_DAYS
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in ("window_days", "is")]
+        if unknown:
+            raise _Invalid(f"unknown key {unknown[0]!r}; write {{ window_days = 28, is = \"{example}\" }}")
+        if "is" not in value:
+            raise _Invalid(f"missing 'is'; write {{ window_days = 28, is = \"{example}\" }}")
+        if "window_days" in value:
+            try:
+                window = _int_value(value["window_days"], minimum=1)
+            except _Invalid as exc:
+                raise _Invalid(f"window_days: {exc}") from exc
+        value = value["is"]
+    return window, _comparison(value, example=example, decimals=True)
+
+
+def _number(x: float) -> str:
+    if x == math.inf:
+        return "infinite"
+    return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+
+
+def _velocity(value: object) -> Condition:
+    window, (op_text, limit, op) = _windowed("velocity", value, "> 2")
+    over = f"over {_plural(window, 'day')}"
+
+    def test(s: Subject) -> bool:
+        v = s.velocity(window)
+        return v is not None and op(v, limit)
+
+    def describe(s: Subject) -> str:
+        v = s.velocity(window)
+        if v is None:
+            return f"velocity unknown: no day in stock {over}"
+        verb = "" if op(v, limit) else "not "
+        return f"velocity {_number(v)} a day {over}, {verb}{op_text} {_number(limit)}"
+
+    def values(s: Subject) -> dict[str, object]:
+        v = s.velocity(window)
+        return {f"velocity_{window}d": None if v is None else round(v, 3)}
+
+    return Condition("velocity", test, describe, (), cost=6, values=values)
+
+
+def _days_of_cover(value: object) -> Condition:
+    window, (op_text, limit, op) = _windowed("days_of_cover", value, "< 14")
+    over = f"at the velocity over {_plural(window, 'day')}"
+
+    def cover(s: Subject) -> float | None:
+        return days_of_cover(s.available, s.velocity(window))
+
+    def test(s: Subject) -> bool:
+        c = cover(s)
+        return c is not None and op(c, limit)
+
+    def describe(s: Subject) -> str:
+        if s.available is None:
+            return "stock not tracked"
+        c = cover(s)
+        if c is None:
+            return f"days of cover unknown: no day in stock over {_plural(window, 'day')}"
+        verb = "" if op(c, limit) else "not "
+        return f"{_number(c)} days of cover {over}, {verb}{op_text} {_number(limit)}"
+
+    def values(s: Subject) -> dict[str, object]:
+        c = cover(s)
+        return {f"days_of_cover_{window}d": None if c is None else _number(c) if c == math.inf else round(c, 3)}
+
+    return Condition("days_of_cover", test, describe, ("available",), cost=6, values=values)
+
+
+def _has_reliable_eta(value: object) -> Condition:
+    if not isinstance(value, bool):
+        raise _Invalid(f"{_show(value)} is not true or false")
+
+    def test(s: Subject) -> bool:
+        return (s.arrival() is not None) is value
+
+    def describe(s: Subject) -> str:
+        return describe_arrival(s)
+
+    def values(s: Subject) -> dict[str, object]:
+        return _supply_values(s)
+
+    return Condition("has_reliable_eta", test, describe, ("available",), cost=5, values=values)
+
+
+def describe_arrival(s: Subject) -> str:
+    """The FIFO arrival of the next unit, in words."""
+    queued = s.queued()
+    arrival = s.arrival()
+    if arrival is None:
+        return (
+            f"no reliable timeline: supply up to {s.horizon_end.isoformat()} does not cover"
+            f" {queued} queued + 1"
+        )
+    if arrival == s.today and s.available is not None and s.available > 0:
+        return f"{s.available} on hand: the next unit ships now"
+    return f"supply covers {queued} queued + 1 on {arrival.isoformat()}"
+
+
+def _supply_values(s: Subject) -> dict[str, object]:
+    arrival = s.arrival()
+    return {
+        "queued": s.queued(),
+        "supply": [
+            [e.expected.isoformat(), e.quantity, e.reference] for e in s.facts.supply
+        ],
+        "next_arrival": arrival.isoformat() if arrival is not None else None,
+        "horizon_end": s.horizon_end.isoformat(),
+    }
 
 
 WHEN_KEYS: dict[str, Callable[[object], Condition]] = {
@@ -336,6 +663,11 @@ WHEN_KEYS: dict[str, Callable[[object], Condition]] = {
     "sku_matches": _sku_matches,
     "release_date": _date_condition("release_date", "release", today_is_future=False),
     "restock_date": _date_condition("restock_date", "restock", today_is_future=True),
+    "queue_length": _count_condition("queue_length", "queue length", _queue_length),
+    "queued_units": _count_condition("queued_units", "queued units", lambda s: s.queued()),
+    "velocity": _velocity,
+    "days_of_cover": _days_of_cover,
+    "has_reliable_eta": _has_reliable_eta,
 }
 """Conditions that look only at the facts. Order in a rule does not matter (all must hold)."""
 
@@ -349,13 +681,8 @@ RULE_KEYS = ("name", "when", "then")
 # ETA sources. Every source yields a date no earlier than today, or None: a date in the past
 # (a late shipment, a stale fixed date) is not a promise a shop can make.
 
-SUPPLY_DERIVED = frozenset({"restock_date", "lead_time"})
+SUPPLY_DERIVED = frozenset({"restock_date", "lead_time", "supply"})
 """Sources that date the goods' arrival; handling days are added to these only."""
-
-_RESERVED_ETA = {
-    "supply": "FIFO allocation against incoming purchase orders comes in a later version;"
-    ' use "restock_date" or "lead_time" for now',
-}
 
 
 def _handling_text(handling: int) -> str:
@@ -425,10 +752,27 @@ def _fixed_source(fixed: date) -> EtaSource:
     return EtaSource(fixed.isoformat(), resolve, describe, ())
 
 
+def _supply_source(handling: int) -> EtaSource:
+    extra = timedelta(days=handling)
+
+    def resolve(s: Subject) -> date | None:
+        arrival = s.arrival()
+        return arrival + extra if arrival is not None else None
+
+    def describe(s: Subject) -> str:
+        arrival = s.arrival()
+        if arrival is None:
+            return "no ETA: " + describe_arrival(s)
+        return f"ETA {(arrival + extra).isoformat()} ({describe_arrival(s)}{_handling_text(handling)})"
+
+    return EtaSource("supply", resolve, describe, ("available",))
+
+
 ETA_SOURCES: dict[str, Callable[[int], EtaSource]] = {
     "release_date": _release_source,
     "restock_date": _restock_source,
     "lead_time": _lead_time_source,
+    "supply": _supply_source,
 }
 """Named ETA sources, each built with the handling days that apply to the rule."""
 
@@ -480,17 +824,71 @@ def queued_units(s: Subject) -> int:
     return sum(q.quantity for q in s.facts.backorder_queue)
 
 
-def _cap_check(cap: int) -> EtaCheck:
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """`then.cap`: the most units that may wait, fixed (`max`) and/or what `incoming` supply covers."""
+
+    max: int | None
+    incoming: bool
+
+    def total(self, s: Subject) -> int:
+        """Units allowed to wait in all (the smaller of the two when both are set)."""
+        if not self.incoming:
+            return self.max  # type: ignore[return-value]
+        room = s.incoming()
+        return room if self.max is None or room < self.max else self.max
+
+    def sell_limit(self, s: Subject) -> int:
+        """Units that may still be sold past the shelf; <= 0 means the cap is reached."""
+        return self.total(s) - queued_units(s)
+
+    def describe(self, s: Subject) -> str:
+        queued = queued_units(s)
+        if not self.incoming:
+            head = f"cap {self.max}"
+        else:
+            room = s.incoming()
+            where = f"incoming {room} up to {s.horizon_end.isoformat()}"
+            head = where if self.max is None else f"cap {self.total(s)} (the smaller of {self.max} and {where})"
+        left = self.total(s) - queued
+        if left > 0:
+            return f"{head}: {left} more can be ordered ({queued} waiting)"
+        return f"{head} reached ({queued} waiting)"
+
+
+def _cap_check(cap: Cap) -> EtaCheck:
     def test(s: Subject, eta: date | None) -> bool:
-        return cap - queued_units(s) > 0
+        return cap.sell_limit(s) > 0
 
     def describe(s: Subject, eta: date | None) -> str:
-        queued = queued_units(s)
-        if cap - queued > 0:
-            return f"cap {cap}: {cap - queued} more can be ordered ({queued} waiting)"
-        return f"cap {cap} reached ({queued} waiting)"
+        return cap.describe(s)
 
     return EtaCheck("cap", test, describe)
+
+
+def _cap(value: object) -> Cap:
+    """`cap = 200`, `cap = "incoming"` or `cap = { max = 50, incoming = true }`."""
+    if value == "incoming":
+        return Cap(None, True)
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in ("max", "incoming")]
+        if unknown:
+            raise _Invalid(f"unknown key {unknown[0]!r}; write {{ max = 50, incoming = true }}")
+        fixed = None
+        if "max" in value:
+            try:
+                fixed = _int_value(value["max"])
+            except _Invalid as exc:
+                raise _Invalid(f"max: {exc}") from exc
+        incoming = value.get("incoming", False)
+        if not isinstance(incoming, bool):
+            raise _Invalid(f"incoming: {_show(incoming)} is not true or false")
+        if fixed is None and not incoming:
+            raise _Invalid("sets no limit; write { max = 50 }, { incoming = true } or both")
+        return Cap(fixed, incoming)
+    if isinstance(value, str):
+        raise _Invalid(f'{_show(value)} is not a cap; use a whole number, "incoming" or {{ max = 50, incoming = true }}')
+    return Cap(_int_value(value), False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,8 +1044,6 @@ def _parse_rule(
                 source_obj = _fixed_source(fixed)
             elif isinstance(raw_eta, str) and raw_eta in ETA_SOURCES:
                 source_obj = ETA_SOURCES[raw_eta](handling)
-            elif isinstance(raw_eta, str) and raw_eta in _RESERVED_ETA:
-                raise _Invalid(f'"{raw_eta}" is not supported yet: {_RESERVED_ETA[raw_eta]}')
             else:
                 raise _Invalid(
                     f"{_show(raw_eta)} is not an ETA source; use "
@@ -664,7 +1060,7 @@ def _parse_rule(
     if raw_handling is not None and raw_eta is not None and source_obj is not None:
         if source_obj.name not in SUPPLY_DERIVED:
             problems.append(
-                f"{where}.then.handling_days: only added to a restock_date or lead_time ETA,"
+                f"{where}.then.handling_days: only added to a restock_date, lead_time or supply ETA,"
                 f" not to eta = {_show(raw_eta)}"
             )
     elif raw_handling is not None and raw_eta is None:
@@ -698,19 +1094,13 @@ def _parse_rule(
         # A rule that gives an ETA matches only when it has one (see rules/__init__.py).
         eta_checks.insert(0, _has_eta_check(source_obj, wants_eta))
 
-    cap: int | None = None
+    cap: Cap | None = None
     raw_cap = then.get("cap")
     if raw_cap is not None:
-        if raw_cap == "incoming":
-            problems.append(
-                f'{where}.then.cap: "incoming" is not supported yet (it comes with FIFO supply);'
-                " use a whole number"
-            )
-        else:
-            try:
-                cap = _int_value(raw_cap)
-            except _Invalid as exc:
-                problems.append(f"{where}.then.cap: {exc}")
+        try:
+            cap = _cap(raw_cap)
+        except _Invalid as exc:
+            problems.append(f"{where}.then.cap: {exc}")
         if not carries_eta:
             problems.append(
                 f'{where}.then.cap: limits backorders and pre-orders; a {status} decision has none'
@@ -736,15 +1126,31 @@ def _parse_rule(
                 problems.append(
                     f"{where}.then.message: uses {used} but this rule never has an ETA ({why})"
                 )
+            if message is not None and "limit" in message.fields and raw_cap is None:
+                problems.append(f"{where}.then.message: uses {{limit}} but this rule has no then.cap")
 
     if len(problems) > before or status is None:
         return None
-    action = Action(status, source_obj if wants_eta else None, message, cap)
+    action = Action(status, source_obj if wants_eta else None, message, cap, handling)
+    tests = tuple(c.test for c in sorted(conditions, key=lambda c: c.cost))
+    stock_range: tuple[float, float] | None = None
+    for c in conditions:
+        if c.interval is not None:
+            low, high = stock_range or (-math.inf, math.inf)
+            stock_range = (max(low, c.interval[0]), min(high, c.interval[1]))
     return Rule(
         position=position,
         name=name,
         conditions=tuple(conditions),
-        tests=tuple(c.test for c in conditions),
+        tests=tests,
+        match=_all_of(tests),
+        stock_range=stock_range,
+        match_rest=_all_of(tuple(c.test for c in sorted(conditions, key=lambda c: c.cost) if c.interval is None)),
+        stock_dependent=(
+            any("available" in c.inputs or c.key in _STOCK_KEYS for c in conditions)
+            or (source_obj is not None and source_obj.name == "supply")
+            or cap is not None
+        ),
         eta_source=source_obj,
         eta_checks=tuple(eta_checks),
         action=action,

@@ -6,9 +6,11 @@ date already expressed in the store's timezone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from operator import itemgetter
 
 
 class Status(str, Enum):
@@ -100,19 +102,125 @@ class Facts:
     """Standard deviation of the supplier's lead time, when known."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the store should show for one SKU, and why."""
+_NO_INPUTS: dict[str, object] = {}
 
-    status: Status
-    rule: str
-    eta: date | None = None
-    sell_limit: int | None = None
-    message: str | None = None
-    reasons: tuple[str, ...] = ()
-    on_sellout: Status | None = None
+
+class Decision(tuple):  # type: ignore[type-arg]
+    """What the store should show for one SKU, and why.
+
+    Immutable, built like a frozen dataclass: `Decision(status, rule, eta=None, sell_limit=None,
+    message=None, reasons=(), on_sellout=None, order_etas=(), inputs={})`. Equality compares
+    everything but `inputs`.
+
+    `reasons` and `inputs` of decisions made by a RuleSet are worked out when they are read, not
+    when the decision is made: most decisions equal the last one the store accepted and nobody
+    reads why. (A tuple underneath, because building one is several times cheaper than a frozen
+    dataclass, and a million SKUs are decided per pass.)
+    """
+
+    __slots__ = ()
+
+    def __new__(  # noqa: PYI034 (no subclasses: a Decision is a value)
+        cls,
+        status: Status,
+        rule: str,
+        eta: date | None = None,
+        sell_limit: int | None = None,
+        message: str | None = None,
+        reasons: Iterable[str] = (),
+        on_sellout: Status | None = None,
+        order_etas: Iterable[OrderEta] = (),
+        inputs: Mapping[str, object] | None = None,
+    ) -> Decision:
+        return tuple.__new__(
+            cls,
+            (status, rule, eta, sell_limit, message, on_sellout, tuple(order_etas),
+             tuple(reasons), dict(inputs) if inputs else {}, None),
+        )
+
+    status: Status = property(itemgetter(0))  # type: ignore[assignment]
+    rule: str = property(itemgetter(1))  # type: ignore[assignment]
+    eta: date | None = property(itemgetter(2))  # type: ignore[assignment]
+    """The date the next unit sold ships (backorder, pre-order); None otherwise."""
+    sell_limit: int | None = property(itemgetter(3))  # type: ignore[assignment]
+    """Units that may still be sold beyond the shelf (None: no limit). For an in-stock item
+    pre-armed to backorder/pre-order: how many may be sold past zero after the last unit."""
+    message: str | None = property(itemgetter(4))  # type: ignore[assignment]
+    on_sellout: Status | None = property(itemgetter(5))  # type: ignore[assignment]
     """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
-    order_etas: tuple[OrderEta, ...] = ()
+    order_etas: tuple[OrderEta, ...] = property(itemgetter(6))  # type: ignore[assignment]
     """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
-    inputs: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
-    """The facts that mattered, for the decision log (not part of equality)."""
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """What held, in words (the deciding rule's conditions, then anything added)."""
+        reasons: tuple[str, ...] | None = tuple.__getitem__(self, 7)
+        if reasons is None:
+            reasons = self._why()[0]
+        return reasons
+
+    @property
+    def inputs(self) -> dict[str, object]:
+        """The facts that mattered, JSON-ready, for the decision log (not part of equality)."""
+        inputs: dict[str, object] | None = tuple.__getitem__(self, 8)
+        if inputs is None:
+            inputs = self._why()[1]
+        return inputs
+
+    def _why(self) -> tuple[tuple[str, ...], dict[str, object]]:
+        # A RuleSet's decision carries, after the fields, a function and its arguments that
+        # work out (reasons, inputs); flat in the one tuple so that a decision is one object.
+        fn: Callable[..., tuple[tuple[str, ...], dict[str, object]]] = tuple.__getitem__(self, 9)
+        return fn(*tuple.__getitem__(self, slice(10, None)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        if tuple.__getitem__(self, slice(0, 7)) != tuple.__getitem__(other, slice(0, 7)):
+            return False
+        return self.reasons == other.reasons
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(tuple.__getitem__(self, slice(0, 7)))
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(status={self.status!r}, rule={self.rule!r}, eta={self.eta!r},"
+            f" sell_limit={self.sell_limit!r}, message={self.message!r}, reasons={self.reasons!r},"
+            f" on_sellout={self.on_sellout!r}, order_etas={self.order_etas!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            Decision,
+            (self.status, self.rule, self.eta, self.sell_limit, self.message, self.reasons,
+             self.on_sellout, self.order_etas, self.inputs),
+        )
+
+    def __copy__(self) -> Decision:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Decision:
+        return self
+
+    def with_reason(self, reason: str) -> Decision:
+        """The same decision with one more reason at the end."""
+        return Decision(
+            self.status, self.rule, self.eta, self.sell_limit, self.message, (*self.reasons, reason),
+            self.on_sellout, self.order_etas, self.inputs,
+        )
+
+    # A Decision is a value, not a sequence: hide the tuple protocol's surprises.
+    __iter__ = None  # type: ignore[assignment]
+    __len__ = None  # type: ignore[assignment]
+    __contains__ = None  # type: ignore[assignment]
+    count = index = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        return True
+    __lt__ = __le__ = __gt__ = __ge__ = None  # type: ignore[assignment]
+    __add__ = __mul__ = __rmul__ = None  # type: ignore[assignment]

@@ -6,6 +6,9 @@ A template is Python format-string syntax restricted to a few named fields:
 - `{days}`: whole days from today until the ETA.
 - `{sku}`, `{name}`: the item's SKU and name.
 - `{available}`: the sellable quantity.
+- `{queue}`: units already waiting (sold beyond stock).
+- `{limit}`: units that may still be ordered (the rule's `then.cap`; a rule without one may not
+  use it).
 
 `{{` and `}}` are literal braces. Attribute or index access, conversions (`!r`) and nested fields
 are refused when the rule is compiled. A value that is absent when the message is rendered (no ETA,
@@ -15,10 +18,10 @@ stock not tracked) renders as an empty string, never as an error.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-FIELDS = ("eta", "days", "sku", "name", "available")
+FIELDS = ("eta", "days", "sku", "name", "available", "queue", "limit")
 ETA_FIELDS = frozenset({"eta", "days"})
 
 _SAMPLE_DATE = date(2001, 2, 3)
@@ -30,11 +33,24 @@ class MessageTemplate:
 
     text: str
     parts: tuple[tuple[str, str | None, str], ...]
+    fields: frozenset[str] = field(init=False, compare=False)
+    """The field names the template uses."""
+    _dates: dict[tuple[date, str], str] = field(init=False, compare=False, repr=False)
+    """Formatted ETAs by (date, pattern): a catalogue has few distinct ETAs, strftime is slow."""
 
-    @property
-    def fields(self) -> frozenset[str]:
-        """The field names the template uses."""
-        return frozenset(name for _, name, _ in self.parts if name is not None)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", frozenset(name for _, name, _ in self.parts if name is not None))
+        object.__setattr__(self, "_dates", {})
+
+    def format_date(self, day: date, spec: str) -> str:
+        """`day` formatted with a strftime pattern (ISO without one), remembered per template."""
+        key = (day, spec)
+        text = self._dates.get(key)
+        if text is None:
+            if len(self._dates) > 4096:
+                self._dates.clear()
+            text = self._dates[key] = day.strftime(spec) if spec else day.isoformat()
+        return text
 
 
 def parse_template(text: str) -> tuple[MessageTemplate | None, list[str]]:
@@ -92,7 +108,7 @@ def _check_spec(field_name: str, spec: str) -> str | None:
     try:
         if field_name == "eta":
             _SAMPLE_DATE.strftime(spec)
-        elif field_name in ("days", "available"):
+        elif field_name in ("days", "available", "queue", "limit"):
             format(1, spec)
         else:
             format("x", spec)
@@ -109,6 +125,8 @@ def render_message(
     available: int | None,
     eta: date | None,
     today: date,
+    queue: int | None = None,
+    limit: int | None = None,
 ) -> str:
     """Render a validated template; absent values (no ETA, untracked stock) render as ''."""
     out: list[str] = []
@@ -119,12 +137,16 @@ def render_message(
         value: object
         if field_name == "eta":
             if eta is not None:
-                out.append(eta.strftime(spec) if spec else eta.isoformat())
+                out.append(template.format_date(eta, spec))
             continue
         if field_name == "days":
             value = (eta - today).days if eta is not None else None
         elif field_name == "available":
             value = available
+        elif field_name == "queue":
+            value = queue
+        elif field_name == "limit":
+            value = limit
         elif field_name == "sku":
             value = sku
         else:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules import Facts, QueuedOrder, Status, compile_rules
+from rules import DaySales, Facts, QueuedOrder, Status, SupplyEvent, compile_rules, next_arrival, timeline
 from rules_examples import EXAMPLE_RULES
 
 EXTRA_RULES: list[dict[str, object]] = [
@@ -23,10 +23,24 @@ EXTRA_RULES: list[dict[str, object]] = [
     {"name": "always in stock", "when": {"tags_none": ["physical"], "restock_date": "none"},
      "then": {"status": "in_stock"}},
 ]
+SUPPLY_RULES: list[dict[str, object]] = [
+    {"name": "slow movers", "when": {"velocity": {"window_days": 7, "is": "< 0.5"}, "days_of_cover": "> 60",
+                                      "tags_any": ["sale"]}, "then": {"status": "in_stock"}},
+    {"name": "long queue", "when": {"queue_length": "> 2", "has_reliable_eta": False}, "then": {"status": "out_of_stock"}},
+    {"name": "capped pre-order", "when": {"release_date": "future"},
+     "then": {"status": "pre_order", "eta": "release_date", "cap": {"max": 40, "incoming": True},
+              "message": "{limit} left, {queue} waiting"}},
+    {"name": "shipment due", "when": {"available": "<= 0", "eta_within_days": 60},
+     "then": {"status": "backorder", "eta": "supply", "cap": "incoming", "message": "by {eta:%d.%m.}"}},
+    {"name": "big queue", "when": {"queued_units": ">= 20"}, "then": {"status": "out_of_stock"}},
+    *EXAMPLE_RULES,
+]
 RULESETS = [
     compile_rules(EXAMPLE_RULES, handling_days=1),
     compile_rules([*EXTRA_RULES, *EXAMPLE_RULES], handling_days=2),
     compile_rules([]),
+    compile_rules(SUPPLY_RULES, handling_days=1, horizon_days=90),
+    compile_rules(SUPPLY_RULES, back_in_stock_at=4),
 ]
 
 words = st.sampled_from(["discontinued", "made-to-order", "MTO", "mto", "Games", "physical", "sale", "x"])
@@ -49,6 +63,17 @@ facts_strategy = st.builds(
                   ordered_at=st.just(datetime(2026, 1, 1, tzinfo=timezone.utc)),
                   quantity=st.integers(1, 30)),
         max_size=3,
+    ).map(tuple),
+    supply=st.lists(
+        st.builds(SupplyEvent, expected=dates.filter(lambda d: d is not None),
+                  quantity=st.one_of(st.none(), st.integers(-5, 80)), reference=st.just("PO")),
+        max_size=4,
+    ).map(tuple),
+    previous_status=st.one_of(st.none(), st.sampled_from(list(Status))),
+    sales=st.lists(
+        st.builds(DaySales, day=st.dates(min_value=date(2019, 12, 1), max_value=date(2035, 12, 31)),
+                  units=st.integers(0, 20), in_stock=st.booleans()),
+        max_size=10,
     ).map(tuple),
 )
 
@@ -92,3 +117,42 @@ def test_an_earlier_restock_never_turns_a_backorder_into_sold_out(item: Facts, s
     earlier = max(item.today, item.restock_date - timedelta(days=shift))
     sooner = ruleset.decide(Facts(**{**{f: getattr(item, f) for f in item.__slots__}, "restock_date": earlier}))
     assert sooner is not None and sooner.rule == decision.rule
+
+
+near = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+events = st.lists(
+    st.builds(SupplyEvent, expected=near, quantity=st.one_of(st.none(), st.integers(0, 50))), max_size=5
+).map(tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(today=near, available=st.integers(-60, 10), more=st.integers(1, 40), supply=events)
+def test_a_longer_queue_never_gives_an_earlier_eta(today: date, available: int, more: int, supply: tuple[SupplyEvent, ...]) -> None:
+    end = today + timedelta(days=120)
+    now = next_arrival(available, (), supply, today, end)
+    longer = next_arrival(available - more, (), supply, today, end)
+    if now is None:
+        assert longer is None
+    elif longer is not None:
+        assert longer >= now
+
+
+@settings(max_examples=300, deadline=None)
+@given(item=facts_strategy)
+def test_the_incoming_cap_is_never_negative_nor_more_than_incoming_after_the_queue(item: Facts) -> None:
+    ruleset = compile_rules([{"name": "b", "then": {"status": "backorder", "eta": "supply", "cap": "incoming"}},
+                             {"name": "rest", "then": {"status": "out_of_stock"}}], horizon_days=120)
+    decision = ruleset.decide(item)
+    line = timeline(item.available if item.available is None else min(item.available, 0),
+                    item.backorder_queue, item.supply, item.today, horizon_days=120)
+    if decision is not None and decision.sell_limit is not None:
+        assert 0 <= decision.sell_limit <= max(line.incoming_known - line.queued, 0)
+        assert decision.sell_limit == line.room
+
+
+@settings(max_examples=200, deadline=None)
+@given(item=facts_strategy)
+def test_the_fast_supply_path_agrees_with_the_printed_timeline(item: Facts) -> None:
+    end = item.today + timedelta(days=120)
+    fast = next_arrival(item.available, item.backorder_queue, item.supply, item.today, end)
+    assert fast == timeline(item.available, item.backorder_queue, item.supply, item.today, horizon_days=120).next_unit

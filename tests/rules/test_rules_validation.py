@@ -63,8 +63,6 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
                      'rules[0] ("r").when.has_eta: "yes" is not true or false', id="has_eta not bool"),
         pytest.param(rule({"has_eta": False, "eta_within_days": 3}, {"status": "backorder", "eta": "lead_time"}),
                      'rules[0] ("r").when.eta_within_days: contradicts has_eta = false', id="contradiction"),
-        pytest.param(rule(then={"status": "backorder", "eta": "supply"}),
-                     'rules[0] ("r").then.eta: "supply" is not supported yet', id="supply reserved"),
         pytest.param(rule(then={"status": "backorder", "eta": "restock"}),
                      'rules[0] ("r").then.eta: "restock" is not an ETA source; use "release_date", "restock_date", "lead_time"',
                      id="unknown eta source"),
@@ -74,12 +72,13 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
                      'rules[0] ("r").then.eta: a out_of_stock decision has no ETA', id="eta on out of stock"),
         pytest.param(rule(then={"status": "backorder", "cap": -1}), 'rules[0] ("r").then.cap: -1 is below 0',
                      id="negative cap"),
-        pytest.param(rule(then={"status": "backorder", "cap": "incoming"}),
-                     'rules[0] ("r").then.cap: "incoming" is not supported yet', id="incoming cap reserved"),
+        pytest.param(rule(then={"status": "backorder", "cap": "incomming"}),
+                     'rules[0] ("r").then.cap: "incomming" is not a cap; use a whole number, "incoming" or',
+                     id="cap: typo in incoming"),
         pytest.param(rule(then={"status": "in_stock", "cap": 3}), 'rules[0] ("r").then.cap: limits backorders',
                      id="cap on in stock"),
         pytest.param(rule(then={"status": "backorder", "eta": "release_date", "handling_days": 2}),
-                     'rules[0] ("r").then.handling_days: only added to a restock_date or lead_time ETA',
+                     'rules[0] ("r").then.handling_days: only added to a restock_date, lead_time or supply ETA',
                      id="handling on release date"),
         pytest.param(rule(then={"status": "backorder", "handling_days": 2}),
                      'rules[0] ("r").then.handling_days: has no effect without then.eta', id="handling without eta"),
@@ -94,6 +93,30 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
         pytest.param(rule(then={"status": "backorder", "message": "Hi {customer}"}),
                      "rules[0] (\"r\").then.message: {customer}: unknown field 'customer'", id="unknown template field"),
         pytest.param("oops", "rules[0]: expected a [[rules]] table", id="entry not a table"),
+        pytest.param(rule(then={"status": "backorder", "cap": {"max": 5, "incomming": True}}),
+                     "rules[0] (\"r\").then.cap: unknown key 'incomming'", id="cap table: unknown key"),
+        pytest.param(rule(then={"status": "backorder", "cap": {"incoming": False}}),
+                     'rules[0] ("r").then.cap: sets no limit', id="cap table without a limit"),
+        pytest.param(rule(then={"status": "backorder", "cap": {"max": -1}}),
+                     'rules[0] ("r").then.cap: max: -1 is below 0', id="cap table: negative max"),
+        pytest.param(rule(then={"status": "backorder", "cap": {"incoming": "yes"}}),
+                     'rules[0] ("r").then.cap: incoming: "yes" is not true or false', id="cap table: incoming not bool"),
+        pytest.param(rule({"queue_length": 3}), 'rules[0] ("r").when.queue_length: 3 is not a comparison; write e.g. "> 3"',
+                     id="queue_length needs a comparison"),
+        pytest.param(rule({"queued_units": "> 2.5"}), 'rules[0] ("r").when.queued_units: "> 2.5" is not a comparison like "> 0"',
+                     id="queued_units is whole"),
+        pytest.param(rule({"velocity": "fast"}), 'rules[0] ("r").when.velocity: "fast" is not a comparison like "> 2"',
+                     id="velocity comparison"),
+        pytest.param(rule({"velocity": {"window": 7, "is": "> 1"}}), "rules[0] (\"r\").when.velocity: unknown key 'window'",
+                     id="velocity table: unknown key"),
+        pytest.param(rule({"velocity": {"window_days": 0, "is": "> 1"}}),
+                     'rules[0] ("r").when.velocity: window_days: 0 is below 1', id="velocity table: window 0"),
+        pytest.param(rule({"days_of_cover": {"window_days": 7}}), "rules[0] (\"r\").when.days_of_cover: missing 'is'",
+                     id="days_of_cover table without is"),
+        pytest.param(rule({"has_reliable_eta": "no"}), 'rules[0] ("r").when.has_reliable_eta: "no" is not true or false',
+                     id="has_reliable_eta not bool"),
+        pytest.param(rule(then={"status": "backorder", "message": "{limit} left"}),
+                     'rules[0] ("r").then.message: uses {limit} but this rule has no then.cap', id="limit without cap"),
     ],
 )
 def test_single_problem(raw: object, expected: str) -> None:
@@ -163,6 +186,17 @@ def test_source_prefixes_every_location() -> None:
 )
 def test_settings_and_shape(raw: object, settings: dict[str, object], expected: str) -> None:
     assert problems_of(raw, **settings) == [expected]
+
+
+def test_new_grammar_compiles() -> None:
+    compile_rules([
+        {"name": "a", "when": {"available": "<= 0", "eta_within_days": 45, "queue_length": "< 10",
+                               "queued_units": "<= 100", "velocity": {"window_days": 14, "is": "> 0.5"},
+                               "days_of_cover": "< 30.5", "has_reliable_eta": True},
+         "then": {"status": "backorder", "eta": "supply", "handling_days": 2, "cap": {"max": 50, "incoming": True},
+                  "message": "Ships by {eta:%-d %B}: {limit} left, {queue} waiting"}},
+        {"name": "b", "when": {"release_date": "future"}, "then": {"status": "pre_order", "cap": "incoming"}},
+    ])
 
 
 def test_example_rules_compile() -> None:

@@ -1,0 +1,311 @@
+"""Available-to-promise: stock and incoming supply served to the backorder queue, oldest first.
+
+Pure functions over calendar dates in the store's timezone (`date` objects: adding days to a
+date never drifts across a daylight-saving change, so neither does anything here).
+
+The model (DESIGN "ETA by first-in-first-out allocation"):
+
+- **On hand** is `max(available, 0)`; untracked stock (available None) counts as 0 on hand.
+- **Queued** units wait for supply: `-available` when available is negative (the platform's
+  sellable count already has open orders taken off), or, for untracked stock, the sum of the
+  queue. `backorder_queue` attributes those units to orders, oldest first. When it lists fewer
+  units than are queued, the unattributed units are older (stock served the oldest orders first
+  and the connector knows the newest) and queue first. When it lists more, the oldest listed
+  units are covered by stock now (`OrderEta.now`): pass each order's full quantity and the
+  partial backorders come out by themselves.
+- **Supply** S(t) = on hand + the quantities expected by day t. Only events dated from today to
+  today + `horizon_days` count:
+  - an event dated **before today is late**: it is not counted (a shipment that missed its date
+    is not a date a shop can promise; the next dated shipment, or "no reliable timeline",
+    decides). It is listed in the timeline as late so `explain` shows it.
+  - an event dated **after the horizon** is not counted either ("no reliable timeline").
+  - an event **without a quantity** (a restock date someone typed in) is taken to cover the
+    whole queue and the next unit: from that day on S(t) is "enough". It adds nothing to the
+    incoming cap (`incoming_known`), which counts only quantities someone wrote down.
+- The **next unit** arrives on the first day t with S(t) >= queued + 1; its ETA is that day plus
+  the handling days. None when no such day is inside the horizon.
+- **Per order**: the day S(t) covers the order's last waiting unit, plus handling days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rules.model import OrderEta, QueuedOrder, SupplyEvent
+
+DEFAULT_HORIZON_DAYS = 120
+"""How far ahead supply counts; later shipments give "no reliable timeline"."""
+
+
+def on_hand(available: int | None) -> int:
+    """Units on the shelf (0 when negative or not tracked)."""
+    return available if available is not None and available > 0 else 0
+
+
+def queued_units(available: int | None, queue: Sequence[QueuedOrder]) -> int:
+    """Units sold beyond stock and waiting for supply."""
+    if available is not None:
+        return -available if available < 0 else 0
+    return sum(q.quantity for q in queue)
+
+
+def next_arrival(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    supply: Iterable[SupplyEvent],
+    today: date,
+    horizon_end: date,
+) -> date | None:
+    """The day supply first covers the queue plus one more unit (no handling days), or None.
+
+    The fast path of `timeline(...).next_unit`; both give the same day.
+    """
+    needed = queued_units(available, queue) + 1
+    have = on_hand(available)
+    if have >= needed:
+        return today
+    # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
+    counted = sorted(
+        [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end],
+        key=_first,
+    ) if supply else ()
+    for day, quantity in counted:
+        if quantity is None:
+            return day
+        if quantity > 0:
+            have += quantity
+        if have >= needed:
+            return day
+    return None
+
+
+def _first(pair: tuple[date, int | None]) -> date:
+    return pair[0]
+
+
+def incoming_known(supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> int:
+    """Units with a known quantity expected from today to the horizon (late events excluded)."""
+    return sum(
+        e.quantity for e in supply
+        if e.quantity is not None and e.quantity > 0 and today <= e.expected <= horizon_end
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One day of the supply timeline, as `connector rules explain` prints it."""
+
+    day: date
+    incoming: int | None
+    """Units arriving that day (the first row: units on hand); None = quantity not known."""
+    supply: int | None
+    """Cumulative S(day); None once a quantity-less restock made it "enough"."""
+    covered: int
+    """Queued units covered by S(day) (at most all of them)."""
+    note: str = ""
+    """On hand, the references/suppliers arriving that day, or why an event is not counted."""
+    counted: bool = True
+    """False for late events and events after the horizon (shown, not counted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyTimeline:
+    """The FIFO derivation behind a supply ETA: what is queued, what arrives when, what it covers."""
+
+    today: date
+    horizon_end: date
+    on_hand: int
+    queued: int
+    rows: tuple[TimelineRow, ...]
+    next_unit: date | None
+    """The day the next unit sold is covered (no handling days); None: no reliable timeline."""
+    incoming_known: int
+    """Known incoming units inside the horizon (what `cap = "incoming"` counts)."""
+
+    @property
+    def room(self) -> int:
+        """Units incoming supply still covers after the queue (never negative)."""
+        return max(self.incoming_known - self.queued, 0)
+
+    def eta(self, handling_days: int = 0) -> date | None:
+        """The next unit's ship date: its arrival plus handling days."""
+        if self.next_unit is None:
+            return None
+        return self.next_unit + timedelta(days=handling_days)
+
+    def lines(self) -> list[str]:
+        """The timeline as text, one line per row (for the CLI)."""
+        out = [
+            (
+                f"today {self.today.isoformat()}: {self.on_hand} on hand, {self.queued} queued;"
+                f" counting supply up to {self.horizon_end.isoformat()}"
+            )
+        ]
+        for row in self.rows:
+            incoming = "?" if row.incoming is None else f"+{row.incoming}"
+            total = "enough" if row.supply is None else str(row.supply)
+            if row.counted:
+                out.append(
+                    f"{row.day.isoformat()}  {incoming:>6}  supply {total:>6}"
+                    f"  covers {row.covered}/{self.queued} queued  {row.note}".rstrip()
+                )
+            else:
+                out.append(f"{row.day.isoformat()}  {incoming:>6}  not counted: {row.note}")
+        if self.next_unit is None:
+            out.append(f"next unit: no reliable timeline (needs {self.queued + 1} units in supply)")
+        else:
+            out.append(f"next unit covered on {self.next_unit.isoformat()}")
+        return out
+
+
+def _label(events: Sequence[SupplyEvent]) -> str:
+    parts = []
+    for e in events:
+        text = " ".join(p for p in (e.reference, f"({e.supplier})" if e.supplier else None) if p)
+        if text:
+            parts.append(text)
+    return ", ".join(parts)
+
+
+def timeline(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    supply: Iterable[SupplyEvent],
+    today: date,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> SupplyTimeline:
+    """The whole FIFO timeline (for explain and per-order ETAs)."""
+    horizon_end = today + timedelta(days=horizon_days)
+    have = on_hand(available)
+    queued = queued_units(available, queue)
+    needed = queued + 1
+    rows: list[TimelineRow] = [TimelineRow(today, have, have, min(have, queued), "on hand")]
+    next_unit = today if have >= needed else None
+    by_day: dict[date, list[SupplyEvent]] = {}
+    for event in supply:
+        by_day.setdefault(event.expected, []).append(event)
+    enough = False
+    for day in sorted(by_day):
+        events = by_day[day]
+        known = [e.quantity for e in events if e.quantity is not None]
+        unknown = len(known) < len(events)
+        incoming = None if unknown else sum(known)
+        label = _label(events)
+        if day < today:
+            late = f"late (expected {day.isoformat()})" + (f": {label}" if label else "")
+            rows.append(TimelineRow(day, incoming, None, 0, late, counted=False))
+            continue
+        if day > horizon_end:
+            beyond = f"after the {horizon_days}-day horizon" + (f": {label}" if label else "")
+            rows.append(TimelineRow(day, incoming, None, 0, beyond, counted=False))
+            continue
+        if not enough:
+            if unknown:
+                enough = True
+            else:
+                have += sum(q for q in known if q > 0)
+        covered = queued if enough else min(have, queued)
+        if next_unit is None and (enough or have >= needed):
+            next_unit = day
+        note = label + (" (quantity not known: taken to cover the queue)" if unknown else "")
+        rows.append(TimelineRow(day, incoming, None if enough else have, covered, note.strip()))
+    # Late rows sort first: show them in date order with the rest.
+    rows.sort(key=lambda r: (r.day, r.note != "on hand"))
+    return SupplyTimeline(
+        today=today,
+        horizon_end=horizon_end,
+        on_hand=on_hand(available),
+        queued=queued,
+        rows=tuple(rows),
+        next_unit=next_unit,
+        incoming_known=sum(
+            e.quantity
+            for day, events in by_day.items()
+            if today <= day <= horizon_end
+            for e in events
+            if e.quantity is not None and e.quantity > 0
+        ),
+    )
+
+
+def order_etas(
+    line: SupplyTimeline,
+    queue: Sequence[QueuedOrder],
+    *,
+    handling_days: int = 0,
+    not_before: date | None = None,
+) -> tuple[OrderEta, ...]:
+    """Per queued order: units covered by stock now, units later, and the day its last unit ships.
+
+    `not_before` holds every ship date back (a pre-order ships on its release date at the
+    earliest). An order whose waiting units no supply inside the horizon covers gets
+    `ships_by` None.
+    """
+    steps = [(r.day, r.supply) for r in line.rows if r.counted]
+    return _allocate(steps, line.queued, queue, line.today, handling_days, not_before)
+
+
+def queue_etas(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    supply: Iterable[SupplyEvent],
+    today: date,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    handling_days: int = 0,
+    not_before: date | None = None,
+) -> tuple[OrderEta, ...]:
+    """`order_etas(timeline(...), queue, ...)` without building the printable timeline."""
+    if not queue:
+        return ()
+    horizon_end = today + timedelta(days=horizon_days)
+    have = on_hand(available)
+    steps: list[tuple[date, int | None]] = [(today, have)]
+    counted = sorted(
+        [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first
+    ) if supply else ()
+    for day, quantity in counted:
+        if quantity is None:
+            steps.append((day, None))
+            break
+        if quantity > 0:
+            have += quantity
+        steps.append((day, have))
+    return _allocate(steps, queued_units(available, queue), queue, today, handling_days, not_before)
+
+
+def _allocate(
+    steps: Sequence[tuple[date, int | None]],
+    queued: int,
+    queue: Sequence[QueuedOrder],
+    today: date,
+    handling_days: int,
+    not_before: date | None,
+) -> tuple[OrderEta, ...]:
+    if not queue:
+        return ()
+    handling = timedelta(days=handling_days)
+    listed = sum(q.quantity for q in queue)
+    excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
+    position = max(queued - listed, 0)  # unattributed units queue first
+    out: list[OrderEta] = []
+    for order in queue:
+        now = min(order.quantity, excess)
+        excess -= now
+        later = order.quantity - now
+        arrival: date | None = today
+        if later:
+            position += later
+            arrival = None
+            for day, supply in steps:
+                if supply is None or supply >= position:
+                    arrival = day
+                    break
+        ships_by = None if arrival is None else arrival + handling
+        if ships_by is not None and not_before is not None and ships_by < not_before:
+            ships_by = not_before
+        out.append(OrderEta(order.order_id, now, later, ships_by))
+    return tuple(out)
