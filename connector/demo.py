@@ -112,5 +112,6 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
     for r in again:
         print(run_text(r) + "\n")
     print("Next: copy config.example.toml to connector.toml, set your store's URL and key names, and run")
-    print("`connector resync --dry-run`. Or try an API: `connector sandbox woocommerce`.")
+    sandboxes = " or ".join(f"`connector sandbox {name}`" for name in sorted(platforms()))
+    print(f"`connector resync --dry-run`. Or try an API: {sandboxes}.")
     return 0 if ok else 1

@@ -93,15 +93,25 @@ class WooCommerceAdapter:
         return f"{self.settings.api_url}/{path}"
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._client,
-            method,
-            self._url(path),
-            auth=self._auth,
-            policy=self._policy,
-            sleep=self._sleep,
-            **kwargs,
-        )
+        try:
+            return await send(
+                self._client,
+                method,
+                self._url(path),
+                auth=self._auth,
+                policy=self._policy,
+                sleep=self._sleep,
+                **kwargs,
+            )
+        except AuthError as exc:
+            if exc.status == 403:
+                hint = "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+            else:
+                hint = (
+                    f"check the consumer key and secret in {self.settings.key_env} and {self.settings.secret_env} "
+                    "(WooCommerce → Settings → Advanced → REST API)"
+                )
+            raise AuthError(f"{exc}; {hint}", status=exc.status, code=exc.code) from exc
 
     async def _page(
         self, path: str, params: Mapping[str, str], page: int, limit: asyncio.Semaphore, what: str
@@ -154,13 +164,6 @@ class WooCommerceAdapter:
         """Read one product with the configured key; raise AuthError/RemoteError with what to fix."""
         try:
             response = await self._send("GET", "products", params={"per_page": "1", "_fields": "id"})
-        except AuthError as exc:
-            raise AuthError(
-                f"WooCommerce refused the consumer key for store {self.settings.url}: check key/secret and that "
-                f"the key has Read/Write permission ({exc})",
-                status=exc.status,
-                code=exc.code,
-            ) from exc
         except PlatformError as exc:
             if exc.status == 404:
                 raise PlatformError(

@@ -104,9 +104,18 @@ async def test_check_explains_a_refused_key():
         with pytest.raises(AuthError) as info:
             await adapter(client).check()
     text = str(info.value)
-    assert "WooCommerce refused the consumer key for store https://shop.example" in text
-    assert "Read/Write permission" in text
+    assert "Consumer key is invalid" in text
+    assert "check the consumer key and secret in WC_KEY and WC_SECRET" in text
     assert "cs_test" not in text
+
+
+@respx.mock
+async def test_a_key_without_write_permission_says_so():
+    body = {"code": "woocommerce_rest_cannot_edit", "message": "Sorry, you are not allowed to edit this resource.", "data": {"status": 403}}
+    respx.get(f"{API}/products").mock(return_value=httpx.Response(403, json=body))
+    async with make_client() as client:
+        with pytest.raises(AuthError, match="give it Read/Write"):
+            await adapter(client).check()
 
 
 @respx.mock
@@ -560,7 +569,7 @@ async def test_wrong_secret_is_an_auth_error_with_the_fake():
     store, _ = fake_settings(fake)
     async with make_client(transport=fake.transport()) as client:
         made = platform.create_adapter(store, client, {"WC_KEY": "ck_fake", "WC_SECRET": "cs_wrong"})
-        with pytest.raises(AuthError, match="Read/Write"):
+        with pytest.raises(AuthError, match="check the consumer key and secret"):
             await made.check()
 
 
