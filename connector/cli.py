@@ -17,7 +17,7 @@ from importlib.metadata import version
 from typing import Any
 
 from connector import config as config_module
-from connector import demo, report
+from connector import demo, explain, report
 from connector.errors import ConfigError, ConnectorError
 from connector.platform import platforms
 from connector.state import StateStore
@@ -62,6 +62,57 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
         print(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
     print(f"{config.path}: OK")
+    return EXIT_OK
+
+
+def cmd_rules_explain(args: argparse.Namespace) -> int:
+    """Show why a SKU gets its status: facts, each rule's result, supply timeline, decision.
+
+    Pulls the store (read-only) and builds the SKU's facts exactly as a pass does: stock, the
+    backorder queue, incoming supply, sales history and the status the store accepted last.
+    Writes nothing, to the store or to the state file.
+
+    Example: connector rules explain KTL-1 --store eu-shop
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    config.check_secrets(config.select(args.store))
+    state = StateStore.copy_of(config.state_path)
+    try:
+        found = asyncio.run(explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ))
+    except explain.UnknownSku as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        state.close()
+    if args.json:
+        print(explain.dumps(found))
+    else:
+        print("\n\n".join(explain.text(e) for e in found))
+    return EXIT_OK
+
+
+def cmd_report_reorder(args: argparse.Namespace) -> int:
+    """List SKUs at or below their reorder point, with a suggested quantity to order.
+
+    Demand comes from the order history in the state file (days out of stock left out), supply
+    from the store and the purchase-order files. Settings: `[demand]` in the config. Pulls the
+    store read-only; writes nothing.
+
+    Example: connector report reorder --store eu-shop --csv > reorder.csv
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    config.check_secrets(config.select(args.store))
+    state = StateStore.copy_of(config.state_path)
+    try:
+        found = asyncio.run(report.reorder_report(config, store_name=args.store, state=state, environ=os.environ))
+    finally:
+        state.close()
+    if args.csv:
+        sys.stdout.write(report.reorder_csv(found))
+        for warning in found.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    else:
+        print(report.reorder_table(found))
     return EXIT_OK
 
 
@@ -123,9 +174,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
-    rules = sub.add_parser("rules", help="check the rules")
+    rules = sub.add_parser("rules", help="check the rules, explain a decision")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
     add("check", cmd_rules_check, rules_sub)
+    p = add("explain", cmd_rules_explain, rules_sub)
+    p.add_argument("sku", metavar="SKU", help="the SKU to explain (or #KEY for an item without a SKU)")
+    p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    reports = sub.add_parser("report", help="reports from the stores and the state file")
+    reports_sub = reports.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    p = add("reorder", cmd_report_reorder, reports_sub)
+    p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
+    p.add_argument("--csv", action="store_true", help="CSV on standard output instead of a table")
 
     p = add("demo", cmd_demo)
     p.add_argument("--json", action="store_true", help="print machine-readable results")

@@ -8,25 +8,40 @@ the file: a store names the environment variables that hold them.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from statistics import NormalDist
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from connector.errors import ConfigError
 from connector.platform import Platform, StoreSettings, broken_platforms, platforms
+from connector.supply import PurchaseOrderFiles
 from rules import RuleError, RuleSet, compile_rules
 
 DEFAULT_PATH = Path("connector.toml")
 ENV_VAR = "CONNECTOR_CONFIG"
+
+_V = TypeVar("_V")
 
 _toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
 
@@ -35,33 +50,81 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LeadTimes(_Strict):
-    """Supplier lead times in days: the first match of supplier, vendor, tag, category wins."""
+def _by_item(
+    tables: _ByItem[Any], *, supplier: str | None, vendor: str | None, tags: frozenset[str], categories: frozenset[str]
+) -> Any:
+    """The first match of supplier, vendor, tag, category (the smallest when several tags match), else default."""
+    if supplier and supplier in tables.suppliers:
+        return tables.suppliers[supplier]
+    if vendor and vendor in tables.vendors:
+        return tables.vendors[vendor]
+    for table, names in ((tables.tags, tags), (tables.categories, categories)):
+        folded = {n.casefold() for n in names}
+        matches = [value for name, value in table.items() if name.casefold() in folded]
+        if matches:
+            return min(matches)
+    return tables.default
 
-    default: NonNegativeInt | None = None
-    suppliers: dict[str, NonNegativeInt] = {}
-    vendors: dict[str, NonNegativeInt] = {}
-    tags: dict[str, NonNegativeInt] = {}
-    categories: dict[str, NonNegativeInt] = {}
+
+class _ByItem(_Strict, Generic[_V]):
+    default: _V | None = None
+    suppliers: dict[str, _V] = {}
+    vendors: dict[str, _V] = {}
+    tags: dict[str, _V] = {}
+    categories: dict[str, _V] = {}
 
     def for_item(
         self, *, supplier: str | None, vendor: str | None, tags: frozenset[str], categories: frozenset[str]
-    ) -> int | None:
-        if supplier and supplier in self.suppliers:
-            return self.suppliers[supplier]
-        if vendor and vendor in self.vendors:
-            return self.vendors[vendor]
-        for table, names in ((self.tags, tags), (self.categories, categories)):
-            matches = [days for name, days in table.items() if name.casefold() in {n.casefold() for n in names}]
-            if matches:
-                return min(matches)
-        return self.default
+    ) -> _V | None:
+        value: _V | None = _by_item(self, supplier=supplier, vendor=vendor, tags=tags, categories=categories)
+        return value
+
+
+class LeadTimes(_ByItem[NonNegativeInt]):
+    """Supplier lead times in days: the first match of supplier, vendor, tag, category wins."""
+
+
+class LeadTimeSpread(_ByItem[NonNegativeFloat]):
+    """Standard deviation of lead times in days (same lookup as `lead_time_days`), for safety stock."""
 
 
 class Supply(_Strict):
     lead_time_days: LeadTimes = LeadTimes()
+    lead_time_sd_days: LeadTimeSpread = LeadTimeSpread()
     handling_days: NonNegativeInt = 0
     """Days between stock arriving and the parcel leaving; added to supply-derived ETAs."""
+    purchase_orders: list[str] = []
+    """Globs of purchase-order CSV files, relative to the config file."""
+    horizon_days: PositiveInt = 120
+    """How far ahead supply counts: no ETA inside it means "no reliable timeline"."""
+
+
+class Demand(_Strict):
+    """Sales history and the reorder report's parameters."""
+
+    history_days: PositiveInt = 90
+    """Days of order history the rules see (`Facts.sales`)."""
+    velocity_window_days: PositiveInt = 28
+    """Days the reorder report averages sales over (out-of-stock days excluded)."""
+    service_level: float | None = Field(default=None, gt=0.5, lt=1)
+    """Chance of not running out during a lead time (0.95 = 95%); sets z. Give this or `z`."""
+    z: float | None = Field(default=None, gt=0)
+    """Safety factor directly (1.65 ≈ 95%); instead of `service_level`."""
+    review_period_days: NonNegativeInt = 7
+    """Days between two purchase orders: a suggestion covers them too."""
+
+    @model_validator(mode="after")
+    def _one_safety_factor(self) -> Demand:
+        if self.service_level is not None and self.z is not None:
+            raise ValueError("give service_level or z, not both")
+        return self
+
+    @property
+    def safety_factor(self) -> float:
+        """z: from `z`, else from `service_level` (default 0.95) through the normal distribution."""
+        if self.z is not None:
+            return self.z
+        return NormalDist().inv_cdf(self.service_level if self.service_level is not None else 0.95)
 
 
 class StoreEntry(BaseModel):
@@ -94,6 +157,9 @@ class ConnectorSettings(BaseSettings):
     state: Path = Path("connector.sqlite")
     stores: list[StoreEntry] = Field(min_length=1)
     supply: Supply = Supply()
+    demand: Demand = Demand()
+    back_in_stock_at: PositiveInt | None = None
+    """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
 
     @classmethod
@@ -133,10 +199,16 @@ class Config:
     settings: ConnectorSettings
     stores: tuple[Store, ...]
     state_path: Path
+    purchase_orders: PurchaseOrderFiles = field(default_factory=lambda: PurchaseOrderFiles(()))
+    """The `[supply] purchase_orders` files, read again only when they change (one reader per loaded config)."""
 
     @property
     def supply(self) -> Supply:
         return self.settings.supply
+
+    @property
+    def demand(self) -> Demand:
+        return self.settings.demand
 
     def select(self, name: str | None) -> tuple[Store, ...]:
         """The enabled stores, or the one named (enabled or not); ConfigError for an unknown name."""
@@ -204,8 +276,12 @@ def from_mapping(data: Mapping[str, Any], *, path: Path, base_dir: Path) -> Conf
 def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     problems: list[str] = []
     default_tz = _zone(settings.timezone, "timezone", problems)
-    handling = settings.supply.handling_days
-    global_rules = _compile(settings.rules, "rules", handling, problems)
+    options = {
+        "handling_days": settings.supply.handling_days,
+        "horizon_days": settings.supply.horizon_days,
+        "back_in_stock_at": settings.back_in_stock_at,
+    }
+    global_rules = _compile(settings.rules, "rules", options, problems)
     installed = platforms()
     stores: list[Store] = []
     seen: set[str] = set()
@@ -227,7 +303,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
         store_settings = _platform_settings(platform, entry, where, problems)
         tz = _zone(entry.timezone, f"{where}.timezone", problems) if entry.timezone else default_tz
         rules = (
-            _compile(entry.rules, f"{where}.rules", handling, problems) if entry.rules is not None else global_rules
+            _compile(entry.rules, f"{where}.rules", options, problems) if entry.rules is not None else global_rules
         )
         if store_settings is None or tz is None or rules is None:
             continue
@@ -246,7 +322,10 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems, path=path)
     state = settings.state if settings.state.is_absolute() else base_dir / settings.state
-    return Config(path=path, settings=settings, stores=tuple(stores), state_path=state)
+    purchase_orders = PurchaseOrderFiles(tuple(settings.supply.purchase_orders), base_dir=base_dir)
+    return Config(
+        path=path, settings=settings, stores=tuple(stores), state_path=state, purchase_orders=purchase_orders
+    )
 
 
 def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:
@@ -266,9 +345,11 @@ def _zone(name: str | None, key: str, problems: list[str]) -> ZoneInfo | None:
         return None
 
 
-def _compile(raw: list[dict[str, Any]], key: str, handling_days: int, problems: list[str]) -> RuleSet | None:
+def _compile(raw: list[dict[str, Any]], key: str, options: Mapping[str, Any], problems: list[str]) -> RuleSet | None:
+    accepted = inspect.signature(compile_rules).parameters
+    known = {name: value for name, value in options.items() if name in accepted and value is not None}
     try:
-        return compile_rules(raw, handling_days=handling_days, source=key)
+        return compile_rules(raw, source=key, **known)
     except RuleError as exc:
         problems.extend(exc.problems)
         return None

@@ -1,11 +1,24 @@
-"""Plain-text rendering of runs for the terminal (tables without a dependency)."""
+"""Plain-text rendering of runs for the terminal (tables without a dependency), and the reorder report."""
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from connector.sync import StoreRun
+import httpx
+
+from connector.config import Config
+from connector.model import Item
+from connector.state import StateStore
+from connector.sync import Clock, StoreRun, gather_stores, system_clock
+
+if TYPE_CHECKING:
+    from rules.demand import ReorderSuggestion
 
 ARROW = "→"
 
@@ -56,6 +69,8 @@ def run_text(run: StoreRun) -> str:
         out.append("  nothing to change: the store already shows every decision")
     for item, reason in run.skipped:
         out.append(f"  skipped {item.label}: {reason}")
+    for warning in run.warnings:
+        out.append(f"  warning: {warning}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
     verb = "would write" if run.dry_run else "written"
     written = len(run.changes) if run.dry_run else run.written
@@ -67,3 +82,126 @@ def run_text(run: StoreRun) -> str:
     if run.outcome == "partial":
         out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
     return "\n".join(out)
+
+
+# ---- reorder report -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderLine:
+    """One SKU at or below its reorder point, with what to order."""
+
+    store: str
+    item: Item
+    on_order: int
+    suggestion: ReorderSuggestion
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderReport:
+    lines: list[ReorderLine]
+    assessed: int
+    """Items with tracked stock, a lead time and sales history to judge by."""
+    not_assessed: int
+    """Items left out: stock not tracked, or no lead time configured for them."""
+    warnings: list[str]
+
+
+async def reorder_report(
+    config: Config,
+    *,
+    store_name: str | None = None,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> ReorderReport:
+    """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder."""
+    from rules.demand import reorder_suggestion  # the math is the engine's (pure)
+
+    demand = config.demand
+    gathered = await gather_stores(
+        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports
+    )
+    lines: list[ReorderLine] = []
+    assessed = not_assessed = 0
+    warnings: list[str] = []
+    for store, seen in gathered:
+        warnings.extend(f"store {store.name}: {w}" for w in seen.warnings)
+        for item, facts in seen.facts:
+            suggestion = reorder_suggestion(
+                facts,
+                z=demand.safety_factor,
+                window_days=demand.velocity_window_days,
+                review_days=demand.review_period_days,
+            )
+            if suggestion is None:
+                not_assessed += 1
+                continue
+            assessed += 1
+            if suggestion.due and suggestion.suggested > 0:
+                on_order = sum(e.quantity for e in facts.supply if e.quantity is not None and e.quantity > 0)
+                lines.append(ReorderLine(store.name, item, on_order, suggestion))
+    lines.sort(key=lambda x: (x.store, x.suggestion.position - x.suggestion.reorder_point, x.item.label))
+    return ReorderReport(lines, assessed, not_assessed, warnings)
+
+
+REORDER_COLUMNS = (
+    "store", "sku", "name", "available", "on_order", "position", "velocity_per_day", "demand_sd",
+    "lead_time_days", "safety_stock", "reorder_point", "order_up_to", "days_of_cover", "suggested",
+)
+
+
+def _cover(days: float | None) -> str:
+    if days is None:
+        return ""
+    return "inf" if math.isinf(days) else f"{days:.1f}"
+
+
+def _reorder_row(line: ReorderLine) -> list[str]:
+    s = line.suggestion
+    return [
+        line.store,
+        line.item.label,
+        line.item.name,
+        str(line.item.available),
+        str(line.on_order),
+        str(s.position),
+        f"{s.velocity:.2f}",
+        f"{s.demand_sd:.2f}",
+        str(s.lead_time_days),
+        f"{s.safety_stock:.1f}",
+        f"{s.reorder_point:.1f}",
+        f"{s.order_up_to:.1f}",
+        _cover(s.days_of_cover),
+        str(s.suggested),
+    ]
+
+
+def reorder_table(report: ReorderReport) -> str:
+    """The report as a terminal table, with a line on what was assessed."""
+    out = []
+    if report.lines:
+        headers = ["store", "SKU", "name", "avail", "on order", "position", "per day", "sd", "lead",
+                   "safety", "reorder at", "up to", "cover", "order"]
+        rows = [_reorder_row(line) for line in report.lines]
+        for row in rows:
+            row[2] = row[2][:28]
+        out.append(table(headers, rows))
+    else:
+        out.append("nothing to reorder: every assessed SKU is above its reorder point")
+    out.append(
+        f"{len(report.lines)} to reorder of {report.assessed} SKUs assessed; {report.not_assessed} not assessed "
+        "(stock not tracked or no lead time)"
+    )
+    out.extend(f"warning: {w}" for w in report.warnings)
+    return "\n".join(out)
+
+
+def reorder_csv(report: ReorderReport) -> str:
+    """The report as CSV (header row, one line per SKU to reorder)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REORDER_COLUMNS)
+    writer.writerows(_reorder_row(line) for line in report.lines)
+    return buffer.getvalue()

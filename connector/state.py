@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +90,35 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("decisions").create_index(["run_id"])
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    # Demand history. Stores only hand out open orders, so each order line is kept from the
+    # pass that first sees it; its sale counts on the order's date (store calendar).
+    db.table("order_lines").create(
+        {
+            "store": str,
+            "order_id": str,
+            "item_key": str,
+            "sku": str,
+            "day": str,
+            "units": int,
+            "first_seen": str,
+        },
+        pk=("store", "order_id", "item_key"),
+        not_null=["store", "order_id", "item_key", "day", "units", "first_seen"],
+    )
+    db.table("order_lines").create_index(["store", "day"])
+    # Whether each item could be ordered on a day: days it could not say nothing about demand.
+    db.table("stock_days").create(
+        {"store": str, "item_key": str, "day": str, "in_stock": int},
+        pk=("store", "item_key", "day"),
+        not_null=["store", "item_key", "day", "in_stock"],
+    )
+    db.table("stock_days").create_index(["store", "day"])
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("runs, accepted items and the decision log", _v1),
+    ("order lines and daily stock presence, for demand", _v2),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
@@ -107,6 +134,26 @@ class Accepted:
     message: str | None
     rule: str
     accepted_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeenLine:
+    """One open order line as a pass saw it: `day` is the order's date in the store's calendar."""
+
+    order_id: str
+    item_key: str
+    sku: str | None
+    day: date
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemandHistory:
+    """A store's recorded order lines and stock presence since a day (one query's worth)."""
+
+    lines: tuple[SeenLine, ...] = ()
+    stock_days: Mapping[str, Mapping[date, bool]] = field(default_factory=dict)
+    """item key -> day -> whether the item could be ordered that day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +190,30 @@ class StateStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+
+    @classmethod
+    def copy_of(cls, path: Path | str) -> StateStore:
+        """An in-memory copy of the state file, upgraded in memory: for commands that must not write.
+
+        A missing file gives an empty store; the file itself is opened read-only and never changed.
+        """
+        store = cls(":memory:")
+        if not Path(path).is_file():
+            return store
+        try:
+            source = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                source.backup(store.db.conn)
+            finally:
+                source.close()
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        except StateError:
+            store.close()
+            raise
+        return store
 
     @property
     def version(self) -> int:
@@ -290,6 +361,49 @@ class StateStore:
                 }
                 for o in outcomes
             )
+
+    # demand history
+
+    def observe(
+        self, store: str, *, lines: Iterable[SeenLine], stock: Iterable[tuple[str, date, bool]]
+    ) -> None:
+        """Record open order lines (kept from the first sighting) and today's stock presence.
+
+        `stock` holds (item_key, day, orderable); an item orderable at any pass of a day counts
+        as in stock that day.
+        """
+        now = self._now()
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT INTO order_lines (store, order_id, item_key, sku, day, units, first_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (store, order_id, item_key) DO UPDATE SET units = excluded.units, sku = excluded.sku "
+                "WHERE units != excluded.units OR sku IS NOT excluded.sku",
+                [(store, x.order_id, x.item_key, x.sku, x.day.isoformat(), x.units, now) for x in lines],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO stock_days (store, item_key, day, in_stock) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (store, item_key, day) DO UPDATE SET in_stock = 1 "
+                "WHERE in_stock = 0 AND excluded.in_stock = 1",
+                [(store, key, day.isoformat(), int(orderable)) for key, day, orderable in stock],
+            )
+
+    def demand_history(self, store: str, since: date) -> DemandHistory:
+        """Order lines dated on or after `since`, and stock presence since then (one query)."""
+        rows = self.db.execute(
+            "SELECT 'line', order_id, item_key, sku, day, units FROM order_lines WHERE store = ? AND day >= ? "
+            "UNION ALL "
+            "SELECT 'stock', NULL, item_key, NULL, day, in_stock FROM stock_days WHERE store = ? AND day >= ?",
+            [store, since.isoformat(), store, since.isoformat()],
+        ).fetchall()
+        lines: list[SeenLine] = []
+        stock: dict[str, dict[date, bool]] = {}
+        for kind, order_id, item_key, sku, day, value in rows:
+            if kind == "line":
+                lines.append(SeenLine(order_id, item_key, sku, date.fromisoformat(day), int(value)))
+            else:
+                stock.setdefault(item_key, {})[date.fromisoformat(day)] = bool(value)
+        return DemandHistory(tuple(lines), stock)
 
     def history(self, sku: str, store: str | None = None, limit: int = 50) -> Iterator[dict[str, Any]]:
         """A SKU's logged decisions, newest first."""

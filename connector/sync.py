@@ -4,8 +4,10 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 
 1. pull every item and the open orders; if either fails, nothing is pushed and the run fails
    (a failed read is never taken for "out of stock");
-2. turn each item into facts (stock, backorder queue, dates, lead time, today in the store's
-   timezone) and ask the store's rule set for a decision;
+2. turn each item into facts (stock, backorder queue, incoming supply, dates, lead time, sales
+   history, the status the store accepted last, today in the store's timezone) and ask the
+   store's rule set for a decision (`gather` does this part, and `connector rules explain` and
+   `connector report reorder` reuse it, so they see exactly what a pass sees);
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change.
@@ -18,19 +20,26 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from connector.config import Config, Store, Supply
-from connector.errors import AuthError, ConnectorError
+from connector.config import Config, Demand, Store, Supply
+from connector.demand import daily_sales, seen_lines, stock_presence, unknown_history
+from connector.errors import AuthError, ConnectorError, FetchError
 from connector.http import make_client
 from connector.model import Item, OpenOrder, Update, WriteResult
 from connector.platform import Adapter, platforms
-from connector.state import Outcome, StateStore
-from rules.model import Decision, Facts, QueuedOrder, Status
+from connector.state import Accepted, Outcome, SeenLine, StateStore
+from connector.supply import (
+    NO_PURCHASE_ORDERS,
+    PurchaseOrderFiles,
+    PurchaseOrders,
+    supply_for,
+)
+from rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +85,8 @@ class StoreRun:
     counts: Counter[str] = field(default_factory=Counter)
     changes: list[Change] = field(default_factory=list)
     skipped: list[tuple[Item, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems with optional sources (a bad purchase-order line...): reported, the rest used."""
     seconds: float = 0.0
 
     @property
@@ -117,6 +128,7 @@ class StoreRun:
                 for c in self.changes
             ],
             "skipped": [{"item": i.key, "sku": i.sku, "reason": r} for i, r in self.skipped],
+            "warnings": list(self.warnings),
         }
 
 
@@ -148,7 +160,32 @@ def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict
     return queues
 
 
-def facts_for(item: Item, *, today: date, supply: Supply, queue: tuple[QueuedOrder, ...]) -> Facts:
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What a pass reads besides the store: supply settings and files, demand settings."""
+
+    supply: Supply = field(default_factory=Supply)
+    demand: Demand = field(default_factory=Demand)
+    purchase_orders: PurchaseOrderFiles = field(default_factory=lambda: PurchaseOrderFiles(()))
+
+    @classmethod
+    def of(cls, config: Config) -> Sources:
+        return cls(supply=config.supply, demand=config.demand, purchase_orders=config.purchase_orders)
+
+
+def facts_for(
+    item: Item,
+    *,
+    today: date,
+    supply: Supply,
+    queue: tuple[QueuedOrder, ...],
+    purchase_orders: PurchaseOrders | None = None,
+    previous: Status | None = None,
+    sales: tuple[DaySales, ...] = (),
+) -> Facts:
+    lead_time = supply.lead_time_days.for_item(
+        supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
+    )
     return Facts(
         sku=item.sku or item.key,
         today=today,
@@ -160,27 +197,71 @@ def facts_for(item: Item, *, today: date, supply: Supply, queue: tuple[QueuedOrd
         supplier=item.supplier,
         release_date=item.release_date,
         restock_date=item.restock_date,
-        lead_time_days=supply.lead_time_days.for_item(
+        lead_time_days=lead_time,
+        backorder_queue=queue,
+        supply=supply_for(
+            item, purchase_orders=purchase_orders or NO_PURCHASE_ORDERS, today=today, lead_time_days=lead_time
+        ),
+        previous_status=previous,
+        sales=sales,
+        lead_time_sd_days=supply.lead_time_sd_days.for_item(
             supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
         ),
-        backorder_queue=queue,
     )
 
 
-def decide(
-    store: Store, supply: Supply, items: Sequence[Item], orders: Sequence[OpenOrder], today: date
-) -> Iterable[tuple[Item, Decision | None]]:
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """A store as a pass sees it: what was pulled, and the facts each item is decided on."""
+
+    today: date
+    items: list[Item]
+    orders: list[OpenOrder]
+    facts: list[tuple[Item, Facts]]
+    accepted: dict[str, Accepted]
+    seen: list[SeenLine]
+    """This pass's open order lines, dated in the store's calendar (recorded for demand)."""
+    warnings: list[str]
+
+
+async def gather(store: Store, adapter: Adapter, *, sources: Sources, state: StateStore, clock: Clock) -> Gathered:
+    """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere."""
+    items = await adapter.pull_items()
+    orders = await adapter.open_orders()
+    today = today_in(store.timezone, clock)
+    purchase_orders = sources.purchase_orders.read()
+    accepted = state.accepted(store.name)
+    seen = seen_lines(orders, store.timezone)
+    days = sources.demand.history_days
+    history = state.demand_history(store.name, since=today - timedelta(days=days))
+    sales = daily_sales(history, current=seen, today=today, days=days)
+    never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
+    facts = []
     for item in items:
-        facts = facts_for(item, today=today, supply=supply, queue=queues.get(item.key, ()))
-        yield item, store.rules.decide(facts)
+        previous = accepted.get(item.key)
+        facts.append(
+            (
+                item,
+                facts_for(
+                    item,
+                    today=today,
+                    supply=sources.supply,
+                    queue=queues.get(item.key, ()),
+                    purchase_orders=purchase_orders,
+                    previous=previous.status if previous is not None else None,
+                    sales=sales.get(item.key, never_seen),
+                ),
+            )
+        )
+    return Gathered(today, items, orders, facts, accepted, seen, list(purchase_orders.warnings))
 
 
 async def run_store(
     store: Store,
     adapter: Adapter,
     *,
-    supply: Supply,
+    sources: Sources,
     state: StateStore,
     clock: Clock = system_clock,
     dry_run: bool = False,
@@ -190,13 +271,10 @@ async def run_store(
     run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run)
     run.run_id = state.begin_run(store.name, "dry-run" if dry_run else "full")
     try:
-        await _pass(run, store, adapter, supply=supply, state=state, clock=clock, dry_run=dry_run)
+        await _pass(run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
     except AuthError as exc:
         run.outcome = "failed"
-        run.error = (
-            f"the store refused the credentials: check the key and secret in the environment variables this "
-            f"store's config names, and that they may read and write products ({exc})"
-        )
+        run.error = f"the store refused the credentials: {exc}"
         log.error("store %s: %s", store.name, run.error)
     except (ConnectorError, httpx.HTTPError) as exc:
         run.outcome, run.error = "failed", str(exc)
@@ -219,16 +297,20 @@ async def run_store(
 
 
 async def _pass(
-    run: StoreRun, store: Store, adapter: Adapter, *, supply: Supply, state: StateStore, clock: Clock, dry_run: bool
+    run: StoreRun, store: Store, adapter: Adapter, *, sources: Sources, state: StateStore, clock: Clock, dry_run: bool
 ) -> None:
-    items = await adapter.pull_items()
-    orders = await adapter.open_orders()
-    run.items = len(items)
-    today = today_in(store.timezone, clock)
+    gathered = await gather(store, adapter, sources=sources, state=state, clock=clock)
+    run.items = len(gathered.items)
+    run.warnings.extend(gathered.warnings)
+    for warning in gathered.warnings:
+        log.warning("store %s: %s", store.name, warning)
+    # What was seen is true whether or not this pass writes: record it for demand.
+    state.observe(store.name, lines=gathered.seen, stock=stock_presence(gathered.items, gathered.today))
 
     unchanged: list[tuple[str, str | None, str, Decision, Mapping[str, Any]]] = []
     updates: list[Update] = []
-    for item, decision in decide(store, supply, items, orders, today):
+    for item, facts in gathered.facts:
+        decision = store.rules.decide(facts)
         if decision is None:
             continue
         if item.problems:
@@ -290,12 +372,15 @@ async def resync(
     clock: Clock = system_clock,
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sources: Sources | None = None,
 ) -> list[StoreRun]:
     """A full pass over each selected store, one after another.
 
     `transports` maps a store name to the transport its client uses (the demo's and tests'
-    in-process fakes); other stores use the network.
+    in-process fakes); other stores use the network. `sources` defaults to the config's (whose
+    purchase-order reader keeps its cache for as long as the config is loaded).
     """
+    sources = sources or Sources.of(config)
     stores = config.select(store_name)
     config.check_secrets(stores, environ)
     runs = []
@@ -305,6 +390,38 @@ async def resync(
         async with make_client(transport=transport) as client:
             adapter = platform.create_adapter(store.settings, client, environ)
             runs.append(
-                await run_store(store, adapter, supply=config.supply, state=state, clock=clock, dry_run=dry_run)
+                await run_store(store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
             )
     return runs
+
+
+async def gather_stores(
+    config: Config,
+    *,
+    store_name: str | None = None,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sources: Sources | None = None,
+) -> list[tuple[Store, Gathered]]:
+    """Pull each selected store and build its facts, as a pass would; writes nothing anywhere.
+
+    For read-only commands (`rules explain`, `report reorder`). A store that cannot be read
+    raises FetchError naming it: a failed read is never an empty store.
+    """
+    sources = sources or Sources.of(config)
+    stores = config.select(store_name)
+    config.check_secrets(stores, environ)
+    out = []
+    for store in stores:
+        platform = platforms()[store.platform]
+        async with make_client(transport=(transports or {}).get(store.name)) as client:
+            adapter = platform.create_adapter(store.settings, client, environ)
+            try:
+                out.append((store, await gather(store, adapter, sources=sources, state=state, clock=clock)))
+            except AuthError as exc:
+                raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
+            except (ConnectorError, httpx.HTTPError) as exc:
+                raise FetchError(f"store {store.name}: could not be read: {exc}") from exc
+    return out

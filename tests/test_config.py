@@ -125,3 +125,34 @@ def test_a_store_can_override_the_rules(tmp_path):
     )
     [store] = load(write(tmp_path, text)).stores
     assert store.rules.names == ("all out",)
+
+
+def test_supply_and_demand_keys_have_defaults_and_are_validated(tmp_path):
+    config = load(write(tmp_path, MINIMAL))
+    assert config.supply.horizon_days == 120 and config.supply.purchase_orders == []
+    assert config.demand.history_days == 90 and config.demand.velocity_window_days == 28
+    assert round(config.demand.safety_factor, 3) == 1.645  # service level 0.95
+
+    text = MINIMAL + (
+        "[supply]\n"
+        'purchase_orders = ["incoming/*.csv"]\n'
+        "horizon_days = 60\n"
+        'lead_time_sd_days = { default = 3, suppliers = { FarEast = 10.5 }, tags = { "air" = 1 } }\n'
+        "[demand]\nz = 2.0\nreview_period_days = 14\n"
+    )
+    config = load(write(tmp_path, text))
+    spread = config.supply.lead_time_sd_days
+    assert spread.for_item(supplier="FarEast", vendor=None, tags=frozenset(), categories=frozenset()) == 10.5
+    assert spread.for_item(supplier=None, vendor=None, tags=frozenset({"Air"}), categories=frozenset()) == 1
+    assert spread.for_item(supplier=None, vendor=None, tags=frozenset(), categories=frozenset()) == 3
+    assert config.demand.safety_factor == 2.0
+    assert config.purchase_orders.patterns == ("incoming/*.csv",)
+    assert config.purchase_orders.base_dir == tmp_path
+
+    hysteresis = load(write(tmp_path, "back_in_stock_at = 3\n" + MINIMAL))
+    assert hysteresis.stores[0].rules.back_in_stock_at == 3
+
+    both = MINIMAL + "[demand]\nz = 2.0\nservice_level = 0.9\n"
+    assert "demand: give service_level or z, not both" in problems(tmp_path, both)
+    assert "demand.service_level" in problems(tmp_path, MINIMAL + "[demand]\nservice_level = 95\n")
+    assert "supply.horizon_days" in problems(tmp_path, MINIMAL + "[supply]\nhorizon_days = 0\n")

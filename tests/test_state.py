@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from connector.errors import StateError
-from connector.state import MIGRATIONS, Outcome, StateStore
+from connector.state import MIGRATIONS, DemandHistory, Outcome, SeenLine, StateStore
 from rules.model import Decision, Status
 
 
@@ -69,3 +69,48 @@ def test_a_run_left_running_by_a_crash_is_marked_interrupted():
     state.begin_run("eu-shop", "full")
     outcomes = {r["id"]: r["outcome"] for r in state.runs("eu-shop")}
     assert outcomes[crashed] == "interrupted"
+
+
+def test_a_version_1_state_file_is_upgraded_in_place_keeping_its_data(tmp_path, monkeypatch):
+    path = tmp_path / "connector.sqlite"
+    # A state file as the first release wrote it: only migration 1.
+    monkeypatch.setattr("connector.state.MIGRATIONS", MIGRATIONS[:1])
+    old = StateStore(path)
+    run = old.begin_run("eu-shop", "full")
+    old.record(run, "eu-shop", accepted=[("10", "MUG-1", "Mug", decision(), {})])
+    old.finish_run(run, outcome="ok")
+    assert old.version == 1 and "order_lines" not in old.db.table_names()
+    old.close()
+    monkeypatch.undo()
+
+    # Opened read-only (explain, reports): upgraded in memory, the file is left as it was.
+    copy = StateStore.copy_of(path)
+    assert copy.version == len(MIGRATIONS) and copy.accepted("eu-shop")["10"].status is Status.BACKORDER
+    copy.close()
+    assert sqlite3.connect(path).execute("SELECT max(version) FROM migrations").fetchone()[0] == 1
+
+    state = StateStore(path)
+    assert state.version == 2
+    assert state.accepted("eu-shop")["10"].status is Status.BACKORDER
+    assert state.runs("eu-shop")[0]["outcome"] == "ok"
+    state.observe(
+        "eu-shop",
+        lines=[SeenLine("1001", "10", "MUG-1", date(2026, 11, 20), 2)],
+        stock=[("10", date(2026, 11, 22), True)],
+    )
+    history = state.demand_history("eu-shop", since=date(2026, 11, 1))
+    assert history.lines == (SeenLine("1001", "10", "MUG-1", date(2026, 11, 20), 2),)
+    assert history.stock_days == {"10": {date(2026, 11, 22): True}}
+
+
+def test_order_lines_are_kept_from_first_sight_and_a_day_in_stock_at_any_pass_counts():
+    state = StateStore(":memory:")
+    day = date(2026, 11, 21)
+    state.observe("s", lines=[SeenLine("1", "10", "A", day, 2)], stock=[("10", day, False)])
+    state.observe("s", lines=[SeenLine("1", "10", "A", day, 3)], stock=[("10", day, True)])
+    state.observe("s", lines=[], stock=[("10", day, False)])
+    history = state.demand_history("s", since=day)
+    assert history.lines == (SeenLine("1", "10", "A", day, 3),)  # the order was edited: its units now
+    assert history.stock_days == {"10": {day: True}}
+    assert state.demand_history("s", since=date(2026, 11, 22)).lines == ()
+    assert state.demand_history("other", since=day) == DemandHistory()

@@ -1,0 +1,301 @@
+"""`connector rules explain SKU`: why a SKU gets its status, from the same facts a pass would use.
+
+The store is pulled and every item's facts are built by `sync.gather` (the pass's own code), so
+what is explained is what the next pass would decide. Nothing is written: not to the store, not
+to the state file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from connector.config import Config
+from connector.errors import ConnectorError
+from connector.model import Item
+from connector.state import Accepted, StateStore
+from connector.sync import Clock, Sources, gather_stores, system_clock
+from rules import RuleTrace
+from rules.model import Decision, Facts
+
+
+class UnknownSku(ConnectorError):
+    """No selected store has an item with this SKU."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """One item's facts, each rule's result, the supply timeline and the decision."""
+
+    store: str
+    platform: str
+    item: Item
+    facts: Facts
+    traces: tuple[RuleTrace, ...]
+    decision: Decision | None
+    timeline: tuple[str, ...]
+    """The supply/queue derivation as text lines (empty when the engine offers none)."""
+    accepted: Accepted | None
+    """The last decision the store confirmed, from the state file."""
+    held: str | None = None
+    """Why hysteresis kept the sold-out status, when it did."""
+    sales: str = ""
+    """The sales history in words (units, velocity over the configured window)."""
+    warnings: tuple[str, ...] = ()
+
+
+async def explain_sku(
+    config: Config,
+    sku: str,
+    *,
+    store_name: str | None = None,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sources: Sources | None = None,
+) -> list[Explanation]:
+    """Explain every item with this SKU (or `#key`) in the selected stores; UnknownSku if none has it."""
+    sources = sources or Sources.of(config)
+    gathered = await gather_stores(
+        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports,
+        sources=sources,
+    )
+    found = []
+    for store, seen in gathered:
+        for item, facts in seen.facts:
+            if item.sku != sku and item.label != sku:
+                continue
+            explained = store.rules.explain(facts)
+            held = getattr(explained, "held", None)
+            found.append(
+                Explanation(
+                    store=store.name,
+                    platform=store.platform,
+                    item=item,
+                    facts=facts,
+                    traces=tuple(explained),
+                    decision=getattr(explained, "decision", None) or store.rules.decide(facts),
+                    timeline=_timeline(explained, store.rules, facts, sources.supply.horizon_days),
+                    held=held if isinstance(held, str) else None,
+                    accepted=seen.accepted.get(item.key),
+                    sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
+                    warnings=tuple(seen.warnings),
+                )
+            )
+    if not found:
+        searched = ", ".join(store.name for store, _ in gathered) or "none"
+        raise UnknownSku(f"no item with SKU {sku!r} in store(s) searched: {searched}")
+    return found
+
+
+def _timeline(explained: object, rules: object, facts: Facts, horizon_days: int) -> tuple[str, ...]:
+    """The engine's supply timeline as text, when the engine provides one."""
+    line = getattr(explained, "timeline", None)
+    if line is None:
+        try:
+            from rules.supply import timeline  # the engine's FIFO derivation (pure)
+        except ImportError:
+            return ()
+        horizon = getattr(rules, "horizon_days", None) or horizon_days
+        line = timeline(facts.available, facts.backorder_queue, facts.supply, facts.today, horizon_days=horizon)
+    lines = getattr(line, "lines", None)
+    return tuple(lines()) if callable(lines) else ()
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def _names(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values)) or "-"
+
+
+def _sales_summary(facts: Facts, history_days: int, window_days: int) -> str:
+    try:
+        from rules.demand import daily_demand, velocity
+    except ImportError:
+        daily_demand = velocity = None  # type: ignore[assignment]
+    sold = sum(d.units for d in facts.sales)
+    text = f"{sold} units in the last {history_days} days"
+    if velocity is None or daily_demand is None:
+        return text
+    per_day = velocity(facts.sales, facts.today, window_days)
+    counted = len(daily_demand(facts.sales, facts.today, window_days))
+    if per_day is None:
+        return f"{text}; velocity unknown (no day of the last {window_days} known to be orderable)"
+    return f"{text}; velocity {per_day:.2f}/day over the last {window_days} days ({counted} orderable)"
+
+
+def _decision_lines(decision: Decision | None) -> list[str]:
+    if decision is None:
+        return ["  none: stock is not tracked and no rule decided, so the item is left as it is"]
+    out = [f"  status      {decision.status.value}  (rule {decision.rule!r})"]
+    if decision.eta:
+        out.append(f"  ETA         {decision.eta.isoformat()}")
+    if decision.sell_limit is not None:
+        out.append(f"  sell limit  {decision.sell_limit} more unit(s) may be sold past zero")
+    if decision.on_sellout is not None:
+        out.append(f"  at sell-out {decision.on_sellout.value}")
+    if decision.message:
+        out.append(f"  message     {decision.message}")
+    for reason in decision.reasons:
+        out.append(f"  because     {reason}")
+    return out
+
+
+def text(explanation: Explanation) -> str:
+    """The explanation as the terminal shows it."""
+    e, f = explanation, explanation.facts
+    out = [f"{e.item.label} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}", "", "facts"]
+    rows = [
+        ("today", f.today.isoformat()),
+        ("available", "not tracked" if f.available is None else str(f.available)),
+        ("tags", _names(f.tags)),
+        ("categories", _names(f.categories)),
+        ("vendor", f.vendor or "-"),
+        ("supplier", f.supplier or "-"),
+        ("release date", _day(f.release_date)),
+        ("restock date", _day(f.restock_date)),
+        ("lead time", "-" if f.lead_time_days is None else f"{f.lead_time_days} days"
+         + ("" if f.lead_time_sd_days is None else f" (sd {f.lead_time_sd_days:g})")),
+        ("previous", f.previous_status.value if f.previous_status else "-"),
+        ("sales", e.sales),
+    ]
+    out.extend(f"  {name:<13}{value}" for name, value in rows)
+    out.append("")
+    out.append("incoming supply (soonest first)")
+    if f.supply:
+        for event in f.supply:
+            quantity = "?" if event.quantity is None else f"+{event.quantity}"
+            label = " ".join(p for p in (event.reference, f"({event.supplier})" if event.supplier else None) if p)
+            out.append(f"  {event.expected.isoformat()}  {quantity:>6}  {label}".rstrip())
+    else:
+        out.append("  none known")
+    out.append("")
+    out.append("backorder queue (oldest first)")
+    if f.backorder_queue:
+        for queued in f.backorder_queue:
+            out.append(f"  order {queued.order_id}  {queued.quantity} unit(s)  ordered {queued.ordered_at:%Y-%m-%d %H:%M} UTC")
+    else:
+        out.append("  empty")
+    if e.timeline:
+        out.append("")
+        out.append("supply timeline")
+        out.extend(f"  {line}" for line in e.timeline)
+    out.append("")
+    out.append("rules (first match decides)")
+    for trace in e.traces:
+        position = "-" if trace.position is None else str(trace.position + 1)
+        verdict = "DECIDES" if trace.decision is not None else ("matches" if trace.matched else "no match")
+        out.append(f"  {position}. {trace.name}: {verdict}")
+        for check in trace.checks:
+            out.append(f"       {'yes' if check.passed else 'no ':<3}  {check.key}: {check.text}")
+    out.append("")
+    out.append("decision")
+    if e.held:
+        out.append(f"  {e.held}")
+    out.extend(_decision_lines(e.decision))
+    if e.decision is not None and e.decision.order_etas:
+        out.append("")
+        out.append("per order")
+        for order in e.decision.order_etas:
+            when = f"by {order.ships_by.isoformat()}" if order.ships_by else "no reliable timeline"
+            partial = "  (partial backorder)" if order.partial else ""
+            out.append(f"  order {order.order_id}: {order.now} now, {order.later} later {when}{partial}")
+    out.append("")
+    out.append("last accepted by the store (state file)")
+    if e.accepted is None:
+        out.append("  nothing recorded yet")
+    else:
+        a = e.accepted
+        eta = f", ETA {a.eta}" if a.eta else ""
+        out.append(f"  {a.status.value}{eta} (rule {a.rule!r}) at {a.accepted_at}")
+    for warning in e.warnings:
+        out.append(f"warning: {warning}")
+    return "\n".join(out)
+
+
+def as_dict(explanation: Explanation) -> dict[str, Any]:
+    """The explanation as JSON-ready data."""
+    e, f = explanation, explanation.facts
+    return {
+        "store": e.store,
+        "platform": e.platform,
+        "item": e.item.key,
+        "sku": e.item.sku,
+        "name": e.item.name,
+        "facts": {
+            "today": f.today.isoformat(),
+            "available": f.available,
+            "tags": sorted(f.tags),
+            "categories": sorted(f.categories),
+            "vendor": f.vendor,
+            "supplier": f.supplier,
+            "release_date": _iso(f.release_date),
+            "restock_date": _iso(f.restock_date),
+            "lead_time_days": f.lead_time_days,
+            "lead_time_sd_days": f.lead_time_sd_days,
+            "previous_status": f.previous_status.value if f.previous_status else None,
+            "supply": [
+                {"expected": s.expected.isoformat(), "quantity": s.quantity, "supplier": s.supplier, "reference": s.reference}
+                for s in f.supply
+            ],
+            "backorder_queue": [
+                {"order_id": q.order_id, "ordered_at": q.ordered_at.isoformat(), "quantity": q.quantity}
+                for q in f.backorder_queue
+            ],
+            "sales": [{"day": d.day.isoformat(), "units": d.units, "in_stock": d.in_stock} for d in f.sales],
+        },
+        "timeline": list(e.timeline),
+        "rules": [
+            {
+                "position": t.position,
+                "name": t.name,
+                "matched": t.matched,
+                "decided": t.decision is not None,
+                "checks": [{"key": c.key, "passed": c.passed, "text": c.text} for c in t.checks],
+            }
+            for t in e.traces
+        ],
+        "decision": _decision_dict(e.decision),
+        "held": e.held,
+        "accepted": None
+        if e.accepted is None
+        else {"status": e.accepted.status.value, "eta": e.accepted.eta, "rule": e.accepted.rule, "at": e.accepted.accepted_at},
+        "warnings": list(e.warnings),
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {
+        "status": decision.status.value,
+        "rule": decision.rule,
+        "eta": _iso(decision.eta),
+        "sell_limit": decision.sell_limit,
+        "message": decision.message,
+        "on_sellout": decision.on_sellout.value if decision.on_sellout else None,
+        "reasons": list(decision.reasons),
+        "order_etas": [
+            {"order_id": o.order_id, "now": o.now, "later": o.later, "ships_by": _iso(o.ships_by), "partial": o.partial}
+            for o in decision.order_etas
+        ],
+    }
+
+
+def dumps(explanations: Sequence[Explanation]) -> str:
+    return json.dumps({"items": [as_dict(e) for e in explanations]}, indent=2, default=str)

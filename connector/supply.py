@@ -1,0 +1,222 @@
+"""Where incoming stock comes from: purchase-order files, merchants' restock dates, platform `incoming`.
+
+Every source is optional; their events are combined per SKU into `Facts.supply`. A source that
+cannot be read never fails a pass: its problems become warnings of the run, and the sources
+that could be read are used.
+
+Purchase-order files are CSV with a header row naming the columns `sku`, `quantity`,
+`expected_date` (YYYY-MM-DD), and optionally `supplier` and `reference`, in any order::
+
+    sku,quantity,expected_date,supplier,reference
+    KTL-1,24,2026-12-10,Acme,PO-1042
+
+A file is parsed again only when its modification time or size changes, so a daemon running
+pass after pass reads each file once per edit.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from connector.model import Item
+from rules.model import SupplyEvent
+
+REQUIRED_COLUMNS = ("sku", "quantity", "expected_date")
+OPTIONAL_COLUMNS = ("supplier", "reference")
+RESTOCK_REFERENCE = "restock_date meta"
+INCOMING_REFERENCE = "shopify incoming"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """One purchase-order file as read: its events by SKU and what was wrong with which lines."""
+
+    events: Mapping[str, tuple[SupplyEvent, ...]]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrders:
+    """Every configured file's events, combined by SKU (soonest first), and the problems found."""
+
+    events: Mapping[str, tuple[SupplyEvent, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+
+
+NO_PURCHASE_ORDERS = PurchaseOrders()
+
+
+class PurchaseOrderFiles:
+    """The purchase-order files the config names (globs, relative to the config file).
+
+    `read()` returns the combined events; a file is parsed again only when its modification
+    time or size changed since the last `read()` on this object.
+    """
+
+    def __init__(self, patterns: Iterable[str], *, base_dir: Path = Path(".")) -> None:
+        self.patterns = tuple(patterns)
+        self.base_dir = base_dir
+        self._cache: dict[Path, tuple[tuple[int, int], ParsedFile]] = {}
+        self.parses = 0
+        """How many times a file was parsed (not served from the cache), for the curious."""
+
+    def paths(self) -> list[Path]:
+        """The files the globs match now, each once, in a stable order."""
+        found: dict[Path, None] = {}
+        for pattern in self.patterns:
+            full = pattern if os.path.isabs(pattern) else str(self.base_dir / pattern)
+            for name in sorted(glob.glob(full, recursive=True)):
+                path = Path(name)
+                if path.is_file():
+                    found.setdefault(path, None)
+        return list(found)
+
+    def read(self) -> PurchaseOrders:
+        paths = self.paths()
+        combined: dict[str, list[SupplyEvent]] = defaultdict(list)
+        warnings: list[str] = []
+        for path in paths:
+            parsed = self._parsed(path)
+            warnings.extend(parsed.problems)
+            for sku, events in parsed.events.items():
+                combined[sku].extend(events)
+        for gone in set(self._cache) - set(paths):
+            del self._cache[gone]
+        return PurchaseOrders(
+            events={sku: _soonest_first(events) for sku, events in combined.items()},
+            warnings=tuple(warnings),
+            files=tuple(paths),
+        )
+
+    def _parsed(self, path: Path) -> ParsedFile:
+        try:
+            stat = path.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+            cached = self._cache.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            raw = path.read_bytes()
+        except OSError as exc:
+            self._cache.pop(path, None)
+            return ParsedFile({}, (f"{path}: cannot read the purchase-order file: {exc.strerror or exc}",))
+        self.parses += 1
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            parsed = ParsedFile({}, (f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV",))
+        else:
+            parsed = parse_purchase_orders(text, source=str(path))
+        self._cache[path] = (key, parsed)
+        return parsed
+
+
+def parse_purchase_orders(text: str, *, source: str) -> ParsedFile:
+    """Parse one purchase-order CSV; bad lines are reported as "source:line: what is wrong" and skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_line = 0
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            header, header_line = [cell.strip().casefold() for cell in row], reader.line_num
+            break
+    if header is None:
+        return ParsedFile({})
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return ParsedFile(
+            {},
+            (
+                (
+                    f"{source}:{header_line}: the header lacks column(s) {', '.join(missing)} "
+                    f"(need {', '.join(REQUIRED_COLUMNS)}; optional {', '.join(OPTIONAL_COLUMNS)})"
+                ),
+            ),
+        )
+    column = {name: header.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in header}
+    events: dict[str, list[SupplyEvent]] = defaultdict(list)
+    problems: list[str] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{source}:{reader.line_num}"
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            problems.append(f"{where}: more values than the header has columns")
+            continue
+
+        def cell(name: str, row: list[str] = row) -> str:
+            index = column.get(name)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        errors = []
+        sku = cell("sku")
+        if not sku:
+            errors.append("sku is empty")
+        quantity_text = cell("quantity")
+        quantity: int | None = None
+        if re.fullmatch(r"\d+", quantity_text):
+            quantity = int(quantity_text)
+        else:
+            errors.append(f"quantity {quantity_text!r} is not a whole number of units")
+        expected_text = cell("expected_date")
+        expected: date | None = None
+        try:
+            if not _ISO_DATE.fullmatch(expected_text):
+                raise ValueError
+            expected = date.fromisoformat(expected_text)
+        except ValueError:
+            errors.append(f"expected_date {expected_text!r} is not a date like 2026-12-31")
+        if errors:
+            problems.append(f"{where}: {'; '.join(errors)}")
+            continue
+        assert quantity is not None and expected is not None
+        if quantity == 0:  # a cancelled line: nothing is coming
+            continue
+        events[sku].append(
+            SupplyEvent(
+                expected=expected,
+                quantity=quantity,
+                supplier=cell("supplier") or None,
+                reference=cell("reference") or None,
+            )
+        )
+    return ParsedFile({sku: tuple(found) for sku, found in events.items()}, tuple(problems))
+
+
+def supply_for(
+    item: Item,
+    *,
+    purchase_orders: PurchaseOrders,
+    today: date,
+    lead_time_days: int | None,
+) -> tuple[SupplyEvent, ...]:
+    """Every incoming event for one item, soonest first: purchase orders, restock date, platform `incoming`."""
+    events: list[SupplyEvent] = list(purchase_orders.events.get(item.sku, ())) if item.sku else []
+    if item.restock_date is not None:
+        events.append(SupplyEvent(expected=item.restock_date, supplier=item.supplier, reference=RESTOCK_REFERENCE))
+    incoming = item.platform.get("incoming")
+    if isinstance(incoming, int) and not isinstance(incoming, bool) and incoming > 0 and lead_time_days is not None:
+        events.append(
+            SupplyEvent(
+                expected=today + timedelta(days=lead_time_days),
+                quantity=incoming,
+                supplier=item.supplier,
+                reference=INCOMING_REFERENCE,
+            )
+        )
+    return _soonest_first(events)
+
+
+def _soonest_first(events: Iterable[SupplyEvent]) -> tuple[SupplyEvent, ...]:
+    return tuple(sorted(events, key=lambda e: (e.expected, e.reference or "", e.supplier or "")))
