@@ -137,7 +137,9 @@ def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict
 
     The platform's available count already has open orders taken off, so -available units were
     sold beyond stock. Stock served the oldest orders first, so those units belong to the newest
-    open orders that contain the item.
+    open orders that contain the item. Each waiting order is listed with its full quantity: when
+    stock covered part of the oldest of them, the engine ships that part now and the rest later
+    (a partial backorder).
     """
     by_item: dict[str, list[tuple[OpenOrder, int]]] = defaultdict(list)
     for order in orders:
@@ -153,9 +155,8 @@ def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict
         for order, quantity in sorted(by_item[item.key], key=lambda o: (o[0].created_at, o[0].order_id), reverse=True):
             if short <= 0:
                 break
-            units = min(quantity, short)
-            waiting.append(QueuedOrder(order_id=order.order_id, ordered_at=order.created_at, quantity=units))
-            short -= units
+            waiting.append(QueuedOrder(order_id=order.order_id, ordered_at=order.created_at, quantity=quantity))
+            short -= quantity
         queues[item.key] = tuple(reversed(waiting))
     return queues
 

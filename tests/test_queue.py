@@ -30,9 +30,10 @@ def test_units_sold_beyond_stock_belong_to_the_newest_orders():
     assert queue_of(-3, orders) == [("102", 1), ("103", 2)]
 
 
-def test_an_order_can_wait_for_part_of_its_quantity():
+def test_an_order_partly_served_from_stock_is_listed_whole():
+    # #102 ordered 3, stock had 1 left for it: 2 wait. The engine splits it (1 now, 2 later).
     orders = [order("101", 1, ("10", 2)), order("102", 2, ("10", 3))]
-    assert queue_of(-2, orders) == [("102", 2)]
+    assert queue_of(-2, orders) == [("102", 3)]
 
 
 def test_no_queue_while_stock_covers_the_open_orders():
@@ -49,3 +50,20 @@ def test_orders_for_other_items_do_not_count():
 def test_more_oversold_than_open_orders_queues_what_is_known():
     # Stock went negative through a manual edit: only the orders we can see are queued.
     assert queue_of(-5, [order("101", 1, ("10", 2))]) == [("101", 2)]
+
+
+def test_a_partly_served_order_is_a_partial_backorder_with_its_own_date():
+    from datetime import date
+
+    from rules import compile_rules
+    from rules.model import Facts, SupplyEvent
+
+    orders = [order("101", 1, ("10", 2)), order("102", 2, ("10", 3))]
+    queue = backorder_queues([item("10", -2)], orders)["10"]
+    rules = compile_rules([{"name": "backorder", "when": {"available": "<= 0"},
+                            "then": {"status": "backorder", "eta": "supply"}}])
+    facts = Facts(sku="SKU-10", today=date(2026, 11, 22), available=-2, backorder_queue=queue,
+                  supply=(SupplyEvent(date(2026, 12, 4), 5),))
+    decision = rules.decide(facts)
+    [eta] = decision.order_etas
+    assert (eta.order_id, eta.now, eta.later, eta.ships_by, eta.partial) == ("102", 1, 2, date(2026, 12, 4), True)
