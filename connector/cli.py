@@ -214,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from writing again
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

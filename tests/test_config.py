@@ -37,9 +37,10 @@ def problems(tmp_path: Path, text: str) -> str:
 
 def test_the_example_config_is_complete_and_valid():
     config = load(ROOT / "config.example.toml")
-    [store] = config.stores
-    assert store.name == "eu-shop" and store.timezone.key == "Europe/Berlin"
-    assert len(store.rules.names) == 5
+    woo, shopify = config.stores
+    assert (woo.name, woo.platform, woo.timezone.key) == ("eu-shop", "woocommerce", "Europe/Berlin")
+    assert (shopify.name, shopify.platform, shopify.timezone.key) == ("us-shop", "shopify", "America/New_York")
+    assert woo.rules is shopify.rules and len(woo.rules.names) == 6  # one rules list for both platforms
     assert config.state_path == ROOT / "connector.sqlite"  # relative to the file
 
 
