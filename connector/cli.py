@@ -17,7 +17,7 @@ from importlib.metadata import version
 from typing import Any
 
 from connector import config as config_module
-from connector import demo, explain, report
+from connector import daemon, demo, explain, logs, operator, report
 from connector.errors import ConfigError, ConnectorError
 from connector.platform import platforms
 from connector.state import StateStore
@@ -116,6 +116,63 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the daemon: every enabled store on its own schedule, until SIGTERM or Ctrl-C.
+
+    A store's `schedule` is an interval ("every 15m") or a cron expression ("*/10 * * * *") in
+    the store's timezone. Edits to the config file apply at the next run; an edit that does not
+    validate is logged and the last good config keeps running.
+
+    Example: connector --log-format json run
+    """
+    return daemon.run(config_module.config_path(args.config), os.environ)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check each store: credentials set, accepted, with the permissions needed, and reachable.
+
+    Example: connector check --store eu-shop
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    results = asyncio.run(operator.check_stores(config, config.select(args.store), os.environ))
+    for result in results:
+        if result.ok:
+            print(f"{result.store}: OK")
+        else:
+            print(f"{result.store}: FAILED: {result.problem}\n  fix: {result.fix}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Per store: the last run, its outcome and counts by status, the next run, the last error.
+
+    Example: connector status --json
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    state = StateStore.copy_of(config.state_path)
+    try:
+        rows = operator.status(config, state)
+    finally:
+        state.close()
+    print(json.dumps(rows, indent=2) if args.json else operator.status_text(rows))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """A SKU's changes over time: when, from → to, ETA, the rule and why, and the store's answer.
+
+    Example: connector history KTL-1 --store eu-shop
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    state = StateStore.copy_of(config.state_path)
+    try:
+        rows = list(state.history(args.sku, store=args.store, limit=args.limit))
+    finally:
+        state.close()
+    print(json.dumps(rows, indent=2) if args.json else operator.history_text(rows))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole loop against built-in fake stores with a sample catalogue.
 
@@ -159,6 +216,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {version('stock-status-connector')}")
     top.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    top.add_argument("--log-format", default="text", choices=["text", "json"], help="log lines as text or JSON")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Any, parent: Any = sub) -> argparse.ArgumentParser:
@@ -188,6 +246,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--csv", action="store_true", help="CSV on standard output instead of a table")
 
+    p = add("run", cmd_run)
+
+    p = add("check", cmd_check)
+    p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
+
+    p = add("status", cmd_status)
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    p = add("history", cmd_history)
+    p.add_argument("sku", metavar="SKU")
+    p.add_argument("--store", metavar="NAME", help="only this store")
+    p.add_argument("--limit", type=int, default=50, help="most recent N changes (default: 50)")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
     p = add("demo", cmd_demo)
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
@@ -203,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from connector.errors import ConfigError
+from connector.schedule import trigger_for
 from connector.platform import Platform, StoreSettings, broken_platforms, platforms
 from connector.supply import PurchaseOrderFiles
 from rules import RuleError, RuleSet, compile_rules
@@ -302,6 +303,11 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
             continue
         store_settings = _platform_settings(platform, entry, where, problems)
         tz = _zone(entry.timezone, f"{where}.timezone", problems) if entry.timezone else default_tz
+        if tz is not None:
+            try:
+                trigger_for(entry.schedule, tz)
+            except ValueError as exc:
+                problems.append(f"{where}.schedule: {exc}")
         rules = (
             _compile(entry.rules, f"{where}.rules", options, problems) if entry.rules is not None else global_rules
         )

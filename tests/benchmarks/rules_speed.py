@@ -46,8 +46,8 @@ def ruleset() -> RuleSet:
     for rule in raw:
         if rule["name"] == "pre-order until release":
             rule["then"] = {**rule["then"], "cap": 200}
-    at = next(i for i, r in enumerate(raw) if r["name"] == "backorder while a restock is due")
-    raw.insert(at, SUPPLY_RULE)
+    # The example's own supply rule, with a fixed cap on top of the incoming one.
+    raw = [SUPPLY_RULE if r["name"] == SUPPLY_RULE["name"] else r for r in raw]
     return compile_rules(raw, handling_days=example.get("supply", {}).get("handling_days", 1))
 
 

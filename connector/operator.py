@@ -1,0 +1,121 @@
+"""What the person running the daemon asks: can each store be reached, how did runs go, why a SKU changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from connector.config import Config, Store
+from connector.errors import AuthError, ConnectorError
+from connector.http import make_client
+from connector.platform import platforms
+from connector.report import table
+from connector.schedule import trigger_for
+from connector.state import StateStore
+from connector.sync import Clock, system_clock
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    store: str
+    ok: bool
+    problem: str | None = None
+    fix: str | None = None
+
+
+async def check_stores(
+    config: Config,
+    stores: tuple[Store, ...],
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> list[CheckResult]:
+    """Credentials, permissions and reachability of each store, with what to fix."""
+    results = []
+    for store in stores:
+        platform = platforms()[store.platform]
+        missing = platform.missing_secrets(store.settings, environ)
+        if missing:
+            results.append(CheckResult(store.name, False, "; ".join(missing), "export the variable(s) before starting"))
+            continue
+        async with make_client(transport=(transports or {}).get(store.name)) as client:
+            try:
+                await platform.create_adapter(store.settings, client, environ).check()
+            except AuthError as exc:
+                results.append(CheckResult(store.name, False, str(exc), "renew the credentials or their permissions"))
+            except (ConnectorError, httpx.HTTPError) as exc:
+                results.append(CheckResult(store.name, False, str(exc), "check the store's address and that it is up"))
+            else:
+                results.append(CheckResult(store.name, True))
+    return results
+
+
+def _seconds(row: Mapping[str, Any]) -> float | None:
+    if not row.get("finished_at"):
+        return None
+    return (datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds()
+
+
+def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error."""
+    now = clock()
+    out = []
+    for store in config.stores:
+        runs = [r for r in state.runs(store.name, limit=50) if r["mode"] != "dry-run"]
+        last = runs[0] if runs else None
+        last_error = next((r for r in runs if r["outcome"] in ("failed", "partial")), None)
+        next_run = trigger_for(store.schedule, store.timezone).get_next_fire_time(None, now.astimezone(store.timezone))
+        out.append(
+            {
+                "store": store.name,
+                "platform": store.platform,
+                "enabled": store.enabled,
+                "last_run": last["started_at"] if last else None,
+                "seconds": _seconds(last) if last else None,
+                "outcome": last["outcome"] if last else "never run",
+                "counts": json.loads(last["counts"] or "{}") if last else {},
+                "written": last["written"] if last else 0,
+                "failed": last["failed"] if last else 0,
+                "next_run": next_run.isoformat(timespec="minutes") if next_run and store.enabled else None,
+                "last_error": (
+                    {"at": last_error["started_at"], "error": last_error["error"]} if last_error else None
+                ),
+            }
+        )
+    return out
+
+
+def status_text(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for row in rows:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(row["counts"].items())) or "-"
+        took = f" in {row['seconds']:.1f}s" if row["seconds"] is not None else ""
+        lines.append(f"{row['store']} ({row['platform']}){'' if row['enabled'] else ' [disabled]'}")
+        lines.append(f"  last run:  {row['last_run'] or '-'} {row['outcome']}{took}; {row['written']} written, {row['failed']} failed")
+        lines.append(f"  statuses:  {counts}")
+        lines.append(f"  next run:  {row['next_run'] or '-'}")
+        if row["last_error"]:
+            lines.append(f"  last error ({row['last_error']['at']}): {row['last_error']['error']}")
+    return "\n".join(lines)
+
+
+def history_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no recorded decisions for this SKU (only changes are logged; see `connector rules explain`)"
+    body = [
+        [
+            r["at"],
+            r["store"],
+            f"{r['previous_status'] or '?'} → {r['status']}",
+            r["eta"] or "",
+            r["rule"],
+            r["result"] + (f": {r['error']}" if r["error"] else ""),
+            "; ".join(json.loads(r["reasons"] or "[]")),
+        ]
+        for r in rows
+    ]
+    return table(["when", "store", "status", "ETA", "rule", "result", "why"], body)

@@ -1,0 +1,90 @@
+"""The operator's commands: check, status, history, and schedule validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.woocommerce.fake import FakeWooCommerce
+from connector.cli import main
+from connector.config import load
+from connector.errors import ConfigError
+from connector.operator import check_stores
+from connector.state import StateStore
+from connector.sync import resync
+from tests.conftest import FIXED_NOW
+
+ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
+CONFIG = """
+timezone = "Europe/Berlin"
+state = "state.sqlite"
+[[stores]]
+name = "shop"
+platform = "woocommerce"
+url = "https://shop.test"
+key_env = "SHOP_KEY"
+secret_env = "SHOP_SECRET"
+schedule = "{schedule}"
+[[rules]]
+name = "sold out"
+when = {{ available = "<= 0" }}
+then = {{ status = "out_of_stock" }}
+"""
+
+
+@pytest.fixture
+def fake():
+    fake = FakeWooCommerce(base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+    fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
+    return fake
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "connector.toml"
+    path.write_text(CONFIG.format(schedule="*/10 * * * *"))
+    return path
+
+
+def test_a_bad_schedule_is_a_config_error_naming_the_key(tmp_path):
+    path = tmp_path / "connector.toml"
+    path.write_text(CONFIG.format(schedule="every blue moon"))
+    with pytest.raises(ConfigError, match=r"stores\[0\]\.schedule: 'every blue moon'"):
+        load(path)
+
+
+async def test_check_says_what_to_fix(config_path, fake):
+    config = load(config_path)
+    [ok] = await check_stores(config, config.stores, ENV, {"shop": fake.transport()})
+    assert ok.ok
+    [refused] = await check_stores(config, config.stores, {**ENV, "SHOP_SECRET": "cs_wrong"}, {"shop": fake.transport()})
+    assert not refused.ok and "SHOP_SECRET" in refused.problem and "cs_wrong" not in refused.problem
+    [unset] = await check_stores(config, config.stores, {}, {"shop": fake.transport()})
+    assert not unset.ok and "SHOP_KEY" in unset.problem
+
+
+async def test_status_and_history_read_the_state_file(config_path, fake, capsys):
+    config = load(config_path)
+    state = StateStore(config.state_path)
+    await resync(config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()})
+    state.close()
+
+    assert main(["--config", str(config_path), "status", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["store"], row["outcome"], row["counts"]) == ("shop", "ok", {"out_of_stock": 1})
+    assert row["next_run"] is not None and row["last_error"] is None
+
+    assert main(["--config", str(config_path), "history", "MUG"]) == 0
+    out = capsys.readouterr().out
+    assert "sold out" in out and "out_of_stock" in out and "written" in out
+
+    assert main(["--config", str(config_path), "history", "NOPE"]) == 0
+    assert "no recorded decisions" in capsys.readouterr().out
+
+
+def test_status_before_any_run_creates_no_state_file(config_path, capsys):
+    assert main(["--config", str(config_path), "status"]) == 0
+    assert "never run" in capsys.readouterr().out
+    assert not (config_path.parent / "state.sqlite").exists()
