@@ -120,6 +120,12 @@ class StoreRun:
                     "to": c.decision.status.value,
                     "eta": c.decision.eta.isoformat() if c.decision.eta else None,
                     "message": c.decision.message,
+                    "sell_limit": c.decision.sell_limit,
+                    "order_etas": [
+                        {"order_id": o.order_id, "now": o.now, "later": o.later,
+                         "ships_by": o.ships_by.isoformat() if o.ships_by else None}
+                        for o in c.decision.order_etas
+                    ],
                     "rule": c.decision.rule,
                     "fields": dict(c.fields),
                     "result": c.result,
