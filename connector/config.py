@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from connector.errors import ConfigError
+from connector.events import WebhookSettings
 from connector.schedule import trigger_for
 from connector.platform import Platform, StoreSettings, broken_platforms, platforms
 from connector.supply import PurchaseOrderFiles
@@ -159,6 +160,8 @@ class ConnectorSettings(BaseSettings):
     stores: list[StoreEntry] = Field(min_length=1)
     supply: Supply = Supply()
     demand: Demand = Demand()
+    webhook: WebhookSettings | None = None
+    """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
@@ -229,6 +232,9 @@ class Config:
             platform = platforms()[store.platform]
             for problem in platform.missing_secrets(store.settings, environ):
                 problems.append(f"stores[{store.index}] ({store.name}).{problem}")
+        hook = self.settings.webhook
+        if stores and hook is not None and not environ.get(hook.secret_env):
+            problems.append(f"webhook.secret_env: environment variable {hook.secret_env} is not set")
         if problems:
             raise ConfigError(problems, path=self.path)
 

@@ -29,6 +29,7 @@ import httpx
 from connector.config import Config, Demand, Store, Supply
 from connector.demand import daily_sales, seen_lines, stock_presence, unknown_history
 from connector.errors import AuthError, ConnectorError, FetchError
+from connector.events import WebhookSettings, deliver, events_for
 from connector.http import make_client
 from connector.model import Item, OpenOrder, Update, WriteResult
 from connector.platform import Adapter, platforms
@@ -394,12 +395,48 @@ async def resync(
     for store in stores:
         platform = platforms()[store.platform]
         transport = (transports or {}).get(store.name)
+        hook = config.settings.webhook
+        announced = state.accepted(store.name) if hook is not None and not dry_run else {}
         async with make_client(transport=transport) as client:
             adapter = platform.create_adapter(store.settings, client, environ)
-            runs.append(
-                await run_store(store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
-            )
+            run = await run_store(store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
+        runs.append(run)
+        if hook is not None and not dry_run:
+            await _announce(run, announced, hook, environ, clock, (transports or {}).get("webhook"))
     return runs
+
+
+async def _announce(
+    run: StoreRun,
+    announced: Mapping[str, Accepted],
+    hook: WebhookSettings,
+    environ: Mapping[str, str],
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None,
+) -> None:
+    """Post the events of the changes the store accepted in this pass.
+
+    "From" is the decision the store accepted before (what buyers were told), not the status
+    read back: a pre-armed store switches by itself at the last sale.
+    """
+    accepted = [
+        (
+            c.item.key,
+            c.item.sku,
+            announced[c.item.key].status if c.item.key in announced else c.previous,
+            announced[c.item.key].eta if c.item.key in announced else (
+                c.item.shown.eta.isoformat() if c.item.shown.eta else None
+            ),
+            c.decision.status,
+            c.decision.eta.isoformat() if c.decision.eta else None,
+        )
+        for c in run.changes
+        if c.result == "written"
+    ]
+    events = events_for(run.store, accepted, slip_days=hook.eta_slip_days, wanted=hook.events, at=clock())
+    if events:
+        async with make_client(transport=transport) as client:
+            await deliver(client, hook, environ, events)
 
 
 async def gather_stores(

@@ -58,3 +58,38 @@ async def test_a_receiver_that_refuses_is_logged_not_raised(caplog):
     async with make_client(transport=httpx.MockTransport(lambda r: httpx.Response(410))) as client:
         assert await deliver(client, settings, {"HOOK_SECRET": "x"}, events) == 0
     assert "not delivered" in caplog.text
+
+
+async def test_a_pass_posts_the_events_of_what_the_store_accepted(tmp_path):
+    from adapters.woocommerce.fake import FakeWooCommerce
+    from connector.config import from_mapping
+    from connector.state import StateStore
+    from connector.sync import resync
+
+    env = {"K": "ck_" + "a" * 40, "S": "cs_" + "b" * 40, "HOOK": "hook-secret"}
+    fake = FakeWooCommerce(base_url="https://shop.test", consumer_key=env["K"], consumer_secret=env["S"])
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
+    config = from_mapping(
+        {
+            "stores": [{"name": "shop", "platform": "woocommerce", "url": "https://shop.test", "key_env": "K", "secret_env": "S"}],
+            "webhook": {"url": "https://hooks.example/stock", "secret_env": "HOOK"},
+            "rules": [{"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}}],
+        },
+        path=tmp_path / "c.toml", base_dir=tmp_path,
+    )
+    received = []
+    hooks = httpx.MockTransport(lambda r: received.append(json.loads(r.content)) or httpx.Response(204))
+    state = StateStore(":memory:")
+    transports = {"shop": fake.transport(), "webhook": hooks}
+    await resync(config, state=state, clock=lambda: AT, environ=env, transports=transports, dry_run=True)
+    assert received == []  # a dry run announces nothing
+
+    fake.update_product(mug["id"], stock_quantity=5)
+    await resync(config, state=state, clock=lambda: AT, environ=env, transports=transports)
+    # The mug had no connector status yet; WooCommerce showed it in stock, now the decision says so too.
+    await resync(config, state=state, clock=lambda: AT, environ=env, transports=transports)
+    fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 5}])
+    await resync(config, state=state, clock=lambda: AT, environ=env, transports=transports)
+    assert [(e["event"], e["from"], e["to"]) for e in received if e["event"] == "status_changed"] == [
+        ("status_changed", "in_stock", "out_of_stock")
+    ]
