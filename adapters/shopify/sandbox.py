@@ -15,10 +15,10 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO, cast
+from http.server import ThreadingHTTPServer
+from typing import Any, TextIO
 
-import httpx
+from connector.loopback import serve as serve_on_loopback
 
 from .fake import PLANS, FakeShopify
 
@@ -31,47 +31,12 @@ WAREHOUSE = "Berlin warehouse"
 SHOWROOM = "Showroom"
 
 
-def _handler_for(fake: FakeShopify) -> type[BaseHTTPRequestHandler]:
-    class ShopifyHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "cloudflare"
-        sys_version = ""
-
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            bound = cast(tuple[str, int], self.server.server_address)
-            host = self.headers.get("Host") or f"{bound[0]}:{bound[1]}"
-            request = httpx.Request(
-                self.command,
-                f"http://{host}{self.path}",
-                headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"] + [("Host", host)],
-                content=body,
-            )
-            response = fake.handle(request)
-            content = response.content
-            self.send_response(response.status_code)
-            for name, value in response.headers.multi_items():
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # request lines are not secret here, but stay as quiet as the WooCommerce sandbox
-
-    return ShopifyHandler
-
-
 def serve(fake: FakeShopify, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Serve `fake` over HTTP in a background thread; stop with `shutdown()` then `server_close()`."""
-    server = ThreadingHTTPServer((host, port), _handler_for(fake))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="shopify-sandbox", daemon=True).start()
-    return server
+    """Serve `fake` over HTTP in a background thread; stop with `shutdown()` then `server_close()`.
+
+    The fake's `base_url` is left as it is: set it to the address clients will call.
+    """
+    return serve_on_loopback(fake.handle, host, port, server_version="cloudflare")
 
 
 def run(

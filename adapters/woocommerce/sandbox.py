@@ -13,12 +13,11 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO, cast
-
-import httpx
+from http.server import ThreadingHTTPServer
+from typing import Any, TextIO
 
 from adapters.woocommerce.fake import FakeWooCommerce
+from connector.loopback import serve as serve_on_loopback
 
 __all__ = ["demo_catalogue", "generated_catalogue", "run", "serve"]
 
@@ -31,56 +30,12 @@ DISCONTINUED = "discontinued"
 # HTTP
 
 
-def _handler_for(fake: FakeWooCommerce) -> type[BaseHTTPRequestHandler]:
-    class WooHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "nginx"  # what a WordPress host usually answers with
-        sys_version = ""
-
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            bound = cast(tuple[str, int], self.server.server_address)
-            host = self.headers.get("Host") or f"{bound[0]}:{bound[1]}"
-            request = httpx.Request(
-                self.command,
-                f"http://{host}{self.path}",
-                headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"] + [("Host", host)],
-                content=body,
-            )
-            response = fake.handle(request)
-            content = response.content
-            self.send_response(response.status_code)
-            for name, value in response.headers.multi_items():
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(content)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            # The default access log prints request lines, and a query string may carry
-            # credentials (consumer_secret, oauth_signature): stay silent.
-            return
-
-    return WooHandler
-
-
 def serve(fake: FakeWooCommerce, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """Serve `fake` over HTTP in a background thread; stop with `shutdown()` then `server_close()`.
 
-    The returned server's `server_address` has the port actually bound (useful with port 0).
-    The fake's `base_url` is left as it is: it is the store's "home URL" that OAuth signatures
-    and links use, so set it to the address clients will call.
+    The fake's `base_url` is left as it is: set it to the address clients will call.
     """
-    server = ThreadingHTTPServer((host, port), _handler_for(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="woocommerce-sandbox", daemon=True)
-    thread.start()
-    return server
+    return serve_on_loopback(fake.handle, host, port, server_version="nginx")
 
 
 def run(
