@@ -62,9 +62,9 @@ def events_for(
 ) -> list[dict[str, Any]]:
     """Events for accepted changes: (item_key, sku, old status, old ETA, new status, new ETA)."""
     wanted = set(wanted)
-    out = []
+    out: list[dict[str, Any]] = []
     for key, sku, before, old_eta, after, new_eta in changes:
-        common = {"store": store, "item": key, "sku": sku, "at": at.isoformat(timespec="seconds")}
+        common: dict[str, Any] = {"store": store, "item": key, "sku": sku, "at": at.isoformat(timespec="seconds")}
         if before is not None and before != after:
             if "status_changed" in wanted:
                 out.append({"event": "status_changed", **common, "from": before.value, "to": after.value, "eta": new_eta})
