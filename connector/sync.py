@@ -11,6 +11,18 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change.
+
+Full and incremental passes. A full pass pulls the whole catalogue. An incremental pass pulls
+only the items the platform reports changed since the store's bookmark (adapters that can:
+`connector.platform.PullsChanges`), plus every open order (each changed item needs its whole
+backorder queue), and decides only those items: the others keep what the store accepted.
+The connector's own writes move the platform's modification dates, so the next incremental
+pass pulls what it just wrote; the plan diffs against the store, so that costs reads, no writes.
+The bookmark is the moment the pass's pull started, minus `BOOKMARK_OVERLAP` for clock skew
+between this machine and the store; it advances only when a pass (full or incremental) ends
+"ok". A partial pass keeps the old bookmark, so the items whose writes failed are pulled and
+retried by the next incremental pass; a failed pass or a dry run never moves it; no bookmark
+means a full pass.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ from connector.errors import AuthError, ConnectorError, FetchError
 from connector.events import WebhookSettings, deliver, events_for
 from connector.http import make_client
 from connector.model import Item, OpenOrder, Update, WriteResult
-from connector.platform import Adapter, platforms
+from connector.platform import Adapter, platforms, pulls_changes
 from connector.state import Accepted, Outcome, SeenLine, StateStore
 from connector.supply import (
     NO_PURCHASE_ORDERS,
@@ -45,6 +57,9 @@ from rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+BOOKMARK_OVERLAP = timedelta(minutes=5)
+"""How far before a pull's start the next incremental pull begins: covers clock skew with the store."""
 
 
 def system_clock() -> datetime:
@@ -79,6 +94,8 @@ class StoreRun:
     platform: str
     dry_run: bool
     run_id: int | None = None
+    mode: str = "full"
+    """"full", "incremental" or "dry-run" (as recorded in the state file's runs)."""
     outcome: str = "running"
     error: str | None = None
     items: int = 0
@@ -103,6 +120,7 @@ class StoreRun:
             "store": self.store,
             "platform": self.platform,
             "dry_run": self.dry_run,
+            "mode": self.mode,
             "run_id": self.run_id,
             "outcome": self.outcome,
             "error": self.error,
@@ -230,11 +248,26 @@ class Gathered:
     seen: list[SeenLine]
     """This pass's open order lines, dated in the store's calendar (recorded for demand)."""
     warnings: list[str]
+    incremental: bool = False
+    """Whether only the items changed since a bookmark were pulled."""
 
 
-async def gather(store: Store, adapter: Adapter, *, sources: Sources, state: StateStore, clock: Clock) -> Gathered:
-    """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere."""
-    items = await adapter.pull_items()
+async def gather(
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock,
+    since: datetime | None = None,
+) -> Gathered:
+    """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
+
+    With `since` and an adapter that can, only the items changed after `since` are pulled (the
+    open orders always all are); otherwise the whole catalogue.
+    """
+    changed = await adapter.pull_changed(since) if since is not None and pulls_changes(adapter) else None  # type: ignore[attr-defined]
+    items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
     today = today_in(store.timezone, clock)
     purchase_orders = sources.purchase_orders.read()
@@ -262,7 +295,7 @@ async def gather(store: Store, adapter: Adapter, *, sources: Sources, state: Sta
                 ),
             )
         )
-    return Gathered(today, items, orders, facts, accepted, seen, list(purchase_orders.warnings))
+    return Gathered(today, items, orders, facts, accepted, seen, list(purchase_orders.warnings), changed is not None)
 
 
 async def run_store(
@@ -273,21 +306,36 @@ async def run_store(
     state: StateStore,
     clock: Clock = system_clock,
     dry_run: bool = False,
+    incremental: bool = False,
 ) -> StoreRun:
-    """One full pass over one store. Never raises for a remote failure: the run records it."""
+    """One pass over one store. Never raises for a remote failure: the run records it.
+
+    `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
+    with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
+    moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
+    """
     started = time.monotonic()
-    run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run)
-    run.run_id = state.begin_run(store.name, "dry-run" if dry_run else "full")
+    since = state.bookmark(store.name) if incremental else None
+    if since is not None and not pulls_changes(adapter):
+        log.info("store %s: the %s adapter cannot pull only changes; running a full pass", store.name, store.platform)
+        since = None
+    mode = "dry-run" if dry_run else ("incremental" if since is not None else "full")
+    run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run, mode=mode)
+    run.run_id = state.begin_run(store.name, mode)
+    pulled_at = clock()
     try:
-        await _pass(run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
+        await _pass(run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, since=since)
+        if run.outcome == "ok" and not dry_run:
+            state.set_bookmark(store.name, pulled_at - BOOKMARK_OVERLAP)
     except AuthError as exc:
         run.outcome = "failed"
         run.error = f"the store refused the credentials: {exc}"
-        log.error("store %s: %s", store.name, run.error)
     except (ConnectorError, httpx.HTTPError) as exc:
         run.outcome, run.error = "failed", str(exc)
-        log.error("store %s: run failed, nothing more was written: %s", store.name, exc)
     finally:
+        if run.outcome == "failed":
+            # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
+            log.info("store %s: run failed, nothing more was written: %s", store.name, run.error)
         run.seconds = time.monotonic() - started
         if run.outcome == "running":  # cancelled mid-pass
             run.outcome = "interrupted"
@@ -300,14 +348,25 @@ async def run_store(
             failed=run.failed,
             counts=run.counts,
             error=run.error,
+            mode=run.mode,
         )
     return run
 
 
 async def _pass(
-    run: StoreRun, store: Store, adapter: Adapter, *, sources: Sources, state: StateStore, clock: Clock, dry_run: bool
+    run: StoreRun,
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock,
+    dry_run: bool,
+    since: datetime | None = None,
 ) -> None:
-    gathered = await gather(store, adapter, sources=sources, state=state, clock=clock)
+    gathered = await gather(store, adapter, sources=sources, state=state, clock=clock, since=since)
+    if since is not None and not gathered.incremental and not dry_run:
+        run.mode = "full"  # the adapter could not tell what changed and pulled everything
     run.items = len(gathered.items)
     run.warnings.extend(gathered.warnings)
     for warning in gathered.warnings:
@@ -376,13 +435,14 @@ async def resync(
     *,
     store_name: str | None = None,
     dry_run: bool = False,
+    incremental: bool = False,
     state: StateStore,
     clock: Clock = system_clock,
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     sources: Sources | None = None,
 ) -> list[StoreRun]:
-    """A full pass over each selected store, one after another.
+    """A full pass over each selected store, one after another (`incremental`: see `run_store`).
 
     `transports` maps a store name to the transport its client uses (the demo's and tests'
     in-process fakes); other stores use the network. `sources` defaults to the config's (whose
@@ -399,7 +459,9 @@ async def resync(
         announced = state.accepted(store.name) if hook is not None and not dry_run else {}
         async with make_client(transport=transport) as client:
             adapter = platform.create_adapter(store.settings, client, environ)
-            run = await run_store(store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run)
+            run = await run_store(
+                store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, incremental=incremental
+            )
         runs.append(run)
         if hook is not None and not dry_run:
             await _announce(run, announced, hook, environ, clock, (transports or {}).get("webhook"))

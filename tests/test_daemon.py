@@ -120,6 +120,7 @@ async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fa
     daemon.stop()
     await asyncio.wait_for(serving, 10)
     assert caplog.text.count("is unhealthy") == 1
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1  # not one per failed run
     assert caplog.text.count("recovered") == 1
     assert "refused the credentials" in caplog.text
 
