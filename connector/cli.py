@@ -31,7 +31,9 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 def cmd_resync(args: argparse.Namespace) -> int:
     """Run one full pass now: pull, decide, push what changed, record.
 
-    Prints the plan (SKU, from → to, ETA, rule) and a summary per store.
+    Prints the plan (SKU, from → to, ETA, rule) and a summary per store. With --incremental,
+    only what changed since the store's last completed pass is pulled and decided (a full pass
+    when there is no such pass yet).
 
     Example: connector resync --store eu-shop --dry-run
     """
@@ -40,7 +42,14 @@ def cmd_resync(args: argparse.Namespace) -> int:
     state = StateStore(config.state_path)
     try:
         runs = asyncio.run(
-            resync(config, store_name=args.store, dry_run=args.dry_run, state=state, environ=os.environ)
+            resync(
+                config,
+                store_name=args.store,
+                dry_run=args.dry_run,
+                incremental=args.incremental,
+                state=state,
+                environ=os.environ,
+            )
         )
     finally:
         state.close()
@@ -230,6 +239,9 @@ def parser() -> argparse.ArgumentParser:
     p = add("resync", cmd_resync)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
+    p.add_argument(
+        "--incremental", action="store_true", help="pull only what changed since the last completed pass"
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     rules = sub.add_parser("rules", help="check the rules, explain a decision")

@@ -35,7 +35,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from connector.errors import ConfigError
 from connector.events import WebhookSettings
-from connector.schedule import trigger_for
+from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.platform import Platform, StoreSettings, broken_platforms, platforms
 from connector.supply import PurchaseOrderFiles
 from rules import RuleError, RuleSet, compile_rules
@@ -139,6 +139,9 @@ class StoreEntry(BaseModel):
     timezone: str | None = None
     enabled: bool = True
     schedule: str | None = None
+    """Incremental passes: a cron expression or an interval (default every 15 minutes)."""
+    reconcile: str | None = None
+    """Full reconcile passes: a cron expression or an interval (default nightly, "0 3 * * *")."""
     rules: list[dict[str, Any]] | None = None
     """Replaces the file's top-level rules for this store."""
 
@@ -195,6 +198,8 @@ class Store:
     enabled: bool
     index: int
     """Position in the file's `stores` list, for messages that name the key."""
+    reconcile: str = DEFAULT_RECONCILE
+    """When full passes run (catching drift and edits the incremental passes did not see)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +319,10 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 trigger_for(entry.schedule, tz)
             except ValueError as exc:
                 problems.append(f"{where}.schedule: {exc}")
+            try:
+                trigger_for(entry.reconcile, tz, default=DEFAULT_RECONCILE)
+            except ValueError as exc:
+                problems.append(f"{where}.reconcile: {exc}")
         rules = (
             _compile(entry.rules, f"{where}.rules", options, problems) if entry.rules is not None else global_rules
         )
@@ -329,6 +338,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 schedule=entry.schedule,
                 enabled=entry.enabled,
                 index=index,
+                reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
             )
         )
     if problems:

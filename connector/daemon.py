@@ -1,8 +1,12 @@
 """`connector run`: the daemon. One scheduled job per store, reloads, health, graceful stop.
 
-- Each enabled store runs a full pass on its own schedule (cron or interval, in the store's
-  timezone). One store never runs twice at once (max one instance, missed runs coalesced, an
-  explicit misfire grace); stores run concurrently, so a slow or failing one delays no other.
+- Each enabled store has two jobs: incremental passes on its `schedule` and full reconcile
+  passes on its `reconcile` schedule (cron or interval, in the store's timezone; default
+  nightly at 03:00). The first pass after start, and any pass without a bookmark, is a full one.
+  One store never runs two passes at once: its two jobs share one lock (an incremental pass due
+  while a pass is running is skipped, a reconcile waits for the running pass), and each job has
+  max one instance, missed runs coalesced and an explicit misfire grace. Stores run
+  concurrently, so a slow or failing one delays no other.
 - The config file is watched: a valid edit takes effect at the next run (schedules included);
   an edit that does not validate is logged once with the reason and the last good config keeps
   running.
@@ -18,6 +22,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from connector import config as config_module
 from connector.config import Config
 from connector.errors import ConfigError, ConnectorError
-from connector.schedule import trigger_for
+from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.state import StateStore
 from connector.sync import Clock, StoreRun, resync, system_clock
 
@@ -96,11 +101,15 @@ class Daemon:
     stop_timeout: float = 30.0
     health: Health = field(default_factory=Health)
     runs: int = 0
+    passes: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=100))
+    """(store, mode, outcome) of the latest passes, oldest first."""
 
     def __post_init__(self) -> None:
         self.watcher = ConfigWatcher(self.path)
         self.watcher.config.check_secrets(self.watcher.config.select(None), self.environ)
         self._inflight: set[asyncio.Task[object]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        """One per store, shared by its incremental and reconcile jobs: never two passes at once."""
         self._stopping = asyncio.Event()
         self._signals = 0
 
@@ -155,26 +164,38 @@ class Daemon:
     def _schedule(self, config: Config, *, first: bool = False) -> None:
         wanted = {s.name: s for s in config.select(None)}
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("store:") and job.id[6:] not in wanted:
+            kind, _, name = job.id.partition(":")
+            if kind in ("store", "reconcile") and name not in wanted:
                 job.remove()
-                log.warning("store %s removed from the config: no longer scheduled", job.id[6:])
+                if kind == "store":
+                    log.warning("store %s removed from the config: no longer scheduled", name)
         for name, store in wanted.items():
-            trigger = trigger_for(store.schedule, store.timezone)
-            job_id = f"store:{name}"
-            if self.scheduler.get_job(job_id) is not None:
-                self.scheduler.reschedule_job(job_id, trigger=trigger)
-                continue
-            self.scheduler.add_job(
-                self._run_store,
-                trigger,
-                args=[name],
-                id=job_id,
-                name=f"pass over {name}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=MISFIRE_GRACE_SECONDS,
-                next_run_time=datetime.now(store.timezone),  # a first pass at start
+            jobs = (
+                (f"store:{name}", trigger_for(store.schedule, store.timezone), False, f"pass over {name}"),
+                (
+                    f"reconcile:{name}",
+                    trigger_for(store.reconcile, store.timezone, default=DEFAULT_RECONCILE),
+                    True,
+                    f"full reconcile of {name}",
+                ),
             )
+            for job_id, trigger, full, title in jobs:
+                if self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.reschedule_job(job_id, trigger=trigger)
+                    continue
+                self.scheduler.add_job(
+                    self._run_store,
+                    trigger,
+                    args=[name],
+                    kwargs={"full": full},
+                    id=job_id,
+                    name=title,
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=MISFIRE_GRACE_SECONDS,
+                    # A first pass at start (full when the store has no bookmark yet).
+                    **({} if full else {"next_run_time": datetime.now(store.timezone)}),
+                )
 
     async def _watch(self) -> None:
         if self.watcher.poll():
@@ -183,39 +204,53 @@ class Daemon:
             except ValueError as exc:  # a schedule that validated but APScheduler refuses
                 log.error("schedule not applied: %s", exc)
 
-    async def _run_store(self, name: str) -> None:
+    async def _run_store(self, name: str, full: bool = False) -> None:
+        """One pass over a store: incremental (its `schedule` job) or full (its `reconcile` job)."""
         if self._stopping.is_set():
+            return
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        if lock.locked() and not full:
+            log.info("store %s: a pass is still running; this incremental pass is skipped", name)
             return
         task = asyncio.current_task()
         assert task is not None
         self._inflight.add(task)
         try:
-            self.watcher.poll()
-            config = self.config
-            try:
-                [run] = await resync(
-                    config,
-                    store_name=name,
-                    state=self.state,
-                    clock=self.clock,
-                    environ=self.environ,
-                    transports=self.transports,
-                )
-            except ConnectorError as exc:  # e.g. a credential variable unset after a reload
-                run = StoreRun(store=name, platform="?", dry_run=False, outcome="failed", error=str(exc))
-            self.runs += 1
-            self.health.update(run)
-            if run.outcome != "failed":
-                log.info(
-                    "store %s: %d items, %d changed, %d failed in %.1fs",
-                    name,
-                    run.items,
-                    len(run.changes),
-                    run.failed,
-                    run.seconds,
-                )
+            async with lock:
+                if self._stopping.is_set():
+                    return
+                await self._pass(name, full)
         finally:
             self._inflight.discard(task)
+
+    async def _pass(self, name: str, full: bool) -> None:
+        self.watcher.poll()
+        config = self.config
+        try:
+            [run] = await resync(
+                config,
+                store_name=name,
+                incremental=not full,
+                state=self.state,
+                clock=self.clock,
+                environ=self.environ,
+                transports=self.transports,
+            )
+        except ConnectorError as exc:  # e.g. a credential variable unset after a reload
+            run = StoreRun(store=name, platform="?", dry_run=False, outcome="failed", error=str(exc))
+        self.runs += 1
+        self.passes.append((name, run.mode, run.outcome))
+        self.health.update(run)
+        if run.outcome != "failed":
+            log.info(
+                "store %s: %s pass, %d items, %d changed, %d failed in %.1fs",
+                name,
+                run.mode,
+                run.items,
+                len(run.changes),
+                run.failed,
+                run.seconds,
+            )
 
 
 def run(path: Path, environ: Mapping[str, str]) -> int:

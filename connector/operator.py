@@ -15,7 +15,7 @@ from connector.errors import AuthError, ConnectorError
 from connector.http import make_client
 from connector.platform import platforms
 from connector.report import table
-from connector.schedule import trigger_for
+from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.state import StateStore
 from connector.sync import Clock, system_clock
 
@@ -68,19 +68,30 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         runs = [r for r in state.runs(store.name, limit=50) if r["mode"] != "dry-run"]
         last = runs[0] if runs else None
         last_error = next((r for r in runs if r["outcome"] in ("failed", "partial")), None)
+        full = next((r for r in runs if r["mode"] == "full" and r["outcome"] in ("ok", "partial")), None)
+        bookmark = state.bookmark(store.name)
         next_run = trigger_for(store.schedule, store.timezone).get_next_fire_time(None, now.astimezone(store.timezone))
+        next_full = trigger_for(store.reconcile, store.timezone, default=DEFAULT_RECONCILE).get_next_fire_time(
+            None, now.astimezone(store.timezone)
+        )
         out.append(
             {
                 "store": store.name,
                 "platform": store.platform,
                 "enabled": store.enabled,
                 "last_run": last["started_at"] if last else None,
+                "mode": last["mode"] if last else None,
+                "last_full": full["started_at"] if full else None,
+                "bookmark": bookmark.isoformat(timespec="seconds") if bookmark else None,
                 "seconds": _seconds(last) if last else None,
                 "outcome": last["outcome"] if last else "never run",
                 "counts": json.loads(last["counts"] or "{}") if last else {},
                 "written": last["written"] if last else 0,
                 "failed": last["failed"] if last else 0,
                 "next_run": next_run.isoformat(timespec="minutes") if next_run and store.enabled else None,
+                "next_reconcile": (
+                    next_full.isoformat(timespec="minutes") if next_full and store.enabled else None
+                ),
                 "last_error": (
                     {"at": last_error["started_at"], "error": last_error["error"]} if last_error else None
                 ),
@@ -95,9 +106,14 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(row["counts"].items())) or "-"
         took = f" in {row['seconds']:.1f}s" if row["seconds"] is not None else ""
         lines.append(f"{row['store']} ({row['platform']}){'' if row['enabled'] else ' [disabled]'}")
-        lines.append(f"  last run:  {row['last_run'] or '-'} {row['outcome']}{took}; {row['written']} written, {row['failed']} failed")
-        lines.append(f"  statuses:  {counts}")
-        lines.append(f"  next run:  {row['next_run'] or '-'}")
+        mode = f" ({row['mode']})" if row["mode"] else ""
+        lines.append(
+            f"  last run:  {row['last_run'] or '-'}{mode} {row['outcome']}{took}; "
+            f"{row['written']} written, {row['failed']} failed"
+        )
+        lines.append(f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == "incremental" else ""))
+        lines.append(f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}")
+        lines.append(f"  next run:  {row['next_run'] or '-'}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
             lines.append(f"  last error ({row['last_error']['at']}): {row['last_error']['error']}")
     return "\n".join(lines)

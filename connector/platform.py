@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -66,6 +67,27 @@ class Adapter(Protocol):
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates in as few requests as the platform allows; one result per update."""
+
+
+@runtime_checkable
+class PullsChanges(Protocol):
+    """Optional capability of an adapter: pull only what changed (incremental passes).
+
+    An adapter without it still works: every pass then pulls the whole catalogue.
+    """
+
+    async def pull_changed(self, since: datetime) -> list[Item] | None:
+        """The items whose platform data may have changed after `since` (an aware datetime).
+
+        Must include every item whose stock, policy, connector fields or merchant fields
+        changed after `since`, including changes caused by orders; may include more. Return
+        None when the platform cannot tell (the core then pulls everything).
+        """
+
+
+def pulls_changes(adapter: object) -> TypeGuard[PullsChanges]:
+    """Whether the adapter can pull only what changed since a moment."""
+    return isinstance(adapter, PullsChanges)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 DEFAULT_SCHEDULE = "every 15m"
+DEFAULT_RECONCILE = "0 3 * * *"
+"""The full reconcile pass: nightly at 03:00 in the store's timezone."""
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*([a-z]+?)s?$", re.IGNORECASE)
@@ -25,13 +27,13 @@ def interval_of(text: str) -> timedelta | None:
     return timedelta(seconds=int(found.group(1)) * _UNITS[found.group(2).lower()])
 
 
-def trigger_for(text: str | None, timezone: ZoneInfo) -> BaseTrigger:
+def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_SCHEDULE) -> BaseTrigger:
     """The APScheduler trigger of a schedule; ValueError with what is wrong for a bad one.
 
     A cron expression has five fields (minute hour day month weekday) and is read in the
     store's timezone, so "0 6 * * *" runs at 06:00 local time across daylight-saving changes.
     """
-    text = (text or DEFAULT_SCHEDULE).strip()
+    text = (text or default).strip()
     interval = interval_of(text)
     if interval is not None:
         if interval < MIN_INTERVAL:

@@ -116,9 +116,20 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.table("stock_days").create_index(["store", "day"])
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    # Where each store's incremental pulls start: the moment (UTC, ISO 8601) of the last pass
+    # that completed, minus a small overlap for clock skew.
+    db.table("bookmarks").create(
+        {"store": str, "kind": str, "value": str, "updated_at": str},
+        pk=("store", "kind"),
+        not_null=["store", "kind", "value", "updated_at"],
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("runs, accepted items and the decision log", _v1),
     ("order lines and daily stock presence, for demand", _v2),
+    ("bookmarks for incremental passes", _v3),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
@@ -168,6 +179,9 @@ class Outcome:
     result: str
     """"written", "failed", "planned" (dry run) or "skipped" (data problem)."""
     error: str | None = None
+
+
+ITEMS_BOOKMARK = "items"
 
 
 def utc_now() -> str:
@@ -266,11 +280,13 @@ class StateStore:
         failed: int = 0,
         counts: Mapping[str, int] | None = None,
         error: str | None = None,
+        mode: str | None = None,
     ) -> None:
         with self.db.conn:
             self.db.table("runs").update(
                 run_id,
-                {
+                ({"mode": mode} if mode else {})
+                | {
                     "finished_at": self._now(),
                     "outcome": outcome,
                     "items": items,
@@ -285,6 +301,25 @@ class StateStore:
     def runs(self, store: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         where, args = ("WHERE store = ?", [store]) if store else ("", [])
         return list(self.db.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit]))
+
+    # bookmarks
+
+    def bookmark(self, store: str, kind: str = ITEMS_BOOKMARK) -> datetime | None:
+        """Where the next incremental pull of `store` starts; None when there is none (a full pass is due)."""
+        row = self.db.execute("SELECT value FROM bookmarks WHERE store = ? AND kind = ?", [store, kind]).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def set_bookmark(self, store: str, moment: datetime, kind: str = ITEMS_BOOKMARK) -> None:
+        """Record where the next incremental pull starts (only after a pass completed)."""
+        with self.db.conn:
+            self.db.table("bookmarks").upsert(
+                {"store": store, "kind": kind, "value": moment.astimezone(UTC).isoformat(), "updated_at": self._now()},
+                pk=("store", "kind"),
+            )
+
+    def forget_bookmark(self, store: str, kind: str = ITEMS_BOOKMARK) -> None:
+        with self.db.conn:
+            self.db.execute("DELETE FROM bookmarks WHERE store = ? AND kind = ?", [store, kind])
 
     # accepted decisions
 

@@ -266,7 +266,9 @@ async def gather(
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
     open orders always all are); otherwise the whole catalogue.
     """
-    changed = await adapter.pull_changed(since) if since is not None and pulls_changes(adapter) else None  # type: ignore[attr-defined]
+    changed: list[Item] | None = None
+    if since is not None and pulls_changes(adapter):
+        changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
     today = today_in(store.timezone, clock)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -182,9 +183,25 @@ class WooCommerceAdapter:
 
     async def pull_items(self) -> list[Item]:
         """Every simple product and every variation, with stock and connector-owned meta."""
+        return await self._pull({})
+
+    async def pull_changed(self, since: datetime) -> list[Item] | None:
+        """The products modified after `since`, and every variation of a variable product modified then.
+
+        WooCommerce moves a product's `date_modified_gmt` on every save: an edit, a stock change
+        from an order (wc_update_product_stock saves the product), a no-op write, and the
+        connector's own writes. Saving a variation re-saves its parent (WC_Product_Variable::sync),
+        so a variable product modified after `since` may have any of its variations changed: all
+        of them are pulled. `modified_after` is exclusive and has one-second resolution; `since`
+        is rounded down, so an item saved in that second is pulled again rather than missed.
+        """
+        moment = since.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        return await self._pull({"modified_after": moment.isoformat(), "dates_are_gmt": "true"})
+
+    async def _pull(self, filters: Mapping[str, str]) -> list[Item]:
         limit = asyncio.Semaphore(self.settings.page_concurrency)
         keys = self.settings.meta_keys
-        products = await self._listing("products", {"_fields": PRODUCT_FIELDS}, limit, "products")
+        products = await self._listing("products", {**filters, "_fields": PRODUCT_FIELDS}, limit, "products")
         parents = [p for p in products if mapping.has_variations(p)]
         variations = await _all(
             self._listing(
