@@ -106,6 +106,8 @@ class StoreRun:
     warnings: list[str] = field(default_factory=list)
     """Problems with optional sources (a bad purchase-order line...): reported, the rest used."""
     seconds: float = 0.0
+    accepted_before: dict[str, Accepted] = field(default_factory=dict)
+    """What the store had accepted before this pass, per item (what buyers were told)."""
 
     @property
     def written(self) -> int:
@@ -370,6 +372,7 @@ async def _pass(
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = "full"  # the adapter could not tell what changed and pulled everything
     run.items = len(gathered.items)
+    run.accepted_before = gathered.accepted
     run.warnings.extend(gathered.warnings)
     for warning in gathered.warnings:
         log.warning("store %s: %s", store.name, warning)
@@ -458,7 +461,6 @@ async def resync(
         platform = platforms()[store.platform]
         transport = (transports or {}).get(store.name)
         hook = config.settings.webhook
-        announced = state.accepted(store.name) if hook is not None and not dry_run else {}
         async with make_client(transport=transport) as client:
             adapter = platform.create_adapter(store.settings, client, environ)
             run = await run_store(
@@ -466,13 +468,12 @@ async def resync(
             )
         runs.append(run)
         if hook is not None and not dry_run:
-            await _announce(run, announced, hook, environ, clock, (transports or {}).get("webhook"))
+            await _announce(run, hook, environ, clock, (transports or {}).get("webhook"))
     return runs
 
 
 async def _announce(
     run: StoreRun,
-    announced: Mapping[str, Accepted],
     hook: WebhookSettings,
     environ: Mapping[str, str],
     clock: Clock,
@@ -483,6 +484,7 @@ async def _announce(
     "From" is the decision the store accepted before (what buyers were told), not the status
     read back: a pre-armed store switches by itself at the last sale.
     """
+    announced = run.accepted_before
     accepted = [
         (
             c.item.key,
