@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from connector.errors import ConfigError
 from connector.events import WebhookSettings
+from connector.notify import NotifySettings
 from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.platform import Platform, StoreSettings, broken_platforms, platforms
 from connector.supply import PurchaseOrderFiles
@@ -144,6 +145,8 @@ class StoreEntry(BaseModel):
     """Full reconcile passes: a cron expression or an interval (default nightly, "0 3 * * *")."""
     rules: list[dict[str, Any]] | None = None
     """Replaces the file's top-level rules for this store."""
+    notify: NotifySettings = NotifySettings()
+    """Telling waiting buyers when their order's ETA moves or its item is back (opt-in)."""
 
     @field_validator("name")
     @classmethod
@@ -200,6 +203,8 @@ class Store:
     """Position in the file's `stores` list, for messages that name the key."""
     reconcile: str = DEFAULT_RECONCILE
     """When full passes run (catching drift and edits the incremental passes did not see)."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """Whether and what to tell waiting buyers (`connector.notify`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +344,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 enabled=entry.enabled,
                 index=index,
                 reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
+                notify=entry.notify,
             )
         )
     if problems:

@@ -1,5 +1,10 @@
 """Outbound events: status changes, ETA slips and back-in-stock, posted to a shop's webhook.
 
+Besides the item events, a store that tells its buyers (`notify`) posts one event per notice
+it sent: `order_eta_changed` and `order_back_in_stock`, with the order, item, dates and the
+message, so an email or chat tool can reach the buyer too (on Shopify, where an order note is
+not emailed, this is how the buyer hears of it).
+
 The body is JSON, signed with HMAC-SHA256 over the exact bytes sent (header
 `X-Connector-Signature: sha256=<hex>`), so a receiver can check it came from this connector.
 Deliveries go through the HTTP policy (retried with backoff); one that still fails is logged and
@@ -15,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,10 +29,15 @@ from connector.errors import RemoteError
 from connector.http import send
 from rules.model import Status
 
+if TYPE_CHECKING:
+    from connector.notify import Notice
+
 log = logging.getLogger(__name__)
 
-EventKind = Literal["status_changed", "eta_slipped", "back_in_stock"]
-ALL_EVENTS: tuple[EventKind, ...] = ("status_changed", "eta_slipped", "back_in_stock")
+EventKind = Literal["status_changed", "eta_slipped", "back_in_stock", "order_eta_changed", "order_back_in_stock"]
+ALL_EVENTS: tuple[EventKind, ...] = (
+    "status_changed", "eta_slipped", "back_in_stock", "order_eta_changed", "order_back_in_stock",
+)
 
 
 class WebhookSettings(BaseModel):
@@ -77,6 +87,25 @@ def events_for(
     return out
 
 
+def notice_events(
+    store: str, notices: Iterable[Notice], *, wanted: Iterable[EventKind] = ALL_EVENTS, at: datetime
+) -> list[dict[str, Any]]:
+    """One event per notice the store took (result "sent")."""
+    wanted = set(wanted)
+    out: list[dict[str, Any]] = []
+    for notice in notices:
+        kind = f"order_{notice.kind}"
+        if notice.result != "sent" or kind not in wanted:
+            continue
+        out.append({
+            "event": kind, "store": store, "order": notice.order_id, "item": notice.item_key, "sku": notice.sku,
+            "eta": notice.eta.isoformat() if notice.eta else None,
+            "told": notice.told.isoformat() if notice.told else None,
+            "message": notice.message, "at": at.isoformat(timespec="seconds"),
+        })
+    return out
+
+
 async def deliver(
     client: httpx.AsyncClient,
     settings: WebhookSettings,
@@ -98,5 +127,5 @@ async def deliver(
             await send(client, "POST", settings.url, content=body, headers=headers)
             delivered += 1
         except RemoteError as exc:
-            log.warning("webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event["item"], exc)
+            log.warning("webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event.get("item"), exc)
     return delivered

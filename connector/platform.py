@@ -90,6 +90,28 @@ def pulls_changes(adapter: object) -> TypeGuard[PullsChanges]:
     return isinstance(adapter, PullsChanges)
 
 
+@runtime_checkable
+class TellsCustomers(Protocol):
+    """Optional capability of an adapter: leave a message for an order's buyer.
+
+    An adapter without it still works: customer notices are then skipped with a warning.
+    """
+
+    async def notify_customer(self, order_id: str, message: str) -> WriteResult:
+        """Tell the buyer of `order_id` (an `OpenOrder.order_id`) `message`, once.
+
+        Return `ok=False` with the reason only when the platform certainly did not record it
+        (a 4xx, a throttle, a missing permission): the core may try again later. When the
+        outcome is unknown (timeout, connection lost, 5xx) raise the `RemoteError`: the core then
+        never sends it again. Must not retry by itself after a request may have arrived.
+        """
+
+
+def tells_customers(adapter: object) -> TypeGuard[TellsCustomers]:
+    """Whether the adapter can leave messages for buyers."""
+    return isinstance(adapter, TellsCustomers)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoStore:
     """A fake store running in-process, seeded with a sample catalogue, for `connector demo`."""

@@ -56,6 +56,33 @@ def plan_rows(run: StoreRun) -> list[list[str]]:
     return rows
 
 
+def notice_lines(run: StoreRun) -> list[str]:
+    """The buyers told (or, in a dry run, to be told), and notices left unconfirmed."""
+    if not run.notices:
+        return []
+    verb = "would tell" if run.dry_run else "told"
+    rows = [
+        [
+            f"#{n.order_id}",
+            n.sku or f"#{n.item_key}",
+            n.kind.replace("_", " "),
+            n.eta.isoformat() if n.eta else "",
+            n.result + (f": {n.error}" if n.error else ""),
+            n.message,
+        ]
+        for n in run.notices
+    ]
+    sent = sum(1 for n in run.notices if n.result in ("sent", "planned"))
+    unconfirmed = sum(1 for n in run.notices if n.result == "unconfirmed")
+    out = ["  customer notices:"]
+    out.extend("  " + line for line in table(["order", "SKU", "notice", "ETA", "result", "message"], rows).splitlines())
+    tail = f"  {verb} {sent} buyer{'' if sent == 1 else 's'}"
+    if unconfirmed:
+        tail += f"; {unconfirmed} unconfirmed (the store may or may not have them: check those orders; not sent again)"
+    out.append(tail)
+    return out
+
+
 def run_text(run: StoreRun) -> str:
     mode = " (dry run: nothing written)" if run.dry_run else ""
     out = [f"store {run.store} ({run.platform}){mode}"]
@@ -79,6 +106,7 @@ def run_text(run: StoreRun) -> str:
         f"{written} {verb}, {run.failed} failed, {len(run.skipped)} skipped; {run.seconds:.2f}s"
     )
     out.append(summary)
+    out.extend(notice_lines(run))
     if run.outcome == "partial":
         out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
     return "\n".join(out)

@@ -126,10 +126,37 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    # What each waiting order's buyer was told (see connector.notify). One row per order, item,
+    # kind and ETA: the unique key is what makes a notice go out at most once. `eta` is '' when
+    # there is none (NULLs never collide in a UNIQUE key).
+    db.execute(
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            store TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            eta TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            message TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (store, order_id, item_key, kind, eta)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_notifications_store_status ON notifications (store, status)")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("runs, accepted items and the decision log", _v1),
     ("order lines and daily stock presence, for demand", _v2),
     ("bookmarks for incremental passes", _v3),
+    ("customer notifications, at most once per order, item, kind and ETA", _v4),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
@@ -182,6 +209,28 @@ class Outcome:
 
 
 ITEMS_BOOKMARK = "items"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """One row of the notifications table: what a waiting order's buyer was (or is being) told.
+
+    `kind` is "baseline" (the ETA first seen, told by the shop's checkout; never sent),
+    "eta_changed" or "back_in_stock". `status`: "recorded" (baselines), "pending" (claimed, being
+    sent), "sent", "failed" (the platform refused; retried while attempts remain) or
+    "unconfirmed" (found pending by a later pass: it may or may not have reached the buyer).
+    """
+
+    id: int
+    order_id: str
+    item_key: str
+    kind: str
+    eta: date | None
+    status: str
+    attempts: int = 0
+    message: str | None = None
+    error: str | None = None
+    created_at: str = ""
 
 
 def utc_now() -> str:
@@ -440,12 +489,92 @@ class StateStore:
                 stock.setdefault(item_key, {})[date.fromisoformat(day)] = bool(value)
         return DemandHistory(tuple(lines), stock)
 
+    # customer notifications
+
+    def notifications(
+        self, store: str, order_ids: Iterable[str] | None = None, *, status: str | None = None
+    ) -> list[NotificationRecord]:
+        """The store's notification rows (only those of `order_ids`, or in `status`, when given), oldest first."""
+        sql = "SELECT * FROM notifications WHERE store = ?"
+        args: list[Any] = [store]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        if order_ids is not None:
+            sql += " AND order_id IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(sorted(set(order_ids))))
+        return [_notification(row) for row in self.db.query(sql + " ORDER BY id", args)]
+
+    def record_baselines(self, store: str, baselines: Iterable[tuple[str, str, date | None]]) -> None:
+        """Record the first ETA seen for (order_id, item_key, eta) in one transaction; never sent."""
+        now = self._now()
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO notifications (store, order_id, item_key, kind, eta, status, created_at) "
+                "VALUES (?, ?, ?, 'baseline', ?, 'recorded', ?)",
+                [(store, order, item, _eta(eta), now) for order, item, eta in baselines],
+            )
+
+    def claim_notification(
+        self, store: str, order_id: str, item_key: str, kind: str, eta: date | None, message: str, *, max_attempts: int
+    ) -> int | None:
+        """Record a notice as 'pending' (committed before it is sent); its row id, or None if it
+        may not be sent: already sent, pending or unconfirmed, or failed `max_attempts` times."""
+        now = self._now()
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "INSERT INTO notifications (store, order_id, item_key, kind, eta, status, message, attempts, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'pending', ?, 1, ?) "
+                "ON CONFLICT (store, order_id, item_key, kind, eta) DO UPDATE SET "
+                "status = 'pending', message = excluded.message, error = NULL, attempts = attempts + 1 "
+                "WHERE status = 'failed' AND attempts < ? "
+                "RETURNING id",
+                [store, order_id, item_key, kind, _eta(eta), message, now, max_attempts],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    def confirm_notification(self, row_id: int, *, ok: bool, error: str | None = None) -> None:
+        """After the platform answered: 'sent', or 'failed' with why."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?",
+                ["sent" if ok else "failed", error, self._now() if ok else None, row_id],
+            )
+
+    def mark_unconfirmed(self, row_ids: Iterable[int]) -> None:
+        """Pending rows a previous pass left (it stopped between sending and confirming)."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE notifications SET status = 'unconfirmed' WHERE id = ? AND status = 'pending'",
+                [(row_id,) for row_id in row_ids],
+            )
+
     def history(self, sku: str, store: str | None = None, limit: int = 50) -> Iterator[dict[str, Any]]:
         """A SKU's logged decisions, newest first."""
         where, args = ("AND store = ?", [store]) if store else ("", [])
         yield from self.db.query(
             f"SELECT * FROM decisions WHERE sku = ? {where} ORDER BY id DESC LIMIT ?", [sku, *args, limit]
         )
+
+
+def _eta(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _notification(row: Mapping[str, Any]) -> NotificationRecord:
+    return NotificationRecord(
+        id=int(row["id"]),
+        order_id=row["order_id"],
+        item_key=row["item_key"],
+        kind=row["kind"],
+        eta=date.fromisoformat(row["eta"]) if row["eta"] else None,
+        status=row["status"],
+        attempts=int(row["attempts"] or 0),
+        message=row["message"],
+        error=row["error"],
+        created_at=row["created_at"],
+    )
 
 
 def _json(value: Any) -> str:

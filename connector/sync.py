@@ -10,7 +10,10 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
    `connector report reorder` reuse it, so they see exactly what a pass sees);
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
-   accepts and a log line for every change.
+   accepts and a log line for every change;
+5. with the store's `notify` enabled, tell the buyers of waiting orders whose ETA moved or whose
+   item is back (`connector.notify`: at most once each, recorded before sending; a dry run
+   lists them and sends nothing).
 
 Full and incremental passes. A full pass pulls the whole catalogue. An incremental pass pulls
 only the items the platform reports changed since the store's bookmark (adapters that can:
@@ -41,9 +44,10 @@ import httpx
 from connector.config import Config, Demand, Store, Supply
 from connector.demand import daily_sales, seen_lines, stock_presence, unknown_history
 from connector.errors import AuthError, ConnectorError, FetchError
-from connector.events import WebhookSettings, deliver, events_for
+from connector.events import WebhookSettings, deliver, events_for, notice_events
 from connector.http import make_client
 from connector.model import Item, OpenOrder, Update, WriteResult
+from connector.notify import Notice, tell_customers
 from connector.platform import Adapter, platforms, pulls_changes
 from connector.state import Accepted, Outcome, SeenLine, StateStore
 from connector.supply import (
@@ -108,6 +112,9 @@ class StoreRun:
     seconds: float = 0.0
     accepted_before: dict[str, Accepted] = field(default_factory=dict)
     """What the store had accepted before this pass, per item (what buyers were told)."""
+    notices: list[Notice] = field(default_factory=list)
+    """Messages to waiting buyers: sent, failed, or (dry run) planned; and unconfirmed ones a
+    previous pass left (it stopped between sending and the store's answer)."""
 
     @property
     def written(self) -> int:
@@ -156,6 +163,7 @@ class StoreRun:
             ],
             "skipped": [{"item": i.key, "sku": i.sku, "reason": r} for i, r in self.skipped],
             "warnings": list(self.warnings),
+            "notices": [n.as_dict() for n in self.notices],
         }
 
 
@@ -381,6 +389,7 @@ async def _pass(
 
     unchanged: list[tuple[str, str | None, str, Decision, Mapping[str, Any]]] = []
     updates: list[Update] = []
+    decided: list[tuple[Item, Decision]] = []
     for item, facts in gathered.facts:
         decision = store.rules.decide(facts)
         if decision is None:
@@ -396,6 +405,7 @@ async def _pass(
         except ValueError as exc:
             run.skipped.append((item, str(exc)))
             continue
+        decided.append((item, decision))
         if fields:
             updates.append(Update(item=item, decision=decision, fields=fields))
         else:
@@ -421,6 +431,21 @@ async def _pass(
         run.outcome = "ok"
     for item, reason in run.skipped:
         log.warning("store %s: %s left unchanged: %s", store.name, item.label, reason)
+
+    if store.notify.enabled:
+        refused = {c.item.key for c in run.changes if c.result == "failed"}
+        told = await tell_customers(
+            store.name,
+            store.notify,
+            adapter,
+            state=state,
+            decided=[(item, decision) for item, decision in decided if item.key not in refused],
+            orders=gathered.orders,
+            today=gathered.today,
+            dry_run=dry_run,
+        )
+        run.notices = told.unconfirmed + told.notices
+        run.warnings.extend(told.warnings or ())
 
 
 def _applied(update: Update, result: WriteResult | None) -> Change:
@@ -479,7 +504,7 @@ async def _announce(
     clock: Clock,
     transport: httpx.AsyncBaseTransport | None,
 ) -> None:
-    """Post the events of the changes the store accepted in this pass.
+    """Post the events of the changes the store accepted in this pass, and of the notices it took.
 
     "From" is the decision the store accepted before (what buyers were told), not the status
     read back: a pre-armed store switches by itself at the last sale.
@@ -500,6 +525,7 @@ async def _announce(
         if c.result == "written"
     ]
     events = events_for(run.store, accepted, slip_days=hook.eta_slip_days, wanted=hook.events, at=clock())
+    events += notice_events(run.store, run.notices, wanted=hook.events, at=clock())
     if events:
         async with make_client(transport=transport) as client:
             await deliver(client, hook, environ, events)

@@ -22,6 +22,7 @@ would only share it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -266,14 +267,14 @@ class ShopifyAdapter:
         raise PlatformError(f"Shopify answered a GraphQL error: {message}", status=200, code=codes[0] or None)
 
     async def _graphql(self, name: str, variables: Mapping[str, Any] | None = None, *, estimate: float | None = None,
-                       query: str | None = None) -> dict[str, Any]:
+                       query: str | None = None, policy: HttpPolicy | None = None) -> dict[str, Any]:
         """Run one document from `operations/` and return its `data`."""
         await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
         headers = {"X-Shopify-Access-Token": await self._token()}
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
         self.requests += 1
         try:
-            response = await send(self._client, "POST", self.settings.graphql_url, policy=self._policy,
+            response = await send(self._client, "POST", self.settings.graphql_url, policy=policy or self._policy,
                                   sleep=self._sleep, check=self._check, headers=headers, json=payload)
         except AuthError as exc:
             if exc.code == "ACCESS_DENIED":
@@ -487,6 +488,45 @@ class ShopifyAdapter:
         log.info("store %s: pushed %d updates in %d requests; %d failed", self.settings.shop, len(updates),
                  work.requests, sum(not r.ok for r in results))
         return results
+
+
+    async def notify_customer(self, order_id: str, message: str) -> WriteResult:
+        """Append `message` as a line of the order's note (orderUpdate; needs write_orders).
+
+        Shopify does not email order notes: the buyer hears of it through the connector's
+        webhook event (an email or chat tool), the note keeps the record on the order. The note
+        is read first (orderUpdate overwrites it); a note already ending with the line is left
+        alone. The update is sent once, never retried here; a refusal is `ok=False`, no answer
+        raises (see `connector.platform.TellsCustomers`).
+        """
+        order = f"gid://shopify/Order/{order_id}"
+        try:
+            found = (await self._graphql("OrderNote", {"id": order})).get("order")
+        except RemoteError as exc:  # nothing was sent yet: a plain refusal
+            return WriteResult(item_key=order_id, ok=False, error=f"could not read the order's note: {exc}")
+        if not isinstance(found, dict):
+            return WriteResult(item_key=order_id, ok=False, error=f"order {order_id} not found")
+        note = str(found.get("note") or "").rstrip()
+        if note.endswith(message):
+            return WriteResult(item_key=order_id, ok=True)
+        once = dataclasses.replace(self._policy, attempts=1)
+        try:
+            data = await self._graphql("SetOrderNote", {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
+                                       estimate=MUTATION_COST, policy=once)
+        except (AuthError, PlatformError) as exc:
+            hint = " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
+            return WriteResult(item_key=order_id, ok=False, error=f"{exc}{hint}")
+        except TransientError as exc:
+            if exc.status == 429 or exc.code == "THROTTLED":
+                return WriteResult(item_key=order_id, ok=False, error=str(exc))
+            raise
+        payload = data.get("orderUpdate")
+        if not isinstance(payload, dict):
+            raise PlatformError(f"Shopify did not answer orderUpdate for order {order_id}; not confirmed")
+        problems = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        if problems:
+            return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
+        return WriteResult(item_key=order_id, ok=True)
 
 
 # --- bulk -----------------------------------------------------------------------------------

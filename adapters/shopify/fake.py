@@ -70,7 +70,7 @@ SCALAR_METAFIELD_TYPES = frozenset(
     {"single_line_text_field", "multi_line_text_field", "date", "date_time", "number_integer", "boolean", "json"}
 )
 ALL_SCOPES = frozenset(
-    {"read_products", "write_products", "read_inventory", "read_orders", "read_locations"}
+    {"read_products", "write_products", "read_inventory", "read_orders", "read_locations", "write_orders"}
 )
 
 Json = dict[str, Any]
@@ -220,6 +220,7 @@ class Order:
     lines: list[LineItem]
     closed: bool = False
     cancelled_at: datetime | None = None
+    note: str | None = None
 
     @property
     def fulfillment_status(self) -> str:
@@ -522,6 +523,10 @@ class _OrderView(_View):
     def displayFulfillmentStatus(self) -> str:
         return str(self.record.fulfillment_status)
 
+    @property
+    def note(self) -> str | None:
+        return self.record.note  # type: ignore[no-any-return]
+
     def lineItems(self, info: Any, **args: Any) -> Json:
         views = [_LineView(self.fake, line) for line in self.record.lines]
         return connection(views, info, args, key=lambda v: v.record.id)
@@ -684,6 +689,10 @@ class _Root:
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:
         return self.fake.run_bulk_query(query, info)
+
+    def orderUpdate(self, info: Any, input: Json) -> Json:
+        _need(info, "write_orders", "orderUpdate")
+        return self.fake.update_order(input)
 
 
 def _count(total: int, limit: int | None) -> Json:
@@ -880,6 +889,9 @@ class FakeShopify:
 
     def variant(self, variant_id: int) -> Variant:
         return self.variants[variant_id]
+
+    def order_note(self, order_id: int) -> str | None:
+        return self.orders[order_id].note
 
     def variant_metafield(self, variant_id: int, name: str) -> str | None:
         namespace, _, key = name.partition(".")
@@ -1132,6 +1144,15 @@ class FakeShopify:
             found = self.metafields.pop((given["ownerId"], given["namespace"], given["key"]), None)
             deleted.append({"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None)
         return {"deletedMetafields": deleted, "userErrors": []}
+
+    def update_order(self, given: Json) -> Json:
+        """orderUpdate: the fields the fake knows (`note`, overwritten as a whole, like Shopify)."""
+        order = self.orders.get(parse_gid(given["id"], "Order") or -1)
+        if order is None:
+            return {"order": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+        if "note" in given:
+            order.note = given["note"]
+        return {"order": _OrderView(self, order), "userErrors": []}
 
     def change_tags(self, owner: str, tags: list[str], *, add: bool) -> Json:
         product = self.products.get(parse_gid(owner, "Product") or -1)

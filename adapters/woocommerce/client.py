@@ -7,6 +7,7 @@ store's auth set per request; the adapter never builds a client and never retrie
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from connector.errors import AuthError, FetchError, PlatformError, RemoteError
+from connector.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
 from connector.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
 from connector.model import Decision, Item, OpenOrder, Update, WriteResult
 from connector.pagination import PageNumbers, parse_count
@@ -93,14 +94,14 @@ class WooCommerceAdapter:
     def _url(self, path: str) -> str:
         return f"{self.settings.api_url}/{path}"
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, *, policy: HttpPolicy | None = None, **kwargs: Any) -> httpx.Response:
         try:
             return await send(
                 self._client,
                 method,
                 self._url(path),
                 auth=self._auth,
-                policy=self._policy,
+                policy=policy or self._policy,
                 sleep=self._sleep,
                 **kwargs,
             )
@@ -276,6 +277,26 @@ class WooCommerceAdapter:
         failed = sum(not r.ok for r in results)
         log.info("pushed %d updates in %d requests; %d failed", len(updates), len(requests), failed)
         return results
+
+    async def notify_customer(self, order_id: str, message: str) -> WriteResult:
+        """Add a customer note to the order (`customer_note: true`): WooCommerce emails it to the buyer.
+
+        Sent once, never retried here: a note POST that may have arrived is not sent again (the
+        core records the notice before and after). A refusal (4xx, 429) is `ok=False`; no answer
+        (timeout, connection lost, 5xx) raises.
+        """
+        once = dataclasses.replace(self._policy, attempts=1)
+        try:
+            await self._send(
+                "POST", f"orders/{order_id}/notes", policy=once, json={"note": message, "customer_note": True}
+            )
+        except (AuthError, PlatformError) as exc:
+            return WriteResult(item_key=order_id, ok=False, error=str(exc))
+        except TransientError as exc:
+            if exc.status == 429:
+                return WriteResult(item_key=order_id, ok=False, error=str(exc))
+            raise
+        return WriteResult(item_key=order_id, ok=True)
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -1,0 +1,352 @@
+"""Telling waiting buyers: an order's ETA moved, or its item is back in stock (opt-in per store).
+
+Which notices a pass owes (`plan_notices`, pure, table-tested), per open order and item:
+
+- the first time an order is seen waiting for an item (some of its units ship later), its
+  ship-by date is recorded as the *baseline* and nothing is sent: the shop's checkout already
+  told the buyer;
+- while it waits, when its ship-by date is more than `eta_moved_days` away from the date the
+  buyer was last told (the baseline or the last notice), in either direction, `eta_changed` is
+  sent once for the new date. Later is what buyers must hear; earlier by as much is good news
+  they want too. Small moves add up: the comparison is with what the buyer was told, not with
+  the last pass. A date that disappears (no supply inside the horizon) sends nothing: there is
+  nothing to promise, and the rule that decides the item shows it on the product;
+- when an order that was waiting is covered (the item's stock now serves all of it), and the
+  item's stock is tracked, `back_in_stock` is sent once;
+- an order that is no longer open (shipped, cancelled) gets nothing, and nothing is forgotten.
+
+Only the items a pass decided count (an incremental pass: the items it pulled); an item left
+unchanged because of a data problem or whose write the store refused waits for a later pass.
+
+At most once. Every notice has a row in the state file keyed by (store, order, item, kind,
+ETA; for back in stock the ETA the buyer was last told). The row is committed as "pending"
+*before* the platform is asked, and marked "sent" or "failed" after. A row that a later pass
+finds still pending (the process stopped between the two) is never sent again: it becomes
+"unconfirmed" and is reported once, so the operator can look at the order. A notice the
+platform refused ("failed": an HTTP 4xx, a throttle, a missing permission) is tried again by
+the next passes while it is still due, at most `MAX_ATTEMPTS` times in all. An answer that
+never came (timeout, connection lost, 5xx) leaves it pending: it may have reached the buyer.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, field_validator
+
+from connector.errors import ConnectorError
+from connector.model import Item, OpenOrder
+from connector.platform import tells_customers
+from connector.state import NotificationRecord, StateStore
+from rules.model import Decision
+
+log = logging.getLogger(__name__)
+
+NoticeKind = Literal["eta_changed", "back_in_stock"]
+FIELDS = ("order", "sku", "name", "eta", "days")
+MAX_ATTEMPTS = 3
+"""How many times a notice the platform refused is tried in all (one per pass)."""
+
+DEFAULT_ETA_CHANGED = "Update on your order {order}: {name} now ships by {eta:%-d %B %Y}."
+DEFAULT_BACK_IN_STOCK = "Good news: {name} from your order {order} is back in stock and ships now."
+
+_SAMPLE_DATE = date(2001, 2, 3)
+
+
+# ---- templates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeTemplate:
+    """A parsed message: (literal text, field name or None, format spec) parts.
+
+    Python format syntax restricted to {order}, {sku}, {name}, {eta} (a strftime pattern as
+    spec, ISO without) and {days} (days from today to the ETA); no attribute or index access,
+    no conversions, no nested fields (the same restrictions as rule messages, `rules.template`).
+    """
+
+    text: str
+    parts: tuple[tuple[str, str | None, str], ...]
+
+    def render(self, *, order: str, sku: str, name: str, eta: date | None, today: date) -> str:
+        """The message; an absent value (no ETA) renders as ''."""
+        out: list[str] = []
+        for literal, field_name, spec in self.parts:
+            out.append(literal)
+            if field_name is None:
+                continue
+            if field_name == "eta":
+                if eta is not None:
+                    out.append(eta.strftime(spec) if spec else eta.isoformat())
+                continue
+            if field_name == "days":
+                if eta is not None:
+                    out.append(format((eta - today).days, spec))
+                continue
+            value = {"order": order, "sku": sku, "name": name}[field_name]
+            out.append(format(value, spec))
+        return "".join(out)
+
+
+def parse_notice_template(text: str) -> tuple[NoticeTemplate | None, list[str]]:
+    """Parse and check a notice template; the template (None if invalid) and the problems."""
+    try:
+        raw = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return None, [f"{exc} (write {{{{ or }}}} for a literal brace)"]
+    known = "{" + "}, {".join(FIELDS) + "}"
+    problems: list[str] = []
+    parts: list[tuple[str, str | None, str]] = []
+    for literal, field_name, spec, conversion in raw:
+        if field_name is None:
+            parts.append((literal, None, ""))
+            continue
+        shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        base = field_name.split(".", 1)[0].split("[", 1)[0]
+        spec = spec or ""
+        if base not in FIELDS:
+            problems.append(f"{shown}: unknown field {base!r}; use one of {known}")
+        elif base != field_name:
+            problems.append(f"{shown}: attribute or index access is not allowed (format a date with a pattern, e.g. {{eta:%Y}})")
+        elif conversion:
+            problems.append(f"{shown}: conversions like !{conversion} are not allowed")
+        elif "{" in spec or "}" in spec:
+            problems.append(f"{shown}: nested fields in a format spec are not allowed")
+        else:
+            try:
+                if field_name == "eta":
+                    _SAMPLE_DATE.strftime(spec)
+                else:
+                    format(1 if field_name == "days" else "x", spec)
+            except ValueError as exc:
+                problems.append(f"{shown}: invalid format {spec!r}: {exc}")
+                continue
+            parts.append((literal, field_name, spec))
+    if problems:
+        return None, problems
+    return NoticeTemplate(text, tuple(parts)), []
+
+
+class NotifySettings(BaseModel):
+    """A store's `notify` table: whether and what to tell waiting buyers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    eta_moved_days: NonNegativeInt = 2
+    """A ship-by date moving by more than this many days (either way) is told."""
+    eta_changed: str = DEFAULT_ETA_CHANGED
+    back_in_stock: str = DEFAULT_BACK_IN_STOCK
+
+    @field_validator("eta_changed", "back_in_stock")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        template, problems = parse_notice_template(value)
+        if template is None:
+            raise ValueError("; ".join(problems))
+        return value
+
+    def template(self, kind: NoticeKind) -> NoticeTemplate:
+        template, _ = parse_notice_template(self.eta_changed if kind == "eta_changed" else self.back_in_stock)
+        assert template is not None  # validated at load
+        return template
+
+
+# ---- which notices ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message to one order's buyer about one item, and what became of it."""
+
+    order_id: str
+    item_key: str
+    sku: str | None
+    name: str
+    kind: NoticeKind
+    eta: date | None
+    """The new ship-by date (eta_changed) or the date the buyer was last told (back_in_stock)."""
+    told: date | None
+    """The date the buyer was last told (baseline or previous notice)."""
+    message: str
+    result: str = "planned"
+    """"planned" (dry run), "sent", "failed", "unconfirmed" (no answer: may have reached the
+    buyer; never re-sent), "skipped" (the platform cannot tell customers) or "held" (already
+    recorded by another pass)."""
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "order_id": self.order_id,
+            "item": self.item_key,
+            "sku": self.sku,
+            "kind": self.kind,
+            "eta": self.eta.isoformat() if self.eta else None,
+            "told": self.told.isoformat() if self.told else None,
+            "message": self.message,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    order_id: str
+    item_key: str
+    eta: date | None
+
+
+_TOLD = frozenset({"recorded", "pending", "sent", "unconfirmed"})
+"""Statuses of a row whose ETA the buyer knows (or may know)."""
+
+
+def plan_notices(
+    settings: NotifySettings,
+    decided: Iterable[tuple[Item, Decision]],
+    orders: Sequence[OpenOrder],
+    history: Iterable[NotificationRecord],
+    *,
+    today: date,
+) -> tuple[list[Baseline], list[Notice]]:
+    """The baselines to record and the notices due, for the decided items' open orders.
+
+    `history` is the state file's rows for these orders. Pure: no I/O, no clock.
+    """
+    rows: dict[tuple[str, str], list[NotificationRecord]] = {}
+    for row in history:
+        rows.setdefault((row.order_id, row.item_key), []).append(row)
+    holding: dict[str, list[OpenOrder]] = {}
+    for order in orders:
+        for line in order.lines:
+            if line.quantity > 0:
+                holding.setdefault(line.item_key, []).append(order)
+    baselines: list[Baseline] = []
+    notices: list[Notice] = []
+    for item, decision in decided:
+        waiting = {o.order_id: o for o in decision.order_etas if o.later > 0}
+        tracked = item.managed and item.available is not None
+        for order in holding.get(item.key, ()):
+            mine = rows.get((order.order_id, item.key), [])
+            told_rows = [r for r in mine if r.kind in ("baseline", "eta_changed") and r.status in _TOLD]
+            told = told_rows[-1].eta if told_rows else None
+            wait = waiting.get(order.order_id)
+            if wait is not None:
+                if not told_rows:
+                    baselines.append(Baseline(order.order_id, item.key, wait.ships_by))
+                    continue
+                eta = wait.ships_by
+                if eta is None or (told is not None and abs((eta - told).days) <= settings.eta_moved_days):
+                    continue
+                kind: NoticeKind = "eta_changed"
+            elif told_rows and tracked:
+                eta, kind = told, "back_in_stock"
+            else:
+                continue
+            if not _due(mine, kind, eta):
+                continue
+            message = settings.template(kind).render(
+                order=order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
+            )
+            notices.append(Notice(order.order_id, item.key, item.sku, item.name, kind, eta, told, message))
+    return baselines, notices
+
+
+def _due(rows: Iterable[NotificationRecord], kind: str, eta: date | None) -> bool:
+    """No row yet for this kind and ETA, or only one the platform refused, with attempts left."""
+    for row in rows:
+        if row.kind == kind and row.eta == eta:
+            return row.status == "failed" and row.attempts < MAX_ATTEMPTS
+    return True
+
+
+# ---- sending -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Told:
+    """What the notification step of one pass did."""
+
+    notices: list[Notice]
+    unconfirmed: list[Notice]
+    """Notices a previous pass left pending (reported once; never sent again)."""
+    baselines: int = 0
+    warnings: list[str] | None = None
+
+
+async def tell_customers(
+    store: str,
+    settings: NotifySettings,
+    adapter: object,
+    *,
+    state: StateStore,
+    decided: Sequence[tuple[Item, Decision]],
+    orders: Sequence[OpenOrder],
+    today: date,
+    dry_run: bool,
+) -> Told:
+    """Plan this pass's notices and, unless `dry_run`, send each at most once (see the module doc)."""
+    stale = state.notifications(store, status="pending")
+    unconfirmed = [
+        Notice(r.order_id, r.item_key, None, "", r.kind, r.eta, None, r.message or "",  # type: ignore[arg-type]
+               result="unconfirmed", error="the pass stopped before the store answered; check the order")
+        for r in stale
+    ]
+    for notice in unconfirmed:
+        log.warning(
+            "store %s: the %s notice to order %s (item %s) may not have reached the buyer: the pass that sent it "
+            "stopped before the store answered; it is not sent again",
+            store, notice.kind, notice.order_id, notice.item_key,
+        )
+    if not dry_run and stale:
+        state.mark_unconfirmed(r.id for r in stale)
+    history = state.notifications(store, [o.order_id for o in orders])
+    baselines, planned = plan_notices(settings, decided, orders, history, today=today)
+    told = Told(notices=planned, unconfirmed=unconfirmed, baselines=len(baselines), warnings=[])
+    if dry_run:
+        return told
+    state.record_baselines(store, ((b.order_id, b.item_key, b.eta) for b in baselines))
+    if not planned:
+        return told
+    if not tells_customers(adapter):
+        warning = f"the {type(adapter).__name__} cannot tell customers; {len(planned)} notices not sent"
+        log.warning("store %s: %s", store, warning)
+        told.warnings = [warning]
+        told.notices = [replace(n, result="skipped", error="the platform cannot tell customers") for n in planned]
+        return told
+    done: list[Notice] = []
+    for notice in planned:
+        row_id = state.claim_notification(
+            store, notice.order_id, notice.item_key, notice.kind, notice.eta, notice.message, max_attempts=MAX_ATTEMPTS
+        )
+        if row_id is None:
+            done.append(replace(notice, result="held", error="already recorded by another pass"))
+            continue
+        try:
+            result = await adapter.notify_customer(notice.order_id, notice.message)
+        except (ConnectorError, httpx.HTTPError) as exc:
+            # No answer: the note may exist. The row stays pending (never re-sent).
+            log.warning("store %s: notice to order %s unconfirmed: %s", store, notice.order_id, exc)
+            state.mark_unconfirmed([row_id])
+            done.append(replace(notice, result="unconfirmed", error=str(exc)))
+            continue
+        state.confirm_notification(row_id, ok=result.ok, error=result.error)
+        if not result.ok:
+            log.warning("store %s: the store refused the notice to order %s: %s", store, notice.order_id, result.error)
+        done.append(replace(notice, result="sent" if result.ok else "failed", error=result.error))
+    told.notices = done
+    return told
+
+
+def tally(notices: Iterable[Notice]) -> Mapping[str, int]:
+    counts: dict[str, int] = {}
+    for notice in notices:
+        counts[notice.result] = counts.get(notice.result, 0) + 1
+    return counts
