@@ -20,6 +20,7 @@ from connector import config as config_module
 from connector import daemon, demo, explain, logs, operator, report
 from connector.errors import ConfigError, ConnectorError
 from connector.platform import platforms
+from connector.progress import TerminalProgress
 from connector.state import StateStore
 from connector.sync import resync
 
@@ -49,6 +50,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 incremental=args.incremental,
                 state=state,
                 environ=os.environ,
+                progress=None if args.json else TerminalProgress.for_terminal(),
             )
         )
     finally:

@@ -235,6 +235,7 @@ class Daemon:
                 clock=self.clock,
                 environ=self.environ,
                 transports=self.transports,
+                stopping=self._stopping,
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
             run = StoreRun(store=name, platform="?", dry_run=False, outcome="failed", error=str(exc))

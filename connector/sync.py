@@ -30,13 +30,14 @@ means a full pass.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -319,6 +320,8 @@ async def run_store(
     clock: Clock = system_clock,
     dry_run: bool = False,
     incremental: bool = False,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
 
@@ -336,7 +339,10 @@ async def run_store(
     run.run_id = state.begin_run(store.name, mode)
     pulled_at = clock()
     try:
-        await _pass(run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, since=since)
+        await _pass(
+            run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, since=since,
+            progress=progress, stopping=stopping,
+        )
         if run.outcome == "ok" and not dry_run:
             state.set_bookmark(store.name, pulled_at - BOOKMARK_OVERLAP)
     except AuthError as exc:
@@ -375,6 +381,8 @@ async def _pass(
     clock: Clock,
     dry_run: bool,
     since: datetime | None = None,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> None:
     gathered = await gather(store, adapter, sources=sources, state=state, clock=clock, since=since)
     if since is not None and not gathered.incremental and not dry_run:
@@ -414,7 +422,7 @@ async def _pass(
     if dry_run or not updates:
         run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
     else:
-        results = {r.item_key: r for r in await adapter.push(updates)}
+        results = await _push_in_chunks(adapter, updates, progress=progress, stopping=stopping, store=store.name)
         run.changes = [_applied(u, results.get(u.item.key)) for u in updates]
 
     accepted = unchanged + [
@@ -448,6 +456,67 @@ async def _pass(
         run.warnings.extend(told.warnings or ())
 
 
+class Progress(Protocol):
+    """Told how a long write phase advances (a terminal progress bar, for instance)."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def push_chunks(updates: Sequence[Update], size: int) -> list[list[Update]]:
+    """Updates in chunks of about `size`, never splitting the variants of one product.
+
+    Variants may share a product's stock (and its policy), which the adapter settles within
+    one push: they must travel together.
+    """
+    groups: dict[str, list[Update]] = {}
+    for update in updates:
+        groups.setdefault(update.item.parent_key or update.item.key, []).append(update)
+    chunks: list[list[Update]] = [[]]
+    for group in groups.values():
+        if chunks[-1] and len(chunks[-1]) + len(group) > size:
+            chunks.append([])
+        chunks[-1].extend(group)
+    return [c for c in chunks if c]
+
+
+async def _push_in_chunks(
+    adapter: Adapter,
+    updates: Sequence[Update],
+    *,
+    progress: Progress | None,
+    stopping: asyncio.Event | None,
+    store: str,
+) -> dict[str, WriteResult]:
+    """Push chunk by chunk, so progress can be shown and a stop waits for one chunk only.
+
+    Once `stopping` is set, the chunks not yet sent are reported as not written: they keep
+    their old state and are planned again by the next pass.
+    """
+    size = max(adapter.capabilities.max_batch * 4, 1)
+    results: dict[str, WriteResult] = {}
+    if progress is not None:
+        progress.start(f"{store}: writing", len(updates))
+    try:
+        for chunk in push_chunks(updates, size):
+            if stopping is not None and stopping.is_set():
+                for update in chunk:
+                    results[update.item.key] = WriteResult(
+                        update.item.key, ok=False, error="not sent: the connector was stopping"
+                    )
+                continue
+            results.update((r.item_key, r) for r in await adapter.push(chunk))
+            if progress is not None:
+                progress.advance(len(chunk))
+    finally:
+        if progress is not None:
+            progress.finish()
+    return results
+
+
 def _applied(update: Update, result: WriteResult | None) -> Change:
     if result is None:
         result = WriteResult(update.item.key, ok=False, error="the store did not answer for this item")
@@ -471,6 +540,8 @@ async def resync(
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     sources: Sources | None = None,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> list[StoreRun]:
     """A full pass over each selected store, one after another (`incremental`: see `run_store`).
 
@@ -489,7 +560,8 @@ async def resync(
         async with make_client(transport=transport) as client:
             adapter = platform.create_adapter(store.settings, client, environ)
             run = await run_store(
-                store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, incremental=incremental
+                store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run,
+                incremental=incremental, progress=progress, stopping=stopping,
             )
         runs.append(run)
         if hook is not None and not dry_run:
