@@ -131,10 +131,14 @@ class Daemon:
         try:
             await self._stopping.wait()
         finally:
+            # Pause first: shutting the scheduler down cancels the passes it started, and those
+            # get `stop_timeout` to finish their chunk. The signal handlers stay meanwhile, so a
+            # second signal still exits at once.
+            self.scheduler.pause()
+            await self._drain()
+            self.scheduler.shutdown(wait=False)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-            self.scheduler.shutdown(wait=False)
-            await self._drain()
             self.state.close()
         log.warning("daemon stopped")
         return 0

@@ -42,7 +42,10 @@ def _handler_for(handle: Handle, server_version: str) -> type[BaseHTTPRequestHan
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(content)
+                try:
+                    self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client went away (a stopped connector): nothing to answer to
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer
 
