@@ -19,11 +19,10 @@ import httpx
 
 from connector import config as config_module
 from connector.config import Config
-from connector.http import make_client
 from connector.platform import platforms
 from connector.report import run_text, table
 from connector.state import StateStore
-from connector.sync import Clock, StoreRun, resync, system_clock, today_in
+from connector.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
 
 DEMO_CONFIG = "demo.toml"
 
@@ -49,8 +48,7 @@ def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], di
 async def _shown(config: Config, environ: dict[str, str], transports: dict[str, httpx.AsyncBaseTransport]) -> list[list[str]]:
     rows = []
     for store in config.stores:
-        async with make_client(transport=transports[store.name]) as client:
-            adapter = platforms()[store.platform].create_adapter(store.settings, client, environ)
+        async with open_adapter(store, environ, transports) as adapter:
             for item in sorted(await adapter.pull_items(), key=lambda i: i.label):
                 shown = item.shown
                 rows.append(

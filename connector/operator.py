@@ -12,12 +12,11 @@ import httpx
 
 from connector.config import Config, Store
 from connector.errors import AuthError, ConnectorError
-from connector.http import make_client
 from connector.platform import platforms
 from connector.report import table
 from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.state import StateStore
-from connector.sync import Clock, system_clock
+from connector.sync import Clock, open_adapter, system_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +41,9 @@ async def check_stores(
         if missing:
             results.append(CheckResult(store.name, False, "; ".join(missing), "export the variable(s) before starting"))
             continue
-        async with make_client(transport=(transports or {}).get(store.name)) as client:
+        async with open_adapter(store, environ, transports) as adapter:
             try:
-                await platform.create_adapter(store.settings, client, environ).check()
+                await adapter.check()
             except AuthError as exc:
                 results.append(CheckResult(store.name, False, str(exc), "renew the credentials or their permissions"))
             except (ConnectorError, httpx.HTTPError) as exc:

@@ -34,7 +34,8 @@ import asyncio
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -529,6 +530,17 @@ def _applied(update: Update, result: WriteResult | None) -> Change:
     )
 
 
+@asynccontextmanager
+async def open_adapter(
+    store: Store,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Adapter]:
+    """The store's adapter on a configured client (through `transports[store.name]` when given)."""
+    async with make_client(transport=(transports or {}).get(store.name)) as client:
+        yield platforms()[store.platform].create_adapter(store.settings, client, environ)
+
+
 async def resync(
     config: Config,
     *,
@@ -553,12 +565,9 @@ async def resync(
     stores = config.select(store_name)
     config.check_secrets(stores, environ)
     runs = []
+    hook = config.settings.webhook
     for store in stores:
-        platform = platforms()[store.platform]
-        transport = (transports or {}).get(store.name)
-        hook = config.settings.webhook
-        async with make_client(transport=transport) as client:
-            adapter = platform.create_adapter(store.settings, client, environ)
+        async with open_adapter(store, environ, transports) as adapter:
             run = await run_store(
                 store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run,
                 incremental=incremental, progress=progress, stopping=stopping,
@@ -623,9 +632,7 @@ async def gather_stores(
     config.check_secrets(stores, environ)
     out = []
     for store in stores:
-        platform = platforms()[store.platform]
-        async with make_client(transport=(transports or {}).get(store.name)) as client:
-            adapter = platform.create_adapter(store.settings, client, environ)
+        async with open_adapter(store, environ, transports) as adapter:
             try:
                 out.append((store, await gather(store, adapter, sources=sources, state=state, clock=clock)))
             except AuthError as exc:
