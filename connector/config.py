@@ -8,7 +8,9 @@ the file: a store names the environment variables that hold them.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import os
 import re
 import tomllib
@@ -205,6 +207,10 @@ class Store:
     """When full passes run (catching drift and edits the incremental passes did not see)."""
     notify: NotifySettings = field(default_factory=NotifySettings)
     """Whether and what to tell waiting buyers (`connector.notify`)."""
+    decides_by: str = ""
+    """A digest of every setting the store's decisions depend on (rules, supply and demand
+    settings, timezone, platform settings); an edit that changes it makes the next pass a full
+    one. Schedules and customer notices are left out: changing them changes no decision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +351,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 index=index,
                 reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
                 notify=entry.notify,
+                decides_by=_decides_by(settings, entry, tz),
             )
         )
     if problems:
@@ -354,6 +361,24 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     return Config(
         path=path, settings=settings, stores=tuple(stores), state_path=state, purchase_orders=purchase_orders
     )
+
+
+_NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify"})
+"""Store keys that change when and whether passes run, or what buyers are told, but no decision."""
+
+
+def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo) -> str:
+    """A digest of what the store's decisions depend on besides the store's data and the day."""
+    inputs = {
+        "store": entry.model_dump(mode="json", exclude=set(_NOT_DECIDING)),
+        "rules": settings.rules if entry.rules is None else None,
+        "timezone": tz.key,
+        "supply": settings.supply.model_dump(mode="json"),
+        "demand": settings.demand.model_dump(mode="json"),
+        "back_in_stock_at": settings.back_in_stock_at,
+    }
+    text = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:

@@ -248,9 +248,10 @@ class Daemon:
         self.health.update(run)
         if run.outcome != "failed":
             log.info(
-                "store %s: %s pass, %d items, %d changed, %d failed in %.1fs",
+                "store %s: %s pass%s, %d items, %d changed, %d failed in %.1fs",
                 name,
                 run.mode,
+                f" ({run.full_because})" if run.full_because else "",
                 run.items,
                 len(run.changes),
                 run.failed,

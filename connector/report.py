@@ -86,6 +86,8 @@ def notice_lines(run: StoreRun) -> list[str]:
 def run_text(run: StoreRun) -> str:
     mode = " (dry run: nothing written)" if run.dry_run else ""
     out = [f"store {run.store} ({run.platform}){mode}"]
+    if run.full_because:
+        out.append(f"  a full pass instead of an incremental one: {run.full_because}")
     if run.outcome == "failed":
         out.append(f"  FAILED: {run.error}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")

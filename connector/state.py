@@ -152,11 +152,19 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_notifications_store_status ON notifications (store, status)")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    # What the decisions behind a bookmark were made under (settings digest, supply digest, day):
+    # when any of it differs, unchanged items may decide differently, so the next pass is full.
+    # NULL for bookmarks written before: their next pass is a full one.
+    db.table("bookmarks").add_column("basis", str)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("runs, accepted items and the decision log", _v1),
     ("order lines and daily stock presence, for demand", _v2),
     ("bookmarks for incremental passes", _v3),
     ("customer notifications, at most once per order, item, kind and ETA", _v4),
+    ("what each bookmark's decisions were made under", _v5),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
@@ -358,11 +366,31 @@ class StateStore:
         row = self.db.execute("SELECT value FROM bookmarks WHERE store = ? AND kind = ?", [store, kind]).fetchone()
         return datetime.fromisoformat(row[0]) if row else None
 
-    def set_bookmark(self, store: str, moment: datetime, kind: str = ITEMS_BOOKMARK) -> None:
-        """Record where the next incremental pull starts (only after a pass completed)."""
+    def basis(self, store: str, kind: str = ITEMS_BOOKMARK) -> dict[str, str] | None:
+        """What the decisions up to the bookmark were made under (see `set_bookmark`); None if unknown."""
+        row = self.db.execute("SELECT basis FROM bookmarks WHERE store = ? AND kind = ?", [store, kind]).fetchone()
+        if not row or not row[0]:
+            return None
+        value = json.loads(row[0])
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+    def set_bookmark(
+        self, store: str, moment: datetime, kind: str = ITEMS_BOOKMARK, *, basis: Mapping[str, str] | None = None
+    ) -> None:
+        """Record where the next incremental pull starts (only after a pass completed).
+
+        `basis` names what the pass decided under besides the store's data (a settings digest,
+        a supply digest, the day): a later pass under another basis must be a full one.
+        """
         with self.db.conn:
             self.db.table("bookmarks").upsert(
-                {"store": store, "kind": kind, "value": moment.astimezone(UTC).isoformat(), "updated_at": self._now()},
+                {
+                    "store": store,
+                    "kind": kind,
+                    "value": moment.astimezone(UTC).isoformat(),
+                    "updated_at": self._now(),
+                    "basis": _json(dict(basis)) if basis is not None else None,
+                },
                 pk=("store", "kind"),
             )
 

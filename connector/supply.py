@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import hashlib
 import io
 import os
 import re
@@ -53,6 +54,12 @@ class PurchaseOrders:
     events: Mapping[str, tuple[SupplyEvent, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     files: tuple[Path, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        """A digest of the events: equal digests, equal supply (whatever the files' layout)."""
+        text = repr(sorted(self.events.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 NO_PURCHASE_ORDERS = PurchaseOrders()

@@ -25,7 +25,11 @@ The bookmark is the moment the pass's pull started, minus `BOOKMARK_OVERLAP` for
 between this machine and the store; it advances only when a pass (full or incremental) ends
 "ok". A partial pass keeps the old bookmark, so the items whose writes failed are pulled and
 retried by the next incremental pass; a failed pass or a dry run never moves it; no bookmark
-means a full pass.
+means a full pass. An unchanged item keeps its decision only while what it was decided under
+is unchanged too: the bookmark records that basis (the store's settings and rules, the
+purchase-order files, the day in the store's timezone), and an incremental pass asked for under
+another basis runs as a full one, so a rules edit, a new purchase order or midnight reaches
+every item at the next pass.
 """
 
 from __future__ import annotations
@@ -117,6 +121,8 @@ class StoreRun:
     notices: list[Notice] = field(default_factory=list)
     """Messages to waiting buyers: sent, failed, or (dry run) planned; and unconfirmed ones a
     previous pass left (it stopped between sending and the store's answer)."""
+    full_because: str | None = None
+    """Why an incremental pass was asked for but a full one ran."""
 
     @property
     def written(self) -> int:
@@ -132,6 +138,7 @@ class StoreRun:
             "platform": self.platform,
             "dry_run": self.dry_run,
             "mode": self.mode,
+            "full_because": self.full_because,
             "run_id": self.run_id,
             "outcome": self.outcome,
             "error": self.error,
@@ -272,19 +279,22 @@ async def gather(
     state: StateStore,
     clock: Clock,
     since: datetime | None = None,
+    purchase_orders: PurchaseOrders | None = None,
+    today: date | None = None,
 ) -> Gathered:
     """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
-    open orders always all are); otherwise the whole catalogue.
+    open orders always all are); otherwise the whole catalogue. `purchase_orders` and `today`
+    default to reading the files and the clock now.
     """
     changed: list[Item] | None = None
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
-    today = today_in(store.timezone, clock)
-    purchase_orders = sources.purchase_orders.read()
+    today = today or today_in(store.timezone, clock)
+    purchase_orders = purchase_orders or sources.purchase_orders.read()
     accepted = state.accepted(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
@@ -312,6 +322,41 @@ async def gather(
     return Gathered(today, items, orders, facts, accepted, seen, list(purchase_orders.warnings), changed is not None)
 
 
+BASIS_CHANGES = {
+    "settings": "the rules or settings changed",
+    "supply": "the purchase orders changed",
+    "day": "a new day began in the store's timezone",
+}
+"""Why a change of each part of the decision basis makes unchanged items decide anew."""
+
+
+def decision_basis(store: Store, purchase_orders: PurchaseOrders, today: date) -> dict[str, str]:
+    """What a pass decides under besides the store's data: settings, supply files, the day.
+
+    An incremental pass decides only the items that changed in the store; that is sound only
+    while everything else every decision reads is as it was at the bookmark.
+    """
+    return {"settings": store.decides_by, "supply": purchase_orders.digest, "day": today.isoformat()}
+
+
+def _incremental_start(
+    store: Store, adapter: Adapter, state: StateStore, basis: Mapping[str, str]
+) -> tuple[datetime | None, str | None]:
+    """(where the incremental pull starts, None) or (None, why the pass must be a full one)."""
+    since = state.bookmark(store.name)
+    if since is None:
+        return None, "no pass has completed yet"
+    if not pulls_changes(adapter):
+        return None, f"the {store.platform} adapter cannot pull only changes"
+    before = state.basis(store.name)
+    if before is None:
+        return None, "the last pass did not record what it decided under"
+    moved = [why for part, why in BASIS_CHANGES.items() if before.get(part) != basis.get(part)]
+    if moved:
+        return None, "; ".join(moved)
+    return since, None
+
+
 async def run_store(
     store: Store,
     adapter: Adapter,
@@ -331,21 +376,23 @@ async def run_store(
     moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
     """
     started = time.monotonic()
-    since = state.bookmark(store.name) if incremental else None
-    if since is not None and not pulls_changes(adapter):
-        log.info("store %s: the %s adapter cannot pull only changes; running a full pass", store.name, store.platform)
-        since = None
+    today = today_in(store.timezone, clock)
+    purchase_orders = sources.purchase_orders.read()
+    basis = decision_basis(store, purchase_orders, today)
+    since, full_because = None, None
+    if incremental:
+        since, full_because = _incremental_start(store, adapter, state, basis)
     mode = "dry-run" if dry_run else ("incremental" if since is not None else "full")
-    run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run, mode=mode)
+    run = StoreRun(store=store.name, platform=store.platform, dry_run=dry_run, mode=mode, full_because=full_because)
     run.run_id = state.begin_run(store.name, mode)
     pulled_at = clock()
     try:
         await _pass(
             run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, since=since,
-            progress=progress, stopping=stopping,
+            progress=progress, stopping=stopping, purchase_orders=purchase_orders, today=today,
         )
         if run.outcome == "ok" and not dry_run:
-            state.set_bookmark(store.name, pulled_at - BOOKMARK_OVERLAP)
+            state.set_bookmark(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
     except AuthError as exc:
         run.outcome = "failed"
         run.error = f"the store refused the credentials: {exc}"
@@ -384,10 +431,16 @@ async def _pass(
     since: datetime | None = None,
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
+    purchase_orders: PurchaseOrders | None = None,
+    today: date | None = None,
 ) -> None:
-    gathered = await gather(store, adapter, sources=sources, state=state, clock=clock, since=since)
+    gathered = await gather(
+        store, adapter, sources=sources, state=state, clock=clock, since=since,
+        purchase_orders=purchase_orders, today=today,
+    )
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = "full"  # the adapter could not tell what changed and pulled everything
+        run.full_because = "the store could not tell what changed"
     run.items = len(gathered.items)
     run.accepted_before = gathered.accepted
     run.warnings.extend(gathered.warnings)

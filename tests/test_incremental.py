@@ -332,3 +332,86 @@ async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, state,
     assert row["mode"] == "incremental" and row["last_full"] and row["bookmark"]
     text = status_text([row])
     assert "(incremental) ok" in text and "next full reconcile 2026-11-23T03:00" in text
+
+
+def with_rules(tmp_path: Path, rules: list[dict[str, Any]], **extra: Any):
+    data = {"timezone": "Europe/Berlin", "stores": [STORE], "rules": rules, **extra}
+    return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
+
+
+async def test_a_rules_edit_reaches_every_item_at_the_next_pass(fake, config, state, clock, tmp_path):
+    items = seed(fake)
+    await run(config, state, fake, clock)
+    clock.advance(15)
+    await run(config, state, fake, clock, incremental=True)
+    clock.advance(15)
+
+    # The owner stops taking backorders on restocks: no store data changed, but the kettle's
+    # status must follow the edit now, not at the nightly reconcile.
+    edited = with_rules(tmp_path, [r for r in RULES if r["name"] != "restock due"])
+    result = await run(edited, state, fake, clock, incremental=True)
+    assert result.mode == "full" and result.full_because == "the rules or settings changed"
+    assert [(c.item.sku, c.decision.status.value) for c in result.changes] == [("KTL", "out_of_stock")]
+    assert fake.get_product(items["kettle"]["id"])["backorders"] == "no"
+
+    # Once a pass completed under the new rules, passes are incremental again.
+    clock.advance(15)
+    after = await run(edited, state, fake, clock, incremental=True)
+    assert after.mode == "incremental" and after.full_because is None
+
+
+async def test_schedule_and_notice_edits_keep_passes_incremental(fake, config, state, clock, tmp_path):
+    seed(fake)
+    await run(config, state, fake, clock)
+    clock.advance(15)
+    store = {**STORE, "schedule": "every 5m", "reconcile": "0 4 * * *", "notify": {"enabled": True}}
+    edited = from_mapping({"timezone": "Europe/Berlin", "stores": [store], "rules": RULES},
+                          path=tmp_path / "connector.toml", base_dir=tmp_path)
+    result = await run(edited, state, fake, clock, incremental=True)
+    assert result.mode == "incremental"
+
+
+async def test_a_purchase_order_edit_redates_items_nobody_touched_in_the_store(fake, state, clock, tmp_path):
+    chemex = fake.create_product(name="Chemex", sku="CHX", manage_stock=True, stock_quantity=0)
+    fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=4)
+    rules = [
+        {"name": "shipment due", "when": {"available": "<= 0", "eta_within_days": 60},
+         "then": {"status": "backorder", "eta": "supply"}},
+        {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
+    ]
+    orders = tmp_path / "incoming.csv"
+    orders.write_text("sku,quantity,expected_date\nCHX,10,2026-12-10\n")
+    config = with_rules(tmp_path, rules, supply={"purchase_orders": ["incoming.csv"]})
+    first = await run(config, state, fake, clock)
+    assert [(c.item.sku, c.decision.eta) for c in first.changes if c.item.sku == "CHX"] == [("CHX", date(2026, 12, 10))]
+
+    clock.advance(15)
+    orders.write_text("sku,quantity,expected_date\nCHX,10,2026-12-10\n")  # rewritten, same lines
+    same = await run(config, state, fake, clock, incremental=True)
+    assert same.mode == "incremental"
+
+    clock.advance(15)
+    orders.write_text("sku,quantity,expected_date\nCHX,10,2026-12-18\n")  # the supplier slipped
+    slipped = await run(config, state, fake, clock, incremental=True)
+    assert slipped.mode == "full" and slipped.full_because == "the purchase orders changed"
+    assert [(c.item.sku, c.decision.eta) for c in slipped.changes] == [("CHX", date(2026, 12, 18))]
+    assert {m["key"]: m["value"] for m in fake.get_product(chemex["id"])["meta_data"]}["connector_eta"] == "2026-12-18"
+
+
+async def test_the_first_pass_of_a_day_decides_every_item_so_a_release_day_switches(fake, state, clock, tmp_path):
+    # 2026-11-22 10:00 UTC; the grinder is released on the 23rd (Berlin calendar).
+    grinder = fake.create_product(name="Grinder", sku="GRD", manage_stock=True, stock_quantity=5,
+                                  meta_data=[{"key": "release_date", "value": "2026-11-23"}])
+    config = with_rules(tmp_path, RULES)
+    first = await run(config, state, fake, clock)
+    assert [c.decision.status.value for c in first.changes] == ["pre_order"]
+    clock.advance(15)
+    assert (await run(config, state, fake, clock, incremental=True)).mode == "incremental"
+
+    clock.now = datetime(2026, 11, 22, 22, 59, tzinfo=clock.now.tzinfo)  # 23:59 in Berlin
+    assert (await run(config, state, fake, clock, incremental=True)).mode == "incremental"
+    clock.now = datetime(2026, 11, 22, 23, 5, tzinfo=clock.now.tzinfo)  # 00:05 on release day
+    release_day = await run(config, state, fake, clock, incremental=True)
+    assert release_day.mode == "full" and release_day.full_because == "a new day began in the store's timezone"
+    assert [(c.item.sku, c.decision.status.value) for c in release_day.changes] == [("GRD", "in_stock")]
+    assert {m["key"]: m["value"] for m in fake.get_product(grinder["id"])["meta_data"]}["connector_status"] == "in_stock"
