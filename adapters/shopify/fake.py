@@ -18,7 +18,25 @@ would refuse for its shape is refused here too. Like Shopify it:
   that is not a valid date, more than 25 metafields in one metafieldsSet — which is atomic —,
   input lists over 250 entries);
 - takes an order's quantities off `available` at the first active location that fulfils online
-  orders and stocks the item (Shopify's `committed` quantity).
+  orders and stocks the item (Shopify's `committed` quantity);
+- changes stock, orders and products through the API a merchant or another app uses:
+  inventorySetQuantities / inventoryAdjustQuantities (`available`; set also `on_hand`), all or
+  nothing, each quantity compared with its mandatory `changeFromQuantity` (explicit null skips the
+  comparison), under the `@idempotent(key:)` directive required since 2026-04 (a retried key
+  answers the first answer); orderCreate with `options.inventoryBehaviour` (BYPASS, the default,
+  takes no stock; DECREMENT_OBEYING_POLICY refuses a tracked DENY variant short of stock);
+  orderCancel (answers a Job; `restock` puts committed units back); productCreate (one
+  standalone "Default Title" variant) and productVariantsBulkCreate (DEFAULT /
+  REMOVE_STANDALONE_VARIANT / PRESERVE_STANDALONE_VARIANT);
+- keeps modification times to the second on the shop's wall clock `now`: a product's `updatedAt`
+  moves when it is created, its tags change or a product metafield is set or deleted; a
+  variant's when it is created, productVariantsBulkUpdate changes it or a variant metafield is
+  set or deleted; an inventory level's when any of its quantities changes (counts, orders,
+  cancellations). Stock changes move neither the product's nor the variant's `updatedAt`: Shopify
+  says a product's "can" move then, which a client cannot count on;
+- filters connections by the `query:` argument in Shopify's search syntax (`search_fields` lists
+  the fields per connection), and like Shopify drops a term on a field it does not filter on,
+  reporting it in `extensions.search[].warnings` (code `invalid_field`) instead of failing.
 
 Plans (shopify.dev GraphQL Admin API rate limits: restore rate per plan; bucket 20 × that, the
 ratio Shopify has always used): Standard 100 points/s and 2,000 points, Advanced 200/4,000,
@@ -31,12 +49,13 @@ import base64
 import json
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -52,7 +71,7 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import get_directive_values, get_variable_values
 
 from . import cost
 
@@ -70,10 +89,21 @@ SCALAR_METAFIELD_TYPES = frozenset(
     {"single_line_text_field", "multi_line_text_field", "date", "date_time", "number_integer", "boolean", "json"}
 )
 ALL_SCOPES = frozenset(
-    {"read_products", "write_products", "read_inventory", "read_orders", "read_locations", "write_orders"}
+    {"read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "read_locations",
+     "write_orders"}
 )
+INVENTORY_REASONS = frozenset({
+    "correction", "cycle_count_available", "damaged", "movement_canceled", "movement_created", "movement_received",
+    "movement_updated", "other", "promotion", "quality_control", "received", "reservation_created",
+    "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage",
+})
+"""The `reason` values inventorySetQuantities and inventoryAdjustQuantities accept (shopify.dev, inventory states)."""
+MAX_INVENTORY_QUANTITY = 1_000_000_000
+"""inventorySetQuantities refuses a quantity above this (INVALID_QUANTITY_TOO_HIGH)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +212,11 @@ class Product:
     product_type: str = ""
     tags: list[str] = field(default_factory=list)
     variant_ids: list[int] = field(default_factory=list)
+    status: str = "ACTIVE"
+    options: list[str] = field(default_factory=lambda: ["Title"])
+    """Option names; a product made without options has Shopify's single "Title" option."""
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH
 
 
 @dataclass
@@ -192,6 +227,13 @@ class Variant:
     sku: str | None
     inventory_policy: str
     inventory_item_id: int
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH
+
+    @property
+    def option_values(self) -> list[str]:
+        """One value per product option; Shopify titles a variant with its values joined by " / "."""
+        return self.title.split(" / ")
 
 
 @dataclass
@@ -201,6 +243,9 @@ class InventoryItem:
     tracked: bool
     levels: dict[int, dict[str, int]] = field(default_factory=dict)
     """location id → quantity name (available, incoming, committed, on_hand) → quantity."""
+    level_created_at: dict[int, datetime] = field(default_factory=dict)
+    level_updated_at: dict[int, datetime] = field(default_factory=dict)
+    """location id → when that inventory level's quantities last changed."""
 
 
 @dataclass
@@ -210,6 +255,9 @@ class LineItem:
     sku: str | None
     quantity: int
     fulfilled: int = 0
+    title: str = ""
+    claimed_at: int | None = None
+    """The location whose `available` this line took (None: no stock was claimed)."""
 
 
 @dataclass
@@ -221,6 +269,12 @@ class Order:
     closed: bool = False
     cancelled_at: datetime | None = None
     note: str | None = None
+    processed_at: datetime | None = None
+    updated_at: datetime | None = None
+    email: str | None = None
+    tags: list[str] = field(default_factory=list)
+    cancel_reason: str | None = None
+    closed_at: datetime | None = None
 
     @property
     def fulfillment_status(self) -> str:
@@ -230,6 +284,27 @@ class Order:
         if all(line.fulfilled >= line.quantity for line in self.lines):
             return "FULFILLED"
         return "PARTIALLY_FULFILLED"
+
+
+@dataclass
+class InventoryChange:
+    item_id: int
+    location_id: int
+    name: str
+    delta: int
+    quantity_after: int
+    ledger_document_uri: str | None = None
+
+
+@dataclass
+class AdjustmentGroup:
+    """What one inventorySetQuantities / inventoryAdjustQuantities call changed (InventoryAdjustmentGroup)."""
+
+    id: int
+    created_at: datetime
+    reason: str
+    reference_document_uri: str | None
+    changes: list[InventoryChange]
 
 
 @dataclass
@@ -272,6 +347,11 @@ def _need(info: Any, scope: str, what: str) -> None:
                 "requiredAccess": f"`{scope}` access scope.",
             },
         )
+
+
+def _iso(moment: datetime) -> str:
+    """A DateTime as Shopify writes it: UTC, whole seconds, `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cursor(number: int) -> str:
@@ -320,6 +400,303 @@ def connection(items: Iterable[Any], info: Any, args: Mapping[str, Any], key: Ca
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Search syntax (shopify.dev/docs/api/usage/search-syntax) for the `query:` argument: terms
+# `[-|NOT ]field:[<|>|<=|>=]value` or `(subquery)`, joined by AND (also implied by a space) and
+# OR (binding looser than AND). Like Shopify, a term on a field the connection does not filter on
+# is dropped and reported in `extensions.search[].warnings` instead of failing the query.
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    field: str | None
+    comparator: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Not:
+    child: _Node
+
+
+@dataclass(frozen=True, slots=True)
+class _All:
+    children: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Any:
+    children: tuple[_Node, ...]
+
+
+_Node = _Term | _Not | _All | _Any
+_SEARCH_TOKEN = re.compile(r"""
+    (?P<open>\() | (?P<close>\)) |
+    (?P<connective>AND|OR)(?=[\s()]|$) |
+    (?P<not>NOT)(?=\s) |
+    (?P<minus>-)(?=[^\s()]) |
+    (?:(?P<field>[A-Za-z_][\w.]*)(?P<comparator>:(?:<=|>=|<|>)?))?
+    (?P<value>'[^']*'? | "[^"]*"? | [^\s()]+)?
+""", re.VERBOSE)
+
+
+def _search_tokens(text: str) -> list[tuple[str, Any]]:
+    tokens: list[tuple[str, Any]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        match = _SEARCH_TOKEN.match(text, pos)
+        if match is None or match.end() == pos:  # nothing the grammar knows: skip the character
+            pos += 1
+            continue
+        pos = match.end()
+        kind = next((k for k in ("open", "close", "connective", "not", "minus") if match.group(k)), "term")
+        if kind == "connective":
+            tokens.append((match.group("connective"), None))
+        elif kind == "minus":
+            tokens.append(("not", None))
+        elif kind == "term":
+            value = match.group("value") or ""
+            if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
+                value = value[1:-1]
+            elif value[:1] in ("'", '"'):
+                value = value[1:]
+            tokens.append(("term", _Term(match.group("field"), match.group("comparator") or ":", value)))
+        else:
+            tokens.append((kind, None))
+    return tokens
+
+
+class _SearchParser:
+    """Recursive descent over the tokens: OR of ANDs of (NOT) terms or parenthesised queries."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = _search_tokens(text)
+        self.at = 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.at][0] if self.at < len(self.tokens) else None
+
+    def parse(self) -> _Node | None:
+        nodes = []
+        while self.at < len(self.tokens):
+            node = self._or()
+            if node is not None:
+                nodes.append(node)
+            if self._peek() == "close":  # an unmatched ")": Shopify does not fail a search over it
+                self.at += 1
+        return nodes[0] if len(nodes) == 1 else (_All(tuple(nodes)) if nodes else None)
+
+    def _or(self) -> _Node | None:
+        options = [self._and()]
+        while self._peek() == "OR":
+            self.at += 1
+            options.append(self._and())
+        found = tuple(o for o in options if o is not None)
+        return found[0] if len(found) == 1 else (_Any(found) if found else None)
+
+    def _and(self) -> _Node | None:
+        parts: list[_Node] = []
+        while self._peek() not in (None, "OR", "close"):
+            if self._peek() == "AND":
+                self.at += 1
+                continue
+            part = self._unary()
+            if part is not None:
+                parts.append(part)
+        return parts[0] if len(parts) == 1 else (_All(tuple(parts)) if parts else None)
+
+    def _unary(self) -> _Node | None:
+        kind, value = self.tokens[self.at]
+        self.at += 1
+        if kind == "not":
+            child = self._unary() if self._peek() not in (None, "OR", "AND", "close") else None
+            return _Not(child) if child is not None else None
+        if kind == "open":
+            inner = self._or()
+            if self._peek() == "close":
+                self.at += 1
+            return inner
+        return value if kind == "term" else None
+
+
+Predicate = Callable[[Any], bool]
+FieldFilter = Callable[[str, str], Predicate]
+"""(comparator, value) → predicate on a record; raises ValueError for a value the field cannot take."""
+INVALID_FIELD = "Invalid search field for this query."
+
+
+def _compile(node: _Node, fields: Mapping[str, FieldFilter], warnings: list[Json]) -> Predicate | None:
+    """A predicate for `node`, or None where Shopify would drop the term (warned in `warnings`)."""
+    if isinstance(node, _Term):
+        if node.field is None:
+            warnings.append({"field": "default", "code": "unsupported",
+                             "message": "The fake Shopify does not run free-text search; the term was ignored."})
+            return None
+        make = fields.get(node.field.lower())
+        if make is None:
+            warnings.append({"field": node.field, "message": INVALID_FIELD, "code": "invalid_field"})
+            return None
+        try:
+            return make(node.comparator, node.value)
+        except ValueError as exc:
+            warnings.append({"field": node.field, "message": str(exc), "code": "invalid_value"})
+            return lambda record: False
+    if isinstance(node, _Not):
+        inner = _compile(node.child, fields, warnings)
+        return None if inner is None else (lambda record: not inner(record))
+    compiled = [p for p in (_compile(c, fields, warnings) for c in node.children) if p is not None]
+    if not compiled:
+        return None
+    if isinstance(node, _All):
+        return lambda record: all(p(record) for p in compiled)
+    return lambda record: any(p(record) for p in compiled)
+
+
+def _time_interval(value: str, now: datetime) -> tuple[datetime, datetime]:
+    """The span a time value names: a year, month, day or second (`now` too); zone-less times are
+    UTC (the fake shop's time zone)."""
+    text = value.strip()
+    if text.lower() == "now":
+        start = now.astimezone(UTC).replace(microsecond=0)
+        return start, start + timedelta(seconds=1)
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            year = int(text)
+            return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            year, month = map(int, text.split("-"))
+            start = datetime(year, month, 1, tzinfo=UTC)
+            return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        if ISO_DATE.match(text):
+            start = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return start, start + timedelta(days=1)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"Invalid time value {value!r} for this search field.") from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment, moment + (timedelta(microseconds=1) if moment.microsecond else timedelta(seconds=1))
+
+
+def _time_filter(when: Callable[[Any], datetime | None], now: Callable[[], datetime]) -> FieldFilter:
+    def make(comparator: str, value: str) -> Predicate:
+        start, end = _time_interval(value, now())
+        tests: dict[str, Callable[[datetime], bool]] = {
+            ":": lambda t: start <= t < end, ":>": lambda t: t >= end, ":>=": lambda t: t >= start,
+            ":<": lambda t: t < start, ":<=": lambda t: t < end,
+        }
+        test = tests[comparator]
+
+        def matches(record: Any) -> bool:
+            moment = when(record)
+            return moment is not None and test(moment)
+        return matches
+    return make
+
+
+def _numeric_id(value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError(f"Invalid id {value!r}: give the numeric part of the ID.")
+    return int(value)
+
+
+def _id_filter(number: Callable[[Any], int]) -> FieldFilter:
+    def make(comparator: str, value: str) -> Predicate:
+        wanted = _numeric_id(value)
+        tests: dict[str, Callable[[int], bool]] = {
+            ":": lambda n: n == wanted, ":>": lambda n: n > wanted, ":>=": lambda n: n >= wanted,
+            ":<": lambda n: n < wanted, ":<=": lambda n: n <= wanted,
+        }
+        test = tests[comparator]
+        return lambda record: test(number(record))
+    return make
+
+
+def _ids_filter(number: Callable[[Any], int]) -> FieldFilter:
+    """A comma-separated list of numeric ids (`product_ids:1,2,3`)."""
+    def make(comparator: str, value: str) -> Predicate:
+        if comparator != ":":
+            raise ValueError("A list of ids takes no comparator.")
+        wanted = {_numeric_id(part) for part in value.split(",") if part.strip()}
+        return lambda record: number(record) in wanted
+    return make
+
+
+def _choice_filter(values: Callable[[Any], set[str]], known: Iterable[str]) -> FieldFilter:
+    """A field with a fixed set of values (`any` matches every record)."""
+    choices = frozenset(known)
+
+    def make(comparator: str, value: str) -> Predicate:
+        wanted = value.lower()
+        if comparator != ":" or wanted not in choices | {"any"}:
+            raise ValueError(f"Invalid value {value!r}: one of {', '.join(sorted(choices))}.")
+        return lambda record: wanted == "any" or wanted in values(record)
+    return make
+
+
+def _order_state(order: Order) -> set[str]:
+    state = "cancelled" if order.cancelled_at else ("closed" if order.closed else "open")
+    return {state} | ({"not_closed"} if state == "open" else set())
+
+
+_SHOWN_FULFILMENT = {"UNFULFILLED": {"unfulfilled", "unshipped"}, "PARTIALLY_FULFILLED": {"partial", "unshipped"},
+                     "FULFILLED": {"fulfilled", "shipped"}}
+
+
+def search_fields(now: Callable[[], datetime]) -> dict[str, dict[str, FieldFilter]]:
+    """The fields each connection's `query:` filters on in the fake (a subset of Shopify's)."""
+    def level_time(table: str) -> Callable[[Any], datetime | None]:
+        return lambda level: getattr(level[0], table).get(level[1])
+
+    products: dict[str, FieldFilter] = {
+        "id": _id_filter(lambda p: p.id),
+        "created_at": _time_filter(lambda p: p.created_at, now),
+        "updated_at": _time_filter(lambda p: p.updated_at, now),
+    }
+    return {
+        "products": products,
+        "productsCount": products,
+        "productVariants": {
+            "id": _id_filter(lambda v: v.id),
+            "product_id": _id_filter(lambda v: v.product_id),
+            "product_ids": _ids_filter(lambda v: v.product_id),
+            "updated_at": _time_filter(lambda v: v.updated_at, now),
+        },
+        "productVariantsCount": {},  # Shopify documents "No supported search fields" and ignores them
+        "inventoryLevels": {  # (inventory item, location id)
+            "inventory_item_id": _id_filter(lambda level: level[0].id),
+            "created_at": _time_filter(level_time("level_created_at"), now),
+            "updated_at": _time_filter(level_time("level_updated_at"), now),
+        },
+        "orders": {
+            "status": _choice_filter(_order_state, ("open", "closed", "cancelled", "not_closed")),
+            "fulfillment_status": _choice_filter(
+                lambda o: _SHOWN_FULFILMENT[o.fulfillment_status],
+                ("unshipped", "shipped", "fulfilled", "partial", "scheduled", "on_hold", "unfulfilled",
+                 "request_declined")),
+            "created_at": _time_filter(lambda o: o.created_at, now),
+            "processed_at": _time_filter(lambda o: o.processed_at or o.created_at, now),
+            "updated_at": _time_filter(lambda o: o.updated_at or o.created_at, now),
+        },
+    }
+
+
+def search(info: Any, items: Iterable[T], fields: Mapping[str, FieldFilter], query: str | None) -> list[T]:
+    """`items` that match `query`; dropped terms are reported the way Shopify reports them."""
+    found = list(items)
+    if not query or not query.strip():
+        return found
+    tree = _SearchParser(query).parse()
+    warnings: list[Json] = []
+    predicate = _compile(tree, fields, warnings) if tree is not None else None
+    if warnings:
+        info.context.setdefault("search", []).append(
+            {"path": list(info.path.as_list()), "query": query, "warnings": warnings})
+    return found if predicate is None else [x for x in found if predicate(x)]
 
 
 class _View:
@@ -380,6 +757,17 @@ class _LocationView(_View):
     def fulfillsOnlineOrders(self) -> bool:
         return bool(self.record.fulfills_online_orders)
 
+    def inventoryLevels(self, info: Any, **args: Any) -> Json:
+        _need(info, "read_inventory", "inventoryLevels")
+        stocked = [(item, self.record.id) for item in self.fake.inventory_items.values() if self.record.id in item.levels]
+        found = search(info, stocked, self.fake.search_fields["inventoryLevels"], args.get("query"))
+        return connection([_LevelView(self.fake, level) for level in found], info, args, key=lambda v: v.record[0].id)
+
+    def inventoryLevel(self, info: Any, inventoryItemId: str, includeInactive: bool = False) -> _LevelView | None:
+        _need(info, "read_inventory", "inventoryLevel")
+        item = self.fake.inventory_items.get(parse_gid(inventoryItemId, "InventoryItem") or -1)
+        return _LevelView(self.fake, (item, self.record.id)) if item and self.record.id in item.levels else None
+
 
 class _ProductView(_HasMetafields):
     typename = "Product"
@@ -404,6 +792,18 @@ class _ProductView(_HasMetafields):
     @property
     def productType(self) -> str:
         return str(self.record.product_type)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def createdAt(self) -> str:
+        return _iso(self.record.created_at)
+
+    @property
+    def updatedAt(self) -> str:
+        return _iso(self.record.updated_at)
 
     def variants(self, info: Any, **args: Any) -> Json:
         _need(info, "read_products", "variants")
@@ -448,6 +848,19 @@ class _VariantView(_HasMetafields):
     def product(self) -> _ProductView:
         return _ProductView(self.fake, self.fake.products[self.record.product_id])
 
+    @property
+    def selectedOptions(self) -> list[Json]:
+        names = self.fake.products[self.record.product_id].options
+        return [{"name": n, "value": v} for n, v in zip(names, self.record.option_values, strict=False)]
+
+    @property
+    def createdAt(self) -> str:
+        return _iso(self.record.created_at)
+
+    @property
+    def updatedAt(self) -> str:
+        return _iso(self.record.updated_at)
+
 
 class _InventoryItemView(_View):
     typename = "InventoryItem"
@@ -460,14 +873,28 @@ class _InventoryItemView(_View):
     def tracked(self) -> bool:
         return bool(self.record.tracked)
 
+    @property
+    def sku(self) -> str | None:
+        return self.fake.variants[self.record.variant_id].sku
+
+    @property
+    def variant(self) -> _VariantView:
+        return _VariantView(self.fake, self.fake.variants[self.record.variant_id])
+
+    def inventoryLevel(self, info: Any, locationId: str, includeInactive: bool = False) -> _LevelView | None:
+        _need(info, "read_inventory", "inventoryLevel")
+        location_id = parse_gid(locationId, "Location")
+        return _LevelView(self.fake, (self.record, location_id)) if location_id in self.record.levels else None
+
     def inventoryLevels(self, info: Any, **args: Any) -> Json:
         _need(info, "read_inventory", "inventoryLevels")
-        views = [
-            _LevelView(self.fake, (self.record, location_id))
+        levels = [
+            (self.record, location_id)
             for location_id in self.record.levels
             if args.get("includeInactive") or self.fake.locations[location_id].active
         ]
-        return connection(views, info, args, key=lambda v: v.record[1])
+        found = search(info, levels, self.fake.search_fields["inventoryLevels"], args.get("query"))
+        return connection([_LevelView(self.fake, level) for level in found], info, args, key=lambda v: v.record[1])
 
 
 class _LevelView(_View):
@@ -481,6 +908,20 @@ class _LevelView(_View):
     @property
     def location(self) -> _LocationView:
         return _LocationView(self.fake, self.fake.locations[self.record[1]])
+
+    @property
+    def item(self) -> _InventoryItemView:
+        return _InventoryItemView(self.fake, self.record[0])
+
+    @property
+    def createdAt(self) -> str:
+        item, location_id = self.record
+        return _iso(item.level_created_at.get(location_id, EPOCH))
+
+    @property
+    def updatedAt(self) -> str:
+        item, location_id = self.record
+        return _iso(item.level_updated_at.get(location_id, EPOCH))
 
     def quantities(self, info: Any, names: list[str]) -> list[Json]:
         item, location_id = self.record
@@ -508,16 +949,39 @@ class _OrderView(_View):
 
     @property
     def createdAt(self) -> str:
-        return str(self.record.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return _iso(self.record.created_at)
+
+    @property
+    def processedAt(self) -> str:
+        return _iso(self.record.processed_at or self.record.created_at)
+
+    @property
+    def updatedAt(self) -> str:
+        return _iso(self.record.updated_at or self.record.created_at)
 
     @property
     def closed(self) -> bool:
         return bool(self.record.closed)
 
     @property
+    def closedAt(self) -> str | None:
+        return _iso(self.record.closed_at) if self.record.closed_at else None
+
+    @property
     def cancelledAt(self) -> str | None:
-        when = self.record.cancelled_at
-        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+        return _iso(self.record.cancelled_at) if self.record.cancelled_at else None
+
+    @property
+    def cancelReason(self) -> str | None:
+        return self.record.cancel_reason  # type: ignore[no-any-return]
+
+    @property
+    def email(self) -> str | None:
+        return self.record.email  # type: ignore[no-any-return]
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.record.tags)
 
     @property
     def displayFulfillmentStatus(self) -> str:
@@ -552,9 +1016,52 @@ class _LineView(_View):
         return int(self.record.quantity - self.record.fulfilled)
 
     @property
+    def title(self) -> str:
+        return str(self.record.title)
+
+    @property
     def variant(self) -> _VariantView | None:
         found = self.fake.variants.get(self.record.variant_id) if self.record.variant_id else None
         return _VariantView(self.fake, found) if found else None
+
+
+class _AdjustmentGroupView(_View):
+    typename = "InventoryAdjustmentGroup"
+
+    @property
+    def id(self) -> str:
+        return gid("InventoryAdjustmentGroup", self.record.id)
+
+    @property
+    def createdAt(self) -> str:
+        return _iso(self.record.created_at)
+
+    @property
+    def reason(self) -> str:
+        return str(self.record.reason)
+
+    @property
+    def referenceDocumentUri(self) -> str | None:
+        return self.record.reference_document_uri  # type: ignore[no-any-return]
+
+    def changes(self, info: Any, inventoryItemIds: list[str] | None = None, locationIds: list[str] | None = None,
+                quantityNames: list[str] | None = None) -> list[Json]:
+        items = {parse_gid(i, "InventoryItem") for i in inventoryItemIds} if inventoryItemIds is not None else None
+        places = {parse_gid(i, "Location") for i in locationIds} if locationIds is not None else None
+        return [
+            {
+                "name": change.name,
+                "delta": change.delta,
+                "quantityAfterChange": change.quantity_after,
+                "ledgerDocumentUri": change.ledger_document_uri,
+                "item": _InventoryItemView(self.fake, self.fake.inventory_items[change.item_id])
+                if change.item_id in self.fake.inventory_items else None,
+                "location": _LocationView(self.fake, self.fake.locations[change.location_id]),
+            }
+            for change in self.record.changes
+            if (items is None or change.item_id in items) and (places is None or change.location_id in places)
+            and (quantityNames is None or change.name in quantityNames)
+        ]
 
 
 class _BulkView(_View):
@@ -627,28 +1134,39 @@ class _Root:
         ]
         return connection(views, info, args, key=lambda v: v.record.id)
 
+    def location(self, info: Any, id: str | None = None) -> _LocationView | None:
+        _need(info, "read_locations", "location")
+        if id is None:  # Shopify: the shop's primary location
+            first = next(iter(self.fake.locations.values()), None)
+            return _LocationView(self.fake, first) if first else None
+        found = self.fake.locations.get(parse_gid(id, "Location") or -1)
+        return _LocationView(self.fake, found) if found else None
+
     def productVariants(self, info: Any, **args: Any) -> Json:
         _need(info, "read_products", "productVariants")
-        views = [_VariantView(self.fake, v) for v in self.fake.variants.values()]
-        return connection(views, info, args, key=lambda v: v.record.id)
+        found = self._search(info, "productVariants", self.fake.variants.values(), args)
+        return connection([_VariantView(self.fake, v) for v in found], info, args, key=lambda v: v.record.id)
 
     def products(self, info: Any, **args: Any) -> Json:
         _need(info, "read_products", "products")
-        views = [_ProductView(self.fake, p) for p in self.fake.products.values()]
-        return connection(views, info, args, key=lambda v: v.record.id)
+        found = self._search(info, "products", self.fake.products.values(), args)
+        return connection([_ProductView(self.fake, p) for p in found], info, args, key=lambda v: v.record.id)
 
     def productVariantsCount(self, info: Any, limit: int | None = 10000, **args: Any) -> Json:
         _need(info, "read_products", "productVariantsCount")
-        return _count(len(self.fake.variants), limit)
+        return _count(len(self._search(info, "productVariantsCount", self.fake.variants.values(), args)), limit)
 
     def productsCount(self, info: Any, limit: int | None = 10000, **args: Any) -> Json:
         _need(info, "read_products", "productsCount")
-        return _count(len(self.fake.products), limit)
+        return _count(len(self._search(info, "productsCount", self.fake.products.values(), args)), limit)
 
     def orders(self, info: Any, **args: Any) -> Json:
         _need(info, "read_orders", "orders")
-        matching = [o for o in self.fake.orders.values() if _order_matches(o, args.get("query") or "")]
-        return connection([_OrderView(self.fake, o) for o in matching], info, args, key=lambda v: v.record.id)
+        found = self._search(info, "orders", self.fake.orders.values(), args)
+        return connection([_OrderView(self.fake, o) for o in found], info, args, key=lambda v: v.record.id)
+
+    def _search(self, info: Any, name: str, items: Iterable[T], args: Mapping[str, Any]) -> list[T]:
+        return search(info, items, self.fake.search_fields[name], args.get("query"))
 
     def order(self, info: Any, id: str) -> _OrderView | None:
         _need(info, "read_orders", "order")
@@ -657,6 +1175,10 @@ class _Root:
 
     def node(self, info: Any, id: str) -> _View | None:
         return self.fake.view_of(id)
+
+    def job(self, info: Any, id: str) -> Json | None:
+        number = parse_gid(id, "Job")
+        return {"id": id, "done": True} if number in self.fake.jobs else None
 
     def bulkOperation(self, info: Any, id: str) -> _BulkView | None:
         operation = self.fake.bulk_operations.get(parse_gid(id, "BulkOperation") or -1)
@@ -694,29 +1216,37 @@ class _Root:
         _need(info, "write_orders", "orderUpdate")
         return self.fake.update_order(input)
 
+    def inventorySetQuantities(self, info: Any, input: Json) -> Json:
+        _need(info, "write_inventory", "inventorySetQuantities")
+        return self.fake.idempotent(info, "inventorySetQuantities", input, lambda: self.fake.set_quantities(input))
+
+    def inventoryAdjustQuantities(self, info: Any, input: Json) -> Json:
+        _need(info, "write_inventory", "inventoryAdjustQuantities")
+        return self.fake.idempotent(info, "inventoryAdjustQuantities", input,
+                                    lambda: self.fake.adjust_quantities(input))
+
+    def orderCreate(self, info: Any, order: Json, options: Json | None = None) -> Json:
+        _need(info, "write_orders", "orderCreate")
+        return self.fake.create_order_from_input(order, options or {})
+
+    def orderCancel(self, info: Any, orderId: str, reason: str, restock: bool, **args: Any) -> Json:
+        _need(info, "write_orders", "orderCancel")
+        return self.fake.cancel_order_from_input(orderId, reason, restock, args.get("staffNote"))
+
+    def productCreate(self, info: Any, product: Json | None = None) -> Json:
+        _need(info, "write_products", "productCreate")
+        return self.fake.create_product_from_input(product)
+
+    def productVariantsBulkCreate(self, info: Any, productId: str, variants: list[Json],
+                                  strategy: str = "DEFAULT") -> Json:
+        _need(info, "write_products", "productVariantsBulkCreate")
+        return self.fake.bulk_create_variants(productId, variants, strategy)
+
 
 def _count(total: int, limit: int | None) -> Json:
     if limit is not None and total > limit:
         return {"count": limit, "precision": "AT_LEAST"}
     return {"count": total, "precision": "EXACT"}
-
-
-def _order_matches(order: Order, query: str) -> bool:
-    """The order search terms the connector uses: status:open|closed|cancelled|any and
-    fulfillment_status:unfulfilled|partial|fulfilled|unshipped|shipped|any (values of one field OR-ed)."""
-    statuses: set[str] = set()
-    fulfilment: set[str] = set()
-    for name, value in re.findall(r"(\w+):(\w+)", query):
-        if name == "status":
-            statuses.add(value.lower())
-        elif name == "fulfillment_status":
-            fulfilment.add(value.lower())
-    state = "cancelled" if order.cancelled_at else ("closed" if order.closed else "open")
-    if statuses and "any" not in statuses and state not in statuses:
-        return False
-    shown = {"UNFULFILLED": {"unfulfilled", "unshipped"}, "PARTIALLY_FULFILLED": {"partial", "unshipped"},
-             "FULFILLED": {"fulfilled", "shipped"}}[order.fulfillment_status]
-    return not fulfilment or "any" in fulfilment or bool(shown & fulfilment)
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,7 +1265,12 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> h
 
 
 class FakeShopify:
-    """One fake shop. Seed it with `add_location`, `create_product`, `create_order`."""
+    """One fake shop. Seed it with `add_location`, `create_product`, `create_order`; change it
+    like a merchant with `set_available` and `cancel_order` (or through the GraphQL mutations).
+
+    `now` is the shop's wall clock (timestamps, `updated_at` searches); `clock` the monotonic one
+    that paces the cost bucket and expires tokens.
+    """
 
     def __init__(
         self,
@@ -762,6 +1297,7 @@ class FakeShopify:
         self.plan = PLANS[plan]
         self.clock = clock
         self.now = now
+        self.search_fields = search_fields(lambda: self.now())
         self.scopes = frozenset(scopes)
         self.token_lifetime = token_lifetime
         self.bucket = LeakyBucket(self.plan, clock)
@@ -775,6 +1311,10 @@ class FakeShopify:
         self.orders: dict[int, Order] = {}
         self.metafields: dict[tuple[str, str, str], Metafield] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.adjustment_groups: dict[int, AdjustmentGroup] = {}
+        self.jobs: set[int] = set()
+        self.idempotency_keys: dict[str, tuple[str, str, Json]] = {}
+        """@idempotent key → (mutation, its arguments as JSON, the answer it got)."""
         self.issued_tokens: dict[str, float] = {}
         """Client-credentials tokens and when (clock) each expires."""
         self.faults: list[Fault] = []
@@ -784,6 +1324,9 @@ class FakeShopify:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self._serving = threading.Lock()
+        """One request at a time: the sandbox's threaded server may run a daemon's reads and an
+        operator's writes at once."""
 
     def __repr__(self) -> str:
         return f"FakeShopify({self.shop!r}, plan={self.plan.name!r})"
@@ -793,6 +1336,38 @@ class FakeShopify:
     def _next_id(self) -> int:
         self._ids += 1
         return self._ids
+
+    def _stamp(self) -> datetime:
+        """Now, to the second (Shopify's timestamps have no fractions, and searches compare them)."""
+        return self.now().astimezone(UTC).replace(microsecond=0)
+
+    def _touch(self, owner: str) -> None:
+        """The product or variant `owner` (a GID) was edited: its updatedAt moves."""
+        record: Product | Variant | None = self.products.get(parse_gid(owner, "Product") or -1) \
+            or self.variants.get(parse_gid(owner, "ProductVariant") or -1)
+        if record is not None:
+            record.updated_at = self._stamp()
+
+    def _stock(self, item: InventoryItem, location_id: int, available: int = 0, incoming: int = 0) -> None:
+        """Stock `item` at a location (a new inventory level)."""
+        now = self._stamp()
+        level = item.levels.setdefault(location_id, {"available": 0, "incoming": 0, "on_hand": 0})
+        level["on_hand"] += available - level["available"]
+        level["available"], level["incoming"] = available, incoming
+        item.level_created_at.setdefault(location_id, now)
+        item.level_updated_at[location_id] = now
+
+    def _move(self, item: InventoryItem, location_id: int, deltas: Mapping[str, int]) -> list[InventoryChange]:
+        """Change quantities of one inventory level by `deltas` (name → delta); its updatedAt moves.
+        Callers keep Shopify's identity on_hand = available + committed + unavailable."""
+        level = item.levels[location_id]
+        changes = []
+        for name, delta in deltas.items():
+            level[name] = level.get(name, 0) + delta
+            changes.append(InventoryChange(item.id, location_id, name, delta, level[name]))
+        if any(deltas.values()):
+            item.level_updated_at[location_id] = self._stamp()
+        return changes
 
     def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> Location:
         location = Location(self._next_id(), name, active, fulfills_online_orders)
@@ -817,7 +1392,9 @@ class FakeShopify:
         {location name: int}), incoming (same forms), metafields ({"ns.key": (type, value)})."""
         if not self.locations:
             self.add_location("Shop location")
-        product = Product(self._next_id(), title, vendor, product_type, list(dict.fromkeys(tags)))
+        now = self._stamp()
+        product = Product(self._next_id(), title, vendor, product_type, list(dict.fromkeys(tags)),
+                          created_at=now, updated_at=now)
         self.products[product.id] = product
         for number, spec in enumerate(variants, start=1):
             self._create_variant(product, number, spec)
@@ -827,6 +1404,7 @@ class FakeShopify:
 
     def _create_variant(self, product: Product, number: int, spec: Mapping[str, Any]) -> Variant:
         item = InventoryItem(self._next_id(), 0, bool(spec.get("tracked", True)))
+        now = self._stamp()
         variant = Variant(
             id=self._next_id(),
             product_id=product.id,
@@ -834,19 +1412,19 @@ class FakeShopify:
             sku=spec.get("sku"),
             inventory_policy=str(spec.get("inventory_policy", "DENY")),
             inventory_item_id=item.id,
+            created_at=now,
+            updated_at=now,
         )
         item.variant_id = variant.id
         first = next(iter(self.locations.values()))
+        quantities: dict[int, dict[str, int]] = {}
         for quantity_name in ("stock", "incoming"):
             given = spec.get(quantity_name, 0)
             per_location = given if isinstance(given, Mapping) else {first.name: given}
             for location_name, quantity in per_location.items():
-                level = item.levels.setdefault(self.location_named(location_name).id, {})
-                level["available" if quantity_name == "stock" else "incoming"] = int(quantity)
-        for level in item.levels.values():
-            level.setdefault("available", 0)
-            level.setdefault("incoming", 0)
-            level["on_hand"] = level["available"]
+                quantities.setdefault(self.location_named(location_name).id, {})[quantity_name] = int(quantity)
+        for location_id, given in quantities.items():
+            self._stock(item, location_id, given.get("stock", 0), given.get("incoming", 0))
         self.inventory_items[item.id] = item
         self.variants[variant.id] = variant
         product.variant_ids.append(variant.id)
@@ -854,35 +1432,90 @@ class FakeShopify:
             self.put_metafield(gid("ProductVariant", variant.id), name, kind, value)
         return variant
 
+    def _delete_variant(self, variant: Variant) -> None:
+        self.products[variant.product_id].variant_ids.remove(variant.id)
+        del self.variants[variant.id]
+        del self.inventory_items[variant.inventory_item_id]
+        owner = gid("ProductVariant", variant.id)
+        for key in [k for k in self.metafields if k[0] == owner]:
+            del self.metafields[key]
+
     def put_metafield(self, owner: str, name: str, kind: str, value: str) -> Metafield:
+        """Set a metafield on a product or variant (its owner's updatedAt moves when it changes)."""
         namespace, _, key = name.partition(".")
         found = self.metafields.get((owner, namespace, key))
         if found:
-            found.type, found.value = kind, value
+            if (found.type, found.value) != (kind, value):
+                found.type, found.value = kind, value
+                self._touch(owner)
             return found
         metafield = Metafield(self._next_id(), owner, namespace, key, kind, value)
         self.metafields[(owner, namespace, key)] = metafield
+        self._touch(owner)
         return metafield
+
+    def _claim_location(self, item: InventoryItem) -> int | None:
+        """Where an order takes the item from: the first active location that fulfils online orders
+        and stocks it."""
+        for location in self.locations.values():
+            if location.active and location.fulfills_online_orders and location.id in item.levels:
+                return location.id
+        return None
+
+    def _claim(self, variant: Variant, quantity: int) -> int | None:
+        """Commit `quantity` of a tracked variant to an order: off `available`, onto `committed`."""
+        item = self.inventory_items[variant.inventory_item_id]
+        location_id = self._claim_location(item) if item.tracked else None
+        if location_id is not None:
+            self._move(item, location_id, {"available": -quantity, "committed": quantity})
+        return location_id
 
     def create_order(self, lines: Iterable[tuple[int, int]], *, created_at: datetime | None = None) -> Order:
         """An open, unfulfilled order of (variant id, quantity) lines; takes stock off `available`
         at the first active location that fulfils online orders and stocks the item."""
-        order_id = self._next_id()
         items = []
         for variant_id, quantity in lines:
             variant = self.variants[variant_id]
-            items.append(LineItem(self._next_id(), variant_id, variant.sku, quantity))
-            item = self.inventory_items[variant.inventory_item_id]
-            if not item.tracked:
+            title = self.products[variant.product_id].title
+            items.append(LineItem(self._next_id(), variant_id, variant.sku, quantity, title=title,
+                                  claimed_at=self._claim(variant, quantity)))
+        return self._file_order(items, created_at=created_at)
+
+    def _file_order(self, lines: list[LineItem], *, created_at: datetime | None = None,
+                    processed_at: datetime | None = None, **fields: Any) -> Order:
+        created = created_at or self._stamp()
+        order = Order(self._next_id(), f"#{1000 + len(self.orders) + 1}", created, lines,
+                      processed_at=processed_at or created, updated_at=created, **fields)
+        self.orders[order.id] = order
+        return order
+
+    def set_available(self, variant_id: int, quantity: int, *, location: str | None = None) -> None:
+        """Set a variant's `available` at `location` (default: where orders take it from), as a
+        merchant's stock count does; the level's updatedAt moves."""
+        item = self.inventory_items[self.variants[variant_id].inventory_item_id]
+        location_id = self.location_named(location).id if location else (
+            self._claim_location(item) or next(iter(item.levels)))
+        if location_id not in item.levels:
+            self._stock(item, location_id)
+        delta = quantity - item.levels[location_id]["available"]
+        self._move(item, location_id, {"available": delta, "on_hand": delta})
+
+    def cancel_order(self, order_id: int, *, reason: str = "OTHER", restock: bool = False) -> Order:
+        """Cancel an order (it leaves `status:open`). Its unshipped committed units go back to
+        `available` with `restock`, or off `on_hand` without."""
+        order = self.orders[order_id]
+        for line in order.lines:
+            unshipped = line.quantity - line.fulfilled
+            variant = self.variants.get(line.variant_id or -1)
+            item = self.inventory_items.get(variant.inventory_item_id) if variant else None
+            if line.claimed_at is None or unshipped <= 0 or item is None or line.claimed_at not in item.levels:
                 continue
-            for location in self.locations.values():
-                if location.active and location.fulfills_online_orders and location.id in item.levels:
-                    level = item.levels[location.id]
-                    level["available"] -= quantity
-                    level["committed"] = level.get("committed", 0) + quantity
-                    break
-        order = Order(order_id, f"#{1000 + len(self.orders) + 1}", created_at or self.now(), items)
-        self.orders[order_id] = order
+            if restock and self.locations[line.claimed_at].active:
+                self._move(item, line.claimed_at, {"committed": -unshipped, "available": unshipped})
+            else:  # not restocked: the committed units leave the location's stock
+                self._move(item, line.claimed_at, {"committed": -unshipped, "on_hand": -unshipped})
+        order.cancelled_at = order.updated_at = self._stamp()
+        order.cancel_reason = reason
         return order
 
     # --- reading back (tests) -----------------------------------------------------------------
@@ -925,6 +1558,7 @@ class FakeShopify:
             "Location": (self.locations, _LocationView),
             "Order": (self.orders, _OrderView),
             "BulkOperation": (self.bulk_operations, _BulkView),
+            "InventoryAdjustmentGroup": (self.adjustment_groups, _AdjustmentGroupView),
         }
         if kind not in table or number not in table[kind][0]:
             return None
@@ -938,6 +1572,10 @@ class FakeShopify:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        with self._serving:
+            return self._handle(request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         for fault in self.faults:
             if fault.times > 0 and (fault.path_contains is None or fault.path_contains in path):
@@ -1032,7 +1670,8 @@ class FakeShopify:
                 "message": "Throttled",
                 "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
             }], requested, entry)
-        result = self._execute(document, operation, coerced, bulk=False)
+        context: Json = {"bulk": False, "scopes": self.scopes}
+        result = self._execute(document, operation, coerced, context)
         actual = cost.actual_cost(self.schema, operation, fragments, coerced, result.data)
         self.bucket.refund(requested - actual)
         entry["actual"] = actual
@@ -1041,16 +1680,19 @@ class FakeShopify:
             answer["errors"] = [e.formatted for e in result.errors]
             entry["errors"] = [(e.extensions or {}).get("code") or e.message for e in result.errors]
         answer["extensions"] = self._cost_block(requested, actual)
+        if context.get("search"):  # Shopify: terms it dropped from a `query:` argument, and why
+            answer["extensions"]["search"] = context["search"]
+            entry["search_warnings"] = [w for s in context["search"] for w in s["warnings"]]
         self.log.append(entry)
         return _json(200, answer)
 
-    def _execute(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], *,
-                 bulk: bool) -> Any:
+    def _execute(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any],
+                 context: Json) -> Any:
         return execute_sync(
             self.schema,
             document,
             root_value=self._root,
-            context_value={"bulk": bulk, "scopes": self.scopes},
+            context_value=context,
             variable_values=dict(variables),
             operation_name=operation.name.value if operation.name else None,
         )
@@ -1077,12 +1719,30 @@ class FakeShopify:
                 errors.append({"field": ["variants", str(index), "id"], "message": "Product variant does not exist",
                                "code": "PRODUCT_VARIANT_DOES_NOT_EXIST"})
                 continue
+            if given.get("inventoryQuantities") is not None:
+                errors.append({"field": ["variants", str(index), "inventoryQuantities"],
+                               "code": "NO_INVENTORY_QUANTITIES_ON_VARIANTS_UPDATE",
+                               "message": "Inventory quantities can only be provided during create. To update "
+                               "inventory for existing variants, use inventoryAdjustQuantities."})
+                continue
+            if given.get("optionValues") is not None:
+                errors.append({"field": ["variants", str(index), "optionValues"], "code": "INVALID_INPUT",
+                               "message": "The fake Shopify does not change a variant's option values."})
+                continue
             changes.append((variant, given))
         if errors and not partial:
             return {"product": _ProductView(self, product), "productVariants": None, "userErrors": errors}
         for variant, given in changes:
+            before = (variant.inventory_policy, variant.sku, self.inventory_items[variant.inventory_item_id].tracked)
             if given.get("inventoryPolicy"):
                 variant.inventory_policy = given["inventoryPolicy"]
+            item_input = given.get("inventoryItem") or {}
+            if "sku" in item_input:
+                variant.sku = item_input["sku"]
+            if item_input.get("tracked") is not None:
+                self.inventory_items[variant.inventory_item_id].tracked = item_input["tracked"]
+            if (variant.inventory_policy, variant.sku, self.inventory_items[variant.inventory_item_id].tracked) != before:
+                variant.updated_at = self._stamp()
         return {
             "product": _ProductView(self, product),
             "productVariants": [_VariantView(self, v) for v, _ in changes],
@@ -1142,6 +1802,8 @@ class FakeShopify:
         deleted: list[Json | None] = []
         for given in inputs:
             found = self.metafields.pop((given["ownerId"], given["namespace"], given["key"]), None)
+            if found:
+                self._touch(given["ownerId"])
             deleted.append({"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None)
         return {"deletedMetafields": deleted, "userErrors": []}
 
@@ -1150,14 +1812,16 @@ class FakeShopify:
         order = self.orders.get(parse_gid(given["id"], "Order") or -1)
         if order is None:
             return {"order": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
-        if "note" in given:
+        if "note" in given and given["note"] != order.note:
             order.note = given["note"]
+            order.updated_at = self._stamp()
         return {"order": _OrderView(self, order), "userErrors": []}
 
     def change_tags(self, owner: str, tags: list[str], *, add: bool) -> Json:
         product = self.products.get(parse_gid(owner, "Product") or -1)
         if product is None:
             return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
+        before = list(product.tags)
         if add:
             for tag in tags:
                 if tag.strip() and tag.strip().lower() not in {t.lower() for t in product.tags}:
@@ -1165,7 +1829,335 @@ class FakeShopify:
         else:
             gone = {t.strip().lower() for t in tags}
             product.tags = [t for t in product.tags if t.lower() not in gone]
+        if product.tags != before:
+            product.updated_at = self._stamp()
         return {"node": _ProductView(self, product), "userErrors": []}
+
+    # --- inventory, order and product mutations ---------------------------------------------
+
+    def idempotent(self, info: Any, mutation: str, arguments: Json, run: Callable[[], Json]) -> Json:
+        """Run a mutation that Shopify requires an `@idempotent(key:)` directive on (inventory
+        mutations, since 2026-04); a retried key answers the first answer without running again."""
+        directive = self.schema.get_directive("idempotent")
+        values = get_directive_values(directive, info.field_nodes[0], info.variable_values) if directive else None
+        key = (values or {}).get("key")
+        if key is None:
+            raise GraphQLError(
+                f"{mutation} requires an idempotency key: add @idempotent(key: \"<a new UUID>\") to the field.",
+                extensions={"code": "BAD_REQUEST", "documentation": "https://shopify.dev/docs/api/usage/idempotent-requests"})
+        if not str(key).strip():
+            raise GraphQLError("The idempotency key cannot be an empty string or whitespace only.",
+                               extensions={"code": "BAD_REQUEST"})
+        fingerprint = json.dumps(arguments, sort_keys=True, default=str)
+        if key in self.idempotency_keys:
+            earlier, earlier_arguments, answer = self.idempotency_keys[key]
+            if (earlier, earlier_arguments) != (mutation, fingerprint):
+                return {"inventoryAdjustmentGroup": None, "userErrors": [{
+                    "field": None, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    "message": "The same idempotency key cannot be used with different operation parameters."}]}
+            if answer["userErrors"]:
+                return {"inventoryAdjustmentGroup": None, "userErrors": [{
+                    "field": None, "code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+                    "message": "A previous request with this idempotency key failed. Retry with a new idempotency key."}]}
+            return answer
+        answer = run()
+        self.idempotency_keys[key] = (mutation, fingerprint, answer)
+        return answer
+
+    def _inventory_target(self, given: Json, where: list[str], errors: list[Json]) -> tuple[InventoryItem, int] | None:
+        """The (item, location) a quantity input names, or None after recording why not."""
+        item = self.inventory_items.get(parse_gid(given["inventoryItemId"], "InventoryItem") or -1)
+        location = self.locations.get(parse_gid(given["locationId"], "Location") or -1)
+        if item is None:
+            errors.append({"field": [*where, "inventoryItemId"], "code": "INVALID_INVENTORY_ITEM",
+                           "message": "The specified inventory item could not be found."})
+        elif location is None or not location.active:
+            errors.append({"field": [*where, "locationId"], "code": "INVALID_LOCATION",
+                           "message": "The specified location could not be found."})
+        elif location.id not in item.levels:
+            errors.append({"field": [*where, "locationId"], "code": "INVALID_LOCATION",
+                           "message": "The specified inventory item is not stocked at the location."})
+        else:
+            return item, location.id
+        return None
+
+    def _adjustment_group(self, reason: str, reference: str | None, changes: list[InventoryChange]) -> Json:
+        group = AdjustmentGroup(self._next_id(), self._stamp(), reason, reference, changes)
+        self.adjustment_groups[group.id] = group
+        return {"inventoryAdjustmentGroup": _AdjustmentGroupView(self, group), "userErrors": []}
+
+    def set_quantities(self, given: Json) -> Json:
+        """inventorySetQuantities: absolute `available` or `on_hand` quantities, all or nothing, each
+        compared with its `changeFromQuantity` first (explicit null skips the comparison)."""
+        name, errors = given["name"], []
+        if name not in ("available", "on_hand"):
+            errors.append({"field": ["input", "name"], "code": "INVALID_NAME",
+                           "message": "The quantity name must be either 'available' or 'on_hand'."})
+        if given["reason"] not in INVENTORY_REASONS:
+            errors.append({"field": ["input", "reason"], "code": "INVALID_REASON",
+                           "message": "The specified reason is invalid."})
+        planned: list[tuple[InventoryItem, int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for index, quantity in enumerate(given["quantities"]):
+            where = ["input", "quantities", str(index)]
+            target = self._inventory_target(quantity, where, errors)
+            if "changeFromQuantity" not in quantity:
+                errors.append({"field": [*where, "changeFromQuantity"], "code": "COMPARE_QUANTITY_REQUIRED",
+                               "message": "changeFromQuantity is required: give the quantity you expect, or null "
+                               "to skip the comparison."})
+            if not -MAX_INVENTORY_QUANTITY <= quantity["quantity"] <= MAX_INVENTORY_QUANTITY:
+                high = quantity["quantity"] > 0
+                errors.append({"field": [*where, "quantity"],
+                               "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
+                               "message": f"The total quantity can't be {'higher' if high else 'lower'} than "
+                               f"{'' if high else '-'}1,000,000,000."})
+            elif name == "on_hand" and quantity["quantity"] < 0:
+                errors.append({"field": [*where, "quantity"], "code": "INVALID_QUANTITY_NEGATIVE",
+                               "message": "The quantity can't be negative."})
+            if target is None or name not in ("available", "on_hand"):
+                continue
+            item, location_id = target
+            if (item.id, location_id) in seen:
+                errors.append({"field": where, "code": "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                               "message": "The combination of inventoryItemId and locationId must be unique."})
+                continue
+            seen.add((item.id, location_id))
+            current = item.levels[location_id].get(name, 0)
+            expected = quantity.get("changeFromQuantity")
+            if expected is not None and expected != current:
+                errors.append({"field": [*where, "changeFromQuantity"], "code": "CHANGE_FROM_QUANTITY_STALE",
+                               "message": "The changeFromQuantity value does not match persisted value."})
+            planned.append((item, location_id, quantity["quantity"] - current))
+        if errors:
+            return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        other = "on_hand" if name == "available" else "available"
+        changes = [change for item, location_id, delta in planned
+                   for change in self._move(item, location_id, {name: delta, other: delta})]
+        return self._adjustment_group(given["reason"], given.get("referenceDocumentUri"), changes)
+
+    def adjust_quantities(self, given: Json) -> Json:
+        """inventoryAdjustQuantities: `available` moved by deltas, all or nothing, each compared with
+        its `changeFromQuantity` first (explicit null skips the comparison)."""
+        errors: list[Json] = []
+        if given["name"] != "available":
+            errors.append({"field": ["input", "name"], "code": "INVALID_QUANTITY_NAME",
+                           "message": "The specified quantity name is invalid. (The fake Shopify adjusts "
+                           "`available` only.)"})
+        if given["reason"] not in INVENTORY_REASONS:
+            errors.append({"field": ["input", "reason"], "code": "INVALID_REASON",
+                           "message": "The specified reason is invalid."})
+        planned: list[tuple[InventoryItem, int, int]] = []
+        running: dict[tuple[int, int], int] = {}
+        for index, change in enumerate(given["changes"]):
+            where = ["input", "changes", str(index)]
+            target = self._inventory_target(change, where, errors)
+            if "changeFromQuantity" not in change:
+                errors.append({"field": [*where, "changeFromQuantity"], "code": None,
+                               "message": "changeFromQuantity is required: give the quantity you expect, or null "
+                               "to skip the comparison."})
+            if change.get("ledgerDocumentUri"):
+                errors.append({"field": [*where, "ledgerDocumentUri"], "code": "INVALID_AVAILABLE_DOCUMENT",
+                               "message": "A ledger document URI is not allowed when adjusting available."})
+            if target is None:
+                continue
+            item, location_id = target
+            current = running.get((item.id, location_id), item.levels[location_id].get("available", 0))
+            expected = change.get("changeFromQuantity")
+            if expected is not None and expected != current:
+                errors.append({"field": [*where, "changeFromQuantity"], "code": "CHANGE_FROM_QUANTITY_STALE",
+                               "message": "The changeFromQuantity argument no longer matches the persisted quantity."})
+            after = current + change["delta"]
+            if not -2 * MAX_INVENTORY_QUANTITY <= after <= 2 * MAX_INVENTORY_QUANTITY:
+                high = after > 0
+                errors.append({"field": [*where, "delta"],
+                               "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
+                               "message": f"The quantity can't be {'higher' if high else 'lower'} than "
+                               f"{'' if high else '-'}2,000,000,000."})
+            running[(item.id, location_id)] = after
+            planned.append((item, location_id, change["delta"]))
+        if errors:
+            return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        changes = [change for item, location_id, delta in planned
+                   for change in self._move(item, location_id, {"available": delta, "on_hand": delta})]
+        return self._adjustment_group(given["reason"], given.get("referenceDocumentUri"), changes)
+
+    def create_order_from_input(self, given: Json, options: Json) -> Json:
+        """orderCreate: line items by variant (or custom ones by title); stock is claimed as
+        `options.inventoryBehaviour` says — by default (BYPASS) none is."""
+        behaviour = options.get("inventoryBehaviour") or "BYPASS"
+        errors: list[Json] = []
+
+        def refuse(path: list[str], message: str, code: str = "INVALID") -> None:
+            errors.append({"field": ["order", *path], "message": message, "code": code})
+
+        wanted: list[tuple[Variant | None, Json]] = []
+        lines = given.get("lineItems") or []
+        if not lines:
+            refuse(["lineItems"], "An order needs at least one line item.")
+        elif len(lines) > MAX_INPUT_LIST:
+            refuse(["lineItems"], f"Input exceeds {MAX_INPUT_LIST} items")
+        for index, line in enumerate(lines):
+            where = ["lineItems", str(index)]
+            variant = None
+            if line["quantity"] < 1:
+                refuse([*where, "quantity"], "Quantity must be greater than or equal to 1.")
+            if line.get("variantId"):
+                variant = self.variants.get(parse_gid(line["variantId"], "ProductVariant") or -1)
+                if variant is None:
+                    refuse([*where, "variantId"], "Product variant does not exist.")
+            elif not (line.get("title") or "").strip():
+                refuse([*where, "title"], "Title can't be blank for a line item without a variant.")
+            wanted.append((variant, line))
+        processed_at = None
+        if given.get("processedAt"):
+            try:
+                processed_at = datetime.fromisoformat(str(given["processedAt"]))
+            except ValueError:
+                refuse(["processedAt"], "Processed at is not a valid date and time.", "PROCESSED_AT_INVALID")
+            else:  # 2026-07 and later clamp a future time to now
+                processed_at = min(processed_at if processed_at.tzinfo else processed_at.replace(tzinfo=UTC),
+                                   self._stamp())
+        if not errors and behaviour == "DECREMENT_OBEYING_POLICY":
+            ordered: dict[int, int] = {}
+            for variant, line in wanted:
+                if variant is not None:
+                    ordered[variant.id] = ordered.get(variant.id, 0) + line["quantity"]
+            for variant_id, quantity in ordered.items():
+                variant = self.variants[variant_id]
+                item = self.inventory_items[variant.inventory_item_id]
+                if not item.tracked or variant.inventory_policy != "DENY":
+                    continue
+                location_id = self._claim_location(item)
+                available = item.levels[location_id].get("available", 0) if location_id is not None else 0
+                if available < quantity:
+                    index = next(i for i, (v, _) in enumerate(wanted) if v is not None and v.id == variant_id)
+                    refuse(["lineItems", str(index)], f"Unable to claim inventory for {variant.sku or variant.title}: "
+                           f"{max(available, 0)} available, {quantity} ordered.", "INVENTORY_CLAIM_FAILED")
+        if errors:
+            return {"order": None, "userErrors": errors}
+        items = []
+        for variant, line in wanted:
+            claimed = self._claim(variant, line["quantity"]) if variant and behaviour != "BYPASS" else None
+            title = self.products[variant.product_id].title if variant else str(line.get("title"))
+            items.append(LineItem(self._next_id(), variant.id if variant else None,
+                                  variant.sku if variant else line.get("sku"), line["quantity"],
+                                  title=title, claimed_at=claimed))
+        order = self._file_order(items, processed_at=processed_at, email=given.get("email"), note=given.get("note"),
+                                 tags=list(dict.fromkeys(t.strip() for t in given.get("tags") or () if t.strip())))
+        return {"order": _OrderView(self, order), "userErrors": []}
+
+    def cancel_order_from_input(self, order_id: str, reason: str, restock: bool, staff_note: str | None) -> Json:
+        """orderCancel: answers a Job (Shopify cancels asynchronously; the fake has already done it)."""
+        order = self.orders.get(parse_gid(order_id, "Order") or -1)
+        errors: list[Json] = []
+        if order is None:
+            errors.append({"field": ["orderId"], "message": "Order does not exist", "code": "NOT_FOUND"})
+        elif order.cancelled_at is not None:
+            errors.append({"field": ["orderId"], "message": "Order has already been cancelled", "code": "INVALID"})
+        elif staff_note is not None and len(staff_note) > 255:
+            errors.append({"field": ["staffNote"], "message": "Staff note is too long (maximum is 255 characters)",
+                           "code": "INVALID"})
+        if errors or order is None:
+            plain = [{"field": e["field"], "message": e["message"]} for e in errors]
+            return {"job": None, "orderCancelUserErrors": errors, "userErrors": plain}
+        self.cancel_order(order.id, reason=reason, restock=restock)
+        job = self._next_id()
+        self.jobs.add(job)
+        return {"job": {"id": gid("Job", job), "done": False}, "orderCancelUserErrors": [], "userErrors": []}
+
+    def create_product_from_input(self, given: Json | None) -> Json:
+        """productCreate: the product with Shopify's standalone "Default Title" variant (untracked,
+        stocked at the primary location with nothing available)."""
+        title = ((given or {}).get("title") or "").strip()
+        if not title:
+            return {"product": None, "userErrors": [{"field": ["title"], "message": "Title can't be blank"}]}
+        assert given is not None
+        now = self._stamp()
+        tags = [t.strip() for t in given.get("tags") or () if t.strip()]
+        product = Product(self._next_id(), title, given.get("vendor") or "", given.get("productType") or "",
+                          list(dict.fromkeys(tags)), status=given.get("status") or "ACTIVE", created_at=now,
+                          updated_at=now)
+        self.products[product.id] = product
+        self._add_variant(product, "Default Title", None, "DENY", tracked=False, quantities={})
+        return {"product": _ProductView(self, product), "userErrors": []}
+
+    def _add_variant(self, product: Product, title: str, sku: str | None, policy: str, *, tracked: bool,
+                     quantities: Mapping[int, int]) -> Variant:
+        item = InventoryItem(self._next_id(), 0, tracked)
+        now = self._stamp()
+        variant = Variant(self._next_id(), product.id, title, sku, policy, item.id, created_at=now, updated_at=now)
+        item.variant_id = variant.id
+        primary = next((loc.id for loc in self.locations.values() if loc.active), None)
+        for location_id, available in (quantities or ({primary: 0} if primary is not None else {})).items():
+            self._stock(item, location_id, available)
+        self.inventory_items[item.id] = item
+        self.variants[variant.id] = variant
+        product.variant_ids.append(variant.id)
+        return variant
+
+    def bulk_create_variants(self, product_id: str, inputs: list[Json], strategy: str) -> Json:
+        """productVariantsBulkCreate, all or nothing: each variant names a value for every option of
+        the product (`optionValues: [{optionName: "Title", name: "250 g"}]` for a product made by
+        productCreate); DEFAULT drops a lone "Default Title" variant, REMOVE_STANDALONE_VARIANT any
+        lone variant, PRESERVE_STANDALONE_VARIANT none."""
+        product = self.products.get(parse_gid(product_id, "Product") or -1)
+        if product is None:
+            return {"product": None, "productVariants": None, "userErrors": [
+                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}]}
+        if len(inputs) > MAX_INPUT_LIST:
+            return {"product": None, "productVariants": None, "userErrors": [
+                {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}]}
+        lone = self.variants[product.variant_ids[0]] if len(product.variant_ids) == 1 else None
+        remove = lone is not None and (strategy == "REMOVE_STANDALONE_VARIANT"
+                                       or (strategy == "DEFAULT" and lone.title == "Default Title"))
+        titles = {self.variants[v].title for v in product.variant_ids if not (remove and lone and v == lone.id)}
+        errors: list[Json] = []
+        planned: list[tuple[str, Json, dict[int, int]]] = []
+        for index, given in enumerate(inputs):
+            where = ["variants", str(index)]
+            if given.get("id"):
+                errors.append({"field": [*where, "id"], "message": "On create, this key cannot be used.",
+                               "code": "NO_KEY_ON_CREATE"})
+            values: dict[str, str] = {}
+            for number, option in enumerate(given.get("optionValues") or ()):
+                if option.get("optionName") not in product.options or not (option.get("name") or "").strip():
+                    errors.append({"field": [*where, "optionValues", str(number)], "code": "INVALID_INPUT",
+                                   "message": f"Give optionName (one of {', '.join(product.options)}) and name; "
+                                   "the fake Shopify does not take option ids."})
+                    continue
+                values[option["optionName"]] = option["name"].strip()
+            missing = [name for name in product.options if name not in values]
+            if missing:
+                errors.append({"field": where, "code": "NEED_TO_ADD_OPTION_VALUES",
+                               "message": f"You need to add option values for {', '.join(missing)}"})
+                continue
+            title = " / ".join(values[name] for name in product.options)
+            if title in titles:
+                errors.append({"field": where, "code": "VARIANT_ALREADY_EXISTS",
+                               "message": f"The variant '{title}' already exists."})
+            titles.add(title)
+            quantities: dict[int, int] = {}
+            for number, quantity in enumerate(given.get("inventoryQuantities") or ()):
+                location = self.locations.get(parse_gid(quantity["locationId"], "Location") or -1)
+                if location is None:
+                    errors.append({"field": [*where, "inventoryQuantities", str(number), "locationId"],
+                                   "code": "TRACKED_VARIANT_LOCATION_NOT_FOUND",
+                                   "message": "Quantity could not be set. The location was not found."})
+                    continue
+                quantities[location.id] = quantity["availableQuantity"]
+            planned.append((title, given, quantities))
+        if errors:
+            return {"product": _ProductView(self, product), "productVariants": None, "userErrors": errors}
+        if remove and lone is not None:
+            self._delete_variant(lone)
+        created = [
+            self._add_variant(product, title, (given.get("inventoryItem") or {}).get("sku"),
+                              given.get("inventoryPolicy") or "DENY",
+                              tracked=bool((given.get("inventoryItem") or {}).get("tracked")), quantities=quantities)
+            for title, given, quantities in planned
+        ]
+        return {"product": _ProductView(self, product), "productVariants": [_VariantView(self, v) for v in created],
+                "userErrors": []}
 
     # --- bulk operations -------------------------------------------------------------------
 

@@ -6,6 +6,22 @@
 tags, release and restock dates — as merchant metafields — and open orders), so
 `connector demo` shows the two platforms deciding alike. `generated_catalogue()` makes any
 number of realistic products for load and throttling tests.
+
+While the sandbox runs, stock and orders change through its GraphQL API as on a real shop, so a
+daemon pointed at it can be watched following them (the token has every scope the fake knows,
+`write_inventory` included):
+
+- `inventorySetQuantities` / `inventoryAdjustQuantities` set or move `available` (with the
+  `@idempotent(key:)` directive Shopify requires since 2026-04, and `changeFromQuantity` on each
+  quantity — null skips the comparison);
+- `orderCreate` places an order (pass `options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY}`
+  or `DECREMENT_OBEYING_POLICY` to take stock; Shopify's default, BYPASS, takes none), and
+  `orderCancel(restock: true)` puts its stock back;
+- `productCreate` then `productVariantsBulkCreate` (optionValues `{optionName: "Title", name: ...}`,
+  `inventoryItem: {sku, tracked: true}`, `inventoryQuantities`) seed an `--empty` sandbox.
+
+Products, variants and inventory levels carry `updatedAt` and filter by
+`query: "updated_at:>'2026-11-29T10:00:00Z'"`.
 """
 
 from __future__ import annotations
@@ -71,6 +87,10 @@ def run(
         f'  shop = "{host}:{bound}"\n'
         '  token_env = "SHOPIFY_TOKEN"\n'
         f"  export SHOPIFY_TOKEN={fake.access_token}\n"
+        f"Change stock and orders while the daemon runs, through {fake.base_url}/admin/api/2026-10/graphql.json:\n"
+        '  inventorySetQuantities / inventoryAdjustQuantities (with @idempotent(key: "<uuid>")),\n'
+        "  orderCreate (options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY} takes stock), orderCancel,\n"
+        "  productCreate + productVariantsBulkCreate to seed an empty sandbox.\n"
         "Press Ctrl-C to stop.\n"
     )
     out.flush()
