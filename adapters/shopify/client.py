@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -67,6 +68,11 @@ FIRST_PAGE = 10
 """The first page of a listing: small, to learn its per-node cost from the answer."""
 ORDER_LINES_PER_PAGE = 20
 METAFIELDS_PER_SET = 25
+PRODUCT_IDS_PER_QUERY = 50
+"""Products named in one incremental `product_ids:` filter (keeps the search string short)."""
+CHANGED_PRODUCTS_LIMIT = 2000
+"""More changed products than this and an incremental pull reads the whole catalogue instead
+(pages or a bulk operation cost less than this many filtered listings)."""
 VARIANT_SLOTS, METAFIELD_SLOTS, TAG_SLOTS = 10, 4, 5
 """Aliased slots of PushChanges.graphql (see the file)."""
 SCOPES_HINT = (
@@ -308,7 +314,11 @@ class ShopifyAdapter:
             self._per_node[name] = max(1.0, (requested - 2) / first)
 
     async def _pages(self, name: str, root: str, variables: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
-        """Every node of a cursor-paged root connection, each page as large as the budget allows."""
+        """Every node of a cursor-paged connection, each page as large as the budget allows.
+
+        `root` is the connection's path in `data`: a root field, or "object.field" for one
+        object's connection (a location's inventory levels).
+        """
         cursors = Cursors(what)
         nodes: list[dict[str, Any]] = []
         while not cursors.done:
@@ -317,7 +327,9 @@ class ShopifyAdapter:
             estimate = 2 + first * per_node if per_node is not None else None
             data = await self._graphql(name, {**variables, "first": first, "after": cursors.after}, estimate=estimate)
             self._learn(name, first)
-            connection = data.get(root)
+            connection: Any = data
+            for field_name in root.split("."):
+                connection = connection.get(field_name) if isinstance(connection, dict) else None
             if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
                 raise FetchError(f"{what}: page {cursors.pages + 1} has no {root}")
             nodes.extend(connection["nodes"])
@@ -367,7 +379,6 @@ class ShopifyAdapter:
         levels, chosen = await self.locations()
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
-        keys = self.settings.metafields
         if count > self.settings.bulk_threshold:
             log.info("store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
                      self.settings.shop, count, self.settings.bulk_threshold)
@@ -375,6 +386,62 @@ class ShopifyAdapter:
         else:
             nodes = await self._pages("Variants", "productVariants", {"levels": min(levels, MAX_PAGE_SIZE),
                                                                      **self._metafield_variables()}, "variants")
+        items = self._items(nodes, chosen)
+        log.info("store %s: pulled %d variants in %d requests (%d paced waits)", self.settings.shop, len(items),
+                 self.requests, self.paced)
+        return items
+
+    async def pull_changed(self, since: datetime) -> list[Item] | None:
+        """Every variant of each product that changed after `since`; None when that is most of the shop.
+
+        A product counts as changed when it was edited (`products` by `updated_at`), one of its
+        variants was (`productVariants` by `updated_at`, the connector's own writes included), or
+        the stock of one of its variants moved at a location whose stock counts (that location's
+        `inventoryLevels` by `updated_at`: sales, cancellations, counts, incoming). With nothing
+        changed that is one read per listing and location. All variants of a changed product are
+        pulled, so a product tag that follows its variants' statuses is settled on whole products.
+        Shopify's search index lags its writes by seconds; `since` already starts minutes early.
+        """
+        levels, chosen = await self.locations()
+        moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = f"updated_at:>'{moment}'"
+        products: set[int] = set()
+        for node in await self._pages("ChangedProducts", "products", {"query": query}, "changed products"):
+            products.add(self._product_number(node.get("id"), "a changed product"))
+        for node in await self._pages("ChangedVariants", "productVariants", {"query": query}, "changed variants"):
+            products.add(self._product_number((node.get("product") or {}).get("id"), "a changed variant's product"))
+        for location in sorted(chosen):
+            changed_stock = await self._pages("ChangedStock", "location.inventoryLevels",
+                                              {"location": location, "query": query}, f"stock changed at {location}")
+            for node in changed_stock:
+                variant = (node.get("item") or {}).get("variant")
+                if variant is not None:  # an inventory item of no variant (a deleted one) sells nothing
+                    products.add(self._product_number((variant.get("product") or {}).get("id"), "a stocked variant"))
+        if len(products) > CHANGED_PRODUCTS_LIMIT:
+            log.info("store %s: %d products changed since %s: pulling the whole catalogue",
+                     self.settings.shop, len(products), moment)
+            return None
+        variables = {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()}
+        nodes: list[dict[str, Any]] = []
+        ordered = sorted(products)
+        for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
+            ids = ",".join(str(n) for n in ordered[start:start + PRODUCT_IDS_PER_QUERY])
+            nodes.extend(await self._pages("Variants", "productVariants", {**variables, "query": f"product_ids:{ids}"},
+                                           "variants of changed products"))
+        items = self._items(nodes, chosen)
+        log.info("store %s: %d products changed since %s: %d variants pulled", self.settings.shop, len(products),
+                 moment, len(items))
+        return items
+
+    def _product_number(self, global_id: Any, what: str) -> int:
+        match = mapping.GID.match(str(global_id or ""))
+        if match is None or match.group(1) != "Product":
+            raise FetchError(f"{self.settings.shop}: {what} came without a product id (got {global_id!r})")
+        return int(match.group(2))
+
+    def _items(self, nodes: Sequence[Mapping[str, Any]], chosen: frozenset[str]) -> list[Item]:
+        """Variant nodes as items; with product tags configured, each knows its product's variants."""
+        keys = self.settings.metafields
         groups: dict[str, mapping.TagGroup] = {}
         if self.settings.tags:
             by_product: dict[str, list[Mapping[str, Any]]] = {}
@@ -383,13 +450,10 @@ class ShopifyAdapter:
             for product_id, members in by_product.items():
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
-        items = [
+        return [
             mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
             for node in nodes
         ]
-        log.info("store %s: pulled %d variants in %d requests (%d paced waits)", self.settings.shop, len(items),
-                 self.requests, self.paced)
-        return items
 
     def _metafield_variables(self) -> dict[str, str]:
         keys = self.settings.metafields
