@@ -11,7 +11,7 @@ days without sales.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ def daily_sales(
     current: Sequence[SeenLine] = (),
     today: date,
     days: int,
+    items: Collection[str] | None = None,
 ) -> dict[str, tuple[DaySales, ...]]:
     """Per item key: the last `days` days ending yesterday, oldest first, as `rules.demand` reads them.
 
@@ -63,7 +64,8 @@ def daily_sales(
     orderable, whatever was recorded.
 
     `current` are this pass's open order lines (they may not be recorded yet); a line already
-    recorded counts once. An item never observed gets every day as unknown.
+    recorded counts once. An item never observed gets every day as unknown. With `items`, only
+    those items' histories are built.
     """
     since = today - timedelta(days=days)
     units: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
@@ -74,7 +76,8 @@ def daily_sales(
         counted.add((line.order_id, line.item_key))
         units[line.item_key][line.day] += line.units
     sales: dict[str, tuple[DaySales, ...]] = {}
-    for item_key in set(history.stock_days) | set(units):
+    keys = set(history.stock_days) | set(units)
+    for item_key in keys if items is None else keys.intersection(items):
         observed = history.stock_days.get(item_key, {})
         sold = units.get(item_key, {})
         known = [d for d in observed if since <= d < today]

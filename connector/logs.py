@@ -36,5 +36,7 @@ def configure(level: str = "WARNING", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request at INFO; that is noise for a shop owner unless asked for with DEBUG.
-    logging.getLogger("httpx").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    # httpx logs every request, and APScheduler every job it runs, at INFO: noise beside the
+    # connector's own line per pass, unless asked for with DEBUG. Their warnings still show.
+    for chatty in ("httpx", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -217,6 +217,8 @@ class Outcome:
 
 
 ITEMS_BOOKMARK = "items"
+HISTORY_KEYS_PER_QUERY = 400
+"""Item keys named in one demand-history query (twice each: SQLite allows 32,766 parameters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,14 +502,16 @@ class StateStore:
                 [(store, key, day.isoformat(), int(orderable)) for key, day, orderable in stock],
             )
 
-    def demand_history(self, store: str, since: date) -> DemandHistory:
-        """Order lines dated on or after `since`, and stock presence since then (one query)."""
-        rows = self.db.execute(
-            "SELECT 'line', order_id, item_key, sku, day, units FROM order_lines WHERE store = ? AND day >= ? "
-            "UNION ALL "
-            "SELECT 'stock', NULL, item_key, NULL, day, in_stock FROM stock_days WHERE store = ? AND day >= ?",
-            [store, since.isoformat(), store, since.isoformat()],
-        ).fetchall()
+    def demand_history(self, store: str, since: date, items: Collection[str] | None = None) -> DemandHistory:
+        """Order lines dated on or after `since`, and stock presence since then; only of `items` when
+        given (an incremental pass reads the history of the few items it decides, not the shop's)."""
+        if items is None:
+            rows = self._demand_rows(store, since, ())
+        else:
+            keys = sorted(items)
+            rows = []
+            for start in range(0, len(keys), HISTORY_KEYS_PER_QUERY):
+                rows.extend(self._demand_rows(store, since, keys[start : start + HISTORY_KEYS_PER_QUERY]))
         lines: list[SeenLine] = []
         stock: dict[str, dict[date, bool]] = {}
         for kind, order_id, item_key, sku, day, value in rows:
@@ -516,6 +520,16 @@ class StateStore:
             else:
                 stock.setdefault(item_key, {})[date.fromisoformat(day)] = bool(value)
         return DemandHistory(tuple(lines), stock)
+
+    def _demand_rows(self, store: str, since: date, keys: Sequence[str]) -> list[tuple[Any, ...]]:
+        """One query over both tables; every item's rows when `keys` is empty."""
+        only = f" AND item_key IN ({', '.join('?' * len(keys))})" if keys else ""
+        return self.db.execute(
+            f"SELECT 'line', order_id, item_key, sku, day, units FROM order_lines WHERE store = ? AND day >= ?{only} "
+            "UNION ALL "
+            f"SELECT 'stock', NULL, item_key, NULL, day, in_stock FROM stock_days WHERE store = ? AND day >= ?{only}",
+            [store, since.isoformat(), *keys, store, since.isoformat(), *keys],
+        ).fetchall()
 
     # customer notifications
 

@@ -298,8 +298,10 @@ async def gather(
     accepted = state.accepted(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
-    history = state.demand_history(store.name, since=today - timedelta(days=days))
-    sales = daily_sales(history, current=seen, today=today, days=days)
+    # An incremental pass decides only what it pulled: build only those items' sales histories.
+    keys = {item.key for item in items} if changed is not None else None
+    history = state.demand_history(store.name, since=today - timedelta(days=days), items=keys)
+    sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
     never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
     facts = []

@@ -16,15 +16,17 @@ def test_json_lines_carry_message_level_and_extra_fields():
     assert (line["level"], line["logger"], line["store"]) == ("warning", "connector.sync", "eu-shop")
 
 
-def test_request_lines_are_hidden_unless_debugging():
+def test_request_and_scheduler_lines_are_hidden_unless_debugging():
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logging.getLogger("httpx").level)
+    chatty = [logging.getLogger(name) for name in ("httpx", "apscheduler")]
+    saved = (root.handlers[:], root.level, [logger.level for logger in chatty])
     try:
         configure("INFO", "text")
-        assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+        assert [logger.getEffectiveLevel() for logger in chatty] == [logging.WARNING] * 2
         configure("DEBUG", "json")
-        assert logging.getLogger("httpx").getEffectiveLevel() == logging.DEBUG
+        assert [logger.getEffectiveLevel() for logger in chatty] == [logging.DEBUG] * 2
         assert isinstance(root.handlers[0].formatter, JsonLines)
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
-        logging.getLogger("httpx").setLevel(saved[2])
+        for logger, level in zip(chatty, saved[2], strict=True):
+            logger.setLevel(level)

@@ -114,3 +114,20 @@ def test_order_lines_are_kept_from_first_sight_and_a_day_in_stock_at_any_pass_co
     assert history.stock_days == {"10": {day: True}}
     assert state.demand_history("s", since=date(2026, 11, 22)).lines == ()
     assert state.demand_history("other", since=day) == DemandHistory()
+
+
+def test_an_incremental_pass_reads_only_the_history_of_the_items_it_decides():
+    from connector.demand import daily_sales
+
+    state = StateStore(":memory:")
+    day, today = date(2026, 11, 20), date(2026, 11, 22)
+    keys = [str(n) for n in range(1000)]  # more than one query's worth of keys
+    state.observe("s", lines=[SeenLine("1", "7", "A", day, 2), SeenLine("2", "999", "B", day, 1)],
+                  stock=[(key, day, key != "3") for key in keys])
+    whole = state.demand_history("s", since=date(2026, 11, 1))
+    some = state.demand_history("s", since=date(2026, 11, 1), items={"3", "7", "999", "unknown"})
+    assert set(some.stock_days) == {"3", "7", "999"}
+    assert some.lines == whole.lines
+    everything = daily_sales(whole, today=today, days=30)
+    picked = daily_sales(some, today=today, days=30, items={"3", "7", "999", "unknown"})
+    assert picked == {key: everything[key] for key in ("3", "7", "999")}

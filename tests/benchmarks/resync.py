@@ -1,13 +1,17 @@
-"""Benchmark: full passes over a generated WooCommerce catalogue, against the sandbox over loopback HTTP.
+"""Benchmark: passes over a generated catalogue, against a sandbox store over loopback HTTP.
 
-Prints, for a dry run, a first pass (everything to write), a second pass (nothing changed) and an
-incremental pass with nothing changed since the second:
-wall time, items, changes, and the requests each made (reads and writes) as the store saw them.
+Prints, for a dry run, a first pass (everything to write), an incremental pass after it (it
+reads back what the first pass wrote, and writes nothing), a quiet incremental pass (nothing
+changed since the last one) and a full pass with nothing to change: wall time, items, changes,
+and the requests each made (reads and writes) as the store saw them.
 
     python tests/benchmarks/resync.py --products 2000
+    python tests/benchmarks/resync.py --platform shopify --products 7000 --plan plus
 
-The fake answers instantly, so these figures are the connector's own cost plus loopback HTTP and
-OAuth signing; on a real store each saved item adds tens of milliseconds of the server's time.
+The sandboxes answer at once, so these figures are the connector's own cost plus loopback HTTP
+(and OAuth signing on WooCommerce); on a real WooCommerce store each saved item adds tens of
+milliseconds of the server's time, and a Shopify store paces requests by its cost bucket (the
+sandbox's bucket is real: a plan's restore rate bounds the figures here too).
 """
 
 from __future__ import annotations
@@ -17,67 +21,130 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from adapters.shopify import sandbox as shopify_sandbox
+from adapters.shopify.fake import FakeShopify
+from adapters.woocommerce import sandbox as woo_sandbox
 from adapters.woocommerce.fake import FakeWooCommerce
-from adapters.woocommerce.sandbox import generated_catalogue, serve
 from connector.config import load
 from connector.state import StateStore
 from connector.sync import resync
 
-CONFIG = """
-timezone = "Europe/Berlin"
-state = "bench.sqlite"
+STORES = {
+    "woocommerce": """
 [[stores]]
 name = "bench"
 platform = "woocommerce"
 url = "{url}"
 key_env = "BENCH_WC_KEY"
 secret_env = "BENCH_WC_SECRET"
-"""
+""",
+    "shopify": """
+[[stores]]
+name = "bench"
+platform = "shopify"
+shop = "{shop}"
+token_env = "BENCH_SHOPIFY_TOKEN"
+""",
+}
+SHOPIFY_WRITES = frozenset({"PushChanges", "SetOrderNote"})
+"""Requests that change the shop (bulkOperationRunQuery is a mutation that only reads)."""
+
+
+@dataclass
+class Sandbox:
+    """A seeded store on a loopback port, and how to count the requests it saw."""
+
+    store: str
+    environ: dict[str, str]
+    counts: Callable[[], tuple[int, int]]
+    """(reads, writes) since the last `clear()`."""
+    clear: Callable[[], None]
+    stop: Callable[[], None]
+
+
+def woocommerce(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
+    fake = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
+    server = woo_sandbox.serve(fake, "127.0.0.1", 0)
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    woo_sandbox.generated_catalogue(fake, products)
+
+    def counts() -> tuple[int, int]:
+        writes = len(fake.write_requests)
+        return len(fake.requests) - writes, writes
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return Sandbox(STORES["woocommerce"].format(url=fake.base_url),
+                   {"BENCH_WC_KEY": fake.consumer_key, "BENCH_WC_SECRET": fake.consumer_secret},
+                   counts, fake.requests.clear, stop)
+
+
+def shopify(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
+    fake = FakeShopify("bench.myshopify.com", plan=plan, now=clock)
+    server = shopify_sandbox.serve(fake, "127.0.0.1", 0)
+    port = server.server_address[1]
+    fake.base_url = f"http://127.0.0.1:{port}"
+    fake.add_location(shopify_sandbox.WAREHOUSE)
+    shopify_sandbox.generated_catalogue(fake, products, today=clock().date())
+
+    def counts() -> tuple[int, int]:
+        operations = [str(entry.get("operation")) for entry in fake.log if not entry.get("throttled")]
+        writes = sum(1 for name in operations if name in SHOPIFY_WRITES)
+        return len(operations) - writes, writes
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return Sandbox(STORES["shopify"].format(shop=f"127.0.0.1:{port}"),
+                   {"BENCH_SHOPIFY_TOKEN": fake.access_token}, counts, fake.log.clear, stop)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--platform", choices=["woocommerce", "shopify"], default="woocommerce")
     parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--plan", default="standard", help="Shopify plan whose cost bucket the sandbox keeps")
     args = parser.parse_args()
 
     # One clock for the store and the connector, moved 20 minutes on before the later passes (as
-    # the daemon's schedule would), so the incremental pass starts after the previous writes.
+    # the daemon's schedule would), so an incremental pass starts after the previous writes.
     shift = [timedelta(0)]
 
     def clock() -> datetime:
         return datetime.now(UTC) + shift[0]
 
-    fake = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
-    server = serve(fake, "127.0.0.1", 0)
-    port = server.server_address[1]
-    fake.base_url = f"http://127.0.0.1:{port}"
-    generated_catalogue(fake, args.products)
-    os.environ.update(BENCH_WC_KEY=fake.consumer_key, BENCH_WC_SECRET=fake.consumer_secret)
+    store = (woocommerce if args.platform == "woocommerce" else shopify)(args.products, clock, args.plan)
+    os.environ.update(store.environ)
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
     rules = example[example.index("[[rules]]"):]
     supply = example[example.index("[supply]"):example.index("[[rules]]")]
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "connector.toml"
-            path.write_text(CONFIG.format(url=fake.base_url) + supply + rules)
+            path.write_text('timezone = "Europe/Berlin"\nstate = "bench.sqlite"\n' + store.store + supply + rules)
             config = load(path)
             state = StateStore(config.state_path)
-            print(f"catalogue: {args.products} products, served on {fake.base_url} (OAuth 1.0a)")
-            print(f"{'pass':<14}{'seconds':>9}{'items':>8}{'changes':>9}{'reads':>7}{'writes':>8}")
+            print(f"{args.platform}: {args.products} products generated, served over loopback HTTP")
+            print(f"{'pass':<16}{'mode':<13}{'seconds':>9}{'items':>8}{'changes':>9}{'reads':>7}{'writes':>8}")
             passes = (
                 ("dry run", True, False),
                 ("first pass", False, False),
-                ("second pass", False, False),
-                # The second pass started after the first one's writes: nothing changed since.
-                ("incremental", False, True),
+                ("incremental", False, True),  # reads back what the first pass wrote
+                ("quiet incr.", False, True),  # nothing changed since the last pass
+                ("full again", False, False),  # a reconcile with nothing to change
             )
             for label, dry_run, incremental in passes:
-                if label in ("second pass", "incremental"):
+                if label != "dry run":
                     shift[0] += timedelta(minutes=20)
-                fake.requests.clear()
+                store.clear()
                 started = time.perf_counter()
                 [run] = asyncio.run(
                     resync(
@@ -86,13 +153,14 @@ def main() -> None:
                 )
                 seconds = time.perf_counter() - started
                 assert run.outcome == "ok", run.error
-                writes = len(fake.write_requests)
-                reads = len(fake.requests) - writes
-                print(f"{label:<14}{seconds:>9.2f}{run.items:>8}{len(run.changes):>9}{reads:>7}{writes:>8}")
+                assert label != "quiet incr." or run.mode == "incremental", run.full_because
+                reads, writes = store.counts()
+                print(f"{label:<16}{run.mode:<13}{seconds:>9.2f}{run.items:>8}{len(run.changes):>9}{reads:>7}{writes:>8}")
+                if run.full_because:
+                    print(f"{'':<16}(full: {run.full_because})")
             state.close()
     finally:
-        server.shutdown()
-        server.server_close()
+        store.stop()
 
 
 if __name__ == "__main__":
