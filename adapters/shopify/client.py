@@ -26,7 +26,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -314,13 +314,18 @@ class ShopifyAdapter:
             self._per_node[name] = max(1.0, (requested - 2) / first)
 
     async def _pages(self, name: str, root: str, variables: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
-        """Every node of a cursor-paged connection, each page as large as the budget allows.
+        """Every node of a cursor-paged connection (see `_each_page`)."""
+        return [node async for page in self._each_page(name, root, variables, what) for node in page]
+
+    async def _each_page(
+        self, name: str, root: str, variables: Mapping[str, Any], what: str
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The nodes of a cursor-paged connection page by page, each page as large as the budget allows.
 
         `root` is the connection's path in `data`: a root field, or "object.field" for one
         object's connection (a location's inventory levels).
         """
         cursors = Cursors(what)
-        nodes: list[dict[str, Any]] = []
         while not cursors.done:
             first = self._page_size(name)
             per_node = self._per_node.get(name)
@@ -332,10 +337,9 @@ class ShopifyAdapter:
                 connection = connection.get(field_name) if isinstance(connection, dict) else None
             if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
                 raise FetchError(f"{what}: page {cursors.pages + 1} has no {root}")
-            nodes.extend(connection["nodes"])
             cursors.accept(connection.get("pageInfo"))
-        log.debug("%s: %d nodes in %d pages", what, len(nodes), cursors.pages)
-        return nodes
+            yield connection["nodes"]
+        log.debug("%s: %d pages", what, cursors.pages)
 
     # --- Adapter protocol --------------------------------------------------------------------
 
@@ -406,21 +410,20 @@ class ShopifyAdapter:
         moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         query = f"updated_at:>'{moment}'"
         products: set[int] = set()
-        for node in await self._pages("ChangedProducts", "products", {"query": query}, "changed products"):
-            products.add(self._product_number(node.get("id"), "a changed product"))
-        for node in await self._pages("ChangedVariants", "productVariants", {"query": query}, "changed variants"):
-            products.add(self._product_number((node.get("product") or {}).get("id"), "a changed variant's product"))
-        for location in sorted(chosen):
-            changed_stock = await self._pages("ChangedStock", "location.inventoryLevels",
-                                              {"location": location, "query": query}, f"stock changed at {location}")
-            for node in changed_stock:
-                variant = (node.get("item") or {}).get("variant")
-                if variant is not None:  # an inventory item of no variant (a deleted one) sells nothing
-                    products.add(self._product_number((variant.get("product") or {}).get("id"), "a stocked variant"))
-        if len(products) > CHANGED_PRODUCTS_LIMIT:
-            log.info("store %s: %d products changed since %s: pulling the whole catalogue",
-                     self.settings.shop, len(products), moment)
-            return None
+        listings: list[tuple[str, str, dict[str, str], str]] = [
+            ("ChangedProducts", "products", {}, "changed products"),
+            ("ChangedVariants", "productVariants", {}, "changed variants")]
+        listings += [("ChangedStock", "location.inventoryLevels", {"location": location}, f"stock changed at {location}")
+                     for location in sorted(chosen)]
+        for name, root, extra, what in listings:
+            pages = self._each_page(name, root, {**extra, "query": query}, what)
+            async for page in pages:
+                products.update(n for n in (self._changed_product(node, what) for node in page) if n is not None)
+                if len(products) > CHANGED_PRODUCTS_LIMIT:
+                    await pages.aclose()
+                    log.info("store %s: more than %d products changed since %s: pulling the whole catalogue",
+                             self.settings.shop, CHANGED_PRODUCTS_LIMIT, moment)
+                    return None
         variables = {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()}
         nodes: list[dict[str, Any]] = []
         ordered = sorted(products)
@@ -433,10 +436,20 @@ class ShopifyAdapter:
                  moment, len(items))
         return items
 
-    def _product_number(self, global_id: Any, what: str) -> int:
+    def _changed_product(self, node: Mapping[str, Any], what: str) -> int | None:
+        """The product number a node of a changed-listing names: a product, a variant's, or a stocked item's.
+
+        None for stock of an inventory item no variant uses (a deleted variant's): it sells nothing.
+        """
+        if "item" in node:
+            variant = (node.get("item") or {}).get("variant")
+            if variant is None:
+                return None
+            node = variant
+        global_id = (node.get("product") or {}).get("id") if "product" in node else node.get("id")
         match = mapping.GID.match(str(global_id or ""))
         if match is None or match.group(1) != "Product":
-            raise FetchError(f"{self.settings.shop}: {what} came without a product id (got {global_id!r})")
+            raise FetchError(f"{self.settings.shop}: a node of {what} names no product (got {global_id!r})")
         return int(match.group(2))
 
     def _items(self, nodes: Sequence[Mapping[str, Any]], chosen: frozenset[str]) -> list[Item]:
