@@ -12,7 +12,7 @@ import httpx
 
 from connector.config import Config, Store
 from connector.errors import AuthError, ConnectorError
-from connector.platform import platforms
+from connector.platform import platforms, tells_customers
 from connector.report import table
 from connector.schedule import DEFAULT_RECONCILE, trigger_for
 from connector.state import StateStore
@@ -44,6 +44,13 @@ async def check_stores(
         async with open_adapter(store, environ, transports) as adapter:
             try:
                 await adapter.check()
+                if store.notify.enabled:
+                    if not tells_customers(adapter):
+                        results.append(CheckResult(
+                            store.name, False, f"the {store.platform} adapter cannot leave messages for buyers",
+                            f"set stores[{store.index}].notify.enabled = false"))
+                        continue
+                    await adapter.check_notices()
             except AuthError as exc:
                 results.append(CheckResult(store.name, False, str(exc), "renew the credentials or their permissions"))
             except (ConnectorError, httpx.HTTPError) as exc:

@@ -97,6 +97,9 @@ class TellsCustomers(Protocol):
     An adapter without it still works: customer notices are then skipped with a warning.
     """
 
+    async def check_notices(self) -> None:
+        """Raise AuthError, saying what to grant, when the credentials cannot leave such messages."""
+
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
         """Tell the buyer of `order_id` (an `OpenOrder.order_id`) `message`, once.
 

@@ -88,3 +88,55 @@ def test_status_before_any_run_creates_no_state_file(config_path, capsys):
     assert main(["--config", str(config_path), "status"]) == 0
     assert "never run" in capsys.readouterr().out
     assert not (config_path.parent / "state.sqlite").exists()
+
+
+async def test_check_finds_a_read_only_key_without_writing_anything(config_path, fake):
+    config = load(config_path)
+    read_only = FakeWooCommerce(base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"],
+                                consumer_secret=ENV["SHOP_SECRET"], key_permissions="read")
+    read_only.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
+    before = read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"]
+    [result] = await check_stores(config, config.stores, ENV, {"shop": read_only.transport()})
+    assert not result.ok
+    assert "does not have write permissions" in result.problem and "Read/Write" in result.problem
+    assert read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"] == before
+    # With write permission the same probe saves nothing either.
+    saved = {n: fake.get_product(n)["date_modified_gmt"] for n in fake.products}
+    [ok] = await check_stores(config, config.stores, ENV, {"shop": fake.transport()})
+    assert ok.ok and {n: fake.get_product(n)["date_modified_gmt"] for n in fake.products} == saved
+    assert [method for method, _, _ in fake.requests] == ["GET", "GET", "POST"]
+
+
+SHOPIFY_CONFIG = """
+[[stores]]
+name = "us"
+platform = "shopify"
+shop = "us-shop.myshopify.com"
+token_env = "US_TOKEN"
+notify = {{ enabled = {notify} }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("granted", "notify", "missing"),
+    [
+        ({"read_products", "write_products", "read_inventory", "read_orders", "read_locations"}, False, None),
+        ({"write_products", "read_inventory", "read_orders", "read_locations"}, False, None),  # write implies read
+        ({"write_products", "read_orders", "read_locations"}, False, "read_inventory"),
+        ({"write_products", "read_inventory", "read_orders", "read_locations"}, True, "write_orders"),
+        ({"write_products", "read_inventory", "write_orders", "read_locations"}, True, None),
+    ],
+)
+async def test_check_names_each_shopify_access_scope_the_token_lacks(tmp_path, granted, notify, missing):
+    from adapters.shopify.fake import FakeShopify
+
+    shop = FakeShopify("us-shop.myshopify.com", scopes=granted)
+    path = tmp_path / "connector.toml"
+    path.write_text(SHOPIFY_CONFIG.format(notify=str(notify).lower()))
+    config = load(path)
+    [result] = await check_stores(config, config.stores, {"US_TOKEN": shop.access_token}, {"us": shop.transport()})
+    if missing is None:
+        assert result.ok, result.problem
+    else:
+        assert not result.ok and f"lacks the access scope(s) {missing} " in result.problem
+        assert "Configuration" in result.problem

@@ -75,10 +75,10 @@ CHANGED_PRODUCTS_LIMIT = 2000
 (pages or a bulk operation cost less than this many filtered listings)."""
 VARIANT_SLOTS, METAFIELD_SLOTS, TAG_SLOTS = 10, 4, 5
 """Aliased slots of PushChanges.graphql (see the file)."""
-SCOPES_HINT = (
-    "the app needs the access scopes read_products, write_products, read_inventory, read_orders and "
-    "read_locations (Shopify admin → Settings → Apps → Develop apps → the app → Configuration)"
-)
+PASS_SCOPES = ("read_products", "write_products", "read_inventory", "read_orders", "read_locations")
+"""What every pass needs: variants and their metafields and policy, stock, the waiting orders, locations."""
+SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app → Configuration"
+SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
 STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
 
 
@@ -86,6 +86,11 @@ STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
 def document(name: str) -> str:
     """The text of `operations/<name>.graphql`."""
     return files("adapters.shopify").joinpath("operations", f"{name}.graphql").read_text("utf-8")
+
+
+def _missing_scopes(needed: Iterable[str], granted: frozenset[str]) -> list[str]:
+    """The needed scopes not granted; a write scope grants the read one of its resource."""
+    return [s for s in needed if s not in granted and s.replace("read_", "write_", 1) not in granted]
 
 
 def inline_variables(text: str, values: Mapping[str, str]) -> str:
@@ -344,7 +349,19 @@ class ShopifyAdapter:
     # --- Adapter protocol --------------------------------------------------------------------
 
     async def check(self) -> None:
-        """Read the shop with the configured credentials; raise AuthError/RemoteError with what to fix."""
+        """Read the shop and the token's access scopes; raise AuthError/RemoteError with what to fix."""
+        missing = _missing_scopes(PASS_SCOPES, await self._granted_scopes())
+        if missing:
+            raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
+                            f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app")
+
+    async def check_notices(self) -> None:
+        """Raise AuthError when the token cannot add to an order's note (write_orders)."""
+        if _missing_scopes(("write_orders",), await self._granted_scopes()):
+            raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
+                            f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}")
+
+    async def _granted_scopes(self) -> frozenset[str]:
         try:
             data = await self._graphql("Shop")
         except PlatformError as exc:
@@ -354,8 +371,10 @@ class ShopifyAdapter:
                     f"api_version ({exc})", status=exc.status, code=exc.code,
                 ) from exc
             raise
-        if not isinstance(data.get("shop"), dict):
-            raise PlatformError(f"{self.settings.graphql_url} did not answer the shop")
+        installation = data.get("currentAppInstallation")
+        if not isinstance(data.get("shop"), dict) or not isinstance(installation, dict):
+            raise PlatformError(f"{self.settings.graphql_url} did not answer the shop and the app's access scopes")
+        return frozenset(str(s.get("handle")) for s in installation.get("accessScopes") or () if isinstance(s, dict))
 
     async def locations(self) -> tuple[int, frozenset[str]]:
         """(active locations, gids of those whose stock counts): the configured ones, else those

@@ -1125,6 +1125,11 @@ class _Root:
     def shop(self, info: Any) -> Json:
         return {"id": "gid://shopify/Shop/1", "name": self.fake.shop_name, "myshopifyDomain": self.fake.shop}
 
+    def currentAppInstallation(self, info: Any) -> Json:
+        """The token's granted scopes, as the merchant approved them (any token may read them)."""
+        scopes = [{"handle": scope, "description": scope.replace("_", " ")} for scope in sorted(self.fake.scopes)]
+        return {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}
+
     def locations(self, info: Any, **args: Any) -> Json:
         _need(info, "read_locations", "locations")
         views = [

@@ -106,8 +106,11 @@ class WooCommerceAdapter:
                 **kwargs,
             )
         except AuthError as exc:
-            if exc.status == 403:
+            if exc.status == 403 or "have read permissions" in str(exc) or "have write permissions" in str(exc):
                 hint = "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+            elif exc.code == "woocommerce_rest_cannot_view":
+                hint = ("the key's user may not see this: create the key for an administrator or shop manager "
+                        "(WooCommerce → Settings → Advanced → REST API)")
             else:
                 hint = (
                     f"check the consumer key and secret in {self.settings.key_env} and {self.settings.secret_env} "
@@ -163,7 +166,12 @@ class WooCommerceAdapter:
     # --- Adapter protocol --------------------------------------------------------------------
 
     async def check(self) -> None:
-        """Read one product with the configured key; raise AuthError/RemoteError with what to fix."""
+        """Read a product and an order, and prove the key may write; raise AuthError/RemoteError with what to fix.
+
+        The write probe is an empty `products/batch`: WooCommerce checks the key's write
+        permission before it looks at the request (WC_REST_Authentication::check_permissions),
+        and a batch with nothing in it saves nothing.
+        """
         try:
             response = await self._send("GET", "products", params={"per_page": "1", "_fields": "id"})
         except PlatformError as exc:
@@ -181,6 +189,11 @@ class WooCommerceAdapter:
             raise PlatformError(f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop?") from exc
         if not isinstance(body, list):
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
+        await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})
+        await self._send("POST", "products/batch", json={})
+
+    async def check_notices(self) -> None:
+        """Nothing more to prove: adding an order note needs the key's write permission, which `check` proves."""
 
     async def pull_items(self) -> list[Item]:
         """Every simple product and every variation, with stock and connector-owned meta."""

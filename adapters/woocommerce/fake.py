@@ -594,9 +594,12 @@ class FakeWooCommerce:
         now: Now | None = None,
         timezone: tzinfo = UTC,
         auth_clock: Callable[[], float] = time.time,
+        key_permissions: str = "read_write",
     ) -> None:
         self.base_url = base_url
-        self._key = ApiKey(consumer_key or _random_key("ck_"), consumer_secret or _random_key("cs_"))
+        if key_permissions not in ("read", "write", "read_write"):
+            raise ValueError(f"key_permissions: one of read, write, read_write (got {key_permissions!r})")
+        self._key = ApiKey(consumer_key or _random_key("ck_"), consumer_secret or _random_key("cs_"), key_permissions)
         self._now: Now = now or (lambda: datetime.now(UTC))
         self.timezone = timezone
         # OAuth timestamps are compared with the wall clock even when tests pin `now`: clients
@@ -775,8 +778,22 @@ class FakeWooCommerce:
         route = self._route_of(request.url.path)
         body = self._body_params(request, form)
         parsed = Parsed(request.method.upper(), request.url.path, route, query, body)
+        if authenticated:
+            self._check_key_permissions(self._method(parsed))
         handler, groups, kind = self._match(parsed)
         return handler(parsed, authenticated, kind, **groups)
+
+    def _check_key_permissions(self, method: str) -> None:
+        """WC_REST_Authentication::check_permissions (rest_pre_dispatch: before the route is matched)."""
+        permissions = self._key.permissions
+        if method in ("HEAD", "GET"):
+            if permissions not in ("read", "read_write"):
+                raise WooError("woocommerce_rest_authentication_error", "The API key provided does not have read permissions.", 401)
+        elif method in ("POST", "PUT", "PATCH", "DELETE"):
+            if permissions not in ("write", "read_write"):
+                raise WooError("woocommerce_rest_authentication_error", "The API key provided does not have write permissions.", 401)
+        elif method != "OPTIONS":
+            raise WooError("woocommerce_rest_authentication_error", "Unknown request method.", 401)
 
     def _route_of(self, path: str) -> str:
         home_path = urlsplit(self._base_url).path.rstrip("/")
@@ -923,12 +940,16 @@ class FakeWooCommerce:
         (r"/wc/v3/orders/(?P<order_id>\d+)/notes", {"GET": "_list_notes", "POST": "_post_note"}),
     )
 
-    def _match(self, parsed: Parsed) -> tuple[Callable[..., httpx.Response], dict[str, int], str]:
-        method = parsed.method
+    @staticmethod
+    def _method(parsed: Parsed) -> str:
         # WordPress lets a client tunnel a method through POST with _method / X-HTTP-Method-Override.
         override = parsed.query.get("_method")
-        if method == "POST" and isinstance(override, str):
-            method = override.upper()
+        if parsed.method == "POST" and isinstance(override, str):
+            return override.upper()
+        return parsed.method
+
+    def _match(self, parsed: Parsed) -> tuple[Callable[..., httpx.Response], dict[str, int], str]:
+        method = self._method(parsed)
         for pattern, handlers in self._ROUTES:
             found = re.fullmatch(pattern, parsed.route, flags=re.IGNORECASE)
             if not found:

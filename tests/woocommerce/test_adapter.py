@@ -89,11 +89,15 @@ async def test_create_adapter_satisfies_the_protocol():
 
 
 @respx.mock
-async def test_check_reads_one_product():
+async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
     route = respx.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
+    orders = respx.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[]))
+    batch = respx.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json=[]))
     async with make_client() as client:
         await adapter(client).check()
     assert route.calls.last.request.url.params["per_page"] == "1"
+    assert orders.calls.last.request.url.params["per_page"] == "1"
+    assert json.loads(batch.calls.last.request.content) == {}
 
 
 @respx.mock

@@ -608,3 +608,24 @@ def test_tags_and_categories_are_created_over_rest_and_assigned_by_id():
     assert [t["name"] for t in listed.json()] == ["Discontinued"] and listed.headers["X-WP-Total"] == "1"
     assert listed.json()[0]["count"] == 1
     assert client.get("/products/tags", params={"per_page": 101}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("permissions", "get", "post", "refusal"),
+    [("read", 200, 401, "does not have write permissions"), ("write", 401, 200, "does not have read permissions"),
+     ("read_write", 200, 200, None)],
+)
+def test_a_keys_permissions_are_checked_before_the_route(permissions, get, post, refusal):
+    fake = FakeWooCommerce(key_permissions=permissions)
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url,
+                      auth=(fake.consumer_key, fake.consumer_secret)) as http:
+        read = http.get("/wp-json/wc/v3/products")
+        write = http.post("/wp-json/wc/v3/products/batch", json={})
+        unknown_route = http.post("/wp-json/wc/v3/nowhere", json={})
+    assert (read.status_code, write.status_code) == (get, post)
+    if refusal:
+        refused = read if get == 401 else write
+        assert refused.json()["code"] == "woocommerce_rest_authentication_error"
+        assert refusal in refused.json()["message"]
+    assert write.status_code != 200 or write.json() == []  # an empty batch saves nothing and says so
+    assert unknown_route.status_code == (401 if post == 401 else 404)  # checked before the route is matched
