@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from connector.config import Config, Store
 from connector.errors import AuthError, ConnectorError
 from connector.platform import platforms, tells_customers
 from connector.report import table
-from connector.schedule import DEFAULT_RECONCILE, trigger_for
+from connector.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
 from connector.state import StateStore
 from connector.sync import Clock, open_adapter, system_clock
 
@@ -60,10 +61,27 @@ async def check_stores(
     return results
 
 
+OVERDUE = timedelta(minutes=1)
+"""A scheduled pass this late means no daemon is running the store (or it is stuck)."""
+
+
 def _seconds(row: Mapping[str, Any]) -> float | None:
+    if row.get("seconds") is not None:
+        return float(row["seconds"])
     if not row.get("finished_at"):
         return None
     return (datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds()
+
+
+def next_pass(schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE) -> datetime | None:
+    """When a schedule runs next after a pass that started at `after` (an interval counts from it)."""
+    interval = interval_of(schedule or default)
+    if interval is not None:
+        return after.astimezone(timezone) + interval
+    moment: datetime | None = trigger_for(schedule, timezone, default=default).get_next_fire_time(
+        None, after.astimezone(timezone) + timedelta(seconds=1)
+    )
+    return moment
 
 
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
@@ -76,10 +94,10 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         last_error = next((r for r in runs if r["outcome"] in ("failed", "partial")), None)
         full = next((r for r in runs if r["mode"] == "full" and r["outcome"] in ("ok", "partial")), None)
         bookmark = state.bookmark(store.name)
-        next_run = trigger_for(store.schedule, store.timezone).get_next_fire_time(None, now.astimezone(store.timezone))
-        next_full = trigger_for(store.reconcile, store.timezone, default=DEFAULT_RECONCILE).get_next_fire_time(
-            None, now.astimezone(store.timezone)
-        )
+        # Counted from the passes the state file records, so a stopped daemon shows as overdue.
+        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
+        next_full = next_pass(store.reconcile, store.timezone,
+                              datetime.fromisoformat(full["started_at"]) if full else now, default=DEFAULT_RECONCILE)
         out.append(
             {
                 "store": store.name,
@@ -94,10 +112,11 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "counts": json.loads(last["counts"] or "{}") if last else {},
                 "written": last["written"] if last else 0,
                 "failed": last["failed"] if last else 0,
-                "next_run": next_run.isoformat(timespec="minutes") if next_run and store.enabled else None,
+                "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
                 "next_reconcile": (
                     next_full.isoformat(timespec="minutes") if next_full and store.enabled else None
                 ),
+                "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
                 "last_error": (
                     {"at": last_error["started_at"], "error": last_error["error"]} if last_error else None
                 ),
@@ -119,7 +138,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         )
         lines.append(f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == "incremental" else ""))
         lines.append(f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}")
-        lines.append(f"  next run:  {row['next_run'] or '-'}; next full reconcile {row['next_reconcile'] or '-'}")
+        late = " (overdue: is `connector run` running?)" if row["overdue"] else ""
+        upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
+        lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
             lines.append(f"  last error ({row['last_error']['at']}): {row['last_error']['error']}")
     return "\n".join(lines)

@@ -159,12 +159,18 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.table("bookmarks").add_column("basis", str)
 
 
+def _v6(db: sqlite_utils.Database) -> None:
+    # How long each pass took, as measured (started_at/finished_at have one-second resolution).
+    db.table("runs").add_column("seconds", float)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("runs, accepted items and the decision log", _v1),
     ("order lines and daily stock presence, for demand", _v2),
     ("bookmarks for incremental passes", _v3),
     ("customer notifications, at most once per order, item, kind and ETA", _v4),
     ("what each bookmark's decisions were made under", _v5),
+    ("each pass's measured duration", _v6),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
@@ -340,11 +346,13 @@ class StateStore:
         counts: Mapping[str, int] | None = None,
         error: str | None = None,
         mode: str | None = None,
+        seconds: float | None = None,
     ) -> None:
         with self.db.conn:
             self.db.table("runs").update(
                 run_id,
                 ({"mode": mode} if mode else {})
+                | ({"seconds": seconds} if seconds is not None else {})
                 | {
                     "finished_at": self._now(),
                     "outcome": outcome,

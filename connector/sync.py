@@ -417,6 +417,7 @@ async def run_store(
             counts=run.counts,
             error=run.error,
             mode=run.mode,
+            seconds=round(run.seconds, 3),
         )
     return run
 

@@ -321,9 +321,10 @@ def test_reconcile_is_validated_like_schedule_and_defaults_to_nightly(tmp_path):
         from_mapping({**data, "stores": [{**STORE, "reconcile": "nightly"}]}, path=tmp_path / "c.toml", base_dir=tmp_path)
 
 
-async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, state, clock):
+async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, clock):
     from connector.operator import status, status_text
 
+    state = StateStore(":memory:", now=lambda: clock.now.isoformat(timespec="seconds"))
     seed(fake)
     await run(config, state, fake, clock)
     clock.advance(15)
@@ -332,6 +333,12 @@ async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, state,
     assert row["mode"] == "incremental" and row["last_full"] and row["bookmark"]
     text = status_text([row])
     assert "(incremental) ok" in text and "next full reconcile 2026-11-23T03:00" in text
+    assert "next run:  2026-11-22T11:30:00+01:00;" in text  # every 15 minutes from the last pass
+    assert not row["overdue"]
+    clock.advance(20)  # no daemon ran the pass due 5 minutes ago
+    [late] = status(config, state, clock)
+    assert late["overdue"] and "overdue: is `connector run` running?" in status_text([late])
+    state.close()
 
 
 def with_rules(tmp_path: Path, rules: list[dict[str, Any]], **extra: Any):

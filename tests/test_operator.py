@@ -68,12 +68,13 @@ async def test_check_says_what_to_fix(config_path, fake):
 async def test_status_and_history_read_the_state_file(config_path, fake, capsys):
     config = load(config_path)
     state = StateStore(config.state_path)
-    await resync(config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()})
+    [run] = await resync(config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()})
     state.close()
 
     assert main(["--config", str(config_path), "status", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert (row["store"], row["outcome"], row["counts"]) == ("shop", "ok", {"out_of_stock": 1})
+    assert row["seconds"] == round(run.seconds, 3)  # as measured, not from whole-second timestamps
     assert row["next_run"] is not None and row["last_error"] is None
 
     assert main(["--config", str(config_path), "history", "MUG"]) == 0
