@@ -647,25 +647,66 @@ _SHOWN_FULFILMENT = {"UNFULFILLED": {"unfulfilled", "unshipped"}, "PARTIALLY_FUL
                      "FULFILLED": {"fulfilled", "shipped"}}
 
 
-def search_fields(now: Callable[[], datetime]) -> dict[str, dict[str, FieldFilter]]:
+def _without(matching: FieldFilter) -> FieldFilter:
+    """`tag_not:x`: the records `tag:x` does not match."""
+    def make(comparator: str, value: str) -> Predicate:
+        predicate = matching(comparator, value)
+        return lambda record: not predicate(record)
+    return make
+
+
+def _text_filter(values: Callable[[Any], Iterable[str | None]]) -> FieldFilter:
+    """A text field: `field:value` matches a value case-insensitively, `field:val*` a prefix."""
+    def make(comparator: str, value: str) -> Predicate:
+        if comparator != ":":
+            raise ValueError(f"Invalid value {value!r}: a text field takes no comparator.")
+        wanted = value.lower()
+        if wanted.endswith("*"):
+            prefix = wanted[:-1]
+            return lambda record: any((v or "").lower().startswith(prefix) for v in values(record))
+        return lambda record: any((v or "").lower() == wanted for v in values(record))
+    return make
+
+
+def search_fields(
+    now: Callable[[], datetime], products_by_id: Mapping[int, Product], variants_by_id: Mapping[int, Variant]
+) -> dict[str, dict[str, FieldFilter]]:
     """The fields each connection's `query:` filters on in the fake (a subset of Shopify's)."""
     def level_time(table: str) -> Callable[[Any], datetime | None]:
         return lambda level: getattr(level[0], table).get(level[1])
+
+    def product_of(variant: Variant) -> Product:
+        return products_by_id[variant.product_id]
 
     products: dict[str, FieldFilter] = {
         "id": _id_filter(lambda p: p.id),
         "created_at": _time_filter(lambda p: p.created_at, now),
         "updated_at": _time_filter(lambda p: p.updated_at, now),
+        "title": _text_filter(lambda p: [p.title]),
+        "sku": _text_filter(lambda p: [variants_by_id[v].sku for v in p.variant_ids if v in variants_by_id]),
+        "tag": _text_filter(lambda p: p.tags),
+        "tag_not": _without(_text_filter(lambda p: p.tags)),
+        "vendor": _text_filter(lambda p: [p.vendor]),
+        "product_type": _text_filter(lambda p: [p.product_type]),
+        "status": _text_filter(lambda p: [p.status]),
+    }
+    variants: dict[str, FieldFilter] = {
+        "id": _id_filter(lambda v: v.id),
+        "product_id": _id_filter(lambda v: v.product_id),
+        "product_ids": _ids_filter(lambda v: v.product_id),
+        "updated_at": _time_filter(lambda v: v.updated_at, now),
+        "sku": _text_filter(lambda v: [v.sku]),
+        "title": _text_filter(lambda v: [v.title]),
+        "tag": _text_filter(lambda v: product_of(v).tags),
+        "tag_not": _without(_text_filter(lambda v: product_of(v).tags)),
+        "vendor": _text_filter(lambda v: [product_of(v).vendor]),
+        "product_type": _text_filter(lambda v: [product_of(v).product_type]),
+        "product_status": _text_filter(lambda v: [product_of(v).status]),
     }
     return {
         "products": products,
         "productsCount": products,
-        "productVariants": {
-            "id": _id_filter(lambda v: v.id),
-            "product_id": _id_filter(lambda v: v.product_id),
-            "product_ids": _ids_filter(lambda v: v.product_id),
-            "updated_at": _time_filter(lambda v: v.updated_at, now),
-        },
+        "productVariants": variants,
         "productVariantsCount": {},  # Shopify documents "No supported search fields" and ignores them
         "inventoryLevels": {  # (inventory item, location id)
             "inventory_item_id": _id_filter(lambda level: level[0].id),
@@ -1302,7 +1343,6 @@ class FakeShopify:
         self.plan = PLANS[plan]
         self.clock = clock
         self.now = now
-        self.search_fields = search_fields(lambda: self.now())
         self.scopes = frozenset(scopes)
         self.token_lifetime = token_lifetime
         self.bucket = LeakyBucket(self.plan, clock)
@@ -1312,6 +1352,7 @@ class FakeShopify:
         self.locations: dict[int, Location] = {}
         self.products: dict[int, Product] = {}
         self.variants: dict[int, Variant] = {}
+        self.search_fields = search_fields(lambda: self.now(), self.products, self.variants)
         self.inventory_items: dict[int, InventoryItem] = {}
         self.orders: dict[int, Order] = {}
         self.metafields: dict[tuple[str, str, str], Metafield] = {}

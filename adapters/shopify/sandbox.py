@@ -20,8 +20,9 @@ daemon pointed at it can be watched following them (the token has every scope th
 - `productCreate` then `productVariantsBulkCreate` (optionValues `{optionName: "Title", name: ...}`,
   `inventoryItem: {sku, tracked: true}`, `inventoryQuantities`) seed an `--empty` sandbox.
 
-Products, variants and inventory levels carry `updatedAt` and filter by
-`query: "updated_at:>'2026-11-29T10:00:00Z'"`.
+Products, variants and inventory levels carry `updatedAt`; listings filter by `query:` in
+Shopify's search syntax: `updated_at:>'2026-11-29T10:00:00Z'`, `sku:KTL-1`, `tag:`, `vendor:`,
+`title:`, `product_ids:1,2` (the fields the fake knows: `fake.search_fields`).
 """
 
 from __future__ import annotations

@@ -390,6 +390,27 @@ def test_variants_filter_by_product_ids_product_id_and_id():
     assert skus(f"-product_id:{first.id}") == ["B1", "B2", "C1", "C2"]
 
 
+def test_products_and_variants_filter_by_sku_title_tag_vendor_and_type():
+    fake, _ = make_shop()
+    fake.create_product("Kettle", vendor="Fellow", product_type="Kettles", tags=["hot", "sale"],
+                        variants=[{"sku": "KTL-BLK"}, {"sku": "KTL-WHT"}])
+    fake.create_product("Mug", vendor="Acme", product_type="Mugs", variants=[{"sku": "MUG-1"}])
+
+    def skus(query: str) -> list[str]:
+        found = data(fake, "query($q: String) { productVariants(first: 10, query: $q) { nodes { sku } } }", {"q": query})
+        return [n["sku"] for n in found["productVariants"]["nodes"]]
+
+    def titles(query: str) -> list[str]:
+        found = data(fake, "query($q: String) { products(first: 10, query: $q) { nodes { title } } }", {"q": query})
+        return [n["title"] for n in found["products"]["nodes"]]
+
+    assert skus("sku:KTL-WHT") == ["KTL-WHT"] and skus("sku:ktl-*") == ["KTL-BLK", "KTL-WHT"]
+    assert skus("vendor:Acme") == ["MUG-1"] and skus("tag:hot") == ["KTL-BLK", "KTL-WHT"]
+    assert skus("tag_not:hot") == ["MUG-1"] and skus("product_type:Kettles AND sku:KTL-BLK") == ["KTL-BLK"]
+    assert titles("sku:MUG-1") == ["Mug"] and titles("tag:sale") == ["Kettle"] and titles("title:mug") == ["Mug"]
+    assert titles("vendor:Fellow OR vendor:Acme") == ["Kettle", "Mug"] and titles("sku:NOPE") == []
+
+
 def test_an_unknown_search_field_is_dropped_with_a_warning_like_shopify():
     fake, _ = make_shop()
     mug = fake.create_product("Mug", variants=[{"sku": "M"}])
