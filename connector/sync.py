@@ -293,8 +293,10 @@ async def gather(
         changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
-    today = today or today_in(store.timezone, clock)
-    purchase_orders = purchase_orders or sources.purchase_orders.read()
+    if today is None:
+        today = today_in(store.timezone, clock)
+    if purchase_orders is None:
+        purchase_orders = sources.purchase_orders.read()
     accepted = state.accepted(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from connector.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -13,9 +16,30 @@ PLATFORM_SCHEMAS = SHARED / "platform-schemas"
 FIXED_NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
+class MovingClock:
+    """One wall clock for a fake store and the connector, moved on by the test."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, minutes: float) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
 @pytest.fixture
 def clock():
     return lambda: FIXED_NOW
+
+
+@pytest.fixture
+def state() -> Iterator[StateStore]:
+    """An in-memory state file."""
+    store = StateStore(":memory:")
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -174,6 +174,12 @@ class Running:
         for line in self.process.stdout:
             self.lines.append(line)
 
+    def _collect(self) -> None:
+        """The last lines read, and the pipe closed (the process has ended)."""
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
     @property
     def output(self) -> str:
         return "".join(self.lines)
@@ -183,9 +189,7 @@ class Running:
         while not check():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.process.kill()
-                self._reader.join(5)
-                assert self.process.stdout is not None
-                self.process.stdout.close()
+                self._collect()
                 raise AssertionError(f"{what}: not seen; daemon output:\n{self.output}")
             time.sleep(0.1)
 
@@ -199,9 +203,7 @@ class Running:
             self.process.wait(timeout=60)
         finally:
             self.process.kill()
-        self._reader.join(5)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
+            self._collect()
         assert self.process.returncode == 0, self.output
         return self.output
 

@@ -21,7 +21,7 @@ from connector.model import Decision, Item, OpenOrder, Update, WriteResult
 from connector.platform import Adapter, pulls_changes, platforms
 from connector.state import StateStore
 from connector.sync import BOOKMARK_OVERLAP, Sources, resync, run_store
-from tests.conftest import FIXED_NOW
+from tests.conftest import MovingClock
 
 URL = "https://shop.test"
 ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
@@ -39,26 +39,13 @@ RULES = [
 STORE = {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
 
 
-class Clock:
-    """One clock for the store and the connector, moved by the test."""
-
-    def __init__(self, now: datetime = FIXED_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: float) -> None:
-        self.now += timedelta(minutes=minutes)
+@pytest.fixture
+def clock() -> MovingClock:
+    return MovingClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> FakeWooCommerce:
+def fake(clock: MovingClock) -> FakeWooCommerce:
     return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"], now=clock)
 
 
@@ -66,13 +53,6 @@ def fake(clock: Clock) -> FakeWooCommerce:
 def config(tmp_path: Path):
     data = {"timezone": "Europe/Berlin", "stores": [STORE], "rules": RULES}
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
-
-
-@pytest.fixture
-def state():
-    store = StateStore(":memory:")
-    yield store
-    store.close()
 
 
 async def run(config, state, fake, clock, **kw):

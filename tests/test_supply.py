@@ -13,7 +13,6 @@ from adapters.woocommerce.fake import FakeWooCommerce
 from connector.config import from_mapping
 from connector.model import Item
 from connector.report import run_text
-from connector.state import StateStore
 from connector.supply import PurchaseOrderFiles, PurchaseOrders, parse_purchase_orders, supply_for
 from connector.sync import gather_stores, resync
 from rules.model import DaySales, Status, SupplyEvent
@@ -177,13 +176,6 @@ def make_config(tmp_path: Path, **supply):
         ],
     }
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
-
-
-@pytest.fixture
-def state():
-    store = StateStore(":memory:")
-    yield store
-    store.close()
 
 
 async def pass_(config, state, fake, clock, **kw):

@@ -10,7 +10,6 @@ import pytest
 
 from adapters.woocommerce.fake import FakeWooCommerce
 from connector.config import from_mapping
-from connector.state import StateStore
 from connector.sync import resync
 from tests.conftest import FIXED_NOW
 
@@ -48,13 +47,6 @@ def config(tmp_path: Path):
         "rules": RULES,
     }
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
-
-
-@pytest.fixture
-def state():
-    store = StateStore(":memory:")
-    yield store
-    store.close()
 
 
 def seed(fake: FakeWooCommerce) -> dict[str, dict]:

@@ -7,7 +7,7 @@ fake's Admin GraphQL API (inventorySetQuantities, orderCreate, tagsAdd).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from adapters.shopify.fake import FakeShopify, gid
 from connector.config import from_mapping
 from connector.state import StateStore
 from connector.sync import resync
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, MovingClock
 
 from .helpers import SHOP
 
@@ -33,26 +33,13 @@ READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "Ope
 WRITES = frozenset({"PushChanges", "SetOrderNote"})
 
 
-class Clock:
-    """One wall clock for the store and the connector, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = FIXED_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: float) -> None:
-        self.now += timedelta(minutes=minutes)
+@pytest.fixture
+def clock() -> MovingClock:
+    return MovingClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> FakeShopify:
+def fake(clock: MovingClock) -> FakeShopify:
     fake = FakeShopify(SHOP, now=clock)
     fake.add_location("Warehouse")
     fake.add_location("Pop-up", fulfills_online_orders=False)
@@ -66,14 +53,7 @@ def config(tmp_path: Path) -> Any:
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
 
 
-@pytest.fixture
-def state():
-    store = StateStore(":memory:")
-    yield store
-    store.close()
-
-
-async def run(config: Any, state: StateStore, fake: FakeShopify, clock: Clock, **kw: Any) -> Any:
+async def run(config: Any, state: StateStore, fake: FakeShopify, clock: MovingClock, **kw: Any) -> Any:
     fake.log.clear()
     [result] = await resync(config, state=state, clock=clock, environ={"SHOP_TOKEN": fake.access_token},
                             transports={"shop": fake.transport()}, **kw)
@@ -127,14 +107,22 @@ async def place_order(fake: FakeShopify, variant_id: int, quantity: int) -> None
 
 def seed(fake: FakeShopify) -> dict[str, int]:
     restock = ("date", (TODAY + timedelta(days=10)).isoformat())
-    kettle = fake.create_product("Kettle", variants=[{"sku": "KTL", "stock": 0}],
-                                 metafields={"custom.restock_date": restock})
-    mug = fake.create_product("Mug", variants=[{"sku": "MUG", "stock": 4}])
-    shirt = fake.create_product("Shirt", variants=[{"sku": "SH-S", "stock": 2}, {"sku": "SH-M", "stock": 5}])
-    chemex = fake.create_product("Chemex", variants=[{"sku": "CHX", "stock": {"Warehouse": 3, "Pop-up": 1}}])
-    by_sku = {v.sku: v.id for v in fake.variants.values()}
-    assert {kettle.id, mug.id, shirt.id, chemex.id}
-    return {str(sku): number for sku, number in by_sku.items()}
+    fake.create_product("Kettle", variants=[{"sku": "KTL", "stock": 0}], metafields={"custom.restock_date": restock})
+    fake.create_product("Mug", variants=[{"sku": "MUG", "stock": 4}])
+    fake.create_product("Shirt", variants=[{"sku": "SH-S", "stock": 2}, {"sku": "SH-M", "stock": 5}])
+    fake.create_product("Chemex", variants=[{"sku": "CHX", "stock": {"Warehouse": 3, "Pop-up": 1}}])
+    return {str(v.sku): v.id for v in fake.variants.values()}
+
+
+async def seeded_and_quiet(fake: FakeShopify, config: Any, state: StateStore, clock: MovingClock) -> dict[str, int]:
+    """The catalogue, a full pass, and the incremental pass that reads the full pass's writes
+    back: from here on a pass sees only what the test changes. SKU -> variant id."""
+    skus = seed(fake)
+    await run(config, state, fake, clock)
+    clock.advance(15)
+    await run(config, state, fake, clock, incremental=True)
+    clock.advance(15)
+    return skus
 
 
 def status_of(fake: FakeShopify, variant_id: int) -> tuple[str | None, str]:
@@ -160,11 +148,7 @@ async def test_a_no_change_pass_reads_one_listing_each_and_writes_nothing(fake, 
 
 
 async def test_stock_counted_and_an_order_placed_through_the_api_are_followed(fake, config, state, clock):
-    skus = seed(fake)
-    await run(config, state, fake, clock)
-    clock.advance(15)
-    await run(config, state, fake, clock, incremental=True)
-    clock.advance(15)
+    skus = await seeded_and_quiet(fake, config, state, clock)
 
     await count_stock(fake, skus["MUG"], 0)  # a stock count finds the mugs gone
     await place_order(fake, skus["SH-S"], 3)  # the checkout sells 3 of the 2 small shirts
@@ -180,23 +164,15 @@ async def test_stock_counted_and_an_order_placed_through_the_api_are_followed(fa
 
 
 async def test_stock_moved_at_a_location_that_does_not_count_reads_no_variant(fake, config, state, clock):
-    skus = seed(fake)
-    await run(config, state, fake, clock)
-    clock.advance(15)
-    await run(config, state, fake, clock, incremental=True)
-    clock.advance(15)
+    skus = await seeded_and_quiet(fake, config, state, clock)
     await count_stock(fake, skus["CHX"], 0, location="Pop-up")
     result = await run(config, state, fake, clock, incremental=True)
     assert result.items == 0 and "Variants" not in operations(fake)
 
 
 async def test_a_tag_added_in_the_admin_is_followed(fake, config, state, clock):
-    skus = seed(fake)
-    await run(config, state, fake, clock)
+    skus = await seeded_and_quiet(fake, config, state, clock)
     assert status_of(fake, skus["KTL"]) == ("backorder", "CONTINUE")
-    clock.advance(15)
-    await run(config, state, fake, clock, incremental=True)
-    clock.advance(15)
     kettle = fake.variants[skus["KTL"]].product_id
     await admin(fake, """mutation Tag($id: ID!, $tags: [String!]!) {
                            tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }""",
@@ -207,11 +183,7 @@ async def test_a_tag_added_in_the_admin_is_followed(fake, config, state, clock):
 
 
 async def test_a_merchant_restock_date_on_a_variant_is_followed(fake, config, state, clock):
-    skus = seed(fake)
-    await run(config, state, fake, clock)
-    clock.advance(15)
-    await run(config, state, fake, clock, incremental=True)
-    clock.advance(15)
+    skus = await seeded_and_quiet(fake, config, state, clock)
     await count_stock(fake, skus["MUG"], 0)
     clock.advance(15)
     await run(config, state, fake, clock, incremental=True)
@@ -233,11 +205,7 @@ async def test_when_most_of_the_shop_changed_the_pass_reads_the_whole_catalogue(
                                                                                     monkeypatch):
     from adapters.shopify import client as client_module
 
-    skus = seed(fake)
-    await run(config, state, fake, clock)
-    clock.advance(15)
-    await run(config, state, fake, clock, incremental=True)
-    clock.advance(15)
+    skus = await seeded_and_quiet(fake, config, state, clock)
     monkeypatch.setattr(client_module, "CHANGED_PRODUCTS_LIMIT", 1)
     await count_stock(fake, skus["MUG"], 1)
     await count_stock(fake, skus["CHX"], 1)
