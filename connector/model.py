@@ -82,6 +82,9 @@ class OpenOrder:
     created_at: datetime
     lines: tuple[OrderLine, ...]
     status: str = ""
+    number: str = ""
+    """What the buyer knows the order as ("#1001" on Shopify, the order number on WooCommerce);
+    empty when the platform gives none (the id is shown instead)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,7 +253,7 @@ def plan_notices(
             if not _due(mine, kind, eta):
                 continue
             message = settings.template(kind).render(
-                order=order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
+                order=order.number or order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
             )
             notices.append(Notice(order.order_id, item.key, item.sku, item.name, kind, eta, told, message))
     return baselines, notices

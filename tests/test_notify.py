@@ -325,7 +325,9 @@ async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
     fake.put_metafield(gid("ProductVariant", variant), "custom.restock_date", "date", in_days(25))
     moved = await run()
     assert [(n.kind, n.result) for n in moved.notices] == [("eta_changed", "sent")]
-    assert fake.order_note(order.id) == f"Gift wrap, please\n{order.id}: MUG now ships by {in_days(25)}."
+    # The buyer knows the order by its name (#1001), not by its id.
+    assert order.name.startswith("#")
+    assert fake.order_note(order.id) == f"Gift wrap, please\n{order.name}: MUG now ships by {in_days(25)}."
     [event] = [e for e in received if e["event"].startswith("order_")]
     assert (event["event"], event["order"], event["eta"]) == ("order_eta_changed", str(order.id), in_days(25))
     await run()

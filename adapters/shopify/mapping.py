@@ -199,6 +199,7 @@ def open_order(node: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]])
         created_at=parse_time(node.get("createdAt"), f"order {node.get('name') or order_id}"),
         lines=tuple(lines),
         status=str(node.get("displayFulfillmentStatus") or ""),
+        number=str(node.get("name") or ""),
     )
 
 

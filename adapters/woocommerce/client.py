@@ -36,7 +36,7 @@ PRODUCT_FIELDS = (
     "meta_data,tags,categories,brands,variations"
 )
 VARIATION_FIELDS = "id,name,sku,manage_stock,stock_quantity,stock_status,backorders,meta_data,attributes,parent_id"
-ORDER_FIELDS = "id,status,date_created_gmt,line_items"
+ORDER_FIELDS = "id,number,status,date_created_gmt,line_items"
 
 T = TypeVar("T")
 

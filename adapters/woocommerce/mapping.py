@@ -295,6 +295,7 @@ def open_order(order: Mapping[str, Any]) -> OpenOrder:
         created_at=parse_gmt(order.get("date_created_gmt"), f"order #{order.get('id')}"),
         lines=tuple(lines),
         status=str(order.get("status") or ""),
+        number=str(order.get("number") or ""),
     )
 
 

@@ -108,12 +108,13 @@ async def test_open_orders_give_unfulfilled_lines_keyed_by_variant():
     fake, clock = make_fake()
     product = fake.create_product("Kettle", variants=[{"sku": "K", "stock": 1}])
     variant = product.variant_ids[0]
-    fake.create_order([(variant, 3)])
+    placed = fake.create_order([(variant, 3)])
     adapter, _, client = make_adapter(fake, clock)
     async with client:
         [order] = await adapter.open_orders()
         [item] = await adapter.pull_items()
     assert [(line.item_key, line.sku, line.quantity) for line in order.lines] == [(str(variant), "K", 3)]
+    assert (order.order_id, order.number) == (str(placed.id), placed.name)
     assert item.available == -2
 
 

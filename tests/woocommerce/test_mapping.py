@@ -218,7 +218,7 @@ def test_which_products_are_items():
 def test_open_order(platform_schemas):
     sample = json.loads((platform_schemas / "woocommerce" / "sample_order.json").read_text())
     order = mapping.open_order(sample)
-    assert order.order_id == "12" and order.status == "processing"
+    assert order.order_id == "12" and order.status == "processing" and order.number == "12"
     assert order.created_at == datetime(2026, 11, 22, 13, 9, 1, tzinfo=UTC)
     assert [(line.item_key, line.sku, line.quantity) for line in order.lines] == [("10", "SMOKE-1", 2)]
 
@@ -227,6 +227,7 @@ def test_order_lines_of_variations_and_deleted_products():
     order = mapping.open_order(
         {
             "id": 5,
+            "number": "SHOP-2026-0005",  # a sequential-numbers plugin renumbers what buyers see
             "status": "on-hold",
             "date_created_gmt": "2026-11-20T08:00:00",
             "line_items": [
@@ -236,6 +237,7 @@ def test_order_lines_of_variations_and_deleted_products():
         }
     )
     assert [(line.item_key, line.quantity) for line in order.lines] == [("14/15", 3)]
+    assert (order.order_id, order.number) == ("5", "SHOP-2026-0005")
 
 
 # --- planning ---------------------------------------------------------------------------------
