@@ -72,7 +72,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
         print(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
-    print(f"{config.path}: OK")
+    print(f"{', '.join(str(f) for f in config.files)}: OK")
     return EXIT_OK
 
 

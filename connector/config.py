@@ -173,6 +173,9 @@ class ConnectorSettings(BaseSettings):
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
+    rules_file: Path | None = None
+    """A TOML file of `[[rules]]` (relative to this file), instead of rules in this file: the shop
+    owner edits the rules without touching stores and credentials' names."""
 
     @classmethod
     def settings_customise_sources(
@@ -221,6 +224,13 @@ class Config:
     state_path: Path
     purchase_orders: PurchaseOrderFiles = field(default_factory=lambda: PurchaseOrderFiles(()))
     """The `[supply] purchase_orders` files, read again only when they change (one reader per loaded config)."""
+    rules_path: Path | None = None
+    """The `rules_file`, when the rules live there."""
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files this configuration was read from (the daemon reloads when one changes)."""
+        return (self.path,) if self.rules_path is None else (self.path, self.rules_path)
 
     @property
     def supply(self) -> Supply:
@@ -304,7 +314,14 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
         "horizon_days": settings.supply.horizon_days,
         "back_in_stock_at": settings.back_in_stock_at,
     }
-    global_rules = _compile(settings.rules, "rules", options, problems)
+    rules_path = None
+    raw_rules, rules_key = settings.rules, "rules"
+    if settings.rules_file is not None:
+        rules_path = settings.rules_file if settings.rules_file.is_absolute() else base_dir / settings.rules_file
+        if settings.rules:
+            problems.append("rules_file: the rules are both in this file ([[rules]]) and in rules_file; keep one")
+        raw_rules, rules_key = _rules_file(rules_path, problems), f"rules_file ({rules_path}): rules"
+    global_rules = _compile(raw_rules, rules_key, options, problems)
     installed = platforms()
     stores: list[Store] = []
     seen: set[str] = set()
@@ -351,7 +368,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 index=index,
                 reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
                 notify=entry.notify,
-                decides_by=_decides_by(settings, entry, tz),
+                decides_by=_decides_by(settings, entry, tz, raw_rules),
             )
         )
     if problems:
@@ -359,7 +376,8 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     state = settings.state if settings.state.is_absolute() else base_dir / settings.state
     purchase_orders = PurchaseOrderFiles(tuple(settings.supply.purchase_orders), base_dir=base_dir)
     return Config(
-        path=path, settings=settings, stores=tuple(stores), state_path=state, purchase_orders=purchase_orders
+        path=path, settings=settings, stores=tuple(stores), state_path=state, purchase_orders=purchase_orders,
+        rules_path=rules_path,
     )
 
 
@@ -367,11 +385,11 @@ _NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify"})
 """Store keys that change when and whether passes run, or what buyers are told, but no decision."""
 
 
-def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo) -> str:
+def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo, rules: list[dict[str, Any]]) -> str:
     """A digest of what the store's decisions depend on besides the store's data and the day."""
     inputs = {
         "store": entry.model_dump(mode="json", exclude=set(_NOT_DECIDING)),
-        "rules": settings.rules if entry.rules is None else None,
+        "rules": rules if entry.rules is None else None,
         "timezone": tz.key,
         "supply": settings.supply.model_dump(mode="json"),
         "demand": settings.demand.model_dump(mode="json"),
@@ -379,6 +397,30 @@ def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo) ->
     }
     text = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _rules_file(path: Path, problems: list[str]) -> list[dict[str, Any]]:
+    """The `[[rules]]` of a rules file; what is wrong with it goes to `problems`, naming the file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        problems.append(f"rules_file: {path} not found")
+        return []
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"rules_file: {path} is not valid TOML: {exc}")
+        return []
+    except OSError as exc:
+        problems.append(f"rules_file: cannot read {path}: {exc.strerror}")
+        return []
+    unknown = sorted(set(data) - {"rules"})
+    if unknown:
+        problems.append(f"rules_file ({path}): {', '.join(unknown)}: unknown key (a rules file holds only [[rules]])")
+    rules = data.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        problems.append(f"rules_file ({path}): rules: write each rule as a [[rules]] table")
+        return []
+    return rules
 
 
 def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:

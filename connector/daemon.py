@@ -63,32 +63,41 @@ class Health:
 
 
 class ConfigWatcher:
-    """The config file as last validated; re-read when the file changes."""
+    """The config as last validated; re-read when its file (or its rules file) changes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.config = config_module.load(path)  # the first load must succeed
+        self._files = self.config.files
         self._stamp = self._read_stamp()
 
-    def _read_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
+    def _read_stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        stamps: list[tuple[int, int] | None] = []
+        for path in self._files:
+            try:
+                stat = path.stat()
+            except OSError:
+                stamps.append(None)
+            else:
+                stamps.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(stamps)
 
     def poll(self) -> bool:
-        """Reload if the file changed; True when a new valid config was taken."""
+        """Reload if a file changed; True when a new valid config was taken."""
         stamp = self._read_stamp()
         if stamp == self._stamp:
             return False
-        self._stamp = stamp
         try:
-            self.config = config_module.load(self.path)
+            config = config_module.load(self.path)
         except ConfigError as exc:
+            self._stamp = stamp  # said once per edit, not at every poll
             log.error("config edit rejected, the last good configuration keeps running: %s", exc)
             return False
-        log.warning("config reloaded from %s", self.path)
+        # The stamp read before loading: an edit made while loading is seen at the next poll.
+        moved = config.files != self._files
+        self.config, self._files = config, config.files
+        self._stamp = self._read_stamp() if moved else stamp
+        log.warning("config reloaded from %s", ", ".join(str(f) for f in self._files))
         return True
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,35 @@ def test_supply_and_demand_keys_have_defaults_and_are_validated(tmp_path):
     assert "demand: give service_level or z, not both" in problems(tmp_path, both)
     assert "demand.service_level" in problems(tmp_path, MINIMAL + "[demand]\nservice_level = 95\n")
     assert "supply.horizon_days" in problems(tmp_path, MINIMAL + "[supply]\nhorizon_days = 0\n")
+
+
+SOLD_OUT_RULE = '[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n'
+
+
+def test_the_rules_may_live_in_their_own_file(tmp_path):
+    (tmp_path / "rules.toml").write_text(SOLD_OUT_RULE)
+    config = load(write(tmp_path, 'rules_file = "rules.toml"\n' + MINIMAL))
+    [store] = config.stores
+    assert store.rules.names == ("sold out",)
+    assert config.files == (tmp_path / "connector.toml", tmp_path / "rules.toml")
+
+    # The digest that decides whether a pass may be incremental follows the rules file.
+    (tmp_path / "rules.toml").write_text(SOLD_OUT_RULE.replace("out_of_stock", "backorder"))
+    assert load(tmp_path / "connector.toml").stores[0].decides_by != store.decides_by
+
+
+@pytest.mark.parametrize(
+    ("rules_text", "config_rules", "expected"),
+    [
+        (None, "", r"rules_file: .*rules\.toml not found"),
+        ("[[rules]\n", "", r"rules\.toml is not valid TOML"),
+        ('timezone = "UTC"\n' + SOLD_OUT_RULE, "", r"rules\.toml\): timezone: unknown key"),
+        (SOLD_OUT_RULE.replace('"<= 0"', '"lots"'), "", r'rules\.toml\): rules\[0\] \("sold out"\)\.when\.available'),
+        (SOLD_OUT_RULE, SOLD_OUT_RULE, r"rules_file: the rules are both in this file"),
+    ],
+)
+def test_a_bad_rules_file_names_itself_and_the_key(tmp_path, rules_text, config_rules, expected):
+    if rules_text is not None:
+        (tmp_path / "rules.toml").write_text(rules_text)
+    message = problems(tmp_path, 'rules_file = "rules.toml"\n' + MINIMAL + config_rules)
+    assert re.search(expected, message), message

@@ -130,3 +130,22 @@ def test_a_daemon_does_not_start_on_an_invalid_config(tmp_path):
     path.write_text(CONFIG.format(sold_out="nope"))
     with pytest.raises(ConfigError, match="rules"):
         Daemon(path, ENV)
+
+
+def test_an_edit_of_the_rules_file_is_taken_or_refused_with_its_reason(tmp_path, caplog):
+    from connector.daemon import ConfigWatcher
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n')
+    path = tmp_path / "connector.toml"
+    path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0])
+    watcher = ConfigWatcher(path)
+    assert watcher.config.stores[0].rules.names == ("sold out",) and not watcher.poll()
+
+    rules.write_text(rules.read_text().replace('"<= 0"', '"none left"'))
+    assert not watcher.poll() and not watcher.poll()  # refused, and said once
+    assert caplog.text.count("config edit rejected") == 1 and "none left" in caplog.text
+    assert watcher.config.stores[0].rules.names == ("sold out",)  # the last good rules keep running
+
+    rules.write_text(rules.read_text().replace('"none left"', '"<= 0"').replace("sold out", "gone"))
+    assert watcher.poll() and watcher.config.stores[0].rules.names == ("gone",)
