@@ -191,6 +191,8 @@ class ShopifyAdapter:
         self._bucket: _Bucket | None = None
         self._per_node: dict[str, float] = {}
         self._costs: dict[str, float] = {}
+        self._checked_scopes: frozenset[str] | None = None
+        """The access scopes the last `check` read."""
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -350,14 +352,19 @@ class ShopifyAdapter:
 
     async def check(self) -> None:
         """Read the shop and the token's access scopes; raise AuthError/RemoteError with what to fix."""
-        missing = _missing_scopes(PASS_SCOPES, await self._granted_scopes())
+        self._checked_scopes = await self._granted_scopes()
+        missing = _missing_scopes(PASS_SCOPES, self._checked_scopes)
         if missing:
             raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
                             f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app")
 
     async def check_notices(self) -> None:
-        """Raise AuthError when the token cannot add to an order's note (write_orders)."""
-        if _missing_scopes(("write_orders",), await self._granted_scopes()):
+        """Raise AuthError when the token cannot add to an order's note (write_orders).
+
+        Uses the scopes `check` just read, when it did: `connector check` asks both in a row.
+        """
+        granted = self._checked_scopes if self._checked_scopes is not None else await self._granted_scopes()
+        if _missing_scopes(("write_orders",), granted):
             raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
                             f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}")
 

@@ -1130,7 +1130,7 @@ class _BulkView(_View):
 
     @property
     def createdAt(self) -> str:
-        return str(self.record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return _iso(self.record.created_at)
 
     @property
     def completedAt(self) -> str | None:
