@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import Any
 
-from connector import config as config_module
-from connector import daemon, demo, explain, logs, operator, report
-from connector.errors import ConfigError, ConnectorError
-from connector.platform import platforms
-from connector.progress import TerminalProgress
-from connector.state import StateStore
-from connector.sync import resync
+from stockstatus.core import config as config_module
+from stockstatus.core import daemon, demo, explain, logs, operator, report
+from stockstatus.core.errors import ConfigError, ConnectorError
+from stockstatus.core.platform import platforms
+from stockstatus.core.progress import TerminalProgress
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import resync
 
 log = logging.getLogger("connector")
 
@@ -89,7 +89,9 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     config.check_secrets(config.select(args.store))
     state = StateStore.copy_of(config.state_path)
     try:
-        found = asyncio.run(explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ))
+        found = asyncio.run(
+            explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ)
+        )
     except explain.UnknownSku as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -241,9 +243,7 @@ def parser() -> argparse.ArgumentParser:
     p = add("resync", cmd_resync)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
-    p.add_argument(
-        "--incremental", action="store_true", help="pull only what changed since the last completed pass"
-    )
+    p.add_argument("--incremental", action="store_true", help="pull only what changed since the last completed pass")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     rules = sub.add_parser("rules", help="check the rules, explain a decision")

@@ -35,13 +35,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from connector.errors import ConfigError
-from connector.events import WebhookSettings
-from connector.notify import NotifySettings
-from connector.schedule import DEFAULT_RECONCILE, trigger_for
-from connector.platform import Platform, StoreSettings, broken_platforms, platforms
-from connector.supply import PurchaseOrderFiles
-from rules import RuleError, RuleSet, compile_rules
+from stockstatus.core.errors import ConfigError
+from stockstatus.core.events import WebhookSettings
+from stockstatus.core.notify import NotifySettings
+from stockstatus.core.platform import Platform, StoreSettings, broken_platforms, platforms
+from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
+from stockstatus.core.supply import PurchaseOrderFiles
+from stockstatus.rules import RuleError, RuleSet, compile_rules
 
 DEFAULT_PATH = Path("connector.toml")
 ENV_VAR = "CONNECTOR_CONFIG"
@@ -351,9 +351,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 trigger_for(entry.reconcile, tz, default=DEFAULT_RECONCILE)
             except ValueError as exc:
                 problems.append(f"{where}.reconcile: {exc}")
-        rules = (
-            _compile(entry.rules, f"{where}.rules", options, problems) if entry.rules is not None else global_rules
-        )
+        rules = _compile(entry.rules, f"{where}.rules", options, problems) if entry.rules is not None else global_rules
         if store_settings is None or tz is None or rules is None:
             continue
         stores.append(
@@ -376,7 +374,11 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     state = settings.state if settings.state.is_absolute() else base_dir / settings.state
     purchase_orders = PurchaseOrderFiles(tuple(settings.supply.purchase_orders), base_dir=base_dir)
     return Config(
-        path=path, settings=settings, stores=tuple(stores), state_path=state, purchase_orders=purchase_orders,
+        path=path,
+        settings=settings,
+        stores=tuple(stores),
+        state_path=state,
+        purchase_orders=purchase_orders,
         rules_path=rules_path,
     )
 

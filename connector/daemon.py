@@ -31,12 +31,12 @@ from pathlib import Path
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from connector import config as config_module
-from connector.config import Config
-from connector.errors import ConfigError, ConnectorError
-from connector.schedule import DEFAULT_RECONCILE, trigger_for
-from connector.state import StateStore
-from connector.sync import Clock, StoreRun, resync, system_clock
+from stockstatus.core import config as config_module
+from stockstatus.core.config import Config
+from stockstatus.core.errors import ConfigError, ConnectorError
+from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
 
 log = logging.getLogger(__name__)
 

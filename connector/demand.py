@@ -15,9 +15,9 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from connector.model import Item, OpenOrder
-from connector.state import DemandHistory, SeenLine
-from rules.model import DaySales, Status
+from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.state import DemandHistory, SeenLine
+from stockstatus.rules.model import DaySales, Status
 
 
 def seen_lines(orders: Iterable[OpenOrder], tz: ZoneInfo) -> list[SeenLine]:

@@ -17,19 +17,19 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from connector import config as config_module
-from connector.config import Config
-from connector.platform import platforms
-from connector.report import run_text, table
-from connector.state import StateStore
-from connector.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
+from stockstatus.core import config as config_module
+from stockstatus.core.config import Config
+from stockstatus.core.platform import platforms
+from stockstatus.core.report import run_text, table
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
 
 DEMO_CONFIG = "demo.toml"
 
 
 def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], dict[str, httpx.AsyncBaseTransport]]:
     """The demo's configuration with one fake store per platform, its environment and transports."""
-    raw: dict[str, Any] = tomllib.loads(files("connector").joinpath(DEMO_CONFIG).read_text("utf-8"))
+    raw: dict[str, Any] = tomllib.loads(files("stockstatus.core").joinpath(DEMO_CONFIG).read_text("utf-8"))
     today = today_in(ZoneInfo(raw["timezone"]), clock)
     environ: dict[str, str] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
@@ -45,7 +45,9 @@ def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], di
     return config, environ, transports
 
 
-async def _shown(config: Config, environ: dict[str, str], transports: dict[str, httpx.AsyncBaseTransport]) -> list[list[str]]:
+async def _shown(
+    config: Config, environ: dict[str, str], transports: dict[str, httpx.AsyncBaseTransport]
+) -> list[list[str]]:
     rows = []
     for store in config.stores:
         async with open_adapter(store, environ, transports) as adapter:
@@ -90,7 +92,10 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
                     "plan": [r.as_dict() for r in planned],
                     "applied": [r.as_dict() for r in applied],
                     "second_pass": [r.as_dict() for r in again],
-                    "shown": [dict(zip(["store", "sku", "name", "available", "status", "eta", "message"], r, strict=True)) for r in shown],
+                    "shown": [
+                        dict(zip(["store", "sku", "name", "available", "status", "eta", "message"], r, strict=True))
+                        for r in shown
+                    ],
                 },
                 indent=2,
             )

@@ -25,18 +25,22 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connector.errors import RemoteError
-from connector.http import send
-from rules.model import Status
+from stockstatus.core.errors import RemoteError
+from stockstatus.core.http import send
+from stockstatus.rules.model import Status
 
 if TYPE_CHECKING:
-    from connector.notify import Notice
+    from stockstatus.core.notify import Notice
 
 log = logging.getLogger(__name__)
 
 EventKind = Literal["status_changed", "eta_slipped", "back_in_stock", "order_eta_changed", "order_back_in_stock"]
 ALL_EVENTS: tuple[EventKind, ...] = (
-    "status_changed", "eta_slipped", "back_in_stock", "order_eta_changed", "order_back_in_stock",
+    "status_changed",
+    "eta_slipped",
+    "back_in_stock",
+    "order_eta_changed",
+    "order_back_in_stock",
 )
 
 
@@ -77,13 +81,24 @@ def events_for(
         common: dict[str, Any] = {"store": store, "item": key, "sku": sku, "at": at.isoformat(timespec="seconds")}
         if before is not None and before != after:
             if "status_changed" in wanted:
-                out.append({"event": "status_changed", **common, "from": before.value, "to": after.value, "eta": new_eta})
+                out.append(
+                    {"event": "status_changed", **common, "from": before.value, "to": after.value, "eta": new_eta}
+                )
             if after is Status.IN_STOCK and before is not Status.IN_STOCK and "back_in_stock" in wanted:
                 out.append({"event": "back_in_stock", **common, "from": before.value})
         elif old_eta and new_eta and "eta_slipped" in wanted:
             slip = (datetime.fromisoformat(new_eta) - datetime.fromisoformat(old_eta)).days
             if slip > slip_days:
-                out.append({"event": "eta_slipped", **common, "status": after.value, "from": old_eta, "to": new_eta, "days": slip})
+                out.append(
+                    {
+                        "event": "eta_slipped",
+                        **common,
+                        "status": after.value,
+                        "from": old_eta,
+                        "to": new_eta,
+                        "days": slip,
+                    }
+                )
     return out
 
 
@@ -97,12 +112,19 @@ def notice_events(
         kind = f"order_{notice.kind}"
         if notice.result != "sent" or kind not in wanted:
             continue
-        out.append({
-            "event": kind, "store": store, "order": notice.order_id, "item": notice.item_key, "sku": notice.sku,
-            "eta": notice.eta.isoformat() if notice.eta else None,
-            "told": notice.told.isoformat() if notice.told else None,
-            "message": notice.message, "at": at.isoformat(timespec="seconds"),
-        })
+        out.append(
+            {
+                "event": kind,
+                "store": store,
+                "order": notice.order_id,
+                "item": notice.item_key,
+                "sku": notice.sku,
+                "eta": notice.eta.isoformat() if notice.eta else None,
+                "told": notice.told.isoformat() if notice.told else None,
+                "message": notice.message,
+                "at": at.isoformat(timespec="seconds"),
+            }
+        )
     return out
 
 
@@ -127,5 +149,7 @@ async def deliver(
             await send(client, "POST", settings.url, content=body, headers=headers)
             delivered += 1
         except RemoteError as exc:
-            log.warning("webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event.get("item"), exc)
+            log.warning(
+                "webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event.get("item"), exc
+            )
     return delivered

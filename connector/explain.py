@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 
-from connector.config import Config
-from connector.errors import ConnectorError
-from connector.model import Item
-from connector.state import Accepted, StateStore
-from connector.sync import Clock, Sources, gather_stores, system_clock
-from rules import RuleTrace
-from rules.model import Decision, Facts
+from stockstatus.core.config import Config
+from stockstatus.core.errors import ConnectorError
+from stockstatus.core.model import Item
+from stockstatus.core.state import Accepted, StateStore
+from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock
+from stockstatus.rules import RuleTrace
+from stockstatus.rules.model import Decision, Facts
 
 
 class UnknownSku(ConnectorError):
@@ -63,7 +63,12 @@ async def explain_sku(
     """Explain every item with this SKU (or `#key`) in the selected stores; UnknownSku if none has it."""
     sources = sources or Sources.of(config)
     gathered = await gather_stores(
-        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports,
+        config,
+        store_name=store_name,
+        state=state,
+        clock=clock,
+        environ=environ,
+        transports=transports,
         sources=sources,
     )
     found = []
@@ -99,7 +104,7 @@ def _timeline(explained: object, rules: object, facts: Facts, horizon_days: int)
     line = getattr(explained, "timeline", None)
     if line is None:
         try:
-            from rules.supply import timeline  # the engine's FIFO derivation (pure)
+            from stockstatus.rules.supply import timeline  # the engine's FIFO derivation (pure)
         except ImportError:
             return ()
         horizon = getattr(rules, "horizon_days", None) or horizon_days
@@ -121,7 +126,7 @@ def _names(values: frozenset[str]) -> str:
 
 def _sales_summary(facts: Facts, history_days: int, window_days: int) -> str:
     try:
-        from rules.demand import daily_demand, velocity
+        from stockstatus.rules.demand import daily_demand, velocity
     except ImportError:
         daily_demand = velocity = None  # type: ignore[assignment]
     sold = sum(d.units for d in facts.sales)
@@ -165,8 +170,12 @@ def text(explanation: Explanation) -> str:
         ("supplier", f.supplier or "-"),
         ("release date", _day(f.release_date)),
         ("restock date", _day(f.restock_date)),
-        ("lead time", "-" if f.lead_time_days is None else f"{f.lead_time_days} days"
-         + ("" if f.lead_time_sd_days is None else f" (sd {f.lead_time_sd_days:g})")),
+        (
+            "lead time",
+            "-"
+            if f.lead_time_days is None
+            else f"{f.lead_time_days} days" + ("" if f.lead_time_sd_days is None else f" (sd {f.lead_time_sd_days:g})"),
+        ),
         ("previous", f.previous_status.value if f.previous_status else "-"),
         ("sales", e.sales),
     ]
@@ -184,7 +193,9 @@ def text(explanation: Explanation) -> str:
     out.append("backorder queue (oldest first)")
     if f.backorder_queue:
         for queued in f.backorder_queue:
-            out.append(f"  order {queued.order_id}  {queued.quantity} unit(s)  ordered {queued.ordered_at:%Y-%m-%d %H:%M} UTC")
+            out.append(
+                f"  order {queued.order_id}  {queued.quantity} unit(s)  ordered {queued.ordered_at:%Y-%m-%d %H:%M} UTC"
+            )
     else:
         out.append("  empty")
     if e.timeline:
@@ -246,7 +257,12 @@ def as_dict(explanation: Explanation) -> dict[str, Any]:
             "lead_time_sd_days": f.lead_time_sd_days,
             "previous_status": f.previous_status.value if f.previous_status else None,
             "supply": [
-                {"expected": s.expected.isoformat(), "quantity": s.quantity, "supplier": s.supplier, "reference": s.reference}
+                {
+                    "expected": s.expected.isoformat(),
+                    "quantity": s.quantity,
+                    "supplier": s.supplier,
+                    "reference": s.reference,
+                }
                 for s in f.supply
             ],
             "backorder_queue": [
@@ -270,7 +286,12 @@ def as_dict(explanation: Explanation) -> dict[str, Any]:
         "held": e.held,
         "accepted": None
         if e.accepted is None
-        else {"status": e.accepted.status.value, "eta": e.accepted.eta, "rule": e.accepted.rule, "at": e.accepted.accepted_at},
+        else {
+            "status": e.accepted.status.value,
+            "eta": e.accepted.eta,
+            "rule": e.accepted.rule,
+            "at": e.accepted.accepted_at,
+        },
         "warnings": list(e.warnings),
     }
 

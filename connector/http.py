@@ -21,7 +21,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
-from connector.errors import AuthError, PlatformError, TransientError
+from stockstatus.core.errors import AuthError, PlatformError, TransientError
 
 log = logging.getLogger(__name__)
 

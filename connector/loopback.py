@@ -58,7 +58,9 @@ def _handler_for(handle: Handle, server_version: str) -> type[BaseHTTPRequestHan
     return Handler
 
 
-def serve(handle: Handle, host: str = "127.0.0.1", port: int = 0, *, server_version: str = "nginx") -> ThreadingHTTPServer:
+def serve(
+    handle: Handle, host: str = "127.0.0.1", port: int = 0, *, server_version: str = "nginx"
+) -> ThreadingHTTPServer:
     """Answer HTTP on (host, port) with `handle`, in a background thread.
 
     The returned server's `server_address` has the port actually bound (useful with port 0).

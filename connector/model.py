@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from rules.model import Decision, Status
+from stockstatus.rules.model import Decision, Status
 
 __all__ = [
     "Decision",

@@ -40,11 +40,11 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, field_validator
 
-from connector.errors import ConnectorError
-from connector.model import Item, OpenOrder
-from connector.platform import tells_customers
-from connector.state import NotificationRecord, StateStore
-from rules.model import Decision
+from stockstatus.core.errors import ConnectorError
+from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.platform import tells_customers
+from stockstatus.core.state import NotificationRecord, StateStore
+from stockstatus.rules.model import Decision
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,9 @@ def parse_notice_template(text: str) -> tuple[NoticeTemplate | None, list[str]]:
         if base not in FIELDS:
             problems.append(f"{shown}: unknown field {base!r}; use one of {known}")
         elif base != field_name:
-            problems.append(f"{shown}: attribute or index access is not allowed (format a date with a pattern, e.g. {{eta:%Y}})")
+            problems.append(
+                f"{shown}: attribute or index access is not allowed (format a date with a pattern, e.g. {{eta:%Y}})"
+            )
         elif conversion:
             problems.append(f"{shown}: conversions like !{conversion} are not allowed")
         elif "{" in spec or "}" in spec:
@@ -295,15 +297,28 @@ async def tell_customers(
     """Plan this pass's notices and, unless `dry_run`, send each at most once (see the module doc)."""
     stale = state.notifications(store, status="pending")
     unconfirmed = [
-        Notice(r.order_id, r.item_key, None, "", r.kind, r.eta, None, r.message or "",  # type: ignore[arg-type]
-               result="unconfirmed", error="the pass stopped before the store answered; check the order")
+        Notice(
+            r.order_id,
+            r.item_key,
+            None,
+            "",
+            r.kind,
+            r.eta,
+            None,
+            r.message or "",  # type: ignore[arg-type]
+            result="unconfirmed",
+            error="the pass stopped before the store answered; check the order",
+        )
         for r in stale
     ]
     for notice in unconfirmed:
         log.warning(
             "store %s: the %s notice to order %s (item %s) may not have reached the buyer: the pass that sent it "
             "stopped before the store answered; it is not sent again",
-            store, notice.kind, notice.order_id, notice.item_key,
+            store,
+            notice.kind,
+            notice.order_id,
+            notice.item_key,
         )
     if not dry_run and stale:
         state.mark_unconfirmed(r.id for r in stale)

@@ -6,18 +6,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
-from connector.config import Config, Store
-from connector.errors import AuthError, ConnectorError
-from connector.platform import platforms, tells_customers
-from connector.report import table
-from connector.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
-from connector.state import StateStore
-from connector.sync import Clock, open_adapter, system_clock
+from stockstatus.core.config import Config, Store
+from stockstatus.core.errors import AuthError, ConnectorError
+from stockstatus.core.platform import platforms, tells_customers
+from stockstatus.core.report import table
+from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Clock, open_adapter, system_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +47,14 @@ async def check_stores(
                 await adapter.check()
                 if store.notify.enabled:
                     if not tells_customers(adapter):
-                        results.append(CheckResult(
-                            store.name, False, f"the {store.platform} adapter cannot leave messages for buyers",
-                            f"set stores[{store.index}].notify.enabled = false"))
+                        results.append(
+                            CheckResult(
+                                store.name,
+                                False,
+                                f"the {store.platform} adapter cannot leave messages for buyers",
+                                f"set stores[{store.index}].notify.enabled = false",
+                            )
+                        )
                         continue
                     await adapter.check_notices()
             except AuthError as exc:
@@ -73,7 +78,9 @@ def _seconds(row: Mapping[str, Any]) -> float | None:
     return (datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds()
 
 
-def next_pass(schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE) -> datetime | None:
+def next_pass(
+    schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE
+) -> datetime | None:
     """When a schedule runs next after a pass that started at `after` (an interval counts from it)."""
     interval = interval_of(schedule or default)
     if interval is not None:
@@ -95,9 +102,15 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         full = next((r for r in runs if r["mode"] == "full" and r["outcome"] in ("ok", "partial")), None)
         bookmark = state.bookmark(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
-        next_full = next_pass(store.reconcile, store.timezone,
-                              datetime.fromisoformat(full["started_at"]) if full else now, default=DEFAULT_RECONCILE)
+        next_run = (
+            next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
+        )
+        next_full = next_pass(
+            store.reconcile,
+            store.timezone,
+            datetime.fromisoformat(full["started_at"]) if full else now,
+            default=DEFAULT_RECONCILE,
+        )
         out.append(
             {
                 "store": store.name,
@@ -113,13 +126,9 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "written": last["written"] if last else 0,
                 "failed": last["failed"] if last else 0,
                 "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
-                "next_reconcile": (
-                    next_full.isoformat(timespec="minutes") if next_full and store.enabled else None
-                ),
+                "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
-                "last_error": (
-                    {"at": last_error["started_at"], "error": last_error["error"]} if last_error else None
-                ),
+                "last_error": ({"at": last_error["started_at"], "error": last_error["error"]} if last_error else None),
             }
         )
     return out
@@ -137,7 +146,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"{row['written']} written, {row['failed']} failed"
         )
         lines.append(f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == "incremental" else ""))
-        lines.append(f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}")
+        lines.append(
+            f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
+        )
         late = " (overdue: is `connector run` running?)" if row["overdue"] else ""
         upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
 
-from connector.errors import FetchError
+from stockstatus.core.errors import FetchError
 
 
 class PageNumbers:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeGuard, runtime_checkable
@@ -18,9 +18,9 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from connector.model import Decision, Item, OpenOrder, Update, WriteResult
+from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 
-ENTRY_POINT_GROUP = "connector.adapters"
+ENTRY_POINT_GROUP = "stockstatus.platforms"
 
 log = logging.getLogger(__name__)
 

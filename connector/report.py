@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from connector.config import Config
-from connector.model import Item
-from connector.state import StateStore
-from connector.sync import Clock, StoreRun, gather_stores, system_clock
+from stockstatus.core.config import Config
+from stockstatus.core.model import Item
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Clock, StoreRun, gather_stores, system_clock
 
 if TYPE_CHECKING:
-    from rules.demand import ReorderSuggestion
+    from stockstatus.rules.demand import ReorderSuggestion
 
 ARROW = "→"
 
@@ -27,8 +27,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
     def line(cells: Sequence[str]) -> str:
         return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
@@ -147,7 +149,7 @@ async def reorder_report(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ReorderReport:
     """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder."""
-    from rules.demand import reorder_suggestion  # the math is the engine's (pure)
+    from stockstatus.rules.demand import reorder_suggestion  # the math is the engine's (pure)
 
     demand = config.demand
     gathered = await gather_stores(
@@ -177,8 +179,20 @@ async def reorder_report(
 
 
 REORDER_COLUMNS = (
-    "store", "sku", "name", "available", "on_order", "position", "velocity_per_day", "demand_sd",
-    "lead_time_days", "safety_stock", "reorder_point", "order_up_to", "days_of_cover", "suggested",
+    "store",
+    "sku",
+    "name",
+    "available",
+    "on_order",
+    "position",
+    "velocity_per_day",
+    "demand_sd",
+    "lead_time_days",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "days_of_cover",
+    "suggested",
 )
 
 
@@ -212,8 +226,22 @@ def reorder_table(report: ReorderReport) -> str:
     """The report as a terminal table, with a line on what was assessed."""
     out = []
     if report.lines:
-        headers = ["store", "SKU", "name", "avail", "on order", "position", "per day", "sd", "lead",
-                   "safety", "reorder at", "up to", "cover", "order"]
+        headers = [
+            "store",
+            "SKU",
+            "name",
+            "avail",
+            "on order",
+            "position",
+            "per day",
+            "sd",
+            "lead",
+            "safety",
+            "reorder at",
+            "up to",
+            "cover",
+            "order",
+        ]
         rows = [_reorder_row(line) for line in report.lines]
         for row in rows:
             row[2] = row[2][:28]

@@ -14,7 +14,18 @@ DEFAULT_SCHEDULE = "every 15m"
 DEFAULT_RECONCILE = "0 3 * * *"
 """The full reconcile pass: nightly at 03:00 in the store's timezone."""
 
-_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*([a-z]+?)s?$", re.IGNORECASE)
 MIN_INTERVAL = timedelta(seconds=1)
 
@@ -41,8 +52,8 @@ def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_
         return IntervalTrigger(seconds=int(interval.total_seconds()), timezone=timezone)
     if len(text.split()) != 5:
         raise ValueError(
-            f"{text!r} is neither an interval (\"every 15m\", \"1h\") nor a cron expression with five fields "
-            "(minute hour day month weekday, e.g. \"*/15 * * * *\")"
+            f'{text!r} is neither an interval ("every 15m", "1h") nor a cron expression with five fields '
+            '(minute hour day month weekday, e.g. "*/15 * * * *")'
         )
     try:
         return CronTrigger.from_crontab(text, timezone=timezone)

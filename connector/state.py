@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
-from connector.errors import StateError
-from rules.model import Decision, Status
+from stockstatus.core.errors import StateError
+from stockstatus.rules.model import Decision, Status
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -311,9 +311,7 @@ class StateStore:
         for version, (name, migrate) in enumerate(MIGRATIONS[current:], start=current + 1):
             with self.db.conn:
                 if "migrations" not in self.db.table_names():
-                    self.db.table("migrations").create(
-                        {"version": int, "name": str, "applied_at": str}, pk="version"
-                    )
+                    self.db.table("migrations").create({"version": int, "name": str, "applied_at": str}, pk="version")
                 migrate(self.db)
                 self.db.table("migrations").insert({"version": version, "name": name, "applied_at": self._now()})
 
@@ -325,9 +323,7 @@ class StateStore:
     def begin_run(self, store: str, mode: str) -> int:
         """Record the start of a pass; a run still marked running from a crash becomes 'interrupted'."""
         with self.db.conn:
-            self.db.execute(
-                "UPDATE runs SET outcome = 'interrupted' WHERE store = ? AND outcome = 'running'", [store]
-            )
+            self.db.execute("UPDATE runs SET outcome = 'interrupted' WHERE store = ? AND outcome = 'running'", [store])
             table = self.db.table("runs").insert(
                 {"store": store, "mode": mode, "started_at": self._now(), "outcome": "running"}
             )
@@ -486,9 +482,7 @@ class StateStore:
 
     # demand history
 
-    def observe(
-        self, store: str, *, lines: Iterable[SeenLine], stock: Iterable[tuple[str, date, bool]]
-    ) -> None:
+    def observe(self, store: str, *, lines: Iterable[SeenLine], stock: Iterable[tuple[str, date, bool]]) -> None:
         """Record open order lines (kept from the first sighting) and today's stock presence.
 
         `stock` holds (item_key, day, orderable); an item orderable at any pass of a day counts

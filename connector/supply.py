@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from connector.model import Item
-from rules.model import SupplyEvent
+from stockstatus.core.model import Item
+from stockstatus.rules.model import SupplyEvent
 
 REQUIRED_COLUMNS = ("sku", "quantity", "expected_date")
 OPTIONAL_COLUMNS = ("supplier", "reference")

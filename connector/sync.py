@@ -47,22 +47,22 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from connector.config import Config, Demand, Store, Supply
-from connector.demand import daily_sales, seen_lines, stock_presence, unknown_history
-from connector.errors import AuthError, ConnectorError, FetchError
-from connector.events import WebhookSettings, deliver, events_for, notice_events
-from connector.http import make_client
-from connector.model import Item, OpenOrder, Update, WriteResult
-from connector.notify import Notice, tell_customers
-from connector.platform import Adapter, platforms, pulls_changes
-from connector.state import Accepted, Outcome, SeenLine, StateStore
-from connector.supply import (
+from stockstatus.core.config import Config, Demand, Store, Supply
+from stockstatus.core.demand import daily_sales, seen_lines, stock_presence, unknown_history
+from stockstatus.core.errors import AuthError, ConnectorError, FetchError
+from stockstatus.core.events import WebhookSettings, deliver, events_for, notice_events
+from stockstatus.core.http import make_client
+from stockstatus.core.model import Item, OpenOrder, Update, WriteResult
+from stockstatus.core.notify import Notice, tell_customers
+from stockstatus.core.platform import Adapter, platforms, pulls_changes
+from stockstatus.core.state import Accepted, Outcome, SeenLine, StateStore
+from stockstatus.core.supply import (
     NO_PURCHASE_ORDERS,
     PurchaseOrderFiles,
     PurchaseOrders,
     supply_for,
 )
-from rules.model import DaySales, Decision, Facts, QueuedOrder, Status
+from stockstatus.rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,12 @@ class StoreRun:
                     "message": c.decision.message,
                     "sell_limit": c.decision.sell_limit,
                     "order_etas": [
-                        {"order_id": o.order_id, "now": o.now, "later": o.later,
-                         "ships_by": o.ships_by.isoformat() if o.ships_by else None}
+                        {
+                            "order_id": o.order_id,
+                            "now": o.now,
+                            "later": o.later,
+                            "ships_by": o.ships_by.isoformat() if o.ships_by else None,
+                        }
                         for o in c.decision.order_etas
                     ],
                     "rule": c.decision.rule,
@@ -392,8 +396,18 @@ async def run_store(
     pulled_at = clock()
     try:
         await _pass(
-            run, store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run, since=since,
-            progress=progress, stopping=stopping, purchase_orders=purchase_orders, today=today,
+            run,
+            store,
+            adapter,
+            sources=sources,
+            state=state,
+            clock=clock,
+            dry_run=dry_run,
+            since=since,
+            progress=progress,
+            stopping=stopping,
+            purchase_orders=purchase_orders,
+            today=today,
         )
         if run.outcome == "ok" and not dry_run:
             state.set_bookmark(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
@@ -440,8 +454,14 @@ async def _pass(
     today: date | None = None,
 ) -> None:
     gathered = await gather(
-        store, adapter, sources=sources, state=state, clock=clock, since=since,
-        purchase_orders=purchase_orders, today=today,
+        store,
+        adapter,
+        sources=sources,
+        state=state,
+        clock=clock,
+        since=since,
+        purchase_orders=purchase_orders,
+        today=today,
     )
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = "full"  # the adapter could not tell what changed and pulled everything
@@ -627,8 +647,15 @@ async def resync(
     for store in stores:
         async with open_adapter(store, environ, transports) as adapter:
             run = await run_store(
-                store, adapter, sources=sources, state=state, clock=clock, dry_run=dry_run,
-                incremental=incremental, progress=progress, stopping=stopping,
+                store,
+                adapter,
+                sources=sources,
+                state=state,
+                clock=clock,
+                dry_run=dry_run,
+                incremental=incremental,
+                progress=progress,
+                stopping=stopping,
             )
         runs.append(run)
         if hook is not None and not dry_run:
@@ -654,9 +681,9 @@ async def _announce(
             c.item.key,
             c.item.sku,
             announced[c.item.key].status if c.item.key in announced else c.previous,
-            announced[c.item.key].eta if c.item.key in announced else (
-                c.item.shown.eta.isoformat() if c.item.shown.eta else None
-            ),
+            announced[c.item.key].eta
+            if c.item.key in announced
+            else (c.item.shown.eta.isoformat() if c.item.shown.eta else None),
             c.decision.status,
             c.decision.eta.isoformat() if c.decision.eta else None,
         )

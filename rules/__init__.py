@@ -59,7 +59,7 @@ Decisions this engine makes on the shop owner's behalf:
 
 from __future__ import annotations
 
-from rules.demand import (
+from stockstatus.rules.demand import (
     ReorderSuggestion,
     days_of_cover,
     demand_sd,
@@ -69,9 +69,9 @@ from rules.demand import (
     velocity,
     z_for,
 )
-from rules.engine import CheckTrace, Explanation, RuleSet, RuleTrace, compile_rules
-from rules.errors import RuleError
-from rules.model import (
+from stockstatus.rules.engine import CheckTrace, Explanation, RuleSet, RuleTrace, compile_rules
+from stockstatus.rules.errors import RuleError
+from stockstatus.rules.model import (
     DaySales,
     Decision,
     Facts,
@@ -80,7 +80,7 @@ from rules.model import (
     Status,
     SupplyEvent,
 )
-from rules.supply import (
+from stockstatus.rules.supply import (
     DEFAULT_HORIZON_DAYS,
     SupplyTimeline,
     TimelineRow,
@@ -89,7 +89,7 @@ from rules.supply import (
     queue_etas,
     timeline,
 )
-from rules.template import MessageTemplate, parse_template, render_message
+from stockstatus.rules.template import MessageTemplate, parse_template, render_message
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",

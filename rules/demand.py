@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import NormalDist
 
-from rules.model import DaySales, Facts
+from stockstatus.rules.model import DaySales, Facts
 
 DEFAULT_WINDOW_DAYS = 28
 
@@ -95,9 +95,7 @@ def safety_stock(
 ) -> float:
     """z·σ_d·√L, or z·√(L·σ_d² + d̄²·σ_L²) when the lead time varies by σ_L days."""
     if lead_time_sd_days:
-        return z * math.sqrt(
-            lead_time_days * demand_sd_daily**2 + mean_daily**2 * lead_time_sd_days**2
-        )
+        return z * math.sqrt(lead_time_days * demand_sd_daily**2 + mean_daily**2 * lead_time_sd_days**2)
     return z * demand_sd_daily * math.sqrt(lead_time_days)
 
 
@@ -158,9 +156,7 @@ def reorder_suggestion(
     safety = safety_stock(score, sd, lead, mean_daily=mean, lead_time_sd_days=sd_lead)
     point = reorder_point(mean, lead, safety)
     protect = lead + review_days
-    up_to = reorder_point(
-        mean, protect, safety_stock(score, sd, protect, mean_daily=mean, lead_time_sd_days=sd_lead)
-    )
+    up_to = reorder_point(mean, protect, safety_stock(score, sd, protect, mean_daily=mean, lead_time_sd_days=sd_lead))
     on_order = sum(e.quantity for e in facts.supply if e.quantity is not None and e.quantity > 0)
     position = facts.available + on_order
     suggested = max(math.ceil(up_to - position - 1e-9), 0) if position <= point else 0

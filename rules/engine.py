@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
-from rules.errors import RuleError
-from rules.grammar import Rule, Subject, _supply_values, parse_rules, queued_units
-from rules.model import Decision, Facts, OrderEta, Status
-from rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
-from rules.template import render_message
+from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
+from stockstatus.rules.errors import RuleError
+from stockstatus.rules.grammar import Rule, Subject, _supply_values, parse_rules, queued_units
+from stockstatus.rules.model import Decision, Facts, OrderEta, Status
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
+from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
 _new_tuple = tuple.__new__
@@ -170,8 +170,7 @@ class RuleSet:
         # Pre-arming after the first pass stopped at rule k: rules before k that do not read the
         # stock level answer the same at sell-out (they failed), so only the others are asked.
         zero = tuple(
-            tuple(s for s in at_zero if s[3].position >= k or s[3].stock_dependent)
-            for k in range(len(self.rules) + 1)
+            tuple(s for s in at_zero if s[3].position >= k or s[3].stock_dependent) for k in range(len(self.rules) + 1)
         )
         untracked = tuple(step(r, False) for r in self.rules if r.stock_range is None)
         object.__setattr__(self, "_points", tuple(points))
@@ -201,9 +200,16 @@ class RuleSet:
             return None
         elif available <= 0:
             return _lazy(
-                Status.OUT_OF_STOCK, DEFAULT_RULE, None, None, None, None,
+                Status.OUT_OF_STOCK,
+                DEFAULT_RULE,
+                None,
+                None,
+                None,
+                None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
-                _explain_default, facts, Status.OUT_OF_STOCK,
+                _explain_default,
+                facts,
+                Status.OUT_OF_STOCK,
             )
         else:
             rule, eta, on_shelf = None, None, False
@@ -234,13 +240,32 @@ class RuleSet:
         )
         if rule is None:
             return _lazy(
-                Status.IN_STOCK, DEFAULT_RULE, None, limit, None, sellout_status, order_etas,
-                _explain_default, facts, Status.IN_STOCK, sellout_status, sellout_name,
+                Status.IN_STOCK,
+                DEFAULT_RULE,
+                None,
+                limit,
+                None,
+                sellout_status,
+                order_etas,
+                _explain_default,
+                facts,
+                Status.IN_STOCK,
+                sellout_status,
+                sellout_name,
             )
         if on_shelf:
             return _lazy(
-                Status.IN_STOCK, rule.name, None, limit, None, sellout_status, order_etas,
-                _explain_on_shelf, rule, facts, self.horizon_days,
+                Status.IN_STOCK,
+                rule.name,
+                None,
+                limit,
+                None,
+                sellout_status,
+                order_etas,
+                _explain_on_shelf,
+                rule,
+                facts,
+                self.horizon_days,
             )
         return self._rule_decision(rule, subject, eta, sellout_status, sellout_name, limit)
 
@@ -261,10 +286,7 @@ class RuleSet:
         traces: list[RuleTrace] = []
         decided = False
         for rule in self.rules:
-            checks = [
-                CheckTrace(f"when.{c.key}", c.test(subject), c.describe(subject))
-                for c in rule.conditions
-            ]
+            checks = [CheckTrace(f"when.{c.key}", c.test(subject), c.describe(subject)) for c in rule.conditions]
             if rule.eta_source is not None or rule.eta_checks:
                 eta = rule.eta_source.resolve(subject) if rule.eta_source is not None else None
                 checks.extend(
@@ -274,16 +296,20 @@ class RuleSet:
             matched = all(c.passed for c in checks)
             mine = matched and not decided
             decided = decided or matched
-            traces.append(
-                RuleTrace(rule.position, rule.name, matched, tuple(checks), decision if mine else None)
-            )
+            traces.append(RuleTrace(rule.position, rule.name, matched, tuple(checks), decision if mine else None))
         if not decided:
             if view is None:
                 text = "stock not tracked: no opinion, the item is left as it is"
             else:
                 text = f"available {view} {'>' if view > 0 else '<='} 0"
             traces.append(
-                RuleTrace(None, DEFAULT_RULE, decision is not None, (CheckTrace("default", decision is not None, text),), decision)
+                RuleTrace(
+                    None,
+                    DEFAULT_RULE,
+                    decision is not None,
+                    (CheckTrace("default", decision is not None, text),),
+                    decision,
+                )
             )
         v = subject.velocity(DEFAULT_WINDOW_DAYS)
         return Explanation(
@@ -355,10 +381,22 @@ class RuleSet:
             self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()
         )
         return _lazy(
-            action.status, rule.name, shown, limit, message,
+            action.status,
+            rule.name,
+            shown,
+            limit,
+            message,
             sellout,
             order_etas,
-            _explain_rule, rule, facts, subject.available, eta, self.horizon_days, sellout, sellout_rule, held,
+            _explain_rule,
+            rule,
+            facts,
+            subject.available,
+            eta,
+            self.horizon_days,
+            sellout,
+            sellout_rule,
+            held,
         )
 
     def _held(self, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
@@ -371,9 +409,21 @@ class RuleSet:
         )
         if at_zero is None:
             return _lazy(
-                Status.OUT_OF_STOCK, DEFAULT_RULE, None, None, None, None,
+                Status.OUT_OF_STOCK,
+                DEFAULT_RULE,
+                None,
+                None,
+                None,
+                None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
-                _explain_default, facts, Status.OUT_OF_STOCK, None, None, 0, reason, self.back_in_stock_at,
+                _explain_default,
+                facts,
+                Status.OUT_OF_STOCK,
+                None,
+                None,
+                0,
+                reason,
+                self.back_in_stock_at,
             )
         return self._rule_decision(at_zero[0], subject, at_zero[1], None, None, held=reason)
 
@@ -389,8 +439,13 @@ class RuleSet:
         if status is Status.PRE_ORDER and facts.release_date is not None and facts.release_date >= facts.today:
             not_before = facts.release_date
         etas = queue_etas(
-            subject.available, facts.backorder_queue, facts.supply, facts.today,
-            horizon_days=self.horizon_days, handling_days=handling_days, not_before=not_before,
+            subject.available,
+            facts.backorder_queue,
+            facts.supply,
+            facts.today,
+            horizon_days=self.horizon_days,
+            handling_days=handling_days,
+            not_before=not_before,
         )
         if eta is None:
             return etas
@@ -402,7 +457,9 @@ class RuleSet:
 
 def _base_inputs(facts: Facts, available: int | None = None, *, view: bool = False) -> dict[str, object]:
     inputs: dict[str, object] = {
-        "sku": facts.sku, "today": facts.today.isoformat(), "available": facts.available,
+        "sku": facts.sku,
+        "today": facts.today.isoformat(),
+        "available": facts.available,
     }
     if view and available != facts.available:
         inputs["evaluated_at_available"] = available
@@ -439,9 +496,7 @@ def _explain_default(
 def _explain_on_shelf(rule: Rule, facts: Facts, horizon_days: int) -> tuple[tuple[str, ...], dict[str, object]]:
     subject = Subject(facts, facts.available, horizon_days)
     reasons = [c.describe(subject) for c in rule.conditions]
-    reasons.append(
-        f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}"
-    )
+    reasons.append(f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}")
     inputs = _base_inputs(facts)
     _condition_inputs(rule, subject, inputs)
     inputs["on_sellout_rule"] = rule.name
@@ -539,4 +594,3 @@ def compile_rules(
     if problems:
         raise RuleError(problems)
     return RuleSet(rules, handling_days, source, horizon_days, back_in_stock_at)
-

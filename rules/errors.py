@@ -17,7 +17,5 @@ class RuleError(ValueError):
         if len(self.problems) == 1:
             text = self.problems[0]
         else:
-            text = f"{len(self.problems)} problems in the rules\n" + "\n".join(
-                f"  - {p}" for p in self.problems
-            )
+            text = f"{len(self.problems)} problems in the rules\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(text)

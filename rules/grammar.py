@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover, velocity
-from rules.errors import RuleError
-from rules.model import Facts, Status
-from rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival
-from rules.template import ETA_FIELDS, MessageTemplate, parse_template
+from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover, velocity
+from stockstatus.rules.errors import RuleError
+from stockstatus.rules.model import Facts, Status
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival
+from stockstatus.rules.template import ETA_FIELDS, MessageTemplate, parse_template
 
 _EMPTY: frozenset[str] = frozenset()
 
@@ -142,9 +142,7 @@ class Subject:
 
     def velocity(self, window_days: int) -> float | None:
         """Units per in-stock day over the window (None: no day of it counts)."""
-        return self._cached(
-            ("velocity", window_days), lambda s: velocity(s.facts.sales, s.today, window_days)
-        )  # type: ignore[return-value]
+        return self._cached(("velocity", window_days), lambda s: velocity(s.facts.sales, s.today, window_days))  # type: ignore[return-value]
 
     def queued(self) -> int:
         """Units waiting for supply, at this view's `available`."""
@@ -319,12 +317,10 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 
 def _available(value: object) -> Condition:
     if isinstance(value, bool) or isinstance(value, int):
-        raise _Invalid(f"{_show(value)} is not a comparison; write e.g. \"== {value}\" or \"<= {value}\"")
+        raise _Invalid(f'{_show(value)} is not a comparison; write e.g. "== {value}" or "<= {value}"')
     match = _COMPARISON.match(value) if isinstance(value, str) else None
     if match is None:
-        raise _Invalid(
-            f"{_show(value)} is not a comparison like \"<= 0\" (operators: <, <=, ==, !=, >=, >)"
-        )
+        raise _Invalid(f'{_show(value)} is not a comparison like "<= 0" (operators: <, <=, ==, !=, >=, >)')
     op_text, limit = match.group(1), int(match.group(2))
     op = _OPERATORS[op_text]
     test = _available_test(op_text, limit)
@@ -457,10 +453,7 @@ def _date_condition(key: str, label: str, *, today_is_future: bool) -> Callable[
 
     def build(value: object) -> Condition:
         if value not in _WHEN_DATE_VALUES:
-            raise _Invalid(
-                f"{_show(value)} is not one of "
-                + ", ".join(f'"{v}"' for v in _WHEN_DATE_VALUES)
-            )
+            raise _Invalid(f"{_show(value)} is not one of " + ", ".join(f'"{v}"' for v in _WHEN_DATE_VALUES))
 
         def future(d: date, today: date) -> bool:
             return d >= today if today_is_future else d > today
@@ -520,15 +513,15 @@ def _queue_length(s: Subject) -> int:
 _DECIMAL_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$")
 
 
-def _comparison(value: object, *, example: str, decimals: bool = False) -> tuple[str, float, Callable[[float, float], bool]]:
+def _comparison(
+    value: object, *, example: str, decimals: bool = False
+) -> tuple[str, float, Callable[[float, float], bool]]:
     pattern = _DECIMAL_COMPARISON if decimals else _COMPARISON
     match = pattern.match(value) if isinstance(value, str) and not isinstance(value, bool) else None
     if match is None:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            raise _Invalid(f"{_show(value)} is not a comparison; write e.g. \"{example.split()[0]} {value}\"")
-        raise _Invalid(
-            f"{_show(value)} is not a comparison like \"{example}\" (operators: <, <=, ==, !=, >=, >)"
-        )
+            raise _Invalid(f'{_show(value)} is not a comparison; write e.g. "{example.split()[0]} {value}"')
+        raise _Invalid(f'{_show(value)} is not a comparison like "{example}" (operators: <, <=, ==, !=, >=, >)')
     number = match.group(2)
     limit: float = float(number) if decimals and not re.fullmatch(r"[+-]?\d+", number) else int(number)
     op: Callable[[float, float], bool] = _OPERATORS[match.group(1)]  # type: ignore[assignment]
@@ -541,7 +534,7 @@ def _windowed(key: str, value: object, example: str) -> tuple[int, tuple[str, fl
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in ("window_days", "is")]
         if unknown:
-            raise _Invalid(f"unknown key {unknown[0]!r}; write {{ window_days = 28, is = \"{example}\" }}")
+            raise _Invalid(f'unknown key {unknown[0]!r}; write {{ window_days = 28, is = "{example}" }}')
         if "is" not in value:
             raise _Invalid(f"missing 'is'; write {{ window_days = 28, is = \"{example}\" }}")
         if "window_days" in value:
@@ -629,10 +622,7 @@ def describe_arrival(s: Subject) -> str:
     queued = s.queued()
     arrival = s.arrival()
     if arrival is None:
-        return (
-            f"no reliable timeline: supply up to {s.horizon_end.isoformat()} does not cover"
-            f" {queued} queued + 1"
-        )
+        return f"no reliable timeline: supply up to {s.horizon_end.isoformat()} does not cover {queued} queued + 1"
     if arrival == s.today and s.available is not None and s.available > 0:
         return f"{s.available} on hand: the next unit ships now"
     return f"supply covers {queued} queued + 1 on {arrival.isoformat()}"
@@ -642,9 +632,7 @@ def _supply_values(s: Subject) -> dict[str, object]:
     arrival = s.arrival()
     return {
         "queued": s.queued(),
-        "supply": [
-            [e.expected.isoformat(), e.quantity, e.reference] for e in s.facts.supply
-        ],
+        "supply": [[e.expected.isoformat(), e.quantity, e.reference] for e in s.facts.supply],
         "next_arrival": arrival.isoformat() if arrival is not None else None,
         "horizon_end": s.horizon_end.isoformat(),
     }
@@ -887,7 +875,9 @@ def _cap(value: object) -> Cap:
             raise _Invalid("sets no limit; write { max = 50 }, { incoming = true } or both")
         return Cap(fixed, incoming)
     if isinstance(value, str):
-        raise _Invalid(f'{_show(value)} is not a cap; use a whole number, "incoming" or {{ max = 50, incoming = true }}')
+        raise _Invalid(
+            f'{_show(value)} is not a cap; use a whole number, "incoming" or {{ max = 50, incoming = true }}'
+        )
     return Cap(_int_value(value), False)
 
 
@@ -908,9 +898,7 @@ _VALID_WHEN = (*WHEN_KEYS, *ETA_WHEN_KEYS)
 _STATUSES = ", ".join(f'"{s.value}"' for s in Status)
 
 
-def parse_rules(
-    raw_rules: object, *, handling_days: int = 0, source: str = "rules"
-) -> tuple[Rule, ...]:
+def parse_rules(raw_rules: object, *, handling_days: int = 0, source: str = "rules") -> tuple[Rule, ...]:
     """Validate the `[[rules]]` tables and compile them; raise RuleError listing every problem."""
     problems: list[str] = []
     if isinstance(handling_days, bool) or not isinstance(handling_days, int) or handling_days < 0:
@@ -950,9 +938,7 @@ def parse_rules(
     return tuple(compiled)
 
 
-def _parse_rule(
-    position: int, raw: object, handling_days: int, source: str, problems: list[str]
-) -> Rule | None:
+def _parse_rule(position: int, raw: object, handling_days: int, source: str, problems: list[str]) -> Rule | None:
     where = f"{source}[{position}]"
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: expected a [[rules]] table, got {_show(raw)}")
@@ -964,25 +950,18 @@ def _parse_rule(
         name = name.strip()
         where = f'{where} ("{name}")'
         if name.casefold() == "default":
-            problems.append(
-                f'{where}.name: "default" is the name of the built-in fallback; choose another'
-            )
+            problems.append(f'{where}.name: "default" is the name of the built-in fallback; choose another')
     else:
-        problems.append(
-            f"{where}.name: missing" if name is None else f"{where}.name: {_show(name)} is not a name"
-        )
+        problems.append(f"{where}.name: missing" if name is None else f"{where}.name: {_show(name)} is not a name")
         name = ""
 
     for key in raw:
         if key not in RULE_KEYS:
-            problems.append(
-                f"{where}: "
-                + _unknown_key(str(key), RULE_KEYS, {"when": _VALID_WHEN, "then": THEN_KEYS})
-            )
+            problems.append(f"{where}: " + _unknown_key(str(key), RULE_KEYS, {"when": _VALID_WHEN, "then": THEN_KEYS}))
 
     when = raw.get("when", {})
     if not isinstance(when, Mapping):
-        problems.append(f"{where}.when: expected a table like {{ available = \"<= 0\" }}")
+        problems.append(f'{where}.when: expected a table like {{ available = "<= 0" }}')
         when = {}
     then = raw.get("then")
     if then is None:
@@ -998,9 +977,7 @@ def _parse_rule(
             continue
         builder = WHEN_KEYS.get(key)
         if builder is None:
-            problems.append(
-                f"{where}.when: " + _unknown_key(str(key), _VALID_WHEN, {"then": THEN_KEYS})
-            )
+            problems.append(f"{where}.when: " + _unknown_key(str(key), _VALID_WHEN, {"then": THEN_KEYS}))
             continue
         try:
             conditions.append(builder(value))
@@ -1009,9 +986,7 @@ def _parse_rule(
 
     for key in then:
         if key not in THEN_KEYS:
-            problems.append(
-                f"{where}.then: " + _unknown_key(str(key), THEN_KEYS, {"when": _VALID_WHEN})
-            )
+            problems.append(f"{where}.then: " + _unknown_key(str(key), THEN_KEYS, {"when": _VALID_WHEN}))
 
     status: Status | None = None
     raw_status = then.get("status")
@@ -1054,8 +1029,7 @@ def _parse_rule(
             problems.append(f"{where}.then.eta: {exc}")
         if not carries_eta:
             problems.append(
-                f"{where}.then.eta: a {status} decision has no ETA;"
-                ' only "backorder" and "pre_order" carry one'
+                f'{where}.then.eta: a {status} decision has no ETA; only "backorder" and "pre_order" carry one'
             )
     if raw_handling is not None and raw_eta is not None and source_obj is not None:
         if source_obj.name not in SUPPLY_DERIVED:
@@ -1079,13 +1053,9 @@ def _parse_rule(
             wants_eta = has_eta
     if within is not None:
         if raw_eta is None:
-            problems.append(
-                f"{where}.when.eta_within_days: needs then.eta (the ETA source it checks)"
-            )
+            problems.append(f"{where}.when.eta_within_days: needs then.eta (the ETA source it checks)")
         elif not wants_eta:
-            problems.append(
-                f"{where}.when.eta_within_days: contradicts has_eta = false"
-            )
+            problems.append(f"{where}.when.eta_within_days: contradicts has_eta = false")
         try:
             eta_checks.append(_within_check(_int_value(within)))
         except _Invalid as exc:
@@ -1102,9 +1072,7 @@ def _parse_rule(
         except _Invalid as exc:
             problems.append(f"{where}.then.cap: {exc}")
         if not carries_eta:
-            problems.append(
-                f'{where}.then.cap: limits backorders and pre-orders; a {status} decision has none'
-            )
+            problems.append(f"{where}.then.cap: limits backorders and pre-orders; a {status} decision has none")
     if cap is not None:
         eta_checks.append(_cap_check(cap))
 
@@ -1116,16 +1084,10 @@ def _parse_rule(
         else:
             message, template_problems = parse_template(raw_message)
             problems.extend(f"{where}.then.message: {p}" for p in template_problems)
-            if message is not None and message.fields & ETA_FIELDS and (
-                source_obj is None or not wants_eta
-            ):
+            if message is not None and message.fields & ETA_FIELDS and (source_obj is None or not wants_eta):
                 used = ", ".join(f"{{{f}}}" for f in sorted(message.fields & ETA_FIELDS))
-                why = (
-                    "has_eta = false" if raw_eta is not None else "there is no then.eta"
-                )
-                problems.append(
-                    f"{where}.then.message: uses {used} but this rule never has an ETA ({why})"
-                )
+                why = "has_eta = false" if raw_eta is not None else "there is no then.eta"
+                problems.append(f"{where}.then.message: uses {used} but this rule never has an ETA ({why})")
             if message is not None and "limit" in message.fields and raw_cap is None:
                 problems.append(f"{where}.then.message: uses {{limit}} but this rule has no then.cap")
 

@@ -120,7 +120,7 @@ class Decision(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
 
-    def __new__(  # noqa: PYI034 (no subclasses: a Decision is a value)
+    def __new__(
         cls,
         status: Status,
         rule: str,
@@ -134,8 +134,18 @@ class Decision(tuple):  # type: ignore[type-arg]
     ) -> Decision:
         return tuple.__new__(
             cls,
-            (status, rule, eta, sell_limit, message, on_sellout, tuple(order_etas),
-             tuple(reasons), dict(inputs) if inputs else {}, None),
+            (
+                status,
+                rule,
+                eta,
+                sell_limit,
+                message,
+                on_sellout,
+                tuple(order_etas),
+                tuple(reasons),
+                dict(inputs) if inputs else {},
+                None,
+            ),
         )
 
     status: Status = property(itemgetter(0))  # type: ignore[assignment]
@@ -197,8 +207,17 @@ class Decision(tuple):  # type: ignore[type-arg]
     def __reduce__(self) -> tuple[object, ...]:
         return (
             Decision,
-            (self.status, self.rule, self.eta, self.sell_limit, self.message, self.reasons,
-             self.on_sellout, self.order_etas, self.inputs),
+            (
+                self.status,
+                self.rule,
+                self.eta,
+                self.sell_limit,
+                self.message,
+                self.reasons,
+                self.on_sellout,
+                self.order_etas,
+                self.inputs,
+            ),
         )
 
     def __copy__(self) -> Decision:
@@ -210,8 +229,15 @@ class Decision(tuple):  # type: ignore[type-arg]
     def with_reason(self, reason: str) -> Decision:
         """The same decision with one more reason at the end."""
         return Decision(
-            self.status, self.rule, self.eta, self.sell_limit, self.message, (*self.reasons, reason),
-            self.on_sellout, self.order_etas, self.inputs,
+            self.status,
+            self.rule,
+            self.eta,
+            self.sell_limit,
+            self.message,
+            (*self.reasons, reason),
+            self.on_sellout,
+            self.order_etas,
+            self.inputs,
         )
 
     # A Decision is a value, not a sequence: hide the tuple protocol's surprises.
@@ -222,5 +248,6 @@ class Decision(tuple):  # type: ignore[type-arg]
 
     def __bool__(self) -> bool:
         return True
+
     __lt__ = __le__ = __gt__ = __ge__ = None  # type: ignore[assignment]
     __add__ = __mul__ = __rmul__ = None  # type: ignore[assignment]

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rules.model import OrderEta, QueuedOrder, SupplyEvent
+from stockstatus.rules.model import OrderEta, QueuedOrder, SupplyEvent
 
 DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
@@ -67,10 +67,14 @@ def next_arrival(
     if have >= needed:
         return today
     # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
-    counted = sorted(
-        [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end],
-        key=_first,
-    ) if supply else ()
+    counted = (
+        sorted(
+            [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end],
+            key=_first,
+        )
+        if supply
+        else ()
+    )
     for day, quantity in counted:
         if quantity is None:
             return day
@@ -88,8 +92,7 @@ def _first(pair: tuple[date, int | None]) -> date:
 def incoming_known(supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> int:
     """Units with a known quantity expected from today to the horizon (late events excluded)."""
     return sum(
-        e.quantity for e in supply
-        if e.quantity is not None and e.quantity > 0 and today <= e.expected <= horizon_end
+        e.quantity for e in supply if e.quantity is not None and e.quantity > 0 and today <= e.expected <= horizon_end
     )
 
 
@@ -264,9 +267,11 @@ def queue_etas(
     horizon_end = today + timedelta(days=horizon_days)
     have = on_hand(available)
     steps: list[tuple[date, int | None]] = [(today, have)]
-    counted = sorted(
-        [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first
-    ) if supply else ()
+    counted = (
+        sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
+        if supply
+        else ()
+    )
     for day, quantity in counted:
         if quantity is None:
             steps.append((day, None))

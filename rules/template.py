@@ -65,19 +65,13 @@ def parse_template(text: str) -> tuple[MessageTemplate | None, list[str]]:
         if field_name is None:
             parts.append((literal, None, ""))
             continue
-        field_text = "{" + field_name + (f"!{conversion}" if conversion else "") + (
-            f":{spec}" if spec else ""
-        ) + "}"
+        field_text = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
         base = field_name.split(".", 1)[0].split("[", 1)[0]
         if field_name == "" or field_name.isdigit():
-            problems.append(
-                f"{field_text}: name the field, one of {{{'}, {'.join(FIELDS)}}}"
-            )
+            problems.append(f"{field_text}: name the field, one of {{{'}, {'.join(FIELDS)}}}")
             continue
         if base not in FIELDS:
-            problems.append(
-                f"{field_text}: unknown field {base!r}; use one of {{{'}, {'.join(FIELDS)}}}"
-            )
+            problems.append(f"{field_text}: unknown field {base!r}; use one of {{{'}, {'.join(FIELDS)}}}")
             continue
         if base != field_name:
             problems.append(

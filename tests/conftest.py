@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.state import StateStore
+from stockstatus.core.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

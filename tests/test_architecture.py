@@ -40,13 +40,15 @@ def test_dependencies_point_one_way(package, forbidden):
 
 def test_adapters_use_only_the_cores_model_errors_http_policy_and_platform_contract():
     allowed = {
-        "connector.model", "connector.errors", "connector.http", "connector.platform", "connector.pagination",
+        "connector.model",
+        "connector.errors",
+        "connector.http",
+        "connector.platform",
+        "connector.pagination",
         "connector.loopback",
     }
     wrong = [
-        (path, module)
-        for path, module in imports("adapters")
-        if top(module) == "connector" and module not in allowed
+        (path, module) for path, module in imports("adapters") if top(module) == "connector" and module not in allowed
     ]
     assert wrong == []
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from connector import config as config_module
-from connector.config import config_path, load
-from connector.errors import ConfigError
+from stockstatus.core import config as config_module
+from stockstatus.core.config import config_path, load
+from stockstatus.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,13 +57,28 @@ def test_minimal_config_gets_the_documented_defaults(tmp_path):
     ("edit", "expected"),
     [
         (lambda t: t + "colour = 'blue'\n", "colour: unknown key"),
-        (lambda t: t.replace('url = "https://shop.example.com"', 'url = "shop.example.com"'), "stores[0] (eu-shop).url"),
-        (lambda t: t.replace('key_env = "EU_KEY"', 'key_env = "ck_1234567890abcdef"\nkey_typo = 1'), "key_typo: unknown key"),
-        (lambda t: t.replace('platform = "woocommerce"', 'platform = "magento"'), "stores[0].platform: unknown platform 'magento'"),
-        (lambda t: t.replace('timezone = "Europe/Berlin"', 'timezone = "Europe/Berln"'), "timezone: unknown timezone 'Europe/Berln'"),
+        (
+            lambda t: t.replace('url = "https://shop.example.com"', 'url = "shop.example.com"'),
+            "stores[0] (eu-shop).url",
+        ),
+        (
+            lambda t: t.replace('key_env = "EU_KEY"', 'key_env = "ck_1234567890abcdef"\nkey_typo = 1'),
+            "key_typo: unknown key",
+        ),
+        (
+            lambda t: t.replace('platform = "woocommerce"', 'platform = "magento"'),
+            "stores[0].platform: unknown platform 'magento'",
+        ),
+        (
+            lambda t: t.replace('timezone = "Europe/Berlin"', 'timezone = "Europe/Berln"'),
+            "timezone: unknown timezone 'Europe/Berln'",
+        ),
         (lambda t: t.replace('key_env = "EU_KEY"\n', ""), "stores[0] (eu-shop).key_env: required key is missing"),
         (lambda t: t.replace('name = "eu-shop"', 'name = "eu shop!"'), "stores[0].name"),
-        (lambda t: t + '[[rules]]\nname = "x"\nwhen = { available = "<== 0" }\nthen = { status = "out_of_stock" }\n', 'rules[0] ("x").when.available'),
+        (
+            lambda t: t + '[[rules]]\nname = "x"\nwhen = { available = "<== 0" }\nthen = { status = "out_of_stock" }\n',
+            'rules[0] ("x").when.available',
+        ),
         (lambda t: t + '[[rules]]\nname = "x"\nthen = { status = "sold_out" }\n', "rules[0]"),
         (lambda t: t.replace("[[stores]]", "stores = 3\n[[nope]]"), "stores"),
     ],

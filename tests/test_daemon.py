@@ -12,10 +12,10 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.daemon import Daemon
-from connector.errors import ConfigError
-from connector.schedule import trigger_for
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.daemon import Daemon
+from stockstatus.core.errors import ConfigError
+from stockstatus.core.schedule import trigger_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 URL = "https://shop.test"
@@ -40,8 +40,14 @@ then = {{ status = "{sold_out}" }}
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("every 15m", IntervalTrigger), ("10 minutes", IntervalTrigger), ("1h", IntervalTrigger),
-     ("*/15 * * * *", CronTrigger), ("0 6 * * 1-5", CronTrigger), (None, IntervalTrigger)],
+    [
+        ("every 15m", IntervalTrigger),
+        ("10 minutes", IntervalTrigger),
+        ("1h", IntervalTrigger),
+        ("*/15 * * * *", CronTrigger),
+        ("0 6 * * 1-5", CronTrigger),
+        (None, IntervalTrigger),
+    ],
 )
 def test_schedules_are_intervals_or_cron_expressions(text, kind):
     assert isinstance(trigger_for(text, BERLIN), kind)
@@ -101,8 +107,11 @@ async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tm
 
     # A valid edit takes effect at the next pass.
     write(path, sold_out="backorder")
-    path.write_text(path.read_text().replace('then = { status = "backorder" }',
-                                             'then = { status = "backorder", eta = "2027-01-15" }'))
+    path.write_text(
+        path.read_text().replace(
+            'then = { status = "backorder" }', 'then = { status = "backorder", eta = "2027-01-15" }'
+        )
+    )
     await wait_for(lambda: fake.get_product(mug["id"])["backorders"] == "notify")
 
     daemon.stop()
@@ -133,10 +142,12 @@ def test_a_daemon_does_not_start_on_an_invalid_config(tmp_path):
 
 
 def test_an_edit_of_the_rules_file_is_taken_or_refused_with_its_reason(tmp_path, caplog):
-    from connector.daemon import ConfigWatcher
+    from stockstatus.core.daemon import ConfigWatcher
 
     rules = tmp_path / "rules.toml"
-    rules.write_text('[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n')
+    rules.write_text(
+        '[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n'
+    )
     path = tmp_path / "connector.toml"
     path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0])
     watcher = ConfigWatcher(path)

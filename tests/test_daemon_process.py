@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from adapters.shopify import sandbox as shopify_sandbox
-from adapters.shopify.fake import FakeShopify
-from adapters.woocommerce import sandbox as woo_sandbox
-from adapters.woocommerce.auth import WooCommerceAuth
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.loopback import serve
+from stockstatus.adapters.shopify import sandbox as shopify_sandbox
+from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.woocommerce import sandbox as woo_sandbox
+from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.loopback import serve
 
 PRODUCTS = 900
 
@@ -53,7 +53,10 @@ def start(config: Path, fake: FakeWooCommerce) -> subprocess.Popen[str]:
     env = {**os.environ, "WC_KEY": fake.consumer_key, "WC_SECRET": fake.consumer_secret}
     return subprocess.Popen(
         [sys.executable, "-m", "connector.cli", "--config", str(config), "--log-level", "INFO", "run"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -143,14 +146,20 @@ def two_stores():
     woo = FakeWooCommerce(base_url="http://127.0.0.1")
     woo_server = woo_sandbox.serve(woo, "127.0.0.1", 0)
     woo.base_url = f"http://127.0.0.1:{woo_server.server_address[1]}"
-    kettle = woo.create_product(name="Kettle", sku="KTL-W", manage_stock=True, stock_quantity=2,
-                                meta_data=[{"key": "restock_date", "value": restock}])
+    kettle = woo.create_product(
+        name="Kettle",
+        sku="KTL-W",
+        manage_stock=True,
+        stock_quantity=2,
+        meta_data=[{"key": "restock_date", "value": restock}],
+    )
     shop = FakeShopify("sandbox.myshopify.com")
     shop_server = shopify_sandbox.serve(shop)
     shop.base_url = f"http://127.0.0.1:{shop_server.server_address[1]}"
     shop.add_location("Warehouse")
-    product = shop.create_product("Kettle", variants=[{"sku": "KTL-S", "stock": 2}],
-                                  metafields={"custom.restock_date": ("date", restock)})
+    product = shop.create_product(
+        "Kettle", variants=[{"sku": "KTL-S", "stock": 2}], metafields={"custom.restock_date": ("date", restock)}
+    )
     yield woo, kettle["id"], shop, product.variant_ids[0]
     for server in (woo_server, shop_server):
         server.shutdown()
@@ -163,7 +172,10 @@ class Running:
     def __init__(self, config: Path, environ: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "connector.cli", "--config", str(config), "--log-level", "INFO", "run"],
-            env={**os.environ, **environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **environ},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -216,8 +228,11 @@ def woo_api(woo: FakeWooCommerce, method: str, path: str, body: dict[str, Any]) 
 
 
 def shopify_api(shop: FakeShopify, query: str, **variables: Any) -> Any:
-    response = httpx.post(f"{shop.base_url}/admin/api/2026-10/graphql.json", json={"query": query, "variables": variables},
-                          headers={"X-Shopify-Access-Token": shop.access_token})
+    response = httpx.post(
+        f"{shop.base_url}/admin/api/2026-10/graphql.json",
+        json={"query": query, "variables": variables},
+        headers={"X-Shopify-Access-Token": shop.access_token},
+    )
     body = response.json()
     assert not body.get("errors") and not next(iter(body["data"].values()))["userErrors"], body
     return body["data"]
@@ -240,26 +255,51 @@ def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_buyer_on
         return [line for o in shop.orders.values() for line in (o.note or "").splitlines() if line]
 
     daemon = Running(config, environ)
-    daemon.until("both kettles shown in stock", lambda: woo_meta("connector_status") == "in_stock"
-                 and shop.variant_metafield(variant, "connector.status") == "in_stock")
+    daemon.until(
+        "both kettles shown in stock",
+        lambda: (
+            woo_meta("connector_status") == "in_stock"
+            and shop.variant_metafield(variant, "connector.status") == "in_stock"
+        ),
+    )
 
     # Buyers order 3 kettles in each shop, 2 are on the shelf: the third waits for the restock.
     woo_api(woo, "POST", "orders", {"status": "processing", "line_items": [{"product_id": kettle, "quantity": 3}]})
-    shopify_api(shop, """mutation Buy($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+    shopify_api(
+        shop,
+        """mutation Buy($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
                            orderCreate(order: $order, options: $options) { userErrors { message } } }""",
-                order={"email": "buyer@example.com", "lineItems": [{"variantId": f"gid://shopify/ProductVariant/{variant}",
-                                                                    "quantity": 3}]},
-                options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"})
-    daemon.until("both kettles on backorder", lambda: woo_meta("connector_status") == "backorder"
-                 and shop.variant_metafield(variant, "connector.status") == "backorder")
+        order={
+            "email": "buyer@example.com",
+            "lineItems": [{"variantId": f"gid://shopify/ProductVariant/{variant}", "quantity": 3}],
+        },
+        options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"},
+    )
+    daemon.until(
+        "both kettles on backorder",
+        lambda: (
+            woo_meta("connector_status") == "backorder"
+            and shop.variant_metafield(variant, "connector.status") == "backorder"
+        ),
+    )
 
     # The supplier slips by ten days: the merchant moves the restock date in each admin. Each
     # waiting buyer is told once.
     slipped = datetime.now(BERLIN).date() + timedelta(days=20)
     woo_api(woo, "PUT", f"products/{kettle}", {"meta_data": [{"key": "restock_date", "value": slipped.isoformat()}]})
-    shopify_api(shop, """mutation Slip($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }""",
-                m=[{"ownerId": f"gid://shopify/Product/{shop.variants[variant].product_id}", "namespace": "custom",
-                    "key": "restock_date", "type": "date", "value": slipped.isoformat()}])
+    shopify_api(
+        shop,
+        """mutation Slip($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }""",
+        m=[
+            {
+                "ownerId": f"gid://shopify/Product/{shop.variants[variant].product_id}",
+                "namespace": "custom",
+                "key": "restock_date",
+                "type": "date",
+                "value": slipped.isoformat(),
+            }
+        ],
+    )
     daemon.until("each buyer told of the new date", lambda: len(woo_notes()) == 1 and len(shop_notes()) == 1)
 
     # A broken edit is refused with its reason and the daemon keeps going; the fixed edit
@@ -268,8 +308,13 @@ def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_buyer_on
     daemon.until("the broken edit refused", lambda: daemon.logged("config edit rejected"))
     assert daemon.logged("eta_within_days")
     config.write_text(stores + RULES.replace("{message}", "Back soon: ships by {eta:%-d %B}"))
-    daemon.until("the edited message in both shops", lambda: (woo_meta("connector_message") or "").startswith(
-        "Back soon") and (shop.variant_metafield(variant, "connector.message") or "").startswith("Back soon"))
+    daemon.until(
+        "the edited message in both shops",
+        lambda: (
+            (woo_meta("connector_message") or "").startswith("Back soon")
+            and (shop.variant_metafield(variant, "connector.message") or "").startswith("Back soon")
+        ),
+    )
     assert daemon.logged("the rules or settings changed")
     assert "daemon stopped" in daemon.stop()
 

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from adapters.woocommerce.auth import WooCommerceAuth
-from adapters.woocommerce.fake import FakeWooCommerce
-from adapters.woocommerce.sandbox import serve
-from connector.cli import main
+from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.sandbox import serve
+from stockstatus.core.cli import main
 
 TIMEZONE = "Europe/Berlin"
 HANDLING_DAYS = 2
@@ -106,51 +106,111 @@ def seed(shop_fake: FakeWooCommerce, url: str) -> Shop:
     """The catalogue, posted through the REST API; then open orders that oversell one product."""
     shop = Shop(shop_fake, url, {}, {})
     with shop.client() as api:
+
         def product(**fields: Any) -> dict[str, Any]:
             body = _created(api.post("products", json=fields))
             shop.ids[fields["sku"]] = int(body["id"])
             return body
 
         discontinued = _tag_id(api, "discontinued")
-        product(name="Everyday Mug", sku="MUG-1", type="simple", regular_price="12.00",
-                manage_stock=True, stock_quantity=12)
-        product(name="Stagg Kettle", sku="KTL-1", type="simple", regular_price="169.00",
-                manage_stock=True, stock_quantity=0,
-                meta_data=[{"key": "restock_date", "value": in_days(10).isoformat()}])
-        product(name="AeroPress Go", sku="DISC-1", type="simple", regular_price="39.95",
-                manage_stock=True, stock_quantity=0, tags=[{"id": discontinued}])
-        product(name="Niche Zero 2027", sku="PRE-1", type="simple", regular_price="699.00",
-                manage_stock=True, stock_quantity=0,
-                meta_data=[{"key": "release_date", "value": in_days(30).isoformat()}])
-        product(name="Acaia Scale", sku="UNM-1", type="simple", regular_price="165.00",
-                manage_stock=False, stock_status="instock")
-        product(name="Origami Air", sku="UNM-PRE", type="simple", regular_price="32.00",
-                manage_stock=False, stock_status="instock",
-                meta_data=[{"key": "release_date", "value": in_days(14).isoformat()}])
-        grinder = product(name="Comandante C40", sku="GRD-C40", type="simple", regular_price="279.00",
-                          manage_stock=True, stock_quantity=2,
-                          meta_data=[{"key": "restock_date", "value": in_days(18).isoformat()}])
+        product(
+            name="Everyday Mug", sku="MUG-1", type="simple", regular_price="12.00", manage_stock=True, stock_quantity=12
+        )
+        product(
+            name="Stagg Kettle",
+            sku="KTL-1",
+            type="simple",
+            regular_price="169.00",
+            manage_stock=True,
+            stock_quantity=0,
+            meta_data=[{"key": "restock_date", "value": in_days(10).isoformat()}],
+        )
+        product(
+            name="AeroPress Go",
+            sku="DISC-1",
+            type="simple",
+            regular_price="39.95",
+            manage_stock=True,
+            stock_quantity=0,
+            tags=[{"id": discontinued}],
+        )
+        product(
+            name="Niche Zero 2027",
+            sku="PRE-1",
+            type="simple",
+            regular_price="699.00",
+            manage_stock=True,
+            stock_quantity=0,
+            meta_data=[{"key": "release_date", "value": in_days(30).isoformat()}],
+        )
+        product(
+            name="Acaia Scale",
+            sku="UNM-1",
+            type="simple",
+            regular_price="165.00",
+            manage_stock=False,
+            stock_status="instock",
+        )
+        product(
+            name="Origami Air",
+            sku="UNM-PRE",
+            type="simple",
+            regular_price="32.00",
+            manage_stock=False,
+            stock_status="instock",
+            meta_data=[{"key": "release_date", "value": in_days(14).isoformat()}],
+        )
+        grinder = product(
+            name="Comandante C40",
+            sku="GRD-C40",
+            type="simple",
+            regular_price="279.00",
+            manage_stock=True,
+            stock_quantity=2,
+            meta_data=[{"key": "restock_date", "value": in_days(18).isoformat()}],
+        )
 
-        beans = _created(api.post("products", json={
-            "name": "Guji Whole Bean", "type": "variable",
-            "attributes": [{"name": "Size", "variation": True, "visible": True, "options": ["250 g", "500 g"]}],
-        }))
+        beans = _created(
+            api.post(
+                "products",
+                json={
+                    "name": "Guji Whole Bean",
+                    "type": "variable",
+                    "attributes": [{"name": "Size", "variation": True, "visible": True, "options": ["250 g", "500 g"]}],
+                },
+            )
+        )
         for sku, size, quantity in (("BEAN-250", "250 g", 40), ("BEAN-500", "500 g", 0)):
-            variation = _created(api.post(f"products/{beans['id']}/variations", json={
-                "sku": sku, "regular_price": "14.50", "manage_stock": True, "stock_quantity": quantity,
-                "attributes": [{"name": "Size", "option": size}],
-            }))
+            variation = _created(
+                api.post(
+                    f"products/{beans['id']}/variations",
+                    json={
+                        "sku": sku,
+                        "regular_price": "14.50",
+                        "manage_stock": True,
+                        "stock_quantity": quantity,
+                        "attributes": [{"name": "Size", "option": size}],
+                    },
+                )
+            )
             shop.ids[sku] = int(variation["id"])
             shop.parents[sku] = int(beans["id"])
 
         # Open orders: REST orders skip the stock check, so the grinder is sold to -1.
-        for lines in ([{"product_id": grinder["id"], "quantity": 3}],
-                      [{"product_id": shop.ids["MUG-1"], "quantity": 2}]):
-            _created(api.post("orders", json={
-                "status": "processing",
-                "billing": {"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
-                "line_items": lines,
-            }))
+        for lines in (
+            [{"product_id": grinder["id"], "quantity": 3}],
+            [{"product_id": shop.ids["MUG-1"], "quantity": 2}],
+        ):
+            _created(
+                api.post(
+                    "orders",
+                    json={
+                        "status": "processing",
+                        "billing": {"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
+                        "line_items": lines,
+                    },
+                )
+            )
 
     assert shop.read("GRD-C40")["stock_quantity"] == -1
     assert shop.read("MUG-1")["stock_quantity"] == 10
@@ -229,12 +289,21 @@ then = {{ status = "out_of_stock" }}
 """
 
 
-def write_config(tmp_path: Path, url: str, *, first_when: str = '{ tags_any = ["discontinued"] }',
-                 first_rule: str = "discontinued") -> Path:
+def write_config(
+    tmp_path: Path, url: str, *, first_when: str = '{ tags_any = ["discontinued"] }', first_rule: str = "discontinued"
+) -> Path:
     path = tmp_path / "connector.toml"
     path.write_text(
-        CONFIG.format(timezone=TIMEZONE, store=STORE, url=url, key_env=KEY_ENV, secret_env=SECRET_ENV,
-                      handling=HANDLING_DAYS, first_when=first_when, first_rule=first_rule),
+        CONFIG.format(
+            timezone=TIMEZONE,
+            store=STORE,
+            url=url,
+            key_env=KEY_ENV,
+            secret_env=SECRET_ENV,
+            handling=HANDLING_DAYS,
+            first_when=first_when,
+            first_rule=first_rule,
+        ),
         encoding="utf-8",
     )
     return path
@@ -288,22 +357,53 @@ def expected() -> dict[str, dict[str, Any]]:
     restock_grinder = in_days(18) + timedelta(days=HANDLING_DAYS)
     release_niche, release_origami = in_days(30), in_days(14)
 
-    def row(before: str, after: str, eta: date | None, message: str, stock_status: str,
-            backorders: str | None) -> dict[str, Any]:
-        return {"from": before, "to": after, "eta": eta.isoformat() if eta else None, "message": message,
-                "stock_status": stock_status, "backorders": backorders}
+    def row(
+        before: str, after: str, eta: date | None, message: str, stock_status: str, backorders: str | None
+    ) -> dict[str, Any]:
+        return {
+            "from": before,
+            "to": after,
+            "eta": eta.isoformat() if eta else None,
+            "message": message,
+            "stock_status": stock_status,
+            "backorders": backorders,
+        }
 
     return {
         "MUG-1": row("in_stock", "in_stock", None, "", "instock", "no"),
-        "KTL-1": row("out_of_stock", "backorder", restock_kettle,
-                     f"Back in stock soon: ships by {long_day(restock_kettle)}", "onbackorder", "notify"),
+        "KTL-1": row(
+            "out_of_stock",
+            "backorder",
+            restock_kettle,
+            f"Back in stock soon: ships by {long_day(restock_kettle)}",
+            "onbackorder",
+            "notify",
+        ),
         "DISC-1": row("out_of_stock", "out_of_stock", None, "No longer available", "outofstock", "no"),
-        "PRE-1": row("out_of_stock", "pre_order", release_niche,
-                     f"Pre-order: ships from {long_day(release_niche)} {release_niche.year}", "onbackorder", "notify"),
-        "UNM-PRE": row("in_stock", "pre_order", release_origami,
-                       f"Pre-order: ships from {long_day(release_origami)} {release_origami.year}", "onbackorder", None),
-        "GRD-C40": row("out_of_stock", "backorder", restock_grinder,
-                       f"Back in stock soon: ships by {long_day(restock_grinder)}", "onbackorder", "notify"),
+        "PRE-1": row(
+            "out_of_stock",
+            "pre_order",
+            release_niche,
+            f"Pre-order: ships from {long_day(release_niche)} {release_niche.year}",
+            "onbackorder",
+            "notify",
+        ),
+        "UNM-PRE": row(
+            "in_stock",
+            "pre_order",
+            release_origami,
+            f"Pre-order: ships from {long_day(release_origami)} {release_origami.year}",
+            "onbackorder",
+            None,
+        ),
+        "GRD-C40": row(
+            "out_of_stock",
+            "backorder",
+            restock_grinder,
+            f"Back in stock soon: ships by {long_day(restock_grinder)}",
+            "onbackorder",
+            "notify",
+        ),
         "BEAN-250": row("in_stock", "in_stock", None, "", "instock", "no"),
         "BEAN-500": row("out_of_stock", "out_of_stock", None, "", "outofstock", "no"),
     }
@@ -353,7 +453,7 @@ def test_dry_run_apply_and_second_pass_against_a_store_over_http(
     run = run_of(applied)
     assert run["outcome"] == "ok" and run["failed"] == 0
     assert run["written"] == len(want)
-    assert {c["sku"]: c["result"] for c in run["changes"]} == {sku: "written" for sku in want}
+    assert {c["sku"]: c["result"] for c in run["changes"]} == dict.fromkeys(want, "written")
     writes = fake.write_requests
     assert writes and all(path.endswith("/batch") for _, path, _ in writes), writes
 
@@ -396,7 +496,10 @@ def test_dry_run_apply_and_second_pass_against_a_store_over_http(
     with sqlite3.connect(state_file) as db:
         runs = db.execute("SELECT id, store, mode, outcome, changes, written, failed FROM runs ORDER BY id").fetchall()
         assert [(r[1], r[2], r[3]) for r in runs] == [
-            (STORE, "dry-run", "ok"), (STORE, "full", "ok"), (STORE, "full", "ok"), (STORE, "full", "ok"),
+            (STORE, "dry-run", "ok"),
+            (STORE, "full", "ok"),
+            (STORE, "full", "ok"),
+            (STORE, "full", "ok"),
         ]
         assert [r[4:] for r in runs] == [(len(want), 0, 0), (len(want), len(want), 0), (0, 0, 0), (0, 0, 0)]
         dry_id, full_id = runs[0][0], runs[1][0]
@@ -415,7 +518,9 @@ def test_dry_run_apply_and_second_pass_against_a_store_over_http(
 
 
 def test_wrong_secret_is_reported_as_refused_credentials_without_leaking_it(
-    configured: tuple[Shop, Path], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+    configured: tuple[Shop, Path],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shop, config = configured
@@ -436,7 +541,9 @@ def test_wrong_secret_is_reported_as_refused_credentials_without_leaking_it(
 
 
 def test_wrong_secret_says_the_credentials_were_refused(
-    configured: tuple[Shop, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    configured: tuple[Shop, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _shop, config = configured
     monkeypatch.setenv(SECRET_ENV, "cs_" + "f" * 40)
@@ -452,8 +559,10 @@ def test_store_failing_its_pages_fails_the_run_and_writes_nothing(
 ) -> None:
     shop, config = configured
     fake = shop.fake
-    before = {sku: fake.get_variation(shop.parents[sku], i) if sku in shop.parents else fake.get_product(i)
-              for sku, i in shop.ids.items()}
+    before = {
+        sku: fake.get_variation(shop.parents[sku], i) if sku in shop.parents else fake.get_product(i)
+        for sku, i in shop.ids.items()
+    }
 
     fake.fail_next(500, times=10, path_contains="products")
     result = cli(capsys, ["--config", str(config), "resync"])
@@ -462,8 +571,10 @@ def test_store_failing_its_pages_fails_the_run_and_writes_nothing(
     assert STORE in result.out
     assert "FAILED" in result.out and "500" in result.out
     assert fake.write_requests == [], "a store that cannot be read is never written to"
-    after = {sku: fake.get_variation(shop.parents[sku], i) if sku in shop.parents else fake.get_product(i)
-             for sku, i in shop.ids.items()}
+    after = {
+        sku: fake.get_variation(shop.parents[sku], i) if sku in shop.parents else fake.get_product(i)
+        for sku, i in shop.ids.items()
+    }
     assert after == before, "a failed read is never taken for 'out of stock'"
     with sqlite3.connect(config.parent / "state" / "connector.sqlite") as db:
         assert db.execute("SELECT outcome, written FROM runs").fetchall() == [("failed", 0)]

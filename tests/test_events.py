@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from connector.events import WebhookSettings, deliver, events_for
-from connector.http import make_client
-from rules.model import Status
+from stockstatus.core.events import WebhookSettings, deliver, events_for
+from stockstatus.core.http import make_client
+from stockstatus.rules.model import Status
 
 AT = datetime(2026, 11, 22, 10, tzinfo=UTC)
 B, I, O = Status.BACKORDER, Status.IN_STOCK, Status.OUT_OF_STOCK
@@ -61,21 +61,30 @@ async def test_a_receiver_that_refuses_is_logged_not_raised(caplog):
 
 
 async def test_a_pass_posts_the_events_of_what_the_store_accepted(tmp_path):
-    from adapters.woocommerce.fake import FakeWooCommerce
-    from connector.config import from_mapping
-    from connector.state import StateStore
-    from connector.sync import resync
+    from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+    from stockstatus.core.config import from_mapping
+    from stockstatus.core.state import StateStore
+    from stockstatus.core.sync import resync
 
     env = {"K": "ck_" + "a" * 40, "S": "cs_" + "b" * 40, "HOOK": "hook-secret"}
     fake = FakeWooCommerce(base_url="https://shop.test", consumer_key=env["K"], consumer_secret=env["S"])
     mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     config = from_mapping(
         {
-            "stores": [{"name": "shop", "platform": "woocommerce", "url": "https://shop.test", "key_env": "K", "secret_env": "S"}],
+            "stores": [
+                {
+                    "name": "shop",
+                    "platform": "woocommerce",
+                    "url": "https://shop.test",
+                    "key_env": "K",
+                    "secret_env": "S",
+                }
+            ],
             "webhook": {"url": "https://hooks.example/stock", "secret_env": "HOOK"},
             "rules": [{"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}}],
         },
-        path=tmp_path / "c.toml", base_dir=tmp_path,
+        path=tmp_path / "c.toml",
+        base_dir=tmp_path,
     )
     received = []
     hooks = httpx.MockTransport(lambda r: received.append(json.loads(r.content)) or httpx.Response(204))

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from adapters.woocommerce.sandbox import serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.sandbox import serve
 from tests.test_end_to_end import cli
 
 TIMEZONE = "Europe/Berlin"
@@ -84,7 +84,9 @@ then = {{ status = "out_of_stock" }}
 """
 
 
-def configure(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, demand: str = "", purchase_orders: str = "") -> Path:
+def configure(
+    shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, demand: str = "", purchase_orders: str = ""
+) -> Path:
     monkeypatch.setenv(KEY_ENV, shop.fake.consumer_key)
     monkeypatch.setenv(SECRET_ENV, shop.fake.consumer_secret)
     monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
@@ -94,7 +96,9 @@ def configure(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, de
     )
     path = tmp_path / "connector.toml"
     path.write_text(
-        CONFIG.format(timezone=TIMEZONE, store=STORE, url=shop.url, key_env=KEY_ENV, secret_env=SECRET_ENV, demand=demand),
+        CONFIG.format(
+            timezone=TIMEZONE, store=STORE, url=shop.url, key_env=KEY_ENV, secret_env=SECRET_ENV, demand=demand
+        ),
         encoding="utf-8",
     )
     return path
@@ -104,8 +108,13 @@ def configure(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, de
 def kettle_shop(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Shop, Path]:
     """A kettle sold out with two orders waiting, a restock date and a purchase order on its way."""
     restock = in_days(10).isoformat()
-    kettle = shop.fake.create_product(name="Stagg Kettle", sku="KTL-1", manage_stock=True, stock_quantity=1,
-                                      meta_data=[{"key": "restock_date", "value": restock}])
+    kettle = shop.fake.create_product(
+        name="Stagg Kettle",
+        sku="KTL-1",
+        manage_stock=True,
+        stock_quantity=1,
+        meta_data=[{"key": "restock_date", "value": restock}],
+    )
     shop.fake.create_product(name="Mug", sku="MUG-1", manage_stock=True, stock_quantity=5)
     first = shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 1}])
     second = shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 2}])
@@ -157,7 +166,10 @@ def test_explain_shows_the_last_accepted_decision_and_leaves_the_state_file_alon
     assert explained["store"] == STORE and explained["sku"] == "KTL-1"
     assert explained["facts"]["available"] == -2
     assert explained["facts"]["previous_status"] == "backorder"
-    assert [(s["reference"], s["quantity"]) for s in explained["facts"]["supply"]] == [("PO-77", 6), ("restock_date meta", None)]
+    assert [(s["reference"], s["quantity"]) for s in explained["facts"]["supply"]] == [
+        ("PO-77", 6),
+        ("restock_date meta", None),
+    ]
     assert [q["quantity"] for q in explained["facts"]["backorder_queue"]] == [2]
     assert [r["decided"] for r in explained["rules"]] == [False, True, False]
     assert explained["decision"]["status"] == "backorder"

@@ -3,8 +3,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connector.errors import AuthError, PlatformError, TransientError
-from connector.http import HttpPolicy, make_client, parse_retry_after, send
+from stockstatus.core.errors import AuthError, PlatformError, TransientError
+from stockstatus.core.http import HttpPolicy, make_client, parse_retry_after, send
 
 POLICY = HttpPolicy(attempts=4, backoff_base=0.01, backoff_max=0.05, retry_after_max=30)
 
@@ -58,7 +58,11 @@ async def test_a_retry_after_longer_than_the_policy_allows_is_reported_not_waite
 
 @pytest.mark.parametrize("status", [401, 403])
 async def test_refused_credentials_are_never_retried(slept, status):
-    body = {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.", "data": {"status": status}}
+    body = {
+        "code": "woocommerce_rest_cannot_view",
+        "message": "Sorry, you cannot list resources.",
+        "data": {"status": status},
+    }
     script = Script(httpx.Response(status, json=body))
     with pytest.raises(AuthError, match="cannot list resources"):
         await call(script, slept)

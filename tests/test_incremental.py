@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from adapters.woocommerce.sandbox import generated_catalogue
-from connector import daemon as daemon_module
-from connector.config import from_mapping
-from connector.daemon import Daemon
-from connector.http import make_client
-from connector.model import Decision, Item, OpenOrder, Update, WriteResult
-from connector.platform import Adapter, pulls_changes, platforms
-from connector.state import StateStore
-from connector.sync import BOOKMARK_OVERLAP, Sources, resync, run_store
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.sandbox import generated_catalogue
+from stockstatus.core import daemon as daemon_module
+from stockstatus.core.config import from_mapping
+from stockstatus.core.daemon import Daemon
+from stockstatus.core.http import make_client
+from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
+from stockstatus.core.platform import Adapter, platforms, pulls_changes
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import BOOKMARK_OVERLAP, Sources, resync, run_store
 from tests.conftest import MovingClock
 
 URL = "https://shop.test"
@@ -68,18 +68,29 @@ def counted(fake: FakeWooCommerce) -> tuple[int, int]:
 
 def seed(fake: FakeWooCommerce) -> dict[str, dict]:
     restock = (TODAY + timedelta(days=10)).isoformat()
-    shirt = fake.create_product(name="Shirt", type="variable", manage_stock=False,
-                                attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}])
+    shirt = fake.create_product(
+        name="Shirt",
+        type="variable",
+        manage_stock=False,
+        attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}],
+    )
     return {
-        "kettle": fake.create_product(name="Kettle", sku="KTL", manage_stock=True, stock_quantity=0,
-                                      meta_data=[{"key": "restock_date", "value": restock}]),
+        "kettle": fake.create_product(
+            name="Kettle",
+            sku="KTL",
+            manage_stock=True,
+            stock_quantity=0,
+            meta_data=[{"key": "restock_date", "value": restock}],
+        ),
         "mug": fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=4),
         "chemex": fake.create_product(name="Chemex", sku="CHX", manage_stock=True, stock_quantity=3),
         "shirt": shirt,
-        "shirt-s": fake.create_variation(shirt["id"], sku="SH-S", manage_stock=True, stock_quantity=2,
-                                         attributes=[{"name": "Size", "option": "S"}]),
-        "shirt-m": fake.create_variation(shirt["id"], sku="SH-M", manage_stock=True, stock_quantity=5,
-                                         attributes=[{"name": "Size", "option": "M"}]),
+        "shirt-s": fake.create_variation(
+            shirt["id"], sku="SH-S", manage_stock=True, stock_quantity=2, attributes=[{"name": "Size", "option": "S"}]
+        ),
+        "shirt-m": fake.create_variation(
+            shirt["id"], sku="SH-M", manage_stock=True, stock_quantity=5, attributes=[{"name": "Size", "option": "M"}]
+        ),
     }
 
 
@@ -100,8 +111,10 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
 
     # Changes through the store's API: the mug's stock is counted to 0; a customer orders 4 shirts (S).
     fake.update_product(items["mug"]["id"], stock_quantity=0)
-    fake.create_order(status="processing", line_items=[{"product_id": items["shirt"]["id"],
-                                                        "variation_id": items["shirt-s"]["id"], "quantity": 4}])
+    fake.create_order(
+        status="processing",
+        line_items=[{"product_id": items["shirt"]["id"], "variation_id": items["shirt-s"]["id"], "quantity": 4}],
+    )
     fake.requests.clear()
     result = await run(config, state, fake, clock, incremental=True)
 
@@ -139,8 +152,10 @@ async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, 
     reads, writes = counted(fake)
     assert quiet.mode == "incremental" and quiet.items == 0 and quiet.changes == []
     assert writes == 0 and reads <= 5, fake.requests
-    print(f"2,000 products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
-          f"{echo_writes} writes; no-change incremental {reads} reads/{writes} writes")
+    print(
+        f"2,000 products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
+        f"{echo_writes} writes; no-change incremental {reads} reads/{writes} writes"
+    )
 
 
 async def test_dry_runs_and_failed_passes_leave_the_bookmark(fake, config, state, clock):
@@ -292,17 +307,19 @@ async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(tm
 
 
 def test_reconcile_is_validated_like_schedule_and_defaults_to_nightly(tmp_path):
-    from connector.errors import ConfigError
+    from stockstatus.core.errors import ConfigError
 
     data = {"timezone": "Europe/Berlin", "stores": [STORE], "rules": RULES}
     [store] = from_mapping(data, path=tmp_path / "c.toml", base_dir=tmp_path).stores
     assert store.reconcile == "0 3 * * *"
     with pytest.raises(ConfigError, match=r"stores\[0\]\.reconcile: 'nightly'"):
-        from_mapping({**data, "stores": [{**STORE, "reconcile": "nightly"}]}, path=tmp_path / "c.toml", base_dir=tmp_path)
+        from_mapping(
+            {**data, "stores": [{**STORE, "reconcile": "nightly"}]}, path=tmp_path / "c.toml", base_dir=tmp_path
+        )
 
 
 async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, clock):
-    from connector.operator import status, status_text
+    from stockstatus.core.operator import status, status_text
 
     state = StateStore(":memory:", now=lambda: clock.now.isoformat(timespec="seconds"))
     seed(fake)
@@ -352,8 +369,11 @@ async def test_schedule_and_notice_edits_keep_passes_incremental(fake, config, s
     await run(config, state, fake, clock)
     clock.advance(15)
     store = {**STORE, "schedule": "every 5m", "reconcile": "0 4 * * *", "notify": {"enabled": True}}
-    edited = from_mapping({"timezone": "Europe/Berlin", "stores": [store], "rules": RULES},
-                          path=tmp_path / "connector.toml", base_dir=tmp_path)
+    edited = from_mapping(
+        {"timezone": "Europe/Berlin", "stores": [store], "rules": RULES},
+        path=tmp_path / "connector.toml",
+        base_dir=tmp_path,
+    )
     result = await run(edited, state, fake, clock, incremental=True)
     assert result.mode == "incremental"
 
@@ -362,8 +382,11 @@ async def test_a_purchase_order_edit_redates_items_nobody_touched_in_the_store(f
     chemex = fake.create_product(name="Chemex", sku="CHX", manage_stock=True, stock_quantity=0)
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=4)
     rules = [
-        {"name": "shipment due", "when": {"available": "<= 0", "eta_within_days": 60},
-         "then": {"status": "backorder", "eta": "supply"}},
+        {
+            "name": "shipment due",
+            "when": {"available": "<= 0", "eta_within_days": 60},
+            "then": {"status": "backorder", "eta": "supply"},
+        },
         {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
     ]
     orders = tmp_path / "incoming.csv"
@@ -387,8 +410,13 @@ async def test_a_purchase_order_edit_redates_items_nobody_touched_in_the_store(f
 
 async def test_the_first_pass_of_a_day_decides_every_item_so_a_release_day_switches(fake, state, clock, tmp_path):
     # 2026-11-22 10:00 UTC; the grinder is released on the 23rd (Berlin calendar).
-    grinder = fake.create_product(name="Grinder", sku="GRD", manage_stock=True, stock_quantity=5,
-                                  meta_data=[{"key": "release_date", "value": "2026-11-23"}])
+    grinder = fake.create_product(
+        name="Grinder",
+        sku="GRD",
+        manage_stock=True,
+        stock_quantity=5,
+        meta_data=[{"key": "release_date", "value": "2026-11-23"}],
+    )
     config = with_rules(tmp_path, RULES)
     first = await run(config, state, fake, clock)
     assert [c.decision.status.value for c in first.changes] == ["pre_order"]
@@ -401,4 +429,6 @@ async def test_the_first_pass_of_a_day_decides_every_item_so_a_release_day_switc
     release_day = await run(config, state, fake, clock, incremental=True)
     assert release_day.mode == "full" and release_day.full_because == "a new day began in the store's timezone"
     assert [(c.item.sku, c.decision.status.value) for c in release_day.changes] == [("GRD", "in_stock")]
-    assert {m["key"]: m["value"] for m in fake.get_product(grinder["id"])["meta_data"]}["connector_status"] == "in_stock"
+    assert {m["key"]: m["value"] for m in fake.get_product(grinder["id"])["meta_data"]}[
+        "connector_status"
+    ] == "in_stock"

@@ -3,13 +3,19 @@ from __future__ import annotations
 import json
 import logging
 
-from connector.logs import JsonLines, configure
+from stockstatus.core.logs import JsonLines, configure
 
 
 def test_json_lines_carry_message_level_and_extra_fields():
     record = logging.makeLogRecord(
-        {"name": "connector.sync", "levelno": logging.WARNING, "levelname": "WARNING",
-         "msg": "store %s recovered", "args": ("eu-shop",), "store": "eu-shop"}
+        {
+            "name": "connector.sync",
+            "levelno": logging.WARNING,
+            "levelname": "WARNING",
+            "msg": "store %s recovered",
+            "args": ("eu-shop",),
+            "store": "eu-shop",
+        }
     )
     line = json.loads(JsonLines().format(record))
     assert line["message"] == "store eu-shop recovered"

@@ -9,16 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from adapters.shopify.fake import FakeShopify, gid
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.config import from_mapping
-from connector.errors import ConfigError
-from connector.model import Item, OpenOrder, OrderLine
-from connector.notify import NotifySettings, plan_notices, tell_customers
-from connector.report import run_text
-from connector.state import NotificationRecord, StateStore
-from connector.sync import resync
-from rules.model import Decision, OrderEta, Status
+from stockstatus.adapters.shopify.fake import FakeShopify, gid
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import from_mapping
+from stockstatus.core.errors import ConfigError
+from stockstatus.core.model import Item, OpenOrder, OrderLine
+from stockstatus.core.notify import NotifySettings, plan_notices, tell_customers
+from stockstatus.core.report import run_text
+from stockstatus.core.state import NotificationRecord, StateStore
+from stockstatus.core.sync import resync
+from stockstatus.rules.model import Decision, OrderEta, Status
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 TODAY = NOW.date()
@@ -66,16 +66,32 @@ def plan(history, *etas, available=-2, orders=ORDERS, moved=2):
         ([row("baseline", D9, "recorded")], [OrderEta("101", 0, 2, D1)], -2, ([], [("eta_changed", D1, D9)])),
         # already told for that date (sent, pending or unconfirmed): never again
         ([row("baseline", D1, "recorded"), row("eta_changed", D9, n=2)], [OrderEta("101", 0, 2, D9)], -2, ([], [])),
-        ([row("baseline", D1, "recorded"), row("eta_changed", D9, "unconfirmed", n=2)],
-         [OrderEta("101", 0, 2, D9)], -2, ([], [])),
+        (
+            [row("baseline", D1, "recorded"), row("eta_changed", D9, "unconfirmed", n=2)],
+            [OrderEta("101", 0, 2, D9)],
+            -2,
+            ([], []),
+        ),
         # refused by the platform: due again while attempts remain
-        ([row("baseline", D1, "recorded"), row("eta_changed", D9, "failed", 1, n=2)],
-         [OrderEta("101", 0, 2, D9)], -2, ([], [("eta_changed", D9, D1)])),
-        ([row("baseline", D1, "recorded"), row("eta_changed", D9, "failed", 3, n=2)],
-         [OrderEta("101", 0, 2, D9)], -2, ([], [])),
+        (
+            [row("baseline", D1, "recorded"), row("eta_changed", D9, "failed", 1, n=2)],
+            [OrderEta("101", 0, 2, D9)],
+            -2,
+            ([], [("eta_changed", D9, D1)]),
+        ),
+        (
+            [row("baseline", D1, "recorded"), row("eta_changed", D9, "failed", 3, n=2)],
+            [OrderEta("101", 0, 2, D9)],
+            -2,
+            ([], []),
+        ),
         # the comparison is with what the buyer was told last, so small moves add up
-        ([row("baseline", D1, "recorded"), row("eta_changed", D9, n=2)],
-         [OrderEta("101", 0, 2, D9 + timedelta(days=3))], -2, ([], [("eta_changed", D9 + timedelta(days=3), D9)])),
+        (
+            [row("baseline", D1, "recorded"), row("eta_changed", D9, n=2)],
+            [OrderEta("101", 0, 2, D9 + timedelta(days=3))],
+            -2,
+            ([], [("eta_changed", D9 + timedelta(days=3), D9)]),
+        ),
         # no date any more: nothing to promise, nothing sent
         ([row("baseline", D1, "recorded")], [OrderEta("101", 0, 2, None)], -2, ([], [])),
         # a date appears where there was none: told
@@ -146,17 +162,25 @@ class WooShop:
 
     def __init__(self, tmp_path, notify=None, transport=None):
         self.fake = FakeWooCommerce(base_url="https://shop.test", consumer_key=ENV["K"], consumer_secret=ENV["S"])
-        self.mug = self.fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0,
-                                            backorders="notify",
-                                            meta_data=[{"key": "restock_date", "value": in_days(10)}])
-        self.order = self.fake.create_order(status="processing", line_items=[{"product_id": self.mug["id"], "quantity": 2}])
+        self.mug = self.fake.create_product(
+            name="Mug",
+            sku="MUG",
+            manage_stock=True,
+            stock_quantity=0,
+            backorders="notify",
+            meta_data=[{"key": "restock_date", "value": in_days(10)}],
+        )
+        self.order = self.fake.create_order(
+            status="processing", line_items=[{"product_id": self.mug["id"], "quantity": 2}]
+        )
         self.config = woo_config(tmp_path, notify={"enabled": True} if notify is None else notify)
         self.state = StateStore(":memory:")
         self.transport = transport or self.fake.transport()
 
     async def run(self, **kw):
-        [run] = await resync(self.config, state=self.state, clock=lambda: NOW, environ=ENV,
-                             transports={"shop": self.transport}, **kw)
+        [run] = await resync(
+            self.config, state=self.state, clock=lambda: NOW, environ=ENV, transports={"shop": self.transport}, **kw
+        )
         return run
 
     def restock_in(self, days: int) -> None:
@@ -193,7 +217,9 @@ async def test_a_restock_tells_waiting_buyers_their_item_is_back(tmp_path):
     shop.fake.update_product(shop.mug["id"], stock_quantity=5)  # 5 arrived, 2 were owed: covered
     back = await shop.run()
     assert [(n.kind, n.result) for n in back.notices] == [("back_in_stock", "sent")]
-    assert shop.notes() == [(f"Good news: Mug from your order {shop.order['id']} is back in stock and ships now.", True)]
+    assert shop.notes() == [
+        (f"Good news: Mug from your order {shop.order['id']} is back in stock and ships now.", True)
+    ]
     await shop.run()
     assert len(shop.notes()) == 1
 
@@ -262,8 +288,11 @@ async def test_a_refused_notice_is_tried_again_at_most_three_times(tmp_path):
     await shop.run()
     shop.restock_in(20)
     refusing = httpx.MockTransport(
-        lambda r: httpx.Response(400, json={"code": "woocommerce_rest_invalid", "message": "nope", "data": {"status": 400}})
-        if r.url.path.endswith("/notes") else None  # type: ignore[arg-type]
+        lambda r: (
+            httpx.Response(400, json={"code": "woocommerce_rest_invalid", "message": "nope", "data": {"status": 400}})
+            if r.url.path.endswith("/notes")
+            else None
+        )  # type: ignore[arg-type]
     )
 
     class Refuse(httpx.AsyncBaseTransport):
@@ -283,9 +312,16 @@ async def test_an_adapter_that_cannot_tell_customers_skips_with_a_warning():
     state = StateStore(":memory:")
     settings = NotifySettings(enabled=True)
     state.record_baselines("s", [("101", "10", D1)])
-    told = await tell_customers("s", settings, object(), state=state,
-                                decided=[(item(), decision(OrderEta("101", 0, 2, D9)))], orders=ORDERS,
-                                today=TODAY, dry_run=False)
+    told = await tell_customers(
+        "s",
+        settings,
+        object(),
+        state=state,
+        decided=[(item(), decision(OrderEta("101", 0, 2, D9)))],
+        orders=ORDERS,
+        today=TODAY,
+        dry_run=False,
+    )
     assert [n.result for n in told.notices] == ["skipped"] and told.warnings
     assert [r.kind for r in state.notifications("s")] == ["baseline"]
 
@@ -296,8 +332,17 @@ async def test_an_adapter_that_cannot_tell_customers_skips_with_a_warning():
 async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
     fake = FakeShopify("us-shop.myshopify.com", now=lambda: NOW)
     fake.add_location("Warehouse")
-    product = fake.create_product("Mug", variants=[{"sku": "MUG", "stock": 0, "inventory_policy": "CONTINUE",
-                                                    "metafields": {"custom.restock_date": ("date", in_days(10))}}])
+    product = fake.create_product(
+        "Mug",
+        variants=[
+            {
+                "sku": "MUG",
+                "stock": 0,
+                "inventory_policy": "CONTINUE",
+                "metafields": {"custom.restock_date": ("date", in_days(10))},
+            }
+        ],
+    )
     variant = product.variant_ids[0]
     order = fake.create_order([(variant, 2)])
     order.note = "Gift wrap, please"
@@ -305,20 +350,29 @@ async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
     config = from_mapping(
         {
             "timezone": "Europe/Berlin",
-            "stores": [{"name": "us", "platform": "shopify", "shop": "us-shop.myshopify.com", "token_env": "TOKEN",
-                        "notify": {"enabled": True, "eta_changed": "{order}: {sku} now ships by {eta}."}}],
+            "stores": [
+                {
+                    "name": "us",
+                    "platform": "shopify",
+                    "shop": "us-shop.myshopify.com",
+                    "token_env": "TOKEN",
+                    "notify": {"enabled": True, "eta_changed": "{order}: {sku} now ships by {eta}."},
+                }
+            ],
             "webhook": {"url": "https://hooks.example/stock", "secret_env": "HOOK"},
             "rules": RULES,
         },
-        path=tmp_path / "c.toml", base_dir=tmp_path,
+        path=tmp_path / "c.toml",
+        base_dir=tmp_path,
     )
     received = []
     hooks = httpx.MockTransport(lambda r: received.append(json.loads(r.content)) or httpx.Response(204))
     state = StateStore(":memory:")
 
     async def run():
-        [r] = await resync(config, state=state, clock=lambda: NOW, environ=env,
-                           transports={"us": fake.transport(), "webhook": hooks})
+        [r] = await resync(
+            config, state=state, clock=lambda: NOW, environ=env, transports={"us": fake.transport(), "webhook": hooks}
+        )
         return r
 
     assert (await run()).notices == []
@@ -335,17 +389,18 @@ async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
 
 
 async def test_shopify_without_write_orders_is_a_refusal_naming_the_scope(tmp_path):
-    from adapters.shopify.fake import ALL_SCOPES
+    from stockstatus.adapters.shopify.fake import ALL_SCOPES
 
     fake = FakeShopify("us-shop.myshopify.com", now=lambda: NOW, scopes=ALL_SCOPES - {"write_orders"})
     fake.create_product("Mug", variants=[{"sku": "MUG", "stock": 0}])
     order = fake.create_order([(next(iter(fake.variants)), 1)])
-    from adapters.shopify.client import Credentials, ShopifyAdapter
-    from adapters.shopify.settings import ShopifySettings
+    from stockstatus.adapters.shopify.client import Credentials, ShopifyAdapter
+    from stockstatus.adapters.shopify.settings import ShopifySettings
 
     async with httpx.AsyncClient(transport=fake.transport()) as client:
-        adapter = ShopifyAdapter(ShopifySettings(shop="us-shop.myshopify.com", token_env="T"), client,
-                                 Credentials(token=fake.access_token))
+        adapter = ShopifyAdapter(
+            ShopifySettings(shop="us-shop.myshopify.com", token_env="T"), client, Credentials(token=fake.access_token)
+        )
         result = await adapter.notify_customer(str(order.id), "hello")
     assert not result.ok and "write_orders" in (result.error or "")
     assert fake.order_note(order.id) is None

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.cli import main
-from connector.config import load
-from connector.errors import ConfigError
-from connector.operator import check_stores
-from connector.state import StateStore
-from connector.sync import resync
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.cli import main
+from stockstatus.core.config import load
+from stockstatus.core.errors import ConfigError
+from stockstatus.core.operator import check_stores
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import resync
 from tests.conftest import FIXED_NOW
 
 ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
@@ -36,7 +36,9 @@ then = {{ status = "out_of_stock" }}
 
 @pytest.fixture
 def fake():
-    fake = FakeWooCommerce(base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+    fake = FakeWooCommerce(
+        base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"]
+    )
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     return fake
 
@@ -59,7 +61,9 @@ async def test_check_says_what_to_fix(config_path, fake):
     config = load(config_path)
     [ok] = await check_stores(config, config.stores, ENV, {"shop": fake.transport()})
     assert ok.ok
-    [refused] = await check_stores(config, config.stores, {**ENV, "SHOP_SECRET": "cs_wrong"}, {"shop": fake.transport()})
+    [refused] = await check_stores(
+        config, config.stores, {**ENV, "SHOP_SECRET": "cs_wrong"}, {"shop": fake.transport()}
+    )
     assert not refused.ok and "SHOP_SECRET" in refused.problem and "cs_wrong" not in refused.problem
     [unset] = await check_stores(config, config.stores, {}, {"shop": fake.transport()})
     assert not unset.ok and "SHOP_KEY" in unset.problem
@@ -68,7 +72,9 @@ async def test_check_says_what_to_fix(config_path, fake):
 async def test_status_and_history_read_the_state_file(config_path, fake, capsys):
     config = load(config_path)
     state = StateStore(config.state_path)
-    [run] = await resync(config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()})
+    [run] = await resync(
+        config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()}
+    )
     state.close()
 
     assert main(["--config", str(config_path), "status", "--json"]) == 0
@@ -93,8 +99,12 @@ def test_status_before_any_run_creates_no_state_file(config_path, capsys):
 
 async def test_check_finds_a_read_only_key_without_writing_anything(config_path, fake):
     config = load(config_path)
-    read_only = FakeWooCommerce(base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"],
-                                consumer_secret=ENV["SHOP_SECRET"], key_permissions="read")
+    read_only = FakeWooCommerce(
+        base_url="https://shop.test",
+        consumer_key=ENV["SHOP_KEY"],
+        consumer_secret=ENV["SHOP_SECRET"],
+        key_permissions="read",
+    )
     read_only.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     before = read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"]
     [result] = await check_stores(config, config.stores, ENV, {"shop": read_only.transport()})
@@ -129,7 +139,7 @@ notify = {{ enabled = {notify} }}
     ],
 )
 async def test_check_names_each_shopify_access_scope_the_token_lacks(tmp_path, granted, notify, missing):
-    from adapters.shopify.fake import FakeShopify
+    from stockstatus.adapters.shopify.fake import FakeShopify
 
     shop = FakeShopify("us-shop.myshopify.com", scopes=granted)
     path = tmp_path / "connector.toml"

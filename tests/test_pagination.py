@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connector.errors import FetchError
-from connector.pagination import PageNumbers
+from stockstatus.core.errors import FetchError
+from stockstatus.core.pagination import PageNumbers
 
 
 def test_remaining_pages_after_the_first():

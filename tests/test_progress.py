@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.config import from_mapping
-from connector.model import Item, Update
-from connector.progress import TerminalProgress
-from connector.state import StateStore
-from connector.sync import push_chunks, resync
-from rules.model import Decision, Status
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import from_mapping
+from stockstatus.core.model import Item, Update
+from stockstatus.core.progress import TerminalProgress
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import push_chunks, resync
+from stockstatus.rules.model import Decision, Status
 from tests.conftest import FIXED_NOW
 
 ENV = {"K": "ck_" + "a" * 40, "S": "cs_" + "b" * 40}
@@ -52,15 +52,32 @@ def store_with(products: int):
 
 def config(tmp_path):
     return from_mapping(
-        {"stores": [{"name": "shop", "platform": "woocommerce", "url": "https://shop.test", "key_env": "K", "secret_env": "S"}]},
-        path=tmp_path / "c.toml", base_dir=tmp_path,
+        {
+            "stores": [
+                {
+                    "name": "shop",
+                    "platform": "woocommerce",
+                    "url": "https://shop.test",
+                    "key_env": "K",
+                    "secret_env": "S",
+                }
+            ]
+        },
+        path=tmp_path / "c.toml",
+        base_dir=tmp_path,
     )
 
 
 async def test_a_long_write_phase_reports_its_progress(tmp_path):
     fake, progress = store_with(450), Recorder()
-    await resync(config(tmp_path), state=StateStore(":memory:"), clock=lambda: FIXED_NOW, environ=ENV,
-                 transports={"shop": fake.transport()}, progress=progress)
+    await resync(
+        config(tmp_path),
+        state=StateStore(":memory:"),
+        clock=lambda: FIXED_NOW,
+        environ=ENV,
+        transports={"shop": fake.transport()},
+        progress=progress,
+    )
     assert progress.events == [("start", 450), ("advance", 400), ("advance", 50), ("finish",)]
 
 
@@ -73,14 +90,22 @@ async def test_a_stop_lets_the_chunk_in_flight_finish_and_sends_no_more(tmp_path
             stopping.set()  # SIGTERM arrives while the first chunk is being written
 
     state = StateStore(":memory:")
-    [run] = await resync(config(tmp_path), state=state, clock=lambda: FIXED_NOW, environ=ENV,
-                         transports={"shop": fake.transport()}, progress=StopAfterFirstChunk(), stopping=stopping)
+    [run] = await resync(
+        config(tmp_path),
+        state=state,
+        clock=lambda: FIXED_NOW,
+        environ=ENV,
+        transports={"shop": fake.transport()},
+        progress=StopAfterFirstChunk(),
+        stopping=stopping,
+    )
     assert (run.written, run.failed, run.outcome) == (400, 50, "partial")
     assert {c.error for c in run.changes if c.result == "failed"} == {"not sent: the connector was stopping"}
     assert len(state.accepted("shop")) == 400  # state records exactly what the store confirmed
     # The next pass converges: the 50 left are planned and written, nothing else is.
-    [again] = await resync(config(tmp_path), state=state, clock=lambda: FIXED_NOW, environ=ENV,
-                           transports={"shop": fake.transport()})
+    [again] = await resync(
+        config(tmp_path), state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()}
+    )
     assert (again.written, again.failed, again.outcome) == (50, 0, "ok")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from connector.model import Item, OpenOrder, OrderLine
-from connector.sync import backorder_queues
+from stockstatus.core.model import Item, OpenOrder, OrderLine
+from stockstatus.core.sync import backorder_queues
 
 
 def order(order_id: str, day: int, *lines: tuple[str, int]) -> OpenOrder:
@@ -55,15 +55,21 @@ def test_more_oversold_than_open_orders_queues_what_is_known():
 def test_a_partly_served_order_is_a_partial_backorder_with_its_own_date():
     from datetime import date
 
-    from rules import compile_rules
-    from rules.model import Facts, SupplyEvent
+    from stockstatus.rules import compile_rules
+    from stockstatus.rules.model import Facts, SupplyEvent
 
     orders = [order("101", 1, ("10", 2)), order("102", 2, ("10", 3))]
     queue = backorder_queues([item("10", -2)], orders)["10"]
-    rules = compile_rules([{"name": "backorder", "when": {"available": "<= 0"},
-                            "then": {"status": "backorder", "eta": "supply"}}])
-    facts = Facts(sku="SKU-10", today=date(2026, 11, 22), available=-2, backorder_queue=queue,
-                  supply=(SupplyEvent(date(2026, 12, 4), 5),))
+    rules = compile_rules(
+        [{"name": "backorder", "when": {"available": "<= 0"}, "then": {"status": "backorder", "eta": "supply"}}]
+    )
+    facts = Facts(
+        sku="SKU-10",
+        today=date(2026, 11, 22),
+        available=-2,
+        backorder_queue=queue,
+        supply=(SupplyEvent(date(2026, 12, 4), 5),),
+    )
     decision = rules.decide(facts)
     [eta] = decision.order_etas
     assert (eta.order_id, eta.now, eta.later, eta.ships_by, eta.partial) == ("102", 1, 2, date(2026, 12, 4), True)

@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
-from connector.state import SeenLine, StateStore
+from stockstatus.core.state import SeenLine, StateStore
 from tests.test_end_to_end import cli
 from tests.test_explain import configure, in_days, shop, today  # noqa: F401  (shop is a fixture)
 
@@ -45,8 +45,9 @@ def setup(shop, tmp_path, monkeypatch):  # noqa: F811
         "MUG-1": fake.create_product(name="Mug", sku="MUG-1", manage_stock=True, stock_quantity=100)["id"],
         "UNM-1": fake.create_product(name="Print", sku="UNM-1", manage_stock=False, stock_status="instock")["id"],
     }
-    config = configure(shop, tmp_path, monkeypatch, demand=DEMAND,
-                       purchase_orders=f"BEAN-1,4,{in_days(3).isoformat()},Acme,PO-9\n")
+    config = configure(
+        shop, tmp_path, monkeypatch, demand=DEMAND, purchase_orders=f"BEAN-1,4,{in_days(3).isoformat()},Acme,PO-9\n"
+    )
     seed_history(tmp_path / "state" / "connector.sqlite", ids)
     return config
 
@@ -61,20 +62,64 @@ def test_reorder_csv_lists_skus_at_or_below_their_reorder_point(shop, tmp_path, 
     kettle, beans = rows
     # KTL-1: d = 3, sd = 0 -> safety 0, reorder point 3*4 = 12; position 0;
     # order up to 3*(4+5) = 27 -> order 27.
-    assert {k: kettle[k] for k in ("available", "on_order", "position", "velocity_per_day", "demand_sd",
-                                   "safety_stock", "reorder_point", "order_up_to", "days_of_cover", "suggested")} == {
-        "available": "0", "on_order": "0", "position": "0", "velocity_per_day": "3.00", "demand_sd": "0.00",
-        "safety_stock": "0.0", "reorder_point": "12.0", "order_up_to": "27.0", "days_of_cover": "0.0", "suggested": "27",
+    assert {
+        k: kettle[k]
+        for k in (
+            "available",
+            "on_order",
+            "position",
+            "velocity_per_day",
+            "demand_sd",
+            "safety_stock",
+            "reorder_point",
+            "order_up_to",
+            "days_of_cover",
+            "suggested",
+        )
+    } == {
+        "available": "0",
+        "on_order": "0",
+        "position": "0",
+        "velocity_per_day": "3.00",
+        "demand_sd": "0.00",
+        "safety_stock": "0.0",
+        "reorder_point": "12.0",
+        "order_up_to": "27.0",
+        "days_of_cover": "0.0",
+        "suggested": "27",
     }
     # BEAN-1: d = 2, sd = 2; safety = 1.5*2*sqrt(4) = 6; reorder point 2*4 + 6 = 14;
     # position 5 on hand + 4 on order = 9 <= 14; up to 2*9 + 1.5*2*sqrt(9) = 27 -> order 18;
     # cover 5 / 2 = 2.5 days.
-    assert {k: beans[k] for k in ("store", "name", "lead_time_days", "on_order", "position", "velocity_per_day",
-                                  "demand_sd", "safety_stock", "reorder_point", "order_up_to", "days_of_cover",
-                                  "suggested")} == {
-        "store": "explain-shop", "name": "Guji Beans", "lead_time_days": "4", "on_order": "4", "position": "9",
-        "velocity_per_day": "2.00", "demand_sd": "2.00", "safety_stock": "6.0", "reorder_point": "14.0",
-        "order_up_to": "27.0", "days_of_cover": "2.5", "suggested": "18",
+    assert {
+        k: beans[k]
+        for k in (
+            "store",
+            "name",
+            "lead_time_days",
+            "on_order",
+            "position",
+            "velocity_per_day",
+            "demand_sd",
+            "safety_stock",
+            "reorder_point",
+            "order_up_to",
+            "days_of_cover",
+            "suggested",
+        )
+    } == {
+        "store": "explain-shop",
+        "name": "Guji Beans",
+        "lead_time_days": "4",
+        "on_order": "4",
+        "position": "9",
+        "velocity_per_day": "2.00",
+        "demand_sd": "2.00",
+        "safety_stock": "6.0",
+        "reorder_point": "14.0",
+        "order_up_to": "27.0",
+        "days_of_cover": "2.5",
+        "suggested": "18",
     }
     assert shop.fake.write_requests == []
 

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from connector.errors import StateError
-from connector.state import MIGRATIONS, DemandHistory, Outcome, SeenLine, StateStore
-from rules.model import Decision, Status
+from stockstatus.core.errors import StateError
+from stockstatus.core.state import MIGRATIONS, DemandHistory, Outcome, SeenLine, StateStore
+from stockstatus.rules.model import Decision, Status
 
 
 def decision(status: Status = Status.BACKORDER, **kw) -> Decision:
@@ -74,7 +74,7 @@ def test_a_run_left_running_by_a_crash_is_marked_interrupted():
 def test_a_version_1_state_file_is_upgraded_in_place_keeping_its_data(tmp_path, monkeypatch):
     path = tmp_path / "connector.sqlite"
     # A state file as the first release wrote it: only migration 1.
-    monkeypatch.setattr("connector.state.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr("stockstatus.core.state.MIGRATIONS", MIGRATIONS[:1])
     old = StateStore(path)
     run = old.begin_run("eu-shop", "full")
     old.record(run, "eu-shop", accepted=[("10", "MUG-1", "Mug", decision(), {})])
@@ -117,13 +117,16 @@ def test_order_lines_are_kept_from_first_sight_and_a_day_in_stock_at_any_pass_co
 
 
 def test_an_incremental_pass_reads_only_the_history_of_the_items_it_decides():
-    from connector.demand import daily_sales
+    from stockstatus.core.demand import daily_sales
 
     state = StateStore(":memory:")
     day, today = date(2026, 11, 20), date(2026, 11, 22)
     keys = [str(n) for n in range(1000)]  # more than one query's worth of keys
-    state.observe("s", lines=[SeenLine("1", "7", "A", day, 2), SeenLine("2", "999", "B", day, 1)],
-                  stock=[(key, day, key != "3") for key in keys])
+    state.observe(
+        "s",
+        lines=[SeenLine("1", "7", "A", day, 2), SeenLine("2", "999", "B", day, 1)],
+        stock=[(key, day, key != "3") for key in keys],
+    )
     whole = state.demand_history("s", since=date(2026, 11, 1))
     some = state.demand_history("s", since=date(2026, 11, 1), items={"3", "7", "999", "unknown"})
     assert set(some.stock_days) == {"3", "7", "999"}

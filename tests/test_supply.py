@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.config import from_mapping
-from connector.model import Item
-from connector.report import run_text
-from connector.supply import PurchaseOrderFiles, PurchaseOrders, parse_purchase_orders, supply_for
-from connector.sync import gather_stores, resync
-from rules.model import DaySales, Status, SupplyEvent
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import from_mapping
+from stockstatus.core.model import Item
+from stockstatus.core.report import run_text
+from stockstatus.core.supply import PurchaseOrderFiles, PurchaseOrders, parse_purchase_orders, supply_for
+from stockstatus.core.sync import gather_stores, resync
+from stockstatus.rules.model import DaySales, Status, SupplyEvent
 from tests.conftest import FIXED_NOW
 
 TODAY = date(2026, 11, 22)
@@ -164,8 +164,11 @@ def fake(clock):
 def make_config(tmp_path: Path, **supply):
     data = {
         "timezone": "Europe/Berlin",
-        "supply": {"handling_days": 1, "lead_time_days": {"default": 10}, "lead_time_sd_days": {"default": 2.5}} | supply,
-        "stores": [{"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}],
+        "supply": {"handling_days": 1, "lead_time_days": {"default": 10}, "lead_time_sd_days": {"default": 2.5}}
+        | supply,
+        "stores": [
+            {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
+        ],
         "rules": [
             {
                 "name": "restock due",
@@ -184,16 +187,25 @@ async def pass_(config, state, fake, clock, **kw):
 
 
 async def facts_by_sku(config, state, fake, clock):
-    [(_, gathered)] = await gather_stores(config, state=state, clock=clock, environ=ENV, transports={"shop": fake.transport()})
+    [(_, gathered)] = await gather_stores(
+        config, state=state, clock=clock, environ=ENV, transports={"shop": fake.transport()}
+    )
     return {item.sku: facts for item, facts in gathered.facts}
 
 
 async def test_a_pass_gathers_queue_supply_previous_status_and_sales(tmp_path, fake, clock, state):
-    write(tmp_path / "incoming" / "acme.csv",
-          "sku,quantity,expected_date,supplier,reference\nKTL-1,5,2026-12-02,Acme,PO-1\n")
+    write(
+        tmp_path / "incoming" / "acme.csv",
+        "sku,quantity,expected_date,supplier,reference\nKTL-1,5,2026-12-02,Acme,PO-1\n",
+    )
     config = make_config(tmp_path, purchase_orders=["incoming/*.csv"])
-    kettle = fake.create_product(name="Kettle", sku="KTL-1", manage_stock=True, stock_quantity=0,
-                                 meta_data=[{"key": "restock_date", "value": "2026-12-12"}])
+    kettle = fake.create_product(
+        name="Kettle",
+        sku="KTL-1",
+        manage_stock=True,
+        stock_quantity=0,
+        meta_data=[{"key": "restock_date", "value": "2026-12-12"}],
+    )
     mug = fake.create_product(name="Mug", sku="MUG-1", manage_stock=True, stock_quantity=20)
 
     # Three days ago: a pass sees an order of 2 mugs (then shipped); yesterday: an order of 3.

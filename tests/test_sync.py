@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.config import from_mapping
-from connector.sync import resync
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import from_mapping
+from stockstatus.core.sync import resync
 from tests.conftest import FIXED_NOW
 
 TODAY = date(2026, 11, 22)
@@ -43,7 +43,9 @@ def config(tmp_path: Path):
     data = {
         "timezone": "Europe/Berlin",
         "supply": {"handling_days": 1},
-        "stores": [{"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}],
+        "stores": [
+            {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
+        ],
         "rules": RULES,
     }
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
@@ -52,19 +54,29 @@ def config(tmp_path: Path):
 def seed(fake: FakeWooCommerce) -> dict[str, dict]:
     restock = (TODAY + timedelta(days=10)).isoformat()
     return {
-        "kettle": fake.create_product(name="Kettle", sku="KTL", manage_stock=True, stock_quantity=0,
-                                      meta_data=[{"key": "restock_date", "value": restock}]),
+        "kettle": fake.create_product(
+            name="Kettle",
+            sku="KTL",
+            manage_stock=True,
+            stock_quantity=0,
+            meta_data=[{"key": "restock_date", "value": restock}],
+        ),
         "mug": fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=4),
         "chemex": fake.create_product(name="Chemex", sku="CHX", manage_stock=True, stock_quantity=0),
-        "print": fake.create_product(name="Print", sku="PRT", manage_stock=False, stock_status="instock",
-                                     tags=["discontinued"]),
+        "print": fake.create_product(
+            name="Print", sku="PRT", manage_stock=False, stock_status="instock", tags=["discontinued"]
+        ),
     }
 
 
 async def run(config, state, fake, transport=None, **kw):
     return await resync(
-        config, state=state, clock=lambda: FIXED_NOW, environ=ENV,
-        transports={"shop": transport or fake.transport()}, **kw,
+        config,
+        state=state,
+        clock=lambda: FIXED_NOW,
+        environ=ENV,
+        transports={"shop": transport or fake.transport()},
+        **kw,
     )
 
 
@@ -130,8 +142,13 @@ async def test_a_refused_item_keeps_its_state_and_is_retried_next_pass(fake, con
 
 
 async def test_an_unreadable_merchant_date_leaves_the_item_as_it_is(fake, config, state):
-    bad = fake.create_product(name="Grinder", sku="GRD", manage_stock=True, stock_quantity=0,
-                              meta_data=[{"key": "restock_date", "value": "next tuesday"}])
+    bad = fake.create_product(
+        name="Grinder",
+        sku="GRD",
+        manage_stock=True,
+        stock_quantity=0,
+        meta_data=[{"key": "restock_date", "value": "next tuesday"}],
+    )
     [done] = await run(config, state, fake)
     assert [(i.sku, "restock_date" in reason) for i, reason in done.skipped] == [("GRD", True)]
     assert fake.get_product(bad["id"])["backorders"] == "no" and fake.write_requests == []

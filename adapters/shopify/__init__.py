@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from connector.platform import DemoStore
+from stockstatus.core.platform import DemoStore
 
 from .client import Credentials, ShopifyAdapter
 from .settings import MetafieldKeys, ShopifySettings

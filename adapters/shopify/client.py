@@ -44,16 +44,16 @@ from graphql import (
     visit,
 )
 
-from connector.errors import (
+from stockstatus.core.errors import (
     AuthError,
     FetchError,
     PlatformError,
     RemoteError,
     TransientError,
 )
-from connector.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
-from connector.model import Decision, Item, OpenOrder, Update, WriteResult
-from connector.platform import Capabilities
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
+from stockstatus.core.platform import Capabilities
 
 from . import mapping
 from .pagination import Cursors
@@ -85,7 +85,7 @@ STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
 @cache
 def document(name: str) -> str:
     """The text of `operations/<name>.graphql`."""
-    return files("adapters.shopify").joinpath("operations", f"{name}.graphql").read_text("utf-8")
+    return files("stockstatus.adapters.shopify").joinpath("operations", f"{name}.graphql").read_text("utf-8")
 
 
 def _missing_scopes(needed: Iterable[str], granted: frozenset[str]) -> list[str]:
@@ -102,8 +102,11 @@ def inline_variables(text: str, values: Mapping[str, str]) -> str:
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *args: Any) -> OperationDefinitionNode:
             return OperationDefinitionNode(
-                operation=node.operation, name=node.name, directives=node.directives,
-                variable_definitions=(), selection_set=node.selection_set,
+                operation=node.operation,
+                name=node.name,
+                directives=node.directives,
+                variable_definitions=(),
+                selection_set=node.selection_set,
             )
 
     return print_ast(visit(parse(text), Inline()))
@@ -125,7 +128,9 @@ class _Bucket:
 class Credentials:
     """Where the access token comes from: a static token, or the client-credentials grant."""
 
-    def __init__(self, *, token: str | None = None, client_id: str | None = None, client_secret: str | None = None) -> None:
+    def __init__(
+        self, *, token: str | None = None, client_id: str | None = None, client_secret: str | None = None
+    ) -> None:
         if (token is None) == (client_id is None or client_secret is None):
             raise ValueError("give a token, or a client id and secret")
         self._token = token
@@ -207,17 +212,27 @@ class ShopifyAdapter:
         if token is not None:
             return token
         try:
-            response = await send(self._client, "POST", self.settings.token_url, policy=self._policy,
-                                  sleep=self._sleep, data=self._credentials.form())
+            response = await send(
+                self._client,
+                "POST",
+                self.settings.token_url,
+                policy=self._policy,
+                sleep=self._sleep,
+                data=self._credentials.form(),
+            )
         except AuthError as exc:
             raise AuthError(
                 f"Shopify refused the client ID/secret of {self.settings.shop} (client-credentials grant): check "
                 "client_id_env and client_secret_env, and that the app is installed on this shop",
-                status=exc.status, code=exc.code,
+                status=exc.status,
+                code=exc.code,
             ) from exc
         except PlatformError as exc:
-            raise AuthError(f"Shopify refused the client-credentials grant for {self.settings.shop} ({exc})",
-                            status=exc.status, code=exc.code) from exc
+            raise AuthError(
+                f"Shopify refused the client-credentials grant for {self.settings.shop} ({exc})",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
         try:
             body = response.json()
             token, expires_in = str(body["access_token"]), float(body.get("expires_in") or 86399)
@@ -271,31 +286,52 @@ class ShopifyAdapter:
             wait = 1.0
             if bucket is not None and bucket.restore_rate > 0:
                 wait = max(0.1, (min(requested, bucket.maximum) + 1 - bucket.available) / bucket.restore_rate)
-            raise TransientError(f"Shopify throttled the request (needs {requested:.0f} points)",
-                                 status=200, code="THROTTLED", retry_after=wait)
+            raise TransientError(
+                f"Shopify throttled the request (needs {requested:.0f} points)",
+                status=200,
+                code="THROTTLED",
+                retry_after=wait,
+            )
         if "ACCESS_DENIED" in codes:
             denied = next(e for e in errors if (e.get("extensions") or {}).get("code") == "ACCESS_DENIED")
-            raise AuthError(f"Shopify denied access: {denied.get('message')} — {SCOPES_HINT}",
-                            status=200, code="ACCESS_DENIED")
+            raise AuthError(
+                f"Shopify denied access: {denied.get('message')} — {SCOPES_HINT}", status=200, code="ACCESS_DENIED"
+            )
         raise PlatformError(f"Shopify answered a GraphQL error: {message}", status=200, code=codes[0] or None)
 
-    async def _graphql(self, name: str, variables: Mapping[str, Any] | None = None, *, estimate: float | None = None,
-                       query: str | None = None, policy: HttpPolicy | None = None) -> dict[str, Any]:
+    async def _graphql(
+        self,
+        name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        estimate: float | None = None,
+        query: str | None = None,
+        policy: HttpPolicy | None = None,
+    ) -> dict[str, Any]:
         """Run one document from `operations/` and return its `data`."""
         await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
         headers = {"X-Shopify-Access-Token": await self._token()}
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
         self.requests += 1
         try:
-            response = await send(self._client, "POST", self.settings.graphql_url, policy=policy or self._policy,
-                                  sleep=self._sleep, check=self._check, headers=headers, json=payload)
+            response = await send(
+                self._client,
+                "POST",
+                self.settings.graphql_url,
+                policy=policy or self._policy,
+                sleep=self._sleep,
+                check=self._check,
+                headers=headers,
+                json=payload,
+            )
         except AuthError as exc:
             if exc.code == "ACCESS_DENIED":
                 raise
             raise AuthError(
                 f"Shopify refused the access token for {self.settings.shop} (HTTP {exc.status}): check the token "
                 f"in the environment variable the config names; {SCOPES_HINT}",
-                status=exc.status, code=exc.code,
+                status=exc.status,
+                code=exc.code,
             ) from exc
         body = response.json()
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
@@ -355,8 +391,10 @@ class ShopifyAdapter:
         self._checked_scopes = await self._granted_scopes()
         missing = _missing_scopes(PASS_SCOPES, self._checked_scopes)
         if missing:
-            raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
-                            f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app")
+            raise AuthError(
+                f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
+                f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
+            )
 
     async def check_notices(self) -> None:
         """Raise AuthError when the token cannot add to an order's note (write_orders).
@@ -365,8 +403,10 @@ class ShopifyAdapter:
         """
         granted = self._checked_scopes if self._checked_scopes is not None else await self._granted_scopes()
         if _missing_scopes(("write_orders",), granted):
-            raise AuthError(f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
-                            f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}")
+            raise AuthError(
+                f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
+                f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}"
+            )
 
     async def _granted_scopes(self) -> frozenset[str]:
         try:
@@ -375,7 +415,9 @@ class ShopifyAdapter:
             if exc.status == 404:
                 raise PlatformError(
                     f"no Admin API at {self.settings.graphql_url}: check `shop` (the myshopify domain) and "
-                    f"api_version ({exc})", status=exc.status, code=exc.code,
+                    f"api_version ({exc})",
+                    status=exc.status,
+                    code=exc.code,
                 ) from exc
             raise
         installation = data.get("currentAppInstallation")
@@ -392,12 +434,16 @@ class ShopifyAdapter:
         if not wanted:
             chosen = [n for n in active if n.get("fulfillsOnlineOrders")]
             if not chosen:
-                raise FetchError(f"{self.settings.shop}: no active location fulfils online orders; name the locations "
-                                 "whose stock counts in the store's `locations` setting")
+                raise FetchError(
+                    f"{self.settings.shop}: no active location fulfils online orders; name the locations "
+                    "whose stock counts in the store's `locations` setting"
+                )
         else:
             chosen = []
             for name in wanted:
-                match = [n for n in active if name in (n.get("name"), n.get("id"), mapping.GID.sub(r"\2", n.get("id") or ""))]
+                match = [
+                    n for n in active if name in (n.get("name"), n.get("id"), mapping.GID.sub(r"\2", n.get("id") or ""))
+                ]
                 if not match:
                     known = ", ".join(sorted(str(n.get("name")) for n in active))
                     raise FetchError(f"{self.settings.shop}: no active location {name!r} (active: {known})")
@@ -410,15 +456,28 @@ class ShopifyAdapter:
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
         if count > self.settings.bulk_threshold:
-            log.info("store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
-                     self.settings.shop, count, self.settings.bulk_threshold)
+            log.info(
+                "store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
+                self.settings.shop,
+                count,
+                self.settings.bulk_threshold,
+            )
             nodes = await self._bulk_variants()
         else:
-            nodes = await self._pages("Variants", "productVariants", {"levels": min(levels, MAX_PAGE_SIZE),
-                                                                     **self._metafield_variables()}, "variants")
+            nodes = await self._pages(
+                "Variants",
+                "productVariants",
+                {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()},
+                "variants",
+            )
         items = self._items(nodes, chosen)
-        log.info("store %s: pulled %d variants in %d requests (%d paced waits)", self.settings.shop, len(items),
-                 self.requests, self.paced)
+        log.info(
+            "store %s: pulled %d variants in %d requests (%d paced waits)",
+            self.settings.shop,
+            len(items),
+            self.requests,
+            self.paced,
+        )
         return items
 
     async def pull_changed(self, since: datetime) -> list[Item] | None:
@@ -438,28 +497,46 @@ class ShopifyAdapter:
         products: set[int] = set()
         listings: list[tuple[str, str, dict[str, str], str]] = [
             ("ChangedProducts", "products", {}, "changed products"),
-            ("ChangedVariants", "productVariants", {}, "changed variants")]
-        listings += [("ChangedStock", "location.inventoryLevels", {"location": location}, f"stock changed at {location}")
-                     for location in sorted(chosen)]
+            ("ChangedVariants", "productVariants", {}, "changed variants"),
+        ]
+        listings += [
+            ("ChangedStock", "location.inventoryLevels", {"location": location}, f"stock changed at {location}")
+            for location in sorted(chosen)
+        ]
         for name, root, extra, what in listings:
             pages = self._each_page(name, root, {**extra, "query": query}, what)
             async for page in pages:
                 products.update(n for n in (self._changed_product(node, what) for node in page) if n is not None)
                 if len(products) > CHANGED_PRODUCTS_LIMIT:
                     await pages.aclose()
-                    log.info("store %s: more than %d products changed since %s: pulling the whole catalogue",
-                             self.settings.shop, CHANGED_PRODUCTS_LIMIT, moment)
+                    log.info(
+                        "store %s: more than %d products changed since %s: pulling the whole catalogue",
+                        self.settings.shop,
+                        CHANGED_PRODUCTS_LIMIT,
+                        moment,
+                    )
                     return None
         variables = {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()}
         nodes: list[dict[str, Any]] = []
         ordered = sorted(products)
         for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
-            ids = ",".join(str(n) for n in ordered[start:start + PRODUCT_IDS_PER_QUERY])
-            nodes.extend(await self._pages("Variants", "productVariants", {**variables, "query": f"product_ids:{ids}"},
-                                           "variants of changed products"))
+            ids = ",".join(str(n) for n in ordered[start : start + PRODUCT_IDS_PER_QUERY])
+            nodes.extend(
+                await self._pages(
+                    "Variants",
+                    "productVariants",
+                    {**variables, "query": f"product_ids:{ids}"},
+                    "variants of changed products",
+                )
+            )
         items = self._items(nodes, chosen)
-        log.info("store %s: %d products changed since %s: %d variants pulled", self.settings.shop, len(products),
-                 moment, len(items))
+        log.info(
+            "store %s: %d products changed since %s: %d variants pulled",
+            self.settings.shop,
+            len(products),
+            moment,
+            len(items),
+        )
         return items
 
     def _changed_product(self, node: Mapping[str, Any], what: str) -> int | None:
@@ -496,8 +573,12 @@ class ShopifyAdapter:
 
     def _metafield_variables(self) -> dict[str, str]:
         keys = self.settings.metafields
-        variables = {"namespace": keys.namespace, "statusKey": keys.status, "etaKey": keys.eta,
-                     "messageKey": keys.message}
+        variables = {
+            "namespace": keys.namespace,
+            "statusKey": keys.status,
+            "etaKey": keys.eta,
+            "messageKey": keys.message,
+        }
         for name, prefix in (("release_date", "release"), ("restock_date", "restock"), ("supplier", "supplier")):
             namespace, key = keys.merchant(name)
             variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
@@ -522,12 +603,16 @@ class ShopifyAdapter:
             if state == "COMPLETED":
                 break
             if state in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or state is None:
-                raise FetchError(f"{self.settings.shop}: the bulk pull ended {state or 'unknown'}"
-                                 + (f" ({status.get('errorCode')})" if status.get("errorCode") else "")
-                                 + "; nothing is written for this store until a pull succeeds")
+                raise FetchError(
+                    f"{self.settings.shop}: the bulk pull ended {state or 'unknown'}"
+                    + (f" ({status.get('errorCode')})" if status.get("errorCode") else "")
+                    + "; nothing is written for this store until a pull succeeds"
+                )
             if waited >= self.settings.bulk_timeout_seconds:
-                raise FetchError(f"{self.settings.shop}: the bulk pull did not finish in "
-                                 f"{self.settings.bulk_timeout_seconds:.0f} s (still {state})")
+                raise FetchError(
+                    f"{self.settings.shop}: the bulk pull did not finish in "
+                    f"{self.settings.bulk_timeout_seconds:.0f} s (still {state})"
+                )
         url = status.get("url")
         if not url:
             return []  # Shopify gives no file when the query matched nothing
@@ -537,8 +622,9 @@ class ShopifyAdapter:
 
     async def open_orders(self) -> list[OpenOrder]:
         """Open orders (`orders_query`) with their unfulfilled line items."""
-        nodes = await self._pages("OpenOrders", "orders", {"query": self.settings.orders_query,
-                                                          "lines": ORDER_LINES_PER_PAGE}, "open orders")
+        nodes = await self._pages(
+            "OpenOrders", "orders", {"query": self.settings.orders_query, "lines": ORDER_LINES_PER_PAGE}, "open orders"
+        )
         orders = []
         for node in nodes:
             lines_connection = node.get("lineItems") or {}
@@ -548,8 +634,9 @@ class ShopifyAdapter:
                 cursors = Cursors(f"line items of order {node.get('name')}")
                 cursors.accept(info)
                 while not cursors.done:
-                    data = await self._graphql("OrderLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2,
-                                                                  "after": cursors.after})
+                    data = await self._graphql(
+                        "OrderLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2, "after": cursors.after}
+                    )
                     more = ((data.get("order") or {}).get("lineItems")) or {}
                     lines.extend(more.get("nodes") or ())
                     cursors.accept(more.get("pageInfo"))
@@ -588,10 +675,14 @@ class ShopifyAdapter:
             WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
             for i, u in enumerate(updates)
         ]
-        log.info("store %s: pushed %d updates in %d requests; %d failed", self.settings.shop, len(updates),
-                 work.requests, sum(not r.ok for r in results))
+        log.info(
+            "store %s: pushed %d updates in %d requests; %d failed",
+            self.settings.shop,
+            len(updates),
+            work.requests,
+            sum(not r.ok for r in results),
+        )
         return results
-
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
         """Append `message` as a line of the order's note (orderUpdate; needs write_orders).
@@ -614,10 +705,16 @@ class ShopifyAdapter:
             return WriteResult(item_key=order_id, ok=True)
         once = dataclasses.replace(self._policy, attempts=1)
         try:
-            data = await self._graphql("SetOrderNote", {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
-                                       estimate=MUTATION_COST, policy=once)
+            data = await self._graphql(
+                "SetOrderNote",
+                {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
+                estimate=MUTATION_COST,
+                policy=once,
+            )
         except (AuthError, PlatformError) as exc:
-            hint = " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
+            hint = (
+                " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
+            )
             return WriteResult(item_key=order_id, ok=False, error=f"{exc}{hint}")
         except TransientError as exc:
             if exc.status == 429 or exc.code == "THROTTLED":
@@ -704,7 +801,7 @@ class _Work:
                     entry[0]["inventoryPolicy"] = value
                     entry[1].append(index)
                 elif name.startswith(mapping.METAFIELD_PREFIX):
-                    namespace, _, key = name[len(mapping.METAFIELD_PREFIX):].partition(".")
+                    namespace, _, key = name[len(mapping.METAFIELD_PREFIX) :].partition(".")
                     identity = {"ownerId": owner, "namespace": namespace, "key": key}
                     if value:
                         kind = DATE_TYPE if name == eta_field else STATUS_TYPE
@@ -720,9 +817,9 @@ class _Work:
         for product, entries in policies.items():
             listed = list(entries.values())
             for start in range(0, len(listed), MAX_PAGE_SIZE):
-                work.variants.append((product, listed[start:start + MAX_PAGE_SIZE]))
-        work.metafields = [sets[i:i + METAFIELDS_PER_SET] for i in range(0, len(sets), METAFIELDS_PER_SET)]
-        work.deletions = [deletes[i:i + MAX_PAGE_SIZE] for i in range(0, len(deletes), MAX_PAGE_SIZE)]
+                work.variants.append((product, listed[start : start + MAX_PAGE_SIZE]))
+        work.metafields = [sets[i : i + METAFIELDS_PER_SET] for i in range(0, len(sets), METAFIELDS_PER_SET)]
+        work.deletions = [deletes[i : i + MAX_PAGE_SIZE] for i in range(0, len(deletes), MAX_PAGE_SIZE)]
         for target, source in ((work.tags_add, adds), (work.tags_remove, removes)):
             for product, tags in source.items():
                 owners = sorted({i for members in tags.values() for i in members})
@@ -739,8 +836,9 @@ class _Work:
             if not self.variants:
                 break
             product, entries = self.variants.pop(0)
-            slots.variables.update({f"withVariants{n}": True, f"product{n}": product,
-                                    f"variants{n}": [payload for payload, _ in entries]})
+            slots.variables.update(
+                {f"withVariants{n}": True, f"product{n}": product, f"variants{n}": [payload for payload, _ in entries]}
+            )
             slots.owners[f"variants{n}"] = [owners for _, owners in entries]
         for n in range(METAFIELD_SLOTS):
             if not self.metafields:
@@ -757,7 +855,9 @@ class _Work:
                 if not queue:
                     break
                 product, tags, owners = queue.pop(0)
-                slots.variables.update({f"withTags{verb}{n}": True, f"tags{verb}Id{n}": product, f"tags{verb}{n}": tags})
+                slots.variables.update(
+                    {f"withTags{verb}{n}": True, f"tags{verb}Id{n}": product, f"tags{verb}{n}": tags}
+                )
                 slots.owners[f"tags{verb}{n}"] = [owners]
         slots.used = len(slots.owners)
         return slots
@@ -810,5 +910,3 @@ def _input_index(problem: Mapping[str, Any]) -> int | None:
         return int(path[1])
     index = problem.get("elementIndex")
     return int(index) if isinstance(index, int) else None
-
-

@@ -89,14 +89,37 @@ SCALAR_METAFIELD_TYPES = frozenset(
     {"single_line_text_field", "multi_line_text_field", "date", "date_time", "number_integer", "boolean", "json"}
 )
 ALL_SCOPES = frozenset(
-    {"read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "read_locations",
-     "write_orders"}
+    {
+        "read_products",
+        "write_products",
+        "read_inventory",
+        "write_inventory",
+        "read_orders",
+        "read_locations",
+        "write_orders",
+    }
 )
-INVENTORY_REASONS = frozenset({
-    "correction", "cycle_count_available", "damaged", "movement_canceled", "movement_created", "movement_received",
-    "movement_updated", "other", "promotion", "quality_control", "received", "reservation_created",
-    "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage",
-})
+INVENTORY_REASONS = frozenset(
+    {
+        "correction",
+        "cycle_count_available",
+        "damaged",
+        "movement_canceled",
+        "movement_created",
+        "movement_received",
+        "movement_updated",
+        "other",
+        "promotion",
+        "quality_control",
+        "received",
+        "reservation_created",
+        "reservation_deleted",
+        "reservation_updated",
+        "restock",
+        "safety_stock",
+        "shrinkage",
+    }
+)
 """The `reason` values inventorySetQuantities and inventoryAdjustQuantities accept (shopify.dev, inventory states)."""
 MAX_INVENTORY_QUANTITY = 1_000_000_000
 """inventorySetQuantities refuses a quantity above this (INVALID_QUANTITY_TOO_HIGH)."""
@@ -432,14 +455,17 @@ class _Any:
 
 
 _Node = _Term | _Not | _All | _Any
-_SEARCH_TOKEN = re.compile(r"""
+_SEARCH_TOKEN = re.compile(
+    r"""
     (?P<open>\() | (?P<close>\)) |
     (?P<connective>AND|OR)(?=[\s()]|$) |
     (?P<not>NOT)(?=\s) |
     (?P<minus>-)(?=[^\s()]) |
     (?:(?P<field>[A-Za-z_][\w.]*)(?P<comparator>:(?:<=|>=|<|>)?))?
     (?P<value>'[^']*'? | "[^"]*"? | [^\s()]+)?
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 def _search_tokens(text: str) -> list[tuple[str, Any]]:
@@ -534,8 +560,13 @@ def _compile(node: _Node, fields: Mapping[str, FieldFilter], warnings: list[Json
     """A predicate for `node`, or None where Shopify would drop the term (warned in `warnings`)."""
     if isinstance(node, _Term):
         if node.field is None:
-            warnings.append({"field": "default", "code": "unsupported",
-                             "message": "The fake Shopify does not run free-text search; the term was ignored."})
+            warnings.append(
+                {
+                    "field": "default",
+                    "code": "unsupported",
+                    "message": "The fake Shopify does not run free-text search; the term was ignored.",
+                }
+            )
             return None
         make = fields.get(node.field.lower())
         if make is None:
@@ -586,15 +617,20 @@ def _time_filter(when: Callable[[Any], datetime | None], now: Callable[[], datet
     def make(comparator: str, value: str) -> Predicate:
         start, end = _time_interval(value, now())
         tests: dict[str, Callable[[datetime], bool]] = {
-            ":": lambda t: start <= t < end, ":>": lambda t: t >= end, ":>=": lambda t: t >= start,
-            ":<": lambda t: t < start, ":<=": lambda t: t < end,
+            ":": lambda t: start <= t < end,
+            ":>": lambda t: t >= end,
+            ":>=": lambda t: t >= start,
+            ":<": lambda t: t < start,
+            ":<=": lambda t: t < end,
         }
         test = tests[comparator]
 
         def matches(record: Any) -> bool:
             moment = when(record)
             return moment is not None and test(moment)
+
         return matches
+
     return make
 
 
@@ -608,21 +644,27 @@ def _id_filter(number: Callable[[Any], int]) -> FieldFilter:
     def make(comparator: str, value: str) -> Predicate:
         wanted = _numeric_id(value)
         tests: dict[str, Callable[[int], bool]] = {
-            ":": lambda n: n == wanted, ":>": lambda n: n > wanted, ":>=": lambda n: n >= wanted,
-            ":<": lambda n: n < wanted, ":<=": lambda n: n <= wanted,
+            ":": lambda n: n == wanted,
+            ":>": lambda n: n > wanted,
+            ":>=": lambda n: n >= wanted,
+            ":<": lambda n: n < wanted,
+            ":<=": lambda n: n <= wanted,
         }
         test = tests[comparator]
         return lambda record: test(number(record))
+
     return make
 
 
 def _ids_filter(number: Callable[[Any], int]) -> FieldFilter:
     """A comma-separated list of numeric ids (`product_ids:1,2,3`)."""
+
     def make(comparator: str, value: str) -> Predicate:
         if comparator != ":":
             raise ValueError("A list of ids takes no comparator.")
         wanted = {_numeric_id(part) for part in value.split(",") if part.strip()}
         return lambda record: number(record) in wanted
+
     return make
 
 
@@ -635,6 +677,7 @@ def _choice_filter(values: Callable[[Any], set[str]], known: Iterable[str]) -> F
         if comparator != ":" or wanted not in choices | {"any"}:
             raise ValueError(f"Invalid value {value!r}: one of {', '.join(sorted(choices))}.")
         return lambda record: wanted == "any" or wanted in values(record)
+
     return make
 
 
@@ -643,20 +686,26 @@ def _order_state(order: Order) -> set[str]:
     return {state} | ({"not_closed"} if state == "open" else set())
 
 
-_SHOWN_FULFILMENT = {"UNFULFILLED": {"unfulfilled", "unshipped"}, "PARTIALLY_FULFILLED": {"partial", "unshipped"},
-                     "FULFILLED": {"fulfilled", "shipped"}}
+_SHOWN_FULFILMENT = {
+    "UNFULFILLED": {"unfulfilled", "unshipped"},
+    "PARTIALLY_FULFILLED": {"partial", "unshipped"},
+    "FULFILLED": {"fulfilled", "shipped"},
+}
 
 
 def _without(matching: FieldFilter) -> FieldFilter:
     """`tag_not:x`: the records `tag:x` does not match."""
+
     def make(comparator: str, value: str) -> Predicate:
         predicate = matching(comparator, value)
         return lambda record: not predicate(record)
+
     return make
 
 
 def _text_filter(values: Callable[[Any], Iterable[str | None]]) -> FieldFilter:
     """A text field: `field:value` matches a value case-insensitively, `field:val*` a prefix."""
+
     def make(comparator: str, value: str) -> Predicate:
         if comparator != ":":
             raise ValueError(f"Invalid value {value!r}: a text field takes no comparator.")
@@ -665,6 +714,7 @@ def _text_filter(values: Callable[[Any], Iterable[str | None]]) -> FieldFilter:
             prefix = wanted[:-1]
             return lambda record: any((v or "").lower().startswith(prefix) for v in values(record))
         return lambda record: any((v or "").lower() == wanted for v in values(record))
+
     return make
 
 
@@ -672,6 +722,7 @@ def search_fields(
     now: Callable[[], datetime], products_by_id: Mapping[int, Product], variants_by_id: Mapping[int, Variant]
 ) -> dict[str, dict[str, FieldFilter]]:
     """The fields each connection's `query:` filters on in the fake (a subset of Shopify's)."""
+
     def level_time(table: str) -> Callable[[Any], datetime | None]:
         return lambda level: getattr(level[0], table).get(level[1])
 
@@ -717,8 +768,17 @@ def search_fields(
             "status": _choice_filter(_order_state, ("open", "closed", "cancelled", "not_closed")),
             "fulfillment_status": _choice_filter(
                 lambda o: _SHOWN_FULFILMENT[o.fulfillment_status],
-                ("unshipped", "shipped", "fulfilled", "partial", "scheduled", "on_hold", "unfulfilled",
-                 "request_declined")),
+                (
+                    "unshipped",
+                    "shipped",
+                    "fulfilled",
+                    "partial",
+                    "scheduled",
+                    "on_hold",
+                    "unfulfilled",
+                    "request_declined",
+                ),
+            ),
             "created_at": _time_filter(lambda o: o.created_at, now),
             "processed_at": _time_filter(lambda o: o.processed_at or o.created_at, now),
             "updated_at": _time_filter(lambda o: o.updated_at or o.created_at, now),
@@ -736,7 +796,8 @@ def search(info: Any, items: Iterable[T], fields: Mapping[str, FieldFilter], que
     predicate = _compile(tree, fields, warnings) if tree is not None else None
     if warnings:
         info.context.setdefault("search", []).append(
-            {"path": list(info.path.as_list()), "query": query, "warnings": warnings})
+            {"path": list(info.path.as_list()), "query": query, "warnings": warnings}
+        )
     return found if predicate is None else [x for x in found if predicate(x)]
 
 
@@ -800,7 +861,9 @@ class _LocationView(_View):
 
     def inventoryLevels(self, info: Any, **args: Any) -> Json:
         _need(info, "read_inventory", "inventoryLevels")
-        stocked = [(item, self.record.id) for item in self.fake.inventory_items.values() if self.record.id in item.levels]
+        stocked = [
+            (item, self.record.id) for item in self.fake.inventory_items.values() if self.record.id in item.levels
+        ]
         found = search(info, stocked, self.fake.search_fields["inventoryLevels"], args.get("query"))
         return connection([_LevelView(self.fake, level) for level in found], info, args, key=lambda v: v.record[0].id)
 
@@ -967,12 +1030,25 @@ class _LevelView(_View):
     def quantities(self, info: Any, names: list[str]) -> list[Json]:
         item, location_id = self.record
         level = item.levels[location_id]
-        known = {"available", "incoming", "committed", "on_hand", "reserved", "damaged", "safety_stock", "quality_control"}
+        known = {
+            "available",
+            "incoming",
+            "committed",
+            "on_hand",
+            "reserved",
+            "damaged",
+            "safety_stock",
+            "quality_control",
+        }
         unknown = [n for n in names if n not in known]
         if unknown:
             raise GraphQLError(f"Invalid quantity names: {', '.join(unknown)}")
         return [
-            {"id": f"gid://shopify/InventoryQuantity/{item.id}-{location_id}-{n}", "name": n, "quantity": level.get(n, 0)}
+            {
+                "id": f"gid://shopify/InventoryQuantity/{item.id}-{location_id}-{n}",
+                "name": n,
+                "quantity": level.get(n, 0),
+            }
             for n in names
         ]
 
@@ -1085,8 +1161,13 @@ class _AdjustmentGroupView(_View):
     def referenceDocumentUri(self) -> str | None:
         return self.record.reference_document_uri  # type: ignore[no-any-return]
 
-    def changes(self, info: Any, inventoryItemIds: list[str] | None = None, locationIds: list[str] | None = None,
-                quantityNames: list[str] | None = None) -> list[Json]:
+    def changes(
+        self,
+        info: Any,
+        inventoryItemIds: list[str] | None = None,
+        locationIds: list[str] | None = None,
+        quantityNames: list[str] | None = None,
+    ) -> list[Json]:
         items = {parse_gid(i, "InventoryItem") for i in inventoryItemIds} if inventoryItemIds is not None else None
         places = {parse_gid(i, "Location") for i in locationIds} if locationIds is not None else None
         return [
@@ -1096,11 +1177,13 @@ class _AdjustmentGroupView(_View):
                 "quantityAfterChange": change.quantity_after,
                 "ledgerDocumentUri": change.ledger_document_uri,
                 "item": _InventoryItemView(self.fake, self.fake.inventory_items[change.item_id])
-                if change.item_id in self.fake.inventory_items else None,
+                if change.item_id in self.fake.inventory_items
+                else None,
                 "location": _LocationView(self.fake, self.fake.locations[change.location_id]),
             }
             for change in self.record.changes
-            if (items is None or change.item_id in items) and (places is None or change.location_id in places)
+            if (items is None or change.item_id in items)
+            and (places is None or change.location_id in places)
             and (quantityNames is None or change.name in quantityNames)
         ]
 
@@ -1126,7 +1209,9 @@ class _BulkView(_View):
 
     @property
     def rootObjectCount(self) -> int:
-        return sum(1 for line in self.record.lines if "__parentId" not in line) if self.record.status == "COMPLETED" else 0
+        return (
+            sum(1 for line in self.record.lines if "__parentId" not in line) if self.record.status == "COMPLETED" else 0
+        )
 
     @property
     def createdAt(self) -> str:
@@ -1268,8 +1353,9 @@ class _Root:
 
     def inventoryAdjustQuantities(self, info: Any, input: Json) -> Json:
         _need(info, "write_inventory", "inventoryAdjustQuantities")
-        return self.fake.idempotent(info, "inventoryAdjustQuantities", input,
-                                    lambda: self.fake.adjust_quantities(input))
+        return self.fake.idempotent(
+            info, "inventoryAdjustQuantities", input, lambda: self.fake.adjust_quantities(input)
+        )
 
     def orderCreate(self, info: Any, order: Json, options: Json | None = None) -> Json:
         _need(info, "write_orders", "orderCreate")
@@ -1283,8 +1369,9 @@ class _Root:
         _need(info, "write_products", "productCreate")
         return self.fake.create_product_from_input(product)
 
-    def productVariantsBulkCreate(self, info: Any, productId: str, variants: list[Json],
-                                  strategy: str = "DEFAULT") -> Json:
+    def productVariantsBulkCreate(
+        self, info: Any, productId: str, variants: list[Json], strategy: str = "DEFAULT"
+    ) -> Json:
         _need(info, "write_products", "productVariantsBulkCreate")
         return self.fake.bulk_create_variants(productId, variants, strategy)
 
@@ -1299,7 +1386,7 @@ def _count(total: int, limit: int | None) -> Json:
 
 
 def _schema() -> GraphQLSchema:
-    schema = build_schema(files("adapters.shopify").joinpath("fake_schema.graphql").read_text("utf-8"))
+    schema = build_schema(files("stockstatus.adapters.shopify").joinpath("fake_schema.graphql").read_text("utf-8"))
     for name in ("Node", "DisplayableError"):
         interface = schema.get_type(name)
         interface.resolve_type = lambda value, info, abstract: value.typename  # type: ignore[union-attr]
@@ -1307,7 +1394,9 @@ def _schema() -> GraphQLSchema:
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, json=body, headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return httpx.Response(
+        status, json=body, headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    )
 
 
 class FakeShopify:
@@ -1389,8 +1478,9 @@ class FakeShopify:
 
     def _touch(self, owner: str) -> None:
         """The product or variant `owner` (a GID) was edited: its updatedAt moves."""
-        record: Product | Variant | None = self.products.get(parse_gid(owner, "Product") or -1) \
-            or self.variants.get(parse_gid(owner, "ProductVariant") or -1)
+        record: Product | Variant | None = self.products.get(parse_gid(owner, "Product") or -1) or self.variants.get(
+            parse_gid(owner, "ProductVariant") or -1
+        )
         if record is not None:
             record.updated_at = self._stamp()
 
@@ -1439,8 +1529,9 @@ class FakeShopify:
         if not self.locations:
             self.add_location("Shop location")
         now = self._stamp()
-        product = Product(self._next_id(), title, vendor, product_type, list(dict.fromkeys(tags)),
-                          created_at=now, updated_at=now)
+        product = Product(
+            self._next_id(), title, vendor, product_type, list(dict.fromkeys(tags)), created_at=now, updated_at=now
+        )
         self.products[product.id] = product
         for number, spec in enumerate(variants, start=1):
             self._create_variant(product, number, spec)
@@ -1523,15 +1614,36 @@ class FakeShopify:
         for variant_id, quantity in lines:
             variant = self.variants[variant_id]
             title = self.products[variant.product_id].title
-            items.append(LineItem(self._next_id(), variant_id, variant.sku, quantity, title=title,
-                                  claimed_at=self._claim(variant, quantity)))
+            items.append(
+                LineItem(
+                    self._next_id(),
+                    variant_id,
+                    variant.sku,
+                    quantity,
+                    title=title,
+                    claimed_at=self._claim(variant, quantity),
+                )
+            )
         return self._file_order(items, created_at=created_at)
 
-    def _file_order(self, lines: list[LineItem], *, created_at: datetime | None = None,
-                    processed_at: datetime | None = None, **fields: Any) -> Order:
+    def _file_order(
+        self,
+        lines: list[LineItem],
+        *,
+        created_at: datetime | None = None,
+        processed_at: datetime | None = None,
+        **fields: Any,
+    ) -> Order:
         created = created_at or self._stamp()
-        order = Order(self._next_id(), f"#{1000 + len(self.orders) + 1}", created, lines,
-                      processed_at=processed_at or created, updated_at=created, **fields)
+        order = Order(
+            self._next_id(),
+            f"#{1000 + len(self.orders) + 1}",
+            created,
+            lines,
+            processed_at=processed_at or created,
+            updated_at=created,
+            **fields,
+        )
         self.orders[order.id] = order
         return order
 
@@ -1539,8 +1651,9 @@ class FakeShopify:
         """Set a variant's `available` at `location` (default: where orders take it from), as a
         merchant's stock count does; the level's updatedAt moves."""
         item = self.inventory_items[self.variants[variant_id].inventory_item_id]
-        location_id = self.location_named(location).id if location else (
-            self._claim_location(item) or next(iter(item.levels)))
+        location_id = (
+            self.location_named(location).id if location else (self._claim_location(item) or next(iter(item.levels)))
+        )
         if location_id not in item.levels:
             self._stock(item, location_id)
         delta = quantity - item.levels[location_id]["available"]
@@ -1588,8 +1701,15 @@ class FakeShopify:
     def throttled(self) -> int:
         return sum(1 for entry in self.log if entry.get("throttled"))
 
-    def fail_next(self, status: int, *, times: int = 1, body: Any = None, headers: Mapping[str, str] | None = None,
-                  path_contains: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        path_contains: str | None = None,
+    ) -> None:
         self.faults.append(Fault(status, times, body, headers, path_contains))
 
     def view_of(self, global_id: str) -> _View | None:
@@ -1658,16 +1778,24 @@ class FakeShopify:
         else:
             form = dict(parse_qsl(request.content.decode("utf-8", "replace"), keep_blank_values=True))
         if form.get("grant_type") != "client_credentials":
-            return _json(400, {"error": "unsupported_grant_type", "error_description": "The grant type is not supported."})
-        if not (secrets.compare_digest(form.get("client_id", ""), self.client_id)
-                and secrets.compare_digest(form.get("client_secret", ""), self.client_secret)):
+            return _json(
+                400, {"error": "unsupported_grant_type", "error_description": "The grant type is not supported."}
+            )
+        if not (
+            secrets.compare_digest(form.get("client_id", ""), self.client_id)
+            and secrets.compare_digest(form.get("client_secret", ""), self.client_secret)
+        ):
             return _json(401, {"error": "invalid_client", "error_description": "Client authentication failed."})
         token = f"shpat_{secrets.token_hex(16)}"
         self.issued_tokens[token] = self.clock() + self.token_lifetime
-        return _json(200, {"access_token": token, "scope": ",".join(sorted(self.scopes)), "expires_in": self.token_lifetime})
+        return _json(
+            200, {"access_token": token, "scope": ",".join(sorted(self.scopes)), "expires_in": self.token_lifetime}
+        )
 
     def _cost_block(self, requested: int | None, actual: int | None) -> Json:
-        return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": self.bucket.status()}}
+        return {
+            "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": self.bucket.status()}
+        }
 
     def _errors(self, errors: list[Json], requested: int | None = None, entry: Json | None = None) -> httpx.Response:
         if entry is not None:
@@ -1702,20 +1830,35 @@ class FakeShopify:
         requested = cost.requested_cost(self.schema, operation, fragments, coerced)
         entry["requested"] = requested
         if requested > cost.MAX_QUERY_COST:
-            return self._errors([{
-                "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
-                f"({cost.MAX_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more "
-                "information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with "
-                "fewer limits, bulk operations should be used instead.\nSee "
-                "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
-                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": cost.MAX_QUERY_COST},
-            }], requested, entry)
+            return self._errors(
+                [
+                    {
+                        "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
+                        f"({cost.MAX_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more "
+                        "information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with "
+                        "fewer limits, bulk operations should be used instead.\nSee "
+                        "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
+                        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": cost.MAX_QUERY_COST},
+                    }
+                ],
+                requested,
+                entry,
+            )
         if not self.bucket.take(requested):
             entry["throttled"] = True
-            return self._errors([{
-                "message": "Throttled",
-                "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
-            }], requested, entry)
+            return self._errors(
+                [
+                    {
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        },
+                    }
+                ],
+                requested,
+                entry,
+            )
         context: Json = {"bulk": False, "scopes": self.scopes}
         result = self._execute(document, operation, coerced, context)
         actual = cost.actual_cost(self.schema, operation, fragments, coerced, result.data)
@@ -1732,8 +1875,9 @@ class FakeShopify:
         self.log.append(entry)
         return _json(200, answer)
 
-    def _execute(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any],
-                 context: Json) -> Any:
+    def _execute(
+        self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], context: Json
+    ) -> Any:
         return execute_sync(
             self.schema,
             document,
@@ -1748,32 +1892,61 @@ class FakeShopify:
     def bulk_update_variants(self, product_id: str, inputs: list[Json], partial: bool) -> Json:
         product = self.products.get(parse_gid(product_id, "Product") or -1)
         if product is None:
-            return {"product": None, "productVariants": None, "userErrors": [
-                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}]}
+            return {
+                "product": None,
+                "productVariants": None,
+                "userErrors": [
+                    {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
+                ],
+            }
         if len(inputs) > MAX_INPUT_LIST:
-            return {"product": None, "productVariants": None, "userErrors": [
-                {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}]}
+            return {
+                "product": None,
+                "productVariants": None,
+                "userErrors": [
+                    {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}
+                ],
+            }
         errors: list[Json] = []
         changes: list[tuple[Variant, Json]] = []
         for index, given in enumerate(inputs):
             if not given.get("id"):
-                errors.append({"field": ["variants", str(index), "id"], "message": "Product variant is missing ID attribute",
-                               "code": "PRODUCT_VARIANT_ID_MISSING"})
+                errors.append(
+                    {
+                        "field": ["variants", str(index), "id"],
+                        "message": "Product variant is missing ID attribute",
+                        "code": "PRODUCT_VARIANT_ID_MISSING",
+                    }
+                )
                 continue
             variant = self.variants.get(parse_gid(given["id"], "ProductVariant") or -1)
             if variant is None or variant.product_id != product.id:
-                errors.append({"field": ["variants", str(index), "id"], "message": "Product variant does not exist",
-                               "code": "PRODUCT_VARIANT_DOES_NOT_EXIST"})
+                errors.append(
+                    {
+                        "field": ["variants", str(index), "id"],
+                        "message": "Product variant does not exist",
+                        "code": "PRODUCT_VARIANT_DOES_NOT_EXIST",
+                    }
+                )
                 continue
             if given.get("inventoryQuantities") is not None:
-                errors.append({"field": ["variants", str(index), "inventoryQuantities"],
-                               "code": "NO_INVENTORY_QUANTITIES_ON_VARIANTS_UPDATE",
-                               "message": "Inventory quantities can only be provided during create. To update "
-                               "inventory for existing variants, use inventoryAdjustQuantities."})
+                errors.append(
+                    {
+                        "field": ["variants", str(index), "inventoryQuantities"],
+                        "code": "NO_INVENTORY_QUANTITIES_ON_VARIANTS_UPDATE",
+                        "message": "Inventory quantities can only be provided during create. To update "
+                        "inventory for existing variants, use inventoryAdjustQuantities.",
+                    }
+                )
                 continue
             if given.get("optionValues") is not None:
-                errors.append({"field": ["variants", str(index), "optionValues"], "code": "INVALID_INPUT",
-                               "message": "The fake Shopify does not change a variant's option values."})
+                errors.append(
+                    {
+                        "field": ["variants", str(index), "optionValues"],
+                        "code": "INVALID_INPUT",
+                        "message": "The fake Shopify does not change a variant's option values.",
+                    }
+                )
                 continue
             changes.append((variant, given))
         if errors and not partial:
@@ -1787,7 +1960,11 @@ class FakeShopify:
                 variant.sku = item_input["sku"]
             if item_input.get("tracked") is not None:
                 self.inventory_items[variant.inventory_item_id].tracked = item_input["tracked"]
-            if (variant.inventory_policy, variant.sku, self.inventory_items[variant.inventory_item_id].tracked) != before:
+            if (
+                variant.inventory_policy,
+                variant.sku,
+                self.inventory_items[variant.inventory_item_id].tracked,
+            ) != before:
                 variant.updated_at = self._stamp()
         return {
             "product": _ProductView(self, product),
@@ -1802,14 +1979,25 @@ class FakeShopify:
     def set_metafields(self, inputs: list[Json], info: Any) -> Json:
         _need(info, "write_products", "metafieldsSet")
         if len(inputs) > MAX_METAFIELDS_PER_SET:
-            return {"metafields": None, "userErrors": [{
-                "field": ["metafields"], "message": f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS_PER_SET}.",
-                "code": "LESS_THAN_OR_EQUAL_TO", "elementIndex": None}]}
+            return {
+                "metafields": None,
+                "userErrors": [
+                    {
+                        "field": ["metafields"],
+                        "message": f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS_PER_SET}.",
+                        "code": "LESS_THAN_OR_EQUAL_TO",
+                        "elementIndex": None,
+                    }
+                ],
+            }
         errors: list[Json] = []
         for index, given in enumerate(inputs):
+
             def refuse(name: str, message: str, code: str, index: int = index) -> None:
-                errors.append({"field": ["metafields", str(index), name], "message": message, "code": code,
-                               "elementIndex": index})
+                errors.append(
+                    {"field": ["metafields", str(index), name], "message": message, "code": code, "elementIndex": index}
+                )
+
             namespace = given.get("namespace") or "app--connector"
             existing = self.metafields.get((given["ownerId"], namespace, given["key"]))
             kind = given.get("type") or (existing.type if existing else None)
@@ -1834,9 +2022,13 @@ class FakeShopify:
         if errors:  # atomic since 2023-01: nothing is saved
             return {"metafields": None, "userErrors": errors}
         saved = [
-            self.put_metafield(given["ownerId"], f"{given.get('namespace') or 'app--connector'}.{given['key']}",
-                               given.get("type") or self.metafields[(given["ownerId"], given.get("namespace") or "app--connector", given["key"])].type,
-                               given["value"])
+            self.put_metafield(
+                given["ownerId"],
+                f"{given.get('namespace') or 'app--connector'}.{given['key']}",
+                given.get("type")
+                or self.metafields[(given["ownerId"], given.get("namespace") or "app--connector", given["key"])].type,
+                given["value"],
+            )
             for given in inputs
         ]
         return {"metafields": [_MetafieldView(self, m) for m in saved], "userErrors": []}
@@ -1844,13 +2036,18 @@ class FakeShopify:
     def delete_metafields(self, inputs: list[Json], info: Any) -> Json:
         _need(info, "write_products", "metafieldsDelete")
         if len(inputs) > MAX_INPUT_LIST:
-            return {"deletedMetafields": None, "userErrors": [{"field": ["metafields"], "message": "Too many metafields"}]}
+            return {
+                "deletedMetafields": None,
+                "userErrors": [{"field": ["metafields"], "message": "Too many metafields"}],
+            }
         deleted: list[Json | None] = []
         for given in inputs:
             found = self.metafields.pop((given["ownerId"], given["namespace"], given["key"]), None)
             if found:
                 self._touch(given["ownerId"])
-            deleted.append({"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None)
+            deleted.append(
+                {"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None
+            )
         return {"deletedMetafields": deleted, "userErrors": []}
 
     def update_order(self, given: Json) -> Json:
@@ -1889,22 +2086,41 @@ class FakeShopify:
         key = (values or {}).get("key")
         if key is None:
             raise GraphQLError(
-                f"{mutation} requires an idempotency key: add @idempotent(key: \"<a new UUID>\") to the field.",
-                extensions={"code": "BAD_REQUEST", "documentation": "https://shopify.dev/docs/api/usage/idempotent-requests"})
+                f'{mutation} requires an idempotency key: add @idempotent(key: "<a new UUID>") to the field.',
+                extensions={
+                    "code": "BAD_REQUEST",
+                    "documentation": "https://shopify.dev/docs/api/usage/idempotent-requests",
+                },
+            )
         if not str(key).strip():
-            raise GraphQLError("The idempotency key cannot be an empty string or whitespace only.",
-                               extensions={"code": "BAD_REQUEST"})
+            raise GraphQLError(
+                "The idempotency key cannot be an empty string or whitespace only.", extensions={"code": "BAD_REQUEST"}
+            )
         fingerprint = json.dumps(arguments, sort_keys=True, default=str)
         if key in self.idempotency_keys:
             earlier, earlier_arguments, answer = self.idempotency_keys[key]
             if (earlier, earlier_arguments) != (mutation, fingerprint):
-                return {"inventoryAdjustmentGroup": None, "userErrors": [{
-                    "field": None, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                    "message": "The same idempotency key cannot be used with different operation parameters."}]}
+                return {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "field": None,
+                            "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                            "message": "The same idempotency key cannot be used with different operation parameters.",
+                        }
+                    ],
+                }
             if answer["userErrors"]:
-                return {"inventoryAdjustmentGroup": None, "userErrors": [{
-                    "field": None, "code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
-                    "message": "A previous request with this idempotency key failed. Retry with a new idempotency key."}]}
+                return {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "field": None,
+                            "code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+                            "message": "A previous request with this idempotency key failed. Retry with a new idempotency key.",
+                        }
+                    ],
+                }
             return answer
         answer = run()
         self.idempotency_keys[key] = (mutation, fingerprint, answer)
@@ -1915,14 +2131,29 @@ class FakeShopify:
         item = self.inventory_items.get(parse_gid(given["inventoryItemId"], "InventoryItem") or -1)
         location = self.locations.get(parse_gid(given["locationId"], "Location") or -1)
         if item is None:
-            errors.append({"field": [*where, "inventoryItemId"], "code": "INVALID_INVENTORY_ITEM",
-                           "message": "The specified inventory item could not be found."})
+            errors.append(
+                {
+                    "field": [*where, "inventoryItemId"],
+                    "code": "INVALID_INVENTORY_ITEM",
+                    "message": "The specified inventory item could not be found.",
+                }
+            )
         elif location is None or not location.active:
-            errors.append({"field": [*where, "locationId"], "code": "INVALID_LOCATION",
-                           "message": "The specified location could not be found."})
+            errors.append(
+                {
+                    "field": [*where, "locationId"],
+                    "code": "INVALID_LOCATION",
+                    "message": "The specified location could not be found.",
+                }
+            )
         elif location.id not in item.levels:
-            errors.append({"field": [*where, "locationId"], "code": "INVALID_LOCATION",
-                           "message": "The specified inventory item is not stocked at the location."})
+            errors.append(
+                {
+                    "field": [*where, "locationId"],
+                    "code": "INVALID_LOCATION",
+                    "message": "The specified inventory item is not stocked at the location.",
+                }
+            )
         else:
             return item, location.id
         return None
@@ -1937,48 +2168,81 @@ class FakeShopify:
         compared with its `changeFromQuantity` first (explicit null skips the comparison)."""
         name, errors = given["name"], []
         if name not in ("available", "on_hand"):
-            errors.append({"field": ["input", "name"], "code": "INVALID_NAME",
-                           "message": "The quantity name must be either 'available' or 'on_hand'."})
+            errors.append(
+                {
+                    "field": ["input", "name"],
+                    "code": "INVALID_NAME",
+                    "message": "The quantity name must be either 'available' or 'on_hand'.",
+                }
+            )
         if given["reason"] not in INVENTORY_REASONS:
-            errors.append({"field": ["input", "reason"], "code": "INVALID_REASON",
-                           "message": "The specified reason is invalid."})
+            errors.append(
+                {"field": ["input", "reason"], "code": "INVALID_REASON", "message": "The specified reason is invalid."}
+            )
         planned: list[tuple[InventoryItem, int, int]] = []
         seen: set[tuple[int, int]] = set()
         for index, quantity in enumerate(given["quantities"]):
             where = ["input", "quantities", str(index)]
             target = self._inventory_target(quantity, where, errors)
             if "changeFromQuantity" not in quantity:
-                errors.append({"field": [*where, "changeFromQuantity"], "code": "COMPARE_QUANTITY_REQUIRED",
-                               "message": "changeFromQuantity is required: give the quantity you expect, or null "
-                               "to skip the comparison."})
+                errors.append(
+                    {
+                        "field": [*where, "changeFromQuantity"],
+                        "code": "COMPARE_QUANTITY_REQUIRED",
+                        "message": "changeFromQuantity is required: give the quantity you expect, or null "
+                        "to skip the comparison.",
+                    }
+                )
             if not -MAX_INVENTORY_QUANTITY <= quantity["quantity"] <= MAX_INVENTORY_QUANTITY:
                 high = quantity["quantity"] > 0
-                errors.append({"field": [*where, "quantity"],
-                               "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
-                               "message": f"The total quantity can't be {'higher' if high else 'lower'} than "
-                               f"{'' if high else '-'}1,000,000,000."})
+                errors.append(
+                    {
+                        "field": [*where, "quantity"],
+                        "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
+                        "message": f"The total quantity can't be {'higher' if high else 'lower'} than "
+                        f"{'' if high else '-'}1,000,000,000.",
+                    }
+                )
             elif name == "on_hand" and quantity["quantity"] < 0:
-                errors.append({"field": [*where, "quantity"], "code": "INVALID_QUANTITY_NEGATIVE",
-                               "message": "The quantity can't be negative."})
+                errors.append(
+                    {
+                        "field": [*where, "quantity"],
+                        "code": "INVALID_QUANTITY_NEGATIVE",
+                        "message": "The quantity can't be negative.",
+                    }
+                )
             if target is None or name not in ("available", "on_hand"):
                 continue
             item, location_id = target
             if (item.id, location_id) in seen:
-                errors.append({"field": where, "code": "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                               "message": "The combination of inventoryItemId and locationId must be unique."})
+                errors.append(
+                    {
+                        "field": where,
+                        "code": "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                        "message": "The combination of inventoryItemId and locationId must be unique.",
+                    }
+                )
                 continue
             seen.add((item.id, location_id))
             current = item.levels[location_id].get(name, 0)
             expected = quantity.get("changeFromQuantity")
             if expected is not None and expected != current:
-                errors.append({"field": [*where, "changeFromQuantity"], "code": "CHANGE_FROM_QUANTITY_STALE",
-                               "message": "The changeFromQuantity value does not match persisted value."})
+                errors.append(
+                    {
+                        "field": [*where, "changeFromQuantity"],
+                        "code": "CHANGE_FROM_QUANTITY_STALE",
+                        "message": "The changeFromQuantity value does not match persisted value.",
+                    }
+                )
             planned.append((item, location_id, quantity["quantity"] - current))
         if errors:
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
         other = "on_hand" if name == "available" else "available"
-        changes = [change for item, location_id, delta in planned
-                   for change in self._move(item, location_id, {name: delta, other: delta})]
+        changes = [
+            change
+            for item, location_id, delta in planned
+            for change in self._move(item, location_id, {name: delta, other: delta})
+        ]
         return self._adjustment_group(given["reason"], given.get("referenceDocumentUri"), changes)
 
     def adjust_quantities(self, given: Json) -> Json:
@@ -1986,45 +2250,72 @@ class FakeShopify:
         its `changeFromQuantity` first (explicit null skips the comparison)."""
         errors: list[Json] = []
         if given["name"] != "available":
-            errors.append({"field": ["input", "name"], "code": "INVALID_QUANTITY_NAME",
-                           "message": "The specified quantity name is invalid. (The fake Shopify adjusts "
-                           "`available` only.)"})
+            errors.append(
+                {
+                    "field": ["input", "name"],
+                    "code": "INVALID_QUANTITY_NAME",
+                    "message": "The specified quantity name is invalid. (The fake Shopify adjusts `available` only.)",
+                }
+            )
         if given["reason"] not in INVENTORY_REASONS:
-            errors.append({"field": ["input", "reason"], "code": "INVALID_REASON",
-                           "message": "The specified reason is invalid."})
+            errors.append(
+                {"field": ["input", "reason"], "code": "INVALID_REASON", "message": "The specified reason is invalid."}
+            )
         planned: list[tuple[InventoryItem, int, int]] = []
         running: dict[tuple[int, int], int] = {}
         for index, change in enumerate(given["changes"]):
             where = ["input", "changes", str(index)]
             target = self._inventory_target(change, where, errors)
             if "changeFromQuantity" not in change:
-                errors.append({"field": [*where, "changeFromQuantity"], "code": None,
-                               "message": "changeFromQuantity is required: give the quantity you expect, or null "
-                               "to skip the comparison."})
+                errors.append(
+                    {
+                        "field": [*where, "changeFromQuantity"],
+                        "code": None,
+                        "message": "changeFromQuantity is required: give the quantity you expect, or null "
+                        "to skip the comparison.",
+                    }
+                )
             if change.get("ledgerDocumentUri"):
-                errors.append({"field": [*where, "ledgerDocumentUri"], "code": "INVALID_AVAILABLE_DOCUMENT",
-                               "message": "A ledger document URI is not allowed when adjusting available."})
+                errors.append(
+                    {
+                        "field": [*where, "ledgerDocumentUri"],
+                        "code": "INVALID_AVAILABLE_DOCUMENT",
+                        "message": "A ledger document URI is not allowed when adjusting available.",
+                    }
+                )
             if target is None:
                 continue
             item, location_id = target
             current = running.get((item.id, location_id), item.levels[location_id].get("available", 0))
             expected = change.get("changeFromQuantity")
             if expected is not None and expected != current:
-                errors.append({"field": [*where, "changeFromQuantity"], "code": "CHANGE_FROM_QUANTITY_STALE",
-                               "message": "The changeFromQuantity argument no longer matches the persisted quantity."})
+                errors.append(
+                    {
+                        "field": [*where, "changeFromQuantity"],
+                        "code": "CHANGE_FROM_QUANTITY_STALE",
+                        "message": "The changeFromQuantity argument no longer matches the persisted quantity.",
+                    }
+                )
             after = current + change["delta"]
             if not -2 * MAX_INVENTORY_QUANTITY <= after <= 2 * MAX_INVENTORY_QUANTITY:
                 high = after > 0
-                errors.append({"field": [*where, "delta"],
-                               "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
-                               "message": f"The quantity can't be {'higher' if high else 'lower'} than "
-                               f"{'' if high else '-'}2,000,000,000."})
+                errors.append(
+                    {
+                        "field": [*where, "delta"],
+                        "code": "INVALID_QUANTITY_TOO_HIGH" if high else "INVALID_QUANTITY_TOO_LOW",
+                        "message": f"The quantity can't be {'higher' if high else 'lower'} than "
+                        f"{'' if high else '-'}2,000,000,000.",
+                    }
+                )
             running[(item.id, location_id)] = after
             planned.append((item, location_id, change["delta"]))
         if errors:
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
-        changes = [change for item, location_id, delta in planned
-                   for change in self._move(item, location_id, {"available": delta, "on_hand": delta})]
+        changes = [
+            change
+            for item, location_id, delta in planned
+            for change in self._move(item, location_id, {"available": delta, "on_hand": delta})
+        ]
         return self._adjustment_group(given["reason"], given.get("referenceDocumentUri"), changes)
 
     def create_order_from_input(self, given: Json, options: Json) -> Json:
@@ -2061,8 +2352,9 @@ class FakeShopify:
             except ValueError:
                 refuse(["processedAt"], "Processed at is not a valid date and time.", "PROCESSED_AT_INVALID")
             else:  # 2026-07 and later clamp a future time to now
-                processed_at = min(processed_at if processed_at.tzinfo else processed_at.replace(tzinfo=UTC),
-                                   self._stamp())
+                processed_at = min(
+                    processed_at if processed_at.tzinfo else processed_at.replace(tzinfo=UTC), self._stamp()
+                )
         if not errors and behaviour == "DECREMENT_OBEYING_POLICY":
             ordered: dict[int, int] = {}
             for variant, line in wanted:
@@ -2077,19 +2369,35 @@ class FakeShopify:
                 available = item.levels[location_id].get("available", 0) if location_id is not None else 0
                 if available < quantity:
                     index = next(i for i, (v, _) in enumerate(wanted) if v is not None and v.id == variant_id)
-                    refuse(["lineItems", str(index)], f"Unable to claim inventory for {variant.sku or variant.title}: "
-                           f"{max(available, 0)} available, {quantity} ordered.", "INVENTORY_CLAIM_FAILED")
+                    refuse(
+                        ["lineItems", str(index)],
+                        f"Unable to claim inventory for {variant.sku or variant.title}: "
+                        f"{max(available, 0)} available, {quantity} ordered.",
+                        "INVENTORY_CLAIM_FAILED",
+                    )
         if errors:
             return {"order": None, "userErrors": errors}
         items = []
         for variant, line in wanted:
             claimed = self._claim(variant, line["quantity"]) if variant and behaviour != "BYPASS" else None
             title = self.products[variant.product_id].title if variant else str(line.get("title"))
-            items.append(LineItem(self._next_id(), variant.id if variant else None,
-                                  variant.sku if variant else line.get("sku"), line["quantity"],
-                                  title=title, claimed_at=claimed))
-        order = self._file_order(items, processed_at=processed_at, email=given.get("email"), note=given.get("note"),
-                                 tags=list(dict.fromkeys(t.strip() for t in given.get("tags") or () if t.strip())))
+            items.append(
+                LineItem(
+                    self._next_id(),
+                    variant.id if variant else None,
+                    variant.sku if variant else line.get("sku"),
+                    line["quantity"],
+                    title=title,
+                    claimed_at=claimed,
+                )
+            )
+        order = self._file_order(
+            items,
+            processed_at=processed_at,
+            email=given.get("email"),
+            note=given.get("note"),
+            tags=list(dict.fromkeys(t.strip() for t in given.get("tags") or () if t.strip())),
+        )
         return {"order": _OrderView(self, order), "userErrors": []}
 
     def cancel_order_from_input(self, order_id: str, reason: str, restock: bool, staff_note: str | None) -> Json:
@@ -2101,8 +2409,13 @@ class FakeShopify:
         elif order.cancelled_at is not None:
             errors.append({"field": ["orderId"], "message": "Order has already been cancelled", "code": "INVALID"})
         elif staff_note is not None and len(staff_note) > 255:
-            errors.append({"field": ["staffNote"], "message": "Staff note is too long (maximum is 255 characters)",
-                           "code": "INVALID"})
+            errors.append(
+                {
+                    "field": ["staffNote"],
+                    "message": "Staff note is too long (maximum is 255 characters)",
+                    "code": "INVALID",
+                }
+            )
         if errors or order is None:
             plain = [{"field": e["field"], "message": e["message"]} for e in errors]
             return {"job": None, "orderCancelUserErrors": errors, "userErrors": plain}
@@ -2120,15 +2433,30 @@ class FakeShopify:
         assert given is not None
         now = self._stamp()
         tags = [t.strip() for t in given.get("tags") or () if t.strip()]
-        product = Product(self._next_id(), title, given.get("vendor") or "", given.get("productType") or "",
-                          list(dict.fromkeys(tags)), status=given.get("status") or "ACTIVE", created_at=now,
-                          updated_at=now)
+        product = Product(
+            self._next_id(),
+            title,
+            given.get("vendor") or "",
+            given.get("productType") or "",
+            list(dict.fromkeys(tags)),
+            status=given.get("status") or "ACTIVE",
+            created_at=now,
+            updated_at=now,
+        )
         self.products[product.id] = product
         self._add_variant(product, "Default Title", None, "DENY", tracked=False, quantities={})
         return {"product": _ProductView(self, product), "userErrors": []}
 
-    def _add_variant(self, product: Product, title: str, sku: str | None, policy: str, *, tracked: bool,
-                     quantities: Mapping[int, int]) -> Variant:
+    def _add_variant(
+        self,
+        product: Product,
+        title: str,
+        sku: str | None,
+        policy: str,
+        *,
+        tracked: bool,
+        quantities: Mapping[int, int],
+    ) -> Variant:
         item = InventoryItem(self._next_id(), 0, tracked)
         now = self._stamp()
         variant = Variant(self._next_id(), product.id, title, sku, policy, item.id, created_at=now, updated_at=now)
@@ -2148,47 +2476,82 @@ class FakeShopify:
         lone variant, PRESERVE_STANDALONE_VARIANT none."""
         product = self.products.get(parse_gid(product_id, "Product") or -1)
         if product is None:
-            return {"product": None, "productVariants": None, "userErrors": [
-                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}]}
+            return {
+                "product": None,
+                "productVariants": None,
+                "userErrors": [
+                    {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
+                ],
+            }
         if len(inputs) > MAX_INPUT_LIST:
-            return {"product": None, "productVariants": None, "userErrors": [
-                {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}]}
+            return {
+                "product": None,
+                "productVariants": None,
+                "userErrors": [
+                    {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}
+                ],
+            }
         lone = self.variants[product.variant_ids[0]] if len(product.variant_ids) == 1 else None
-        remove = lone is not None and (strategy == "REMOVE_STANDALONE_VARIANT"
-                                       or (strategy == "DEFAULT" and lone.title == "Default Title"))
+        remove = lone is not None and (
+            strategy == "REMOVE_STANDALONE_VARIANT" or (strategy == "DEFAULT" and lone.title == "Default Title")
+        )
         titles = {self.variants[v].title for v in product.variant_ids if not (remove and lone and v == lone.id)}
         errors: list[Json] = []
         planned: list[tuple[str, Json, dict[int, int]]] = []
         for index, given in enumerate(inputs):
             where = ["variants", str(index)]
             if given.get("id"):
-                errors.append({"field": [*where, "id"], "message": "On create, this key cannot be used.",
-                               "code": "NO_KEY_ON_CREATE"})
+                errors.append(
+                    {
+                        "field": [*where, "id"],
+                        "message": "On create, this key cannot be used.",
+                        "code": "NO_KEY_ON_CREATE",
+                    }
+                )
             values: dict[str, str] = {}
             for number, option in enumerate(given.get("optionValues") or ()):
                 if option.get("optionName") not in product.options or not (option.get("name") or "").strip():
-                    errors.append({"field": [*where, "optionValues", str(number)], "code": "INVALID_INPUT",
-                                   "message": f"Give optionName (one of {', '.join(product.options)}) and name; "
-                                   "the fake Shopify does not take option ids."})
+                    errors.append(
+                        {
+                            "field": [*where, "optionValues", str(number)],
+                            "code": "INVALID_INPUT",
+                            "message": f"Give optionName (one of {', '.join(product.options)}) and name; "
+                            "the fake Shopify does not take option ids.",
+                        }
+                    )
                     continue
                 values[option["optionName"]] = option["name"].strip()
             missing = [name for name in product.options if name not in values]
             if missing:
-                errors.append({"field": where, "code": "NEED_TO_ADD_OPTION_VALUES",
-                               "message": f"You need to add option values for {', '.join(missing)}"})
+                errors.append(
+                    {
+                        "field": where,
+                        "code": "NEED_TO_ADD_OPTION_VALUES",
+                        "message": f"You need to add option values for {', '.join(missing)}",
+                    }
+                )
                 continue
             title = " / ".join(values[name] for name in product.options)
             if title in titles:
-                errors.append({"field": where, "code": "VARIANT_ALREADY_EXISTS",
-                               "message": f"The variant '{title}' already exists."})
+                errors.append(
+                    {
+                        "field": where,
+                        "code": "VARIANT_ALREADY_EXISTS",
+                        "message": f"The variant '{title}' already exists.",
+                    }
+                )
             titles.add(title)
             quantities: dict[int, int] = {}
             for number, quantity in enumerate(given.get("inventoryQuantities") or ()):
                 location = self.locations.get(parse_gid(quantity["locationId"], "Location") or -1)
                 if location is None:
-                    errors.append({"field": [*where, "inventoryQuantities", str(number), "locationId"],
-                                   "code": "TRACKED_VARIANT_LOCATION_NOT_FOUND",
-                                   "message": "Quantity could not be set. The location was not found."})
+                    errors.append(
+                        {
+                            "field": [*where, "inventoryQuantities", str(number), "locationId"],
+                            "code": "TRACKED_VARIANT_LOCATION_NOT_FOUND",
+                            "message": "Quantity could not be set. The location was not found.",
+                        }
+                    )
                     continue
                 quantities[location.id] = quantity["availableQuantity"]
             planned.append((title, given, quantities))
@@ -2197,38 +2560,62 @@ class FakeShopify:
         if remove and lone is not None:
             self._delete_variant(lone)
         created = [
-            self._add_variant(product, title, (given.get("inventoryItem") or {}).get("sku"),
-                              given.get("inventoryPolicy") or "DENY",
-                              tracked=bool((given.get("inventoryItem") or {}).get("tracked")), quantities=quantities)
+            self._add_variant(
+                product,
+                title,
+                (given.get("inventoryItem") or {}).get("sku"),
+                given.get("inventoryPolicy") or "DENY",
+                tracked=bool((given.get("inventoryItem") or {}).get("tracked")),
+                quantities=quantities,
+            )
             for title, given, quantities in planned
         ]
-        return {"product": _ProductView(self, product), "productVariants": [_VariantView(self, v) for v in created],
-                "userErrors": []}
+        return {
+            "product": _ProductView(self, product),
+            "productVariants": [_VariantView(self, v) for v in created],
+            "userErrors": [],
+        }
 
     # --- bulk operations -------------------------------------------------------------------
 
     def run_bulk_query(self, text: str, info: Any) -> Json:
         running = [op for op in self.bulk_operations.values() if op.status in ("CREATED", "RUNNING")]
         if running:
-            return {"bulkOperation": None, "userErrors": [{
-                "field": None, "code": "OPERATION_IN_PROGRESS",
-                "message": f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}."}]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    {
+                        "field": None,
+                        "code": "OPERATION_IN_PROGRESS",
+                        "message": f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}.",
+                    }
+                ],
+            }
         try:
             document = parse(text)
         except GraphQLError as exc:
-            return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": exc.message, "code": "INVALID"}]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [{"field": ["query"], "message": exc.message, "code": "INVALID"}],
+            }
         problems = validate(self.schema, document)
         operation = get_operation_ast(document)
         if problems or operation is None or operation.variable_definitions:
             message = problems[0].message if problems else "Bulk queries take no variables and one operation"
             return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": message, "code": "INVALID"}]}
-        operation_record = BulkOperation(self._next_id(), text, self.now(), polls_left=self.bulk_polls,
-                                         fail_with=self.bulk_outcome)
-        result = execute_sync(self.schema, document, root_value=self._root,
-                         context_value={"bulk": True, "scopes": info.context["scopes"]})
+        operation_record = BulkOperation(
+            self._next_id(), text, self.now(), polls_left=self.bulk_polls, fail_with=self.bulk_outcome
+        )
+        result = execute_sync(
+            self.schema, document, root_value=self._root, context_value={"bulk": True, "scopes": info.context["scopes"]}
+        )
         if result.errors:
-            operation_record.fail_with = ("FAILED", "ACCESS_DENIED" if any(
-                (e.extensions or {}).get("code") == "ACCESS_DENIED" for e in result.errors) else "INTERNAL_SERVER_ERROR")
+            operation_record.fail_with = (
+                "FAILED",
+                "ACCESS_DENIED"
+                if any((e.extensions or {}).get("code") == "ACCESS_DENIED" for e in result.errors)
+                else "INTERNAL_SERVER_ERROR",
+            )
         else:
             operation_record.lines = _jsonl_lines(result.data or {})
         self.bulk_operations[operation_record.id] = operation_record
@@ -2253,8 +2640,11 @@ class FakeShopify:
             if operation.key == key and operation.status == "COMPLETED":
                 text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in operation.lines)
                 return httpx.Response(200, content=text.encode(), headers={"Content-Type": "application/jsonl"})
-        return httpx.Response(404, content=b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>",
-                              headers={"Content-Type": "application/xml"})
+        return httpx.Response(
+            404,
+            content=b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>",
+            headers={"Content-Type": "application/xml"},
+        )
 
 
 def _is_date(value: str) -> bool:

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from connector.errors import FetchError
-from connector.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.errors import FetchError
+from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
 
 from .settings import MetafieldKeys, ShopifySettings
 
@@ -44,7 +44,7 @@ GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(\?.*)?$")
 
 
 def numeric_id(global_id: Any, kind: str | None = None) -> str:
-    """"123" from "gid://shopify/<kind>/123"; FetchError for anything else."""
+    """ "123" from "gid://shopify/<kind>/123"; FetchError for anything else."""
     match = GID.match(str(global_id or ""))
     if not match or (kind is not None and match.group(1) != kind):
         raise FetchError(f"unexpected id {global_id!r} from the store (expected a {kind or 'Shopify'} global id)")
@@ -112,8 +112,15 @@ def quantities(levels: Iterable[Any], locations: frozenset[str]) -> tuple[int, i
     return available, incoming
 
 
-def shown(status_text: str | None, eta_text: str | None, message: str | None, *, tracked: bool, policy: str,
-          available: int | None) -> Shown:
+def shown(
+    status_text: str | None,
+    eta_text: str | None,
+    message: str | None,
+    *,
+    tracked: bool,
+    policy: str,
+    available: int | None,
+) -> Shown:
     status: Status | None = None
     if status_text is not None:
         try:
@@ -128,8 +135,9 @@ def shown(status_text: str | None, eta_text: str | None, message: str | None, *,
     return Shown(status=status, eta=_quiet_date(eta_text), message=message)
 
 
-def variant_item(node: Mapping[str, Any], keys: MetafieldKeys, locations: frozenset[str],
-                 group: TagGroup | None = None) -> Item:
+def variant_item(
+    node: Mapping[str, Any], keys: MetafieldKeys, locations: frozenset[str], group: TagGroup | None = None
+) -> Item:
     """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it)."""
     problems: list[str] = []
     product = node.get("product") or {}
@@ -151,8 +159,14 @@ def variant_item(node: Mapping[str, Any], keys: MetafieldKeys, locations: frozen
         name=f"{title} — {variant_title}" if variant_title and variant_title != "Default Title" else title,
         managed=tracked,
         available=available if tracked else None,
-        shown=shown(own["status"], own["eta"], own["message"], tracked=tracked, policy=policy,
-                    available=available if tracked else None),
+        shown=shown(
+            own["status"],
+            own["eta"],
+            own["message"],
+            tracked=tracked,
+            policy=policy,
+            available=available if tracked else None,
+        ),
         tags=frozenset(str(t) for t in product.get("tags") or ()),
         categories=frozenset({str(product["productType"])}) if product.get("productType") else frozenset(),
         vendor=str(product["vendor"]) if product.get("vendor") else None,
@@ -192,8 +206,11 @@ def open_order(node: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]])
         waiting = int(line.get("unfulfilledQuantity") or 0)
         if not variant.get("id") or waiting <= 0:
             continue
-        lines.append(OrderLine(item_key=numeric_id(variant["id"], "ProductVariant"),
-                               sku=line.get("sku") or None, quantity=waiting))
+        lines.append(
+            OrderLine(
+                item_key=numeric_id(variant["id"], "ProductVariant"), sku=line.get("sku") or None, quantity=waiting
+            )
+        )
     return OpenOrder(
         order_id=order_id,
         created_at=parse_time(node.get("createdAt"), f"order {node.get('name') or order_id}"),
@@ -255,8 +272,9 @@ def _plan_tags(item: Item, decision: Decision, settings: ShopifySettings, group:
         group.adding.add(own.lower())
     if len(group.wanted) == group.variants:
         kept = {t.lower() for t in group.wanted.values() if t}
-        stale = sorted(t for t in group.tags if t.lower() in {s.lower() for s in settings.tags.values()}
-                       and t.lower() not in kept)
+        stale = sorted(
+            t for t in group.tags if t.lower() in {s.lower() for s in settings.tags.values()} and t.lower() not in kept
+        )
         if stale:
             fields[TAGS_REMOVE] = ",".join(stale)
     return fields
@@ -266,14 +284,16 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
     """Refuse values Shopify would refuse or misread (raises ValueError naming the item)."""
     for name, value in fields.items():
         if not isinstance(value, str):
-            raise ValueError(f"{item.label}: {name} must be text, not {value!r}")  # noqa: TRY004 - the core skips on ValueError
+            raise ValueError(f"{item.label}: {name} must be text, not {value!r}")
         if name == "inventoryPolicy":
             if value not in POLICIES:
                 raise ValueError(f"{item.label}: refusing to write inventoryPolicy={value!r} (not CONTINUE or DENY)")
             if not item.platform.get("tracked"):
-                raise ValueError(f"{item.label}: inventory is not tracked, so the policy has no effect and is not written")
+                raise ValueError(
+                    f"{item.label}: inventory is not tracked, so the policy has no effect and is not written"
+                )
         elif name.startswith(METAFIELD_PREFIX):
-            namespace, _, key = name[len(METAFIELD_PREFIX):].partition(".")
+            namespace, _, key = name[len(METAFIELD_PREFIX) :].partition(".")
             if not namespace or not key:
                 raise ValueError(f"{item.label}: metafield field {name!r} is not namespace.key")
             if value and "\n" in value:

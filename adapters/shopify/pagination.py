@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connector.errors import FetchError
+from stockstatus.core.errors import FetchError
 
 
 class Cursors:

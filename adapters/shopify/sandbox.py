@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any, TextIO
 
-from connector.loopback import serve as serve_on_loopback
+from stockstatus.core.loopback import serve as serve_on_loopback
 
 from .fake import PLANS, FakeShopify
 
@@ -113,6 +113,7 @@ def demo_catalogue(fake: FakeShopify, today: date) -> None:
     for online sales. Every variant starts with Shopify's default `inventoryPolicy: DENY`. Two
     open orders; one sells the Comandante grinder into negative stock.
     """
+
     def in_days(n: int) -> tuple[str, str]:
         return ("date", (today + timedelta(days=n)).isoformat())
 
@@ -120,8 +121,15 @@ def demo_catalogue(fake: FakeShopify, today: date) -> None:
         fake.add_location(WAREHOUSE)
         fake.add_location(SHOWROOM, fulfills_online_orders=False)
 
-    def simple(title: str, sku: str, kind: str, stock: int | None, *, tags: tuple[str, ...] = (),
-               metafields: dict[str, tuple[str, str]] | None = None) -> int:
+    def simple(
+        title: str,
+        sku: str,
+        kind: str,
+        stock: int | None,
+        *,
+        tags: tuple[str, ...] = (),
+        metafields: dict[str, tuple[str, str]] | None = None,
+    ) -> int:
         spec: dict[str, Any] = {"sku": sku, "tracked": stock is not None, "stock": stock or 0}
         product = fake.create_product(title, product_type=kind, tags=tags, metafields=metafields, variants=[spec])
         return product.variant_ids[0]
@@ -131,27 +139,42 @@ def demo_catalogue(fake: FakeShopify, today: date) -> None:
     simple("Acaia Pearl Scale", "SCL-PEARL", "Scales", None)
     filters = simple("Kalita Wave 185 Filters (100)", "FLT-WAVE-185", "Filters", 3)
     simple("Fellow Stagg EKG Kettle", "KTL-STAGG-EKG", "Kettles", 0, metafields={RESTOCK_DATE: in_days(10)})
-    comandante = simple("Comandante C40 MK4 Grinder", "GRD-C40-MK4", "Grinders", 2,
-                        metafields={RESTOCK_DATE: in_days(18)})
+    comandante = simple(
+        "Comandante C40 MK4 Grinder", "GRD-C40-MK4", "Grinders", 2, metafields={RESTOCK_DATE: in_days(18)}
+    )
     simple("Niche Zero Grinder 2027 Edition", "GRD-NICHE-27", "Grinders", 0, metafields={RELEASE_DATE: in_days(30)})
     simple("Origami Dripper Air M", "BRW-ORIGAMI-AIR", "Brewers", None, metafields={RELEASE_DATE: in_days(14)})
-    chemex = fake.create_product("Chemex Classic 6-Cup", product_type="Brewers", variants=[
-        {"sku": "BRW-CHEMEX-6", "stock": {WAREHOUSE: 0, SHOWROOM: 2}}])
+    chemex = fake.create_product(
+        "Chemex Classic 6-Cup",
+        product_type="Brewers",
+        variants=[{"sku": "BRW-CHEMEX-6", "stock": {WAREHOUSE: 0, SHOWROOM: 2}}],
+    )
     del chemex  # two in the showroom, none for online orders: still sold out online
     simple("AeroPress Go Travel Kit", "BRW-AEROPRESS-GO", "Brewers", 5, tags=(DISCONTINUED,))
-    beans = fake.create_product("Ethiopia Guji Natural Whole Bean", product_type="Coffee", variants=[
-        {"sku": "BEAN-GUJI-250", "title": "250 g", "stock": 40},
-        {"sku": "BEAN-GUJI-500", "title": "500 g", "stock": 0},
-        {"sku": "BEAN-GUJI-1000", "title": "1 kg", "stock": 0, "metafields": {RESTOCK_DATE: in_days(7)}},
-    ])
+    beans = fake.create_product(
+        "Ethiopia Guji Natural Whole Bean",
+        product_type="Coffee",
+        variants=[
+            {"sku": "BEAN-GUJI-250", "title": "250 g", "stock": 40},
+            {"sku": "BEAN-GUJI-500", "title": "500 g", "stock": 0},
+            {"sku": "BEAN-GUJI-1000", "title": "1 kg", "stock": 0, "metafields": {RESTOCK_DATE: in_days(7)}},
+        ],
+    )
     fake.create_order([(comandante, 3)])
     fake.create_order([(filters, 1), (beans.variant_ids[0], 2)])
 
 
 _ADJECTIVES = ("Classic", "Pro", "Mini", "Travel", "Barista", "Studio", "Everyday", "Compact", "Deluxe", "Nordic")
-_NOUNS = (("Burr Grinder", "Grinders"), ("Gooseneck Kettle", "Kettles"), ("Pour-Over Dripper", "Brewers"),
-          ("French Press", "Brewers"), ("Espresso Tamper", "Accessories"), ("Milk Pitcher", "Accessories"),
-          ("Brew Scale", "Scales"), ("Paper Filters", "Filters"))
+_NOUNS = (
+    ("Burr Grinder", "Grinders"),
+    ("Gooseneck Kettle", "Kettles"),
+    ("Pour-Over Dripper", "Brewers"),
+    ("French Press", "Brewers"),
+    ("Espresso Tamper", "Accessories"),
+    ("Milk Pitcher", "Accessories"),
+    ("Brew Scale", "Scales"),
+    ("Paper Filters", "Filters"),
+)
 _SIZES = ("250 g", "500 g", "1 kg")
 
 
@@ -180,13 +203,23 @@ def generated_catalogue(fake: FakeShopify, n: int, *, today: date | None = None,
             variants = []
             for size in _SIZES[: picker.randint(2, 3)]:
                 stock = quantity()
-                variants.append({"sku": f"GEN-{number:05d}-{size.replace(' ', '').upper()}", "title": size,
-                                 "stock": stock, "metafields": dates(stock)})
+                variants.append(
+                    {
+                        "sku": f"GEN-{number:05d}-{size.replace(' ', '').upper()}",
+                        "title": size,
+                        "stock": stock,
+                        "metafields": dates(stock),
+                    }
+                )
             fake.create_product(f"Whole Bean {number}", product_type="Coffee", tags=tags, variants=variants)
         else:
             noun, kind = picker.choice(_NOUNS)
             tracked = picker.random() < 0.8
             stock = quantity() if tracked else 0
-            fake.create_product(f"{picker.choice(_ADJECTIVES)} {noun} {number}", product_type=kind, tags=tags,
-                                variants=[{"sku": f"GEN-{number:05d}", "tracked": tracked, "stock": stock}],
-                                metafields=dates(stock))
+            fake.create_product(
+                f"{picker.choice(_ADJECTIVES)} {noun} {number}",
+                product_type=kind,
+                tags=tags,
+                variants=[{"sku": f"GEN-{number:05d}", "tracked": tracked, "stock": stock}],
+                metafields=dates(stock),
+            )

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connector.model import Status
-from connector.platform import StoreSettings
+from stockstatus.core.model import Status
+from stockstatus.core.platform import StoreSettings
 
 API_VERSIONS = ("2026-07", "2026-10")
 DEFAULT_API_VERSION: Literal["2026-07", "2026-10"] = "2026-10"
@@ -46,8 +46,12 @@ class MetafieldKeys(BaseModel):
     status: str = Field(default="status", description="Key of the status metafield (single_line_text_field).")
     eta: str = Field(default="eta", description="Key of the ETA metafield (date, YYYY-MM-DD).")
     message: str = Field(default="message", description="Key of the buyer message metafield (single_line_text_field).")
-    release_date: str = Field(default="custom.release_date", description="namespace.key of the merchant's release date.")
-    restock_date: str = Field(default="custom.restock_date", description="namespace.key of the merchant's restock date.")
+    release_date: str = Field(
+        default="custom.release_date", description="namespace.key of the merchant's release date."
+    )
+    restock_date: str = Field(
+        default="custom.restock_date", description="namespace.key of the merchant's restock date."
+    )
     supplier: str = Field(default="custom.supplier", description="namespace.key of the merchant's supplier name.")
 
     @field_validator("namespace")
@@ -80,7 +84,9 @@ class MetafieldKeys(BaseModel):
 class ShopifySettings(StoreSettings):
     """Settings of one Shopify store (Admin GraphQL API)."""
 
-    shop: str = Field(description='The shop\'s myshopify domain, e.g. "us-shop.myshopify.com" (sandbox: "127.0.0.1:PORT").')
+    shop: str = Field(
+        description='The shop\'s myshopify domain, e.g. "us-shop.myshopify.com" (sandbox: "127.0.0.1:PORT").'
+    )
     api_version: Literal["2026-07", "2026-10"] = Field(default=DEFAULT_API_VERSION, description="Admin API version.")
     token_env: str | None = Field(
         default=None, description="Environment variable holding an Admin API access token (shpat_...)."
@@ -109,10 +115,17 @@ class ShopifySettings(StoreSettings):
         default=2000, ge=0, description="Variants above which the pull uses a bulk operation instead of pages."
     )
     page_size: int = Field(
-        default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Largest page asked for (the cost budget may lower it)."
+        default=MAX_PAGE_SIZE,
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description="Largest page asked for (the cost budget may lower it).",
     )
-    bulk_poll_seconds: float = Field(default=2.0, gt=0, description="Seconds between polls of a running bulk operation.")
-    bulk_timeout_seconds: float = Field(default=3600.0, gt=0, description="Give up on a bulk operation after this long.")
+    bulk_poll_seconds: float = Field(
+        default=2.0, gt=0, description="Seconds between polls of a running bulk operation."
+    )
+    bulk_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Give up on a bulk operation after this long."
+    )
 
     @field_validator("shop")
     @classmethod

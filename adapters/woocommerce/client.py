@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from connector.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
-from connector.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
-from connector.model import Decision, Item, OpenOrder, Update, WriteResult
-from connector.pagination import PageNumbers, parse_count
-from connector.platform import Capabilities
+from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
+from stockstatus.core.pagination import PageNumbers, parse_count
+from stockstatus.core.platform import Capabilities
 
 from . import mapping
 from .auth import WooCommerceAuth
@@ -109,8 +109,10 @@ class WooCommerceAdapter:
             if exc.status == 403 or "have read permissions" in str(exc) or "have write permissions" in str(exc):
                 hint = "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
             elif exc.code == "woocommerce_rest_cannot_view":
-                hint = ("the key's user may not see this: create the key for an administrator or shop manager "
-                        "(WooCommerce → Settings → Advanced → REST API)")
+                hint = (
+                    "the key's user may not see this: create the key for an administrator or shop manager "
+                    "(WooCommerce → Settings → Advanced → REST API)"
+                )
             else:
                 hint = (
                     f"check the consumer key and secret in {self.settings.key_env} and {self.settings.secret_env} "
@@ -186,7 +188,9 @@ class WooCommerceAdapter:
         try:
             body = response.json()
         except ValueError as exc:
-            raise PlatformError(f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop?") from exc
+            raise PlatformError(
+                f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop?"
+            ) from exc
         if not isinstance(body, list):
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
         await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})

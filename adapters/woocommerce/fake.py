@@ -36,8 +36,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit
 
@@ -208,7 +208,10 @@ def _check_arg(name: str, value: Any, arg: Arg) -> tuple[str, str] | None:
     if "integer" in types and value is not None:
         number = int(float(value))
         if arg.minimum is not None and arg.maximum is not None and not arg.minimum <= number <= arg.maximum:
-            return "rest_out_of_bounds", f"{name} must be between {arg.minimum} (inclusive) and {arg.maximum} (inclusive)"
+            return (
+                "rest_out_of_bounds",
+                f"{name} must be between {arg.minimum} (inclusive) and {arg.maximum} (inclusive)",
+            )
         if arg.minimum is not None and number < arg.minimum:
             return "rest_out_of_bounds", f"{name} must be greater than or equal to {arg.minimum}"
     if arg.date and not DATE_RE.match(str(value)):
@@ -270,7 +273,21 @@ def _list_args(orderby: tuple[str, ...], status: Arg) -> dict[str, Arg]:
 
 PRODUCT_LIST_ARGS = {
     **_list_args(
-        ("date", "id", "include", "title", "slug", "modified", "popularity", "rating", "post__in", "price", "sales", "menu_order", "random"),
+        (
+            "date",
+            "id",
+            "include",
+            "title",
+            "slug",
+            "modified",
+            "popularity",
+            "rating",
+            "post__in",
+            "price",
+            "sales",
+            "menu_order",
+            "random",
+        ),
         Arg("string", enum=PRODUCT_LIST_STATUSES),
     ),
     "type": Arg("string", enum=PRODUCT_TYPES),
@@ -546,7 +563,9 @@ def _price(value: Any) -> float:
 
 def _links(base: str, path: str, collection: str, *, up: str | None = None) -> Json:
     links: Json = {
-        "self": [{"href": f"{base}{API_ROOT}/{path}", "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]}}],
+        "self": [
+            {"href": f"{base}{API_ROOT}/{path}", "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]}}
+        ],
         "collection": [{"href": f"{base}{API_ROOT}/{collection}"}],
     }
     if up is not None:
@@ -566,10 +585,7 @@ def _json_response(status: int, body: Any, headers: Iterable[tuple[str, str]] = 
 
 def _strip_secrets(query: Mapping[str, Any]) -> dict[str, Any]:
     """Query parameters fit to repeat (Link headers, the request log): no secrets or signatures."""
-    return {
-        k: ("[redacted]" if k == "consumer_secret" or k == "oauth_signature" else v)
-        for k, v in query.items()
-    }
+    return {k: ("[redacted]" if k == "consumer_secret" or k == "oauth_signature" else v) for k, v in query.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -772,7 +788,12 @@ class FakeWooCommerce:
         if auth_error is not None:
             headers = []
             if auth_method == "basic_auth":
-                headers.append(("WWW-Authenticate", 'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."'))
+                headers.append(
+                    (
+                        "WWW-Authenticate",
+                        'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."',
+                    )
+                )
             return self._error_response(auth_error, headers)
 
         route = self._route_of(request.url.path)
@@ -788,10 +809,16 @@ class FakeWooCommerce:
         permissions = self._key.permissions
         if method in ("HEAD", "GET"):
             if permissions not in ("read", "read_write"):
-                raise WooError("woocommerce_rest_authentication_error", "The API key provided does not have read permissions.", 401)
+                raise WooError(
+                    "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.", 401
+                )
         elif method in ("POST", "PUT", "PATCH", "DELETE"):
             if permissions not in ("write", "read_write"):
-                raise WooError("woocommerce_rest_authentication_error", "The API key provided does not have write permissions.", 401)
+                raise WooError(
+                    "woocommerce_rest_authentication_error",
+                    "The API key provided does not have write permissions.",
+                    401,
+                )
         elif method != "OPTIONS":
             raise WooError("woocommerce_rest_authentication_error", "Unknown request method.", 401)
 
@@ -853,7 +880,11 @@ class FakeWooCommerce:
         if not hmac.compare_digest(key.encode(), self._key.consumer_key.encode()):
             return None  # an unknown key is "no credentials": the OAuth path runs next
         if not hmac.compare_digest(secret.encode(), self._key.consumer_secret.encode()):
-            return False, WooError("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401), "basic_auth"
+            return (
+                False,
+                WooError("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401),
+                "basic_auth",
+            )
         return True, None, "basic_auth"
 
     @staticmethod
@@ -901,10 +932,16 @@ class FakeWooCommerce:
         provided = unquote(str(provided).replace(" ", "+"))
         algorithm = params["oauth_signature_method"]
         if algorithm not in ("HMAC-SHA1", "HMAC-SHA256"):
-            return WooError("woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid.", 401)
-        expected = sign_oauth1(method, self._signature_base_url(raw_path), params, self._key.consumer_secret, str(algorithm))
+            return WooError(
+                "woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid.", 401
+            )
+        expected = sign_oauth1(
+            method, self._signature_base_url(raw_path), params, self._key.consumer_secret, str(algorithm)
+        )
         if not hmac.compare_digest(expected.encode(), provided.encode()):
-            return WooError("woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match.", 401)
+            return WooError(
+                "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match.", 401
+            )
         return None
 
     def _check_timestamp_and_nonce(self, timestamp: str, nonce: str) -> WooError | None:
@@ -916,7 +953,9 @@ class FakeWooCommerce:
         if stamp < now - OAUTH_WINDOW_SECONDS or stamp > now + OAUTH_WINDOW_SECONDS:
             return WooError("woocommerce_rest_authentication_error", "Invalid timestamp.", 401)
         if nonce in self._key.nonces.values():
-            return WooError("woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used.", 401)
+            return WooError(
+                "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used.", 401
+            )
         self._key.nonces[stamp] = nonce
         self._key.nonces = {t: n for t, n in self._key.nonces.items() if t >= now - OAUTH_WINDOW_SECONDS}
         return None
@@ -927,16 +966,28 @@ class FakeWooCommerce:
         (r"/wc/v3", {"GET": "_index"}),
         (r"/wc/v3/products", {"GET": "_list_products", "POST": "_post_product"}),
         (r"/wc/v3/products/batch", {"POST": "_batch_products", "PUT": "_batch_products", "PATCH": "_batch_products"}),
-        (r"/wc/v3/products/(?P<product_id>\d+)", {"GET": "_get_product", "POST": "_put_product", "PUT": "_put_product", "PATCH": "_put_product"}),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)",
+            {"GET": "_get_product", "POST": "_put_product", "PUT": "_put_product", "PATCH": "_put_product"},
+        ),
         (r"/wc/v3/products/(?P<product_id>\d+)/variations", {"GET": "_list_variations", "POST": "_post_variation"}),
-        (r"/wc/v3/products/(?P<product_id>\d+)/variations/batch", {"POST": "_batch_variations", "PUT": "_batch_variations", "PATCH": "_batch_variations"}),
-        (r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<variation_id>\d+)", {"GET": "_get_variation", "POST": "_put_variation", "PUT": "_put_variation", "PATCH": "_put_variation"}),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations/batch",
+            {"POST": "_batch_variations", "PUT": "_batch_variations", "PATCH": "_batch_variations"},
+        ),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<variation_id>\d+)",
+            {"GET": "_get_variation", "POST": "_put_variation", "PUT": "_put_variation", "PATCH": "_put_variation"},
+        ),
         (r"/wc/v3/products/tags", {"GET": "_list_tags", "POST": "_post_tag"}),
         (r"/wc/v3/products/tags/(?P<term_id>\d+)", {"GET": "_get_tag"}),
         (r"/wc/v3/products/categories", {"GET": "_list_categories", "POST": "_post_category"}),
         (r"/wc/v3/products/categories/(?P<term_id>\d+)", {"GET": "_get_category"}),
         (r"/wc/v3/orders", {"GET": "_list_orders", "POST": "_post_order"}),
-        (r"/wc/v3/orders/(?P<order_id>\d+)", {"GET": "_get_order", "POST": "_put_order", "PUT": "_put_order", "PATCH": "_put_order"}),
+        (
+            r"/wc/v3/orders/(?P<order_id>\d+)",
+            {"GET": "_get_order", "POST": "_put_order", "PUT": "_put_order", "PATCH": "_put_order"},
+        ),
         (r"/wc/v3/orders/(?P<order_id>\d+)/notes", {"GET": "_list_notes", "POST": "_post_note"}),
     )
 
@@ -968,11 +1019,15 @@ class FakeWooCommerce:
             raise WooError(code, message, 401)
 
     def _fault_response(self, fault: Fault) -> httpx.Response:
-        body = dict(fault.body) if fault.body is not None else {
-            "code": "fake_injected_failure",
-            "message": f"Injected HTTP {fault.status}.",
-            "data": {"status": fault.status},
-        }
+        body = (
+            dict(fault.body)
+            if fault.body is not None
+            else {
+                "code": "fake_injected_failure",
+                "message": f"Injected HTTP {fault.status}.",
+                "data": {"status": fault.status},
+            }
+        )
         return _json_response(fault.status, body, list((fault.headers or {}).items()))
 
     @staticmethod
@@ -1009,9 +1064,13 @@ class FakeWooCommerce:
             return False
         if "stock_status" in params and self._stock(product)["stock_status"] != params["stock_status"]:
             return False
-        if params.get("tag") and not {str(t) for t in wp_parse_list(params["tag"])} & {str(t["id"]) for t in product["tags"]}:
+        if params.get("tag") and not {str(t) for t in wp_parse_list(params["tag"])} & {
+            str(t["id"]) for t in product["tags"]
+        }:
             return False
-        if params.get("category") and not {str(c) for c in wp_parse_list(params["category"])} & {str(c["id"]) for c in product["categories"]}:
+        if params.get("category") and not {str(c) for c in wp_parse_list(params["category"])} & {
+            str(c["id"]) for c in product["categories"]
+        }:
             return False
         if params.get("search") and str(params["search"]).lower() not in product["name"].lower():
             return False
@@ -1023,7 +1082,9 @@ class FakeWooCommerce:
 
     def _post_product(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
         validate_args(parsed.params, PRODUCT_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
         if parsed.params.get("id"):
             raise WooError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         product = self._create_product(parsed.body)
@@ -1032,13 +1093,19 @@ class FakeWooCommerce:
 
     def _put_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         validate_args(parsed.params, PRODUCT_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
         # WC_REST_CRUD_Controller::update_item answers an unknown id with 400 (GET says 404).
         product = self._product(product_id, status=400)
         return _json_response(200, self._render_product(self._save_product(product, parsed.body)))
 
     def _batch_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
-        self._require(authenticated, "woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource.")
+        self._require(
+            authenticated,
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
 
         def create(fields: Json) -> Json:
             return self._render_product(self._create_product(fields))
@@ -1081,26 +1148,38 @@ class FakeWooCommerce:
             return False
         return self._common_filters(variation, params)
 
-    def _get_variation(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int) -> httpx.Response:
+    def _get_variation(
+        self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
+    ) -> httpx.Response:
         self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
         return _json_response(200, self._render_variation(self._variation(product_id, variation_id, status=404)))
 
     def _post_variation(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         validate_args(parsed.params, VARIATION_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
         parent = self._product(product_id, status=404)
         variation = self._create_variation(parent, parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product_id}/variations/{variation['id']}"
         return _json_response(201, self._render_variation(variation), [("Location", location)])
 
-    def _put_variation(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int) -> httpx.Response:
+    def _put_variation(
+        self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
+    ) -> httpx.Response:
         validate_args(parsed.params, VARIATION_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
         variation = self._variation(product_id, variation_id, status=400)
         return _json_response(200, self._render_variation(self._save_variation(variation, parsed.body)))
 
     def _batch_variations(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
-        self._require(authenticated, "woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource.")
+        self._require(
+            authenticated,
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
         parent = self._product(product_id, status=404)
 
         def create(fields: Json) -> Json:
@@ -1183,7 +1262,9 @@ class FakeWooCommerce:
             return False
         if params.get("customer") is not None and order["customer_id"] != int(params["customer"]):
             return False
-        if params.get("product") is not None and int(params["product"]) not in {li["product_id"] for li in order["line_items"]}:
+        if params.get("product") is not None and int(params["product"]) not in {
+            li["product_id"] for li in order["line_items"]
+        }:
             return False
         return self._common_filters(order, params)
 
@@ -1193,14 +1274,18 @@ class FakeWooCommerce:
 
     def _post_order(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
         validate_args(parsed.params, ORDER_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
         order = self._create_order(parsed.body)
         location = f"{self._base_url}{API_ROOT}/orders/{order['id']}"
         return _json_response(201, self._render_order(order), [("Location", location)])
 
     def _put_order(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
         validate_args(parsed.params, ORDER_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
         order = self._order(order_id, status=400)
         return _json_response(200, self._render_order(self._update_order(order, parsed.body)))
 
@@ -1217,7 +1302,9 @@ class FakeWooCommerce:
 
     def _post_note(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
         validate_args(parsed.params, NOTE_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
         order = self._order_for_note(order_id)
         text = str(parsed.params["note"])
         if not text:
@@ -1293,7 +1380,7 @@ class FakeWooCommerce:
         if to_bool(params.get("hide_empty", False)):
             found = [t for t in found if self._term_count(table, t["id"])]
         by = params.get("orderby", "name")
-        found.sort(key=lambda t: (str(t.get(by, t["name"])).lower() if by != "id" else t["id"]))
+        found.sort(key=lambda t: str(t.get(by, t["name"])).lower() if by != "id" else t["id"])
         if params.get("order") == "desc":
             found.reverse()
         query = {**params, "orderby": "include", "include": ",".join(str(t["id"]) for t in found)} if found else params
@@ -1302,7 +1389,9 @@ class FakeWooCommerce:
     def _post_term(self, table: dict[int, Json], route: str, parsed: Parsed, authenticated: bool) -> httpx.Response:
         params = parsed.params
         validate_args(params, TERM_WRITE_ARGS)
-        self._require(authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
         name = str(params.get("name") or "").strip()
         if not name:
             raise WooError("rest_missing_callback_param", "Missing parameter(s): name", 400)
@@ -1311,10 +1400,17 @@ class FakeWooCommerce:
             if term["name"] == name or term["slug"] == slug:
                 # WordPress's wp_insert_term refuses a duplicate and names the existing term.
                 raise WooError(
-                    "term_exists", "A term with the name provided already exists with this parent.", 400,
+                    "term_exists",
+                    "A term with the name provided already exists with this parent.",
+                    400,
                     resource_id=term["id"],
                 )
-        term = {"id": self._next_term_id, "name": name, "slug": slug, "description": str(params.get("description") or "")}
+        term = {
+            "id": self._next_term_id,
+            "name": name,
+            "slug": slug,
+            "description": str(params.get("description") or ""),
+        }
         self._next_term_id += 1
         table[term["id"]] = term
         location = f"{self._base_url}{API_ROOT}/{route}/{term['id']}"
@@ -1460,8 +1556,13 @@ class FakeWooCommerce:
         for key, table in (("tags", self.tags), ("categories", self.categories)):
             if key in out and isinstance(out[key], list):
                 out[key] = [
-                    {"id": self._term(table, t)["id"]} if isinstance(t, str)
-                    else ({"id": self._term(table, t["name"])["id"]} if isinstance(t, dict) and "id" not in t and "name" in t else t)
+                    {"id": self._term(table, t)["id"]}
+                    if isinstance(t, str)
+                    else (
+                        {"id": self._term(table, t["name"])["id"]}
+                        if isinstance(t, dict) and "id" not in t and "name" in t
+                        else t
+                    )
                     for t in out[key]
                 ]
         return out
@@ -1545,9 +1646,19 @@ class FakeWooCommerce:
         """prepare_object_for_database + save(): apply `fields`, settle stock, bump the date."""
         self._check_sku(product, fields)
         plain = (
-            "name", "description", "short_description", "regular_price", "sale_price", "tax_class",
-            "weight", "shipping_class", "purchase_note", "post_password", "global_unique_id",
-            "external_url", "button_text",
+            "name",
+            "description",
+            "short_description",
+            "regular_price",
+            "sale_price",
+            "tax_class",
+            "weight",
+            "shipping_class",
+            "purchase_note",
+            "post_password",
+            "global_unique_id",
+            "external_url",
+            "button_text",
         )
         for key in plain:
             if isinstance(fields.get(key), str):
@@ -1594,7 +1705,13 @@ class FakeWooCommerce:
             return
         for other in [*self.products.values(), *self.variations.values()]:
             if other["id"] != record["id"] and other["sku"] == sku:
-                raise WooError("product_invalid_sku", "Invalid or duplicated SKU.", 400, resource_id=other["id"], unique_sku=f"{sku}-1")
+                raise WooError(
+                    "product_invalid_sku",
+                    "Invalid or duplicated SKU.",
+                    400,
+                    resource_id=other["id"],
+                    unique_sku=f"{sku}-1",
+                )
 
     def _unique_slug(self, slug: str, own_id: int) -> str:
         taken = {p["slug"] for p in self.products.values() if p["id"] != own_id}
@@ -1620,7 +1737,10 @@ class FakeWooCommerce:
     def _apply_common(self, record: Json, fields: Mapping[str, Any]) -> None:
         """The stock, price-independent and meta fields products and variations share."""
         if isinstance(fields.get("dimensions"), dict):
-            record["dimensions"] = {**record["dimensions"], **{k: str(v) for k, v in fields["dimensions"].items() if k in record["dimensions"]}}
+            record["dimensions"] = {
+                **record["dimensions"],
+                **{k: str(v) for k, v in fields["dimensions"].items() if k in record["dimensions"]},
+            }
         if fields.get("menu_order") is not None and _is_integer(fields["menu_order"]):
             record["menu_order"] = int(float(fields["menu_order"]))
         if "low_stock_amount" in fields:
@@ -1639,7 +1759,9 @@ class FakeWooCommerce:
         if record["manage_stock"] and fields.get("stock_quantity") is not None:
             quantity = fields["stock_quantity"]
             # wc_stock_amount: floor of a number; a null quantity is skipped (isset is false).
-            record["stock_quantity"] = int(math.floor(float(quantity))) if _is_integer(quantity) or _is_number(quantity) else 0
+            record["stock_quantity"] = (
+                int(math.floor(float(quantity))) if _is_integer(quantity) or _is_number(quantity) else 0
+            )
         if isinstance(fields.get("meta_data"), list):
             self._update_meta(record, fields["meta_data"])
 
@@ -1736,7 +1858,12 @@ class FakeWooCommerce:
     # ---- variations -------------------------------------------------------------------------------
 
     def _create_variation(self, parent: Json, fields: Mapping[str, Any]) -> Json:
-        variation = {**self._new_item_record(self._now()), "type": "variation", "parent_id": parent["id"], "image": None}
+        variation = {
+            **self._new_item_record(self._now()),
+            "type": "variation",
+            "parent_id": parent["id"],
+            "image": None,
+        }
         self.variations[variation["id"]] = variation
         parent["variations"].append(variation["id"])
         try:
@@ -1749,7 +1876,15 @@ class FakeWooCommerce:
 
     def _save_variation(self, variation: Json, fields: Mapping[str, Any]) -> Json:
         self._check_sku(variation, fields)
-        for key in ("description", "regular_price", "sale_price", "tax_class", "weight", "shipping_class", "global_unique_id"):
+        for key in (
+            "description",
+            "regular_price",
+            "sale_price",
+            "tax_class",
+            "weight",
+            "shipping_class",
+            "global_unique_id",
+        ):
             if isinstance(fields.get(key), str):
                 variation[key] = fields[key]
         if fields.get("sku") is not None:
@@ -1763,7 +1898,12 @@ class FakeWooCommerce:
             variation["tax_status"] = fields["tax_status"]
         if isinstance(fields.get("attributes"), list):
             variation["attributes"] = [
-                {"id": int(a.get("id", 0) or 0), "name": str(a.get("name", "")), "slug": _slugify(str(a.get("name", ""))), "option": str(a.get("option", ""))}
+                {
+                    "id": int(a.get("id", 0) or 0),
+                    "name": str(a.get("name", "")),
+                    "slug": _slugify(str(a.get("name", ""))),
+                    "option": str(a.get("option", "")),
+                }
                 for a in fields["attributes"]
                 if isinstance(a, dict)
             ]
@@ -1820,7 +1960,11 @@ class FakeWooCommerce:
             raise WooError("woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400)
         record = self._line_product(line)
         quantity = int(float(line.get("quantity", 1) or 1))
-        price = _price(line.get("price")) if line.get("price") is not None else _price(record.get("sale_price") or record.get("regular_price"))
+        price = (
+            _price(line.get("price"))
+            if line.get("price") is not None
+            else _price(record.get("sale_price") or record.get("regular_price"))
+        )
         is_variation = record.get("type") == "variation"
         parent = self.products.get(record["parent_id"]) if is_variation else None
         item_id = self._next_item_id
@@ -1852,7 +1996,9 @@ class FakeWooCommerce:
         elif product_id:
             record = self.products.get(product_id) or self.variations.get(product_id)
         elif line.get("sku"):
-            record = next((r for r in [*self.products.values(), *self.variations.values()] if r["sku"] == line["sku"]), None)
+            record = next(
+                (r for r in [*self.products.values(), *self.variations.values()] if r["sku"] == line["sku"]), None
+            )
         else:
             raise WooError("woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400)
         if record is None:
@@ -1899,7 +2045,11 @@ class FakeWooCommerce:
     def _reduce_stock(self, order: Json) -> None:
         """wc_reduce_stock_levels: no stock check (REST orders may push stock below zero)."""
         for line in order["line_items"]:
-            record = self.variations.get(line["variation_id"]) if line["variation_id"] else self.products.get(line["product_id"])
+            record = (
+                self.variations.get(line["variation_id"])
+                if line["variation_id"]
+                else self.products.get(line["product_id"])
+            )
             if record is None or self._stock_owner(record) is None:
                 continue
             if any(m["key"] == "_reduced_stock" for m in line["meta_data"]):
@@ -1914,7 +2064,11 @@ class FakeWooCommerce:
             reduced = next((m for m in line["meta_data"] if m["key"] == "_reduced_stock"), None)
             if reduced is None:
                 continue
-            record = self.variations.get(line["variation_id"]) if line["variation_id"] else self.products.get(line["product_id"])
+            record = (
+                self.variations.get(line["variation_id"])
+                if line["variation_id"]
+                else self.products.get(line["product_id"])
+            )
             if record is not None:
                 self._change_stock(record, int(reduced["value"]))
             line["meta_data"].remove(reduced)
@@ -1936,7 +2090,11 @@ class FakeWooCommerce:
         stock = self._stock(product)
         price = product["sale_price"] or product["regular_price"]
         if product["type"] == "variable":
-            prices = [_price(self.variations[v]["sale_price"] or self.variations[v]["regular_price"]) for v in product["variations"] if v in self.variations]
+            prices = [
+                _price(self.variations[v]["sale_price"] or self.variations[v]["regular_price"])
+                for v in product["variations"]
+                if v in self.variations
+            ]
             price = f"{min(prices):g}" if prices else ""
         base, pid = self._base_url, product["id"]
         return {
@@ -2014,7 +2172,9 @@ class FakeWooCommerce:
         allowed = backorders in ("yes", "notify")
         managed = bool(stock["manage_stock"])
         quantity = stock["stock_quantity"]
-        backordered = stock["stock_status"] == "onbackorder" or (managed and allowed and quantity is not None and quantity < 0)
+        backordered = stock["stock_status"] == "onbackorder" or (
+            managed and allowed and quantity is not None and quantity < 0
+        )
         return {
             "manage_stock": stock["manage_stock"],
             "stock_quantity": quantity,
@@ -2076,7 +2236,9 @@ class FakeWooCommerce:
             # The recorded store names a variation by its attribute values ("S").
             "name": ", ".join(a["option"] for a in variation["attributes"]) or parent.get("name", ""),
             "parent_id": pid,
-            "_links": _links(base, f"products/{pid}/variations/{vid}", f"products/{pid}/variations", up=f"products/{pid}"),
+            "_links": _links(
+                base, f"products/{pid}/variations/{vid}", f"products/{pid}/variations", up=f"products/{pid}"
+            ),
         }
 
     def _render_order(self, order: Json) -> Json:
@@ -2115,7 +2277,10 @@ class FakeWooCommerce:
             "cart_hash": "",
             "number": str(oid),
             "meta_data": [dict(m) for m in order["meta_data"]],
-            "line_items": [{**li, "meta_data": [dict(m) for m in li["meta_data"]], "taxes": list(li["taxes"])} for li in order["line_items"]],
+            "line_items": [
+                {**li, "meta_data": [dict(m) for m in li["meta_data"]], "taxes": list(li["taxes"])}
+                for li in order["line_items"]
+            ],
             "tax_lines": [],
             "shipping_lines": [],
             "fee_lines": [],
@@ -2132,7 +2297,9 @@ class FakeWooCommerce:
             "currency_symbol": {"USD": "$", "EUR": "€", "GBP": "£"}.get(order["currency"], order["currency"]),
             "_links": {
                 **_links(base, f"orders/{oid}", "orders"),
-                "email_templates": [{"embeddable": True, "href": f"{base}{API_ROOT}/orders/{oid}/actions/email_templates"}],
+                "email_templates": [
+                    {"embeddable": True, "href": f"{base}{API_ROOT}/orders/{oid}/actions/email_templates"}
+                ],
             },
         }
 

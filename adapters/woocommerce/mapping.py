@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connector.errors import FetchError
-from connector.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.errors import FetchError
+from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
 
 from .settings import MetaKeys, WooCommerceSettings
 
@@ -78,7 +78,6 @@ class StockPool:
         """The value to hold (see `resolve_pool_conflicts`); None when no variation was planned."""
         values = [*self.wanted.values(), *more]
         return resolve_pool_conflicts(values) if values else None
-
 
 
 def has_variations(product: Mapping[str, Any]) -> bool:
@@ -225,7 +224,9 @@ def variation_item(
     available: int | None = None
     if pooled:
         # The parent's quantity is the pool; older stores repeat it on the variation, use the parent's.
-        quantity = parent.get("stock_quantity") if parent.get("manage_stock") is True else variation.get("stock_quantity")
+        quantity = (
+            parent.get("stock_quantity") if parent.get("manage_stock") is True else variation.get("stock_quantity")
+        )
         available = _quantity(quantity, problems, f"parent #{parent['id']}")
     elif managed:
         available = _quantity(variation.get("stock_quantity"), problems, "variation")
@@ -349,7 +350,9 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
     for name, value in fields.items():
         if name == "stock_status":
             if value not in STOCK_STATUSES:
-                raise ValueError(f"{item.label}: refusing to write stock_status={value!r} (not one of {sorted(STOCK_STATUSES)})")
+                raise ValueError(
+                    f"{item.label}: refusing to write stock_status={value!r} (not one of {sorted(STOCK_STATUSES)})"
+                )
             if item.managed or item.platform.get("type") == "variable":
                 raise ValueError(f"{item.label}: stock_status is derived by WooCommerce here and never written")
         elif name in ("backorders", "parent_backorders"):
@@ -359,7 +362,7 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
                 raise ValueError(f"{item.label}: parent_backorders for an item that has its own stock")
         elif name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):
             if not isinstance(value, str):
-                raise ValueError(f"{item.label}: meta value for {name[len(META_PREFIX):]} must be text, not {value!r}")
+                raise ValueError(f"{item.label}: meta value for {name[len(META_PREFIX) :]} must be text, not {value!r}")
         else:
             raise ValueError(f"{item.label}: unknown WooCommerce field {name!r}")
 
@@ -368,7 +371,7 @@ def item_payload(item: Item, fields: Mapping[str, Any]) -> dict[str, Any] | None
     """The batch entry for the item's own product or variation (None when only its pool changes)."""
     entry: dict[str, Any] = {}
     meta = [
-        {"key": name[len(META_PREFIX):], "value": value}
+        {"key": name[len(META_PREFIX) :], "value": value}
         for name, value in fields.items()
         if name.startswith(META_PREFIX)
     ]

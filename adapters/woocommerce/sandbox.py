@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any, TextIO
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.loopback import serve as serve_on_loopback
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.loopback import serve as serve_on_loopback
 
 __all__ = ["demo_catalogue", "generated_catalogue", "run", "serve"]
 
@@ -102,65 +102,169 @@ def demo_catalogue(fake: FakeWooCommerce, today: date) -> None:
     stock), so the connector has real changes to make. Two processing orders are open; one sells
     the Comandante grinder into negative stock.
     """
+
     def in_days(n: int) -> str:
         return (today + timedelta(days=n)).isoformat()
 
     # in stock
-    fake.create_product(name="Baratza Encore ESP Grinder", sku="GRD-ENCORE-ESP", regular_price="199.95",
-                        manage_stock=True, stock_quantity=12, categories=["Grinders"])
-    fake.create_product(name="Hario V60 Dripper 02 Ceramic", sku="BRW-V60-02", regular_price="27.00",
-                        manage_stock=True, stock_quantity=25, categories=["Brewers"])
-    fake.create_product(name="Acaia Pearl Scale", sku="SCL-PEARL", regular_price="165.00",
-                        manage_stock=False, stock_status="instock", categories=["Scales"])
-    filters = fake.create_product(name="Kalita Wave 185 Filters (100)", sku="FLT-WAVE-185", regular_price="9.50",
-                                  manage_stock=True, stock_quantity=3, categories=["Filters"])
+    fake.create_product(
+        name="Baratza Encore ESP Grinder",
+        sku="GRD-ENCORE-ESP",
+        regular_price="199.95",
+        manage_stock=True,
+        stock_quantity=12,
+        categories=["Grinders"],
+    )
+    fake.create_product(
+        name="Hario V60 Dripper 02 Ceramic",
+        sku="BRW-V60-02",
+        regular_price="27.00",
+        manage_stock=True,
+        stock_quantity=25,
+        categories=["Brewers"],
+    )
+    fake.create_product(
+        name="Acaia Pearl Scale",
+        sku="SCL-PEARL",
+        regular_price="165.00",
+        manage_stock=False,
+        stock_status="instock",
+        categories=["Scales"],
+    )
+    filters = fake.create_product(
+        name="Kalita Wave 185 Filters (100)",
+        sku="FLT-WAVE-185",
+        regular_price="9.50",
+        manage_stock=True,
+        stock_quantity=3,
+        categories=["Filters"],
+    )
     # backorder: sold out, restock due within three weeks
-    fake.create_product(name="Fellow Stagg EKG Kettle", sku="KTL-STAGG-EKG", regular_price="169.00",
-                        manage_stock=True, stock_quantity=0, categories=["Kettles"],
-                        meta_data=[{"key": RESTOCK_DATE, "value": in_days(10)}])
-    comandante = fake.create_product(name="Comandante C40 MK4 Grinder", sku="GRD-C40-MK4", regular_price="279.00",
-                                     manage_stock=True, stock_quantity=2, categories=["Grinders"],
-                                     meta_data=[{"key": RESTOCK_DATE, "value": in_days(18)}])
+    fake.create_product(
+        name="Fellow Stagg EKG Kettle",
+        sku="KTL-STAGG-EKG",
+        regular_price="169.00",
+        manage_stock=True,
+        stock_quantity=0,
+        categories=["Kettles"],
+        meta_data=[{"key": RESTOCK_DATE, "value": in_days(10)}],
+    )
+    comandante = fake.create_product(
+        name="Comandante C40 MK4 Grinder",
+        sku="GRD-C40-MK4",
+        regular_price="279.00",
+        manage_stock=True,
+        stock_quantity=2,
+        categories=["Grinders"],
+        meta_data=[{"key": RESTOCK_DATE, "value": in_days(18)}],
+    )
     # pre-order: release date ahead
-    fake.create_product(name="Niche Zero Grinder 2027 Edition", sku="GRD-NICHE-27", regular_price="699.00",
-                        manage_stock=True, stock_quantity=0, categories=["Grinders"],
-                        meta_data=[{"key": RELEASE_DATE, "value": in_days(30)}])
-    fake.create_product(name="Origami Dripper Air M", sku="BRW-ORIGAMI-AIR", regular_price="32.00",
-                        manage_stock=False, stock_status="instock", categories=["Brewers"],
-                        meta_data=[{"key": RELEASE_DATE, "value": in_days(14)}])
+    fake.create_product(
+        name="Niche Zero Grinder 2027 Edition",
+        sku="GRD-NICHE-27",
+        regular_price="699.00",
+        manage_stock=True,
+        stock_quantity=0,
+        categories=["Grinders"],
+        meta_data=[{"key": RELEASE_DATE, "value": in_days(30)}],
+    )
+    fake.create_product(
+        name="Origami Dripper Air M",
+        sku="BRW-ORIGAMI-AIR",
+        regular_price="32.00",
+        manage_stock=False,
+        stock_status="instock",
+        categories=["Brewers"],
+        meta_data=[{"key": RELEASE_DATE, "value": in_days(14)}],
+    )
     # out of stock: no restock date, or discontinued
-    fake.create_product(name="Chemex Classic 6-Cup", sku="BRW-CHEMEX-6", regular_price="49.50",
-                        manage_stock=True, stock_quantity=0, categories=["Brewers"])
-    fake.create_product(name="AeroPress Go Travel Kit", sku="BRW-AEROPRESS-GO", regular_price="39.95",
-                        manage_stock=True, stock_quantity=5, categories=["Brewers"], tags=[DISCONTINUED])
+    fake.create_product(
+        name="Chemex Classic 6-Cup",
+        sku="BRW-CHEMEX-6",
+        regular_price="49.50",
+        manage_stock=True,
+        stock_quantity=0,
+        categories=["Brewers"],
+    )
+    fake.create_product(
+        name="AeroPress Go Travel Kit",
+        sku="BRW-AEROPRESS-GO",
+        regular_price="39.95",
+        manage_stock=True,
+        stock_quantity=5,
+        categories=["Brewers"],
+        tags=[DISCONTINUED],
+    )
     # a variable product: one size in stock, one sold out with a restock date, one sold out
-    beans = fake.create_product(name="Ethiopia Guji Natural Whole Bean", type="variable", categories=["Coffee"],
-                                attributes=[{"name": "Size", "variation": True, "visible": True,
-                                             "options": ["250 g", "500 g", "1 kg"]}])
-    small = fake.create_variation(beans["id"], sku="BEAN-GUJI-250", regular_price="14.50", manage_stock=True,
-                                  stock_quantity=40, attributes=[{"name": "Size", "option": "250 g"}])
-    fake.create_variation(beans["id"], sku="BEAN-GUJI-500", regular_price="26.00", manage_stock=True,
-                          stock_quantity=0, attributes=[{"name": "Size", "option": "500 g"}])
-    fake.create_variation(beans["id"], sku="BEAN-GUJI-1000", regular_price="48.00", manage_stock=True,
-                          stock_quantity=0, attributes=[{"name": "Size", "option": "1 kg"}],
-                          meta_data=[{"key": RESTOCK_DATE, "value": in_days(7)}])
+    beans = fake.create_product(
+        name="Ethiopia Guji Natural Whole Bean",
+        type="variable",
+        categories=["Coffee"],
+        attributes=[{"name": "Size", "variation": True, "visible": True, "options": ["250 g", "500 g", "1 kg"]}],
+    )
+    small = fake.create_variation(
+        beans["id"],
+        sku="BEAN-GUJI-250",
+        regular_price="14.50",
+        manage_stock=True,
+        stock_quantity=40,
+        attributes=[{"name": "Size", "option": "250 g"}],
+    )
+    fake.create_variation(
+        beans["id"],
+        sku="BEAN-GUJI-500",
+        regular_price="26.00",
+        manage_stock=True,
+        stock_quantity=0,
+        attributes=[{"name": "Size", "option": "500 g"}],
+    )
+    fake.create_variation(
+        beans["id"],
+        sku="BEAN-GUJI-1000",
+        regular_price="48.00",
+        manage_stock=True,
+        stock_quantity=0,
+        attributes=[{"name": "Size", "option": "1 kg"}],
+        meta_data=[{"key": RESTOCK_DATE, "value": in_days(7)}],
+    )
 
     # Open orders: REST orders skip the stock check, so the grinder goes to -1.
-    fake.create_order(status="processing", billing={"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
-                      line_items=[{"product_id": comandante["id"], "quantity": 3}])
-    fake.create_order(status="processing", billing={"first_name": "Tomás", "last_name": "Ruiz", "email": "tomas@example.com"},
-                      line_items=[{"product_id": filters["id"], "quantity": 1},
-                                  {"product_id": beans["id"], "variation_id": small["id"], "quantity": 2}])
+    fake.create_order(
+        status="processing",
+        billing={"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
+        line_items=[{"product_id": comandante["id"], "quantity": 3}],
+    )
+    fake.create_order(
+        status="processing",
+        billing={"first_name": "Tomás", "last_name": "Ruiz", "email": "tomas@example.com"},
+        line_items=[
+            {"product_id": filters["id"], "quantity": 1},
+            {"product_id": beans["id"], "variation_id": small["id"], "quantity": 2},
+        ],
+    )
 
 
 _ADJECTIVES = ("Classic", "Pro", "Mini", "Travel", "Barista", "Studio", "Everyday", "Compact", "Deluxe", "Nordic")
 _NOUNS = (
-    ("Burr Grinder", "Grinders", 149.0), ("Gooseneck Kettle", "Kettles", 79.0), ("Pour-Over Dripper", "Brewers", 29.0),
-    ("French Press", "Brewers", 39.0), ("Espresso Tamper", "Accessories", 45.0), ("Milk Pitcher", "Accessories", 19.0),
-    ("Brew Scale", "Scales", 89.0), ("Paper Filters", "Filters", 8.5), ("Cold Brew Jar", "Brewers", 34.0),
+    ("Burr Grinder", "Grinders", 149.0),
+    ("Gooseneck Kettle", "Kettles", 79.0),
+    ("Pour-Over Dripper", "Brewers", 29.0),
+    ("French Press", "Brewers", 39.0),
+    ("Espresso Tamper", "Accessories", 45.0),
+    ("Milk Pitcher", "Accessories", 19.0),
+    ("Brew Scale", "Scales", 89.0),
+    ("Paper Filters", "Filters", 8.5),
+    ("Cold Brew Jar", "Brewers", 34.0),
     ("Knock Box", "Accessories", 25.0),
 )
-_ORIGINS = ("Ethiopia Yirgacheffe", "Colombia Huila", "Kenya Nyeri", "Brazil Cerrado", "Guatemala Antigua", "Rwanda Nyamasheke")
+_ORIGINS = (
+    "Ethiopia Yirgacheffe",
+    "Colombia Huila",
+    "Kenya Nyeri",
+    "Brazil Cerrado",
+    "Guatemala Antigua",
+    "Rwanda Nyamasheke",
+)
 _SIZES = (("250 g", 1.0), ("500 g", 1.8), ("1 kg", 3.3))
 
 

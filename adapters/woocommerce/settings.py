@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connector.platform import StoreSettings
+from stockstatus.core.platform import StoreSettings
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PASTED_KEY = re.compile(r"^c[ks]_[0-9a-f]{16,}$", re.IGNORECASE)
@@ -24,8 +24,12 @@ class MetaKeys(BaseModel):
     status: str = Field(default="connector_status", description="Meta key the connector writes the status to.")
     eta: str = Field(default="connector_eta", description="Meta key the connector writes the ETA (YYYY-MM-DD) to.")
     message: str = Field(default="connector_message", description="Meta key the connector writes the buyer message to.")
-    release_date: str = Field(default="release_date", description="Meta key merchants keep a release date (YYYY-MM-DD) in.")
-    restock_date: str = Field(default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in.")
+    release_date: str = Field(
+        default="release_date", description="Meta key merchants keep a release date (YYYY-MM-DD) in."
+    )
+    restock_date: str = Field(
+        default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in."
+    )
     supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
 
     @field_validator("*")
@@ -47,7 +51,9 @@ class WooCommerceSettings(StoreSettings):
     secret_env: str = Field(
         description="Name of the environment variable holding the REST API consumer secret (cs_...).",
     )
-    api_path: str = Field(default="/wp-json/wc/v3", description="Path of the WooCommerce REST API v3 below the shop URL.")
+    api_path: str = Field(
+        default="/wp-json/wc/v3", description="Path of the WooCommerce REST API v3 below the shop URL."
+    )
     backorders_allowed_as: Literal["notify", "yes"] = Field(
         default="notify",
         description="What the connector writes to `backorders` when selling past zero is allowed: "
@@ -61,7 +67,9 @@ class WooCommerceSettings(StoreSettings):
     )
     page_concurrency: int = Field(default=4, ge=1, le=16, description="Pages fetched at once while pulling.")
     write_concurrency: int = Field(default=2, ge=1, le=8, description="Batch write requests in flight at once.")
-    batch_size: int = Field(default=100, ge=1, le=100, description="Items per batch write request (WooCommerce allows 100).")
+    batch_size: int = Field(
+        default=100, ge=1, le=100, description="Items per batch write request (WooCommerce allows 100)."
+    )
 
     @field_validator("url")
     @classmethod

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.shopify import sandbox as shopify_sandbox
-from adapters.shopify.fake import FakeShopify
-from adapters.woocommerce import sandbox as woo_sandbox
-from adapters.woocommerce.fake import FakeWooCommerce
-from connector.config import load
-from connector.state import StateStore
-from connector.sync import resync
+from stockstatus.adapters.shopify import sandbox as shopify_sandbox
+from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.woocommerce import sandbox as woo_sandbox
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import load
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import resync
 
 STORES = {
     "woocommerce": """
@@ -81,9 +81,13 @@ def woocommerce(products: int, clock: Callable[[], datetime], plan: str) -> Sand
         server.shutdown()
         server.server_close()
 
-    return Sandbox(STORES["woocommerce"].format(url=fake.base_url),
-                   {"BENCH_WC_KEY": fake.consumer_key, "BENCH_WC_SECRET": fake.consumer_secret},
-                   counts, fake.requests.clear, stop)
+    return Sandbox(
+        STORES["woocommerce"].format(url=fake.base_url),
+        {"BENCH_WC_KEY": fake.consumer_key, "BENCH_WC_SECRET": fake.consumer_secret},
+        counts,
+        fake.requests.clear,
+        stop,
+    )
 
 
 def shopify(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
@@ -103,8 +107,13 @@ def shopify(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
         server.shutdown()
         server.server_close()
 
-    return Sandbox(STORES["shopify"].format(shop=f"127.0.0.1:{port}"),
-                   {"BENCH_SHOPIFY_TOKEN": fake.access_token}, counts, fake.log.clear, stop)
+    return Sandbox(
+        STORES["shopify"].format(shop=f"127.0.0.1:{port}"),
+        {"BENCH_SHOPIFY_TOKEN": fake.access_token},
+        counts,
+        fake.log.clear,
+        stop,
+    )
 
 
 def main() -> None:
@@ -124,8 +133,8 @@ def main() -> None:
     store = (woocommerce if args.platform == "woocommerce" else shopify)(args.products, clock, args.plan)
     os.environ.update(store.environ)
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
-    rules = example[example.index("[[rules]]"):]
-    supply = example[example.index("[supply]"):example.index("[[rules]]")]
+    rules = example[example.index("[[rules]]") :]
+    supply = example[example.index("[supply]") : example.index("[[rules]]")]
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "connector.toml"
@@ -155,7 +164,9 @@ def main() -> None:
                 assert run.outcome == "ok", run.error
                 assert label != "quiet incr." or run.mode == "incremental", run.full_because
                 reads, writes = store.counts()
-                print(f"{label:<16}{run.mode:<13}{seconds:>9.2f}{run.items:>8}{len(run.changes):>9}{reads:>7}{writes:>8}")
+                print(
+                    f"{label:<16}{run.mode:<13}{seconds:>9.2f}{run.items:>8}{len(run.changes):>9}{reads:>7}{writes:>8}"
+                )
                 if run.full_because:
                     print(f"{'':<16}(full: {run.full_because})")
             state.close()

@@ -28,15 +28,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from rules import Facts, QueuedOrder, RuleSet, SupplyEvent, compile_rules
+from stockstatus.rules import Facts, QueuedOrder, RuleSet, SupplyEvent, compile_rules
 
 TODAY = date(2026, 11, 22)
 
 SUPPLY_RULE = {
     "name": "backorder while a shipment is due",
     "when": {"available": "<= 0", "eta_within_days": 45},
-    "then": {"status": "backorder", "eta": "supply", "cap": {"max": 50, "incoming": True},
-             "message": "Ships by {eta:%-d %B} ({limit} left to order)"},
+    "then": {
+        "status": "backorder",
+        "eta": "supply",
+        "cap": {"max": 50, "incoming": True},
+        "message": "Ships by {eta:%-d %B} ({limit} left to order)",
+    },
 }
 
 
@@ -61,9 +65,12 @@ def catalogue(n: int, seed: int = 7) -> list[Facts]:
 
     def pos(k: int) -> tuple[SupplyEvent, ...]:
         return tuple(
-            SupplyEvent(TODAY + timedelta(days=rnd.randint(-4, 70)),
-                        None if rnd.random() < 0.1 else rnd.randint(5, 60),
-                        "Acme", f"PO-{rnd.randint(1, 999)}")
+            SupplyEvent(
+                TODAY + timedelta(days=rnd.randint(-4, 70)),
+                None if rnd.random() < 0.1 else rnd.randint(5, 60),
+                "Acme",
+                f"PO-{rnd.randint(1, 999)}",
+            )
             for _ in range(k)
         )
 
@@ -94,13 +101,24 @@ def catalogue(n: int, seed: int = 7) -> list[Facts]:
             items.append(Facts(available=-short, supply=pos(rnd.randint(1, 3)), backorder_queue=queue(short), **common))
         elif r < 0.87:  # pre-order
             short = rnd.randint(0, 30)
-            items.append(Facts(available=-short, release_date=TODAY + timedelta(days=rnd.randint(-3, 90)),
-                               backorder_queue=queue(short) if short < 8 else (), **common))
+            items.append(
+                Facts(
+                    available=-short,
+                    release_date=TODAY + timedelta(days=rnd.randint(-3, 90)),
+                    backorder_queue=queue(short) if short < 8 else (),
+                    **common,
+                )
+            )
         elif r < 0.90:  # discontinued
             items.append(Facts(available=rnd.randint(-1, 5), **{**common, "tags": common["tags"] | {"discontinued"}}))
         elif r < 0.94:  # made to order
-            items.append(Facts(available=0, lead_time_days=rnd.choice((None, 14, 21, 60)),
-                               **{**common, "tags": common["tags"] | {"made-to-order"}}))
+            items.append(
+                Facts(
+                    available=0,
+                    lead_time_days=rnd.choice((None, 14, 21, 60)),
+                    **{**common, "tags": common["tags"] | {"made-to-order"}},
+                )
+            )
         elif r < 0.97:  # restock date typed in by the merchant
             items.append(Facts(available=0, restock_date=TODAY + timedelta(days=rnd.randint(-5, 40)), **common))
         else:  # sold out, nothing coming
@@ -130,15 +148,19 @@ def main() -> None:
         d = decide(f)
         counts[d.status if d is not None else None] += 1
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"decide, streaming: {len(items):,} SKUs in {cpu:.2f} s of CPU = {len(items) / cpu:,.0f} decisions/s"
-          f" on one core (wall {wall:.2f} s; Python {sys.version.split()[0]})")
+    print(
+        f"decide, streaming: {len(items):,} SKUs in {cpu:.2f} s of CPU = {len(items) / cpu:,.0f} decisions/s"
+        f" on one core (wall {wall:.2f} s; Python {sys.version.split()[0]})"
+    )
 
     # 2. Keeping all of them in a list (more work for Python's cyclic garbage collector).
     wall, cpu = time.perf_counter(), time.process_time()
     decisions = [decide(f) for f in items]
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"decide, all kept:  {len(items):,} SKUs in {cpu:.2f} s of CPU = {len(items) / cpu:,.0f} decisions/s"
-          f" (wall {wall:.2f} s)")
+    print(
+        f"decide, all kept:  {len(items):,} SKUs in {cpu:.2f} s of CPU = {len(items) / cpu:,.0f} decisions/s"
+        f" (wall {wall:.2f} s)"
+    )
     print("  statuses:", ", ".join(f"{k or 'no opinion'} {v:,}" for k, v in counts.most_common()))
     rules_hit = Counter((d.rule if d else "-") for d in decisions)
     print("  rules:   ", ", ".join(f"{k} {v:,}" for k, v in rules_hit.most_common()))

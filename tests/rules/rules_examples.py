@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from rules import Facts
+from stockstatus.rules import Facts
 
 TODAY = date(2026, 11, 22)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
-from rules import Decision, Facts, QueuedOrder, RuleSet, Status, compile_rules
 from rules_examples import EXAMPLE_RULES, TODAY, days, facts
+
+from stockstatus.rules import Decision, Facts, QueuedOrder, RuleSet, Status, compile_rules
 
 EXAMPLE = compile_rules(EXAMPLE_RULES, handling_days=1)
 
@@ -17,40 +17,116 @@ B, P, I, O = Status.BACKORDER, Status.PRE_ORDER, Status.IN_STOCK, Status.OUT_OF_
 @pytest.mark.parametrize(
     ("item", "status", "rule", "eta"),
     [
-        pytest.param(facts(available=0, tags=["Discontinued"]), O, "discontinued", None,
-                     id="discontinued item sold out (tag matched case-insensitively)"),
-        pytest.param(facts(available=None, tags=["discontinued"]), O, "discontinued", None,
-                     id="discontinued item with untracked stock"),
-        pytest.param(facts(available=0, release_date=days(10)), P, "pre-order until release", days(10),
-                     id="release in 10 days -> pre-order, ETA is the release date without handling"),
-        pytest.param(facts(available=40, release_date=days(10)), P, "pre-order until release", days(10),
-                     id="pre-order even when stock arrived before release"),
-        pytest.param(facts(available=3, release_date=days(-1)), I, "default", None,
-                     id="release date passed -> normal rules (in stock)"),
-        pytest.param(facts(available=0, release_date=TODAY), O, "sold out", None,
-                     id="release day itself counts as released"),
-        pytest.param(facts(available=-2, restock_date=days(20)), B, "backorder while a restock is due", days(21),
-                     id="restock in 20 days -> backorder, ETA + 1 handling day"),
-        pytest.param(facts(available=0, restock_date=TODAY), B, "backorder while a restock is due", days(1),
-                     id="restock due today still counts"),
-        pytest.param(facts(available=0, restock_date=days(29)), B, "backorder while a restock is due", days(30),
-                     id="restock 29 days away + handling = 30 -> within the window"),
-        pytest.param(facts(available=0, restock_date=days(30)), O, "sold out", None,
-                     id="restock 30 days away + handling = 31 -> outside the window"),
-        pytest.param(facts(available=0, restock_date=days(40)), O, "sold out", None,
-                     id="restock 40 days away, rule window 30 -> out of stock"),
-        pytest.param(facts(available=0, restock_date=days(-3)), O, "sold out", None,
-                     id="restock date in the past (shipment late) -> out of stock"),
-        pytest.param(facts(available=0, tags=["made-to-order"], lead_time_days=14), B,
-                     "backorder on supplier lead time", days(15), id="lead time for made-to-order"),
-        pytest.param(facts(available=0, tags=["made-to-order"]), O, "sold out", None,
-                     id="made-to-order without a known lead time -> sold out"),
-        pytest.param(facts(available=0, tags=["made-to-order"], restock_date=days(5), lead_time_days=60), B,
-                     "backorder while a restock is due", days(6), id="a due restock wins over lead time (rule order)"),
+        pytest.param(
+            facts(available=0, tags=["Discontinued"]),
+            O,
+            "discontinued",
+            None,
+            id="discontinued item sold out (tag matched case-insensitively)",
+        ),
+        pytest.param(
+            facts(available=None, tags=["discontinued"]),
+            O,
+            "discontinued",
+            None,
+            id="discontinued item with untracked stock",
+        ),
+        pytest.param(
+            facts(available=0, release_date=days(10)),
+            P,
+            "pre-order until release",
+            days(10),
+            id="release in 10 days -> pre-order, ETA is the release date without handling",
+        ),
+        pytest.param(
+            facts(available=40, release_date=days(10)),
+            P,
+            "pre-order until release",
+            days(10),
+            id="pre-order even when stock arrived before release",
+        ),
+        pytest.param(
+            facts(available=3, release_date=days(-1)),
+            I,
+            "default",
+            None,
+            id="release date passed -> normal rules (in stock)",
+        ),
+        pytest.param(
+            facts(available=0, release_date=TODAY), O, "sold out", None, id="release day itself counts as released"
+        ),
+        pytest.param(
+            facts(available=-2, restock_date=days(20)),
+            B,
+            "backorder while a restock is due",
+            days(21),
+            id="restock in 20 days -> backorder, ETA + 1 handling day",
+        ),
+        pytest.param(
+            facts(available=0, restock_date=TODAY),
+            B,
+            "backorder while a restock is due",
+            days(1),
+            id="restock due today still counts",
+        ),
+        pytest.param(
+            facts(available=0, restock_date=days(29)),
+            B,
+            "backorder while a restock is due",
+            days(30),
+            id="restock 29 days away + handling = 30 -> within the window",
+        ),
+        pytest.param(
+            facts(available=0, restock_date=days(30)),
+            O,
+            "sold out",
+            None,
+            id="restock 30 days away + handling = 31 -> outside the window",
+        ),
+        pytest.param(
+            facts(available=0, restock_date=days(40)),
+            O,
+            "sold out",
+            None,
+            id="restock 40 days away, rule window 30 -> out of stock",
+        ),
+        pytest.param(
+            facts(available=0, restock_date=days(-3)),
+            O,
+            "sold out",
+            None,
+            id="restock date in the past (shipment late) -> out of stock",
+        ),
+        pytest.param(
+            facts(available=0, tags=["made-to-order"], lead_time_days=14),
+            B,
+            "backorder on supplier lead time",
+            days(15),
+            id="lead time for made-to-order",
+        ),
+        pytest.param(
+            facts(available=0, tags=["made-to-order"]),
+            O,
+            "sold out",
+            None,
+            id="made-to-order without a known lead time -> sold out",
+        ),
+        pytest.param(
+            facts(available=0, tags=["made-to-order"], restock_date=days(5), lead_time_days=60),
+            B,
+            "backorder while a restock is due",
+            days(6),
+            id="a due restock wins over lead time (rule order)",
+        ),
         pytest.param(facts(available=-1), O, "sold out", None, id="oversold with no supply -> sold out"),
         pytest.param(facts(available=7), I, "default", None, id="plain stock -> default in stock"),
-        pytest.param(facts(available=7, restock_date=days(3)), I, "default", None,
-                     id="in stock with a restock coming stays in stock"),
+        pytest.param(
+            facts(available=7, restock_date=days(3)),
+            I,
+            "default",
+            None,
+            id="in stock with a restock coming stays in stock",
+        ),
     ],
 )
 def test_example_rules(item: Facts, status: Status, rule: str, eta: date | None) -> None:
@@ -81,12 +157,24 @@ def test_messages(item: Facts, message: str | None) -> None:
 @pytest.mark.parametrize(
     ("item", "on_sellout", "armed_by"),
     [
-        pytest.param(facts(available=5, restock_date=days(10)), B, "backorder while a restock is due",
-                     id="pre-arm: in stock item with restock rule arms backorder"),
-        pytest.param(facts(available=5, restock_date=days(90)), O, "sold out",
-                     id="pre-arm: restock too far away arms out of stock"),
-        pytest.param(facts(available=5, tags=["made-to-order"], lead_time_days=7), B, "backorder on supplier lead time",
-                     id="pre-arm: made-to-order arms backorder"),
+        pytest.param(
+            facts(available=5, restock_date=days(10)),
+            B,
+            "backorder while a restock is due",
+            id="pre-arm: in stock item with restock rule arms backorder",
+        ),
+        pytest.param(
+            facts(available=5, restock_date=days(90)),
+            O,
+            "sold out",
+            id="pre-arm: restock too far away arms out of stock",
+        ),
+        pytest.param(
+            facts(available=5, tags=["made-to-order"], lead_time_days=7),
+            B,
+            "backorder on supplier lead time",
+            id="pre-arm: made-to-order arms backorder",
+        ),
         pytest.param(facts(available=1), O, "sold out", id="pre-arm: last unit, nothing coming"),
     ],
 )
@@ -115,8 +203,9 @@ def test_no_pre_arming_unless_in_stock_with_stock(item: Facts) -> None:
 def test_default_without_rules() -> None:
     empty = compile_rules([])
     assert empty.decide(facts(available=2)) == Decision(
-        Status.IN_STOCK, "default", reasons=("no rule matched", "available 2 > 0",
-                                             'at sell-out: out_of_stock (rule "default")'),
+        Status.IN_STOCK,
+        "default",
+        reasons=("no rule matched", "available 2 > 0", 'at sell-out: out_of_stock (rule "default")'),
         on_sellout=Status.OUT_OF_STOCK,
     )
     assert empty.decide(facts(available=0)) == Decision(
@@ -161,8 +250,12 @@ def one_rule(when: dict[str, object], then: dict[str, object] | None = None, han
         pytest.param({"restock_date": "future"}, facts(restock_date=TODAY), True, id="restock today is future"),
         pytest.param({"restock_date": "past"}, facts(restock_date=days(-1)), True, id="restock yesterday is past"),
         pytest.param({}, facts(available=None), True, id="empty when matches everything, even untracked"),
-        pytest.param({"available": "<= 0", "tags_any": ["x"]}, facts(available=0, tags=["y"]), False,
-                     id="all conditions must hold"),
+        pytest.param(
+            {"available": "<= 0", "tags_any": ["x"]},
+            facts(available=0, tags=["y"]),
+            False,
+            id="all conditions must hold",
+        ),
     ],
 )
 def test_conditions(when: dict[str, object], item: Facts, matches: bool) -> None:
@@ -176,11 +269,19 @@ def test_conditions(when: dict[str, object], item: Facts, matches: bool) -> None
         pytest.param({"eta": "2026-12-24"}, facts(), date(2026, 12, 24), id="fixed ETA, no handling added"),
         pytest.param({"eta": date(2026, 12, 24)}, facts(), date(2026, 12, 24), id="unquoted TOML date"),
         pytest.param({"eta": "2026-11-01"}, facts(), None, id="fixed ETA in the past -> rule does not match"),
-        pytest.param({"eta": "lead_time", "handling_days": 0}, facts(lead_time_days=5), days(5),
-                     id="rule handling_days overrides global"),
+        pytest.param(
+            {"eta": "lead_time", "handling_days": 0},
+            facts(lead_time_days=5),
+            days(5),
+            id="rule handling_days overrides global",
+        ),
         pytest.param({"eta": "lead_time"}, facts(lead_time_days=5), days(7), id="global handling_days on lead time"),
-        pytest.param({"eta": "restock_date", "handling_days": 4}, facts(restock_date=days(1)), days(5),
-                     id="rule handling on restock"),
+        pytest.param(
+            {"eta": "restock_date", "handling_days": 4},
+            facts(restock_date=days(1)),
+            days(5),
+            id="rule handling on restock",
+        ),
         pytest.param({"eta": "release_date"}, facts(release_date=days(3)), days(3), id="no handling on release date"),
     ],
 )
@@ -195,10 +296,15 @@ def test_eta_sources(then: dict[str, object], item: Facts, eta: date | None) -> 
 
 
 def test_has_eta_false_matches_only_without_eta_and_gives_none() -> None:
-    ruleset = compile_rules([
-        {"name": "ships when available", "when": {"has_eta": False, "tags_any": ["made-to-order"]},
-         "then": {"status": "backorder", "eta": "lead_time", "message": "Made for you"}},
-    ])
+    ruleset = compile_rules(
+        [
+            {
+                "name": "ships when available",
+                "when": {"has_eta": False, "tags_any": ["made-to-order"]},
+                "then": {"status": "backorder", "eta": "lead_time", "message": "Made for you"},
+            },
+        ]
+    )
     without = ruleset.decide(facts(tags=["made-to-order"]))
     assert without is not None and (without.rule, without.status, without.eta) == ("ships when available", B, None)
     with_lead = ruleset.decide(facts(tags=["made-to-order"], lead_time_days=3))
@@ -210,19 +316,32 @@ def test_has_eta_false_matches_only_without_eta_and_gives_none() -> None:
     [
         pytest.param(facts(available=0, release_date=days(30)), "capped pre-order", 200, id="cap untouched"),
         pytest.param(facts(available=-150, release_date=days(30)), "capped pre-order", 50, id="cap partly used"),
-        pytest.param(facts(available=-200, release_date=days(30)), "sold out", None,
-                     id="cap reached -> next rule (sold out)"),
-        pytest.param(facts(available=None, release_date=days(30), backorder_queue=(
-            QueuedOrder("1", datetime(2026, 11, 1, tzinfo=UTC), 199),)),
-            "capped pre-order", 1, id="untracked stock: the queue counts against the cap"),
+        pytest.param(
+            facts(available=-200, release_date=days(30)), "sold out", None, id="cap reached -> next rule (sold out)"
+        ),
+        pytest.param(
+            facts(
+                available=None,
+                release_date=days(30),
+                backorder_queue=(QueuedOrder("1", datetime(2026, 11, 1, tzinfo=UTC), 199),),
+            ),
+            "capped pre-order",
+            1,
+            id="untracked stock: the queue counts against the cap",
+        ),
     ],
 )
 def test_cap(item: Facts, rule: str, sell_limit: int | None) -> None:
-    ruleset = compile_rules([
-        {"name": "capped pre-order", "when": {"release_date": "future"},
-         "then": {"status": "pre_order", "eta": "release_date", "cap": 200}},
-        {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
-    ])
+    ruleset = compile_rules(
+        [
+            {
+                "name": "capped pre-order",
+                "when": {"release_date": "future"},
+                "then": {"status": "pre_order", "eta": "release_date", "cap": 200},
+            },
+            {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
+        ]
+    )
     decision = ruleset.decide(item)
     assert decision is not None
     assert (decision.rule, decision.sell_limit) == (rule, sell_limit)
@@ -275,8 +394,10 @@ def test_explain_default_and_no_opinion() -> None:
 
 
 def test_store_rule_sets_are_independent() -> None:
-    strict = compile_rules([{"name": "never backorder", "when": {"available": "<= 0"},
-                             "then": {"status": "out_of_stock"}}], source="stores[1].rules")
+    strict = compile_rules(
+        [{"name": "never backorder", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}}],
+        source="stores[1].rules",
+    )
     item = facts(available=0, restock_date=days(3))
     assert EXAMPLE.decide(item).status is B  # type: ignore[union-attr]
     assert strict.decide(item).status is O  # type: ignore[union-attr]
@@ -293,8 +414,12 @@ ALWAYS_BACKORDER = compile_rules(
 @pytest.mark.parametrize(
     ("item", "rule", "on_sellout"),
     [
-        pytest.param(facts(available=12, tags=["discontinued"]), "discontinued", O,
-                     id="discontinued with stock sells what is left"),
+        pytest.param(
+            facts(available=12, tags=["discontinued"]),
+            "discontinued",
+            O,
+            id="discontinued with stock sells what is left",
+        ),
         pytest.param(facts(available=2), "always backorder", B, id="backorder rule with stock ships the shelf first"),
     ],
 )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from rules import (
+from stockstatus.rules import (
     DaySales,
     Facts,
     SupplyEvent,
@@ -39,8 +39,13 @@ WEEK = history(2, 0, 4, 2, None, 3, 1)
     [
         pytest.param(WEEK, 7, 2.0, math.sqrt(2), id="out-of-stock day left out"),
         pytest.param(WEEK, 3, 4 / 2, math.sqrt(2), id="window of 3: out, 3, 1"),
-        pytest.param(history(5), 28, 5 / 28, math.sqrt((5 - 5 / 28) ** 2 / 27 + 27 * (5 / 28) ** 2 / 27),
-                     id="days without an entry count as in stock with no sales"),
+        pytest.param(
+            history(5),
+            28,
+            5 / 28,
+            math.sqrt((5 - 5 / 28) ** 2 / 27 + 27 * (5 / 28) ** 2 / 27),
+            id="days without an entry count as in stock with no sales",
+        ),
         pytest.param(history(None, None), 2, None, None, id="no day in stock: unknown"),
         pytest.param((DaySales(TODAY, 99),), 7, 0.0, 0.0, id="today is not counted (not over yet)"),
     ],
@@ -54,7 +59,9 @@ def test_velocity_and_spread(sales: tuple[DaySales, ...], window: int, mean: flo
     ("z", "sd", "lead", "mean", "sd_lead", "expected"),
     [
         pytest.param(1.65, math.sqrt(2), 9, 2.0, None, 1.65 * math.sqrt(2) * 3, id="z sigma_d sqrt(L) = 7.0004"),
-        pytest.param(1.65, math.sqrt(2), 9, 2.0, 2.0, 1.65 * math.sqrt(34), id="with lead-time spread: z sqrt(9*2 + 4*4)"),
+        pytest.param(
+            1.65, math.sqrt(2), 9, 2.0, 2.0, 1.65 * math.sqrt(34), id="with lead-time spread: z sqrt(9*2 + 4*4)"
+        ),
         pytest.param(2.0, 0.0, 16, 3.0, 1.0, 6.0, id="steady demand, varying lead time: z * d * sigma_L"),
     ],
 )
@@ -74,8 +81,14 @@ def test_reorder_point_days_of_cover_and_z() -> None:
 
 
 def test_reorder_suggestion_by_hand() -> None:
-    item = Facts(sku="MUG", today=TODAY, available=10, lead_time_days=9, sales=WEEK,
-                 supply=(SupplyEvent(TODAY + timedelta(days=30), 5),))
+    item = Facts(
+        sku="MUG",
+        today=TODAY,
+        available=10,
+        lead_time_days=9,
+        sales=WEEK,
+        supply=(SupplyEvent(TODAY + timedelta(days=30), 5),),
+    )
     got = reorder_suggestion(item, z=1.65, window_days=7, review_days=7)
     assert got is not None
     # d = 2, sigma = sqrt 2; SS(L=9) = 1.65*sqrt2*3 = 7.0004; ROP = 18 + 7.0004 = 25.0004
@@ -94,8 +107,12 @@ def test_reorder_suggestion_above_the_point_and_without_data() -> None:
     got = reorder_suggestion(item, z=1.65, window_days=7)
     assert got is not None and not got.due and got.suggested == 0
     assert reorder_suggestion(Facts(sku="X", today=TODAY, available=1, sales=WEEK)) is None  # no lead time
-    assert reorder_suggestion(Facts(sku="X", today=TODAY, available=1, lead_time_days=5,
-                                    sales=history(None)), window_days=1) is None  # no day in stock
+    assert (
+        reorder_suggestion(
+            Facts(sku="X", today=TODAY, available=1, lead_time_days=5, sales=history(None)), window_days=1
+        )
+        is None
+    )  # no day in stock
     backordered = Facts(sku="X", today=TODAY, available=-4, lead_time_days=5)
     got = reorder_suggestion(backordered, window_days=7, review_days=0)
     assert got is not None and got.velocity == 0.0 and got.position == -4 and got.suggested == 4

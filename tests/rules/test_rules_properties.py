@@ -3,35 +3,67 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from rules import DaySales, Facts, QueuedOrder, Status, SupplyEvent, compile_rules, next_arrival, timeline
 from rules_examples import EXAMPLE_RULES
 
+from stockstatus.rules import DaySales, Facts, QueuedOrder, Status, SupplyEvent, compile_rules, next_arrival, timeline
+
 EXTRA_RULES: list[dict[str, object]] = [
-    {"name": "capped pre-order", "when": {"release_date": "future", "categories_any": ["Games"]},
-     "then": {"status": "pre_order", "eta": "release_date", "cap": 50, "message": "{sku}: {days} days, {available}"}},
-    {"name": "vendor lead", "when": {"vendor_in": ["Acme"], "sku_matches": ["A*"], "has_eta": True},
-     "then": {"status": "backorder", "eta": "lead_time", "handling_days": 3, "message": "{eta:%d.%m.%Y}"}},
-    {"name": "ships when available", "when": {"has_eta": False, "tags_all": ["mto"]},
-     "then": {"status": "backorder", "eta": "restock_date"}},
-    {"name": "fixed", "when": {"supplier_in": ["FarEast"], "available": "< 0"},
-     "then": {"status": "backorder", "eta": "2027-01-15"}},
-    {"name": "always in stock", "when": {"tags_none": ["physical"], "restock_date": "none"},
-     "then": {"status": "in_stock"}},
+    {
+        "name": "capped pre-order",
+        "when": {"release_date": "future", "categories_any": ["Games"]},
+        "then": {"status": "pre_order", "eta": "release_date", "cap": 50, "message": "{sku}: {days} days, {available}"},
+    },
+    {
+        "name": "vendor lead",
+        "when": {"vendor_in": ["Acme"], "sku_matches": ["A*"], "has_eta": True},
+        "then": {"status": "backorder", "eta": "lead_time", "handling_days": 3, "message": "{eta:%d.%m.%Y}"},
+    },
+    {
+        "name": "ships when available",
+        "when": {"has_eta": False, "tags_all": ["mto"]},
+        "then": {"status": "backorder", "eta": "restock_date"},
+    },
+    {
+        "name": "fixed",
+        "when": {"supplier_in": ["FarEast"], "available": "< 0"},
+        "then": {"status": "backorder", "eta": "2027-01-15"},
+    },
+    {
+        "name": "always in stock",
+        "when": {"tags_none": ["physical"], "restock_date": "none"},
+        "then": {"status": "in_stock"},
+    },
 ]
 SUPPLY_RULES: list[dict[str, object]] = [
-    {"name": "slow movers", "when": {"velocity": {"window_days": 7, "is": "< 0.5"}, "days_of_cover": "> 60",
-                                      "tags_any": ["sale"]}, "then": {"status": "in_stock"}},
-    {"name": "long queue", "when": {"queue_length": "> 2", "has_reliable_eta": False}, "then": {"status": "out_of_stock"}},
-    {"name": "capped pre-order", "when": {"release_date": "future"},
-     "then": {"status": "pre_order", "eta": "release_date", "cap": {"max": 40, "incoming": True},
-              "message": "{limit} left, {queue} waiting"}},
-    {"name": "shipment due", "when": {"available": "<= 0", "eta_within_days": 60},
-     "then": {"status": "backorder", "eta": "supply", "cap": "incoming", "message": "by {eta:%d.%m.}"}},
+    {
+        "name": "slow movers",
+        "when": {"velocity": {"window_days": 7, "is": "< 0.5"}, "days_of_cover": "> 60", "tags_any": ["sale"]},
+        "then": {"status": "in_stock"},
+    },
+    {
+        "name": "long queue",
+        "when": {"queue_length": "> 2", "has_reliable_eta": False},
+        "then": {"status": "out_of_stock"},
+    },
+    {
+        "name": "capped pre-order",
+        "when": {"release_date": "future"},
+        "then": {
+            "status": "pre_order",
+            "eta": "release_date",
+            "cap": {"max": 40, "incoming": True},
+            "message": "{limit} left, {queue} waiting",
+        },
+    },
+    {
+        "name": "shipment due",
+        "when": {"available": "<= 0", "eta_within_days": 60},
+        "then": {"status": "backorder", "eta": "supply", "cap": "incoming", "message": "by {eta:%d.%m.}"},
+    },
     {"name": "big queue", "when": {"queued_units": ">= 20"}, "then": {"status": "out_of_stock"}},
     *EXAMPLE_RULES,
 ]
@@ -59,20 +91,31 @@ facts_strategy = st.builds(
     restock_date=dates,
     lead_time_days=st.one_of(st.none(), st.integers(-5, 400)),
     backorder_queue=st.lists(
-        st.builds(QueuedOrder, order_id=st.text(max_size=5),
-                  ordered_at=st.just(datetime(2026, 1, 1, tzinfo=timezone.utc)),
-                  quantity=st.integers(1, 30)),
+        st.builds(
+            QueuedOrder,
+            order_id=st.text(max_size=5),
+            ordered_at=st.just(datetime(2026, 1, 1, tzinfo=UTC)),
+            quantity=st.integers(1, 30),
+        ),
         max_size=3,
     ).map(tuple),
     supply=st.lists(
-        st.builds(SupplyEvent, expected=dates.filter(lambda d: d is not None),
-                  quantity=st.one_of(st.none(), st.integers(-5, 80)), reference=st.just("PO")),
+        st.builds(
+            SupplyEvent,
+            expected=dates.filter(lambda d: d is not None),
+            quantity=st.one_of(st.none(), st.integers(-5, 80)),
+            reference=st.just("PO"),
+        ),
         max_size=4,
     ).map(tuple),
     previous_status=st.one_of(st.none(), st.sampled_from(list(Status))),
     sales=st.lists(
-        st.builds(DaySales, day=st.dates(min_value=date(2019, 12, 1), max_value=date(2035, 12, 31)),
-                  units=st.integers(0, 20), in_stock=st.booleans()),
+        st.builds(
+            DaySales,
+            day=st.dates(min_value=date(2019, 12, 1), max_value=date(2035, 12, 31)),
+            units=st.integers(0, 20),
+            in_stock=st.booleans(),
+        ),
         max_size=10,
     ).map(tuple),
 )
@@ -127,7 +170,9 @@ events = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(today=near, available=st.integers(-60, 10), more=st.integers(1, 40), supply=events)
-def test_a_longer_queue_never_gives_an_earlier_eta(today: date, available: int, more: int, supply: tuple[SupplyEvent, ...]) -> None:
+def test_a_longer_queue_never_gives_an_earlier_eta(
+    today: date, available: int, more: int, supply: tuple[SupplyEvent, ...]
+) -> None:
     end = today + timedelta(days=120)
     now = next_arrival(available, (), supply, today, end)
     longer = next_arrival(available - more, (), supply, today, end)
@@ -140,11 +185,21 @@ def test_a_longer_queue_never_gives_an_earlier_eta(today: date, available: int, 
 @settings(max_examples=300, deadline=None)
 @given(item=facts_strategy)
 def test_the_incoming_cap_is_never_negative_nor_more_than_incoming_after_the_queue(item: Facts) -> None:
-    ruleset = compile_rules([{"name": "b", "then": {"status": "backorder", "eta": "supply", "cap": "incoming"}},
-                             {"name": "rest", "then": {"status": "out_of_stock"}}], horizon_days=120)
+    ruleset = compile_rules(
+        [
+            {"name": "b", "then": {"status": "backorder", "eta": "supply", "cap": "incoming"}},
+            {"name": "rest", "then": {"status": "out_of_stock"}},
+        ],
+        horizon_days=120,
+    )
     decision = ruleset.decide(item)
-    line = timeline(item.available if item.available is None else min(item.available, 0),
-                    item.backorder_queue, item.supply, item.today, horizon_days=120)
+    line = timeline(
+        item.available if item.available is None else min(item.available, 0),
+        item.backorder_queue,
+        item.supply,
+        item.today,
+        horizon_days=120,
+    )
     if decision is not None and decision.sell_limit is not None:
         assert 0 <= decision.sell_limit <= max(line.incoming_known - line.queued, 0)
         assert decision.sell_limit == line.room

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from rules import parse_template, render_message
+from stockstatus.rules import parse_template, render_message
 
 TODAY = date(2026, 11, 22)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from rules import RuleError, compile_rules
 from rules_examples import EXAMPLE_RULES
+
+from stockstatus.rules import RuleError, compile_rules
 
 
 def problems_of(raw: object, **settings: object) -> list[str]:
@@ -26,97 +26,208 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        pytest.param(rule({"available": "<== 0"}), 'rules[0] ("r").when.available: "<== 0" is not a comparison like "<= 0"',
-                     id="bad comparison"),
-        pytest.param(rule({"available": 0}), 'rules[0] ("r").when.available: 0 is not a comparison; write e.g. "== 0"',
-                     id="bare number for available"),
-        pytest.param(rule({"tag_any": ["x"]}), "rules[0] (\"r\").when: unknown key 'tag_any'; did you mean 'tags_any'?",
-                     id="typo in when key"),
-        pytest.param(rule({"status": "backorder"}), "rules[0] (\"r\").when: unknown key 'status'; it belongs in then",
-                     id="then key in when"),
-        pytest.param(rule(then={"status": "backorder", "messge": "x"}),
-                     "rules[0] (\"r\").then: unknown key 'messge'; did you mean 'message'?", id="typo in then key"),
+        pytest.param(
+            rule({"available": "<== 0"}),
+            'rules[0] ("r").when.available: "<== 0" is not a comparison like "<= 0"',
+            id="bad comparison",
+        ),
+        pytest.param(
+            rule({"available": 0}),
+            'rules[0] ("r").when.available: 0 is not a comparison; write e.g. "== 0"',
+            id="bare number for available",
+        ),
+        pytest.param(
+            rule({"tag_any": ["x"]}),
+            "rules[0] (\"r\").when: unknown key 'tag_any'; did you mean 'tags_any'?",
+            id="typo in when key",
+        ),
+        pytest.param(
+            rule({"status": "backorder"}),
+            "rules[0] (\"r\").when: unknown key 'status'; it belongs in then",
+            id="then key in when",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "messge": "x"}),
+            "rules[0] (\"r\").then: unknown key 'messge'; did you mean 'message'?",
+            id="typo in then key",
+        ),
         pytest.param(rule(wen={}), "rules[0] (\"r\"): unknown key 'wen'; did you mean 'when'?", id="typo in rule key"),
-        pytest.param(rule(then={"status": "backordered"}),
-                     'rules[0] ("r").then.status: "backordered" is not one of "in_stock", "backorder", "pre_order", "out_of_stock"',
-                     id="unknown status lists the four"),
+        pytest.param(
+            rule(then={"status": "backordered"}),
+            'rules[0] ("r").then.status: "backordered" is not one of "in_stock", "backorder", "pre_order", "out_of_stock"',
+            id="unknown status lists the four",
+        ),
         pytest.param(rule(then={"eta": "lead_time"}), 'rules[0] ("r").then.status: missing', id="status missing"),
         pytest.param({"when": {}, "then": {"status": "backorder"}}, "rules[0].name: missing", id="name missing"),
-        pytest.param(rule(name="Default"), 'rules[0] ("Default").name: "default" is the name of the built-in fallback',
-                     id="default is reserved"),
-        pytest.param(rule(then=None, name="x") | {"then": "backorder"}, 'rules[0] ("x").then: expected a table',
-                     id="then not a table"),
+        pytest.param(
+            rule(name="Default"),
+            'rules[0] ("Default").name: "default" is the name of the built-in fallback',
+            id="default is reserved",
+        ),
+        pytest.param(
+            rule(then=None, name="x") | {"then": "backorder"},
+            'rules[0] ("x").then: expected a table',
+            id="then not a table",
+        ),
         pytest.param({"name": "x", "when": {}}, 'rules[0] ("x").then: missing', id="then missing"),
-        pytest.param(rule({"tags_any": "sale"}), 'rules[0] ("r").when.tags_any: "sale" is not a list; write ["sale"]',
-                     id="string instead of list"),
+        pytest.param(
+            rule({"tags_any": "sale"}),
+            'rules[0] ("r").when.tags_any: "sale" is not a list; write ["sale"]',
+            id="string instead of list",
+        ),
         pytest.param(rule({"tags_any": []}), 'rules[0] ("r").when.tags_any: the list is empty', id="empty list"),
-        pytest.param(rule({"release_date": "soon"}), 'rules[0] ("r").when.release_date: "soon" is not one of "future"',
-                     id="bad date condition"),
-        pytest.param(rule({"eta_within_days": 30}), 'rules[0] ("r").when.eta_within_days: needs then.eta',
-                     id="eta_within_days without then.eta"),
-        pytest.param(rule({"has_eta": True}), 'rules[0] ("r").when.has_eta: needs then.eta', id="has_eta without then.eta"),
-        pytest.param(rule({"eta_within_days": -1}, {"status": "backorder", "eta": "lead_time"}),
-                     'rules[0] ("r").when.eta_within_days: -1 is below 0', id="negative window"),
-        pytest.param(rule({"eta_within_days": 7.5}, {"status": "backorder", "eta": "lead_time"}),
-                     'rules[0] ("r").when.eta_within_days: 7.5 is not a whole number', id="fractional window"),
-        pytest.param(rule({"has_eta": "yes"}, {"status": "backorder", "eta": "lead_time"}),
-                     'rules[0] ("r").when.has_eta: "yes" is not true or false', id="has_eta not bool"),
-        pytest.param(rule({"has_eta": False, "eta_within_days": 3}, {"status": "backorder", "eta": "lead_time"}),
-                     'rules[0] ("r").when.eta_within_days: contradicts has_eta = false', id="contradiction"),
-        pytest.param(rule(then={"status": "backorder", "eta": "restock"}),
-                     'rules[0] ("r").then.eta: "restock" is not an ETA source; use "release_date", "restock_date", "lead_time"',
-                     id="unknown eta source"),
-        pytest.param(rule(then={"status": "backorder", "eta": "2026-02-30"}),
-                     'rules[0] ("r").then.eta: "2026-02-30" is not a valid date', id="impossible date"),
-        pytest.param(rule(then={"status": "out_of_stock", "eta": "lead_time"}),
-                     'rules[0] ("r").then.eta: a out_of_stock decision has no ETA', id="eta on out of stock"),
-        pytest.param(rule(then={"status": "backorder", "cap": -1}), 'rules[0] ("r").then.cap: -1 is below 0',
-                     id="negative cap"),
-        pytest.param(rule(then={"status": "backorder", "cap": "incomming"}),
-                     'rules[0] ("r").then.cap: "incomming" is not a cap; use a whole number, "incoming" or',
-                     id="cap: typo in incoming"),
-        pytest.param(rule(then={"status": "in_stock", "cap": 3}), 'rules[0] ("r").then.cap: limits backorders',
-                     id="cap on in stock"),
-        pytest.param(rule(then={"status": "backorder", "eta": "release_date", "handling_days": 2}),
-                     'rules[0] ("r").then.handling_days: only added to a restock_date, lead_time or supply ETA',
-                     id="handling on release date"),
-        pytest.param(rule(then={"status": "backorder", "handling_days": 2}),
-                     'rules[0] ("r").then.handling_days: has no effect without then.eta', id="handling without eta"),
-        pytest.param(rule(then={"status": "backorder", "handling_days": True, "eta": "lead_time"}),
-                     'rules[0] ("r").then.handling_days: true is not a whole number', id="bool is not a number"),
-        pytest.param(rule(then={"status": "backorder", "message": "Ships {eta}"}),
-                     'rules[0] ("r").then.message: uses {eta} but this rule never has an ETA (there is no then.eta)',
-                     id="eta in message without eta source"),
-        pytest.param(rule({"has_eta": False}, {"status": "backorder", "eta": "lead_time", "message": "{days} days"}),
-                     'rules[0] ("r").then.message: uses {days} but this rule never has an ETA (has_eta = false)',
-                     id="days in message with has_eta false"),
-        pytest.param(rule(then={"status": "backorder", "message": "Hi {customer}"}),
-                     "rules[0] (\"r\").then.message: {customer}: unknown field 'customer'", id="unknown template field"),
+        pytest.param(
+            rule({"release_date": "soon"}),
+            'rules[0] ("r").when.release_date: "soon" is not one of "future"',
+            id="bad date condition",
+        ),
+        pytest.param(
+            rule({"eta_within_days": 30}),
+            'rules[0] ("r").when.eta_within_days: needs then.eta',
+            id="eta_within_days without then.eta",
+        ),
+        pytest.param(
+            rule({"has_eta": True}), 'rules[0] ("r").when.has_eta: needs then.eta', id="has_eta without then.eta"
+        ),
+        pytest.param(
+            rule({"eta_within_days": -1}, {"status": "backorder", "eta": "lead_time"}),
+            'rules[0] ("r").when.eta_within_days: -1 is below 0',
+            id="negative window",
+        ),
+        pytest.param(
+            rule({"eta_within_days": 7.5}, {"status": "backorder", "eta": "lead_time"}),
+            'rules[0] ("r").when.eta_within_days: 7.5 is not a whole number',
+            id="fractional window",
+        ),
+        pytest.param(
+            rule({"has_eta": "yes"}, {"status": "backorder", "eta": "lead_time"}),
+            'rules[0] ("r").when.has_eta: "yes" is not true or false',
+            id="has_eta not bool",
+        ),
+        pytest.param(
+            rule({"has_eta": False, "eta_within_days": 3}, {"status": "backorder", "eta": "lead_time"}),
+            'rules[0] ("r").when.eta_within_days: contradicts has_eta = false',
+            id="contradiction",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "eta": "restock"}),
+            'rules[0] ("r").then.eta: "restock" is not an ETA source; use "release_date", "restock_date", "lead_time"',
+            id="unknown eta source",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "eta": "2026-02-30"}),
+            'rules[0] ("r").then.eta: "2026-02-30" is not a valid date',
+            id="impossible date",
+        ),
+        pytest.param(
+            rule(then={"status": "out_of_stock", "eta": "lead_time"}),
+            'rules[0] ("r").then.eta: a out_of_stock decision has no ETA',
+            id="eta on out of stock",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": -1}), 'rules[0] ("r").then.cap: -1 is below 0', id="negative cap"
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": "incomming"}),
+            'rules[0] ("r").then.cap: "incomming" is not a cap; use a whole number, "incoming" or',
+            id="cap: typo in incoming",
+        ),
+        pytest.param(
+            rule(then={"status": "in_stock", "cap": 3}),
+            'rules[0] ("r").then.cap: limits backorders',
+            id="cap on in stock",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "eta": "release_date", "handling_days": 2}),
+            'rules[0] ("r").then.handling_days: only added to a restock_date, lead_time or supply ETA',
+            id="handling on release date",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "handling_days": 2}),
+            'rules[0] ("r").then.handling_days: has no effect without then.eta',
+            id="handling without eta",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "handling_days": True, "eta": "lead_time"}),
+            'rules[0] ("r").then.handling_days: true is not a whole number',
+            id="bool is not a number",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "message": "Ships {eta}"}),
+            'rules[0] ("r").then.message: uses {eta} but this rule never has an ETA (there is no then.eta)',
+            id="eta in message without eta source",
+        ),
+        pytest.param(
+            rule({"has_eta": False}, {"status": "backorder", "eta": "lead_time", "message": "{days} days"}),
+            'rules[0] ("r").then.message: uses {days} but this rule never has an ETA (has_eta = false)',
+            id="days in message with has_eta false",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "message": "Hi {customer}"}),
+            "rules[0] (\"r\").then.message: {customer}: unknown field 'customer'",
+            id="unknown template field",
+        ),
         pytest.param("oops", "rules[0]: expected a [[rules]] table", id="entry not a table"),
-        pytest.param(rule(then={"status": "backorder", "cap": {"max": 5, "incomming": True}}),
-                     "rules[0] (\"r\").then.cap: unknown key 'incomming'", id="cap table: unknown key"),
-        pytest.param(rule(then={"status": "backorder", "cap": {"incoming": False}}),
-                     'rules[0] ("r").then.cap: sets no limit', id="cap table without a limit"),
-        pytest.param(rule(then={"status": "backorder", "cap": {"max": -1}}),
-                     'rules[0] ("r").then.cap: max: -1 is below 0', id="cap table: negative max"),
-        pytest.param(rule(then={"status": "backorder", "cap": {"incoming": "yes"}}),
-                     'rules[0] ("r").then.cap: incoming: "yes" is not true or false', id="cap table: incoming not bool"),
-        pytest.param(rule({"queue_length": 3}), 'rules[0] ("r").when.queue_length: 3 is not a comparison; write e.g. "> 3"',
-                     id="queue_length needs a comparison"),
-        pytest.param(rule({"queued_units": "> 2.5"}), 'rules[0] ("r").when.queued_units: "> 2.5" is not a comparison like "> 0"',
-                     id="queued_units is whole"),
-        pytest.param(rule({"velocity": "fast"}), 'rules[0] ("r").when.velocity: "fast" is not a comparison like "> 2"',
-                     id="velocity comparison"),
-        pytest.param(rule({"velocity": {"window": 7, "is": "> 1"}}), "rules[0] (\"r\").when.velocity: unknown key 'window'",
-                     id="velocity table: unknown key"),
-        pytest.param(rule({"velocity": {"window_days": 0, "is": "> 1"}}),
-                     'rules[0] ("r").when.velocity: window_days: 0 is below 1', id="velocity table: window 0"),
-        pytest.param(rule({"days_of_cover": {"window_days": 7}}), "rules[0] (\"r\").when.days_of_cover: missing 'is'",
-                     id="days_of_cover table without is"),
-        pytest.param(rule({"has_reliable_eta": "no"}), 'rules[0] ("r").when.has_reliable_eta: "no" is not true or false',
-                     id="has_reliable_eta not bool"),
-        pytest.param(rule(then={"status": "backorder", "message": "{limit} left"}),
-                     'rules[0] ("r").then.message: uses {limit} but this rule has no then.cap', id="limit without cap"),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": {"max": 5, "incomming": True}}),
+            "rules[0] (\"r\").then.cap: unknown key 'incomming'",
+            id="cap table: unknown key",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": {"incoming": False}}),
+            'rules[0] ("r").then.cap: sets no limit',
+            id="cap table without a limit",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": {"max": -1}}),
+            'rules[0] ("r").then.cap: max: -1 is below 0',
+            id="cap table: negative max",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "cap": {"incoming": "yes"}}),
+            'rules[0] ("r").then.cap: incoming: "yes" is not true or false',
+            id="cap table: incoming not bool",
+        ),
+        pytest.param(
+            rule({"queue_length": 3}),
+            'rules[0] ("r").when.queue_length: 3 is not a comparison; write e.g. "> 3"',
+            id="queue_length needs a comparison",
+        ),
+        pytest.param(
+            rule({"queued_units": "> 2.5"}),
+            'rules[0] ("r").when.queued_units: "> 2.5" is not a comparison like "> 0"',
+            id="queued_units is whole",
+        ),
+        pytest.param(
+            rule({"velocity": "fast"}),
+            'rules[0] ("r").when.velocity: "fast" is not a comparison like "> 2"',
+            id="velocity comparison",
+        ),
+        pytest.param(
+            rule({"velocity": {"window": 7, "is": "> 1"}}),
+            "rules[0] (\"r\").when.velocity: unknown key 'window'",
+            id="velocity table: unknown key",
+        ),
+        pytest.param(
+            rule({"velocity": {"window_days": 0, "is": "> 1"}}),
+            'rules[0] ("r").when.velocity: window_days: 0 is below 1',
+            id="velocity table: window 0",
+        ),
+        pytest.param(
+            rule({"days_of_cover": {"window_days": 7}}),
+            "rules[0] (\"r\").when.days_of_cover: missing 'is'",
+            id="days_of_cover table without is",
+        ),
+        pytest.param(
+            rule({"has_reliable_eta": "no"}),
+            'rules[0] ("r").when.has_reliable_eta: "no" is not true or false',
+            id="has_reliable_eta not bool",
+        ),
+        pytest.param(
+            rule(then={"status": "backorder", "message": "{limit} left"}),
+            'rules[0] ("r").then.message: uses {limit} but this rule has no then.cap',
+            id="limit without cap",
+        ),
     ],
 )
 def test_single_problem(raw: object, expected: str) -> None:
@@ -142,16 +253,19 @@ def test_all_problems_are_collected() -> None:
     problems = problems_of(raw)
     assert len(problems) == 6, problems
     assert [p.split(":")[0].split(".")[0] for p in problems] == [
-        'rules[0] ("a")', 'rules[0] ("a")', 'rules[0] ("a")', "rules[1]", "rules[1]", 'rules[2] ("c")',
+        'rules[0] ("a")',
+        'rules[0] ("a")',
+        'rules[0] ("a")',
+        "rules[1]",
+        "rules[1]",
+        'rules[2] ("c")',
     ]
     assert str(problems_of(raw)[0]) in str(RuleError(problems))
 
 
 def test_duplicate_names() -> None:
     raw = [rule({"available": "< 0"}, name="Sold out"), rule({"available": "<= 0"}, name="sold out")]
-    assert problems_of(raw) == [
-        'rules[1] ("sold out").name: the same name as rules[0]; rule names must be unique'
-    ]
+    assert problems_of(raw) == ['rules[1] ("sold out").name: the same name as rules[0]; rule names must be unique']
 
 
 def test_rules_after_a_catch_all_are_unreachable() -> None:
@@ -180,7 +294,12 @@ def test_source_prefixes_every_location() -> None:
 @pytest.mark.parametrize(
     ("raw", "settings", "expected"),
     [
-        pytest.param({"name": "x"}, {}, "rules: expected a list of [[rules]] tables, got {\"name\": \"x\"}", id="a table instead of a list"),
+        pytest.param(
+            {"name": "x"},
+            {},
+            'rules: expected a list of [[rules]] tables, got {"name": "x"}',
+            id="a table instead of a list",
+        ),
         pytest.param([], {"handling_days": -1}, "handling_days: -1 is not a whole number >= 0", id="negative handling"),
     ],
 )
@@ -189,14 +308,30 @@ def test_settings_and_shape(raw: object, settings: dict[str, object], expected: 
 
 
 def test_new_grammar_compiles() -> None:
-    compile_rules([
-        {"name": "a", "when": {"available": "<= 0", "eta_within_days": 45, "queue_length": "< 10",
-                               "queued_units": "<= 100", "velocity": {"window_days": 14, "is": "> 0.5"},
-                               "days_of_cover": "< 30.5", "has_reliable_eta": True},
-         "then": {"status": "backorder", "eta": "supply", "handling_days": 2, "cap": {"max": 50, "incoming": True},
-                  "message": "Ships by {eta:%-d %B}: {limit} left, {queue} waiting"}},
-        {"name": "b", "when": {"release_date": "future"}, "then": {"status": "pre_order", "cap": "incoming"}},
-    ])
+    compile_rules(
+        [
+            {
+                "name": "a",
+                "when": {
+                    "available": "<= 0",
+                    "eta_within_days": 45,
+                    "queue_length": "< 10",
+                    "queued_units": "<= 100",
+                    "velocity": {"window_days": 14, "is": "> 0.5"},
+                    "days_of_cover": "< 30.5",
+                    "has_reliable_eta": True,
+                },
+                "then": {
+                    "status": "backorder",
+                    "eta": "supply",
+                    "handling_days": 2,
+                    "cap": {"max": 50, "incoming": True},
+                    "message": "Ships by {eta:%-d %B}: {limit} left, {queue} waiting",
+                },
+            },
+            {"name": "b", "when": {"release_date": "future"}, "then": {"status": "pre_order", "cap": "incoming"}},
+        ]
+    )
 
 
 def test_example_rules_compile() -> None:

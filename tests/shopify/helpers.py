@@ -4,10 +4,10 @@ from typing import Any
 
 import httpx
 
-from adapters.shopify.client import Credentials, ShopifyAdapter
-from adapters.shopify.fake import FakeClock, FakeShopify
-from adapters.shopify.settings import ShopifySettings
-from connector.http import HttpPolicy
+from stockstatus.adapters.shopify.client import Credentials, ShopifyAdapter
+from stockstatus.adapters.shopify.fake import FakeClock, FakeShopify
+from stockstatus.adapters.shopify.settings import ShopifySettings
+from stockstatus.core.http import HttpPolicy
 
 SHOP = "test-shop.myshopify.com"
 FAST = HttpPolicy(attempts=4)
@@ -37,10 +37,17 @@ def settings(**fields: Any) -> ShopifySettings:
     return ShopifySettings(shop=SHOP, **fields)
 
 
-def make_adapter(fake: FakeShopify, clock: FakeClock, *, credentials: Credentials | None = None,
-                 **fields: Any) -> tuple[ShopifyAdapter, Sleeps, httpx.AsyncClient]:
+def make_adapter(
+    fake: FakeShopify, clock: FakeClock, *, credentials: Credentials | None = None, **fields: Any
+) -> tuple[ShopifyAdapter, Sleeps, httpx.AsyncClient]:
     sleeps = Sleeps(clock)
     client = httpx.AsyncClient(transport=fake.transport())
-    adapter = ShopifyAdapter(settings(**fields), client, credentials or Credentials(token=fake.access_token),
-                             policy=FAST, sleep=sleeps, clock=clock)
+    adapter = ShopifyAdapter(
+        settings(**fields),
+        client,
+        credentials or Credentials(token=fake.access_token),
+        policy=FAST,
+        sleep=sleeps,
+        clock=clock,
+    )
     return adapter, sleeps, client

@@ -7,14 +7,14 @@ from datetime import date
 import httpx
 import pytest
 
-from adapters.shopify import mapping, platform
-from adapters.shopify.client import Credentials, rebuild_bulk
-from adapters.shopify.pagination import Cursors
-from adapters.shopify.sandbox import generated_catalogue
-from adapters.shopify.settings import ShopifySettings
-from connector.errors import AuthError, FetchError
-from connector.model import Decision, Item, Shown, Status, Update
-from connector.platform import Adapter
+from stockstatus.adapters.shopify import mapping, platform
+from stockstatus.adapters.shopify.client import Credentials, rebuild_bulk
+from stockstatus.adapters.shopify.pagination import Cursors
+from stockstatus.adapters.shopify.sandbox import generated_catalogue
+from stockstatus.adapters.shopify.settings import ShopifySettings
+from stockstatus.core.errors import AuthError, FetchError
+from stockstatus.core.model import Decision, Item, Shown, Status, Update
+from stockstatus.core.platform import Adapter
 
 from .helpers import make_adapter, make_fake, settings
 
@@ -48,10 +48,13 @@ def test_the_entry_point_object_and_settings():
     assert platform.missing_secrets(settings(), {}) == ["token_env: environment variable SHOP_TOKEN is not set"]
     assert settings().graphql_url == "https://test-shop.myshopify.com/admin/api/2026-10/graphql.json"
     assert ShopifySettings(shop="127.0.0.1:8081", token_env="T").base_url == "http://127.0.0.1:8081"
-    for wrong in ({"shop": "shop.example.com", "token_env": "T"}, {"shop": "a.myshopify.com"},
-                  {"shop": "a.myshopify.com", "token_env": "shpat_0123456789abcdef"},
-                  {"shop": "a.myshopify.com", "token_env": "T", "client_id_env": "I", "client_secret_env": "S"},
-                  {"shop": "a.myshopify.com", "token_env": "T", "page_size": 251}):
+    for wrong in (
+        {"shop": "shop.example.com", "token_env": "T"},
+        {"shop": "a.myshopify.com"},
+        {"shop": "a.myshopify.com", "token_env": "shpat_0123456789abcdef"},
+        {"shop": "a.myshopify.com", "token_env": "T", "client_id_env": "I", "client_secret_env": "S"},
+        {"shop": "a.myshopify.com", "token_env": "T", "page_size": 251},
+    ):
         with pytest.raises(ValueError):
             ShopifySettings(**wrong)
 
@@ -68,14 +71,25 @@ async def test_create_adapter_satisfies_the_protocol():
 async def test_pull_reads_variants_stock_at_the_online_locations_and_merchant_metafields():
     fake, clock = make_fake()
     fake.add_location("Pop-up", fulfills_online_orders=False)
-    kettle = fake.create_product("Kettle", vendor="Fellow", product_type="Kettles", tags=["hot"],
-                                 metafields={"custom.restock_date": ("date", "2026-12-01")},
-                                 variants=[{"sku": "K-BLK", "title": "Black", "stock": {"Warehouse": 0, "Pop-up": 3},
-                                            "incoming": 5},
-                                           {"sku": "K-WHT", "title": "White", "stock": 2,
-                                            "metafields": {"custom.restock_date": ("date", "2026-12-09")}}])
-    fake.create_product("Print", variants=[{"sku": "PRT", "tracked": False}],
-                        metafields={"custom.release_date": ("date", "next week")})
+    kettle = fake.create_product(
+        "Kettle",
+        vendor="Fellow",
+        product_type="Kettles",
+        tags=["hot"],
+        metafields={"custom.restock_date": ("date", "2026-12-01")},
+        variants=[
+            {"sku": "K-BLK", "title": "Black", "stock": {"Warehouse": 0, "Pop-up": 3}, "incoming": 5},
+            {
+                "sku": "K-WHT",
+                "title": "White",
+                "stock": 2,
+                "metafields": {"custom.restock_date": ("date", "2026-12-09")},
+            },
+        ],
+    )
+    fake.create_product(
+        "Print", variants=[{"sku": "PRT", "tracked": False}], metafields={"custom.release_date": ("date", "next week")}
+    )
     adapter, _, client = make_adapter(fake, clock)
     async with client:
         items = {i.sku: i for i in await adapter.pull_items()}
@@ -203,10 +217,22 @@ def test_bulk_lines_whose_parent_is_unknown_are_refused():
 
 
 def item(*, tracked=True, policy="DENY", available=0, held=None, tags=frozenset(), group=None) -> Item:
-    return Item(key="11", sku="K", name="Kettle", managed=tracked, available=available if tracked else None,
-                tags=tags, platform={"variant_id": "gid://shopify/ProductVariant/11", "product_id": "gid://shopify/Product/10",
-                                     "tracked": tracked, "inventory_policy": policy, "metafields": held or {},
-                                     "tag_group": group})
+    return Item(
+        key="11",
+        sku="K",
+        name="Kettle",
+        managed=tracked,
+        available=available if tracked else None,
+        tags=tags,
+        platform={
+            "variant_id": "gid://shopify/ProductVariant/11",
+            "product_id": "gid://shopify/Product/10",
+            "tracked": tracked,
+            "inventory_policy": policy,
+            "metafields": held or {},
+            "tag_group": group,
+        },
+    )
 
 
 ETA = date(2026, 12, 3)
@@ -233,11 +259,19 @@ def test_policy_table(decision, policy, expected):
 def test_metafields_are_written_when_they_differ_and_cleared_when_the_decision_has_none():
     keys = "metafield:connector."
     planned = mapping.plan(item(), Decision(Status.BACKORDER, "r", eta=ETA, message="Soon"), settings())
-    assert planned == {"inventoryPolicy": "CONTINUE", keys + "status": "backorder", keys + "eta": "2026-12-03",
-                       keys + "message": "Soon"}
+    assert planned == {
+        "inventoryPolicy": "CONTINUE",
+        keys + "status": "backorder",
+        keys + "eta": "2026-12-03",
+        keys + "message": "Soon",
+    }
     held = {"status": "backorder", "eta": "2026-12-03", "message": "Soon"}
-    assert mapping.plan(item(policy="CONTINUE", held=held), Decision(Status.BACKORDER, "r", eta=ETA, message="Soon"),
-                        settings()) == {}
+    assert (
+        mapping.plan(
+            item(policy="CONTINUE", held=held), Decision(Status.BACKORDER, "r", eta=ETA, message="Soon"), settings()
+        )
+        == {}
+    )
     cleared = mapping.plan(item(held=held), Decision(Status.OUT_OF_STOCK, "r"), settings())
     assert cleared == {keys + "status": "out_of_stock", keys + "eta": "", keys + "message": ""}
 
@@ -252,11 +286,28 @@ def test_status_tags_are_added_and_the_last_planned_variant_removes_stale_ones()
     group = mapping.TagGroup("gid://shopify/Product/10", frozenset({"pre-order", "hot"}), variants=2)
     first = mapping.plan(item(group=group), Decision(Status.BACKORDER, "r", eta=ETA), tagged)
     assert first["tags:add"] == "backorder" and "tags:remove" not in first
-    second = mapping.plan(item(group=group).__class__(**{**item(group=group).__dict__} if False else {
-        "key": "12", "sku": "K2", "name": "K2", "managed": True, "available": 3,
-        "platform": {"tracked": True, "inventory_policy": "DENY", "metafields": {"status": "in_stock"},
-                     "tag_group": group, "product_id": "gid://shopify/Product/10"}}),
-        Decision(Status.IN_STOCK, "r"), tagged)
+    second = mapping.plan(
+        item(group=group).__class__(
+            **{**item(group=group).__dict__}
+            if False
+            else {
+                "key": "12",
+                "sku": "K2",
+                "name": "K2",
+                "managed": True,
+                "available": 3,
+                "platform": {
+                    "tracked": True,
+                    "inventory_policy": "DENY",
+                    "metafields": {"status": "in_stock"},
+                    "tag_group": group,
+                    "product_id": "gid://shopify/Product/10",
+                },
+            }
+        ),
+        Decision(Status.IN_STOCK, "r"),
+        tagged,
+    )
     assert second == {"tags:remove": "pre-order"}
 
 
@@ -264,7 +315,8 @@ def test_the_shown_status_falls_back_to_policy_and_stock():
     assert mapping.shown(None, None, None, tracked=True, policy="CONTINUE", available=0).status is Status.BACKORDER
     assert mapping.shown(None, None, None, tracked=True, policy="DENY", available=-1).status is Status.OUT_OF_STOCK
     assert mapping.shown("pre_order", "2026-12-01", "x", tracked=True, policy="CONTINUE", available=0) == Shown(
-        Status.PRE_ORDER, date(2026, 12, 1), "x")
+        Status.PRE_ORDER, date(2026, 12, 1), "x"
+    )
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -272,8 +324,11 @@ def test_the_shown_status_falls_back_to_policy_and_stock():
 
 async def test_push_writes_read_back_and_a_second_plan_is_empty():
     fake, clock = make_fake()
-    kettle = fake.create_product("Kettle", tags=["pre-order"], variants=[
-        {"sku": "K", "stock": 0, "metafields": {"custom.restock_date": ("date", "2026-12-01")}}])
+    kettle = fake.create_product(
+        "Kettle",
+        tags=["pre-order"],
+        variants=[{"sku": "K", "stock": 0, "metafields": {"custom.restock_date": ("date", "2026-12-01")}}],
+    )
     mug = fake.create_product("Mug", variants=[{"sku": f"M{n}", "stock": n} for n in range(3)])
     adapter, _, client = make_adapter(fake, clock, tags={"backorder": "backorder", "pre_order": "pre-order"})
     async with client:
@@ -293,7 +348,9 @@ async def test_push_writes_read_back_and_a_second_plan_is_empty():
         assert all(adapter.plan(i, decide(i)) == {} for i in again)
 
         fake.variant(variant).inventory_policy = "DENY"
-        fake.inventory_items[fake.variant(variant).inventory_item_id].levels[fake.location_named("Warehouse").id]["available"] = 5
+        fake.inventory_items[fake.variant(variant).inventory_item_id].levels[fake.location_named("Warehouse").id][
+            "available"
+        ] = 5
         results = await apply(adapter)  # back in stock: pre-armed policy stays, ETA and message deleted
         assert all(r.ok for r in results)
         assert fake.variant_metafield(variant, "connector.eta") is None
@@ -374,8 +431,12 @@ async def test_client_credentials_are_exchanged_and_renewed_before_expiry():
 async def test_http_429_with_retry_after_is_waited_and_retried():
     fake, clock = make_fake()
     fake.create_product("Kettle", variants=[{"sku": "K"}])
-    fake.fail_next(429, headers={"Retry-After": "2"}, body={"errors": "Exceeded 2 calls per second for api client."},
-                   path_contains="graphql.json")
+    fake.fail_next(
+        429,
+        headers={"Retry-After": "2"},
+        body={"errors": "Exceeded 2 calls per second for api client."},
+        path_contains="graphql.json",
+    )
     adapter, sleeps, client = make_adapter(fake, clock)
     async with client:
         await adapter.check()

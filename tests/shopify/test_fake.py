@@ -8,8 +8,8 @@ import httpx
 import pytest
 from graphql import parse
 
-from adapters.shopify import cost
-from adapters.shopify.fake import INVALID_TOKEN, PLANS, FakeClock, FakeShopify, gid
+from stockstatus.adapters.shopify import cost
+from stockstatus.adapters.shopify.fake import INVALID_TOKEN, PLANS, FakeClock, FakeShopify, gid
 
 from .helpers import make_fake
 
@@ -18,8 +18,11 @@ URL = "https://test-shop.myshopify.com/admin/api/2026-10/graphql.json"
 
 def ask(fake: FakeShopify, query: str, variables: dict | None = None, token: str | None = None) -> httpx.Response:
     with httpx.Client(transport=fake.transport()) as client:
-        return client.post(URL, json={"query": query, "variables": variables or {}},
-                           headers={"X-Shopify-Access-Token": token or fake.access_token})
+        return client.post(
+            URL,
+            json={"query": query, "variables": variables or {}},
+            headers={"X-Shopify-Access-Token": token or fake.access_token},
+        )
 
 
 def requested(fake: FakeShopify, query: str, variables: dict | None = None) -> int:
@@ -32,12 +35,21 @@ def requested(fake: FakeShopify, query: str, variables: dict | None = None) -> i
     [
         ("{ shop { name } }", 1),  # an object 1, scalars 0
         ("{ productVariants(first: 10) { nodes { id sku } } }", 2 + 10 * 1),  # connection 2 + first × node
-        ("{ productVariants(first: 10) { edges { node { id product { title } } } pageInfo { hasNextPage } } }",
-         2 + 10 * (1 + 1)),
-        ("{ productVariants(first: 5) { nodes { inventoryItem { inventoryLevels(first: 3) { nodes { id } } } } } }",
-         2 + 5 * (1 + 1 + 2 + 3 * 1)),  # nested connections multiply
-        (("mutation { tagsAdd(id: \"x\", tags: []) { userErrors { message } } "
-          "tagsRemove(id: \"x\", tags: []) { userErrors { message } } }"), 20),  # mutations 10 each
+        (
+            "{ productVariants(first: 10) { edges { node { id product { title } } } pageInfo { hasNextPage } } }",
+            2 + 10 * (1 + 1),
+        ),
+        (
+            "{ productVariants(first: 5) { nodes { inventoryItem { inventoryLevels(first: 3) { nodes { id } } } } } }",
+            2 + 5 * (1 + 1 + 2 + 3 * 1),
+        ),  # nested connections multiply
+        (
+            (
+                'mutation { tagsAdd(id: "x", tags: []) { userErrors { message } } '
+                'tagsRemove(id: "x", tags: []) { userErrors { message } } }'
+            ),
+            20,
+        ),  # mutations 10 each
         ("query($on: Boolean!) { shop { name } a: locations(first: 50) @include(if: $on) { nodes { id } } }", 1),
     ],
 )
@@ -57,14 +69,22 @@ def test_every_answer_carries_the_cost_and_the_actual_cost_counts_what_came_back
 
 def test_plans_have_shopifys_limits():
     assert {name: (p.bucket, p.restore_rate) for name, p in PLANS.items()} == {
-        "standard": (2000, 100), "advanced": (4000, 200), "plus": (20000, 1000)}
+        "standard": (2000, 100),
+        "advanced": (4000, 200),
+        "plus": (20000, 1000),
+    }
 
 
 def test_a_query_above_1000_points_is_refused_like_shopify():
     fake, _ = make_fake()
-    body = ask(fake, "{ productVariants(first: 250) { nodes { product { id } inventoryItem { id } a: metafield(key: \"ab\") { id } b: metafield(key: \"cd\") { id } } } }").json()  # 2 + 250 × 5
+    body = ask(
+        fake,
+        '{ productVariants(first: 250) { nodes { product { id } inventoryItem { id } a: metafield(key: "ab") { id } b: metafield(key: "cd") { id } } } }',
+    ).json()  # 2 + 250 × 5
     [error] = body["errors"]
-    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED" and "single query max cost limit (1000)" in error["message"]
+    assert (
+        error["extensions"]["code"] == "MAX_COST_EXCEEDED" and "single query max cost limit (1000)" in error["message"]
+    )
     assert "throttleStatus" in body["extensions"]["cost"]
 
 
@@ -103,11 +123,14 @@ def test_client_credentials_grant_issues_expiring_tokens():
     clock = FakeClock()
     fake = FakeShopify("test-shop.myshopify.com", clock=clock, token_lifetime=100)
     with httpx.Client(transport=fake.transport()) as client:
-        refused = client.post("https://test-shop.myshopify.com/admin/oauth/access_token",
-                              data={"grant_type": "client_credentials", "client_id": fake.client_id, "client_secret": "x"})
-        granted = client.post("https://test-shop.myshopify.com/admin/oauth/access_token",
-                              data={"grant_type": "client_credentials", "client_id": fake.client_id,
-                                    "client_secret": fake.client_secret})
+        refused = client.post(
+            "https://test-shop.myshopify.com/admin/oauth/access_token",
+            data={"grant_type": "client_credentials", "client_id": fake.client_id, "client_secret": "x"},
+        )
+        granted = client.post(
+            "https://test-shop.myshopify.com/admin/oauth/access_token",
+            data={"grant_type": "client_credentials", "client_id": fake.client_id, "client_secret": fake.client_secret},
+        )
     assert refused.status_code == 401
     body = granted.json()
     assert body["expires_in"] == 100 and body["access_token"].startswith("shpat_") and "read_products" in body["scope"]
@@ -138,21 +161,43 @@ def test_user_errors_name_the_input_that_is_wrong_and_metafields_set_is_atomic()
     product = fake.create_product("Kettle", variants=[{"sku": "K"}])
     variant = product.variant_ids[0]
     owner = gid("ProductVariant", variant)
-    body = ask(fake, PUSH, {
-        "p": gid("Product", product.id),
-        "v": [{"id": gid("ProductVariant", 999), "inventoryPolicy": "CONTINUE"}, {"id": owner, "inventoryPolicy": "CONTINUE"}],
-        "m": [{"ownerId": owner, "namespace": "connector", "key": "status", "type": "single_line_text_field", "value": "backorder"},
-              {"ownerId": owner, "namespace": "connector", "key": "eta", "type": "date", "value": "2026-02-30"}],
-    }).json()["data"]
-    assert body["u"]["userErrors"] == [{"field": ["variants", "0", "id"], "message": "Product variant does not exist",
-                                        "code": "PRODUCT_VARIANT_DOES_NOT_EXIST"}]
+    body = ask(
+        fake,
+        PUSH,
+        {
+            "p": gid("Product", product.id),
+            "v": [
+                {"id": gid("ProductVariant", 999), "inventoryPolicy": "CONTINUE"},
+                {"id": owner, "inventoryPolicy": "CONTINUE"},
+            ],
+            "m": [
+                {
+                    "ownerId": owner,
+                    "namespace": "connector",
+                    "key": "status",
+                    "type": "single_line_text_field",
+                    "value": "backorder",
+                },
+                {"ownerId": owner, "namespace": "connector", "key": "eta", "type": "date", "value": "2026-02-30"},
+            ],
+        },
+    ).json()["data"]
+    assert body["u"]["userErrors"] == [
+        {
+            "field": ["variants", "0", "id"],
+            "message": "Product variant does not exist",
+            "code": "PRODUCT_VARIANT_DOES_NOT_EXIST",
+        }
+    ]
     assert fake.variant(variant).inventory_policy == "CONTINUE"  # partial updates allowed: the valid one is saved
     [error] = body["s"]["userErrors"]
     assert error["field"] == ["metafields", "1", "value"] and error["code"] == "INVALID_VALUE"
     assert fake.variant_metafield(variant, "connector.status") is None  # atomic: nothing saved
 
-    many = [{"ownerId": owner, "namespace": "connector", "key": f"k{i:02d}", "type": "single_line_text_field", "value": "x"}
-            for i in range(26)]
+    many = [
+        {"ownerId": owner, "namespace": "connector", "key": f"k{i:02d}", "type": "single_line_text_field", "value": "x"}
+        for i in range(26)
+    ]
     body = ask(fake, PUSH, {"p": gid("Product", product.id), "v": [], "m": many}).json()["data"]
     assert body["s"]["userErrors"][0]["code"] == "LESS_THAN_OR_EQUAL_TO"
 
@@ -161,8 +206,11 @@ def test_a_bulk_operation_serves_jsonl_with_parent_ids_on_the_same_host():
     fake, _ = make_fake()
     fake.create_product("Kettle", variants=[{"sku": "K1", "stock": 2}, {"sku": "K2", "stock": 0}])
     query = "{ productVariants { edges { node { id sku inventoryItem { id inventoryLevels { edges { node { location { id } } } } } } } } }"
-    started = ask(fake, "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } userErrors { message } } }",
-                  {"q": query}).json()["data"]["bulkOperationRunQuery"]
+    started = ask(
+        fake,
+        "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } userErrors { message } } }",
+        {"q": query},
+    ).json()["data"]["bulkOperationRunQuery"]
     operation = started["bulkOperation"]["id"]
     poll = "query($id: ID!) { bulkOperation(id: $id) { status url } }"
     assert ask(fake, poll, {"id": operation}).json()["data"]["bulkOperation"]["status"] == "RUNNING"

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.shopify.fake import FakeShopify, gid
-from connector.config import from_mapping
-from connector.state import StateStore
-from connector.sync import resync
+from stockstatus.adapters.shopify.fake import FakeShopify, gid
+from stockstatus.core.config import from_mapping
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import resync
 from tests.conftest import FIXED_NOW, MovingClock
 
 from .helpers import SHOP
@@ -25,8 +25,11 @@ from .helpers import SHOP
 TODAY = FIXED_NOW.date()
 RULES = [
     {"name": "discontinued", "when": {"tags_any": ["discontinued"]}, "then": {"status": "out_of_stock"}},
-    {"name": "restock due", "when": {"available": "<= 0", "eta_within_days": 60},
-     "then": {"status": "backorder", "eta": "restock_date"}},
+    {
+        "name": "restock due",
+        "when": {"available": "<= 0", "eta_within_days": 60},
+        "then": {"status": "backorder", "eta": "restock_date"},
+    },
     {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
 ]
 READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenOrders")
@@ -55,8 +58,14 @@ def config(tmp_path: Path) -> Any:
 
 async def run(config: Any, state: StateStore, fake: FakeShopify, clock: MovingClock, **kw: Any) -> Any:
     fake.log.clear()
-    [result] = await resync(config, state=state, clock=clock, environ={"SHOP_TOKEN": fake.access_token},
-                            transports={"shop": fake.transport()}, **kw)
+    [result] = await resync(
+        config,
+        state=state,
+        clock=clock,
+        environ={"SHOP_TOKEN": fake.access_token},
+        transports={"shop": fake.transport()},
+        **kw,
+    )
     return result
 
 
@@ -87,9 +96,18 @@ async def count_stock(fake: FakeShopify, variant_id: int, quantity: int, locatio
           inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { field message } }
         }""",
         key=str(uuid.uuid4()),
-        input={"name": "available", "reason": "correction", "quantities": [{
-            "inventoryItemId": gid("InventoryItem", item), "locationId": gid("Location", fake.location_named(location).id),
-            "quantity": quantity, "changeFromQuantity": None}]},
+        input={
+            "name": "available",
+            "reason": "correction",
+            "quantities": [
+                {
+                    "inventoryItemId": gid("InventoryItem", item),
+                    "locationId": gid("Location", fake.location_named(location).id),
+                    "quantity": quantity,
+                    "changeFromQuantity": None,
+                }
+            ],
+        },
     )
 
 
@@ -99,8 +117,10 @@ async def place_order(fake: FakeShopify, variant_id: int, quantity: int) -> None
         """mutation Place($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
           orderCreate(order: $order, options: $options) { order { id } userErrors { field message } }
         }""",
-        order={"email": "buyer@example.com", "lineItems": [{"variantId": gid("ProductVariant", variant_id),
-                                                            "quantity": quantity}]},
+        order={
+            "email": "buyer@example.com",
+            "lineItems": [{"variantId": gid("ProductVariant", variant_id), "quantity": quantity}],
+        },
         options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"},
     )
 
@@ -174,9 +194,13 @@ async def test_a_tag_added_in_the_admin_is_followed(fake, config, state, clock):
     skus = await seeded_and_quiet(fake, config, state, clock)
     assert status_of(fake, skus["KTL"]) == ("backorder", "CONTINUE")
     kettle = fake.variants[skus["KTL"]].product_id
-    await admin(fake, """mutation Tag($id: ID!, $tags: [String!]!) {
+    await admin(
+        fake,
+        """mutation Tag($id: ID!, $tags: [String!]!) {
                            tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }""",
-                id=gid("Product", kettle), tags=["discontinued"])
+        id=gid("Product", kettle),
+        tags=["discontinued"],
+    )
     result = await run(config, state, fake, clock, incremental=True)
     assert [(c.item.sku, c.decision.rule) for c in result.changes] == [("KTL", "discontinued")]
     assert status_of(fake, skus["KTL"]) == ("out_of_stock", "DENY")
@@ -191,19 +215,31 @@ async def test_a_merchant_restock_date_on_a_variant_is_followed(fake, config, st
 
     clock.advance(15)
     later = (TODAY + timedelta(days=20)).isoformat()
-    await admin(fake, """mutation Date($metafields: [MetafieldsSetInput!]!) {
+    await admin(
+        fake,
+        """mutation Date($metafields: [MetafieldsSetInput!]!) {
                            metafieldsSet(metafields: $metafields) { userErrors { field message } } }""",
-                metafields=[{"ownerId": gid("ProductVariant", skus["MUG"]), "namespace": "custom",
-                             "key": "restock_date", "type": "date", "value": later}])
+        metafields=[
+            {
+                "ownerId": gid("ProductVariant", skus["MUG"]),
+                "namespace": "custom",
+                "key": "restock_date",
+                "type": "date",
+                "value": later,
+            }
+        ],
+    )
     result = await run(config, state, fake, clock, incremental=True)
     assert [(c.item.sku, c.decision.status.value, c.decision.eta) for c in result.changes] == [
-        ("MUG", "backorder", date.fromisoformat(later))]
+        ("MUG", "backorder", date.fromisoformat(later))
+    ]
     assert status_of(fake, skus["MUG"]) == ("backorder", "CONTINUE")
 
 
-async def test_when_most_of_the_shop_changed_the_pass_reads_the_whole_catalogue(fake, config, state, clock,
-                                                                                    monkeypatch):
-    from adapters.shopify import client as client_module
+async def test_when_most_of_the_shop_changed_the_pass_reads_the_whole_catalogue(
+    fake, config, state, clock, monkeypatch
+):
+    from stockstatus.adapters.shopify import client as client_module
 
     skus = await seeded_and_quiet(fake, config, state, clock)
     monkeypatch.setattr(client_module, "CHANGED_PRODUCTS_LIMIT", 1)

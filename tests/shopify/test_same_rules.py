@@ -10,19 +10,19 @@ from pathlib import Path
 
 import httpx
 
-from adapters.shopify import sandbox
-from adapters.shopify.client import Credentials, ShopifyAdapter
-from adapters.shopify.fake import FakeShopify
-from adapters.shopify.settings import ShopifySettings
-from connector.config import from_mapping
-from connector.platform import platforms
-from connector.state import StateStore
-from connector.sync import resync
+from stockstatus.adapters.shopify import sandbox
+from stockstatus.adapters.shopify.client import Credentials, ShopifyAdapter
+from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.settings import ShopifySettings
+from stockstatus.core.config import from_mapping
+from stockstatus.core.platform import platforms
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync import resync
 from tests.conftest import FIXED_NOW
 
 
 async def test_the_same_rules_give_the_same_decisions_on_both_platforms(tmp_path: Path):
-    raw = tomllib.loads(files("connector").joinpath("demo.toml").read_text("utf-8"))
+    raw = tomllib.loads(files("stockstatus.core").joinpath("demo.toml").read_text("utf-8"))
     today = FIXED_NOW.date().isoformat()
     environ: dict[str, str] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
@@ -46,7 +46,11 @@ async def test_the_same_rules_give_the_same_decisions_on_both_platforms(tmp_path
     }
     assert decided["shopify"] == decided["woocommerce"]
     assert {status.value for status, _, _ in decided["shopify"].values()} == {
-        "in_stock", "backorder", "pre_order", "out_of_stock"}
+        "in_stock",
+        "backorder",
+        "pre_order",
+        "out_of_stock",
+    }
     assert all(run.changes == [] for run in again)
 
 

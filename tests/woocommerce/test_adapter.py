@@ -10,14 +10,14 @@ import httpx
 import pytest
 import respx
 
-from adapters.woocommerce import platform
-from adapters.woocommerce.auth import WooCommerceAuth
-from adapters.woocommerce.client import WooCommerceAdapter
-from adapters.woocommerce.settings import WooCommerceSettings
-from connector.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
-from connector.http import HttpPolicy, make_client
-from connector.model import Decision, Status, Update
-from connector.platform import Adapter
+from stockstatus.adapters.woocommerce import platform
+from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
+from stockstatus.adapters.woocommerce.client import WooCommerceAdapter
+from stockstatus.adapters.woocommerce.settings import WooCommerceSettings
+from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
+from stockstatus.core.http import HttpPolicy, make_client
+from stockstatus.core.model import Decision, Status, Update
+from stockstatus.core.platform import Adapter
 
 SHOP = "https://shop.example"
 API = f"{SHOP}/wp-json/wc/v3"
@@ -102,7 +102,11 @@ async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
 
 @respx.mock
 async def test_check_explains_a_refused_key():
-    body = {"code": "woocommerce_rest_authentication_error", "message": "Consumer key is invalid.", "data": {"status": 401}}
+    body = {
+        "code": "woocommerce_rest_authentication_error",
+        "message": "Consumer key is invalid.",
+        "data": {"status": 401},
+    }
     respx.get(f"{API}/products").mock(return_value=httpx.Response(401, json=body))
     async with make_client() as client:
         with pytest.raises(AuthError) as info:
@@ -115,7 +119,11 @@ async def test_check_explains_a_refused_key():
 
 @respx.mock
 async def test_a_key_without_write_permission_says_so():
-    body = {"code": "woocommerce_rest_cannot_edit", "message": "Sorry, you are not allowed to edit this resource.", "data": {"status": 403}}
+    body = {
+        "code": "woocommerce_rest_cannot_edit",
+        "message": "Sorry, you are not allowed to edit this resource.",
+        "data": {"status": 403},
+    }
     respx.get(f"{API}/products").mock(return_value=httpx.Response(403, json=body))
     async with make_client() as client:
         with pytest.raises(AuthError, match="give it Read/Write"):
@@ -124,7 +132,9 @@ async def test_a_key_without_write_permission_says_so():
 
 @respx.mock
 async def test_check_explains_a_missing_api():
-    respx.get(f"{API}/products").mock(return_value=httpx.Response(404, json={"code": "rest_no_route", "message": "No route"}))
+    respx.get(f"{API}/products").mock(
+        return_value=httpx.Response(404, json={"code": "rest_no_route", "message": "No route"})
+    )
     async with make_client() as client:
         with pytest.raises(PlatformError, match="no WooCommerce REST API"):
             await adapter(client).check()
@@ -260,7 +270,7 @@ async def planned(client, items_and_decisions, **fields):
 
 
 def product_item(pid, **fields):
-    from adapters.woocommerce.mapping import product_item as build
+    from stockstatus.adapters.woocommerce.mapping import product_item as build
 
     return build(simple(pid, **fields), settings().meta_keys)
 
@@ -297,7 +307,7 @@ async def test_smaller_configured_batches():
 
 @respx.mock
 async def test_variations_go_to_their_parents_batch_endpoint():
-    from adapters.woocommerce.mapping import variation_item
+    from stockstatus.adapters.woocommerce.mapping import variation_item
 
     parent = {**simple(14), "type": "variable", "variations": [15]}
     variation = {"id": 15, "sku": "TEE-S", "manage_stock": False, "stock_status": "instock"}
@@ -351,7 +361,10 @@ async def test_a_refused_request_fails_only_its_items():
         if calls == 1:
             return httpx.Response(
                 413,
-                json={"code": "woocommerce_rest_request_entity_too_large", "message": "Unable to accept more than 100 items for this request."},
+                json={
+                    "code": "woocommerce_rest_request_entity_too_large",
+                    "message": "Unable to accept more than 100 items for this request.",
+                },
             )
         return batch_echo(request)
 
@@ -386,7 +399,9 @@ async def test_write_requests_in_flight_are_bounded():
         return batch_echo(request)
 
     async with make_client(transport=httpx.MockTransport(handler)) as client:
-        made, updates = await planned(client, [(product_item(i, stock_quantity=0), OUT) for i in range(1, 21)], batch_size=2)
+        made, updates = await planned(
+            client, [(product_item(i, stock_quantity=0), OUT) for i in range(1, 21)], batch_size=2
+        )
         results = await made.push(updates)
     assert all(r.ok for r in results)
     assert peak == 2
@@ -404,13 +419,18 @@ async def test_push_refuses_an_invalid_enum_before_sending_anything():
 
 
 def pool_items(parent_backorders="no"):
-    from adapters.woocommerce.mapping import StockPool, variation_item
+    from stockstatus.adapters.woocommerce.mapping import StockPool, variation_item
 
     parent = {**simple(50, stock_quantity=0, backorders=parent_backorders), "type": "variable", "variations": [51, 52]}
     pool = StockPool(parent_id=50, backorders=parent_backorders)
     keys = settings().meta_keys
     return [
-        variation_item(parent, {"id": vid, "sku": f"POOL-{vid}", "manage_stock": "parent", "stock_status": "outofstock"}, keys, pool)
+        variation_item(
+            parent,
+            {"id": vid, "sku": f"POOL-{vid}", "manage_stock": "parent", "stock_status": "outofstock"},
+            keys,
+            pool,
+        )
         for vid in (51, 52)
     ]
 
@@ -449,7 +469,7 @@ def test_failures_are_remote_errors():
 
 # --- against the fake WooCommerce ---------------------------------------------------------------
 
-fake_module = pytest.importorskip("adapters.woocommerce.fake")
+fake_module = pytest.importorskip("stockstatus.adapters.woocommerce.fake")
 
 RELEASE = date(2027, 1, 15)
 DECISIONS = {
@@ -466,25 +486,49 @@ DECISIONS = {
 def seeded(base_url: str = "https://woo.test"):
     fake = fake_module.FakeWooCommerce(base_url=base_url, consumer_key="ck_fake", consumer_secret="cs_fake")
     fake.create_product(
-        name="Mug", sku="MUG", manage_stock=True, stock_quantity=0, backorders="no", tags=["kitchen"],
+        name="Mug",
+        sku="MUG",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="no",
+        tags=["kitchen"],
         meta_data=[{"key": "release_date", "value": RELEASE.isoformat()}],
     )
     fake.create_product(name="Poster", sku="POSTER", manage_stock=False, stock_status="instock")
     fake.create_product(name="Lamp", sku="LAMP", manage_stock=True, stock_quantity=4, backorders="no")
     fake.create_product(name="Gift set", type="grouped")
     tee = fake.create_product(
-        name="Tee", type="variable", manage_stock=True, stock_quantity=0, backorders="no",
+        name="Tee",
+        type="variable",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="no",
         attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}],
     )
     for size in ("S", "M"):
-        fake.create_variation(tee["id"], sku=f"TEE-{size}", manage_stock=False, attributes=[{"name": "Size", "option": size}])
+        fake.create_variation(
+            tee["id"], sku=f"TEE-{size}", manage_stock=False, attributes=[{"name": "Size", "option": size}]
+        )
     cap = fake.create_product(
-        name="Cap", type="variable", attributes=[{"name": "Colour", "options": ["Red", "Blue"], "variation": True}],
+        name="Cap",
+        type="variable",
+        attributes=[{"name": "Colour", "options": ["Red", "Blue"], "variation": True}],
     )
-    fake.create_variation(cap["id"], sku="CAP-R", manage_stock=True, stock_quantity=-2, backorders="notify",
-                          attributes=[{"name": "Colour", "option": "Red"}])
-    fake.create_variation(cap["id"], sku="CAP-B", manage_stock=False, stock_status="instock",
-                          attributes=[{"name": "Colour", "option": "Blue"}])
+    fake.create_variation(
+        cap["id"],
+        sku="CAP-R",
+        manage_stock=True,
+        stock_quantity=-2,
+        backorders="notify",
+        attributes=[{"name": "Colour", "option": "Red"}],
+    )
+    fake.create_variation(
+        cap["id"],
+        sku="CAP-B",
+        manage_stock=False,
+        stock_status="instock",
+        attributes=[{"name": "Colour", "option": "Blue"}],
+    )
     return fake
 
 
@@ -609,7 +653,7 @@ async def test_many_products_are_paged_and_batched_against_the_fake():
 
 
 async def test_demo_store_serves_the_demo_catalogue():
-    pytest.importorskip("adapters.woocommerce.sandbox")
+    pytest.importorskip("stockstatus.adapters.woocommerce.sandbox")
     demo = platform.demo_store("2026-11-22")
     store = WooCommerceSettings.model_validate(demo.settings)
     assert store.url == "https://demo-woo.example"

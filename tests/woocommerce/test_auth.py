@@ -18,8 +18,8 @@ import httpx
 import pytest
 import respx
 
-from adapters.woocommerce.auth import WooCommerceAuth
-from connector.http import HttpPolicy, make_client, send
+from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
+from stockstatus.core.http import HttpPolicy, make_client, send
 
 KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
@@ -78,7 +78,9 @@ def authorize(auth: httpx.Auth, request: httpx.Request) -> httpx.Request:
 
 
 def test_basic_auth_over_https():
-    request = authorize(WooCommerceAuth(KEY, SECRET), httpx.Request("GET", "https://shop.example/wp-json/wc/v3/products"))
+    request = authorize(
+        WooCommerceAuth(KEY, SECRET), httpx.Request("GET", "https://shop.example/wp-json/wc/v3/products")
+    )
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
     assert KEY not in str(request.url)
 
@@ -144,6 +146,8 @@ async def test_each_attempt_is_signed_with_a_fresh_nonce():
             async def no_sleep(_: float) -> None:
                 return None
 
-            await send(client, "GET", url, auth=WooCommerceAuth(KEY, SECRET), policy=HttpPolicy(attempts=2), sleep=no_sleep)
+            await send(
+                client, "GET", url, auth=WooCommerceAuth(KEY, SECRET), policy=HttpPolicy(attempts=2), sleep=no_sleep
+            )
     nonces = [php_parse_header(call.request.headers["Authorization"])["oauth_nonce"] for call in route.calls]
     assert len(nonces) == 2 and nonces[0] != nonces[1]

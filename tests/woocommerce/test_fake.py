@@ -16,8 +16,8 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from adapters.woocommerce.fake import FakeWooCommerce
-from adapters.woocommerce.sandbox import demo_catalogue, generated_catalogue, serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.sandbox import demo_catalogue, generated_catalogue, serve
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas"
 API = "/wp-json/wc/v3"
@@ -49,7 +49,9 @@ def client(fake: FakeWooCommerce) -> Iterator[httpx.Client]:
 
 
 def managed(fake: FakeWooCommerce, sku: str, quantity: int | None, **fields: object) -> dict:
-    return fake.create_product(name=sku.title(), sku=sku, regular_price="10", manage_stock=True, stock_quantity=quantity, **fields)
+    return fake.create_product(
+        name=sku.title(), sku=sku, regular_price="10", manage_stock=True, stock_quantity=quantity, **fields
+    )
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -148,7 +150,11 @@ def test_unknown_route_and_wrong_method_answer_like_wordpress(client):
 def test_unknown_ids(client):
     missing = client.get(f"{API}/products/999")
     assert missing.status_code == 404
-    assert missing.json() == {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 404}}
+    assert missing.json() == {
+        "code": "woocommerce_rest_product_invalid_id",
+        "message": "Invalid ID.",
+        "data": {"status": 404},
+    }
     # WC_REST_CRUD_Controller::update_item says 400 for the same thing.
     assert client.put(f"{API}/products/999", json={"backorders": "yes"}).status_code == 400
 
@@ -173,7 +179,9 @@ def test_injected_failures_and_the_request_log(fake, client):
     assert throttled_again.status_code == 503
     assert client.get(f"{API}/orders").status_code == 200
     assert client.get(f"{API}/products").status_code == 200
-    assert [r[:2] for r in fake.requests] == [("GET", f"{API}/products"), ("GET", f"{API}/orders")] * 2 + [("GET", f"{API}/products")]
+    assert [r[:2] for r in fake.requests] == [("GET", f"{API}/products"), ("GET", f"{API}/orders")] * 2 + [
+        ("GET", f"{API}/products")
+    ]
     assert fake.write_requests == []
     fake.fail_next(429, headers={"Retry-After": "3"})
     response = client.get(f"{API}/products")
@@ -182,7 +190,9 @@ def test_injected_failures_and_the_request_log(fake, client):
 
 async def test_async_clients_work_through_the_transport(fake):
     managed(fake, "ASYNC", 4)
-    async with httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url, auth=(fake.consumer_key, fake.consumer_secret)) as http:
+    async with httpx.AsyncClient(
+        transport=fake.transport(), base_url=fake.base_url, auth=(fake.consumer_key, fake.consumer_secret)
+    ) as http:
         response = await http.get(f"{API}/products")
     assert [p["sku"] for p in response.json()] == ["ASYNC"]
 
@@ -192,14 +202,19 @@ async def test_async_clients_work_through_the_transport(fake):
 
 def test_batch_of_100_is_accepted_and_101_refused_whole(fake, client):
     ids = [managed(fake, f"B{n:03d}", 1)["id"] for n in range(101)]
-    accepted = client.post(f"{API}/products/batch", json={"update": [{"id": i, "backorders": "notify"} for i in ids[:100]]})
+    accepted = client.post(
+        f"{API}/products/batch", json={"update": [{"id": i, "backorders": "notify"} for i in ids[:100]]}
+    )
     assert accepted.status_code == 200
     assert set(accepted.json()) == {"update"}
     assert len(accepted.json()["update"]) == 100
 
     refused = client.post(
         f"{API}/products/batch",
-        json={"update": [{"id": i, "backorders": "yes"} for i in ids[:60]], "create": [{"name": f"x{n}"} for n in range(41)]},
+        json={
+            "update": [{"id": i, "backorders": "yes"} for i in ids[:60]],
+            "create": [{"name": f"x{n}"} for n in range(41)],
+        },
     )
     assert refused.status_code == 413
     assert refused.json() == {
@@ -213,16 +228,24 @@ def test_batch_of_100_is_accepted_and_101_refused_whole(fake, client):
 
 def test_batch_reports_unknown_ids_per_item_and_applies_the_rest(fake, client):
     product = managed(fake, "REAL", 0)
-    response = client.post(f"{API}/products/batch", json={"update": [{"id": 424242, "backorders": "yes"}, {"id": product["id"], "backorders": "yes"}]})
+    response = client.post(
+        f"{API}/products/batch",
+        json={"update": [{"id": 424242, "backorders": "yes"}, {"id": product["id"], "backorders": "yes"}]},
+    )
     assert response.status_code == 200
     missing, updated = response.json()["update"]
-    assert missing == {"id": 424242, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 400}}}
+    assert missing == {
+        "id": 424242,
+        "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 400}},
+    }
     assert updated["stock_status"] == "onbackorder"
 
 
 def test_batch_stores_an_unknown_stock_status_as_instock(fake, client):
     product = fake.create_product(name="Loose", sku="LOOSE", manage_stock=False, stock_status="outofstock")
-    response = client.post(f"{API}/products/batch", json={"update": [{"id": product["id"], "stock_status": "preorder"}]})
+    response = client.post(
+        f"{API}/products/batch", json={"update": [{"id": product["id"], "stock_status": "preorder"}]}
+    )
     assert response.status_code == 200
     assert response.json()["update"][0]["stock_status"] == "instock"
     assert fake.get_product(product["id"])["stock_status"] == "instock"
@@ -230,13 +253,19 @@ def test_batch_stores_an_unknown_stock_status_as_instock(fake, client):
 
 def test_variation_batch(fake, client):
     parent = fake.create_product(name="Tee", type="variable")
-    small = fake.create_variation(parent["id"], sku="TEE-S", manage_stock=True, stock_quantity=0, attributes=[{"name": "Size", "option": "S"}])
+    small = fake.create_variation(
+        parent["id"], sku="TEE-S", manage_stock=True, stock_quantity=0, attributes=[{"name": "Size", "option": "S"}]
+    )
     response = client.post(
         f"{API}/products/{parent['id']}/variations/batch",
         json={"update": [{"id": small["id"], "backorders": "notify"}, {"id": 31337, "backorders": "yes"}]},
     )
     updated, missing = response.json()["update"]
-    assert (updated["stock_status"], updated["backorders_allowed"], updated["backordered"]) == ("onbackorder", True, True)
+    assert (updated["stock_status"], updated["backorders_allowed"], updated["backordered"]) == (
+        "onbackorder",
+        True,
+        True,
+    )
     assert missing["error"]["code"] == "woocommerce_rest_product_variation_invalid_id"
     assert fake.get_product(parent["id"])["stock_status"] == "onbackorder"
 
@@ -259,22 +288,34 @@ def test_managed_stock_status_is_derived_on_save(fake, client, quantity, backord
     product = managed(fake, "DERIVED", quantity, backorders=backorders)
     assert (product["stock_status"], product["backorders_allowed"]) == (status, allowed)
     # A status sent with managed stock is recomputed, not stored.
-    again = client.put(f"{API}/products/{product['id']}", json={"stock_status": "instock" if status != "instock" else "outofstock"}).json()
+    again = client.put(
+        f"{API}/products/{product['id']}", json={"stock_status": "instock" if status != "instock" else "outofstock"}
+    ).json()
     assert again["stock_status"] == status
 
 
 def test_unmanaged_stock_keeps_the_written_status_and_forgets_quantity(fake, client):
     product = fake.create_product(name="Loose", manage_stock=False, stock_status="onbackorder")
     assert (product["stock_status"], product["stock_quantity"], product["backorders"]) == ("onbackorder", None, "no")
-    written = client.put(f"{API}/products/{product['id']}", json={"stock_status": "outofstock", "backorders": "yes"}).json()
+    written = client.put(
+        f"{API}/products/{product['id']}", json={"stock_status": "outofstock", "backorders": "yes"}
+    ).json()
     assert (written["stock_status"], written["backorders"]) == ("outofstock", "no")
 
 
 def test_variations_inherit_a_stock_managing_parent(fake):
-    parent = fake.create_product(name="Beans", type="variable", manage_stock=True, stock_quantity=0, backorders="notify")
-    variation = fake.create_variation(parent["id"], sku="BEAN-250", manage_stock=False, attributes=[{"name": "Size", "option": "250 g"}])
+    parent = fake.create_product(
+        name="Beans", type="variable", manage_stock=True, stock_quantity=0, backorders="notify"
+    )
+    variation = fake.create_variation(
+        parent["id"], sku="BEAN-250", manage_stock=False, attributes=[{"name": "Size", "option": "250 g"}]
+    )
     assert variation["manage_stock"] == "parent"
-    assert (variation["stock_quantity"], variation["backorders"], variation["stock_status"]) == (0, "notify", "onbackorder")
+    assert (variation["stock_quantity"], variation["backorders"], variation["stock_status"]) == (
+        0,
+        "notify",
+        "onbackorder",
+    )
 
 
 def test_variable_parent_takes_status_from_its_variations(fake, client):
@@ -303,13 +344,21 @@ def test_every_write_bumps_date_modified_and_variations_resave_the_parent(fake, 
 
 def test_meta_data_updates_by_id_or_by_key(fake, client):
     # update_meta_data without an id rewrites the row with that key: the second "eta" wins.
-    product = fake.create_product(name="Meta", meta_data=[{"key": "eta", "value": "a"}, {"key": "eta", "value": "b"}, {"key": "note", "value": "x"}])
+    product = fake.create_product(
+        name="Meta",
+        meta_data=[{"key": "eta", "value": "a"}, {"key": "eta", "value": "b"}, {"key": "note", "value": "x"}],
+    )
     rows = product["meta_data"]
     assert [(r["key"], r["value"]) for r in rows] == [("eta", "b"), ("note", "x")]
     assert all(isinstance(r["id"], int) for r in rows)
-    by_id = client.put(f"{API}/products/{product['id']}", json={"meta_data": [{"id": rows[1]["id"], "key": "note", "value": "y"}]}).json()
+    by_id = client.put(
+        f"{API}/products/{product['id']}", json={"meta_data": [{"id": rows[1]["id"], "key": "note", "value": "y"}]}
+    ).json()
     assert [(r["id"], r["value"]) for r in by_id["meta_data"]] == [(rows[0]["id"], "b"), (rows[1]["id"], "y")]
-    by_key = client.put(f"{API}/products/{product['id']}", json={"meta_data": [{"key": "eta", "value": "c"}, {"key": "new", "value": "n"}]}).json()
+    by_key = client.put(
+        f"{API}/products/{product['id']}",
+        json={"meta_data": [{"key": "eta", "value": "c"}, {"key": "new", "value": "n"}]},
+    ).json()
     assert [(r["key"], r["value"]) for r in by_key["meta_data"]] == [("eta", "c"), ("note", "y"), ("new", "n")]
     assert by_key["meta_data"][0]["id"] == rows[0]["id"]
     removed = client.put(f"{API}/products/{product['id']}", json={"meta_data": [{"key": "new", "value": None}]}).json()
@@ -323,7 +372,11 @@ def test_orders_reduce_stock_once_without_a_stock_check_and_restore_on_cancel(fa
     product = managed(fake, "GRINDER", 2)
     created = client.post(
         f"{API}/orders",
-        json={"status": "processing", "date_created": "2020-01-01T00:00:00", "line_items": [{"product_id": product["id"], "quantity": 3}]},
+        json={
+            "status": "processing",
+            "date_created": "2020-01-01T00:00:00",
+            "line_items": [{"product_id": product["id"], "quantity": 3}],
+        },
     )
     assert created.status_code == 201
     order = created.json()
@@ -354,7 +407,10 @@ def test_pending_orders_keep_stock_until_processing(fake, client):
 
 def test_order_list_status_filter_and_back_dating(fake, client):
     product = managed(fake, "X", 10)
-    ids = {s: fake.create_order(status=s, line_items=[{"product_id": product["id"], "quantity": 1}])["id"] for s in ("processing", "on-hold", "completed", "pending")}
+    ids = {
+        s: fake.create_order(status=s, line_items=[{"product_id": product["id"], "quantity": 1}])["id"]
+        for s in ("processing", "on-hold", "completed", "pending")
+    }
     open_orders = client.get(f"{API}/orders", params={"status": "processing,on-hold"}).json()
     assert sorted(o["id"] for o in open_orders) == sorted([ids["processing"], ids["on-hold"]])
     fake.set_order_date(ids["processing"], datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
@@ -376,7 +432,9 @@ def test_order_notes_are_stored(fake, client):
 # --- authentication ---------------------------------------------------------------------------------------
 
 
-def wc_docs_signature(method: str, url: str, params: dict[str, str], secret: str, algorithm: str = "HMAC-SHA256") -> str:
+def wc_docs_signature(
+    method: str, url: str, params: dict[str, str], secret: str, algorithm: str = "HMAC-SHA256"
+) -> str:
     """Sign as WooCommerce's REST docs describe: encode, sort, join with &, encode the whole."""
     encoded = sorted((quote(k, safe="~"), quote(v, safe="~")) for k, v in params.items())
     parameter_string = "&".join(f"{k}={v}" for k, v in encoded)
@@ -385,7 +443,15 @@ def wc_docs_signature(method: str, url: str, params: dict[str, str], secret: str
     return base64.b64encode(hmac.new(f"{secret}&".encode(), base.encode(), digest).digest()).decode()
 
 
-def oauth_params(fake: FakeWooCommerce, method: str, path: str, query: dict[str, str], *, algorithm: str = "HMAC-SHA256", nonce: str | None = None) -> dict[str, str]:
+def oauth_params(
+    fake: FakeWooCommerce,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    *,
+    algorithm: str = "HMAC-SHA256",
+    nonce: str | None = None,
+) -> dict[str, str]:
     params = {
         **query,
         "oauth_consumer_key": fake.consumer_key,
@@ -393,7 +459,9 @@ def oauth_params(fake: FakeWooCommerce, method: str, path: str, query: dict[str,
         "oauth_nonce": nonce or secrets.token_hex(16),
         "oauth_signature_method": algorithm,
     }
-    params["oauth_signature"] = wc_docs_signature(method, f"{fake.base_url}{path}", params, fake.consumer_secret, algorithm)
+    params["oauth_signature"] = wc_docs_signature(
+        method, f"{fake.base_url}{path}", params, fake.consumer_secret, algorithm
+    )
     return params
 
 
@@ -407,7 +475,9 @@ def http_store() -> FakeWooCommerce:
 @pytest.mark.parametrize("algorithm", ["HMAC-SHA1", "HMAC-SHA256"])
 def test_oauth1_in_the_query_string_over_http(http_store, algorithm):
     with httpx.Client(transport=http_store.transport(), base_url=http_store.base_url) as http:
-        params = oauth_params(http_store, "GET", f"{API}/products", {"per_page": "5", "status": "publish"}, algorithm=algorithm)
+        params = oauth_params(
+            http_store, "GET", f"{API}/products", {"per_page": "5", "status": "publish"}, algorithm=algorithm
+        )
         response = http.get(f"{API}/products", params=params)
     assert response.status_code == 200, response.text
     assert [p["sku"] for p in response.json()] == ["KETTLE"]
@@ -439,14 +509,19 @@ def test_oauth1_refuses_a_wrong_signature_a_replayed_nonce_an_old_timestamp_and_
 
         first = oauth_params(http_store, "GET", f"{API}/products", {}, nonce="same-nonce")
         assert http.get(f"{API}/products", params=first).status_code == 200
-        replay = http.get(f"{API}/products", params=oauth_params(http_store, "GET", f"{API}/products", {}, nonce="same-nonce"))
+        replay = http.get(
+            f"{API}/products", params=oauth_params(http_store, "GET", f"{API}/products", {}, nonce="same-nonce")
+        )
         assert replay.status_code == 401
         assert replay.json()["message"] == "Invalid nonce - nonce has already been used."
 
         stale = oauth_params(http_store, "GET", f"{API}/products", {})
         stale["oauth_timestamp"] = str(int(time.time()) - 16 * 60)
         stale["oauth_signature"] = wc_docs_signature(
-            "GET", f"{http_store.base_url}{API}/products", {k: v for k, v in stale.items() if k != "oauth_signature"}, http_store.consumer_secret
+            "GET",
+            f"{http_store.base_url}{API}/products",
+            {k: v for k, v in stale.items() if k != "oauth_signature"},
+            http_store.consumer_secret,
         )
         assert http.get(f"{API}/products", params=stale).json()["message"] == "Invalid timestamp."
 
@@ -456,7 +531,11 @@ def test_oauth1_refuses_a_wrong_signature_a_replayed_nonce_an_old_timestamp_and_
 
 
 def test_basic_auth_is_refused_over_http(http_store):
-    with httpx.Client(transport=http_store.transport(), base_url=http_store.base_url, auth=(http_store.consumer_key, http_store.consumer_secret)) as http:
+    with httpx.Client(
+        transport=http_store.transport(),
+        base_url=http_store.base_url,
+        auth=(http_store.consumer_key, http_store.consumer_secret),
+    ) as http:
         response = http.get(f"{API}/products")
         write = http.post(f"{API}/products/batch", json={"update": []})
     assert response.status_code == 401
@@ -468,7 +547,9 @@ def test_basic_auth_is_refused_over_http(http_store):
 def test_basic_auth_and_query_keys_over_https(fake):
     with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
         assert http.get(f"{API}/products", auth=(fake.consumer_key, fake.consumer_secret)).status_code == 200
-        in_query = http.get(f"{API}/products", params={"consumer_key": fake.consumer_key, "consumer_secret": fake.consumer_secret})
+        in_query = http.get(
+            f"{API}/products", params={"consumer_key": fake.consumer_key, "consumer_secret": fake.consumer_secret}
+        )
         assert in_query.status_code == 200
         bad_secret = http.get(f"{API}/products", auth=(fake.consumer_key, "cs_wrong"))
         assert bad_secret.status_code == 401
@@ -504,27 +585,53 @@ def assert_same_shape(ours: object, theirs: object, where: str = "$") -> None:
 
 def test_product_variation_and_order_match_the_recorded_samples(fake):
     sample_product, sample_variation, sample_order = (
-        recorded("sample_product_simple.json"), recorded("sample_variation.json"), recorded("sample_order.json")
+        recorded("sample_product_simple.json"),
+        recorded("sample_variation.json"),
+        recorded("sample_order.json"),
     )
-    product = fake.create_product(name="Smoke Simple", sku="SMOKE-1", regular_price="10", manage_stock=True, stock_quantity=12, backorders="notify")
-    parent = fake.create_product(name="Tee", type="variable", attributes=[{"name": "Size", "variation": True, "options": ["S"]}])
-    variation = fake.create_variation(parent["id"], sku="TEE-S", regular_price="9", manage_stock=True, stock_quantity=0, backorders="notify", attributes=[{"id": 0, "name": "Size", "option": "S"}])
+    product = fake.create_product(
+        name="Smoke Simple",
+        sku="SMOKE-1",
+        regular_price="10",
+        manage_stock=True,
+        stock_quantity=12,
+        backorders="notify",
+    )
+    parent = fake.create_product(
+        name="Tee", type="variable", attributes=[{"name": "Size", "variation": True, "options": ["S"]}]
+    )
+    variation = fake.create_variation(
+        parent["id"],
+        sku="TEE-S",
+        regular_price="9",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="notify",
+        attributes=[{"id": 0, "name": "Size", "option": "S"}],
+    )
     order = fake.create_order(status="processing", line_items=[{"product_id": product["id"], "quantity": 2}])
 
     assert_same_shape(fake.get_product(product["id"]), sample_product)
     assert_same_shape(variation, sample_variation)
     assert_same_shape(fake.get_order(order["id"]), sample_order)
     assert variation["name"] == sample_variation["name"] == "S"
-    assert (variation["stock_status"], variation["backordered"]) == (sample_variation["stock_status"], sample_variation["backordered"])
+    assert (variation["stock_status"], variation["backordered"]) == (
+        sample_variation["stock_status"],
+        sample_variation["backordered"],
+    )
     assert fake.get_product(product["id"])["categories"] == sample_product["categories"]
     ours_line, their_line = fake.get_order(order["id"])["line_items"][0], sample_order["line_items"][0]
     assert (ours_line["meta_data"][0]["key"], ours_line["meta_data"][0]["value"]) == ("_reduced_stock", "2")
-    assert (ours_line["price"], ours_line["total"], ours_line["sku"]) == (their_line["price"], their_line["total"], their_line["sku"])
+    assert (ours_line["price"], ours_line["total"], ours_line["sku"]) == (
+        their_line["price"],
+        their_line["total"],
+        their_line["sku"],
+    )
 
 
 def test_enums_match_the_recorded_schema():
     options = recorded("OPTIONS_products_10.json")
-    from adapters.woocommerce import fake as module
+    from stockstatus.adapters.woocommerce import fake as module
 
     args = next(e["args"] for e in options["endpoints"] if "PUT" in e["methods"])
     assert tuple(args["stock_status"]["enum"]) == module.STOCK_STATUSES
@@ -563,7 +670,11 @@ def test_generated_catalogue_is_a_realistic_mix():
     assert len(products) == 120
     assert {p["type"] for p in products} == {"simple", "variable"}
     assert any(p["manage_stock"] is False and p["type"] == "simple" for p in products)
-    quantities = [v["stock_quantity"] for v in [*fake.products.values(), *fake.variations.values()] if v["stock_quantity"] is not None]
+    quantities = [
+        v["stock_quantity"]
+        for v in [*fake.products.values(), *fake.variations.values()]
+        if v["stock_quantity"] is not None
+    ]
     assert any(q < 0 for q in quantities)
     keys = {m["key"] for p in [*fake.products.values(), *fake.variations.values()] for m in p["meta_data"]}
     assert keys == {"release_date", "restock_date"}
@@ -590,18 +701,25 @@ def test_serve_answers_real_http_on_loopback():
 
 def test_tags_and_categories_are_created_over_rest_and_assigned_by_id():
     fake = FakeWooCommerce()
-    client = httpx.Client(transport=fake.transport(), base_url=fake.base_url + "/wp-json/wc/v3",
-                          auth=(fake.consumer_key, fake.consumer_secret))
+    client = httpx.Client(
+        transport=fake.transport(),
+        base_url=fake.base_url + "/wp-json/wc/v3",
+        auth=(fake.consumer_key, fake.consumer_secret),
+    )
     created = client.post("/products/tags", json={"name": "Discontinued"})
     assert created.status_code == 201 and created.json()["slug"] == "discontinued"
     again = client.post("/products/tags", json={"name": "Discontinued"})
     assert again.status_code == 400 and again.json()["code"] == "term_exists"
     assert again.json()["data"]["resource_id"] == created.json()["id"]
     category = client.post("/products/categories", json={"name": "Grinders"}).json()
-    product = client.post("/products", json={
-        "name": "Old grinder", "tags": [{"id": created.json()["id"]}, {"name": "ignored-by-name"}],
-        "categories": [{"id": category["id"]}],
-    }).json()
+    product = client.post(
+        "/products",
+        json={
+            "name": "Old grinder",
+            "tags": [{"id": created.json()["id"]}, {"name": "ignored-by-name"}],
+            "categories": [{"id": category["id"]}],
+        },
+    ).json()
     assert [t["name"] for t in product["tags"]] == ["Discontinued"]  # REST assigns terms by id only
     assert [c["name"] for c in product["categories"]] == ["Grinders"]
     listed = client.get("/products/tags", params={"per_page": 100})
@@ -612,13 +730,17 @@ def test_tags_and_categories_are_created_over_rest_and_assigned_by_id():
 
 @pytest.mark.parametrize(
     ("permissions", "get", "post", "refusal"),
-    [("read", 200, 401, "does not have write permissions"), ("write", 401, 200, "does not have read permissions"),
-     ("read_write", 200, 200, None)],
+    [
+        ("read", 200, 401, "does not have write permissions"),
+        ("write", 401, 200, "does not have read permissions"),
+        ("read_write", 200, 200, None),
+    ],
 )
 def test_a_keys_permissions_are_checked_before_the_route(permissions, get, post, refusal):
     fake = FakeWooCommerce(key_permissions=permissions)
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url,
-                      auth=(fake.consumer_key, fake.consumer_secret)) as http:
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, auth=(fake.consumer_key, fake.consumer_secret)
+    ) as http:
         read = http.get("/wp-json/wc/v3/products")
         write = http.post("/wp-json/wc/v3/products/batch", json={})
         unknown_route = http.post("/wp-json/wc/v3/nowhere", json={})

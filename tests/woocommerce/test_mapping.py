@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from adapters.woocommerce import mapping
-from adapters.woocommerce.settings import WooCommerceSettings
-from connector.model import Decision, Item, Status
+from stockstatus.adapters.woocommerce import mapping
+from stockstatus.adapters.woocommerce.settings import WooCommerceSettings
+from stockstatus.core.model import Decision, Item, Status
 
 SETTINGS = WooCommerceSettings(url="https://shop.example", key_env="WC_KEY", secret_env="WC_SECRET")
 KEYS = SETTINGS.meta_keys
@@ -141,8 +141,14 @@ def test_variation_inherits_parent_meta_only_when_it_has_none():
     parent = product(
         id=20, type="variable", variations=[21], meta_data=meta(release_date="2027-01-01", supplier="Acme")
     )
-    variation = {"id": 21, "sku": "V", "manage_stock": True, "stock_quantity": 1, "stock_status": "instock",
-                 "meta_data": meta(supplier="FarEast", restock_date="")}
+    variation = {
+        "id": 21,
+        "sku": "V",
+        "manage_stock": True,
+        "stock_quantity": 1,
+        "stock_status": "instock",
+        "meta_data": meta(supplier="FarEast", restock_date=""),
+    }
     item = mapping.variation_item(parent, variation, KEYS)
     assert item.release_date == date(2027, 1, 1)
     assert item.supplier == "FarEast"
@@ -248,7 +254,9 @@ def managed(backorders="no", stock=5, **fields):
 
 
 def unmanaged(stock_status="instock", **fields):
-    return mapping.product_item(product(manage_stock=False, stock_quantity=None, stock_status=stock_status, **fields), KEYS)
+    return mapping.product_item(
+        product(manage_stock=False, stock_quantity=None, stock_status=stock_status, **fields), KEYS
+    )
 
 
 ETA = date(2026, 12, 15)
