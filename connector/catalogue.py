@@ -101,7 +101,11 @@ def demo(today: date) -> Catalogue:
         ),
         # pre-order: release date ahead
         SampleProduct(
-            "Niche Zero Grinder 2027 Edition", "Grinders", "699.00", sku="GRD-NICHE-27", stock=0,
+            "Niche Zero Grinder 2027 Edition",
+            "Grinders",
+            "699.00",
+            sku="GRD-NICHE-27",
+            stock=0,
             release_date=in_days(30),
         ),
         SampleProduct("Origami Dripper Air M", "Brewers", "32.00", sku="BRW-ORIGAMI-AIR", release_date=in_days(14)),

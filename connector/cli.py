@@ -13,13 +13,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
+from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
 from stockstatus.core import config as config_module
-from stockstatus.core import daemon, demo, explain, logs, operator, report
+from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.errors import ConfigError, ConnectorError
-from stockstatus.core.platform import platforms
+from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import resync
@@ -206,10 +208,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     installed = platforms()
     if args.platform not in installed:
         raise ConfigError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})")
+    platform = installed[args.platform]
+    if not simulates(platform):
+        offered = ", ".join(sorted(demo.simulated_platforms())) or "none"
+        raise ConfigError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})")
+    if args.products < 0:
+        raise ConfigError(f"--products must be 0 or more, not {args.products}")
     options = {"plan": args.plan} if args.plan else {}
-    installed[args.platform].run_sandbox(
-        host=args.host, port=args.port, products=args.products, empty=args.empty, options=options
-    )
+    today = datetime.now(UTC).date()
+    seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
+    platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
     return EXIT_OK
 
 
@@ -278,7 +286,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     p = add("sandbox", cmd_sandbox)
-    p.add_argument("platform", help="which fake store: " + ", ".join(sorted(platforms())))
+    p.add_argument("platform", help="which fake store: " + ", ".join(sorted(demo.simulated_platforms())))
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--products", type=int, default=50, help="products to generate (default: 50)")

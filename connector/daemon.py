@@ -167,7 +167,7 @@ class Daemon:
         pending = {t for t in self._inflight if not t.done()}
         if not pending:
             return
-        done, still = await asyncio.wait(pending, timeout=self.stop_timeout)
+        _, still = await asyncio.wait(pending, timeout=self.stop_timeout)
         for task in still:
             task.cancel()
         if still:

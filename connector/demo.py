@@ -17,14 +17,21 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from stockstatus.core import catalogue
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
-from stockstatus.core.platform import platforms
+from stockstatus.core.errors import ConfigError
+from stockstatus.core.platform import Simulates, platforms, simulates
 from stockstatus.core.report import run_text, table
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
 
 DEMO_CONFIG = "demo.toml"
+
+
+def simulated_platforms() -> dict[str, Simulates]:
+    """The installed platforms that offer a fake store, by name."""
+    return {name: platform for name, platform in platforms().items() if simulates(platform)}
 
 
 def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], dict[str, httpx.AsyncBaseTransport]]:
@@ -34,12 +41,14 @@ def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], di
     environ: dict[str, str] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
     stores = []
-    for name, platform in sorted(platforms().items()):
-        store = platform.demo_store(today.isoformat())
+    for name, platform in sorted(simulated_platforms().items()):
+        store = platform.demo_store(catalogue.demo(today))
         store_name = f"demo-{name}"
         stores.append({"name": store_name, "platform": name, **store.settings})
         environ.update(store.environ)
         transports[store_name] = store.transport
+    if not stores:
+        raise ConfigError("no installed platform offers a demo store (see `connector --version` for what is installed)")
     raw["stores"] = stores
     config = config_module.from_mapping(raw, path=Path(f"<built-in {DEMO_CONFIG}>"), base_dir=Path("."))
     return config, environ, transports
@@ -71,10 +80,11 @@ async def _run(clock: Clock) -> tuple[list[StoreRun], list[StoreRun], list[Store
     config, environ, transports = demo_config(clock)
     state = StateStore(":memory:")
     try:
-        common = dict(state=state, clock=clock, environ=environ, transports=transports)
-        planned = await resync(config, dry_run=True, **common)  # type: ignore[arg-type]
-        applied = await resync(config, **common)  # type: ignore[arg-type]
-        again = await resync(config, **common)  # type: ignore[arg-type]
+        passes = [
+            await resync(config, dry_run=dry_run, state=state, clock=clock, environ=environ, transports=transports)
+            for dry_run in (True, False, False)
+        ]
+        planned, applied, again = passes
         shown = await _shown(config, environ, transports)
     finally:
         state.close()
@@ -115,6 +125,6 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
     for r in again:
         print(run_text(r) + "\n")
     print("Next: copy config.example.toml to connector.toml, set your store's URL and key names, and run")
-    sandboxes = " or ".join(f"`connector sandbox {name}`" for name in sorted(platforms()))
+    sandboxes = " or ".join(f"`connector sandbox {name}`" for name in sorted(simulated_platforms()))
     print(f"`connector resync --dry-run`. Or try an API: {sandboxes}.")
     return 0 if ok else 1

@@ -190,6 +190,5 @@ async def send(
     )
     async for attempt_state in retrying:
         with attempt_state:
-            response = await attempt()
-            return response
+            return await attempt()
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 
 ENTRY_POINT_GROUP = "stockstatus.platforms"
@@ -115,18 +116,6 @@ def tells_customers(adapter: object) -> TypeGuard[TellsCustomers]:
     return isinstance(adapter, TellsCustomers)
 
 
-@dataclass(frozen=True, slots=True)
-class DemoStore:
-    """A fake store running in-process, seeded with a sample catalogue, for `connector demo`."""
-
-    settings: Mapping[str, Any]
-    """Platform keys for the store's config entry (URL, env names...)."""
-    environ: Mapping[str, str]
-    """Environment the settings refer to (the fake's credentials)."""
-    transport: httpx.AsyncBaseTransport
-    """Routes the adapter's requests into the fake."""
-
-
 class Platform(Protocol):
     """The entry-point object of one platform."""
 
@@ -147,15 +136,41 @@ class Platform(Protocol):
         Each problem names the settings key and the environment variable, never a value.
         """
 
-    def demo_store(self, today_iso: str) -> DemoStore:
-        """A fake store with the demo catalogue (release/restock dates relative to `today_iso`)."""
 
-    def run_sandbox(self, *, host: str, port: int, products: int, empty: bool, options: Mapping[str, str]) -> None:
-        """Serve a fake store over HTTP until interrupted; print its base URL and credentials first.
+@dataclass(frozen=True, slots=True)
+class DemoStore:
+    """A fake store running in-process, seeded with a sample catalogue, for `connector demo`."""
 
-        `products` seeds that many generated products (ignored with `empty`); `options` carries
+    settings: Mapping[str, Any]
+    """Platform keys for the store's config entry (URL, env names...)."""
+    environ: Mapping[str, str]
+    """Environment the settings refer to (the fake's credentials)."""
+    transport: httpx.AsyncBaseTransport
+    """Routes the adapter's requests into the fake."""
+
+
+@runtime_checkable
+class Simulates(Protocol):
+    """Optional capability of a platform: a fake store, for `connector demo` and `connector sandbox`.
+
+    A platform without it still syncs real stores; the demo leaves it out and `connector sandbox`
+    refuses it, each saying so.
+    """
+
+    def demo_store(self, catalogue: Catalogue) -> DemoStore:
+        """A fake store running in-process, seeded with `catalogue` (products and open orders)."""
+
+    def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
+        """Serve a fake store seeded with `catalogue` over HTTP until interrupted.
+
+        Prints its base URL and the credentials it accepts first. `options` carries
         platform-specific flags (for example a plan name).
         """
+
+
+def simulates(platform: object) -> TypeGuard[Simulates]:
+    """Whether the platform offers a fake store for the demo and the sandbox."""
+    return isinstance(platform, Simulates)
 
 
 @cache
@@ -165,7 +180,7 @@ def _discover() -> tuple[dict[str, Platform], dict[str, str]]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             found[ep.name] = ep.load()
-        except Exception as exc:  # a broken plugin must not take the other platforms down
+        except Exception as exc:  # noqa: BLE001 -- a broken plugin must not take the other platforms down
             broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
             log.error("platform %s could not be loaded (%s)", ep.name, broken[ep.name])
     return found, broken

@@ -567,7 +567,8 @@ class StateStore:
         now = self._now()
         with self.db.conn:
             cursor = self.db.conn.execute(
-                "INSERT INTO notifications (store, order_id, item_key, kind, eta, status, message, attempts, created_at) "
+                "INSERT INTO notifications"
+                " (store, order_id, item_key, kind, eta, status, message, attempts, created_at) "
                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, 1, ?) "
                 "ON CONFLICT (store, order_id, item_key, kind, eta) DO UPDATE SET "
                 "status = 'pending', message = excluded.message, error = NULL, attempts = attempts + 1 "
