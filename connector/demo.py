@@ -26,7 +26,26 @@ from stockstatus.core.report import run_text, table
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
 
-DEMO_CONFIG = "demo.toml"
+EXAMPLE_CONFIG = "config.example.toml"
+"""The example every new user copies; the demo decides by its rules and settings, not a copy of them."""
+
+
+def example_text() -> str:
+    """The example configuration shipped in the package (the project's config.example.toml)."""
+    return files("stockstatus.core").joinpath(EXAMPLE_CONFIG).read_text("utf-8")
+
+
+def demo_settings() -> dict[str, Any]:
+    """The example configuration's rules and settings, without its stores and purchase-order files.
+
+    The demo's stores are the built-in fake ones; the example's purchase-order paths name files
+    on the merchant's machine, which the demo must not read.
+    """
+    raw: dict[str, Any] = tomllib.loads(example_text())
+    raw.pop("stores", None)
+    raw.pop("state", None)
+    raw.get("supply", {}).pop("purchase_orders", None)
+    return raw
 
 
 def simulated_platforms() -> dict[str, Simulates]:
@@ -36,7 +55,7 @@ def simulated_platforms() -> dict[str, Simulates]:
 
 def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], dict[str, httpx.AsyncBaseTransport]]:
     """The demo's configuration with one fake store per platform, its environment and transports."""
-    raw: dict[str, Any] = tomllib.loads(files("stockstatus.core").joinpath(DEMO_CONFIG).read_text("utf-8"))
+    raw = demo_settings()
     today = today_in(ZoneInfo(raw["timezone"]), clock)
     environ: dict[str, str] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
@@ -50,7 +69,7 @@ def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], di
     if not stores:
         raise ConfigError("no installed platform offers a demo store (see `connector --version` for what is installed)")
     raw["stores"] = stores
-    config = config_module.from_mapping(raw, path=Path(f"<built-in {DEMO_CONFIG}>"), base_dir=Path("."))
+    config = config_module.from_mapping(raw, path=Path(f"<built-in {EXAMPLE_CONFIG}>"), base_dir=Path("."))
     return config, environ, transports
 
 
