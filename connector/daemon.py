@@ -29,12 +29,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError, ConnectorError
-from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
+from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
 
@@ -130,9 +129,9 @@ class Daemon:
         """Run until stopped by a signal (or `stop()`); 0 on a clean stop."""
         loop = asyncio.get_running_loop()
         self.state = StateStore(self.config.state_path)
-        self.scheduler = AsyncIOScheduler(event_loop=loop)
+        self.scheduler = Scheduler(loop)
         self._schedule(self.config, first=True)
-        self.scheduler.add_job(self._watch, "interval", seconds=WATCH_SECONDS, id="config-watch", coalesce=True)
+        self.scheduler.add_job(self._watch, every(seconds=WATCH_SECONDS), id="config-watch", coalesce=True)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.scheduler.start()

@@ -302,10 +302,10 @@ async def tell_customers(
             r.item_key,
             None,
             "",
-            r.kind,
+            r.kind,  # type: ignore[arg-type]
             r.eta,
             None,
-            r.message or "",  # type: ignore[arg-type]
+            r.message or "",
             result="unconfirmed",
             error="the pass stopped before the store answered; check the order",
         )

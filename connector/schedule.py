@@ -1,12 +1,20 @@
-"""Store schedules: a cron expression or an interval, read in the store's timezone."""
+"""Store schedules: a cron expression or an interval, read in the store's timezone.
+
+The one module that imports APScheduler, which ships no type information: everything else sees
+the typed `Trigger`, `Job` and `Scheduler` below, so the rest of the core stays `mypy --strict`
+and a move to another scheduler touches only this file.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.base import BaseTrigger
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -30,6 +38,21 @@ _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*([a-z]+?)s?$", re.IGNORECASE)
 MIN_INTERVAL = timedelta(seconds=1)
 
 
+class Trigger(Protocol):
+    """When a job runs: an APScheduler trigger, seen through the one method the core asks of it."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None: ...
+
+
+class Job(Protocol):
+    """A scheduled job, as the daemon uses it."""
+
+    @property
+    def id(self) -> str: ...
+
+    def remove(self) -> None: ...
+
+
 def interval_of(text: str) -> timedelta | None:
     """The interval an "every 15m" / "10 minutes" / "1h" schedule names, or None if it is not one."""
     found = _INTERVAL.match(text.strip())
@@ -38,7 +61,13 @@ def interval_of(text: str) -> timedelta | None:
     return timedelta(seconds=int(found.group(1)) * _UNITS[found.group(2).lower()])
 
 
-def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_SCHEDULE) -> BaseTrigger:
+def every(*, seconds: int, timezone: ZoneInfo | None = None) -> Trigger:
+    """A trigger firing every `seconds` seconds."""
+    trigger: Trigger = IntervalTrigger(seconds=seconds, timezone=timezone)
+    return trigger
+
+
+def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_SCHEDULE) -> Trigger:
     """The APScheduler trigger of a schedule; ValueError with what is wrong for a bad one.
 
     A cron expression has five fields (minute hour day month weekday) and is read in the
@@ -49,13 +78,76 @@ def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_
     if interval is not None:
         if interval < MIN_INTERVAL:
             raise ValueError(f"{text!r} is shorter than {int(MIN_INTERVAL.total_seconds())} seconds")
-        return IntervalTrigger(seconds=int(interval.total_seconds()), timezone=timezone)
+        return every(seconds=int(interval.total_seconds()), timezone=timezone)
     if len(text.split()) != 5:
         raise ValueError(
             f'{text!r} is neither an interval ("every 15m", "1h") nor a cron expression with five fields '
             '(minute hour day month weekday, e.g. "*/15 * * * *")'
         )
     try:
-        return CronTrigger.from_crontab(text, timezone=timezone)
+        cron: Trigger = CronTrigger.from_crontab(text, timezone=timezone)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from exc
+    return cron
+
+
+class Scheduler:
+    """The few calls of APScheduler's `AsyncIOScheduler` the daemon makes, typed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduler = AsyncIOScheduler(event_loop=loop)
+
+    def add_job(
+        self,
+        func: Callable[..., Awaitable[None]],
+        trigger: Trigger,
+        *,
+        id: str,
+        args: Sequence[object] = (),
+        kwargs: Mapping[str, object] | None = None,
+        name: str | None = None,
+        max_instances: int = 1,
+        coalesce: bool = True,
+        misfire_grace_time: int = 1,
+        next_run_time: datetime | None = None,
+    ) -> Job:
+        """Schedule `func(*args, **kwargs)`; `next_run_time` runs it once at that moment first.
+
+        The defaults are APScheduler's own job defaults.
+        """
+        # APScheduler reads a missing `next_run_time` as "from the trigger" but an explicit None
+        # as "paused", so it is only passed when given.
+        first = {} if next_run_time is None else {"next_run_time": next_run_time}
+        job: Job = self._scheduler.add_job(
+            func,
+            trigger,
+            args=list(args),
+            kwargs=dict(kwargs or {}),
+            id=id,
+            name=name,
+            max_instances=max_instances,
+            coalesce=coalesce,
+            misfire_grace_time=misfire_grace_time,
+            **first,
+        )
+        return job
+
+    def get_job(self, job_id: str) -> Job | None:
+        job: Job | None = self._scheduler.get_job(job_id)
+        return job
+
+    def get_jobs(self) -> list[Job]:
+        jobs: list[Job] = self._scheduler.get_jobs()
+        return jobs
+
+    def reschedule_job(self, job_id: str, *, trigger: Trigger) -> None:
+        self._scheduler.reschedule_job(job_id, trigger=trigger)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def pause(self) -> None:
+        self._scheduler.pause()
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._scheduler.shutdown(wait=wait)

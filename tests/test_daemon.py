@@ -68,8 +68,8 @@ def test_bad_schedules_say_what_is_wrong(text):
         trigger_for(text, BERLIN)
 
 
-async def wait_for(condition, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(condition, seconds=10.0):
+    deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.05)
@@ -125,7 +125,7 @@ async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fa
     fake.fail_next(401, times=3, path_contains="products")
     daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
-    await wait_for(lambda: daemon.runs >= 5, timeout=15)
+    await wait_for(lambda: daemon.runs >= 5, seconds=15)
     daemon.stop()
     await asyncio.wait_for(serving, 10)
     assert caplog.text.count("is unhealthy") == 1

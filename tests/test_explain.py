@@ -117,7 +117,7 @@ def kettle_shop(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     shop.fake.create_product(name="Mug", sku="MUG-1", manage_stock=True, stock_quantity=5)
     first = shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 1}])
-    second = shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 2}])
+    shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 2}])
     shop.fake.set_order_date(first["id"], datetime.now(ZoneInfo(TIMEZONE)) - timedelta(hours=5))
     assert shop.fake.get_product(kettle["id"])["stock_quantity"] == -2
     config = configure(shop, tmp_path, monkeypatch, purchase_orders=f"KTL-1,6,{in_days(7).isoformat()},Acme,PO-77\n")

@@ -39,7 +39,7 @@ def test_a_state_file_from_a_newer_connector_is_refused(tmp_path):
 def test_a_file_that_is_not_a_database_is_reported(tmp_path):
     path = tmp_path / "s.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StateError, match="s.sqlite"):
+    with pytest.raises(StateError, match=r"s\.sqlite"):
         StateStore(path)
 
 

@@ -34,8 +34,7 @@ def meta(product: dict, key: str):
 
 @pytest.fixture
 def fake():
-    fake = FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
-    return fake
+    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
 
 
 @pytest.fixture

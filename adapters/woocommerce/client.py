@@ -107,7 +107,10 @@ class WooCommerceAdapter:
             )
         except AuthError as exc:
             if exc.status == 403 or "have read permissions" in str(exc) or "have write permissions" in str(exc):
-                hint = "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+                hint = (
+                    "the key has no permission for this: "
+                    "give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+                )
             elif exc.code == "woocommerce_rest_cannot_view":
                 hint = (
                     "the key's user may not see this: create the key for an administrator or shop manager "

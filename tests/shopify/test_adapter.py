@@ -6,6 +6,7 @@ from datetime import date
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from stockstatus.adapters.shopify import mapping, platform
 from stockstatus.adapters.shopify.client import Credentials, rebuild_bulk
@@ -55,7 +56,7 @@ def test_the_entry_point_object_and_settings():
         {"shop": "a.myshopify.com", "token_env": "T", "client_id_env": "I", "client_secret_env": "S"},
         {"shop": "a.myshopify.com", "token_env": "T", "page_size": 251},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValidationError):
             ShopifySettings(**wrong)
 
 

@@ -595,7 +595,7 @@ async def test_shown_after_push_reads_the_decision_back():
 
 async def test_a_transient_page_failure_is_retried_by_the_policy():
     fake = seeded()
-    store, environ = fake_settings(fake)
+    store, _ = fake_settings(fake)
     fake.fail_next(503, path_contains="/variations")
     async with make_client(transport=fake.transport()) as client:
         made = WooCommerceAdapter(store, client, WooCommerceAuth("ck_fake", "cs_fake"), policy=FAST, sleep=no_sleep)
@@ -604,7 +604,7 @@ async def test_a_transient_page_failure_is_retried_by_the_policy():
 
 async def test_a_page_failing_beyond_the_retries_fails_the_pull_with_the_fake():
     fake = seeded()
-    store, environ = fake_settings(fake)
+    store, _ = fake_settings(fake)
     fake.fail_next(500, times=5, path_contains="/variations")
     async with make_client(transport=fake.transport()) as client:
         made = WooCommerceAdapter(store, client, WooCommerceAuth("ck_fake", "cs_fake"), policy=FAST, sleep=no_sleep)
