@@ -20,9 +20,9 @@ import pytest
 
 from stockstatus.adapters.shopify import sandbox as shopify_sandbox
 from stockstatus.adapters.shopify.fake import FakeShopify
-from stockstatus.adapters.woocommerce import sandbox as woo_sandbox
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox
 from stockstatus.core.loopback import serve
 
 PRODUCTS = 900

@@ -21,8 +21,7 @@ import httpx
 import pytest
 
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
-from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
-from stockstatus.adapters.woocommerce.sandbox import serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, serve
 from stockstatus.core.cli import main
 
 TIMEZONE = "Europe/Berlin"

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
-from stockstatus.adapters.woocommerce.sandbox import serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, serve
 from tests.test_end_to_end import cli
 
 TIMEZONE = "Europe/Berlin"

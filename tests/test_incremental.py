@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from stockstatus.adapters.woocommerce import fake as woo_fake
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
-from stockstatus.adapters.woocommerce.sandbox import generated_catalogue
+from stockstatus.core import catalogue
 from stockstatus.core import daemon as daemon_module
 from stockstatus.core.config import from_mapping
 from stockstatus.core.daemon import Daemon
@@ -130,7 +131,7 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
 
 
 async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, config, state, clock):
-    generated_catalogue(fake, 2000, today=TODAY)
+    woo_fake.seed(fake, catalogue.generated(2000, TODAY))
     fake.requests.clear()
     full = await run(config, state, fake, clock)
     full_reads, full_writes = counted(fake)

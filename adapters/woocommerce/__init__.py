@@ -1,14 +1,14 @@
-"""WooCommerce (REST API v3) platform: the `connector.adapters` entry point `platform`."""
+"""WooCommerce (REST API v3) platform: the `stockstatus.platforms` entry point `platform`."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import httpx
 
+from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.platform import DemoStore
 
 from .auth import WooCommerceAuth
@@ -44,14 +44,14 @@ class WooCommercePlatform:
             if not environ.get(name)
         ]
 
-    def demo_store(self, today_iso: str) -> DemoStore:
-        """A FakeWooCommerce at https://demo-woo.example seeded with the demo catalogue."""
-        from .fake import FakeWooCommerce
-        from .sandbox import demo_catalogue
+    def demo_store(self, catalogue: Catalogue) -> DemoStore:
+        """A FakeWooCommerce at https://demo-woo.example seeded with `catalogue`."""
+        # Imported here: syncing a real store never loads the simulator.
+        from .fake import FakeWooCommerce, seed
 
         key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
         fake = FakeWooCommerce(base_url=DEMO_URL, consumer_key=key, consumer_secret=secret)
-        demo_catalogue(fake, date.fromisoformat(today_iso))
+        seed(fake, catalogue)
         settings: dict[str, Any] = {"url": DEMO_URL, "key_env": "DEMO_WC_KEY", "secret_env": "DEMO_WC_SECRET"}
         return DemoStore(
             settings=settings,
@@ -59,11 +59,15 @@ class WooCommercePlatform:
             transport=fake.transport(),
         )
 
-    def run_sandbox(self, *, host: str, port: int, products: int, empty: bool, options: Mapping[str, str]) -> None:
-        """Serve a fake WooCommerce over HTTP until interrupted (see `sandbox.run`)."""
-        from . import sandbox
+    def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
+        """Serve a plain-http fake WooCommerce seeded with `catalogue` until interrupted.
 
-        sandbox.run(host, port, products, empty)
+        WooCommerce has no platform-specific options (a Shopify plan means nothing here): they
+        are ignored.
+        """
+        from .fake import sandbox
+
+        sandbox.run(host=host, port=port, catalogue=catalogue)
 
 
 platform = WooCommercePlatform()

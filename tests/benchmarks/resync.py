@@ -28,8 +28,9 @@ from pathlib import Path
 
 from stockstatus.adapters.shopify import sandbox as shopify_sandbox
 from stockstatus.adapters.shopify.fake import FakeShopify
-from stockstatus.adapters.woocommerce import sandbox as woo_sandbox
+from stockstatus.adapters.woocommerce import fake as woo_fake
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core import catalogue
 from stockstatus.core.config import load
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import resync
@@ -69,9 +70,9 @@ class Sandbox:
 
 def woocommerce(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
     fake = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
-    server = woo_sandbox.serve(fake, "127.0.0.1", 0)
+    server = woo_fake.serve(fake, "127.0.0.1", 0)
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    woo_sandbox.generated_catalogue(fake, products)
+    woo_fake.seed(fake, catalogue.generated(products, clock().date()))
 
     def counts() -> tuple[int, int]:
         writes = len(fake.write_requests)

@@ -14,6 +14,7 @@ from stockstatus.adapters.woocommerce import platform
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.client import WooCommerceAdapter
 from stockstatus.adapters.woocommerce.settings import WooCommerceSettings
+from stockstatus.core.catalogue import demo as demo_catalogue
 from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
 from stockstatus.core.http import HttpPolicy, make_client
 from stockstatus.core.model import Decision, Status, Update
@@ -653,8 +654,7 @@ async def test_many_products_are_paged_and_batched_against_the_fake():
 
 
 async def test_demo_store_serves_the_demo_catalogue():
-    pytest.importorskip("stockstatus.adapters.woocommerce.sandbox")
-    demo = platform.demo_store("2026-11-22")
+    demo = platform.demo_store(demo_catalogue(date(2026, 11, 22)))
     store = WooCommerceSettings.model_validate(demo.settings)
     assert store.url == "https://demo-woo.example"
     assert platform.missing_secrets(store, demo.environ) == []

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
-from stockstatus.adapters.woocommerce.sandbox import demo_catalogue, generated_catalogue, serve
+from stockstatus.adapters.woocommerce.fake import seed, serve
+from stockstatus.core import catalogue
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas"
 API = "/wp-json/wc/v3"
@@ -648,7 +649,7 @@ def test_enums_match_the_recorded_schema():
 
 def test_demo_catalogue_starts_from_woocommerce_defaults(fake):
     today = date(2026, 11, 22)
-    demo_catalogue(fake, today)
+    seed(fake, catalogue.demo(today))
     items = [*fake.products.values(), *fake.variations.values()]
     skus = {fake.get_product(p["id"])["sku"]: fake.get_product(p["id"]) for p in fake.products.values()}
     assert 10 <= sum(1 for i in items if i["sku"]) <= 14
@@ -665,7 +666,7 @@ def test_demo_catalogue_starts_from_woocommerce_defaults(fake):
 
 def test_generated_catalogue_is_a_realistic_mix():
     fake = FakeWooCommerce(now=Ticking())
-    generated_catalogue(fake, 120)
+    seed(fake, catalogue.generated(120, fake.now().date()))
     products = [fake.get_product(p) for p in fake.products]
     assert len(products) == 120
     assert {p["type"] for p in products} == {"simple", "variable"}

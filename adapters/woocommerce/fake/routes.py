@@ -1,0 +1,704 @@
+"""`FakeWooCommerce`: the store behind WordPress's REST pipeline, route by route.
+
+A request goes the way `WP_REST_Server::serve_request` takes it: an injected fault answers first;
+then authentication (`auth`), the route table below (a known route with a wrong method is "no
+route"), argument validation (`params`), the permission check, and the handler, which changes the
+store (`store`) and renders the answer (`render`, `listing`). Batches answer 200 with per-item
+errors and refuse more than 100 items. One lock guards the store, so the sandbox's HTTP threads
+can share it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import listing
+from .auth import ApiKey, Authentication, random_key, strip_secrets
+from .errors import Json, WooError
+from .params import (
+    NOTE_WRITE_ARGS,
+    ORDER_LIST_ARGS,
+    ORDER_WRITE_ARGS,
+    PRODUCT_LIST_ARGS,
+    PRODUCT_WRITE_ARGS,
+    TERM_LIST_ARGS,
+    TERM_WRITE_ARGS,
+    VARIATION_LIST_ARGS,
+    VARIATION_WRITE_ARGS,
+    PhpValue,
+    php_parse_str,
+    php_to_json,
+    to_bool,
+    validate_args,
+    wp_parse_list,
+)
+from .render import (
+    API_ROOT,
+    error_response,
+    json_response,
+    render_note,
+    render_order,
+    render_product,
+    render_term,
+    render_variation,
+)
+from .store import Now, Store
+
+__all__ = ["FakeWooCommerce", "Fault"]
+
+NAMESPACE = "wc/v3"
+BATCH_LIMIT = 100
+"""woocommerce_rest_batch_items_limit's default."""
+
+
+@dataclass
+class Fault:
+    """An injected failure: the next `times` matching requests get this answer instead."""
+
+    status: int
+    times: int
+    path_contains: str | None = None
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+
+    def matches(self, path: str) -> bool:
+        return self.times > 0 and (self.path_contains is None or self.path_contains in path)
+
+
+@dataclass
+class Parsed:
+    """One request as WordPress sees it after routing."""
+
+    method: str
+    path: str
+    route: str
+    query: dict[str, Any]
+    body: dict[str, Any]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        # WP_REST_Request::get_parameter_order: JSON/POST body wins over the query string.
+        return {**self.query, **self.body}
+
+
+class FakeWooCommerce(Store):
+    """A WooCommerce store in memory, answering the REST v3 routes the connector uses.
+
+    Use `transport()` to route an `httpx.AsyncClient` into it, or `sandbox.serve()` to put it on
+    a loopback port. Seed it with `create_product`, `create_variation` and `create_order`, which
+    run the same code as the REST routes. `requests` records every request handled (method, URL
+    path, query without secrets); `fail_next` injects failures (503, 429 with Retry-After, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "https://woo.test",
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        now: Now | None = None,
+        timezone: tzinfo = UTC,
+        auth_clock: Callable[[], float] = time.time,
+        key_permissions: str = "read_write",
+    ) -> None:
+        super().__init__(now=now, timezone=timezone)
+        self.base_url = base_url
+        if key_permissions not in ("read", "write", "read_write"):
+            raise ValueError(f"key_permissions: one of read, write, read_write (got {key_permissions!r})")
+        key = ApiKey(consumer_key or random_key("ck_"), consumer_secret or random_key("cs_"), key_permissions)
+        self._auth = Authentication(key, auth_clock)
+        self._lock = threading.RLock()
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self._faults: list[Fault] = []
+
+    def __repr__(self) -> str:
+        return f"FakeWooCommerce(base_url={self.base_url!r}, products={len(self.products)}, orders={len(self.orders)})"
+
+    # ---- credentials -----------------------------------------------------------------------
+
+    @property
+    def consumer_key(self) -> str:
+        return self._auth.key.consumer_key
+
+    @property
+    def consumer_secret(self) -> str:
+        return self._auth.key.consumer_secret
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value.rstrip("/")
+
+    @property
+    def is_ssl(self) -> bool:
+        return urlsplit(self._base_url).scheme == "https"
+
+    # ---- test controls ---------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        *,
+        path_contains: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer the next `times` requests (whose path contains `path_contains`) with `status`."""
+        with self._lock:
+            self._faults.append(Fault(status, times, path_contains, body, headers))
+
+    @property
+    def write_requests(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """The recorded requests that could change the store (anything but GET/HEAD/OPTIONS)."""
+        return [r for r in self.requests if r[0] not in ("GET", "HEAD", "OPTIONS")]
+
+    def set_order_date(self, order_id: int, when: datetime) -> None:
+        """Back-date an order (REST treats `date_created` as read-only)."""
+        with self._lock:
+            order = self.orders[order_id]
+            moment = when if when.tzinfo else when.replace(tzinfo=self.timezone)
+            order["date_created"] = moment.astimezone(UTC)
+
+    def transport(self) -> httpx.MockTransport:
+        """An httpx transport (sync and async) that routes requests into this store."""
+        return httpx.MockTransport(self.handle)
+
+    # ---- direct helpers (same code as the REST routes) --------------------------------------
+
+    def create_product(self, **fields: Any) -> Json:
+        """Create a product as POST products would; tags/categories may be plain names."""
+        with self._lock:
+            fields = self._terms_by_name(fields)
+            validate_args(fields, PRODUCT_WRITE_ARGS)
+            return self._render_product(self._create_product(fields))
+
+    def create_variation(self, product_id: int, **fields: Any) -> Json:
+        """Create a variation as POST products/<id>/variations would."""
+        with self._lock:
+            validate_args(fields, VARIATION_WRITE_ARGS)
+            parent = self._product(product_id, status=404)
+            return self._render_variation(self._create_variation(parent, fields))
+
+    def create_order(self, **fields: Any) -> Json:
+        """Create an order as POST orders would (stock is reduced for paid/on-hold statuses)."""
+        with self._lock:
+            validate_args(fields, ORDER_WRITE_ARGS)
+            return self._render_order(self._create_order(fields))
+
+    def update_order(self, order_id: int, **fields: Any) -> Json:
+        """Update an order as PUT orders/<id> would."""
+        with self._lock:
+            validate_args(fields, ORDER_WRITE_ARGS)
+            return self._render_order(self._update_order(self._order(order_id, status=400), fields))
+
+    def update_product(self, product_id: int, **fields: Any) -> Json:
+        """Update a product as PUT products/<id> would."""
+        with self._lock:
+            fields = self._terms_by_name(fields)
+            validate_args(fields, PRODUCT_WRITE_ARGS)
+            product = self._product(product_id, status=400)
+            return self._render_product(self._save_product(product, fields))
+
+    def get_product(self, product_id: int) -> Json:
+        with self._lock:
+            return self._render_product(self._product(product_id, status=404))
+
+    def get_variation(self, product_id: int, variation_id: int) -> Json:
+        with self._lock:
+            return self._render_variation(self._variation(product_id, variation_id, status=404))
+
+    def get_order(self, order_id: int) -> Json:
+        with self._lock:
+            return self._render_order(self._order(order_id, status=404))
+
+    def order_notes(self, order_id: int) -> list[Json]:
+        with self._lock:
+            return [self._render_note(order_id, note) for note in self.notes.get(order_id, [])]
+
+    def tag(self, name: str) -> Json:
+        """The product tag called `name`, created when missing (REST assigns tags by id)."""
+        with self._lock:
+            return self._term(self.tags, name)
+
+    def category(self, name: str) -> Json:
+        with self._lock:
+            return self._term(self.categories, name)
+
+    # ---- HTTP entry point ------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one HTTP request the way WordPress + WooCommerce would."""
+        with self._lock:
+            query = php_to_json(php_parse_str(request.url.query.decode()))
+            if not isinstance(query, dict):
+                query = {}
+            self.requests.append((request.method, request.url.path, strip_secrets(query)))
+            fault = next((f for f in self._faults if f.matches(request.url.path)), None)
+            if fault is not None:
+                fault.times -= 1
+                self._faults = [f for f in self._faults if f.times > 0]
+                return self._fault_response(fault)
+            try:
+                return self._serve(request, query)
+            except WooError as error:
+                return self._error_response(error)
+
+    # ---- the request pipeline (WP_REST_Server::serve_request) -------------------------------
+
+    def _serve(self, request: httpx.Request, query: dict[str, Any]) -> httpx.Response:
+        raw_path = request.url.raw_path.decode().split("?", 1)[0]
+        form = self._form_params(request)
+        authenticated, auth_error, auth_method = self._auth.authenticate(request, raw_path, form, self._base_url)
+        if auth_error is not None:
+            headers = []
+            if auth_method == "basic_auth":
+                headers.append(
+                    (
+                        "WWW-Authenticate",
+                        'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer'
+                        ' secret in the password field."',
+                    )
+                )
+            return self._error_response(auth_error, headers)
+
+        route = self._route_of(request.url.path)
+        body = self._body_params(request, form)
+        parsed = Parsed(request.method.upper(), request.url.path, route, query, body)
+        if authenticated:
+            self._auth.check_key_permissions(self._method(parsed))
+        handler, groups, kind = self._match(parsed)
+        return handler(parsed, authenticated, kind, **groups)
+
+    def _route_of(self, path: str) -> str:
+        home_path = urlsplit(self._base_url).path.rstrip("/")
+        if home_path and path.startswith(home_path):
+            path = path[len(home_path) :]
+        if not path.startswith("/wp-json"):
+            raise WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
+        route = path[len("/wp-json") :].rstrip("/")
+        return route or "/"
+
+    def _form_params(self, request: httpx.Request) -> dict[str, PhpValue]:
+        content_type = request.headers.get("content-type", "")
+        if request.method.upper() in ("POST", "PUT", "PATCH") and "application/x-www-form-urlencoded" in content_type:
+            return php_parse_str(request.content.decode("utf-8", "replace"))
+        return {}
+
+    def _body_params(self, request: httpx.Request, form: dict[str, PhpValue]) -> dict[str, Any]:
+        if form:
+            converted = php_to_json(form)
+            return converted if isinstance(converted, dict) else {}
+        content = request.content
+        if not content or "json" not in request.headers.get("content-type", "application/json"):
+            return {}
+        try:
+            body = json.loads(content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise WooError(
+                "rest_invalid_json",
+                "Invalid JSON body passed.",
+                400,
+                json_error_code=4,
+                json_error_message=f"Syntax error ({type(exc).__name__})",
+            ) from None
+        return body if isinstance(body, dict) else {}
+
+    # ---- routing -----------------------------------------------------------------------------
+
+    _ROUTES: tuple[tuple[str, dict[str, str]], ...] = (
+        (r"/wc/v3", {"GET": "_index"}),
+        (r"/wc/v3/products", {"GET": "_list_products", "POST": "_post_product"}),
+        (r"/wc/v3/products/batch", {"POST": "_batch_products", "PUT": "_batch_products", "PATCH": "_batch_products"}),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)",
+            {"GET": "_get_product", "POST": "_put_product", "PUT": "_put_product", "PATCH": "_put_product"},
+        ),
+        (r"/wc/v3/products/(?P<product_id>\d+)/variations", {"GET": "_list_variations", "POST": "_post_variation"}),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations/batch",
+            {"POST": "_batch_variations", "PUT": "_batch_variations", "PATCH": "_batch_variations"},
+        ),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<variation_id>\d+)",
+            {"GET": "_get_variation", "POST": "_put_variation", "PUT": "_put_variation", "PATCH": "_put_variation"},
+        ),
+        (r"/wc/v3/products/tags", {"GET": "_list_tags", "POST": "_post_tag"}),
+        (r"/wc/v3/products/tags/(?P<term_id>\d+)", {"GET": "_get_tag"}),
+        (r"/wc/v3/products/categories", {"GET": "_list_categories", "POST": "_post_category"}),
+        (r"/wc/v3/products/categories/(?P<term_id>\d+)", {"GET": "_get_category"}),
+        (r"/wc/v3/orders", {"GET": "_list_orders", "POST": "_post_order"}),
+        (
+            r"/wc/v3/orders/(?P<order_id>\d+)",
+            {"GET": "_get_order", "POST": "_put_order", "PUT": "_put_order", "PATCH": "_put_order"},
+        ),
+        (r"/wc/v3/orders/(?P<order_id>\d+)/notes", {"GET": "_list_notes", "POST": "_post_note"}),
+    )
+
+    @staticmethod
+    def _method(parsed: Parsed) -> str:
+        # WordPress lets a client tunnel a method through POST with _method / X-HTTP-Method-Override.
+        override = parsed.query.get("_method")
+        if parsed.method == "POST" and isinstance(override, str):
+            return override.upper()
+        return parsed.method
+
+    def _match(self, parsed: Parsed) -> tuple[Callable[..., httpx.Response], dict[str, int], str]:
+        method = self._method(parsed)
+        for pattern, handlers in self._ROUTES:
+            found = re.fullmatch(pattern, parsed.route, flags=re.IGNORECASE)
+            if not found:
+                continue
+            if method not in handlers:
+                break  # WordPress answers a known route with a wrong method as "no route"
+            groups = {k: int(v) for k, v in found.groupdict().items()}
+            return getattr(self, handlers[method]), groups, method
+        raise WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
+
+    @staticmethod
+    def _require(authenticated: bool, code: str, message: str) -> None:
+        # Permission callbacks run after argument validation, so a bad per_page is a 400 even
+        # without credentials.
+        if not authenticated:
+            raise WooError(code, message, 401)
+
+    def _fault_response(self, fault: Fault) -> httpx.Response:
+        body = (
+            dict(fault.body)
+            if fault.body is not None
+            else {
+                "code": "fake_injected_failure",
+                "message": f"Injected HTTP {fault.status}.",
+                "data": {"status": fault.status},
+            }
+        )
+        return json_response(fault.status, body, list((fault.headers or {}).items()))
+
+    @staticmethod
+    def _error_response(error: WooError, headers: Iterable[tuple[str, str]] = ()) -> httpx.Response:
+        return error_response(error, headers)
+
+    # ---- rendering (see `render` and `listing`) ------------------------------------------------
+
+    def _render_product(self, product: Json) -> Json:
+        return render_product(self, product, self._base_url)
+
+    def _render_variation(self, variation: Json) -> Json:
+        return render_variation(self, variation, self._base_url)
+
+    def _render_order(self, order: Json) -> Json:
+        return render_order(self, order, self._base_url)
+
+    def _render_note(self, order_id: int, note: Json) -> Json:
+        return render_note(self, order_id, note, self._base_url)
+
+    def _render_term(self, table: dict[int, Json], route: str, term: Json) -> Json:
+        return render_term(self, table, route, term, self._base_url)
+
+    def _collection(
+        self,
+        records: list[Json],
+        params: Mapping[str, Any],
+        parsed: Parsed,
+        base_route: str,
+        render: Callable[[Json], Json],
+    ) -> httpx.Response:
+        return listing.collection(records, params, parsed.query, f"{self._base_url}{API_ROOT}/{base_route}", render)
+
+    # ---- route handlers: index ---------------------------------------------------------------
+
+    def _index(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        routes = {}
+        for pattern, handlers in self._ROUTES:
+            routes[pattern] = {"namespace": NAMESPACE, "methods": sorted(handlers)}
+        body = {"namespace": NAMESPACE, "routes": routes, "_links": {"up": [{"href": f"{self._base_url}/wp-json/"}]}}
+        return json_response(200, body)
+
+    # ---- route handlers: products ------------------------------------------------------------
+
+    def _list_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, PRODUCT_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        found = [p for p in self.products.values() if listing.product_matches(self, p, params)]
+        return self._collection(found, params, parsed, "products", self._render_product)
+
+    def _get_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        return json_response(200, self._render_product(self._product(product_id, status=404)))
+
+    def _post_product(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        validate_args(parsed.params, PRODUCT_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        if parsed.params.get("id"):
+            raise WooError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
+        product = self._create_product(parsed.body)
+        location = f"{self._base_url}{API_ROOT}/products/{product['id']}"
+        return json_response(201, self._render_product(product), [("Location", location)])
+
+    def _put_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        validate_args(parsed.params, PRODUCT_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
+        # WC_REST_CRUD_Controller::update_item answers an unknown id with 400 (GET says 404).
+        product = self._product(product_id, status=400)
+        return json_response(200, self._render_product(self._save_product(product, parsed.body)))
+
+    def _batch_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        self._require(
+            authenticated,
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
+
+        def create(fields: Json) -> Json:
+            return self._render_product(self._create_product(fields))
+
+        def update(fields: Json) -> Json:
+            product = self._product(self._batch_id(fields), status=400)
+            return self._render_product(self._save_product(product, fields))
+
+        return self._batch(parsed.body, create, update, self._delete_product)
+
+    def _delete_product(self, product_id: int) -> Json:
+        product = self._product(product_id, status=404)
+        rendered = self._render_product(product)
+        for variation_id in product["variations"]:
+            self.variations.pop(variation_id, None)
+        del self.products[product_id]
+        return rendered
+
+    # ---- route handlers: variations ----------------------------------------------------------
+
+    def _list_variations(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, VARIATION_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        parent = self._product(product_id, status=404)
+        found = [
+            self.variations[v]
+            for v in parent["variations"]
+            if v in self.variations and listing.variation_matches(self, self.variations[v], params)
+        ]
+        return self._collection(found, params, parsed, f"products/{product_id}/variations", self._render_variation)
+
+    def _get_variation(
+        self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
+    ) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        return json_response(200, self._render_variation(self._variation(product_id, variation_id, status=404)))
+
+    def _post_variation(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        validate_args(parsed.params, VARIATION_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        parent = self._product(product_id, status=404)
+        variation = self._create_variation(parent, parsed.body)
+        location = f"{self._base_url}{API_ROOT}/products/{product_id}/variations/{variation['id']}"
+        return json_response(201, self._render_variation(variation), [("Location", location)])
+
+    def _put_variation(
+        self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
+    ) -> httpx.Response:
+        validate_args(parsed.params, VARIATION_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
+        variation = self._variation(product_id, variation_id, status=400)
+        return json_response(200, self._render_variation(self._save_variation(variation, parsed.body)))
+
+    def _batch_variations(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        self._require(
+            authenticated,
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
+        parent = self._product(product_id, status=404)
+
+        def create(fields: Json) -> Json:
+            return self._render_variation(self._create_variation(parent, fields))
+
+        def update(fields: Json) -> Json:
+            variation = self._variation(product_id, self._batch_id(fields), status=400)
+            return self._render_variation(self._save_variation(variation, fields))
+
+        def delete(variation_id: int) -> Json:
+            variation = self._variation(product_id, variation_id, status=404)
+            rendered = self._render_variation(variation)
+            del self.variations[variation_id]
+            parent["variations"].remove(variation_id)
+            self._save_product(parent, {})
+            return rendered
+
+        return self._batch(parsed.body, create, update, delete)
+
+    # ---- batches (WC_REST_Controller::batch_items) --------------------------------------------
+
+    @staticmethod
+    def _batch_id(fields: Mapping[str, Any]) -> int:
+        try:
+            return int(fields.get("id") or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    def _batch(
+        self,
+        body: Mapping[str, Any],
+        create: Callable[[Json], Json],
+        update: Callable[[Json], Json],
+        delete: Callable[[int], Json],
+    ) -> httpx.Response:
+        groups = {k: body.get(k) for k in ("create", "update", "delete") if body.get(k)}
+        total = sum(len(v) for v in groups.values() if isinstance(v, list))
+        if total > BATCH_LIMIT:
+            raise WooError(
+                "woocommerce_rest_request_entity_too_large",
+                f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+                413,
+            )
+        answer: Json = {}
+        for fields in groups.get("create") or []:
+            answer.setdefault("create", []).append(self._batch_item(partial(create, dict(fields)), 0))
+        for fields in groups.get("update") or []:
+            item_id = fields.get("id") if isinstance(fields, dict) else None
+            answer.setdefault("update", []).append(self._batch_item(partial(update, dict(fields)), item_id))
+        for raw_id in groups.get("delete") or []:
+            item_id = self._batch_id({"id": raw_id})
+            if item_id == 0:
+                continue
+            answer.setdefault("delete", []).append(self._batch_item(partial(delete, item_id), item_id))
+        # PHP's empty array: a batch with nothing in it answers [] rather than {}.
+        return json_response(200, answer or [])
+
+    @staticmethod
+    def _batch_item(work: Callable[[], Json], item_id: Any) -> Json:
+        try:
+            return work()
+        except WooError as error:
+            return error.batch_entry(item_id)
+
+    # ---- route handlers: orders --------------------------------------------------------------
+
+    def _list_orders(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, ORDER_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        statuses = set(wp_parse_list(params.get("status", "any")))
+        found = [o for o in self.orders.values() if listing.order_matches(self, o, statuses, params)]
+        return self._collection(found, params, parsed, "orders", self._render_order)
+
+    def _get_order(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        return json_response(200, self._render_order(self._order(order_id, status=404)))
+
+    def _post_order(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        validate_args(parsed.params, ORDER_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        order = self._create_order(parsed.body)
+        location = f"{self._base_url}{API_ROOT}/orders/{order['id']}"
+        return json_response(201, self._render_order(order), [("Location", location)])
+
+    def _put_order(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
+        validate_args(parsed.params, ORDER_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
+        order = self._order(order_id, status=400)
+        return json_response(200, self._render_order(self._update_order(order, parsed.body)))
+
+    def _list_notes(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        self._order_for_note(order_id)
+        wanted = parsed.params.get("type", "any")
+        notes = [
+            self._render_note(order_id, n)
+            for n in reversed(self.notes.get(order_id, []))
+            if wanted == "any" or (wanted == "customer") == n["customer_note"]
+        ]
+        return json_response(200, notes)
+
+    def _post_note(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
+        validate_args(parsed.params, NOTE_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        note = self._add_note(self._order_for_note(order_id), parsed.params)
+        location = f"{self._base_url}{API_ROOT}/orders/{order_id}/notes/{note['id']}"
+        return json_response(201, self._render_note(order_id, note), [("Location", location)])
+
+    # ---- route handlers: product tags and categories (WC_REST_Terms_Controller) ----------------
+    # Products are assigned terms by id only, so a store is seeded by creating its tags and
+    # categories first, exactly as here.
+
+    def _list_tags(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._list_terms(self.tags, "products/tags", parsed, authenticated)
+
+    def _list_categories(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._list_terms(self.categories, "products/categories", parsed, authenticated)
+
+    def _post_tag(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._post_term(self.tags, "products/tags", parsed, authenticated)
+
+    def _post_category(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        return self._post_term(self.categories, "products/categories", parsed, authenticated)
+
+    def _get_tag(self, parsed: Parsed, authenticated: bool, kind: str, term_id: int) -> httpx.Response:
+        return self._get_term(self.tags, "products/tags", term_id, authenticated)
+
+    def _get_category(self, parsed: Parsed, authenticated: bool, kind: str, term_id: int) -> httpx.Response:
+        return self._get_term(self.categories, "products/categories", term_id, authenticated)
+
+    def _list_terms(self, table: dict[int, Json], route: str, parsed: Parsed, authenticated: bool) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, TERM_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        found = list(table.values())
+        if params.get("search"):
+            needle = str(params["search"]).lower()
+            found = [t for t in found if needle in t["name"].lower() or needle in t["slug"]]
+        if params.get("slug"):
+            found = [t for t in found if t["slug"] == params["slug"]]
+        if to_bool(params.get("hide_empty", False)):
+            found = [t for t in found if self.term_count(table, t["id"])]
+        by = params.get("orderby", "name")
+        found.sort(key=lambda t: str(t.get(by, t["name"])).lower() if by != "id" else t["id"])
+        if params.get("order") == "desc":
+            found.reverse()
+        query = {**params, "orderby": "include", "include": ",".join(str(t["id"]) for t in found)} if found else params
+        return self._collection(found, query, parsed, route, lambda t: self._render_term(table, route, t))
+
+    def _post_term(self, table: dict[int, Json], route: str, parsed: Parsed, authenticated: bool) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, TERM_WRITE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        term = self._insert_term(table, params)
+        location = f"{self._base_url}{API_ROOT}/{route}/{term['id']}"
+        return json_response(201, self._render_term(table, route, term), [("Location", location)])
+
+    def _get_term(self, table: dict[int, Json], route: str, term_id: int, authenticated: bool) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        if term_id not in table:
+            raise WooError("woocommerce_rest_term_invalid", "Resource does not exist.", 404)
+        return json_response(200, self._render_term(table, route, table[term_id]))
