@@ -192,6 +192,7 @@ def generated(count: int, today: date, *, seed: int = 7) -> Catalogue:
             )
             continue
         noun, category = picker.choice(_NOUNS)
+        tracked = picker.random() < 0.8  # some shops do not count stock for every product
         stock = quantity()
         restock, release = dates(stock)
         tags = (DISCONTINUED,) if picker.random() < 0.05 else ()
@@ -201,7 +202,7 @@ def generated(count: int, today: date, *, seed: int = 7) -> Catalogue:
                 category,
                 f"{picker.randint(8, 400)}.00",
                 sku=f"GEN-{number:05d}",
-                stock=stock,
+                stock=stock if tracked else None,
                 tags=tags,
                 restock_date=restock,
                 release_date=release,

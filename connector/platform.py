@@ -1,6 +1,6 @@
 """The contract between the core and a platform (WooCommerce, Shopify, or a third party's).
 
-A platform is found through the `connector.adapters` entry-point group: the entry point names
+A platform is found through the `stockstatus.platforms` entry-point group: the entry point names
 an object that satisfies `Platform`. The core never imports a platform package by name, so the
 built-in ones load exactly as an outside package would.
 """

@@ -252,10 +252,7 @@ def _all_of(tests: Sequence[Callable[[Subject], bool]]) -> Callable[[Subject], b
         return three
 
     def every(s: Subject) -> bool:
-        for test in tests:
-            if not test(s):
-                return False
-        return True
+        return all(test(s) for test in tests)
 
     return every
 
@@ -316,7 +313,7 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 
 
 def _available(value: object) -> Condition:
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, bool | int):
         raise _Invalid(f'{_show(value)} is not a comparison; write e.g. "== {value}" or "<= {value}"')
     match = _COMPARISON.match(value) if isinstance(value, str) else None
     if match is None:
@@ -460,18 +457,24 @@ def _date_condition(key: str, label: str, *, today_is_future: bool) -> Callable[
 
         read: Callable[[Facts], date | None] = operator.attrgetter(key)
         test: Callable[[Subject], bool]
-        if value == "future" and today_is_future:
-            test = lambda s: (d := read(s.facts)) is not None and d >= s.today
-        elif value == "future":
-            test = lambda s: (d := read(s.facts)) is not None and d > s.today
-        elif value == "past" and today_is_future:
-            test = lambda s: (d := read(s.facts)) is not None and d < s.today
-        elif value == "past":
-            test = lambda s: (d := read(s.facts)) is not None and d <= s.today
+        after: Callable[[date, date], bool]
+        if value in ("future", "past"):
+            # Whether today itself counts as the future (a release day still sells as a pre-order).
+            if value == "future":
+                after = operator.ge if today_is_future else operator.gt
+            else:
+                after = operator.lt if today_is_future else operator.le
+
+            def test(s: Subject, after: Callable[[date, date], bool] = after) -> bool:
+                return (d := read(s.facts)) is not None and after(d, s.today)
         elif value == "none":
-            test = lambda s: read(s.facts) is None
+
+            def test(s: Subject) -> bool:
+                return read(s.facts) is None
         else:
-            test = lambda s: read(s.facts) is not None
+
+            def test(s: Subject) -> bool:
+                return read(s.facts) is not None
 
         def describe(s: Subject) -> str:
             d = getattr(s.facts, key)

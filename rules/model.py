@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from operator import itemgetter
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The four availability states a buyer can see."""
 
     IN_STOCK = "in_stock"

@@ -1,14 +1,14 @@
-"""Shopify (Admin GraphQL API) platform: the `connector.adapters` entry point `platform`."""
+"""Shopify (Admin GraphQL API) platform: the `stockstatus.platforms` entry point `platform`."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import httpx
 
+from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.platform import DemoStore
 
 from .client import Credentials, ShopifyAdapter
@@ -51,21 +51,22 @@ class ShopifyPlatform:
         ]
         return [f"{field}: environment variable {name} is not set" for field, name in named if not environ.get(name)]
 
-    def demo_store(self, today_iso: str) -> DemoStore:
-        """A FakeShopify (Plus plan limits) seeded with the same catalogue as the WooCommerce demo."""
+    def demo_store(self, catalogue: Catalogue) -> DemoStore:
+        """A FakeShopify (Plus plan limits) seeded with `catalogue`."""
+        # Imported here: syncing a real shop never loads the simulator.
         from .fake import FakeShopify
-        from .sandbox import demo_catalogue
+        from .sandbox import seed
 
         fake = FakeShopify(DEMO_SHOP, access_token=f"shpat_{secrets.token_hex(16)}", plan="plus")
-        demo_catalogue(fake, date.fromisoformat(today_iso))
+        seed(fake, catalogue)
         settings: dict[str, Any] = {"shop": DEMO_SHOP, "token_env": DEMO_TOKEN_ENV}
         return DemoStore(settings=settings, environ={DEMO_TOKEN_ENV: fake.access_token}, transport=fake.transport())
 
-    def run_sandbox(self, *, host: str, port: int, products: int, empty: bool, options: Mapping[str, str]) -> None:
-        """Serve a fake Shopify over HTTP until interrupted (see `sandbox.run`); options["plan"] picks the limits."""
+    def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
+        """Serve a fake Shopify seeded with `catalogue` until interrupted; options["plan"] picks the limits."""
         from . import sandbox
 
-        sandbox.run(host, port, products, empty, plan=options.get("plan") or "standard")
+        sandbox.run(host, port, catalogue, plan=options.get("plan") or "standard")
 
 
 platform = ShopifyPlatform()

@@ -27,19 +27,20 @@ Shopify's search syntax: `updated_at:>'2026-11-29T10:00:00Z'`, `sku:KTL-1`, `tag
 
 from __future__ import annotations
 
-import random
 import sys
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from http.server import ThreadingHTTPServer
 from typing import Any, TextIO
 
+from stockstatus.core import catalogue
+from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.loopback import serve as serve_on_loopback
 
 from .fake import PLANS, FakeShopify
 
-__all__ = ["demo_catalogue", "generated_catalogue", "run", "serve"]
+__all__ = ["demo_catalogue", "generated_catalogue", "run", "seed", "serve"]
 
 RELEASE_DATE = "custom.release_date"
 RESTOCK_DATE = "custom.restock_date"
@@ -59,8 +60,7 @@ def serve(fake: FakeShopify, host: str = "127.0.0.1", port: int = 0) -> Threadin
 def run(
     host: str = "127.0.0.1",
     port: int = 8081,
-    products: int = 50,
-    empty: bool = False,
+    catalogue: Catalogue | None = None,
     *,
     plan: str = "standard",
     out: TextIO | None = None,
@@ -75,11 +75,11 @@ def run(
     bound = server.server_address[1]
     fake.base_url = f"http://{host}:{bound}"
     fake.add_location(WAREHOUSE)
-    if not empty:
-        generated_catalogue(fake, products)
+    seeded = catalogue or Catalogue(())
+    seed(fake, seeded)
     limits = fake.plan
     out.write(
-        f"Fake Shopify (Admin GraphQL API 2026-07, 2026-10) serving {0 if empty else products} products at {fake.base_url}\n"
+        f"Fake Shopify (Admin GraphQL API 2026-07, 2026-10) serving {len(seeded)} products at {fake.base_url}\n"
         f"  plan {limits.name}: bucket {limits.bucket:.0f} points, restores {limits.restore_rate:.0f} points/s\n"
         f"  access token: {fake.access_token}\n"
         f"  client id / secret (client-credentials grant): {fake.client_id} / {fake.client_secret}\n"
@@ -106,120 +106,76 @@ def run(
         out.flush()
 
 
-def demo_catalogue(fake: FakeShopify, today: date) -> None:
-    """The WooCommerce demo's coffee-gear shop, in Shopify's terms.
+def seed(fake: FakeShopify, catalogue: Catalogue) -> None:
+    """Create the catalogue's products, variants, stock and open orders in `fake`, in catalogue order.
 
-    Stock sits in the Berlin warehouse (fulfils online orders); the showroom's units do not count
-    for online sales. Every variant starts with Shopify's default `inventoryPolicy: DENY`. Two
-    open orders; one sells the Comandante grinder into negative stock.
+    Stock sits in the warehouse (fulfils online orders); units a product has `elsewhere` sit in
+    the showroom, which does not count for online sales. Restock and release dates are the
+    merchant metafields the example config reads; the product type is the category. Every
+    variant starts with Shopify's default `inventoryPolicy: DENY`. Orders take stock as they are
+    placed, so an order larger than the stock leaves it negative.
     """
-
-    def in_days(n: int) -> tuple[str, str]:
-        return ("date", (today + timedelta(days=n)).isoformat())
-
     if not fake.locations:
         fake.add_location(WAREHOUSE)
         fake.add_location(SHOWROOM, fulfills_online_orders=False)
+    showroom = any(loc.name == SHOWROOM for loc in fake.locations.values())
+    by_sku: dict[str, int] = {}
 
-    def simple(
-        title: str,
-        sku: str,
-        kind: str,
-        stock: int | None,
-        *,
-        tags: tuple[str, ...] = (),
-        metafields: dict[str, tuple[str, str]] | None = None,
-    ) -> int:
-        spec: dict[str, Any] = {"sku": sku, "tracked": stock is not None, "stock": stock or 0}
-        product = fake.create_product(title, product_type=kind, tags=tags, metafields=metafields, variants=[spec])
-        return product.variant_ids[0]
+    def dates(restock: date | None, release: date | None) -> dict[str, tuple[str, str]]:
+        found = {}
+        if restock is not None:
+            found[RESTOCK_DATE] = ("date", restock.isoformat())
+        if release is not None:
+            found[RELEASE_DATE] = ("date", release.isoformat())
+        return found
 
-    simple("Baratza Encore ESP Grinder", "GRD-ENCORE-ESP", "Grinders", 12)
-    simple("Hario V60 Dripper 02 Ceramic", "BRW-V60-02", "Brewers", 25)
-    simple("Acaia Pearl Scale", "SCL-PEARL", "Scales", None)
-    filters = simple("Kalita Wave 185 Filters (100)", "FLT-WAVE-185", "Filters", 3)
-    simple("Fellow Stagg EKG Kettle", "KTL-STAGG-EKG", "Kettles", 0, metafields={RESTOCK_DATE: in_days(10)})
-    comandante = simple(
-        "Comandante C40 MK4 Grinder", "GRD-C40-MK4", "Grinders", 2, metafields={RESTOCK_DATE: in_days(18)}
-    )
-    simple("Niche Zero Grinder 2027 Edition", "GRD-NICHE-27", "Grinders", 0, metafields={RELEASE_DATE: in_days(30)})
-    simple("Origami Dripper Air M", "BRW-ORIGAMI-AIR", "Brewers", None, metafields={RELEASE_DATE: in_days(14)})
-    chemex = fake.create_product(
-        "Chemex Classic 6-Cup",
-        product_type="Brewers",
-        variants=[{"sku": "BRW-CHEMEX-6", "stock": {WAREHOUSE: 0, SHOWROOM: 2}}],
-    )
-    del chemex  # two in the showroom, none for online orders: still sold out online
-    simple("AeroPress Go Travel Kit", "BRW-AEROPRESS-GO", "Brewers", 5, tags=(DISCONTINUED,))
-    beans = fake.create_product(
-        "Ethiopia Guji Natural Whole Bean",
-        product_type="Coffee",
-        variants=[
-            {"sku": "BEAN-GUJI-250", "title": "250 g", "stock": 40},
-            {"sku": "BEAN-GUJI-500", "title": "500 g", "stock": 0},
-            {"sku": "BEAN-GUJI-1000", "title": "1 kg", "stock": 0, "metafields": {RESTOCK_DATE: in_days(7)}},
-        ],
-    )
-    fake.create_order([(comandante, 3)])
-    fake.create_order([(filters, 1), (beans.variant_ids[0], 2)])
+    def stock(units: int | None, elsewhere: int) -> Any:
+        if elsewhere and showroom:
+            return {WAREHOUSE: units or 0, SHOWROOM: elsewhere}
+        return units or 0
 
-
-_ADJECTIVES = ("Classic", "Pro", "Mini", "Travel", "Barista", "Studio", "Everyday", "Compact", "Deluxe", "Nordic")
-_NOUNS = (
-    ("Burr Grinder", "Grinders"),
-    ("Gooseneck Kettle", "Kettles"),
-    ("Pour-Over Dripper", "Brewers"),
-    ("French Press", "Brewers"),
-    ("Espresso Tamper", "Accessories"),
-    ("Milk Pitcher", "Accessories"),
-    ("Brew Scale", "Scales"),
-    ("Paper Filters", "Filters"),
-)
-_SIZES = ("250 g", "500 g", "1 kg")
+    for product in catalogue:
+        if product.variable:
+            variants: list[dict[str, Any]] = [
+                {
+                    "sku": v.sku,
+                    "title": v.option,
+                    "tracked": v.stock is not None,
+                    "stock": v.stock or 0,
+                    "metafields": dates(v.restock_date, v.release_date),
+                }
+                for v in product.variants
+            ]
+            created = fake.create_product(
+                product.name, product_type=product.category, tags=product.tags, variants=variants
+            )
+            skus = [v.sku for v in product.variants]
+        else:
+            spec = {
+                "sku": product.sku,
+                "tracked": product.stock is not None,
+                "stock": stock(product.stock, product.elsewhere),
+            }
+            created = fake.create_product(
+                product.name,
+                product_type=product.category,
+                tags=product.tags,
+                variants=[spec],
+                metafields=dates(product.restock_date, product.release_date) or None,
+            )
+            skus = [product.sku or ""]
+        by_sku.update(zip(skus, created.variant_ids, strict=True))
+    for order in catalogue.orders:
+        fake.create_order([(by_sku[sku], units) for sku, units in order.lines])
 
 
-def generated_catalogue(fake: FakeShopify, n: int, *, today: date | None = None, seed: int = 7) -> None:
-    """`n` products: ~70 % one variant, ~30 % coffee in 2-3 sizes; some sold past zero, some with
-    release or restock dates (merchant metafields), some tagged "discontinued". Deterministic per seed."""
-    picker = random.Random(seed)
-    today = today or fake.now().date()
+def demo_catalogue(fake: FakeShopify, today: date) -> None:
+    """The demo's coffee-gear shop (`stockstatus.core.catalogue.demo`)."""
+    seed(fake, catalogue.demo(today))
+
+
+def generated_catalogue(fake: FakeShopify, n: int, *, today: date | None = None, seed_: int = 7) -> None:
+    """`n` generated products (`stockstatus.core.catalogue.generated`), deterministic per seed."""
     if not fake.locations:
         fake.add_location(WAREHOUSE)
-
-    def quantity() -> int:
-        roll = picker.random()
-        return -picker.randint(1, 4) if roll < 0.12 else 0 if roll < 0.35 else picker.randint(1, 60)
-
-    def dates(stock: int) -> dict[str, tuple[str, str]]:
-        if picker.random() < 0.08:
-            return {RELEASE_DATE: ("date", (today + timedelta(days=picker.randint(5, 90))).isoformat())}
-        if stock <= 0 and picker.random() < 0.5:
-            return {RESTOCK_DATE: ("date", (today + timedelta(days=picker.randint(3, 40))).isoformat())}
-        return {}
-
-    for number in range(1, n + 1):
-        tags = (DISCONTINUED,) if picker.random() < 0.06 else ()
-        if picker.random() < 0.3:
-            variants = []
-            for size in _SIZES[: picker.randint(2, 3)]:
-                stock = quantity()
-                variants.append(
-                    {
-                        "sku": f"GEN-{number:05d}-{size.replace(' ', '').upper()}",
-                        "title": size,
-                        "stock": stock,
-                        "metafields": dates(stock),
-                    }
-                )
-            fake.create_product(f"Whole Bean {number}", product_type="Coffee", tags=tags, variants=variants)
-        else:
-            noun, kind = picker.choice(_NOUNS)
-            tracked = picker.random() < 0.8
-            stock = quantity() if tracked else 0
-            fake.create_product(
-                f"{picker.choice(_ADJECTIVES)} {noun} {number}",
-                product_type=kind,
-                tags=tags,
-                variants=[{"sku": f"GEN-{number:05d}", "tracked": tracked, "stock": stock}],
-                metafields=dates(stock),
-            )
+    seed(fake, catalogue.generated(n, today or fake.now().date(), seed=seed_))

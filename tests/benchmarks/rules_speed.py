@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from stockstatus.rules import Facts, QueuedOrder, RuleSet, SupplyEvent, compile_rules
+from stockstatus.rules import Facts, QueuedOrder, RuleSet, SupplyEvent, compile_rules  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 

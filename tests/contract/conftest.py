@@ -11,7 +11,6 @@ The toy platform (`toyshop/`) joins through a `stockstatus.platforms` entry poin
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -60,25 +59,10 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
-def _still_on_dates(platform: object) -> bool:
-    """Whether the platform's demo store is still seeded from a date rather than a catalogue.
-
-    Transitional: the built-in simulators move to `demo_store(catalogue)` on their own
-    branches; until then the suite cannot seed them and says so instead of failing.
-    """
-    return simulates(platform) and "today_iso" in inspect.signature(platform.demo_store).parameters
-
-
 def contract_platforms() -> list[Any]:
     """Every installed platform with a simulator, and the toy one (installed by `toyshop_installed`)."""
     found = {name: p for name, p in platforms().items() if simulates(p)}
-    params = []
-    for name in sorted({*found, TOY}):
-        marks = []
-        if name in found and _still_on_dates(found[name]):
-            marks.append(pytest.mark.skip(reason=f"{name}'s demo_store still takes a date, not a catalogue"))
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
+    return [pytest.param(name, id=name) for name in sorted({*found, TOY})]
 
 
 @pytest.fixture(scope="module", autouse=True)

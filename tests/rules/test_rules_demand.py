@@ -76,7 +76,7 @@ def test_reorder_point_days_of_cover_and_z() -> None:
     assert days_of_cover(5, 0.0) == math.inf
     assert days_of_cover(None, 2.0) is None and days_of_cover(5, None) is None
     assert z_for(0.95) == pytest.approx(1.6449, abs=1e-4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"1\.0"):
         z_for(1.0)
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import tomllib
-from importlib.resources import files
 from pathlib import Path
 
 import httpx
@@ -14,6 +12,7 @@ from stockstatus.adapters.shopify import sandbox
 from stockstatus.adapters.shopify.client import Credentials, ShopifyAdapter
 from stockstatus.adapters.shopify.fake import FakeShopify
 from stockstatus.adapters.shopify.settings import ShopifySettings
+from stockstatus.core import catalogue, demo
 from stockstatus.core.config import from_mapping
 from stockstatus.core.platform import platforms
 from stockstatus.core.state import StateStore
@@ -22,8 +21,8 @@ from tests.conftest import FIXED_NOW
 
 
 async def test_the_same_rules_give_the_same_decisions_on_both_platforms(tmp_path: Path):
-    raw = tomllib.loads(files("stockstatus.core").joinpath("demo.toml").read_text("utf-8"))
-    today = FIXED_NOW.date().isoformat()
+    raw = demo.demo_settings()
+    today = catalogue.demo(FIXED_NOW.date())
     environ: dict[str, str] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
     raw["stores"] = []
@@ -75,7 +74,7 @@ def test_the_sandbox_banner_names_the_plan_url_and_token():
     out = io.StringIO()
     stop = threading.Event()
     stop.set()
-    sandbox.run(port=0, products=3, plan="advanced", out=out, wait=stop.wait)
+    sandbox.run(port=0, catalogue=catalogue.generated(3, FIXED_NOW.date()), plan="advanced", out=out, wait=stop.wait)
     text = out.getvalue()
     assert "plan advanced: bucket 4000 points, restores 200 points/s" in text
     assert 'shop = "127.0.0.1:' in text and "shpat_" in text and "sandbox stopped" in text

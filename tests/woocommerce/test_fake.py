@@ -16,8 +16,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
-from stockstatus.adapters.woocommerce.fake import seed, serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, seed, serve
 from stockstatus.core import catalogue
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas"
@@ -632,7 +631,7 @@ def test_product_variation_and_order_match_the_recorded_samples(fake):
 
 def test_enums_match_the_recorded_schema():
     options = recorded("OPTIONS_products_10.json")
-    from stockstatus.adapters.woocommerce import fake as module
+    from stockstatus.adapters.woocommerce.fake import params as module
 
     args = next(e["args"] for e in options["endpoints"] if "PUT" in e["methods"])
     assert tuple(args["stock_status"]["enum"]) == module.STOCK_STATUSES
