@@ -5,8 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
+import re
 import secrets
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +21,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, seed, serve
+from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, sandbox, seed, serve
 from stockstatus.core import catalogue
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas"
@@ -646,7 +651,7 @@ def test_enums_match_the_recorded_schema():
 # --- catalogues and the sandbox -------------------------------------------------------------------------------
 
 
-def test_demo_catalogue_starts_from_woocommerce_defaults(fake):
+def test_the_demo_catalogue_starts_from_woocommerce_defaults(fake):
     today = date(2026, 11, 22)
     seed(fake, catalogue.demo(today))
     items = [*fake.products.values(), *fake.variations.values()]
@@ -659,17 +664,50 @@ def test_demo_catalogue_starts_from_woocommerce_defaults(fake):
     assert date.fromisoformat(release) > today
     restock = {m["key"]: m["value"] for m in skus["KTL-STAGG-EKG"]["meta_data"]}["restock_date"]
     assert today < date.fromisoformat(restock) <= today + timedelta(days=21)
+    # A sample item without stock is one whose stock WooCommerce does not manage.
+    assert (skus["SCL-PEARL"]["manage_stock"], skus["SCL-PEARL"]["stock_status"]) == (False, "instock")
+    assert [c["name"] for c in skus["SCL-PEARL"]["categories"]] == ["Scales"]
     open_orders = [o for o in fake.orders.values() if o["status"] == "processing"]
     assert len(open_orders) == 2
 
 
-def test_generated_catalogue_is_a_realistic_mix():
+def test_seeding_turns_a_variable_sample_into_a_parent_with_one_variation_per_option(fake):
+    today = date(2026, 11, 22)
+    seed(fake, catalogue.demo(today))
+    parent = next(fake.get_product(p) for p in fake.products if fake.products[p]["type"] == "variable")
+    assert parent["name"] == "Ethiopia Guji Natural Whole Bean"
+    assert [(a["name"], a["variation"], a["options"]) for a in parent["attributes"]] == [
+        ("Size", True, ["250 g", "500 g", "1 kg"])
+    ]
+    variations = [fake.get_variation(parent["id"], v) for v in parent["variations"]]
+    assert [(v["sku"], v["name"], v["stock_quantity"], v["regular_price"]) for v in variations] == [
+        ("BEAN-GUJI-250", "250 g", 38, "14.50"),  # 40, less the 2 of Tomás's open order
+        ("BEAN-GUJI-500", "500 g", 0, "26.00"),
+        ("BEAN-GUJI-1000", "1 kg", 0, "48.00"),
+    ]
+    restock = {m["key"]: m["value"] for m in variations[2]["meta_data"]}
+    assert restock == {"restock_date": (today + timedelta(days=7)).isoformat()}
+    tomas = next(o for o in fake.orders.values() if o["billing"]["first_name"] == "Tomás")
+    assert (tomas["billing"]["last_name"], tomas["billing"]["email"]) == ("Ruiz", "tomas@example.com")
+    assert [(li["sku"], li["product_id"], li["variation_id"], li["quantity"]) for li in tomas["line_items"]] == [
+        ("FLT-WAVE-185", skus_to_ids(fake)["FLT-WAVE-185"], 0, 1),
+        ("BEAN-GUJI-250", parent["id"], variations[0]["id"], 2),
+    ]
+
+
+def skus_to_ids(fake: FakeWooCommerce) -> dict[str, int]:
+    return {p["sku"]: p["id"] for p in fake.products.values() if p["sku"]}
+
+
+def test_a_generated_catalogue_is_seeded_whole():
     fake = FakeWooCommerce(now=Ticking())
-    seed(fake, catalogue.generated(120, fake.now().date()))
+    sample = catalogue.generated(120, date(2026, 11, 22))
+    seed(fake, sample)
     products = [fake.get_product(p) for p in fake.products]
     assert len(products) == 120
     assert {p["type"] for p in products} == {"simple", "variable"}
-    assert any(p["manage_stock"] is False and p["type"] == "simple" for p in products)
+    sample_skus = {v.sku for p in sample for v in p.variants} | {p.sku for p in sample if p.sku}
+    assert {r["sku"] for r in [*fake.products.values(), *fake.variations.values()] if r["sku"]} == sample_skus
     quantities = [
         v["stock_quantity"]
         for v in [*fake.products.values(), *fake.variations.values()]
@@ -679,6 +717,31 @@ def test_generated_catalogue_is_a_realistic_mix():
     keys = {m["key"] for p in [*fake.products.values(), *fake.variations.values()] for m in p["meta_data"]}
     assert keys == {"release_date", "restock_date"}
     assert any(t["name"] == "discontinued" for p in products for t in p["tags"])
+
+
+def test_the_sandbox_banner_names_the_url_the_credentials_and_the_catalogue():
+    out = io.StringIO()
+    stop = threading.Event()
+    stop.set()
+    sandbox.run(host="127.0.0.1", port=0, catalogue=catalogue.demo(date(2026, 11, 22)), out=out, wait=stop.wait)
+    text = out.getvalue()
+    url = re.search(r"serving 11 products at (http://127\.0\.0\.1:\d+)\n", text)
+    assert url is not None and not url.group(1).endswith(":0"), text
+    assert re.search(r"consumer key: +ck_[0-9a-f]{40}\n", text)
+    assert re.search(r"consumer secret: +cs_[0-9a-f]{40}\n", text)
+    assert f'url = "{url.group(1)}"' in text and text.endswith("sandbox stopped\n")
+
+
+def test_syncing_a_store_never_loads_the_simulator():
+    script = (
+        "import sys, httpx\n"
+        "from stockstatus.adapters.woocommerce import WooCommerceSettings, platform\n"
+        "settings = WooCommerceSettings(url='https://shop.example', key_env='K', secret_env='S')\n"
+        "platform.create_adapter(settings, httpx.AsyncClient(), {'K': 'ck', 'S': 'cs'})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('stockstatus.adapters.woocommerce.fake')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_serve_answers_real_http_on_loopback():

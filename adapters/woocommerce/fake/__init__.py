@@ -23,7 +23,7 @@ through the platform's `demo_store` and `run_sandbox`.
 
 By concern: `params` (PHP's parse_str, REST argument checks), `auth` (WC_REST_Authentication),
 `store` (records and what saving them does), `render` and `listing` (what is answered), `routes`
-(`FakeWooCommerce`: the request pipeline and its handlers), `seed` (a sample catalogue as
+(`FakeWooCommerce`: the request pipeline and its handlers), `samples` (a sample catalogue as
 WooCommerce products and orders) and `sandbox` (serving it on a loopback port).
 """
 
@@ -32,8 +32,8 @@ from __future__ import annotations
 from .auth import sign_oauth1
 from .errors import WooError
 from .routes import FakeWooCommerce, Fault
+from .samples import RELEASE_DATE, RESTOCK_DATE, seed
 from .sandbox import run, serve
-from .seed import RELEASE_DATE, RESTOCK_DATE, seed
 
 __all__ = [
     "RELEASE_DATE",

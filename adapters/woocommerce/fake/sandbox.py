@@ -17,7 +17,7 @@ from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.loopback import serve as serve_on_loopback
 
 from .routes import FakeWooCommerce
-from .seed import seed
+from .samples import seed
 
 __all__ = ["run", "serve"]
 
