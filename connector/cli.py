@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any
+from typing import Any, TextIO
 
 from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
 from stockstatus.core import config as config_module
@@ -29,6 +29,11 @@ from stockstatus.core.sync import resync
 log = logging.getLogger("connector")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def say(text: str, *, file: TextIO | None = None) -> None:
+    """Print text output with control characters from store data or files escaped (line breaks kept)."""
+    print(report.printable(text, keep="\n"), file=file or sys.stdout)
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
@@ -61,7 +66,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
         print(json.dumps({"runs": [r.as_dict() for r in runs]}, indent=2))
     else:
         for run in runs:
-            print(report.run_text(run))
+            say(report.run_text(run))
     return EXIT_OK if all(r.outcome == "ok" for r in runs) else EXIT_FAILED
 
 
@@ -73,8 +78,8 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
-        print(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
-    print(f"{', '.join(str(f) for f in config.files)}: OK")
+        say(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
+    say(f"{', '.join(str(f) for f in config.files)}: OK")
     return EXIT_OK
 
 
@@ -95,14 +100,14 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
             explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ)
         )
     except explain.UnknownSku as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         state.close()
     if args.json:
         print(explain.dumps(found))
     else:
-        print("\n\n".join(explain.text(e) for e in found))
+        say("\n\n".join(explain.text(e) for e in found))
     return EXIT_OK
 
 
@@ -125,9 +130,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(report.reorder_csv(found))
         for warning in found.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            say(f"warning: {warning}", file=sys.stderr)
     else:
-        print(report.reorder_table(found))
+        say(report.reorder_table(found))
     return EXIT_OK
 
 
@@ -152,9 +157,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = asyncio.run(operator.check_stores(config, config.select(args.store), os.environ))
     for result in results:
         if result.ok:
-            print(f"{result.store}: OK")
+            say(f"{result.store}: OK")
         else:
-            print(f"{result.store}: FAILED: {result.problem}\n  fix: {result.fix}")
+            say(f"{result.store}: FAILED: {result.problem}\n  fix: {result.fix}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -169,7 +174,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows = operator.status(config, state)
     finally:
         state.close()
-    print(json.dumps(rows, indent=2) if args.json else operator.status_text(rows))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        say(operator.status_text(rows))
     return EXIT_OK
 
 
@@ -184,7 +192,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         rows = list(state.history(args.sku, store=args.store, limit=args.limit))
     finally:
         state.close()
-    print(json.dumps(rows, indent=2) if args.json else operator.history_text(rows))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        say(operator.history_text(rows))
     return EXIT_OK
 
 
@@ -301,10 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        say(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ConnectorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from stockstatus.core.errors import ConfigError
-from stockstatus.core.events import WebhookSettings
+from stockstatus.core.events import WebhookSettings, looks_like_secret
 from stockstatus.core.notify import NotifySettings
 from stockstatus.core.platform import Platform, StoreSettings, broken_platforms, platforms
 from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
@@ -427,11 +427,22 @@ def _rules_file(path: Path, problems: list[str]) -> list[dict[str, Any]]:
 
 def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:
     extra = dict(entry.model_extra or {})
+    prefix = f"{where} ({entry.name})"
+    # Every platform names its credentials' variables in `*_env` keys: a value that looks like the
+    # secret itself is refused here, for any platform, without being repeated.
+    pasted = sorted(k for k, v in extra.items() if k.endswith("_env") and isinstance(v, str) and looks_like_secret(v))
+    problems.extend(
+        f"{prefix}.{key}: this looks like a secret itself, not the NAME of an environment variable: put the "
+        "secret in the environment and write the variable's name here (the value is not shown)"
+        for key in pasted
+    )
     try:
-        return platform.settings_model.model_validate(extra)
+        validated = platform.settings_model.model_validate(extra)
     except ValidationError as exc:
-        problems.extend(describe_validation(exc, prefix=f"{where} ({entry.name})"))
+        said = tuple(f"{prefix}.{key}:" for key in pasted)  # the platform's own word on them is one too many
+        problems.extend(line for line in describe_validation(exc, prefix=prefix) if not line.startswith(said))
         return None
+    return None if pasted else validated
 
 
 def _zone(name: str | None, key: str, problems: list[str]) -> ZoneInfo | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import json
 import logging
 import random
@@ -82,12 +83,34 @@ def waiting_with(sleep: Sleep) -> Iterator[None]:
         _waiting.reset(token)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine (127.0.0.0/8, ::1, localhost): plain http never leaves it."""
+    host = host.strip("[]").lower()
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def redact_url(url: str | httpx.URL) -> str:
     """`scheme://host[:port]` and "/…" for any path: what may be shown of a URL whose path or user is a secret."""
     parsed = httpx.URL(str(url))
     port = f":{parsed.port}" if parsed.port else ""
     shown = f"{parsed.scheme}://{parsed.host}{port}"
     return shown + ("/…" if parsed.path not in ("", "/") or parsed.query else "")
+
+
+class _RedactRequestLines(logging.Filter):
+    """httpx logs each request's full URL (at INFO): a webhook's secret path, OAuth 1.0a's signed
+    query. Its lines keep the method, host and status; the rest is cut as in `redact_url`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactRequestLines())
 
 
 def make_client(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,27 @@ if TYPE_CHECKING:
 ARROW = "→"
 
 
+_SHOWN_AS_ESCAPES = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, *, keep: str = "") -> str:
+    """`text` with control characters shown as escapes (`\\n`, `\\x1b`), except those in `keep`.
+
+    Store data (SKUs, names, messages) is printed through this: a newline in a SKU must not
+    forge a line of the plan, nor a terminal escape code recolour or rewrite the screen.
+    """
+    out = []
+    for char in text:
+        if char in keep or (unicodedata.category(char) not in _SHOWN_AS_ESCAPES and char not in _BIDI_OVERRIDES):
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1] if char not in "\\'" else char)
+    return "".join(out)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
@@ -99,9 +120,9 @@ def run_text(run: StoreRun) -> str:
     else:
         out.append("  nothing to change: the store already shows every decision")
     for item, reason in run.skipped:
-        out.append(f"  skipped {item.label}: {reason}")
+        out.append(f"  skipped {printable(item.label)}: {printable(reason)}")
     for warning in run.warnings:
-        out.append(f"  warning: {warning}")
+        out.append(f"  warning: {printable(warning)}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
     verb = "would write" if run.dry_run else "written"
     written = len(run.changes) if run.dry_run else run.written
