@@ -47,6 +47,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))  # before the state file is touched
+    config.check_supply()
     state = StateStore(config.state_path)
     try:
         runs = asyncio.run(
@@ -76,6 +77,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     Example: connector --config shop.toml rules check
     """
     config = config_module.load(config_module.config_path(args.config))
+    config.check_supply()
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
         say(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
@@ -317,11 +319,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConnectorError as exc:
         say(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from writing again
+            return EXIT_FAILED
+        where = f" {exc.filename}" if exc.filename else ""
+        say(f"error: cannot use{where}: {exc.strerror or exc} (check the path and its permissions)", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from writing again
-        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover
