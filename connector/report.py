@@ -112,7 +112,7 @@ def run_text(run: StoreRun) -> str:
     if run.full_because:
         out.append(f"  a full pass instead of an incremental one: {run.full_because}")
     if run.outcome == "failed":
-        out.append(f"  FAILED: {run.error}")
+        out.append(f"  FAILED: {printable(run.error or '')}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
     if run.changes:
@@ -133,7 +133,9 @@ def run_text(run: StoreRun) -> str:
     out.append(summary)
     out.extend(notice_lines(run))
     if run.outcome == "partial":
-        out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
+        out.append(
+            f"  PARTIAL: {printable(run.error or '')}; failed items keep their previous status and are retried next run"
+        )
     return "\n".join(out)
 
 

@@ -16,13 +16,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from stockstatus.core import cli
+from stockstatus.core import cli, report
 from stockstatus.core.config import load
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.events import WebhookSettings, deliver
 from stockstatus.core.http import make_client, waiting_with
+from stockstatus.core.model import Decision, Item, Status
 from stockstatus.core.platform import platforms
 from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Change, StoreRun
 
 SECRET_PATH = "/services/T0A1B2C3D/B9Z8Y7X6W/qWeRtYuIoP1234567890zz"
 HOOK_PASSWORD = "hunter2-Hook-Pass"
@@ -249,3 +251,20 @@ def test_control_characters_from_store_data_are_escaped_in_text_output(
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out and "\u202e" not in out
     assert "\\x1b[2J" in out and "\\n  fake line" in out
     assert not any(line.startswith("  fake line") for line in out.splitlines()), "no forged line"
+
+
+def test_a_plan_with_hostile_skus_and_reasons_prints_one_line_per_item() -> None:
+    hostile = Item(
+        key="7", sku="KTL-1\nMUG-9  in_stock → out_of_stock\x1b[31m", name="Kettle\r", managed=True, available=0
+    )
+    decision = Decision(Status.OUT_OF_STOCK, "sold out")
+    run = StoreRun(store="eu-shop", platform="woocommerce", dry_run=True, mode="dry-run")
+    run.changes.append(Change(hostile, decision, {"backorders": "no"}))
+    run.skipped.append((hostile, "restock_date '\x1b]0;title\x07' is not a date"))
+    run.outcome = "ok"
+
+    text = report.run_text(run)
+
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert not any(line.startswith("MUG-9") for line in text.splitlines()), "no forged line of the plan"
+    assert "KTL-1\\nMUG-9" in text
