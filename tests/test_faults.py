@@ -67,7 +67,11 @@ class FaultyWire(httpx.AsyncBaseTransport):
     kinds: tuple[str, ...]
     turn: int = 0
     """Where in `kinds` the first fault starts: kinds take turns over a whole series of runs."""
+    only: str = ""
+    """Only requests whose path contains this may get a fault."""
     injected: Counter[str] = field(default_factory=Counter)
+    hit: list[tuple[str, str]] = field(default_factory=list)
+    """(fault, request path) for every fault injected."""
     requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -76,12 +80,13 @@ class FaultyWire(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         self.requests.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
-        if self.random.random() >= self.rate:
+        if self.only not in request.url.path or self.random.random() >= self.rate:
             return await self.inner.handle_async_request(request)
         # Kinds take turns, so that a short series of runs already meets every one.
         kinds = self._kinds_for(request)
         kind = kinds[(self.turn + self.injected.total()) % len(kinds)]
         self.injected[kind] += 1
+        self.hit.append((kind, request.url.path))
         return await self._fault(kind, request)
 
     def _kinds_for(self, request: httpx.Request) -> tuple[str, ...]:
@@ -166,13 +171,13 @@ def catalogue(platform_name: str) -> Catalogue:
     return Catalogue(demo.products + more.products, demo.orders)
 
 
-def stage(platform_name: str) -> Stage:
+def stage(platform_name: str, **settings: Any) -> Stage:
     platform = platforms()[platform_name]
     assert simulates(platform)
     demo = platform.demo_store(catalogue(platform_name))
     raw = {
         "timezone": TIMEZONE,
-        "stores": [{"name": f"faults-{platform_name}", "platform": platform_name, **demo.settings}],
+        "stores": [{"name": f"faults-{platform_name}", "platform": platform_name, **demo.settings, **settings}],
         "rules": RULES,
     }
     config = config_module.from_mapping(raw, path=Path("<fault suite>"), base_dir=Path("."))
@@ -186,14 +191,17 @@ async def no_wait(seconds: float) -> None:
 async def snapshot(shop: Stage) -> list[tuple[Any, ...]]:
     """Every item as the store holds it now, with the platform fields the connector writes or reads."""
     store = shop.config.stores[0]
-    async with open_adapter(store, shop.environ, {store.name: shop.transport}) as adapter:
-        items = await adapter.pull_items()
+    with waiting_with(no_wait):  # a bulk pull polls its operation
+        async with open_adapter(store, shop.environ, {store.name: shop.transport}) as adapter:
+            items = await adapter.pull_items()
     return sorted((item.key, item, json.dumps(dict(item.platform), sort_keys=True, default=repr)) for item in items)
 
 
-async def synced(platform_name: str, wire: FaultyWire | None) -> tuple[Stage, list[Any], dict[str, Any]]:
+async def synced(
+    platform_name: str, wire: FaultyWire | None, **settings: Any
+) -> tuple[Stage, list[Any], dict[str, Any]]:
     """Resync a freshly seeded store through `wire` (or straight); (stage, runs, accepted decisions)."""
-    shop = stage(platform_name)
+    shop = stage(platform_name, **settings)
     store = shop.config.stores[0]
     transport = shop.transport if wire is None else wire
     if wire is not None:
@@ -208,9 +216,19 @@ async def synced(platform_name: str, wire: FaultyWire | None) -> tuple[Stage, li
     return shop, runs, accepted
 
 
-@pytest.mark.parametrize("platform_name", ["woocommerce", "shopify"])
-async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_pass(platform_name: str) -> None:
-    clean_shop, clean_runs, clean_accepted = await synced(platform_name, None)
+@pytest.mark.parametrize(
+    ("platform_name", "settings", "seeds"),
+    [
+        ("woocommerce", {}, SEEDS),
+        ("shopify", {}, SEEDS),
+        ("shopify", {"bulk_threshold": 1}, range(10)),  # the catalogue read with one bulk operation
+    ],
+    ids=["woocommerce", "shopify", "shopify-bulk"],
+)
+async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_pass(
+    platform_name: str, settings: dict[str, Any], seeds: range
+) -> None:
+    clean_shop, clean_runs, clean_accepted = await synced(platform_name, None, **settings)
     assert [r.outcome for r in clean_runs] == ["ok"]
     assert clean_runs[0].written > 5, "the clean pass has writes to make: the faults can hit them"
     expected = await snapshot(clean_shop)
@@ -218,9 +236,9 @@ async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_
     kinds = SHOPIFY_FAULTS if platform_name == "shopify" else COMMON_FAULTS
     unused = httpx.MockTransport(lambda r: httpx.Response(500))  # replaced by each run's fresh store
     injected: Counter[str] = Counter()
-    for seed in SEEDS:
+    for seed in seeds:
         wire = FaultyWire(unused, seed=seed, rate=RATE, kinds=kinds, turn=injected.total())
-        shop, runs, accepted = await synced(platform_name, wire)
+        shop, runs, accepted = await synced(platform_name, wire, **settings)
         [run] = runs
         where = f"seed {seed}, faults {dict(wire.injected)}"
         assert (run.outcome, run.error, run.failed) == ("ok", None, 0), where  # `connector resync` exits 0
@@ -229,6 +247,23 @@ async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_
         injected += wire.injected
 
     assert set(injected) == set(kinds), f"every kind of fault was injected at least once: {dict(injected)}"
+
+
+async def test_a_bulk_result_cut_off_or_replaced_by_a_page_is_fetched_again() -> None:
+    """Two in five downloads of a bulk operation's JSONL file are spoilt; every pass still ends as a clean one."""
+    settings = {"bulk_threshold": 1}
+    clean_shop, _, clean_accepted = await synced("shopify", None, **settings)
+    expected = await snapshot(clean_shop)
+    kinds = ("cut-off", "php-notice", "html-200", "5xx-html")
+    unused = httpx.MockTransport(lambda r: httpx.Response(500))
+    spoilt: Counter[str] = Counter()
+    for seed in range(6):
+        wire = FaultyWire(unused, seed=seed, rate=0.4, kinds=kinds, turn=spoilt.total(), only="/bulk-results/")
+        shop, [run], accepted = await synced("shopify", wire, **settings)
+        assert (run.outcome, run.error) == ("ok", None), f"seed {seed}: {wire.hit}"
+        assert accepted == clean_accepted and await snapshot(shop) == expected
+        spoilt += wire.injected
+    assert set(spoilt) == set(kinds), dict(spoilt)
 
 
 async def test_refused_credentials_are_not_retried_through_the_faulty_wire() -> None:

@@ -620,7 +620,7 @@ class ShopifyAdapter:
         if not url:
             return []  # Shopify gives no file when the query matched nothing
         # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
-        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep)
+        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep, check=_whole_jsonl)
         return rebuild_bulk(response.text.splitlines(), what=f"{self.settings.shop} bulk pull")
 
     async def open_orders(self) -> list[OpenOrder]:
@@ -733,6 +733,25 @@ class ShopifyAdapter:
 
 
 # --- bulk -----------------------------------------------------------------------------------
+
+
+def _whole_jsonl(response: httpx.Response) -> None:
+    """A bulk result cut off mid-line, or an error page in its place, is fetched again by the policy.
+
+    Only the first and last lines are looked at: that is where a cut or a page shows, and the
+    whole file is parsed line by line next anyway.
+    """
+    lines = [line for line in response.content.split(b"\n") if line.strip()]
+    for line in {0: lines[0], -1: lines[-1]}.values() if lines else ():
+        try:
+            json.loads(line)
+        except ValueError as exc:
+            raise TransientError(
+                f"GET {response.request.url.path} → HTTP {response.status_code} but the bulk result is not "
+                "whole JSON lines (cut off, or an error page)",
+                status=response.status_code,
+                code="unreadable_body",
+            ) from exc
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
