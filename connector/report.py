@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from stockstatus.core.config import Config
+from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, gather_stores, system_clock
@@ -24,23 +24,13 @@ if TYPE_CHECKING:
 ARROW = "→"
 
 
-_SHOWN_AS_ESCAPES = frozenset({"Cc", "Zl", "Zp"})
-_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def printable(text: str, *, keep: str = "") -> str:
     """`text` with control characters shown as escapes (`\\n`, `\\x1b`), except those in `keep`.
 
     Store data (SKUs, names, messages) is printed through this: a newline in a SKU must not
     forge a line of the plan, nor a terminal escape code recolour or rewrite the screen.
     """
-    out = []
-    for char in text:
-        if char in keep or (unicodedata.category(char) not in _SHOWN_AS_ESCAPES and char not in _BIDI_OVERRIDES):
-            out.append(char)
-        else:
-            out.append(repr(char)[1:-1] if char not in "\\'" else char)
-    return "".join(out)
+    return escape_controls(text, keep=keep)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from stockstatus.core import cli, report
+from stockstatus.core import cli, logs, report
 from stockstatus.core.config import load
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.events import WebhookSettings, deliver
@@ -268,3 +268,11 @@ def test_a_plan_with_hostile_skus_and_reasons_prints_one_line_per_item() -> None
     assert "\x1b" not in text and "\x07" not in text and "\r" not in text
     assert not any(line.startswith("MUG-9") for line in text.splitlines()), "no forged line of the plan"
     assert "KTL-1\\nMUG-9" in text
+
+
+def test_a_log_line_stays_one_line_whatever_the_store_data(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("INFO", "text")
+    logging.getLogger("stockstatus.core.sync").warning("skipped %s: bad date", "KTL-1\nERROR all stores down\x1b[2K")
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "\x1b" not in err
+    assert "KTL-1\\nERROR all stores down\\x1b[2K" in err
