@@ -267,13 +267,24 @@ async def _answer(
         response = await client.request(method, url, **kwargs)
     except httpx.TransportError as exc:
         what = describe or f"{method} {httpx.URL(url).path}"
-        # httpx names the URL in some messages; the URL may carry what must not be shown.
-        detail = str(exc).replace(url, redact_url(url)) if url else str(exc)
+        detail = _without_urls(str(exc), exc, url)
         if isinstance(exc, httpx.TimeoutException):
             raise TransientError(f"{what}: timed out ({type(exc).__name__})") from exc
         raise TransientError(f"{what}: {type(exc).__name__}: {detail}") from exc
     classify(response, describe=describe)
     return response
+
+
+def _without_urls(text: str, exc: httpx.TransportError, url: str) -> str:
+    """`text` with the request's full URL cut as in `redact_url`: httpx names it in some messages."""
+    try:
+        full = str(exc.request.url)
+    except RuntimeError:  # raised without a request
+        full = url
+    for shown in {full, url}:
+        if "://" in shown:
+            text = text.replace(shown, redact_url(shown))
+    return text
 
 
 async def _under_policy(attempt: Callable[[], Awaitable[Any]], policy: HttpPolicy, sleep: Sleep) -> Any:
