@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from stockstatus.adapters.shopify import mapping, platform
 from stockstatus.adapters.shopify.client import Credentials, rebuild_bulk
+from stockstatus.adapters.shopify.fake import generated_catalogue
 from stockstatus.adapters.shopify.pagination import Cursors
-from stockstatus.adapters.shopify.sandbox import generated_catalogue
 from stockstatus.adapters.shopify.settings import ShopifySettings
 from stockstatus.core.errors import AuthError, FetchError
 from stockstatus.core.model import Decision, Item, Shown, Status, Update
