@@ -23,6 +23,8 @@ __all__ = ["advance", "result", "run_query"]
 
 
 def run_query(store: Store, text: str, info: Any) -> Json:
+    """bulkOperationRunQuery: the query runs at once, without paging limits, against the root and
+    schema of the request that started it; status polls (`advance`) then reveal the result."""
     running = [op for op in store.bulk_operations.values() if op.status in ("CREATED", "RUNNING")]
     if running:
         return {
@@ -85,6 +87,7 @@ def advance(operation: BulkOperation) -> None:
 
 
 def result(store: Store, key: str) -> httpx.Response:
+    """`GET /bulk-results/<key>.jsonl`: a completed operation's lines; otherwise the storage's 404."""
     for operation in store.bulk_operations.values():
         if operation.key == key and operation.status == "COMPLETED":
             text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in operation.lines)

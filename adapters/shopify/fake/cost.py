@@ -63,6 +63,8 @@ CONNECTION_COST = 2
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """A Shopify plan's cost limits: bucket size (points) and restore rate (points per second)."""
+
     name: str
     bucket: float
     restore_rate: float

@@ -37,10 +37,12 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def gid(kind: str, number: int) -> str:
+    """The global ID of a record: `gid://shopify/Product/1001`."""
     return f"gid://shopify/{kind}/{number}"
 
 
 def parse_gid(value: Any, kind: str | None = None) -> int | None:
+    """The numeric id in a global ID (of `kind`, when given), or None for anything else."""
     match = re.fullmatch(r"gid://shopify/([A-Za-z]+)/(\d+)", str(value or ""))
     if not match or (kind is not None and match.group(1) != kind):
         return None

@@ -117,6 +117,7 @@ class FakeShopify(Store):
 
     @property
     def throttled(self) -> int:
+        """How many GraphQL requests were refused with THROTTLED."""
         return sum(1 for entry in self.log if entry.get("throttled"))
 
     def fail_next(
@@ -128,6 +129,7 @@ class FakeShopify(Store):
         headers: Mapping[str, str] | None = None,
         path_contains: str | None = None,
     ) -> None:
+        """Answer the next `times` requests (whose path contains `path_contains`) with `status`."""
         self.faults.append(Fault(status, times, body, headers, path_contains))
 
     # --- HTTP ------------------------------------------------------------------------------

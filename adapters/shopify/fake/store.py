@@ -85,9 +85,10 @@ class Store:
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
 
-    # --- seeding ---------------------------------------------------------------------------
+    # --- ids, times and inventory levels (the mutations change records through these too) ---
 
     def next_id(self) -> int:
+        """A new record id (one sequence for every kind of record)."""
         self._ids += 1
         return self._ids
 
@@ -123,6 +124,8 @@ class Store:
         if any(deltas.values()):
             item.level_updated_at[location_id] = self.stamp()
         return changes
+
+    # --- seeding, and what a merchant does -------------------------------------------------
 
     def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> Location:
         location = Location(self.next_id(), name, active, fulfills_online_orders)
@@ -189,6 +192,8 @@ class Store:
         return variant
 
     def delete_variant(self, variant: Variant) -> None:
+        """Remove a variant with its inventory item and metafields (productVariantsBulkCreate
+        dropping a standalone variant)."""
         self.products[variant.product_id].variant_ids.remove(variant.id)
         del self.variants[variant.id]
         del self.inventory_items[variant.inventory_item_id]
@@ -206,6 +211,8 @@ class Store:
         tracked: bool,
         quantities: Mapping[int, int],
     ) -> Variant:
+        """A variant made through the API: stocked with `quantities` (location id → available),
+        or with nothing at the primary location when none are given."""
         item = InventoryItem(self.next_id(), 0, tracked)
         now = self.stamp()
         variant = Variant(self.next_id(), product.id, title, sku, policy, item.id, created_at=now, updated_at=now)
@@ -330,9 +337,6 @@ class Store:
         namespace, _, key = name.partition(".")
         found = self.metafields.get((gid("ProductVariant", variant_id), namespace, key))
         return found.value if found else None
-
-    def variant_by_sku(self, sku: str) -> Variant:
-        return next(v for v in self.variants.values() if v.sku == sku)
 
     def available(self, variant_id: int) -> int:
         item = self.inventory_items[self.variants[variant_id].inventory_item_id]

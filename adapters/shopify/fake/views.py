@@ -26,6 +26,7 @@ MAX_PAGE = 250
 
 
 def need_scope(info: Any, scope: str, what: str) -> None:
+    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope`."""
     if scope not in info.context["scopes"]:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scope}` access scope.",
@@ -86,6 +87,8 @@ def connection(items: Iterable[Any], info: Any, args: Mapping[str, Any], key: Ca
 
 
 class View:
+    """A record seen as a GraphQL object; `typename` resolves the Node and error interfaces."""
+
     typename = ""
 
     def __init__(self, fake: Store, record: Any) -> None:

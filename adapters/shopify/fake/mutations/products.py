@@ -32,6 +32,8 @@ SCALAR_METAFIELD_TYPES = frozenset(
 
 
 def bulk_update_variants(store: Store, product_id: str, inputs: list[Json], partial: bool) -> Json:
+    """productVariantsBulkUpdate: policy, SKU and tracking of a product's variants; with an error
+    nothing changes unless `partial` (allowPartialUpdates)."""
     product = store.products.get(parse_gid(product_id, "Product") or -1)
     if product is None:
         return {
@@ -121,6 +123,7 @@ def _owner_exists(store: Store, owner: str) -> bool:
 
 
 def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
+    """metafieldsSet: at most 25, each checked against its type, all saved or none."""
     need_scope(info, "write_products", "metafieldsSet")
     if len(inputs) > MAX_METAFIELDS_PER_SET:
         return {
@@ -179,6 +182,7 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
 
 
 def delete_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
+    """metafieldsDelete: one entry per input, null where there was no such metafield."""
     need_scope(info, "write_products", "metafieldsDelete")
     if len(inputs) > MAX_INPUT_LIST:
         return {
@@ -197,6 +201,7 @@ def delete_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
 
 
 def change_tags(store: Store, owner: str, tags: list[str], *, add: bool) -> Json:
+    """tagsAdd / tagsRemove on a product; tags compare case-insensitively, as on Shopify."""
     product = store.products.get(parse_gid(owner, "Product") or -1)
     if product is None:
         return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
@@ -211,9 +216,6 @@ def change_tags(store: Store, owner: str, tags: list[str], *, add: bool) -> Json
     if product.tags != before:
         product.updated_at = store.stamp()
     return {"node": ProductView(store, product), "userErrors": []}
-
-
-# --- inventory, order and product mutations ---------------------------------------------
 
 
 def create_product_from_input(store: Store, given: Json | None) -> Json:
