@@ -107,8 +107,8 @@ class PurchaseOrderFiles:
                     folder = folder.parent
                 if not folder.is_dir():
                     problems.append(
-                        f"supply.purchase_orders: {pattern!r}: the folder {folder} does not exist; check the path "
-                        "(relative paths start at the config file's folder)"
+                        f"supply.purchase_orders: {pattern!r}: the folder {folder} does not exist; create it (an "
+                        "empty one is fine) or check the path (relative paths start at the config file's folder)"
                     )
             elif not Path(full).is_file():
                 problems.append(

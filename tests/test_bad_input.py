@@ -403,3 +403,13 @@ def test_the_good_files_do_reach_the_store(
     assert cli.main(["--config", str(path), "resync"]) == cli.EXIT_FAILED  # the recorder refuses the key
     assert "refused the credentials" in capsys.readouterr().out
     assert Recorder.seen, "the pass reached the store"
+
+
+def test_the_example_config_copied_as_it_is_passes_rules_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The quickstart's first check on a fresh copy finds nothing to fix (no purchase-order folder yet)."""
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    path = tmp_path / "connector.toml"
+    path.write_bytes(example.read_bytes())
+    assert cli.main(["--config", str(path), "rules", "check"]) == cli.EXIT_OK, capsys.readouterr().err
