@@ -27,6 +27,7 @@ from stockstatus.core import catalogue as samples
 from stockstatus.core import config as config_module
 from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.config import Config
+from stockstatus.core.errors import PlatformError
 from stockstatus.core.http import waiting_with
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.state import StateStore
@@ -282,3 +283,21 @@ async def test_refused_credentials_are_not_retried_through_the_faulty_wire() -> 
         state.close()
     assert run.outcome == "failed" and "credentials" in (run.error or "")
     assert wire.requests and len(wire.requests) == len(set(wire.requests)), "no request was sent twice"
+
+
+async def test_a_site_that_keeps_answering_a_page_is_reported_after_the_retries_as_not_woocommerce() -> None:
+    """A 200 HTML page is retried like any unreadable answer; when it stays, `check` names the likely mistake."""
+    pages: list[str] = []
+
+    def homepage(request: httpx.Request) -> httpx.Response:
+        pages.append(request.url.path)
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, text=ERROR_PAGE.format(title="My Blog"))
+
+    shop = stage("woocommerce")
+    store = shop.config.stores[0]
+    with waiting_with(no_wait):
+        async with open_adapter(store, shop.environ, {store.name: httpx.MockTransport(homepage)}) as adapter:
+            with pytest.raises(PlatformError, match="did not answer JSON: is this a WooCommerce shop") as err:
+                await adapter.check()
+    assert "My Blog" in str(err.value)
+    assert len(pages) == 5, "retried up to the policy's attempts, then reported"
