@@ -240,7 +240,9 @@ def read_json(response: httpx.Response, *, describe: str | None = None) -> Any:
     usually reads fine.
     """
     try:
-        return json.loads(response.content)
+        # A byte-order mark before the JSON comes from a PHP file saved with one (a plugin, a
+        # theme's functions.php): it is there on every answer, so it is skipped, not retried.
+        return json.loads(response.content.removeprefix(b"\xef\xbb\xbf"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         what = describe or _request_name(response.request)
         kind = "an HTML page" if response.content.lstrip()[:1] == b"<" else "not JSON (cut off or garbled)"

@@ -138,6 +138,11 @@ async def test_an_unreadable_success_is_retried_and_the_good_answer_decoded(slep
     assert answer.body == [{"id": 1}] and script.calls == 2 and len(slept) == 1
 
 
+async def test_a_byte_order_mark_before_the_json_is_read_at_once(slept):
+    script = Script(httpx.Response(200, content=b'\xef\xbb\xbf[{"id": 7}]'))
+    assert (await call_json(script, slept)).body == [{"id": 7}] and slept == []
+
+
 async def test_an_answer_that_stays_unreadable_is_reported_with_the_pages_title(slept):
     script = Script(*(httpx.Response(200, content=WORDPRESS_ERROR_PAGE) for _ in range(POLICY.attempts)))
     with pytest.raises(TransientError, match="HTML page: Database Error") as err:
