@@ -13,6 +13,7 @@ import httpx
 
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
+from stockstatus.core.outcomes import PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
 from stockstatus.core.report import table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
@@ -96,11 +97,14 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
     now = clock()
     out = []
     for store in config.stores:
-        runs = [r for r in state.runs(store.name, limit=50) if r["mode"] != "dry-run"]
+        runs = [r for r in state.runs.recent(store.name, limit=50) if r["mode"] != PassMode.DRY_RUN]
         last = runs[0] if runs else None
-        last_error = next((r for r in runs if r["outcome"] in ("failed", "partial")), None)
-        full = next((r for r in runs if r["mode"] == "full" and r["outcome"] in ("ok", "partial")), None)
-        bookmark = state.bookmark(store.name)
+        last_error = next((r for r in runs if r["outcome"] in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
+        full = next(
+            (r for r in runs if r["mode"] == PassMode.FULL and r["outcome"] in (RunOutcome.OK, RunOutcome.PARTIAL)),
+            None,
+        )
+        bookmark = state.bookmarks.get(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
         next_run = (
             next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
@@ -145,7 +149,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"  last run:  {row['last_run'] or '-'}{mode} {row['outcome']}{took}; "
             f"{row['written']} written, {row['failed']} failed"
         )
-        lines.append(f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == "incremental" else ""))
+        lines.append(
+            f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+        )
         lines.append(
             f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
         )
