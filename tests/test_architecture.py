@@ -68,6 +68,7 @@ def copy_of_the_tree(tmp_path: Path) -> Path:
         ("rules/planted.py", "from ..core import model", "Three floors"),
         ("rules/planted.py", "import httpx", "The rules are pure"),
         ("adapters/woocommerce/planted.py", "from ...core import state", "Adapters see only"),
+        ("adapters/shopify/planted.py", "from ...core.sync import run", "Adapters see only"),
     ],
 )
 def test_a_planted_import_across_the_floors_breaks_a_contract(copy_of_the_tree, module, planted, contract):
