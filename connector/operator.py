@@ -71,14 +71,6 @@ OVERDUE = timedelta(minutes=1)
 """A scheduled pass this late means no daemon is running the store (or it is stuck)."""
 
 
-def _seconds(row: Mapping[str, Any]) -> float | None:
-    if row.get("seconds") is not None:
-        return float(row["seconds"])
-    if not row.get("finished_at"):
-        return None
-    return (datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds()
-
-
 def next_pass(
     schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE
 ) -> datetime | None:
@@ -97,22 +89,20 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
     now = clock()
     out = []
     for store in config.stores:
-        runs = [r for r in state.runs.recent(store.name, limit=50) if r["mode"] != PassMode.DRY_RUN]
+        runs = [r for r in state.runs.recent(store.name, limit=50) if r.mode is not PassMode.DRY_RUN]
         last = runs[0] if runs else None
-        last_error = next((r for r in runs if r["outcome"] in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
+        last_error = next((r for r in runs if r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
         full = next(
-            (r for r in runs if r["mode"] == PassMode.FULL and r["outcome"] in (RunOutcome.OK, RunOutcome.PARTIAL)),
+            (r for r in runs if r.mode is PassMode.FULL and r.outcome in (RunOutcome.OK, RunOutcome.PARTIAL)),
             None,
         )
         bookmark = state.bookmarks.get(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = (
-            next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
-        )
+        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last.started_at)) if last else None
         next_full = next_pass(
             store.reconcile,
             store.timezone,
-            datetime.fromisoformat(full["started_at"]) if full else now,
+            datetime.fromisoformat(full.started_at) if full else now,
             default=DEFAULT_RECONCILE,
         )
         out.append(
@@ -120,19 +110,19 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "store": store.name,
                 "platform": store.platform,
                 "enabled": store.enabled,
-                "last_run": last["started_at"] if last else None,
-                "mode": last["mode"] if last else None,
-                "last_full": full["started_at"] if full else None,
+                "last_run": last.started_at if last else None,
+                "mode": last.mode.value if last else None,
+                "last_full": full.started_at if full else None,
                 "bookmark": bookmark.isoformat(timespec="seconds") if bookmark else None,
-                "seconds": _seconds(last) if last else None,
-                "outcome": last["outcome"] if last else "never run",
-                "counts": json.loads(last["counts"] or "{}") if last else {},
-                "written": last["written"] if last else 0,
-                "failed": last["failed"] if last else 0,
+                "seconds": last.took if last else None,
+                "outcome": last.outcome.value if last else "never run",
+                "counts": dict(last.counts) if last else {},
+                "written": last.written if last else 0,
+                "failed": last.failed if last else 0,
                 "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
                 "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
-                "last_error": ({"at": last_error["started_at"], "error": last_error["error"]} if last_error else None),
+                "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
             }
         )
     return out

@@ -100,7 +100,7 @@ async def test_no_bookmark_means_a_full_pass_and_a_completed_pass_sets_one(fake,
     first = await run(config, state, fake, clock, incremental=True)
     assert first.mode == "full" and first.outcome == "ok" and first.items == 5
     assert state.bookmarks.get("shop") == clock.now - BOOKMARK_OVERLAP
-    assert state.runs.recent("shop")[0]["mode"] == "full"
+    assert state.runs.recent("shop")[0].mode == "full"
 
 
 async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake, config, state, clock):
@@ -125,7 +125,7 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
     assert result.items == 3  # the mug, and both variations of the re-saved shirt
     assert fake.get_product(items["mug"]["id"])["stock_status"] == "outofstock"
     assert fake.get_variation(items["shirt"]["id"], items["shirt-s"]["id"])["stock_status"] == "outofstock"
-    assert state.runs.recent("shop")[0]["mode"] == "incremental"
+    assert state.runs.recent("shop")[0].mode == "incremental"
     # Items not pulled keep what the store accepted.
     assert set(state.accepted.for_store("shop")) >= {str(items["kettle"]["id"]), str(items["chemex"]["id"])}
 
@@ -162,7 +162,7 @@ async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, 
 async def test_dry_runs_and_failed_passes_leave_the_bookmark(fake, config, state, clock):
     seed(fake)
     await run(config, state, fake, clock, dry_run=True)
-    assert state.bookmarks.get("shop") is None and state.runs.recent("shop")[0]["mode"] == "dry-run"
+    assert state.bookmarks.get("shop") is None and state.runs.recent("shop")[0].mode == "dry-run"
 
     await run(config, state, fake, clock)
     bookmark = state.bookmarks.get("shop")

@@ -61,14 +61,14 @@ def test_accepted_decisions_and_log_are_recorded_together():
     assert state.accepted.for_store("other") == {}
     [line] = list(state.decisions.history("MUG-1"))
     assert (line["previous_status"], line["status"], line["result"]) == ("out_of_stock", "backorder", "written")
-    assert state.runs.recent("eu-shop")[0]["outcome"] == "ok"
+    assert state.runs.recent("eu-shop")[0].outcome == "ok"
 
 
 def test_a_run_left_running_by_a_crash_is_marked_interrupted():
     state = StateStore(":memory:")
     crashed = state.runs.begin("eu-shop", PassMode.FULL)
     state.runs.begin("eu-shop", PassMode.FULL)
-    outcomes = {r["id"]: r["outcome"] for r in state.runs.recent("eu-shop")}
+    outcomes = {r.id: r.outcome for r in state.runs.recent("eu-shop")}
     assert outcomes[crashed] == "interrupted"
 
 
@@ -93,7 +93,7 @@ def test_a_version_1_state_file_is_upgraded_in_place_keeping_its_data(tmp_path, 
     state = StateStore(path)
     assert state.version == len(MIGRATIONS) and state.bookmarks.get("eu-shop") is None
     assert state.accepted.for_store("eu-shop")["10"].status is Status.BACKORDER
-    assert state.runs.recent("eu-shop")[0]["outcome"] == "ok"
+    assert state.runs.recent("eu-shop")[0].outcome == "ok"
     state.demand.observe(
         "eu-shop",
         lines=[SeenLine("1001", "10", "MUG-1", date(2026, 11, 20), 2)],

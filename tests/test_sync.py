@@ -104,7 +104,7 @@ async def test_a_dry_run_plans_but_writes_nothing_and_keeps_state(fake, config, 
     assert {c.item.sku: c.decision.status.value for c in planned.changes}["KTL"] == "backorder"
     assert fake.write_requests == []
     assert state.accepted.for_store("shop") == {}
-    assert [r["mode"] for r in state.runs.recent("shop")] == ["dry-run"]
+    assert [r.mode for r in state.runs.recent("shop")] == ["dry-run"]
 
 
 async def test_a_failed_read_writes_nothing_and_is_never_out_of_stock(fake, config, state):
@@ -114,7 +114,7 @@ async def test_a_failed_read_writes_nothing_and_is_never_out_of_stock(fake, conf
     assert failed.outcome == "failed" and "401" in failed.error
     assert fake.write_requests == []
     assert fake.get_product(products["kettle"]["id"])["backorders"] == "no"
-    assert state.runs.recent("shop")[0]["outcome"] == "failed"
+    assert state.runs.recent("shop")[0].outcome == "failed"
 
 
 async def test_a_refused_item_keeps_its_state_and_is_retried_next_pass(fake, config, state):

@@ -31,7 +31,7 @@ from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
-from stockstatus.core.state.runs import Runs
+from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "NotificationRecord",
     "Notifications",
     "Outcome",
+    "RunRecord",
     "Runs",
     "SeenLine",
     "StateStore",

@@ -4,11 +4,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
 from stockstatus.core.outcomes import PassMode, RunOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One row of the runs table."""
+
+    id: int
+    store: str
+    mode: PassMode
+    outcome: RunOutcome
+    started_at: str
+    finished_at: str | None = None
+    items: int = 0
+    changes: int = 0
+    written: int = 0
+    failed: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    """Decided items per status."""
+    error: str | None = None
+    seconds: float | None = None
+    """As measured; None for passes recorded before durations were (and for unfinished ones)."""
+
+    @property
+    def took(self) -> float | None:
+        """How long the pass took: as measured, else from its one-second timestamps."""
+        if self.seconds is not None:
+            return self.seconds
+        if not self.finished_at:
+            return None
+        return (datetime.fromisoformat(self.finished_at) - datetime.fromisoformat(self.started_at)).total_seconds()
 
 
 class Runs:
@@ -63,7 +95,26 @@ class Runs:
                 },
             )
 
-    def recent(self, store: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest runs (of `store`, when given), newest first, as the table's rows."""
+    def recent(self, store: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The latest runs (of `store`, when given), newest first."""
         where, args = ("WHERE store = ?", [store]) if store else ("", [])
-        return list(self._db.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit]))
+        rows = self._db.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [_record(row) for row in rows]
+
+
+def _record(row: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(
+        id=int(row["id"]),
+        store=row["store"],
+        mode=PassMode(row["mode"]),
+        outcome=RunOutcome(row["outcome"]),
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        items=int(row["items"] or 0),
+        changes=int(row["changes"] or 0),
+        written=int(row["written"] or 0),
+        failed=int(row["failed"] or 0),
+        counts={str(k): int(v) for k, v in json.loads(row["counts"] or "{}").items()},
+        error=row["error"],
+        seconds=float(row["seconds"]) if row["seconds"] is not None else None,
+    )
