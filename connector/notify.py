@@ -246,7 +246,8 @@ def plan_notices(
                 holding.setdefault(line.item_key, []).append(order)
     baselines: list[Baseline] = []
     notices: list[Notice] = []
-    for item, decision in ((d.item, d.decision) for d in decided):
+    for one in decided:
+        item, decision = one.item, one.decision
         waiting = {o.order_id: o for o in decision.order_etas if o.later > 0}
         tracked = item.managed and item.available is not None
         for order in holding.get(item.key, ()):
