@@ -26,7 +26,6 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 
 import httpx
@@ -34,7 +33,7 @@ import httpx
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError, ConnectorError
-from stockstatus.core.outcomes import PassMode, RunOutcome
+from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
@@ -100,15 +99,6 @@ class ConfigWatcher:
         self._stamp = self._read_stamp() if moved else stamp
         log.warning("config reloaded from %s", ", ".join(str(f) for f in self._files))
         return True
-
-
-class JobKind(StrEnum):
-    """A store's two scheduled jobs, the prefix of their ids ("store:eu-shop", "reconcile:eu-shop")."""
-
-    PASS = "store"
-    """Incremental passes on the store's `schedule`."""
-    RECONCILE = "reconcile"
-    """Full passes on the store's `reconcile` schedule."""
 
 
 JOB_KINDS = frozenset(kind.value for kind in JobKind)

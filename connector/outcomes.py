@@ -1,5 +1,5 @@
 """The closed sets of words the core records and compares: run outcomes, pass modes, change
-results, notice kinds and results.
+results, notice kinds and results, the daemon's job kinds.
 
 Each is a `StrEnum`, so the state file, `--json` output and log lines carry exactly these
 strings, and code compares members, never literals.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ChangeResult", "NoticeKind", "NoticeResult", "NotificationStatus", "PassMode", "RunOutcome"]
+__all__ = ["ChangeResult", "JobKind", "NoticeKind", "NoticeResult", "NotificationStatus", "PassMode", "RunOutcome"]
 
 
 class RunOutcome(StrEnum):
@@ -79,3 +79,12 @@ class NoticeResult(StrEnum):
     """The platform cannot tell customers."""
     HELD = "held"
     """Already recorded by another pass."""
+
+
+class JobKind(StrEnum):
+    """A store's two scheduled jobs in the daemon, the prefix of their ids ("store:eu-shop")."""
+
+    PASS = "store"
+    """Incremental passes on the store's `schedule`."""
+    RECONCILE = "reconcile"
+    """Full passes on the store's `reconcile` schedule."""
