@@ -67,6 +67,7 @@ def copy_of_the_tree(tmp_path: Path) -> Path:
         ("core/planted.py", "from ..adapters.shopify import client", "Three floors"),
         ("rules/planted.py", "from ..core import model", "Three floors"),
         ("rules/planted.py", "import httpx", "The rules are pure"),
+        ("adapters/shopify/planted.py", "from ...core.sync import run", "Adapters see only"),
         ("adapters/woocommerce/planted.py", "from ...core import state", "Adapters see only"),
         ("adapters/shopify/client.py", "from .fake import FakeShopify", "A platform's real adapter"),
     ],

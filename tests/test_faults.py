@@ -29,6 +29,7 @@ from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.config import Config
 from stockstatus.core.errors import PlatformError
 from stockstatus.core.http import waiting_with
+from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import open_adapter, resync, system_clock, today_in
@@ -211,7 +212,7 @@ async def synced(
     try:
         with waiting_with(no_wait):
             runs = await resync(shop.config, state=state, environ=shop.environ, transports={store.name: transport})
-        accepted = {key: (a.status, a.eta, a.message) for key, a in state.accepted(store.name).items()}
+        accepted = {key: (a.status, a.eta, a.message) for key, a in state.accepted.for_store(store.name).items()}
     finally:
         state.close()
     return shop, runs, accepted
@@ -230,7 +231,7 @@ async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_
     platform_name: str, settings: dict[str, Any], seeds: range
 ) -> None:
     clean_shop, clean_runs, clean_accepted = await synced(platform_name, None, **settings)
-    assert [r.outcome for r in clean_runs] == ["ok"]
+    assert [r.outcome for r in clean_runs] == [RunOutcome.OK]
     assert clean_runs[0].written > 5, "the clean pass has writes to make: the faults can hit them"
     expected = await snapshot(clean_shop)
 
@@ -242,7 +243,7 @@ async def test_a_resync_through_ten_percent_faults_ends_like_a_clean_one_in_one_
         shop, runs, accepted = await synced(platform_name, wire, **settings)
         [run] = runs
         where = f"seed {seed}, faults {dict(wire.injected)}"
-        assert (run.outcome, run.error, run.failed) == ("ok", None, 0), where  # `connector resync` exits 0
+        assert (run.outcome, run.error, run.failed) == (RunOutcome.OK, None, 0), where  # `connector resync` exits 0
         assert accepted == clean_accepted, where
         assert await snapshot(shop) == expected, where
         injected += wire.injected
@@ -261,7 +262,7 @@ async def test_a_bulk_result_cut_off_or_replaced_by_a_page_is_fetched_again() ->
     for seed in range(6):
         wire = FaultyWire(unused, seed=seed, rate=0.4, kinds=kinds, turn=spoilt.total(), only="/bulk-results/")
         shop, [run], accepted = await synced("shopify", wire, **settings)
-        assert (run.outcome, run.error) == ("ok", None), f"seed {seed}: {wire.hit}"
+        assert (run.outcome, run.error) == (RunOutcome.OK, None), f"seed {seed}: {wire.hit}"
         assert accepted == clean_accepted and await snapshot(shop) == expected
         spoilt += wire.injected
     assert set(spoilt) == set(kinds), dict(spoilt)
@@ -281,7 +282,7 @@ async def test_refused_credentials_are_not_retried_through_the_faulty_wire() -> 
             [run] = await resync(shop.config, state=state, environ=shop.environ, transports={store.name: wire})
     finally:
         state.close()
-    assert run.outcome == "failed" and "credentials" in (run.error or "")
+    assert run.outcome is RunOutcome.FAILED and "credentials" in (run.error or "")
     assert wire.requests and len(wire.requests) == len(set(wire.requests)), "no request was sent twice"
 
 

@@ -22,9 +22,10 @@ from stockstatus.core.errors import ConfigError
 from stockstatus.core.events import WebhookSettings, deliver
 from stockstatus.core.http import make_client, waiting_with
 from stockstatus.core.model import Decision, Item, Status
+from stockstatus.core.outcomes import PassMode, RunOutcome
 from stockstatus.core.platform import platforms
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Change, StoreRun
+from stockstatus.core.sync import Change, Skipped, StoreRun
 
 SECRET_PATH = "/services/T0A1B2C3D/B9Z8Y7X6W/qWeRtYuIoP1234567890zz"
 HOOK_PASSWORD = "hunter2-Hook-Pass"
@@ -222,8 +223,8 @@ def test_the_state_file_is_created_readable_by_its_owner_only(tmp_path: Path) ->
     path = tmp_path / "deep" / "connector.sqlite"
     store = StateStore(path)
     try:
-        run = store.begin_run("eu-shop", "full")
-        store.finish_run(run, outcome="ok", items=0, changes=0, written=0, failed=0, counts={}, error=None)
+        run = store.runs.begin("eu-shop", PassMode.FULL)
+        store.runs.finish(run, outcome=RunOutcome.OK)
     finally:
         store.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -238,11 +239,9 @@ def test_control_characters_from_store_data_are_escaped_in_text_output(
     path = store_config(tmp_path)
     state = StateStore(tmp_path / "state.sqlite")
     try:
-        run = state.begin_run("eu-shop", "full")
+        run = state.runs.begin("eu-shop", PassMode.FULL)
         hostile = "SKU-1\n  fake line: all good\x1b[2J\x1b]0;pwned\x07\r\u202eevil"
-        state.finish_run(
-            run, outcome="failed", items=0, changes=0, written=0, failed=0, counts={}, error=f"bad item {hostile}"
-        )
+        state.runs.finish(run, outcome=RunOutcome.FAILED, error=f"bad item {hostile}")
     finally:
         state.close()
 
@@ -258,10 +257,10 @@ def test_a_plan_with_hostile_skus_and_reasons_prints_one_line_per_item() -> None
         key="7", sku="KTL-1\nMUG-9  in_stock → out_of_stock\x1b[31m", name="Kettle\r", managed=True, available=0
     )
     decision = Decision(Status.OUT_OF_STOCK, "sold out")
-    run = StoreRun(store="eu-shop", platform="woocommerce", dry_run=True, mode="dry-run")
+    run = StoreRun(store="eu-shop", platform="woocommerce", dry_run=True, mode=PassMode.DRY_RUN)
     run.changes.append(Change(hostile, decision, {"backorders": "no"}))
-    run.skipped.append((hostile, "restock_date '\x1b]0;title\x07' is not a date"))
-    run.outcome = "ok"
+    run.skipped.append(Skipped(hostile, "restock_date '\x1b]0;title\x07' is not a date"))
+    run.outcome = RunOutcome.OK
 
     text = report.run_text(run)
 

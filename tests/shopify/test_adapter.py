@@ -110,7 +110,7 @@ async def test_pull_reads_variants_stock_at_the_online_locations_and_merchant_me
         items = {i.sku: i for i in await adapter.pull_items()}
     black = items["K-BLK"]
     assert black.key == str(kettle.variant_ids[0]) and black.parent_key == str(kettle.id)
-    assert (black.available, black.platform["incoming"], black.managed) == (0, 5, True)
+    assert (black.available, black.incoming, black.managed) == (0, 5, True)
     assert black.name == "Kettle — Black" and black.vendor == "Fellow" and black.categories == {"Kettles"}
     assert black.tags == {"hot"} and black.restock_date == date(2026, 12, 1)
     assert black.shown == Shown(Status.OUT_OF_STOCK)  # no connector metafield yet: DENY and sold out
