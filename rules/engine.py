@@ -21,24 +21,7 @@ from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
-_new_tuple = tuple.__new__
-
-
-def _lazy(
-    status: Status,
-    rule: str,
-    eta: date | None,
-    sell_limit: int | None,
-    message: str | None,
-    on_sellout: Status | None,
-    order_etas: tuple[OrderEta, ...],
-    explain: Callable[..., tuple[tuple[str, ...], dict[str, object]]],
-    *args: object,
-) -> Decision:
-    """A Decision whose reasons and inputs `explain(*args)` works out when they are read."""
-    return _new_tuple(
-        Decision, (status, rule, eta, sell_limit, message, on_sellout, order_etas, None, None, explain, *args)
-    )
+_lazy = Decision.explained_later
 
 
 @dataclass(frozen=True, slots=True)
