@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.grammar import Rule, Subject, _supply_values, parse_rules, queued_units
 from stockstatus.rules.model import Decision, Facts, OrderEta, Status
+from stockstatus.rules.schema import validate_options, validate_rules
+from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
 from stockstatus.rules.template import render_message
 
@@ -519,7 +521,7 @@ def _explain_rule(
             if field_name != "available":
                 inputs[field_name] = _jsonable(getattr(facts, field_name))
         if source.name == "supply":
-            inputs.update(_supply_values(subject))
+            inputs.update(supply_values(subject))
         inputs["eta_source"] = source.name
     if action.cap is not None:
         inputs["queued"] = queued_units(subject)
@@ -545,11 +547,6 @@ def _held_threshold(reason: str) -> int:
     return int(reason[start:].split(" ", 1)[0])
 
 
-def _whole(value: object, key: str, minimum: int, problems: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        problems.append(f"{key}: {value!r} is not a whole number >= {minimum}")
-
-
 def compile_rules(
     raw_rules: Sequence[Mapping[str, object]],
     *,
@@ -566,14 +563,14 @@ def compile_rules(
     `source` prefixes every error location, e.g. "stores[1].rules" for a store's own rules.
     Raises RuleError listing every problem.
     """
-    problems: list[str] = []
-    _whole(horizon_days, "horizon_days", 1, problems)
-    if back_in_stock_at is not None:
-        _whole(back_in_stock_at, "back_in_stock_at", 1, problems)
+    problems = validate_options(
+        handling_days=handling_days, horizon_days=horizon_days, back_in_stock_at=back_in_stock_at
+    )
     try:
-        rules = parse_rules(raw_rules, handling_days=handling_days, source=source)
+        specs = validate_rules(raw_rules, source=source)
     except RuleError as exc:
         raise RuleError([*problems, *exc.problems]) from None
     if problems:
         raise RuleError(problems)
+    rules = compile_specs(specs, handling_days=handling_days)
     return RuleSet(rules, handling_days, source, horizon_days, back_in_stock_at)

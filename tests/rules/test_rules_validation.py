@@ -58,6 +58,7 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
             id="unknown status lists the four",
         ),
         pytest.param(rule(then={"eta": "lead_time"}), 'rules[0] ("r").then.status: missing', id="status missing"),
+        pytest.param(rule(then={}), 'rules[0] ("r").then.status: missing; use one of', id="empty then"),
         pytest.param({"when": {}, "then": {"status": "backorder"}}, "rules[0].name: missing", id="name missing"),
         pytest.param(
             rule(name="Default"),
