@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from datetime import UTC, datetime
 
+import pytest
 from rules_examples import EXAMPLE_RULES, days, facts
 
 from stockstatus.rules import DaySales, Facts, QueuedOrder, RuleError, Status, SupplyEvent, compile_rules
