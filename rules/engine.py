@@ -83,6 +83,11 @@ class Explanation(list[RuleTrace]):
         self.days_of_cover = days_of_cover
 
     @property
+    def traces(self) -> tuple[RuleTrace, ...]:
+        """Each rule's result, in order (the same as the list itself)."""
+        return tuple(self)
+
+    @property
     def order_etas(self) -> tuple[OrderEta, ...]:
         return self.decision.order_etas if self.decision is not None else ()
 
