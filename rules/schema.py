@@ -172,10 +172,11 @@ def _date_when(value: object) -> DateWhen:
 
 
 _STATUSES = ", ".join(f'"{s.value}"' for s in Status)
+_STATUS_VALUES = frozenset(s.value for s in Status)
 
 
 def _status(value: object) -> Status:
-    if isinstance(value, str) and value in Status.__members__.values():
+    if isinstance(value, str) and value in _STATUS_VALUES:
         return Status(value)
     raise _Invalid(f"{_show(value)} is not one of {_STATUSES}")
 
@@ -273,7 +274,7 @@ Days = Annotated[int | None, _parsed_by(whole_number)]
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class WhenSpec(_Table):
