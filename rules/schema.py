@@ -405,9 +405,8 @@ def _problems(error: Mapping[str, Any]) -> list[str]:
     return [f".{path}: {text}"]
 
 
-def _consistency(spec: RuleSpec) -> list[str]:
-    """What depends on more than one key of a rule whose shape is valid."""
-    then, when = spec.then, spec.when
+def _consistency(when: WhenSpec, then: ThenSpec) -> list[str]:
+    """What depends on more than one key of a rule whose `when` and `then` are valid in shape."""
     problems: list[str] = []
     if not then.status.sellable_past_zero:
         if then.eta is not None:
@@ -427,19 +426,18 @@ def _consistency(spec: RuleSpec) -> list[str]:
     for key in ETA_WHEN_KEYS:
         if getattr(when, key) is not None and then.eta is None:
             problems.append(f".when.{key}: needs then.eta (the ETA source it checks)")
-    if when.eta_within_days is not None and then.eta is not None and not spec.wants_eta:
+    if when.eta_within_days is not None and then.eta is not None and when.has_eta is False:
         problems.append(".when.eta_within_days: contradicts has_eta = false")
-    problems.extend(_message_consistency(spec))
+    problems.extend(_message_consistency(when, then))
     return problems
 
 
-def _message_consistency(spec: RuleSpec) -> list[str]:
-    then = spec.then
+def _message_consistency(when: WhenSpec, then: ThenSpec) -> list[str]:
     if then.message is None:
         return []
     problems = []
     used_eta = then.message.fields & ETA_FIELDS
-    if used_eta and (then.eta is None or not spec.wants_eta):
+    if used_eta and (then.eta is None or when.has_eta is False):
         used = ", ".join(f"{{{f}}}" for f in sorted(used_eta))
         why = "has_eta = false" if then.eta is not None else "there is no then.eta"
         problems.append(f".then.message: uses {used} but this rule never has an ETA ({why})")
@@ -475,9 +473,21 @@ def validate_rule(position: int, raw: object, source: str) -> tuple[RuleSpec | N
         spec = RuleSpec.model_validate(raw)
     except ValidationError as exc:
         errors = sorted(exc.errors(include_url=False), key=lambda error: _written_order(raw, error["loc"]))
-        return None, [where + problem for error in errors for problem in _problems(error)]
-    problems = [where + p for p in _consistency(spec)]
+        problems = [where + problem for error in errors for problem in _problems(error)]
+        sections = _valid_sections(raw)
+        if sections is not None:  # the name was wrong, not what the rule says: check that too
+            problems.extend(where + p for p in _consistency(*sections))
+        return None, problems
+    problems = [where + p for p in _consistency(spec.when, spec.then)]
     return (None if problems else spec), problems
+
+
+def _valid_sections(raw: Mapping[str, object]) -> tuple[WhenSpec, ThenSpec] | None:
+    """A rule's `when` and `then` when both are valid on their own."""
+    try:
+        return WhenSpec.model_validate(raw.get("when", {})), ThenSpec.model_validate(raw.get("then"))
+    except ValidationError:
+        return None
 
 
 def _list_problems(raw_rules: Sequence[object], specs: Sequence[tuple[int, RuleSpec]], source: str) -> list[str]:

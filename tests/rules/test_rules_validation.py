@@ -266,6 +266,24 @@ def test_all_problems_are_collected() -> None:
     assert str(problems_of(raw)[0]) in str(RuleError(problems))
 
 
+def test_a_bad_name_does_not_hide_what_the_rule_says() -> None:
+    assert problems_of([rule({"eta_within_days": 3}, name="default")]) == [
+        'rules[0] ("default").name: "default" is the name of the built-in fallback; choose another',
+        'rules[0] ("default").when.eta_within_days: needs then.eta (the ETA source it checks)',
+    ]
+
+
+def test_problems_come_in_the_order_they_are_written() -> None:
+    raw = {"name": "r", "when": {"velocity": "fast", "available": "lots"}, "then": {"cap": -1, "status": "soon"}}
+    assert [p.split(":")[0] for p in problems_of([raw | {"wen": {}}])] == [
+        'rules[0] ("r").when.velocity',
+        'rules[0] ("r").when.available',
+        'rules[0] ("r").then.cap',
+        'rules[0] ("r").then.status',
+        'rules[0] ("r")',
+    ]
+
+
 def test_duplicate_names() -> None:
     raw = [rule({"available": "< 0"}, name="Sold out"), rule({"available": "<= 0"}, name="sold out")]
     assert problems_of(raw) == ['rules[1] ("sold out").name: the same name as rules[0]; rule names must be unique']
