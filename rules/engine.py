@@ -12,18 +12,76 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import Decision, Facts, OrderEta, Status
+from stockstatus.rules.model import Decision, Facts, OrderEta, Status, Why
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
-_lazy = Decision.explained_later
+_later_decision = Decision.explained_later
+
+
+class _Build(Protocol):
+    """How `RuleSet._decide` makes its Decision: `_later` for `decide`, `_now` for `why`."""
+
+    def __call__(
+        self,
+        rules: RuleSet,
+        facts: Facts,
+        status: Status,
+        rule: str,
+        eta: date | None,
+        sell_limit: int | None,
+        message: str | None,
+        on_sellout: Status | None,
+        order_etas: tuple[OrderEta, ...],
+        explain: Callable[..., Why],
+        /,
+        *args: object,
+    ) -> Decision: ...
+
+
+def _later(
+    rules: RuleSet,
+    facts: Facts,
+    status: Status,
+    rule: str,
+    eta: date | None,
+    sell_limit: int | None,
+    message: str | None,
+    on_sellout: Status | None,
+    order_etas: tuple[OrderEta, ...],
+    explain: Callable[..., Why],
+    /,
+    *args: object,
+) -> Decision:
+    """The decision, its reasons and inputs worked out when read (by `rules.why(facts)`)."""
+    return _later_decision(status, rule, eta, sell_limit, message, on_sellout, order_etas, rules, facts)
+
+
+def _now(
+    rules: RuleSet,
+    facts: Facts,
+    status: Status,
+    rule: str,
+    eta: date | None,
+    sell_limit: int | None,
+    message: str | None,
+    on_sellout: Status | None,
+    order_etas: tuple[OrderEta, ...],
+    explain: Callable[..., Why],
+    /,
+    *args: object,
+) -> Decision:
+    """The decision with its reasons and inputs, `explain(*args)`, worked out now."""
+    reasons, inputs = explain(*args)
+    return Decision(status, rule, eta, sell_limit, message, reasons, on_sellout, order_etas, inputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +233,15 @@ class RuleSet:
 
     def decide(self, facts: Facts) -> Decision | None:
         """The decision for one SKU; None when no rule matches and stock is not tracked."""
+        return self._decide(facts, _later)
+
+    def why(self, facts: Facts) -> Why:
+        """The reasons and inputs of `decide(facts)` (what `Decision.reasons` / `.inputs` read)."""
+        made = self._decide(facts, _now)
+        assert made is not None  # only a decision made from these facts asks
+        return made.reasons, made.inputs
+
+    def _decide(self, facts: Facts, build: _Build) -> Decision | None:
         available = facts.available
         subject = Subject(facts, available, self.horizon_days)
         found = self._first_match(subject)
@@ -182,14 +249,16 @@ class RuleSet:
             rule, eta = found
             status = rule.action.status
             if available is None or available <= 0:
-                return self._rule_decision(rule, subject, eta, None, None)
+                return self._rule_decision(build, rule, subject, eta, None, None)
             on_shelf = status in _HELD_BACK
             if not on_shelf and status is not Status.IN_STOCK:
-                return self._rule_decision(rule, subject, eta, None, None)  # pre-order with stock
+                return self._rule_decision(build, rule, subject, eta, None, None)  # pre-order with stock
         elif available is None:
             return None
         elif available <= 0:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.OUT_OF_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -219,7 +288,7 @@ class RuleSet:
             and facts.previous_status in _SOLD_OUT
             and sellout_status is not Status.IN_STOCK
         ):
-            return self._held(subject, at_zero)
+            return self._held(build, subject, at_zero)
         limit = None
         if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
             limit = sellout_rule.action.cap.sell_limit(subject)
@@ -229,7 +298,9 @@ class RuleSet:
             self._order_etas(subject, Status.IN_STOCK, None, self.handling_days) if facts.backorder_queue else ()
         )
         if rule is None:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.IN_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -244,7 +315,9 @@ class RuleSet:
                 sellout_name,
             )
         if on_shelf:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.IN_STOCK,
                 rule.name,
                 None,
@@ -257,7 +330,7 @@ class RuleSet:
                 facts,
                 self.horizon_days,
             )
-        return self._rule_decision(rule, subject, eta, sellout_status, sellout_name, limit)
+        return self._rule_decision(build, rule, subject, eta, sellout_status, sellout_name, limit)
 
     def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.
@@ -341,6 +414,7 @@ class RuleSet:
 
     def _rule_decision(
         self,
+        build: _Build,
         rule: Rule,
         subject: Subject,
         eta: date | None,
@@ -370,7 +444,9 @@ class RuleSet:
         order_etas = (
             self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()
         )
-        return _lazy(
+        return build(
+            self,
+            facts,
             action.status,
             rule.name,
             shown,
@@ -389,7 +465,7 @@ class RuleSet:
             held,
         )
 
-    def _held(self, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
+    def _held(self, build: _Build, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
         """Hysteresis: the decision the rules give at sell-out, while available < back_in_stock_at."""
         facts = subject.facts
         reason = (
@@ -398,7 +474,9 @@ class RuleSet:
             f" (now {facts.available}); decided as if sold out"
         )
         if at_zero is None:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.OUT_OF_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -415,7 +493,7 @@ class RuleSet:
                 reason,
                 self.back_in_stock_at,
             )
-        return self._rule_decision(at_zero[0], subject, at_zero[1], None, None, held=reason)
+        return self._rule_decision(build, at_zero[0], subject, at_zero[1], None, None, held=reason)
 
     def _order_etas(
         self, subject: Subject, status: Status, eta: date | None, handling_days: int

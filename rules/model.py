@@ -6,10 +6,11 @@ date already expressed in the store's timezone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class Status(StrEnum):
@@ -105,6 +106,14 @@ Why = tuple[tuple[str, ...], dict[str, object]]
 """A decision's (reasons, inputs)."""
 
 
+class Explains(Protocol):
+    """What made a decision and can say why, from the same facts (a RuleSet)."""
+
+    def why(self, facts: Facts) -> Why:
+        """The reasons and inputs of the decision these facts get."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class Decision:
     """What the store should show for one SKU, and why.
@@ -114,7 +123,8 @@ class Decision:
 
     `reasons` and `inputs` of decisions made by a RuleSet are worked out the first time they are
     read, not when the decision is made: most decisions equal the last one the store accepted and
-    nobody reads why (`RuleSet` builds those with `Decision.explained_later`).
+    nobody reads why (`RuleSet` builds those with `Decision.explained_later`, keeping only itself
+    and the facts, so a pass that keeps every decision keeps no more objects than decisions).
     """
 
     status: Status
@@ -130,8 +140,8 @@ class Decision:
     order_etas: tuple[OrderEta, ...]
     """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
     _why: Why | None
-    _explain: Callable[..., Why] | None
-    _explain_args: tuple[object, ...]
+    _explainer: Explains | None
+    _facts: Facts | None
 
     def __init__(
         self,
@@ -153,8 +163,8 @@ class Decision:
         _set(self, "on_sellout", on_sellout)
         _set(self, "order_etas", tuple(order_etas))
         _set(self, "_why", (tuple(reasons), dict(inputs) if inputs else {}))
-        _set(self, "_explain", None)
-        _set(self, "_explain_args", ())
+        _set(self, "_explainer", None)
+        _set(self, "_facts", None)
 
     @classmethod
     def explained_later(
@@ -166,10 +176,10 @@ class Decision:
         message: str | None,
         on_sellout: Status | None,
         order_etas: tuple[OrderEta, ...],
-        explain: Callable[..., Why],
-        *args: object,
+        explainer: Explains,
+        facts: Facts,
     ) -> Decision:
-        """A decision whose reasons and inputs `explain(*args)` works out when first read."""
+        """A decision whose reasons and inputs `explainer.why(facts)` works out when first read."""
         made = _new(cls)
         _set(made, "status", status)
         _set(made, "rule", rule)
@@ -179,19 +189,20 @@ class Decision:
         _set(made, "on_sellout", on_sellout)
         _set(made, "order_etas", order_etas)
         _set(made, "_why", None)
-        _set(made, "_explain", explain)
-        _set(made, "_explain_args", args)
+        _set(made, "_explainer", explainer)
+        _set(made, "_facts", facts)
         return made
 
     def _worked_out(self) -> Why:
         why = self._why
         if why is None:
-            assert self._explain is not None  # set whenever _why is not
-            why = self._explain(*self._explain_args)
+            assert self._explainer is not None and self._facts is not None  # set whenever _why is not
+            why = self._explainer.why(self._facts)
             # Remembered: a value that does not change, worked out once (the dataclass is frozen
             # for its users, not for itself).
             _set(self, "_why", why)
-            _set(self, "_explain_args", ())
+            _set(self, "_explainer", None)
+            _set(self, "_facts", None)
         return why
 
     @property
