@@ -79,8 +79,8 @@ def _now(
     /,
     *args: object,
 ) -> Decision:
-    """The decision with its reasons and inputs, `explain(*args)`, worked out now."""
-    reasons, inputs = explain(*args)
+    """The decision with its reasons and inputs, `explain(rules, facts, *args)`, worked out now."""
+    reasons, inputs = explain(rules, facts, *args)
     return Decision(status, rule, eta, sell_limit, message, reasons, on_sellout, order_etas, inputs)
 
 
@@ -267,7 +267,6 @@ class RuleSet:
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
                 _explain_default,
-                facts,
                 Status.OUT_OF_STOCK,
             )
         else:
@@ -309,7 +308,6 @@ class RuleSet:
                 sellout_status,
                 order_etas,
                 _explain_default,
-                facts,
                 Status.IN_STOCK,
                 sellout_status,
                 sellout_name,
@@ -327,8 +325,6 @@ class RuleSet:
                 order_etas,
                 _explain_on_shelf,
                 rule,
-                facts,
-                self.horizon_days,
             )
         return self._rule_decision(build, rule, subject, eta, sellout_status, sellout_name, limit)
 
@@ -456,10 +452,8 @@ class RuleSet:
             order_etas,
             _explain_rule,
             rule,
-            facts,
             subject.available,
             eta,
-            self.horizon_days,
             sellout,
             sellout_rule,
             held,
@@ -485,13 +479,11 @@ class RuleSet:
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
                 _explain_default,
-                facts,
                 Status.OUT_OF_STOCK,
                 None,
                 None,
                 0,
                 reason,
-                self.back_in_stock_at,
             )
         return self._rule_decision(build, at_zero[0], subject, at_zero[1], None, None, held=reason)
 
@@ -539,14 +531,14 @@ def _sellout_reason(status: Status, rule: str) -> str:
 
 
 def _explain_default(
+    rules: RuleSet,
     facts: Facts,
     status: Status,
     sellout: Status | None = None,
     sellout_rule: str | None = None,
     available: int | None = None,
     held: str | None = None,
-    held_at: int | None = None,
-) -> tuple[tuple[str, ...], dict[str, object]]:
+) -> Why:
     shown = facts.available if available is None else available
     sign = ">" if status is Status.IN_STOCK else "<="
     reasons: tuple[str, ...] = ("no rule matched", f"available {shown} {sign} 0")
@@ -556,13 +548,13 @@ def _explain_default(
         inputs["on_sellout_rule"] = sellout_rule
     if held is not None:
         reasons = (*reasons, held)
-        inputs["held_until_available"] = held_at
+        inputs["held_until_available"] = rules.back_in_stock_at
         inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
     return reasons, inputs
 
 
-def _explain_on_shelf(rule: Rule, facts: Facts, horizon_days: int) -> tuple[tuple[str, ...], dict[str, object]]:
-    subject = Subject(facts, facts.available, horizon_days)
+def _explain_on_shelf(rules: RuleSet, facts: Facts, rule: Rule) -> Why:
+    subject = Subject(facts, facts.available, rules.horizon_days)
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.append(f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}")
     inputs = _base_inputs(facts)
@@ -582,17 +574,17 @@ def _condition_inputs(rule: Rule, subject: Subject, inputs: dict[str, object]) -
 
 
 def _explain_rule(
-    rule: Rule,
+    rules: RuleSet,
     facts: Facts,
+    rule: Rule,
     available: int | None,
     eta: date | None,
-    horizon_days: int,
     sellout: Status | None,
     sellout_rule: str | None,
     held: str | None,
-) -> tuple[tuple[str, ...], dict[str, object]]:
+) -> Why:
     """The reasons and inputs of a rule's decision (worked out when read)."""
-    subject = Subject(facts, available, horizon_days)
+    subject = Subject(facts, available, rules.horizon_days)
     action = rule.action
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.extend(k.describe(subject, eta) for k in rule.eta_checks)
@@ -619,15 +611,8 @@ def _explain_rule(
     if held is not None:
         reasons.append(held)
         inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
-        inputs["held_until_available"] = _held_threshold(held)
+        inputs["held_until_available"] = rules.back_in_stock_at
     return tuple(reasons), inputs
-
-
-def _held_threshold(reason: str) -> int:
-    # The reason text carries the threshold; keeping it out of the hot path's arguments.
-    marker = "reaches "
-    start = reason.index(marker) + len(marker)
-    return int(reason[start:].split(" ", 1)[0])
 
 
 def compile_rules(
