@@ -130,8 +130,13 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
     assert set(state.accepted("shop")) >= {str(items["kettle"]["id"]), str(items["chemex"]["id"])}
 
 
+CATALOGUE_SIZE = 250
+"""Three listing pages of 100 and about 75 variable products: enough that a full pass reads tens of
+pages, so "reads little" is a contrast and not a coincidence."""
+
+
 async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, config, state, clock):
-    woo_fake.seed(fake, catalogue.generated(2000, TODAY))
+    woo_fake.seed(fake, catalogue.generated(CATALOGUE_SIZE, TODAY))
     fake.requests.clear()
     full = await run(config, state, fake, clock)
     full_reads, full_writes = counted(fake)
@@ -153,8 +158,9 @@ async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, 
     reads, writes = counted(fake)
     assert quiet.mode == "incremental" and quiet.items == 0 and quiet.changes == []
     assert writes == 0 and reads <= 5, fake.requests
+    assert full_reads > 10 * reads, (full_reads, reads)  # the full pass did read page after page
     print(
-        f"2,000 products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
+        f"{CATALOGUE_SIZE} products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
         f"{echo_writes} writes; no-change incremental {reads} reads/{writes} writes"
     )
 
