@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from stockstatus.core import http
 from stockstatus.core.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,3 +49,27 @@ def platform_schemas() -> Path:
     if not PLATFORM_SCHEMAS.is_dir():
         pytest.skip(f"{PLATFORM_SCHEMAS} is absent: the recorded platform schemas live beside the project")
     return PLATFORM_SCHEMAS
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The HTTP policy retries as configured but does not wait between tries.
+
+    For tests of what a failing store leads to, not of the backoff itself (tests/test_http.py
+    covers that): five tries of a store answering 500 would otherwise wait several seconds. The
+    list collects each wait the policy chose, so a test can see that it did retry.
+    """
+    chosen: list[float] = []
+    policy_wait = http._wait
+
+    def instant(policy: http.HttpPolicy) -> Callable[[Any], float]:
+        wait = policy_wait(policy)
+
+        def record(state: Any) -> float:
+            chosen.append(wait(state))
+            return 0.0
+
+        return record
+
+    monkeypatch.setattr(http, "_wait", instant)
+    return chosen
