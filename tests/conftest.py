@@ -31,6 +31,18 @@ class MovingClock:
         self.now += timedelta(minutes=minutes)
 
 
+def due_now(daemon: Any, *job_ids: str) -> None:
+    """Make the daemon's scheduled jobs due at once, as if their interval had just elapsed.
+
+    The scheduler then runs them as it runs any due job (one instance at a time, missed runs
+    coalesced, the store's lock), so a test need not wait out real intervals. "Now" here is the
+    scheduler's own (real) time; the passes read the daemon's clock.
+    """
+    now = datetime.now(UTC)
+    for job_id in job_ids:
+        daemon.scheduler.get_job(job_id).modify(next_run_time=now)
+
+
 @pytest.fixture
 def clock():
     return lambda: FIXED_NOW

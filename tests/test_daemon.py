@@ -1,4 +1,9 @@
-"""The daemon against an in-process fake store: scheduled passes, reloads, health, clean stop."""
+"""The daemon against an in-process fake store: scheduled passes, reloads, health, clean stop.
+
+The daemon and the store share a clock the test moves on; passes are made due through the
+scheduler (`due_now`) instead of waiting out real intervals, except in the one test that checks
+that the schedule itself runs them.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.schedule import trigger_for
+from tests.conftest import MovingClock, due_now
 
 BERLIN = ZoneInfo("Europe/Berlin")
 URL = "https://shop.test"
@@ -29,7 +35,7 @@ platform = "woocommerce"
 url = "https://shop.test"
 key_env = "SHOP_KEY"
 secret_env = "SHOP_SECRET"
-schedule = "every 1s"
+schedule = "{schedule}"
 
 [[rules]]
 name = "sold out"
@@ -76,34 +82,75 @@ async def wait_for(condition, seconds=10.0):
 
 
 @pytest.fixture
-def fake():
-    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+def clock() -> MovingClock:
+    return MovingClock()
 
 
-def write(path: Path, sold_out: str = "out_of_stock") -> None:
-    path.write_text(CONFIG.format(sold_out=sold_out))
+@pytest.fixture
+def fake(clock: MovingClock) -> FakeWooCommerce:
+    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"], now=clock)
 
 
-async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tmp_path, fake, caplog):
+def write(path: Path, sold_out: str = "out_of_stock", schedule: str = "every 1h") -> None:
+    """The config; an hourly schedule, so that in a test only the passes it makes due run."""
+    path.write_text(CONFIG.format(sold_out=sold_out, schedule=schedule))
+
+
+def meta(record: dict, key: str) -> object:
+    return next((m["value"] for m in record["meta_data"] if m["key"] == key), None)
+
+
+async def next_pass(daemon: Daemon, clock: MovingClock) -> None:
+    """A quarter of an hour on: the store's job is due, and its pass is awaited."""
+    clock.advance(15)
+    runs = daemon.runs
+    due_now(daemon, "store:shop")
+    await wait_for(lambda: daemon.runs > runs)
+
+
+async def test_the_schedule_runs_passes_without_being_asked(tmp_path, fake, clock):
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
+    path = tmp_path / "connector.toml"
+    write(path, schedule="every 1s")
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 1)
+    clock.advance(1)
+    # Nothing but the interval makes the next pass run.
+    await wait_for(lambda: daemon.runs >= 2)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert list(daemon.passes)[:2] == [("shop", "full", "ok"), ("shop", "incremental", "ok")]
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "in_stock"
+
+
+async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tmp_path, fake, clock, caplog):
     caplog.set_level(logging.INFO)
     mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
     path = tmp_path / "connector.toml"
     write(path)
-    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
 
     await wait_for(lambda: daemon.runs >= 1)
     assert fake.get_product(mug["id"])["meta_data"]  # the first pass ran at start
 
-    # A sale through the store's own API: the next pass follows within one interval.
+    # A sale through the store's own API: the next pass follows it (WooCommerce switched the
+    # status itself at the sale; the connector's own field says the pass saw it).
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "in_stock"
     fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 2}])
-    await wait_for(lambda: fake.get_product(mug["id"])["stock_status"] == "outofstock")
+    await next_pass(daemon, clock)
+    assert fake.get_product(mug["id"])["stock_status"] == "outofstock"
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "out_of_stock"
 
-    # A broken edit is rejected with the reason; the last good rules keep running.
-    path.write_text(CONFIG.format(sold_out="sold_out_forever"))
-    runs = daemon.runs
-    await wait_for(lambda: daemon.runs >= runs + 2)
+    # A broken edit is rejected with the reason, once; the last good rules keep running.
+    path.write_text(CONFIG.format(sold_out="sold_out_forever", schedule="every 1h"))
+    await next_pass(daemon, clock)
+    await next_pass(daemon, clock)
     assert "config edit rejected" in caplog.text and "sold_out_forever" in caplog.text
+    assert caplog.text.count("config edit rejected") == 1
+    assert [outcome for _, _, outcome in daemon.passes][-2:] == ["ok", "ok"]
+    assert fake.get_product(mug["id"])["stock_status"] == "outofstock"
 
     # A valid edit takes effect at the next pass.
     write(path, sold_out="backorder")
@@ -112,20 +159,23 @@ async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tm
             'then = { status = "backorder" }', 'then = { status = "backorder", eta = "2027-01-15" }'
         )
     )
-    await wait_for(lambda: fake.get_product(mug["id"])["backorders"] == "notify")
+    await next_pass(daemon, clock)
+    assert fake.get_product(mug["id"])["backorders"] == "notify"
 
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
 
 
-async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fake, caplog):
+async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fake, clock, caplog):
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
     path = tmp_path / "connector.toml"
     write(path)
     fake.fail_next(401, times=3, path_contains="products")
-    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
-    await wait_for(lambda: daemon.runs >= 5, seconds=15)
+    await wait_for(lambda: daemon.runs >= 1)
+    for _ in range(4):
+        await next_pass(daemon, clock)
     daemon.stop()
     await asyncio.wait_for(serving, 10)
     assert caplog.text.count("is unhealthy") == 1
@@ -136,7 +186,7 @@ async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fa
 
 def test_a_daemon_does_not_start_on_an_invalid_config(tmp_path):
     path = tmp_path / "connector.toml"
-    path.write_text(CONFIG.format(sold_out="nope"))
+    path.write_text(CONFIG.format(sold_out="nope", schedule="every 1h"))
     with pytest.raises(ConfigError, match="rules"):
         Daemon(path, ENV)
 
@@ -149,7 +199,7 @@ def test_an_edit_of_the_rules_file_is_taken_or_refused_with_its_reason(tmp_path,
         '[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n'
     )
     path = tmp_path / "connector.toml"
-    path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0])
+    path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0].format(schedule="every 1h"))
     watcher = ConfigWatcher(path)
     assert watcher.config.stores[0].rules.names == ("sold out",) and not watcher.poll()
 
