@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from stockstatus.core import http
 from stockstatus.core.state import StateStore
@@ -13,6 +15,13 @@ from stockstatus.core.state import StateStore
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PLATFORM_SCHEMAS = SHARED / "platform-schemas"
+
+# Property tests: Hypothesis's usual 100 examples in a default run; `HYPOTHESIS_PROFILE=ci` for a
+# thorough one. Most of their time goes into generating the facts, not into the code under test.
+# No deadline: a busy machine makes single examples slow without anything being wrong.
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("ci", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # 2026-11-22 10:00 UTC is 11:00 in Berlin: the tests' "today" is 2026-11-22 in the store's calendar.
 FIXED_NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
