@@ -84,7 +84,7 @@ async def wait_for(condition, seconds=10.0):
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def write(path: Path, sold_out: str = "out_of_stock", schedule: str = "every 1h"
     path.write_text(CONFIG.format(sold_out=sold_out, schedule=schedule))
 
 
-def meta(record: dict, key: str) -> object:
+def meta(record: dict[str, Any], key: str) -> Any:
     return next((m["value"] for m in record["meta_data"] if m["key"] == key), None)
 
 
@@ -319,7 +319,7 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
     environ = {"WC_KEY": woo.consumer_key, "WC_SECRET": woo.consumer_secret, "SHOP_TOKEN": shop.access_token}
 
     def woo_meta(key: str) -> str | None:
-        return meta(woo.get_product(kettle), key)  # type: ignore[return-value]
+        return meta(woo.get_product(kettle), key)
 
     def woo_notes() -> list[str]:
         return [n["note"] for order in woo.orders for n in woo.order_notes(order) if n["customer_note"]]
