@@ -562,6 +562,7 @@ def test_wrong_secret_says_the_credentials_were_refused(
     output = result.out + result.err
     assert re.search(r"refused|rejected|credentials", output, re.IGNORECASE), output
     assert re.search(r"key|secret|credentials", output, re.IGNORECASE), output
+    assert SECRET_ENV in output, "the message names the variable to fix"
 
 
 def test_store_failing_its_pages_fails_the_run_and_writes_nothing(
