@@ -19,8 +19,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from stockstatus.adapters.shopify import sandbox as shopify_sandbox
 from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.fake import sandbox as shopify_sandbox
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox
@@ -126,7 +126,10 @@ async def test_the_schedule_runs_passes_without_being_asked(tmp_path, fake, cloc
     await wait_for(lambda: daemon.runs >= 2)
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
-    assert list(daemon.passes)[:2] == [("shop", "full", "ok"), ("shop", "incremental", "ok")]
+    assert [(p.store, p.mode, p.outcome) for p in daemon.passes][:2] == [
+        ("shop", "full", "ok"),
+        ("shop", "incremental", "ok"),
+    ]
     assert meta(fake.get_product(mug["id"]), "connector_status") == "in_stock"
 
 
@@ -155,7 +158,7 @@ async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tm
     await next_pass(daemon, clock)
     assert "config edit rejected" in caplog.text and "sold_out_forever" in caplog.text
     assert caplog.text.count("config edit rejected") == 1
-    assert [outcome for _, _, outcome in daemon.passes][-2:] == ["ok", "ok"]
+    assert [p.outcome for p in daemon.passes][-2:] == ["ok", "ok"]
     assert fake.get_product(mug["id"])["stock_status"] == "outofstock"
 
     # A valid edit takes effect at the next pass.
@@ -388,7 +391,7 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
     config.write_text(stores + RULES.replace("eta_within_days = 60", 'eta_within_days = "soon"'))
     await both_passes(daemon)
     assert "config edit rejected" in caplog.text and "eta_within_days" in caplog.text
-    assert [outcome for _, _, outcome in daemon.passes][-2:] == ["ok", "ok"]
+    assert [p.outcome for p in daemon.passes][-2:] == ["ok", "ok"]
     config.write_text(stores + RULES.replace("{message}", "Back soon: ships by {eta:%-d %B}"))
     await both_passes(daemon)
     assert (woo_meta("connector_message") or "").startswith("Back soon")
@@ -404,6 +407,6 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
     await both_passes(daemon)
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
-    assert [mode for _, mode, _ in daemon.passes][-2:] == ["incremental", "incremental"]
+    assert [p.mode for p in daemon.passes][-2:] == ["incremental", "incremental"]
     assert len(woo_notes()) == 1 and len(shop_notes()) == 1
     assert f"{slipped.day} {slipped:%B}" in woo_notes()[0] and f"{slipped.day} {slipped:%B}" in shop_notes()[0]
