@@ -25,7 +25,8 @@ from stockstatus.core.loopback import serve
 from tests.conftest import FIXED_NOW
 
 PRODUCTS = 500
-"""More than one chunk of writes (400 items), so that a stop falls between two."""
+"""More than one chunk of writes (400 items), so that a stop falls between two. The first chunk
+(four batches, two in flight) takes 0.8 s: that is how long the signal has to arrive in."""
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_sigterm_mid_write_exits_cleanly_and_a_restart_converges(tmp_path, slow_
     config = tmp_path / "connector.toml"
     config.write_text(
         f'state = "state.sqlite"\n[[stores]]\nname = "shop"\nplatform = "woocommerce"\nurl = "{fake.base_url}"\n'
-        'key_env = "WC_KEY"\nsecret_env = "WC_SECRET"\nschedule = "every 1h"\nwrite_concurrency = 4\n'
+        'key_env = "WC_KEY"\nsecret_env = "WC_SECRET"\nschedule = "every 1h"\n'
     )
     daemon = start(config, fake)
     try:
