@@ -49,7 +49,9 @@ def due_now(daemon: Any, *job_ids: str) -> None:
     """
     now = datetime.now(UTC)
     for job_id in job_ids:
-        daemon.scheduler.get_job(job_id).modify(next_run_time=now)
+        job = daemon.scheduler.get_job(job_id)
+        assert job is not None, f"the daemon has no job {job_id!r}: {[j.id for j in daemon.scheduler.get_jobs()]}"
+        job.modify(next_run_time=now)
 
 
 @pytest.fixture
