@@ -1,6 +1,10 @@
 """The `connector` command: a thin shell over the library, one function per command.
 
 Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid.
+
+Every command reads the time from one clock, `main`'s `clock` (the system clock unless a caller
+passes another), so that "today" in the store's calendar, the state file's timestamps and the
+daemon's passes agree, and so that tests can pin it.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any, TextIO
 
@@ -25,11 +30,41 @@ from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import resync
+from stockstatus.core.sync import Clock, resync, system_clock
 
 log = logging.getLogger("connector")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+TEST_CLOCK_VARIABLE = "CONNECTOR_TEST_CLOCK_START"
+"""For the project's tests of `connector` as a separate process, and for nothing else: an ISO 8601
+instant with its UTC offset at which the process's clock starts; it then runs on at the real pace.
+Read only when the module is run as `python -m stockstatus.core.cli` (how those tests start it);
+the installed `connector` command never reads it, so a stray variable cannot move a shop's dates."""
+
+
+def clock_starting_at(start: datetime) -> Clock:
+    """A clock that reads `start` now and then moves on with the real (monotonic) time."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+def _test_clock(environ: Mapping[str, str]) -> Clock:
+    text = environ.get(TEST_CLOCK_VARIABLE)
+    if not text:
+        return system_clock
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise SystemExit(f"{TEST_CLOCK_VARIABLE}: {text!r} is not an ISO 8601 instant with a UTC offset")
+    return clock_starting_at(start)
+
+
+def _state_now(clock: Clock) -> Callable[[], str]:
+    """The state file's timestamps, read from the command's clock."""
+    return lambda: clock().astimezone(UTC).isoformat(timespec="seconds")
 
 
 def say(text: str, *, file: TextIO | None = None) -> None:
@@ -49,7 +84,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))  # before the state file is touched
     config.check_supply()
-    state = StateStore(config.state_path)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
     try:
         runs = asyncio.run(
             resync(
@@ -58,6 +93,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 incremental=args.incremental,
                 state=state,
+                clock=args.clock,
                 environ=os.environ,
                 progress=None if args.json else TerminalProgress.for_terminal(),
             )
@@ -100,7 +136,9 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     state = StateStore.copy_of(config.state_path)
     try:
         found = asyncio.run(
-            explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ)
+            explain.explain_sku(
+                config, args.sku, store_name=args.store, state=state, clock=args.clock, environ=os.environ
+            )
         )
     except explain.UnknownSku as exc:
         say(f"error: {exc}", file=sys.stderr)
@@ -127,7 +165,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     config.check_secrets(config.select(args.store))
     state = StateStore.copy_of(config.state_path)
     try:
-        found = asyncio.run(report.reorder_report(config, store_name=args.store, state=state, environ=os.environ))
+        found = asyncio.run(
+            report.reorder_report(config, store_name=args.store, state=state, clock=args.clock, environ=os.environ)
+        )
     finally:
         state.close()
     if args.csv:
@@ -148,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     Example: connector --log-format json run
     """
-    return daemon.run(config_module.config_path(args.config), os.environ)
+    return daemon.run(config_module.config_path(args.config), os.environ, clock=args.clock)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -174,7 +214,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = operator.status(config, state)
+        rows = operator.status(config, state, args.clock)
     finally:
         state.close()
     if args.json:
@@ -209,7 +249,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     Example: connector demo
     """
-    return demo.run(json_output=args.json)
+    return demo.run(json_output=args.json, clock=args.clock)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -229,7 +269,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.products < 0:
         raise ConfigError(f"--products must be 0 or more, not {args.products}")
     options = {"plan": args.plan} if args.plan else {}
-    today = datetime.now(UTC).date()
+    today = args.clock().astimezone(UTC).date()
     seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
     platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
     return EXIT_OK
@@ -309,8 +349,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    """`connector ARGV`; every command reads the time from `clock`."""
     args = parser().parse_args(argv)
+    args.clock = clock
     logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args))
@@ -332,4 +374,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(clock=_test_clock(os.environ)))
