@@ -19,7 +19,7 @@ import httpx
 from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
-from stockstatus.core.pagination import PageNumbers, parse_count
+from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
 from stockstatus.core.platform import Capabilities
 
 from . import mapping
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 100
 """WooCommerce's largest page (per_page above 100 is a 400)."""
+
+LISTING_ORDER = {"orderby": "id", "order": "asc"}
+"""How every listing is ordered: by id, which is unique, so pages neither overlap nor skip."""
 
 PRODUCT_FIELDS = (
     "id,name,sku,type,status,manage_stock,stock_quantity,stock_status,backorders,"
@@ -139,7 +142,27 @@ class WooCommerceAdapter:
     async def _listing(
         self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
     ) -> list[dict[str, Any]]:
-        """Every object of a paged collection: page 1, then the others at once (bounded by `limit`)."""
+        """Every object of a paged collection, each once, or FetchError: a listing is complete or it fails.
+
+        Pages are ordered by id, ascending (`LISTING_ORDER`): WooCommerce's default order (by
+        creation date, with no tie-break for products) serves products created in the same second
+        twice on one page and never on another. The distinct ids read must match the store's
+        `X-WP-Total` (`PageNumbers.finish`). A product created or deleted while the pages are read
+        changes that total: the listing is read again once from page 1, and fails if it moves
+        again (the next pass reads it; nothing is written from a listing that is not whole).
+        """
+        ordered = {**LISTING_ORDER, **params}
+        where = f"{what} at {self.settings.url}"
+        try:
+            return await self._pages(path, ordered, limit, where)
+        except ListingMoved as moved:
+            log.info("%s; reading it again", moved)
+            return await self._pages(path, ordered, limit, where)
+
+    async def _pages(
+        self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
+    ) -> list[dict[str, Any]]:
+        """One reading of a paged collection: page 1, then the others at once (bounded by `limit`)."""
         first, response = await self._page(path, params, 1, limit, what)
         pages = PageNumbers.from_header(
             response.headers.get("X-WP-TotalPages"),
@@ -161,6 +184,7 @@ class WooCommerceAdapter:
             return body
 
         found = [first, *await _all(rest(page) for page in pages.remaining())]
+        pages.finish()
         objects: dict[Any, dict[str, Any]] = {}
         for body in found:
             for obj in body:

@@ -215,6 +215,106 @@ async def test_a_store_ignoring_the_page_parameter_is_refused():
             await adapter(client).pull_items()
 
 
+def by_creation_second(objects: list):
+    """Serve like WooCommerce 10 orders products by `date`: same-second ties in no fixed order.
+
+    Each page request sorts the ties differently (as MySQL may), so items near a page boundary are
+    served twice and others never; `X-WP-Total` stays right. Ordered by id, it pages correctly.
+    """
+    calls = 0
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        page = int(request.url.params.get("page", "1"))
+        size = int(request.url.params["per_page"])
+        if request.url.params.get("orderby") == "id":
+            ordered = sorted(objects, key=lambda o: o["id"], reverse=request.url.params.get("order") != "asc")
+        else:
+            ordered = objects[calls % len(objects) :] + objects[: calls % len(objects)]
+        headers = {"X-WP-Total": str(len(objects)), "X-WP-TotalPages": str(-(-len(objects) // size))}
+        return httpx.Response(200, json=ordered[(page - 1) * size : page * size], headers=headers)
+
+    return serve
+
+
+@respx.mock
+async def test_products_are_listed_by_id_so_same_second_products_are_each_read_once():
+    catalogue = [simple(i) for i in range(10, 261)]  # 251 products created in one second
+    listing = respx.get(f"{API}/products").mock(side_effect=by_creation_second(catalogue))
+    async with make_client() as client:
+        items = await adapter(client).pull_items()
+    assert sorted(int(item.key) for item in items) == list(range(10, 261))
+    assert {(c.request.url.params["orderby"], c.request.url.params["order"]) for c in listing.calls} == {("id", "asc")}
+
+
+@respx.mock
+async def test_a_listing_whose_pages_miss_items_fails_naming_the_store_and_the_shortfall():
+    catalogue = [simple(i) for i in range(10, 261)]
+    serve = by_creation_second(catalogue)
+
+    def ignores_orderby(request: httpx.Request) -> httpx.Response:
+        # A plugin or cache that drops `orderby`: the store's own unstable order comes through.
+        return serve(httpx.Request("GET", request.url.copy_remove_param("orderby")))
+
+    respx.get(f"{API}/products").mock(side_effect=ignores_orderby)
+    async with make_client() as client:
+        with pytest.raises(
+            FetchError, match=r"products at https://shop.example: the store reports 251 items .*never served"
+        ):
+            await adapter(client).pull_items()
+
+
+@respx.mock
+async def test_variations_and_orders_are_listed_by_id_too():
+    respx.get(f"{API}/products").mock(
+        side_effect=pages([{**simple(1), "type": "variable", "variations": [5], "manage_stock": False}])
+    )
+    variations = respx.get(f"{API}/products/1/variations").mock(
+        side_effect=pages([{"id": 5, "sku": "V", "manage_stock": True, "stock_quantity": 1}])
+    )
+    orders = respx.get(f"{API}/orders").mock(side_effect=pages([]))
+    async with make_client() as client:
+        made = adapter(client)
+        await made.pull_items()
+        await made.open_orders()
+    for call in (*variations.calls, *orders.calls):
+        assert (call.request.url.params["orderby"], call.request.url.params["order"]) == ("id", "asc")
+
+
+@respx.mock
+async def test_a_product_created_during_the_pull_reads_the_listing_again_once():
+    catalogue = [simple(i) for i in range(1, 201)]
+    reads = 0
+
+    def growing(request: httpx.Request) -> httpx.Response:
+        nonlocal reads
+        reads += 1
+        if reads == 2:  # created between the first and second page of the first reading
+            catalogue.append(simple(201))
+        return pages(catalogue)(request)
+
+    respx.get(f"{API}/products").mock(side_effect=growing)
+    async with make_client() as client:
+        items = await adapter(client, page_concurrency=1).pull_items()
+    assert len(items) == 201
+    assert reads == 2 + 3
+
+
+@respx.mock
+async def test_a_catalogue_that_keeps_moving_fails_the_pull():
+    catalogue = [simple(i) for i in range(1, 201)]
+
+    def always_growing(request: httpx.Request) -> httpx.Response:
+        catalogue.append(simple(len(catalogue) + 1))
+        return pages(catalogue)(request)
+
+    respx.get(f"{API}/products").mock(side_effect=always_growing)
+    async with make_client() as client:
+        with pytest.raises(FetchError, match="changed"):
+            await adapter(client, page_concurrency=1).pull_items()
+
+
 async def test_page_requests_in_flight_are_bounded():
     in_flight = peak = 0
     catalogue = [simple(i) for i in range(1, 1001)]
