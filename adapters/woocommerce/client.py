@@ -34,12 +34,9 @@ PER_PAGE = 100
 LISTING_ORDER = {"orderby": "id", "order": "asc"}
 """How every listing is ordered: by id, which is unique, so pages neither overlap nor skip."""
 
-PRODUCT_FIELDS = (
-    "id,name,sku,type,status,manage_stock,stock_quantity,stock_status,backorders,"
-    "meta_data,tags,categories,brands,variations"
-)
-VARIATION_FIELDS = "id,name,sku,manage_stock,stock_quantity,stock_status,backorders,meta_data,attributes,parent_id"
-ORDER_FIELDS = "id,number,status,date_created_gmt,line_items"
+PRODUCT_FIELDS = ",".join(mapping.PRODUCT_FIELDS)
+VARIATION_FIELDS = ",".join(mapping.VARIATION_FIELDS)
+ORDER_FIELDS = ",".join(mapping.ORDER_FIELDS)
 
 T = TypeVar("T")
 

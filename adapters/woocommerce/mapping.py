@@ -55,6 +55,38 @@ NOT_ITEMS = frozenset({"grouped", "external"})
 META_PREFIX = "meta:"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# The fields each listing asks for (`_fields`): exactly the top-level fields this module and the
+# adapter read, so a product page is about a sixth of its full size. WooCommerce 10 drops a field
+# asked for by a nested key (`meta_data.key`, `line_items.sku`, even `dimensions.length`), so lists
+# and objects are asked for whole; tests/woocommerce/test_mapping.py proves every read is covered.
+PRODUCT_FIELDS = (
+    "id",
+    "name",
+    "sku",
+    "type",
+    "manage_stock",
+    "stock_quantity",
+    "stock_status",
+    "backorders",
+    "meta_data",
+    "tags",
+    "categories",
+    "brands",
+    "variations",
+)
+VARIATION_FIELDS = (
+    "id",
+    "name",
+    "sku",
+    "manage_stock",
+    "stock_quantity",
+    "stock_status",
+    "backorders",
+    "meta_data",
+    "attributes",
+)
+ORDER_FIELDS = ("id", "number", "status", "date_created_gmt", "line_items")
+
 
 # --- reading -------------------------------------------------------------------------------
 

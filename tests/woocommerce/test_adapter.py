@@ -315,6 +315,69 @@ async def test_a_catalogue_that_keeps_moving_fails_the_pull():
             await adapter(client, page_concurrency=1).pull_items()
 
 
+def as_the_store_trims(objects: list, honour_fields: bool):
+    """Pages like `pages`, keeping only the top-level fields named in `_fields` as WooCommerce 10 does."""
+    serve = pages(objects)
+
+    def trimmed(request: httpx.Request) -> httpx.Response:
+        answer = serve(request)
+        asked = request.url.params.get("_fields")
+        if not honour_fields or not asked:
+            return answer
+        keep = set(asked.split(","))
+        body = [{k: v for k, v in obj.items() if k in keep} for obj in answer.json()]
+        return httpx.Response(200, json=body, headers=answer.headers)
+
+    return trimmed
+
+
+@pytest.mark.parametrize("honour_fields", [False, True])
+@respx.mock
+async def test_the_pull_reads_the_same_whether_or_not_the_store_trims_to_fields(honour_fields):
+    extra = {"status": "publish", "price": "9.50", "date_modified_gmt": "2026-12-01T10:00:00", "parent_id": 0}
+    brand = [{"id": 3, "name": "Acme", "slug": "acme"}]
+    meta_entries = [{"id": 1, "key": "release_date", "value": "2027-01-01"}]
+    catalogue = [
+        {**simple(1), **extra, "tags": [{"id": 1, "name": "new"}], "brands": brand, "meta_data": meta_entries},
+        {**simple(2), **extra, "type": "variable", "variations": [5], "manage_stock": True, "stock_quantity": 4},
+    ]
+    variations = [
+        {
+            "id": 5,
+            "sku": "V",
+            "name": "",
+            "manage_stock": "parent",
+            "stock_quantity": 4,
+            "stock_status": "instock",
+            "backorders": "no",
+            "attributes": [{"id": 0, "name": "Size", "option": "L"}],
+            "meta_data": [],
+            **extra,
+        },
+    ]
+    orders = [
+        {
+            "id": 7,
+            "number": "1007",
+            "status": "processing",
+            "date_created_gmt": "2026-12-01T10:00:00",
+            "line_items": [{"product_id": 2, "variation_id": 5, "sku": "V", "quantity": 2, "name": "x"}],
+            **extra,
+        },
+    ]
+    respx.get(f"{API}/products").mock(side_effect=as_the_store_trims(catalogue, honour_fields))
+    respx.get(f"{API}/products/2/variations").mock(side_effect=as_the_store_trims(variations, honour_fields))
+    respx.get(f"{API}/orders").mock(side_effect=as_the_store_trims(orders, honour_fields))
+    async with make_client() as client:
+        made = adapter(client)
+        items, open_orders = await made.pull_items(), await made.open_orders()
+    by_key = {item.key: item for item in items}
+    assert by_key["1"].vendor == "Acme" and by_key["1"].tags == {"new"}
+    assert by_key["1"].release_date == date(2027, 1, 1)
+    assert by_key["2/5"].available == 4 and by_key["2/5"].name.endswith("— L")
+    assert open_orders[0].lines[0].item_key == "2/5" and open_orders[0].number == "1007"
+
+
 async def test_page_requests_in_flight_are_bounded():
     in_flight = peak = 0
     catalogue = [simple(i) for i in range(1, 1001)]
