@@ -342,45 +342,89 @@ class WooCommerceAdapter:
     # --- writing ---------------------------------------------------------------------------
 
     def _group(self, updates: Sequence[Update], errors: dict[int, list[str]]) -> dict[str, dict[int, _Entry]]:
-        """Batch objects per endpoint, one per product/variation id; pool conflicts go to `errors`."""
+        """Batch objects per endpoint, one per product/variation id; outvoted pool members go to `errors`.
+
+        A stock pool's `backorders` is decided over every variation planned this pass (see
+        `mapping.StockPool`). A variation outvoted by a sibling that must not sell past zero gets
+        the meta of what the store will sell instead of its decision's (`mapping.pool_fallback`),
+        and a failed result saying why; a sibling planned without changes of its own is written
+        the same way, as part of the parent's write, so nothing written contradicts the pool.
+        """
         endpoints: dict[str, dict[int, _Entry]] = {}
         pools: dict[int, list[int]] = {}
         for index, update in enumerate(updates):
-            platform = update.item.platform
-            own = mapping.item_payload(update.item, update.fields)
-            if own is not None:
-                path = (
-                    f"products/{platform['product_id']}/variations/batch"
-                    if platform.get("variation_id")
-                    else "products/batch"
-                )
-                entry = endpoints.setdefault(path, {}).setdefault(own["id"], _Entry({"id": own["id"]}))
-                _merge(entry.payload, own)
-                entry.owners.append(index)
-            if "parent_backorders" in update.fields:
-                pools.setdefault(int(platform["product_id"]), []).append(index)
+            if update.item.platform.get("stock_pool") is not None:
+                pools.setdefault(int(update.item.platform["product_id"]), []).append(index)
 
+        def add(item: Item, fields: Mapping[str, Any], owners: Iterable[int]) -> None:
+            own = mapping.item_payload(item, fields)
+            if own is None:
+                return
+            platform = item.platform
+            path = (
+                f"products/{platform['product_id']}/variations/batch"
+                if platform.get("variation_id")
+                else "products/batch"
+            )
+            entry = endpoints.setdefault(path, {}).setdefault(own["id"], _Entry({"id": own["id"]}))
+            _merge(entry.payload, own)
+            entry.owners.extend(owners)
+
+        outvoted: set[int] = set()
         for parent, members in pools.items():
-            wanted = {i: str(updates[i].fields["parent_backorders"]) for i in members}
+            wanted = {
+                i: str(updates[i].fields["parent_backorders"])
+                for i in members
+                if "parent_backorders" in updates[i].fields
+            }
             pool = updates[members[0]].item.platform.get("stock_pool")
             if isinstance(pool, mapping.StockPool):
                 value, current = pool.resolved(wanted.values()), pool.backorders
+                quiet = {key: pair for key, pair in pool.decided.items() if pool.wanted.get(key) != value}
             else:
-                value = mapping.resolve_pool_conflicts(list(wanted.values()))
+                value = mapping.resolve_pool_conflicts(list(wanted.values())) if wanted else None
                 current = updates[members[0]].item.platform.get("parent_backorders")
+                quiet = {}
             owners = []
-            for index, value_wanted in wanted.items():
-                if value_wanted == value:
+            for index in members:
+                update = updates[index]
+                quiet.pop(update.item.key, None)
+                mine = wanted.get(index) or (
+                    mapping.desired_backorders(update.item, update.decision, self.settings.backorders_allowed_as)
+                )
+                if value is None or mine == value or mapping.outvoted(update.item, update.decision, mine):
+                    # Agrees with the pool, or outvoted by an earlier pass (its fields already say so).
                     owners.append(index)
-                else:
-                    errors[index].append(
-                        f"sells from the stock of product #{parent}, shared with a variation that must not sell "
-                        f'past zero; the shared backorders setting stays "{value}"'
-                    )
-            if value != current and owners:
+                    continue
+                outvoted.add(index)
+                fallback = mapping.pool_fallback(update.item, update.decision, self.settings)
+                add(update.item, fallback, [index])
+                errors[index].append(
+                    f"sells from the stock of product #{parent}, shared with a variation that must not sell past "
+                    f'zero: the shared backorders setting stays "{value}", so the store takes no '
+                    f"{update.decision.status.value.replace('_', '-')}s for it; shown as what the store sells "
+                    f"({self.settings.meta_keys.pool_conflict} = {update.decision.status.value}) until the "
+                    "variations agree or get stock of their own"
+                )
+            if value is not None and value != current and owners:
                 entry = endpoints.setdefault("products/batch", {}).setdefault(parent, _Entry({"id": parent}))
                 entry.payload["backorders"] = value
                 entry.owners.extend(owners)
+                for item, decision in quiet.values():
+                    # Planned without changes of its own, but the parent's new value outvotes it.
+                    log.warning(
+                        "%s shares the stock of product #%d with a variation that must not sell past zero: "
+                        "shown as what the store sells (%s = %s)",
+                        item.label,
+                        parent,
+                        self.settings.meta_keys.pool_conflict,
+                        decision.status.value,
+                    )
+                    add(item, mapping.pool_fallback(item, decision, self.settings), owners)
+
+        for index, update in enumerate(updates):
+            if index not in outvoted:
+                add(update.item, update.fields, [index])
         return endpoints
 
     async def _write(self, path: str, chunk: list[_Entry], limit: asyncio.Semaphore) -> list[str | None]:

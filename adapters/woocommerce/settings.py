@@ -31,6 +31,11 @@ class MetaKeys(BaseModel):
         default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in."
     )
     supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
+    pool_conflict: str = Field(
+        default="connector_pool_conflict",
+        description="Meta key the connector writes, on a variation sharing its parent's stock, the status its "
+        "rules wanted when a sibling that must not sell past zero decided the shared stock's policy.",
+    )
 
     @field_validator("*")
     @classmethod

@@ -825,3 +825,69 @@ async def test_demo_store_serves_the_demo_catalogue():
         made = platform.create_adapter(store, client, demo.environ)
         await made.check()
         assert await made.pull_items()
+
+
+async def test_an_outvoted_pool_member_shows_what_the_store_sells_and_is_reported_once():
+    """Two sizes share the parent's stock; one is on pre-order, the other discontinued."""
+    fake = fake_module.FakeWooCommerce(base_url="https://woo.test", consumer_key="ck_fake", consumer_secret="cs_fake")
+    tee = fake.create_product(
+        name="Tee",
+        type="variable",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="notify",
+        attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}],
+    )
+    for size in ("S", "M"):
+        fake.create_variation(
+            tee["id"], sku=f"TEE-{size}", manage_stock=False, attributes=[{"name": "Size", "option": size}]
+        )
+    wanted = {
+        "TEE-S": Decision(status=Status.PRE_ORDER, rule="r", eta=date(2027, 1, 15), message="Pre-order: ships 15 Jan"),
+        "TEE-M": OUT,
+    }
+    posts: list[str] = []
+    inner = fake.transport()
+
+    async def counting(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request.url.path)
+        return await inner.handle_async_request(request)
+
+    store, environ = fake_settings(fake)
+
+    async def one_pass(made):
+        updates = [
+            Update(item=item, decision=wanted[item.sku], fields=fields)
+            for item in await made.pull_items()
+            if (fields := made.plan(item, wanted[item.sku]))
+        ]
+        return updates, (await made.push(updates) if updates else [])
+
+    async with make_client(transport=httpx.MockTransport(counting)) as client:
+        made = platform.create_adapter(store, client, environ)
+        updates, results = await one_pass(made)
+        outcome = {u.item.sku: r for u, r in zip(updates, results, strict=True)}
+        assert outcome["TEE-M"].ok
+        assert not outcome["TEE-S"].ok and "must not sell past zero" in outcome["TEE-S"].error
+        assert "connector_pool_conflict = pre_order" in outcome["TEE-S"].error
+
+        parent = fake.get_product(tee["id"])
+        assert parent["backorders"] == "no"  # the discontinued size decides the shared stock
+        small = next(v for v in fake.variations.values() if v["sku"] == "TEE-S")
+        shown = {m["key"]: m["value"] for m in fake.get_variation(tee["id"], small["id"])["meta_data"]}
+        # No pre-order promised that the store will not take: it shows what the store sells.
+        assert shown["connector_status"] == "out_of_stock" and shown["connector_pool_conflict"] == "pre_order"
+        assert not shown.get("connector_message") and not shown.get("connector_eta")
+
+        posts.clear()
+        again, _ = await one_pass(made)
+        assert again == [] and posts == []  # the same disagreement: nothing planned, nothing failed
+
+        wanted["TEE-M"] = wanted["TEE-S"]  # the sizes agree again: the pre-order is written
+        await one_pass(made)
+        updates, results = await one_pass(made)
+        assert all(r.ok for r in results)
+        shown = {m["key"]: m["value"] for m in fake.get_variation(tee["id"], small["id"])["meta_data"]}
+        assert shown["connector_status"] == "pre_order" and not shown.get("connector_pool_conflict")
+        assert fake.get_product(tee["id"])["backorders"] == "notify"
