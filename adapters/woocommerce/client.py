@@ -85,6 +85,10 @@ class WooCommerceAdapter:
         self._auth = auth
         self._policy = policy
         self._sleep = sleep
+        self._index: dict[str, Any] | None = None
+        """The WordPress index (`GET /wp-json/`) as `check` read it."""
+        self._home_confirmed = False
+        """Whether `url` was seen to be the store's home URL (then a bad signature means a bad secret)."""
 
     def __repr__(self) -> str:
         return f"WooCommerceAdapter({self.settings.url!r})"
@@ -110,6 +114,12 @@ class WooCommerceAdapter:
                 hint = (
                     "the key has no permission for this: "
                     "give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+                )
+            elif "signature" in str(exc).lower() and not self._home_confirmed:
+                hint = (
+                    f"the request was signed for {self.settings.url}, which must be the store's home URL exactly "
+                    "(scheme, host and port: WordPress → Settings → General → Site Address), else check the "
+                    f"consumer secret in {self.settings.secret_env}; `connector check` compares the two"
                 )
             elif exc.code == "woocommerce_rest_cannot_view":
                 hint = (
@@ -192,12 +202,18 @@ class WooCommerceAdapter:
     # --- Adapter protocol --------------------------------------------------------------------
 
     async def check(self) -> None:
-        """Read a product and an order, and prove the key may write; raise AuthError/RemoteError with what to fix.
+        """Prove this is the store the config means, read a product and an order, and prove the key may write.
 
-        The write probe is an empty `products/batch`: WooCommerce checks the key's write
-        permission before it looks at the request (WC_REST_Authentication::check_permissions),
-        and a batch with nothing in it saves nothing.
+        First the WordPress index (`GET /wp-json/`, no credentials): its `home` must be the
+        configured `url` — OAuth 1.0a signatures cover the scheme, host and port, so a `url` of
+        `http://localhost` for a store at `http://127.0.0.1`, or plain http for a store behind a
+        TLS proxy, is refused as "Invalid signature" however right the key is. Its timezone is
+        kept for `store_timezone`. The write probe is an empty `products/batch`: WooCommerce checks
+        the key's write permission before it looks at the request
+        (WC_REST_Authentication::check_permissions), and a batch with nothing in it saves nothing.
+        Raises AuthError/PlatformError with what to fix.
         """
+        await self._read_index()
         try:
             response = await self._send("GET", "products", params={"per_page": "1", "_fields": "id"})
         except PlatformError as exc:
@@ -219,6 +235,62 @@ class WooCommerceAdapter:
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
         await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})
         await self._send("POST", "products/batch", json={})
+
+    async def _read_index(self) -> None:
+        """Read `GET /wp-json/` (home URL, timezone); PlatformError naming the URL to use when `url` is not home.
+
+        A store whose index cannot be read (a security plugin hiding it) is not refused here: the
+        requests that follow say whether the API answers.
+        """
+        self._index = None
+        try:
+            response = await send(
+                self._client,
+                "GET",
+                f"{self.settings.url}/wp-json/",
+                policy=self._policy,
+                sleep=self._sleep,
+                params={"_fields": "home,url,timezone_string,gmt_offset"},
+            )
+            index = response.json()
+        except (RemoteError, ValueError) as exc:
+            log.info("%s/wp-json/ could not be read (%s); the home URL and timezone are not compared", self, exc)
+            return
+        if not isinstance(index, dict):
+            return
+        self._index = index
+        home = index.get("home")
+        if isinstance(home, str) and home and not same_site(home, self.settings.url):
+            raise PlatformError(
+                f"url {self.settings.url} is not this store's home URL {home.rstrip('/')}: WooCommerce checks "
+                f'request signatures against its home URL, so set url = "{home.rstrip("/")}" '
+                "(WordPress → Settings → General → Site Address)",
+                code="url_not_home",  # stockstatus.core.operator.URL_NOT_HOME,
+            )
+        self._home_confirmed = isinstance(home, str) and bool(home)
+
+    async def store_timezone(self) -> str | None:
+        """The store's timezone as WordPress has it (Settings → General), read by `check`; None if unknown.
+
+        An IANA name (`timezone_string`) when the store has one, else its fixed offset as
+        `UTC+2` / `UTC-5:30` (`gmt_offset`; WordPress then has no daylight saving time).
+        """
+        index = self._index
+        if index is None:
+            return None
+        name = index.get("timezone_string")
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+        offset = index.get("gmt_offset")
+        try:
+            hours = float(offset) if offset not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+        if hours is None:
+            return None
+        sign = "+" if hours >= 0 else "-"
+        whole, minutes = divmod(round(abs(hours) * 60), 60)
+        return f"UTC{sign}{whole}" + (f":{minutes:02d}" if minutes else "")
 
     async def check_notices(self) -> None:
         """Nothing more to prove: adding an order note needs the key's write permission, which `check` proves."""
@@ -463,3 +535,14 @@ def _merge(payload: dict[str, Any], more: Mapping[str, Any]) -> None:
             payload.setdefault("meta_data", []).extend(value)
         else:
             payload[name] = value
+
+
+def same_site(home: str, url: str) -> bool:
+    """Whether two site URLs are the same for a signature: scheme, host, port and path (default ports equal)."""
+    a, b = httpx.URL(home), httpx.URL(url)
+    return (
+        a.scheme == b.scheme
+        and (a.host or "").lower() == (b.host or "").lower()
+        and a.port == b.port
+        and a.path.rstrip("/") == b.path.rstrip("/")
+    )

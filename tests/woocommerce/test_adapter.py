@@ -89,8 +89,15 @@ async def test_create_adapter_satisfies_the_protocol():
 # --- check ------------------------------------------------------------------------------------
 
 
+def wp_index(home: str = SHOP, timezone: str = "Europe/Berlin", gmt_offset: object = 1):
+    """Mock `GET /wp-json/` of the shop at SHOP, as WordPress answers it."""
+    body = {"name": "Shop", "url": home, "home": home, "timezone_string": timezone, "gmt_offset": gmt_offset}
+    return respx.get(f"{SHOP}/wp-json/").mock(return_value=httpx.Response(200, json=body))
+
+
 @respx.mock
 async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
+    wp_index()
     route = respx.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
     orders = respx.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[]))
     batch = respx.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json=[]))
@@ -103,6 +110,7 @@ async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
 
 @respx.mock
 async def test_check_explains_a_refused_key():
+    wp_index()
     body = {
         "code": "woocommerce_rest_authentication_error",
         "message": "Consumer key is invalid.",
@@ -120,6 +128,7 @@ async def test_check_explains_a_refused_key():
 
 @respx.mock
 async def test_a_key_without_write_permission_says_so():
+    wp_index()
     body = {
         "code": "woocommerce_rest_cannot_edit",
         "message": "Sorry, you are not allowed to edit this resource.",
@@ -133,12 +142,76 @@ async def test_a_key_without_write_permission_says_so():
 
 @respx.mock
 async def test_check_explains_a_missing_api():
+    wp_index()
     respx.get(f"{API}/products").mock(
         return_value=httpx.Response(404, json={"code": "rest_no_route", "message": "No route"})
     )
     async with make_client() as client:
         with pytest.raises(PlatformError, match="no WooCommerce REST API"):
             await adapter(client).check()
+
+
+@pytest.mark.parametrize(
+    ("configured", "home"),
+    [
+        ("http://localhost:8810", "http://127.0.0.1:8810"),
+        ("http://shop.example", "https://shop.example"),  # plain http to a store behind a TLS proxy
+        ("https://shop.example", "https://shop.example/store"),
+    ],
+)
+async def test_check_names_the_url_to_use_when_url_is_not_the_stores_home(configured, home):
+    seen: list[str] = []
+
+    def store(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/wp-json/":
+            return httpx.Response(200, json={"home": home, "url": home, "timezone_string": "UTC", "gmt_offset": 0})
+        return httpx.Response(
+            401, json={"code": "woocommerce_rest_authentication_error", "message": "Invalid signature"}
+        )
+
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = WooCommerceAdapter(
+            settings().model_copy(update={"url": configured}), client, WooCommerceAuth("ck", "cs"), policy=FAST
+        )
+        with pytest.raises(PlatformError) as info:
+            await made.check()
+    assert f'set url = "{home}"' in str(info.value)
+    assert "consumer key" not in str(info.value)
+    assert seen == ["/wp-json/"]  # nothing signed was sent to the wrong address
+
+
+@respx.mock
+async def test_an_invalid_signature_points_at_the_url_before_the_secret():
+    respx.get(f"{SHOP}/wp-json/").mock(return_value=httpx.Response(404, json={"code": "rest_no_route"}))
+    body = {
+        "code": "woocommerce_rest_authentication_error",
+        "message": "Invalid signature - provided signature does not match.",
+        "data": {"status": 401},
+    }
+    respx.get(f"{API}/products").mock(return_value=httpx.Response(401, json=body))
+    async with make_client() as client:
+        with pytest.raises(AuthError) as info:
+            await adapter(client).check()
+    text = str(info.value)
+    assert "must be the store's home URL" in text and "check the consumer key and secret" not in text
+
+
+@pytest.mark.parametrize(
+    ("timezone", "gmt_offset", "expected"),
+    [("Europe/Berlin", 1, "Europe/Berlin"), ("", 2, "UTC+2"), ("", "-5.5", "UTC-5:30"), ("", "", None)],
+)
+@respx.mock
+async def test_the_stores_timezone_is_read_from_the_wordpress_index(timezone, gmt_offset, expected):
+    wp_index(timezone=timezone, gmt_offset=gmt_offset)
+    respx.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[]))
+    respx.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json=[]))
+    async with make_client() as client:
+        made = adapter(client)
+        assert await made.store_timezone() is None  # not read before the check
+        await made.check()
+        assert await made.store_timezone() == expected
 
 
 # --- pulling ----------------------------------------------------------------------------------
@@ -781,7 +854,7 @@ async def test_wrong_secret_is_an_auth_error_with_the_fake():
     store, _ = fake_settings(fake)
     async with make_client(transport=fake.transport()) as client:
         made = platform.create_adapter(store, client, {"WC_KEY": "ck_fake", "WC_SECRET": "cs_wrong"})
-        with pytest.raises(AuthError, match="check the consumer key and secret"):
+        with pytest.raises(AuthError, match=r"check the consumer (key and )?secret"):
             await made.check()
 
 

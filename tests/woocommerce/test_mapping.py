@@ -464,3 +464,17 @@ def test_nested_keys_read_exist_in_what_the_store_answers():
         outer, _, inner = read.partition(".")
         if inner:
             assert inner in answers[outer], read
+
+
+@pytest.mark.parametrize(
+    ("pasted", "home"),
+    [
+        ("https://shop.example.com/wp-json/wc/v3", "https://shop.example.com"),
+        ("https://shop.example.com/wp-json/", "https://shop.example.com"),
+        ("https://example.com/store/wp-json/wc/v3/products", "https://example.com/store"),
+        ("https://shop.example.com/wp-admin/admin.php?page=wc-settings", "https://shop.example.com"),
+    ],
+)
+def test_a_pasted_api_address_is_refused_naming_the_home_url(pasted, home):
+    with pytest.raises(ValidationError, match=f'url = "{home}"'):
+        WooCommerceSettings(url=pasted, key_env="WC_KEY", secret_env="WC_SECRET")
