@@ -368,6 +368,7 @@ class WooCommerceAdapter:
             mapping.validate_fields(update.item, update.fields)
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         endpoints = self._group(updates, errors)
+        pooled = any(u.item.platform.get("stock_pool") is not None for u in updates)
 
         limit = asyncio.Semaphore(self.settings.write_concurrency)
         size = self.settings.batch_size
@@ -376,7 +377,15 @@ class WooCommerceAdapter:
             for path, entries in endpoints.items()
             for start in range(0, len(entries), size)
         ]
-        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in requests)
+        # A stock pool's parent is saved before its variations: WooCommerce derives each
+        # variation's stock_status from the parent's backorders when the variation is saved, and
+        # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
+        # first keeps showing "on backorder" under a parent that no longer allows it.
+        first = [r for r in requests if r[0] == "products/batch"] if pooled else []
+        rest = [r for r in requests if r not in first]
+        requests = first + rest
+        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
+        outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)
         for (_, chunk), outcome in zip(requests, outcomes, strict=True):
             for entry, error in zip(chunk, outcome, strict=True):
                 if error:
@@ -482,6 +491,16 @@ class WooCommerceAdapter:
                 entry = endpoints.setdefault("products/batch", {}).setdefault(parent, _Entry({"id": parent}))
                 entry.payload["backorders"] = value
                 entry.owners.extend(owners)
+                # Each variation of the pool is saved after the parent (see `push`) so that the
+                # store derives its stock_status from the new value; an empty entry saves it as it is.
+                siblings = [updates[i].item for i in members]
+                if isinstance(pool, mapping.StockPool):
+                    siblings += [item for item, _ in pool.decided.values()]
+                for sibling in siblings:
+                    vid = sibling.platform.get("variation_id")
+                    if vid:
+                        path = f"products/{parent}/variations/batch"
+                        endpoints.setdefault(path, {}).setdefault(int(vid), _Entry({"id": vid})).owners.extend(owners)
                 for item, decision in quiet.values():
                     # Planned without changes of its own, but the parent's new value outvotes it.
                     log.warning(
