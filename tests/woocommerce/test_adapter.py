@@ -686,6 +686,29 @@ async def test_a_shared_pool_gets_one_write_to_the_parent():
     assert all("backorders" not in v and "stock_status" not in v for v in sent)
 
 
+async def test_a_pools_parent_is_saved_before_its_variations_and_each_variation_after_it():
+    order: list[str] = []
+
+    async def store(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01 if request.url.path.endswith("/products/batch") else 0)
+        order.append(request.url.path)
+        saved[request.url.path] = sorted(obj["id"] for obj in json.loads(request.content)["update"])
+        return batch_echo(request)
+
+    saved: dict[str, list[int]] = {}
+    a, b = pool_items(parent_backorders="no")
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = adapter(client)
+        # Both want backorders; b was planned (the pass saw it) but only a is pushed: b is saved
+        # after the parent all the same, so the store derives its status from the new policy.
+        made.plan(b, BACKORDER)
+        updates = [Update(item=a, decision=BACKORDER, fields=made.plan(a, BACKORDER))]
+        results = await made.push(updates)
+    assert all(r.ok for r in results)
+    assert order == ["/wp-json/wc/v3/products/batch", "/wp-json/wc/v3/products/50/variations/batch"]
+    assert saved["/wp-json/wc/v3/products/50/variations/batch"] == [51, 52]
+
+
 @respx.mock
 async def test_a_pool_conflict_keeps_the_parent_from_selling_past_zero():
     products = respx.post(f"{API}/products/batch").mock(side_effect=batch_echo)
