@@ -31,6 +31,11 @@ class MetaKeys(BaseModel):
         default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in."
     )
     supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
+    pool_conflict: str = Field(
+        default="connector_pool_conflict",
+        description="Meta key the connector writes, on a variation sharing its parent's stock, the status its "
+        "rules wanted when a sibling that must not sell past zero decided the shared stock's policy.",
+    )
 
     @field_validator("*")
     @classmethod
@@ -80,6 +85,13 @@ class WooCommerceSettings(StoreSettings):
         if not sep or scheme.lower() not in ("http", "https"):
             raise ValueError("url must start with https:// (or http://), e.g. https://shop.example.com")
         host = rest.split("/", 1)[0]
+        path = rest.split("?", 1)[0].split("#", 1)[0][len(host) :]
+        if "/wp-json" in path.lower() or "/wp-admin" in path.lower():
+            home = f"{scheme.lower()}://{host}{path[: path.lower().index('/wp-')]}".rstrip("/")
+            raise ValueError(
+                f'give the shop\'s home URL, not an API or admin address: url = "{home}" '
+                "(the connector adds /wp-json/wc/v3 itself, see api_path)"
+            )
         if not host or host.startswith(":") or "@" in host or "?" in rest or "#" in rest:
             raise ValueError("url must name the shop's host, e.g. https://shop.example.com (no user, query or #)")
         return f"{scheme.lower()}://{rest}".rstrip("/")
