@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -36,8 +37,12 @@ then = {{ status = "out_of_stock" }}
 
 @pytest.fixture
 def fake():
+    # The store keeps the config's calendar (Europe/Berlin), so `check` has no timezone to flag.
     fake = FakeWooCommerce(
-        base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"]
+        base_url="https://shop.test",
+        consumer_key=ENV["SHOP_KEY"],
+        consumer_secret=ENV["SHOP_SECRET"],
+        timezone=ZoneInfo("Europe/Berlin"),
     )
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     return fake
@@ -104,6 +109,7 @@ async def test_check_finds_a_read_only_key_without_writing_anything(config_path,
         consumer_key=ENV["SHOP_KEY"],
         consumer_secret=ENV["SHOP_SECRET"],
         key_permissions="read",
+        timezone=ZoneInfo("Europe/Berlin"),
     )
     read_only.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     before = read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"]
