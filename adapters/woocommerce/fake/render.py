@@ -66,7 +66,8 @@ def error_response(error: WooError, headers: Iterable[tuple[str, str]] = ()) -> 
     return json_response(error.status, error.body(), headers)
 
 
-def render_product(store: Store, product: Json, base: str) -> Json:
+def render_product(store: Store, product: Json, base: str, *, edit: bool = False) -> Json:
+    """A product; `edit` is the context writes answer in (create, update, batch, delete)."""
     stock = store.shown_stock(product)
     price = product["sale_price"] or product["regular_price"]
     if product["type"] == "variable":
@@ -149,6 +150,8 @@ def render_product(store: Store, product: Json, base: str) -> Json:
         "has_options": product["type"] == "variable",
         "post_password": product["post_password"],
         "global_unique_id": product["global_unique_id"],
+        # Only the edit context shows how WordPress would name the product's URL.
+        **({"permalink_template": f"{base}/product/%pagename%/", "generated_slug": product["slug"]} if edit else {}),
         "_links": _links(base, f"products/{pid}", "products"),
     }
 
@@ -266,6 +269,7 @@ def render_variation_as_product(store: Store, variation: Json, base: str) -> Jso
             "permalink": shown["permalink"],
             "attributes": shown["attributes"],
             "has_options": False,
+            "total_sales": str(body["total_sales"]),  # a variation's comes back as a string
             "_links": {**_links(base, f"products/{variation['id']}", "products", up=f"products/{parent.get('id', 0)}")},
         }
     )

@@ -229,7 +229,7 @@ class FakeWooCommerce(Store):
         with self._lock:
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
     def create_variation(self, product_id: int, **fields: Any) -> Json:
         """Create a variation as POST products/<id>/variations would."""
@@ -256,7 +256,7 @@ class FakeWooCommerce(Store):
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
             product = self._product(product_id, status=400)
-            return self._render_product(self._save_product(product, fields))
+            return self._render_product(self._save_product(product, fields), edit=True)
 
     def get_product(self, product_id: int) -> Json:
         with self._lock:
@@ -324,12 +324,13 @@ class FakeWooCommerce(Store):
         served.authenticated = authenticated
 
         route = self._route_of(request.url.path)
-        body = self._body_params(request, form)
-        parsed = Parsed(request.method.upper(), request.url.path, route, query, body)
+        parsed = Parsed(request.method.upper(), request.url.path, route, query, {})
         if authenticated:
             self._auth.check_key_permissions(self._method(parsed))
         handler, groups, kind, wp_route = self._match(parsed)
         served.allow = self._allowed_methods(wp_route)
+        # The body is parsed once the route is matched: a broken one still gets the route's Allow.
+        parsed.body = self._body_params(request, form)
         response = handler(parsed, authenticated, kind, **groups)
         names = fields.requested(parsed.query)
         if names is not None and response.is_success and kind != "OPTIONS":
@@ -526,8 +527,8 @@ class FakeWooCommerce(Store):
 
     # ---- rendering (see `render` and `listing`) ------------------------------------------------
 
-    def _render_product(self, product: Json) -> Json:
-        return render_product(self, product, self._base_url)
+    def _render_product(self, product: Json, *, edit: bool = False) -> Json:
+        return render_product(self, product, self._base_url, edit=edit)
 
     def _render_variation(self, variation: Json) -> Json:
         return render_variation(self, variation, self._base_url)
@@ -637,7 +638,7 @@ class FakeWooCommerce(Store):
             raise WooError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         product = self._create_product(parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product['id']}"
-        return json_response(201, self._render_product(product), [("Location", location)])
+        return json_response(201, self._render_product(product, edit=True), [("Location", location)])
 
     def _put_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         validate_args(parsed.params, PRODUCT_WRITE_ARGS)
@@ -646,7 +647,7 @@ class FakeWooCommerce(Store):
         )
         # WC_REST_CRUD_Controller::update_item answers an unknown id with 400 (GET says 404).
         product = self._product(product_id, status=400)
-        return json_response(200, self._render_product(self._save_product(product, parsed.body)))
+        return json_response(200, self._render_product(self._save_product(product, parsed.body), edit=True))
 
     def _batch_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
         self._require(
@@ -656,13 +657,13 @@ class FakeWooCommerce(Store):
         )
 
         def create(fields: Json) -> Json:
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
         def update(fields: Json) -> Json:
             product_id = self._batch_id(fields)
             self._refuse_variation(product_id)
             product = self._product(product_id, status=400)
-            return self._render_product(self._save_product(product, fields))
+            return self._render_product(self._save_product(product, fields), edit=True)
 
         def delete(product_id: int) -> Json:
             self._refuse_variation(product_id)
@@ -690,7 +691,7 @@ class FakeWooCommerce(Store):
     def _remove_product(self, product_id: int, *, force: bool) -> Json:
         """WC_REST_Products_Controller::delete_item: the answer shows the product as it was."""
         product = self._product(product_id, status=404)
-        rendered = self._render_product(product)
+        rendered = self._render_product(product, edit=True)
         if force:
             # A variable product's variations are deleted with it.
             for variation_id in product["variations"]:
