@@ -21,6 +21,9 @@ def _handler_for(handle: Handle, server_version: str) -> type[BaseHTTPRequestHan
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         sys_version = ""
+        # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
+        # client's delayed ACK, about 40 ms on every answer.
+        disable_nagle_algorithm = True
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
