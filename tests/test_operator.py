@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -37,7 +38,10 @@ then = {{ status = "out_of_stock" }}
 @pytest.fixture
 def fake():
     fake = FakeWooCommerce(
-        base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"]
+        base_url="https://shop.test",
+        consumer_key=ENV["SHOP_KEY"],
+        consumer_secret=ENV["SHOP_SECRET"],
+        timezone=ZoneInfo("Europe/Berlin"),  # as the config says: `check` compares them
     )
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     return fake
@@ -104,6 +108,7 @@ async def test_check_finds_a_read_only_key_without_writing_anything(config_path,
         consumer_key=ENV["SHOP_KEY"],
         consumer_secret=ENV["SHOP_SECRET"],
         key_permissions="read",
+        timezone=ZoneInfo("Europe/Berlin"),
     )
     read_only.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     before = read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"]
@@ -171,7 +176,8 @@ def store_at(home: str, timezone: str, gmt_offset: object = 0):
     ("theirs", "offset", "fix"),
     [
         ("America/New_York", -5, 'set timezone = "America/New_York"'),
-        ("", 2, "set timezone to the IANA name of the store's place"),
+        ("", 2, 'set timezone = "Etc/GMT-2"'),
+        ("", 0, 'set timezone = "UTC"'),
     ],
 )
 async def test_check_names_the_timezone_key_when_the_store_keeps_another_calendar(config_path, theirs, offset, fix):
@@ -180,7 +186,9 @@ async def test_check_names_the_timezone_key_when_the_store_keeps_another_calenda
         config, config.stores, ENV, {"shop": store_at("https://shop.test", theirs, offset)}, clock=lambda: FIXED_NOW
     )
     assert not result.ok
-    assert f"the store's timezone is {theirs or 'UTC+2'}" in result.problem and "Europe/Berlin" in result.problem
+    assert (
+        f"the store's timezone is {theirs or f'UTC+{offset}'}" in result.problem and "Europe/Berlin" in result.problem
+    )
     assert fix in result.fix
 
 
