@@ -37,6 +37,7 @@ then = {{ status = "out_of_stock" }}
 
 @pytest.fixture
 def fake():
+    # The store keeps the config's calendar (Europe/Berlin), so `check` has no timezone to flag.
     fake = FakeWooCommerce(
         base_url="https://shop.test",
         consumer_key=ENV["SHOP_KEY"],
