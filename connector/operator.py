@@ -126,11 +126,15 @@ async def _timezone_mismatch(config: Config, store: Store, adapter: object, now:
         f"the store's timezone is {theirs} (WordPress → Settings → General) but the config's is {ours.key}: "
         "ETAs would be dated in the wrong calendar"
     )
-    if zone is None or isinstance(zone, timezone):
+    if isinstance(zone, timezone):
+        # WordPress set to a fixed offset (or "UTC"): no daylight saving time; a city is better.
+        hours = (zone.utcoffset(None) or timedelta()).total_seconds() / 3600
+        name = "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}" if hours.is_integer() else None
         fix = (
-            f"set {key} to the IANA name of the store's place (the store has only a fixed offset, {theirs}; "
-            "choosing a city in WordPress → Settings → General is better)"
-        )
+            f'set {key} = "{name}"' if name else f"set {key} to a zone with the store's offset ({theirs})"
+        ) + " (or choose the store's city in WordPress → Settings → General, and that zone here)"
+    elif zone is None:
+        fix = f"set {key} to the store's timezone, an IANA name such as Europe/Berlin"
     else:
         fix = f'set {key} = "{theirs}"'
     return problem, fix

@@ -42,7 +42,7 @@ def fake():
         base_url="https://shop.test",
         consumer_key=ENV["SHOP_KEY"],
         consumer_secret=ENV["SHOP_SECRET"],
-        timezone=ZoneInfo("Europe/Berlin"),
+        timezone=ZoneInfo("Europe/Berlin"),  # as the config says: `check` compares them
     )
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     return fake
@@ -177,7 +177,8 @@ def store_at(home: str, timezone: str, gmt_offset: object = 0):
     ("theirs", "offset", "fix"),
     [
         ("America/New_York", -5, 'set timezone = "America/New_York"'),
-        ("", 2, "set timezone to the IANA name of the store's place"),
+        ("", 2, 'set timezone = "Etc/GMT-2"'),
+        ("", 0, 'set timezone = "UTC"'),
     ],
 )
 async def test_check_names_the_timezone_key_when_the_store_keeps_another_calendar(config_path, theirs, offset, fix):
@@ -186,7 +187,9 @@ async def test_check_names_the_timezone_key_when_the_store_keeps_another_calenda
         config, config.stores, ENV, {"shop": store_at("https://shop.test", theirs, offset)}, clock=lambda: FIXED_NOW
     )
     assert not result.ok
-    assert f"the store's timezone is {theirs or 'UTC+2'}" in result.problem and "Europe/Berlin" in result.problem
+    assert (
+        f"the store's timezone is {theirs or f'UTC+{offset}'}" in result.problem and "Europe/Berlin" in result.problem
+    )
     assert fix in result.fix
 
 

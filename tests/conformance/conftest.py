@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -65,7 +66,8 @@ def realstore() -> Iterator[dict[str, str]]:
     if not (KIT / "start.sh").is_file():
         pytest.skip(f"real WooCommerce store kit not found: {KIT}")
     port = _free_port_pair()
-    store_dir = Path(tempfile.mkdtemp(prefix="realstore-")) / "store"
+    home = Path(tempfile.mkdtemp(prefix="realstore-"))
+    store_dir = home / "store"
     started = subprocess.run(
         ["bash", str(KIT / "start.sh"), str(store_dir), str(port)],
         capture_output=True,
@@ -73,6 +75,8 @@ def realstore() -> Iterator[dict[str, str]]:
         timeout=1200,
         check=False,
     )
+    if started.returncode != 0:
+        shutil.rmtree(home, ignore_errors=True)
     if started.returncode == 3:
         reason = (started.stderr.strip().splitlines() or ["prerequisites missing"])[-1]
         pytest.skip(f"real WooCommerce store unavailable: {reason}")
@@ -82,6 +86,7 @@ def realstore() -> Iterator[dict[str, str]]:
         yield _exports(started.stdout)
     finally:
         subprocess.run(["bash", str(KIT / "stop.sh"), str(store_dir)], capture_output=True, timeout=120, check=False)
+        shutil.rmtree(home, ignore_errors=True)  # about 280 MB: code, database, logs
 
 
 @dataclass

@@ -375,6 +375,45 @@ def test_pool_conflict_no_wins():
     assert mapping.resolve_pool_conflicts(["yes"]) == "yes"
 
 
+def pooled(quantity: int, parent_backorders: str, **own_meta):
+    parent = product(id=30, type="variable", variations=[31], stock_quantity=quantity, backorders=parent_backorders)
+    variation = {
+        "id": 31,
+        "sku": "T-S",
+        "manage_stock": "parent",
+        "stock_status": "outofstock",
+        "meta_data": meta(**own_meta),
+    }
+    return mapping.variation_item(parent, variation, KEYS)
+
+
+def test_an_outvoted_pool_member_stays_quiet_while_the_conflict_holds():
+    settled = pooled(0, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    assert mapping.plan(settled, decision(P, eta=date(2027, 1, 15), message="Soon"), SETTINGS) == {}
+
+
+def test_an_outvoted_pool_member_follows_the_shared_stock_not_its_decision():
+    # Restocked: the store now sells it from stock, and its status says so (still no pre-order).
+    restocked = pooled(4, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    assert mapping.plan(restocked, decision(P, eta=date(2027, 1, 15)), SETTINGS) == {
+        "meta:connector_status": "in_stock"
+    }
+
+
+def test_an_outvoted_pool_member_with_another_decision_is_planned_afresh():
+    # Its rules now want a backorder, not the pre-order the conflict was recorded for.
+    moved = pooled(0, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    fields = mapping.plan(moved, decision(B, eta=date(2026, 12, 20)), SETTINGS)
+    assert fields["parent_backorders"] == "notify" and fields["meta:connector_status"] == "backorder"
+
+
+def test_the_conflict_marker_is_cleared_once_the_pool_agrees():
+    agreed = pooled(0, "notify", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    fields = mapping.plan(agreed, decision(P, eta=date(2027, 1, 15)), SETTINGS)
+    assert fields["meta:connector_pool_conflict"] == "" and fields["meta:connector_status"] == "pre_order"
+    assert "parent_backorders" not in fields
+
+
 # --- what the listings ask for (`_fields`) ------------------------------------------------------
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas" / "woocommerce"
