@@ -173,8 +173,13 @@ def _stock_fields(stock: Json) -> Json:
     }
 
 
-def render_variation(store: Store, variation: Json, base: str) -> Json:
+def render_variation(store: Store, variation: Json, base: str, *, created: bool = False) -> Json:
+    """A variation; `created` for the answer to creating it, which WooCommerce renders before the sync."""
     stock = store.shown_stock(variation)
+    if created and stock["manage_stock"] == "parent":
+        # The new variation's own status ("instock") is shown, not yet the parent's: a re-read
+        # shows the parent's (seen on WooCommerce 10.0.2 for POST and batch create alike).
+        stock = {**stock, "stock_status": variation["stock_status"]}
     parent = store.products.get(variation["parent_id"], {})
     vid, pid = variation["id"], variation["parent_id"]
     price = variation["sale_price"] or variation["regular_price"]

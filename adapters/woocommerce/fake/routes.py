@@ -236,7 +236,7 @@ class FakeWooCommerce(Store):
         with self._lock:
             validate_args(fields, VARIATION_WRITE_ARGS)
             parent = self._product(product_id, status=404)
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
     def create_order(self, **fields: Any) -> Json:
         """Create an order as POST orders would (stock is reduced for paid/on-hold statuses)."""
@@ -530,8 +530,8 @@ class FakeWooCommerce(Store):
     def _render_product(self, product: Json, *, edit: bool = False) -> Json:
         return render_product(self, product, self._base_url, edit=edit)
 
-    def _render_variation(self, variation: Json) -> Json:
-        return render_variation(self, variation, self._base_url)
+    def _render_variation(self, variation: Json, *, created: bool = False) -> Json:
+        return render_variation(self, variation, self._base_url, created=created)
 
     def _render_order(self, order: Json) -> Json:
         return render_order(self, order, self._base_url)
@@ -732,7 +732,7 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
         variation = self._create_variation(parent, parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product_id}/variations/{variation['id']}"
-        return json_response(201, self._render_variation(variation), [("Location", location)])
+        return json_response(201, self._render_variation(variation, created=True), [("Location", location)])
 
     def _put_variation(
         self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
@@ -753,7 +753,7 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
 
         def create(fields: Json) -> Json:
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
         def update(fields: Json) -> Json:
             # Unknown, or a variation of another product: item status 404 in a batch.
