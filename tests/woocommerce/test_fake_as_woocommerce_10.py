@@ -231,6 +231,18 @@ def test_fields_keep_only_whole_top_level_names(fake, client):
     assert client.get(f"{API}/products", params={"_fields": "nothing"}).json() == [[]]
 
 
+def test_fields_reach_into_an_orders_objects_but_not_its_lists(fake, client):
+    product = fake.create_product(name="Mug", sku="MUG")
+    order = fake.create_order(billing={"email": "a@example.com"}, line_items=[{"product_id": product["id"]}])
+    wanted = {"_fields": "id,line_items.id,billing.email,shipping.nope"}
+    read = client.get(f"{API}/orders/{order['id']}", params=wanted).json()
+    assert {k: v for k, v in read.items() if k != "_links"} == {
+        "id": order["id"],
+        "billing": {"email": "a@example.com"},
+        "shipping": [],
+    }
+
+
 def test_fields_on_a_batch_empty_its_lists(fake, client):
     product = fake.create_product(name="Mug", sku="MUG")
     answer = client.post(
