@@ -463,6 +463,21 @@ def test_headers_as_wordpress_sends_them(fake, client):
     assert single.headers["Allow"] == "GET, POST, PUT, PATCH, DELETE"
 
 
+def test_allow_names_only_the_methods_the_caller_may_use(fake, client):
+    parent, small, _ = variable(fake)
+    other = fake.create_product(name="Other", type="variable")
+    elsewhere = client.get(f"{API}/products/{other['id']}/variations/{small['id']}")
+    assert elsewhere.status_code == 404 and "Allow" not in elsewhere.headers
+    missing = client.get(f"{API}/products/{parent['id']}/variations/999999")
+    assert missing.status_code == 404 and "Allow" not in missing.headers
+    no_product = client.get(f"{API}/products/999999")
+    assert no_product.status_code == 404 and no_product.headers["Allow"] == "GET, POST, PUT, PATCH, DELETE"
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as anonymous:
+        refused = anonymous.get(f"{API}/products")
+        assert refused.status_code == 401 and "Allow" not in refused.headers
+        assert "Cache-Control" not in refused.headers
+
+
 # --- the sandbox's timezone -----------------------------------------------------------------------------
 
 

@@ -328,7 +328,7 @@ class FakeWooCommerce(Store):
         if authenticated:
             self._auth.check_key_permissions(self._method(parsed))
         handler, groups, kind, wp_route = self._match(parsed)
-        served.allow = self._allowed_methods(wp_route)
+        served.allow = self._allowed_methods(wp_route, groups, authenticated)
         # The body is parsed once the route is matched: a broken one still gets the route's Allow.
         parsed.body = self._body_params(request, form)
         response = handler(parsed, authenticated, kind, **groups)
@@ -496,11 +496,21 @@ class FakeWooCommerce(Store):
             return getattr(self, handlers[method]), groups, method, wp_route
         raise WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
 
-    @staticmethod
-    def _allowed_methods(wp_route: str) -> list[str]:
+    def _allowed_methods(self, wp_route: str, groups: Mapping[str, Any], authenticated: bool) -> list[str] | None:
+        """rest_send_allow_header: the route's methods whose permission check passes for this request."""
         if wp_route == "/":
             return ["GET"]
         methods: list[str] = recorded.route_entry(wp_route)["methods"]
+        if wp_route == "/wc/v3":
+            return methods  # no permission check
+        if not authenticated:
+            return None
+        if "variation_id" in groups:
+            variation = self.variations.get(groups["variation_id"])
+            if variation is None or variation["parent_id"] != groups.get("product_id"):
+                # The variation routes' permission checks refuse an unknown variation, or one
+                # asked for under another product, for every method (products and orders do not).
+                return None
         return methods
 
     @staticmethod
