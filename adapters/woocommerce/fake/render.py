@@ -409,7 +409,12 @@ def render_note(store: Store, order_id: int, note: Json, base: str) -> Json:
         "note": note["note"],
         "customer_note": note["customer_note"],
         "_links": {
-            "self": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}"}],
+            "self": [
+                {
+                    "href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}",
+                    "targetHints": {"allow": ["GET", "DELETE"]},
+                }
+            ],
             "collection": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes"}],
             "up": [{"href": f"{base}{API_ROOT}/orders/{order_id}"}],
         },
