@@ -306,6 +306,10 @@ def test_delete_trashes_then_force_deletes_a_variable_product_with_its_variation
     assert trashed.status_code == 200 and trashed.json()["status"] == "publish"  # shown as it was
     assert client.get(f"{API}/products/{parent['id']}").json()["status"] == "trash"
     assert parent["id"] not in page_ids(client)  # status "any" leaves trash out
+    # Its variations are trashed with it: readable by id, listed nowhere.
+    assert client.get(f"{API}/products/{small['id']}").json()["status"] == "trash"
+    assert client.get(f"{API}/products/{parent['id']}/variations").json() == []
+    assert client.get(f"{API}/products", params={"sku": "TEE-S"}).json() == []
     again = client.delete(f"{API}/products/{parent['id']}")
     assert again.status_code == 410 and again.json()["code"] == "woocommerce_rest_already_trashed"
     assert client.delete(f"{API}/products/{parent['id']}", params={"force": "true"}).status_code == 200

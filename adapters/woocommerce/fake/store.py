@@ -91,11 +91,16 @@ class Store:
         return int(hours) if hours.is_integer() else hours
 
     def _trash(self, product: Json) -> None:
-        """wp_trash_post: remember the status and free the slug (`name__trashed`)."""
+        """wp_trash_post: remember the status and free the slug (`name__trashed`); variations go too."""
         product["previous_status"] = product["status"]
         product["status"] = "trash"
         product["slug"] = f"{product['slug']}__trashed"
         product["date_modified"] = self._now()
+        for variation_id in product.get("variations", []):
+            variation = self.variations.get(variation_id)
+            if variation is not None:
+                variation["previous_status"] = variation["status"]
+                variation["status"] = "trash"
 
     # ---- lookups -------------------------------------------------------------------------------
 
