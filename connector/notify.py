@@ -31,108 +31,32 @@ never came (timeout, connection lost, 5xx) leaves it pending: it may have reache
 from __future__ import annotations
 
 import logging
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, field_validator
 
 from stockstatus.core.errors import ConnectorError
 from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.outcomes import NoticeKind, NoticeResult, NotificationStatus
 from stockstatus.core.platform import tells_customers
-from stockstatus.core.state import NotificationRecord, StateStore
+from stockstatus.core.state import Baseline, NotificationRecord, StateStore
 from stockstatus.rules.model import Decision
+from stockstatus.rules.template import NOTICE_FIELDS, MessageTemplate, parse_template, render_message
 
 log = logging.getLogger(__name__)
 
-NoticeKind = Literal["eta_changed", "back_in_stock"]
-FIELDS = ("order", "sku", "name", "eta", "days")
 MAX_ATTEMPTS = 3
 """How many times a notice the platform refused is tried in all (one per pass)."""
 
 DEFAULT_ETA_CHANGED = "Update on your order {order}: {name} now ships by {eta:%-d %B %Y}."
 DEFAULT_BACK_IN_STOCK = "Good news: {name} from your order {order} is back in stock and ships now."
 
-_SAMPLE_DATE = date(2001, 2, 3)
-
-
 # ---- templates --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeTemplate:
-    """A parsed message: (literal text, field name or None, format spec) parts.
-
-    Python format syntax restricted to {order}, {sku}, {name}, {eta} (a strftime pattern as
-    spec, ISO without) and {days} (days from today to the ETA); no attribute or index access,
-    no conversions, no nested fields (the same restrictions as rule messages, `rules.template`).
-    """
-
-    text: str
-    parts: tuple[tuple[str, str | None, str], ...]
-
-    def render(self, *, order: str, sku: str, name: str, eta: date | None, today: date) -> str:
-        """The message; an absent value (no ETA) renders as ''."""
-        out: list[str] = []
-        for literal, field_name, spec in self.parts:
-            out.append(literal)
-            if field_name is None:
-                continue
-            if field_name == "eta":
-                if eta is not None:
-                    out.append(eta.strftime(spec) if spec else eta.isoformat())
-                continue
-            if field_name == "days":
-                if eta is not None:
-                    out.append(format((eta - today).days, spec))
-                continue
-            value = {"order": order, "sku": sku, "name": name}[field_name]
-            out.append(format(value, spec))
-        return "".join(out)
-
-
-def parse_notice_template(text: str) -> tuple[NoticeTemplate | None, list[str]]:
-    """Parse and check a notice template; the template (None if invalid) and the problems."""
-    try:
-        raw = list(string.Formatter().parse(text))
-    except ValueError as exc:
-        return None, [f"{exc} (write {{{{ or }}}} for a literal brace)"]
-    known = "{" + "}, {".join(FIELDS) + "}"
-    problems: list[str] = []
-    parts: list[tuple[str, str | None, str]] = []
-    for literal, field_name, spec, conversion in raw:
-        if field_name is None:
-            parts.append((literal, None, ""))
-            continue
-        shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-        base = field_name.split(".", 1)[0].split("[", 1)[0]
-        spec = spec or ""
-        if base not in FIELDS:
-            problems.append(f"{shown}: unknown field {base!r}; use one of {known}")
-        elif base != field_name:
-            problems.append(
-                f"{shown}: attribute or index access is not allowed (format a date with a pattern, e.g. {{eta:%Y}})"
-            )
-        elif conversion:
-            problems.append(f"{shown}: conversions like !{conversion} are not allowed")
-        elif "{" in spec or "}" in spec:
-            problems.append(f"{shown}: nested fields in a format spec are not allowed")
-        else:
-            try:
-                if field_name == "eta":
-                    _SAMPLE_DATE.strftime(spec)
-                else:
-                    format(1 if field_name == "days" else "x", spec)
-            except ValueError as exc:
-                problems.append(f"{shown}: invalid format {spec!r}: {exc}")
-                continue
-            parts.append((literal, field_name, spec))
-    if problems:
-        return None, problems
-    return NoticeTemplate(text, tuple(parts)), []
+# Notices render through the rules' template engine (`rules.template`): the same placeholders and
+# formats as a rule's message, with the fields in NOTICE_FIELDS.
 
 
 class NotifySettings(BaseModel):
@@ -151,13 +75,13 @@ class NotifySettings(BaseModel):
     def _template(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the message is empty")
-        template, problems = parse_notice_template(value)
+        template, problems = parse_template(value, NOTICE_FIELDS)
         if template is None:
             raise ValueError("; ".join(problems))
         return value
 
-    def template(self, kind: NoticeKind) -> NoticeTemplate:
-        template, _ = parse_notice_template(self.eta_changed if kind == "eta_changed" else self.back_in_stock)
+    def template(self, kind: NoticeKind) -> MessageTemplate:
+        template, _ = parse_template(self.eta_changed if kind == "eta_changed" else self.back_in_stock, NOTICE_FIELDS)
         assert template is not None  # validated at load
         return template
 
@@ -179,10 +103,7 @@ class Notice:
     told: date | None
     """The date the buyer was last told (baseline or previous notice)."""
     message: str
-    result: str = "planned"
-    """"planned" (dry run), "sent", "failed", "unconfirmed" (no answer: may have reached the
-    buyer; never re-sent), "skipped" (the platform cannot tell customers) or "held" (already
-    recorded by another pass)."""
+    result: NoticeResult = NoticeResult.PLANNED
     error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -190,34 +111,52 @@ class Notice:
             "order_id": self.order_id,
             "item": self.item_key,
             "sku": self.sku,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "eta": self.eta.isoformat() if self.eta else None,
             "told": self.told.isoformat() if self.told else None,
             "message": self.message,
-            "result": self.result,
+            "result": self.result.value,
             "error": self.error,
         }
 
 
 @dataclass(frozen=True, slots=True)
-class Baseline:
-    order_id: str
-    item_key: str
-    eta: date | None
+class Decided:
+    """An item a pass decided, with its decision (the orders waiting for it may be told)."""
+
+    item: Item
+    decision: Decision
 
 
-_TOLD = frozenset({"recorded", "pending", "sent", "unconfirmed"})
+@dataclass(frozen=True, slots=True)
+class NoticePlan:
+    """What a pass owes waiting buyers: baselines to record, notices to send."""
+
+    baselines: list[Baseline]
+    notices: list[Notice]
+
+
+_TOLD = frozenset(
+    {
+        NotificationStatus.RECORDED,
+        NotificationStatus.PENDING,
+        NotificationStatus.SENT,
+        NotificationStatus.UNCONFIRMED,
+    }
+)
 """Statuses of a row whose ETA the buyer knows (or may know)."""
+_TOLD_KINDS = frozenset({NoticeKind.BASELINE, NoticeKind.ETA_CHANGED})
+"""Kinds of a row that tells the buyer a ship-by date."""
 
 
 def plan_notices(
     settings: NotifySettings,
-    decided: Iterable[tuple[Item, Decision]],
+    decided: Iterable[Decided],
     orders: Sequence[OpenOrder],
     history: Iterable[NotificationRecord],
     *,
     today: date,
-) -> tuple[list[Baseline], list[Notice]]:
+) -> NoticePlan:
     """The baselines to record and the notices due, for the decided items' open orders.
 
     `history` is the state file's rows for these orders. Pure: no I/O, no clock.
@@ -232,12 +171,13 @@ def plan_notices(
                 holding.setdefault(line.item_key, []).append(order)
     baselines: list[Baseline] = []
     notices: list[Notice] = []
-    for item, decision in decided:
+    for one in decided:
+        item, decision = one.item, one.decision
         waiting = {o.order_id: o for o in decision.order_etas if o.later > 0}
         tracked = item.managed and item.available is not None
         for order in holding.get(item.key, ()):
             mine = rows.get((order.order_id, item.key), [])
-            told_rows = [r for r in mine if r.kind in ("baseline", "eta_changed") and r.status in _TOLD]
+            told_rows = [r for r in mine if r.kind in _TOLD_KINDS and r.status in _TOLD]
             told = told_rows[-1].eta if told_rows else None
             wait = waiting.get(order.order_id)
             if wait is not None:
@@ -247,25 +187,30 @@ def plan_notices(
                 eta = wait.ships_by
                 if eta is None or (told is not None and abs((eta - told).days) <= settings.eta_moved_days):
                     continue
-                kind: NoticeKind = "eta_changed"
+                kind = NoticeKind.ETA_CHANGED
             elif told_rows and tracked:
-                eta, kind = told, "back_in_stock"
+                eta, kind = told, NoticeKind.BACK_IN_STOCK
             else:
                 continue
             if not _due(mine, kind, eta):
                 continue
-            message = settings.template(kind).render(
-                order=order.number or order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
+            message = render_message(
+                settings.template(kind),
+                order=order.number or order.order_id,
+                sku=item.sku or "",
+                name=item.name,
+                eta=eta,
+                today=today,
             )
             notices.append(Notice(order.order_id, item.key, item.sku, item.name, kind, eta, told, message))
-    return baselines, notices
+    return NoticePlan(baselines, notices)
 
 
-def _due(rows: Iterable[NotificationRecord], kind: str, eta: date | None) -> bool:
+def _due(rows: Iterable[NotificationRecord], kind: NoticeKind, eta: date | None) -> bool:
     """No row yet for this kind and ETA, or only one the platform refused, with attempts left."""
     for row in rows:
-        if row.kind == kind and row.eta == eta:
-            return row.status == "failed" and row.attempts < MAX_ATTEMPTS
+        if row.kind is kind and row.eta == eta:
+            return row.status is NotificationStatus.FAILED and row.attempts < MAX_ATTEMPTS
     return True
 
 
@@ -289,24 +234,24 @@ async def tell_customers(
     adapter: object,
     *,
     state: StateStore,
-    decided: Sequence[tuple[Item, Decision]],
+    decided: Sequence[Decided],
     orders: Sequence[OpenOrder],
     today: date,
     dry_run: bool,
 ) -> Told:
     """Plan this pass's notices and, unless `dry_run`, send each at most once (see the module doc)."""
-    stale = state.notifications(store, status="pending")
+    stale = state.notices.rows(store, status=NotificationStatus.PENDING)
     unconfirmed = [
         Notice(
             r.order_id,
             r.item_key,
             None,
             "",
-            r.kind,  # type: ignore[arg-type]
+            r.kind,
             r.eta,
             None,
             r.message or "",
-            result="unconfirmed",
+            result=NoticeResult.UNCONFIRMED,
             error="the pass stopped before the store answered; check the order",
         )
         for r in stale
@@ -321,47 +266,51 @@ async def tell_customers(
             notice.item_key,
         )
     if not dry_run and stale:
-        state.mark_unconfirmed(r.id for r in stale)
-    history = state.notifications(store, [o.order_id for o in orders])
-    baselines, planned = plan_notices(settings, decided, orders, history, today=today)
-    told = Told(notices=planned, unconfirmed=unconfirmed, baselines=len(baselines), warnings=[])
+        state.notices.mark_unconfirmed(r.id for r in stale)
+    history = state.notices.rows(store, [o.order_id for o in orders])
+    plan = plan_notices(settings, decided, orders, history, today=today)
+    planned = plan.notices
+    told = Told(notices=planned, unconfirmed=unconfirmed, baselines=len(plan.baselines), warnings=[])
     if dry_run:
         return told
-    state.record_baselines(store, ((b.order_id, b.item_key, b.eta) for b in baselines))
+    state.notices.record_baselines(store, plan.baselines)
     if not planned:
         return told
     if not tells_customers(adapter):
         warning = f"the {type(adapter).__name__} cannot tell customers; {len(planned)} notices not sent"
         log.warning("store %s: %s", store, warning)
         told.warnings = [warning]
-        told.notices = [replace(n, result="skipped", error="the platform cannot tell customers") for n in planned]
+        told.notices = [
+            replace(n, result=NoticeResult.SKIPPED, error="the platform cannot tell customers") for n in planned
+        ]
         return told
     done: list[Notice] = []
     for notice in planned:
-        row_id = state.claim_notification(
+        row_id = state.notices.claim(
             store, notice.order_id, notice.item_key, notice.kind, notice.eta, notice.message, max_attempts=MAX_ATTEMPTS
         )
         if row_id is None:
-            done.append(replace(notice, result="held", error="already recorded by another pass"))
+            done.append(replace(notice, result=NoticeResult.HELD, error="already recorded by another pass"))
             continue
         try:
             result = await adapter.notify_customer(notice.order_id, notice.message)
         except (ConnectorError, httpx.HTTPError) as exc:
             # No answer: the note may exist. The row stays pending (never re-sent).
             log.warning("store %s: notice to order %s unconfirmed: %s", store, notice.order_id, exc)
-            state.mark_unconfirmed([row_id])
-            done.append(replace(notice, result="unconfirmed", error=str(exc)))
+            state.notices.mark_unconfirmed([row_id])
+            done.append(replace(notice, result=NoticeResult.UNCONFIRMED, error=str(exc)))
             continue
-        state.confirm_notification(row_id, ok=result.ok, error=result.error)
+        state.notices.confirm(row_id, ok=result.ok, error=result.error)
         if not result.ok:
             log.warning("store %s: the store refused the notice to order %s: %s", store, notice.order_id, result.error)
-        done.append(replace(notice, result="sent" if result.ok else "failed", error=result.error))
+        outcome = NoticeResult.SENT if result.ok else NoticeResult.FAILED
+        done.append(replace(notice, result=outcome, error=result.error))
     told.notices = done
     return told
 
 
-def tally(notices: Iterable[Notice]) -> Mapping[str, int]:
-    counts: dict[str, int] = {}
+def tally(notices: Iterable[Notice]) -> Mapping[NoticeResult, int]:
+    counts: dict[NoticeResult, int] = {}
     for notice in notices:
         counts[notice.result] = counts.get(notice.result, 0) + 1
     return counts
