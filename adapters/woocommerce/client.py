@@ -251,6 +251,8 @@ class WooCommerceAdapter:
                 policy=self._policy,
                 sleep=self._sleep,
                 params={"_fields": "home,url,timezone_string,gmt_offset"},
+                # A store that moved (http to https, a www host) redirects: its index says where.
+                follow_redirects=True,
             )
             index = response.json()
         except (RemoteError, ValueError) as exc:
