@@ -21,6 +21,7 @@ from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, r
 from stockstatus.core import config as config_module
 from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.errors import ConfigError, ConnectorError
+from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import StateStore
@@ -62,7 +63,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
     else:
         for run in runs:
             print(report.run_text(run))
-    return EXIT_OK if all(r.outcome == "ok" for r in runs) else EXIT_FAILED
+    return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -181,7 +182,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = list(state.history(args.sku, store=args.store, limit=args.limit))
+        rows = list(state.decisions.history(args.sku, store=args.store, limit=args.limit))
     finally:
         state.close()
     print(json.dumps(rows, indent=2) if args.json else operator.history_text(rows))

@@ -9,7 +9,6 @@ the file: a store names the environment variables that hold them.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -309,11 +308,11 @@ def from_mapping(data: Mapping[str, Any], *, path: Path, base_dir: Path) -> Conf
 def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     problems: list[str] = []
     default_tz = _zone(settings.timezone, "timezone", problems)
-    options = {
-        "handling_days": settings.supply.handling_days,
-        "horizon_days": settings.supply.horizon_days,
-        "back_in_stock_at": settings.back_in_stock_at,
-    }
+    options = RuleOptions(
+        handling_days=settings.supply.handling_days,
+        horizon_days=settings.supply.horizon_days,
+        back_in_stock_at=settings.back_in_stock_at,
+    )
     rules_path = None
     raw_rules, rules_key = settings.rules, "rules"
     if settings.rules_file is not None:
@@ -442,11 +441,24 @@ def _zone(name: str | None, key: str, problems: list[str]) -> ZoneInfo | None:
         return None
 
 
-def _compile(raw: list[dict[str, Any]], key: str, options: Mapping[str, Any], problems: list[str]) -> RuleSet | None:
-    accepted = inspect.signature(compile_rules).parameters
-    known = {name: value for name, value in options.items() if name in accepted and value is not None}
+@dataclass(frozen=True, slots=True)
+class RuleOptions:
+    """The settings every rule set of a config is compiled with."""
+
+    handling_days: int
+    horizon_days: int
+    back_in_stock_at: int | None
+
+
+def _compile(raw: list[dict[str, Any]], key: str, options: RuleOptions, problems: list[str]) -> RuleSet | None:
     try:
-        return compile_rules(raw, source=key, **known)
+        return compile_rules(
+            raw,
+            source=key,
+            handling_days=options.handling_days,
+            horizon_days=options.horizon_days,
+            back_in_stock_at=options.back_in_stock_at,
+        )
     except RuleError as exc:
         problems.extend(exc.problems)
         return None

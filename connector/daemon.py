@@ -33,6 +33,7 @@ import httpx
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError, ConnectorError
+from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
@@ -52,7 +53,7 @@ class Health:
         self.failing: dict[str, str] = {}
 
     def update(self, run: StoreRun) -> None:
-        if run.outcome == "failed":
+        if run.outcome is RunOutcome.FAILED:
             if run.store not in self.failing:
                 log.error("store %s is unhealthy: %s", run.store, run.error)
             self.failing[run.store] = run.error or "failed"
@@ -100,6 +101,18 @@ class ConfigWatcher:
         return True
 
 
+JOB_KINDS = frozenset(kind.value for kind in JobKind)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRecord:
+    """One pass the daemon ran: which store, how, and how it ended."""
+
+    store: str
+    mode: PassMode
+    outcome: RunOutcome
+
+
 @dataclass
 class Daemon:
     path: Path
@@ -109,8 +122,8 @@ class Daemon:
     stop_timeout: float = 30.0
     health: Health = field(default_factory=Health)
     runs: int = 0
-    passes: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=100))
-    """(store, mode, outcome) of the latest passes, oldest first."""
+    passes: deque[PassRecord] = field(default_factory=lambda: deque(maxlen=100))
+    """The latest passes, oldest first."""
 
     def __post_init__(self) -> None:
         self.watcher = ConfigWatcher(self.path)
@@ -177,15 +190,15 @@ class Daemon:
         wanted = {s.name: s for s in config.select(None)}
         for job in self.scheduler.get_jobs():
             kind, _, name = job.id.partition(":")
-            if kind in ("store", "reconcile") and name not in wanted:
+            if kind in JOB_KINDS and name not in wanted:
                 job.remove()
-                if kind == "store":
+                if kind == JobKind.PASS:
                     log.warning("store %s removed from the config: no longer scheduled", name)
         for name, store in wanted.items():
             jobs = (
-                (f"store:{name}", trigger_for(store.schedule, store.timezone), False, f"pass over {name}"),
+                (f"{JobKind.PASS}:{name}", trigger_for(store.schedule, store.timezone), False, f"pass over {name}"),
                 (
-                    f"reconcile:{name}",
+                    f"{JobKind.RECONCILE}:{name}",
                     trigger_for(store.reconcile, store.timezone, default=DEFAULT_RECONCILE),
                     True,
                     f"full reconcile of {name}",
@@ -250,11 +263,11 @@ class Daemon:
                 stopping=self._stopping,
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
-            run = StoreRun(store=name, platform="?", dry_run=False, outcome="failed", error=str(exc))
+            run = StoreRun(store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=str(exc))
         self.runs += 1
-        self.passes.append((name, run.mode, run.outcome))
+        self.passes.append(PassRecord(name, run.mode, run.outcome))
         self.health.update(run)
-        if run.outcome != "failed":
+        if run.outcome is not RunOutcome.FAILED:
             log.info(
                 "store %s: %s pass%s, %d items, %d changed, %d failed in %.1fs",
                 name,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from stockstatus.core.model import Item, OpenOrder
-from stockstatus.core.state import DemandHistory, SeenLine
+from stockstatus.core.state import DemandHistory, SeenLine, StockPresence
 from stockstatus.rules.model import DaySales, Status
 
 
@@ -42,9 +42,9 @@ def orderable(item: Item) -> bool:
     return item.shown.status is not None and item.shown.status is not Status.OUT_OF_STOCK
 
 
-def stock_presence(items: Iterable[Item], today: date) -> list[tuple[str, date, bool]]:
+def stock_presence(items: Iterable[Item], today: date) -> list[StockPresence]:
     """Today's row per item for the stock-presence table."""
-    return [(item.key, today, orderable(item)) for item in items]
+    return [StockPresence(item.key, today, orderable(item)) for item in items]
 
 
 def daily_sales(

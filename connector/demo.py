@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tomllib
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from stockstatus.core import catalogue
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError
+from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import Simulates, platforms, simulates
 from stockstatus.core.report import run_text, table
 from stockstatus.core.state import StateStore
@@ -53,7 +55,17 @@ def simulated_platforms() -> dict[str, Simulates]:
     return {name: platform for name, platform in platforms().items() if simulates(platform)}
 
 
-def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], dict[str, httpx.AsyncBaseTransport]]:
+@dataclass(frozen=True, slots=True)
+class DemoSetup:
+    """The demo's configuration with one fake store per platform, the credentials the fakes accept
+    and the in-process transports that reach them."""
+
+    config: Config
+    environ: dict[str, str]
+    transports: dict[str, httpx.AsyncBaseTransport]
+
+
+def demo_config(clock: Clock = system_clock) -> DemoSetup:
     """The demo's configuration with one fake store per platform, its environment and transports."""
     raw = demo_settings()
     today = today_in(ZoneInfo(raw["timezone"]), clock)
@@ -70,7 +82,7 @@ def demo_config(clock: Clock = system_clock) -> tuple[Config, dict[str, str], di
         raise ConfigError("no installed platform offers a demo store (see `connector --version` for what is installed)")
     raw["stores"] = stores
     config = config_module.from_mapping(raw, path=Path(f"<built-in {EXAMPLE_CONFIG}>"), base_dir=Path("."))
-    return config, environ, transports
+    return DemoSetup(config, environ, transports)
 
 
 async def _shown(
@@ -96,7 +108,8 @@ async def _shown(
 
 
 async def _run(clock: Clock) -> tuple[list[StoreRun], list[StoreRun], list[StoreRun], list[list[str]]]:
-    config, environ, transports = demo_config(clock)
+    setup = demo_config(clock)
+    config, environ, transports = setup.config, setup.environ, setup.transports
     state = StateStore(":memory:")
     try:
         passes = [
@@ -113,7 +126,7 @@ async def _run(clock: Clock) -> tuple[list[StoreRun], list[StoreRun], list[Store
 def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
     """Run the demo and print what happened; 0 when every pass succeeded."""
     planned, applied, again, shown = asyncio.run(_run(clock))
-    ok = all(r.outcome == "ok" for r in (*planned, *applied, *again))
+    ok = all(r.outcome is RunOutcome.OK for r in (*planned, *applied, *again))
     if json_output:
         print(
             json.dumps(

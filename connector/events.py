@@ -19,14 +19,17 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stockstatus.core.errors import RemoteError
 from stockstatus.core.http import send
+from stockstatus.core.outcomes import NoticeKind, NoticeResult
 from stockstatus.rules.model import Status
 
 if TYPE_CHECKING:
@@ -34,14 +37,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["status_changed", "eta_slipped", "back_in_stock", "order_eta_changed", "order_back_in_stock"]
-ALL_EVENTS: tuple[EventKind, ...] = (
-    "status_changed",
-    "eta_slipped",
-    "back_in_stock",
-    "order_eta_changed",
-    "order_back_in_stock",
-)
+
+class EventKind(StrEnum):
+    """What a webhook event reports (its `event` field and `X-Connector-Event` header)."""
+
+    STATUS_CHANGED = "status_changed"
+    ETA_SLIPPED = "eta_slipped"
+    BACK_IN_STOCK = "back_in_stock"
+    ORDER_ETA_CHANGED = "order_eta_changed"
+    ORDER_BACK_IN_STOCK = "order_back_in_stock"
+
+
+ALL_EVENTS: tuple[EventKind, ...] = tuple(EventKind)
+
+ORDER_EVENTS = {
+    NoticeKind.ETA_CHANGED: EventKind.ORDER_ETA_CHANGED,
+    NoticeKind.BACK_IN_STOCK: EventKind.ORDER_BACK_IN_STOCK,
+}
+"""The event a notice the store took is announced as."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A change the store accepted for one item: what buyers were shown before, and now."""
+
+    item_key: str
+    sku: str | None
+    before: Status | None
+    old_eta: str | None
+    after: Status
+    new_eta: str | None
 
 
 class WebhookSettings(BaseModel):
@@ -68,30 +93,42 @@ def sign(secret: str, body: bytes) -> str:
 
 def events_for(
     store: str,
-    changes: Iterable[tuple[str, str | None, Status | None, str | None, Status, str | None]],
+    changes: Iterable[StatusChange],
     *,
     slip_days: int,
     wanted: Iterable[EventKind] = ALL_EVENTS,
     at: datetime,
 ) -> list[dict[str, Any]]:
-    """Events for accepted changes: (item_key, sku, old status, old ETA, new status, new ETA)."""
+    """Events for the changes the store accepted."""
     wanted = set(wanted)
     out: list[dict[str, Any]] = []
-    for key, sku, before, old_eta, after, new_eta in changes:
-        common: dict[str, Any] = {"store": store, "item": key, "sku": sku, "at": at.isoformat(timespec="seconds")}
+    for change in changes:
+        before, after, old_eta, new_eta = change.before, change.after, change.old_eta, change.new_eta
+        common: dict[str, Any] = {
+            "store": store,
+            "item": change.item_key,
+            "sku": change.sku,
+            "at": at.isoformat(timespec="seconds"),
+        }
         if before is not None and before != after:
-            if "status_changed" in wanted:
+            if EventKind.STATUS_CHANGED in wanted:
                 out.append(
-                    {"event": "status_changed", **common, "from": before.value, "to": after.value, "eta": new_eta}
+                    {
+                        "event": EventKind.STATUS_CHANGED.value,
+                        **common,
+                        "from": before.value,
+                        "to": after.value,
+                        "eta": new_eta,
+                    }
                 )
-            if after is Status.IN_STOCK and before is not Status.IN_STOCK and "back_in_stock" in wanted:
-                out.append({"event": "back_in_stock", **common, "from": before.value})
-        elif old_eta and new_eta and "eta_slipped" in wanted:
+            if after is Status.IN_STOCK and before is not Status.IN_STOCK and EventKind.BACK_IN_STOCK in wanted:
+                out.append({"event": EventKind.BACK_IN_STOCK.value, **common, "from": before.value})
+        elif old_eta and new_eta and EventKind.ETA_SLIPPED in wanted:
             slip = (datetime.fromisoformat(new_eta) - datetime.fromisoformat(old_eta)).days
             if slip > slip_days:
                 out.append(
                     {
-                        "event": "eta_slipped",
+                        "event": EventKind.ETA_SLIPPED.value,
                         **common,
                         "status": after.value,
                         "from": old_eta,
@@ -109,12 +146,12 @@ def notice_events(
     wanted = set(wanted)
     out: list[dict[str, Any]] = []
     for notice in notices:
-        kind = f"order_{notice.kind}"
-        if notice.result != "sent" or kind not in wanted:
+        kind = ORDER_EVENTS.get(notice.kind)
+        if notice.result is not NoticeResult.SENT or kind is None or kind not in wanted:
             continue
         out.append(
             {
-                "event": kind,
+                "event": kind.value,
                 "store": store,
                 "order": notice.order_id,
                 "item": notice.item_key,

@@ -21,6 +21,7 @@ from stockstatus.core.model import Item
 from stockstatus.core.state import Accepted, StateStore
 from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock
 from stockstatus.rules import RuleTrace
+from stockstatus.rules.demand import daily_demand, velocity
 from stockstatus.rules.model import Decision, Facts
 
 
@@ -39,7 +40,7 @@ class Explanation:
     traces: tuple[RuleTrace, ...]
     decision: Decision | None
     timeline: tuple[str, ...]
-    """The supply/queue derivation as text lines (empty when the engine offers none)."""
+    """The supply/queue derivation as text lines."""
     accepted: Accepted | None
     """The last decision the store confirmed, from the state file."""
     held: str | None = None
@@ -72,12 +73,13 @@ async def explain_sku(
         sources=sources,
     )
     found = []
-    for store, seen in gathered:
-        for item, facts in seen.facts:
+    for one in gathered:
+        store, seen = one.store, one.gathered
+        for item_facts in seen.facts:
+            item, facts = item_facts.item, item_facts.facts
             if item.sku != sku and item.label != sku:
                 continue
             explained = store.rules.explain(facts)
-            held = getattr(explained, "held", None)
             found.append(
                 Explanation(
                     store=store.name,
@@ -85,32 +87,18 @@ async def explain_sku(
                     item=item,
                     facts=facts,
                     traces=tuple(explained),
-                    decision=getattr(explained, "decision", None) or store.rules.decide(facts),
-                    timeline=_timeline(explained, store.rules, facts, sources.supply.horizon_days),
-                    held=held if isinstance(held, str) else None,
+                    decision=explained.decision,
+                    timeline=tuple(explained.timeline.lines()),
+                    held=explained.held,
                     accepted=seen.accepted.get(item.key),
                     sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
                     warnings=tuple(seen.warnings),
                 )
             )
     if not found:
-        searched = ", ".join(store.name for store, _ in gathered) or "none"
+        searched = ", ".join(one.store.name for one in gathered) or "none"
         raise UnknownSku(f"no item with SKU {sku!r} in store(s) searched: {searched}")
     return found
-
-
-def _timeline(explained: object, rules: object, facts: Facts, horizon_days: int) -> tuple[str, ...]:
-    """The engine's supply timeline as text, when the engine provides one."""
-    line = getattr(explained, "timeline", None)
-    if line is None:
-        try:
-            from stockstatus.rules.supply import timeline  # the engine's FIFO derivation (pure)
-        except ImportError:
-            return ()
-        horizon = getattr(rules, "horizon_days", None) or horizon_days
-        line = timeline(facts.available, facts.backorder_queue, facts.supply, facts.today, horizon_days=horizon)
-    lines = getattr(line, "lines", None)
-    return tuple(lines()) if callable(lines) else ()
 
 
 # ---- rendering -----------------------------------------------------------------------------
@@ -125,14 +113,8 @@ def _names(values: frozenset[str]) -> str:
 
 
 def _sales_summary(facts: Facts, history_days: int, window_days: int) -> str:
-    try:
-        from stockstatus.rules.demand import daily_demand, velocity
-    except ImportError:
-        daily_demand = velocity = None  # type: ignore[assignment]
     sold = sum(d.units for d in facts.sales)
     text = f"{sold} units in the last {history_days} days"
-    if velocity is None or daily_demand is None:
-        return text
     per_day = velocity(facts.sales, facts.today, window_days)
     counted = len(daily_demand(facts.sales, facts.today, window_days))
     if per_day is None:

@@ -56,6 +56,9 @@ class Item:
     release_date: date | None = None
     restock_date: date | None = None
     parent_key: str | None = None
+    incoming: int | None = None
+    """Units on their way to the store that the platform itself reports (Shopify's `incoming`),
+    dated by the item's lead time; None where the platform has no such count."""
     problems: tuple[str, ...] = ()
     """Data the adapter could not read for this item (bad date in a meta field, ...)."""
     platform: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -35,20 +35,19 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, field_validator
 
 from stockstatus.core.errors import ConnectorError
 from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.outcomes import NoticeKind, NoticeResult, NotificationStatus
 from stockstatus.core.platform import tells_customers
-from stockstatus.core.state import NotificationRecord, StateStore
+from stockstatus.core.state import Baseline, NotificationRecord, StateStore
 from stockstatus.rules.model import Decision
 
 log = logging.getLogger(__name__)
 
-NoticeKind = Literal["eta_changed", "back_in_stock"]
 FIELDS = ("order", "sku", "name", "eta", "days")
 MAX_ATTEMPTS = 3
 """How many times a notice the platform refused is tried in all (one per pass)."""
@@ -179,10 +178,7 @@ class Notice:
     told: date | None
     """The date the buyer was last told (baseline or previous notice)."""
     message: str
-    result: str = "planned"
-    """"planned" (dry run), "sent", "failed", "unconfirmed" (no answer: may have reached the
-    buyer; never re-sent), "skipped" (the platform cannot tell customers) or "held" (already
-    recorded by another pass)."""
+    result: NoticeResult = NoticeResult.PLANNED
     error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -190,34 +186,52 @@ class Notice:
             "order_id": self.order_id,
             "item": self.item_key,
             "sku": self.sku,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "eta": self.eta.isoformat() if self.eta else None,
             "told": self.told.isoformat() if self.told else None,
             "message": self.message,
-            "result": self.result,
+            "result": self.result.value,
             "error": self.error,
         }
 
 
 @dataclass(frozen=True, slots=True)
-class Baseline:
-    order_id: str
-    item_key: str
-    eta: date | None
+class Decided:
+    """An item a pass decided, with its decision (the orders waiting for it may be told)."""
+
+    item: Item
+    decision: Decision
 
 
-_TOLD = frozenset({"recorded", "pending", "sent", "unconfirmed"})
+@dataclass(frozen=True, slots=True)
+class NoticePlan:
+    """What a pass owes waiting buyers: baselines to record, notices to send."""
+
+    baselines: list[Baseline]
+    notices: list[Notice]
+
+
+_TOLD = frozenset(
+    {
+        NotificationStatus.RECORDED,
+        NotificationStatus.PENDING,
+        NotificationStatus.SENT,
+        NotificationStatus.UNCONFIRMED,
+    }
+)
 """Statuses of a row whose ETA the buyer knows (or may know)."""
+_TOLD_KINDS = frozenset({NoticeKind.BASELINE, NoticeKind.ETA_CHANGED})
+"""Kinds of a row that tells the buyer a ship-by date."""
 
 
 def plan_notices(
     settings: NotifySettings,
-    decided: Iterable[tuple[Item, Decision]],
+    decided: Iterable[Decided],
     orders: Sequence[OpenOrder],
     history: Iterable[NotificationRecord],
     *,
     today: date,
-) -> tuple[list[Baseline], list[Notice]]:
+) -> NoticePlan:
     """The baselines to record and the notices due, for the decided items' open orders.
 
     `history` is the state file's rows for these orders. Pure: no I/O, no clock.
@@ -232,12 +246,13 @@ def plan_notices(
                 holding.setdefault(line.item_key, []).append(order)
     baselines: list[Baseline] = []
     notices: list[Notice] = []
-    for item, decision in decided:
+    for one in decided:
+        item, decision = one.item, one.decision
         waiting = {o.order_id: o for o in decision.order_etas if o.later > 0}
         tracked = item.managed and item.available is not None
         for order in holding.get(item.key, ()):
             mine = rows.get((order.order_id, item.key), [])
-            told_rows = [r for r in mine if r.kind in ("baseline", "eta_changed") and r.status in _TOLD]
+            told_rows = [r for r in mine if r.kind in _TOLD_KINDS and r.status in _TOLD]
             told = told_rows[-1].eta if told_rows else None
             wait = waiting.get(order.order_id)
             if wait is not None:
@@ -247,9 +262,9 @@ def plan_notices(
                 eta = wait.ships_by
                 if eta is None or (told is not None and abs((eta - told).days) <= settings.eta_moved_days):
                     continue
-                kind: NoticeKind = "eta_changed"
+                kind = NoticeKind.ETA_CHANGED
             elif told_rows and tracked:
-                eta, kind = told, "back_in_stock"
+                eta, kind = told, NoticeKind.BACK_IN_STOCK
             else:
                 continue
             if not _due(mine, kind, eta):
@@ -258,14 +273,14 @@ def plan_notices(
                 order=order.number or order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
             )
             notices.append(Notice(order.order_id, item.key, item.sku, item.name, kind, eta, told, message))
-    return baselines, notices
+    return NoticePlan(baselines, notices)
 
 
-def _due(rows: Iterable[NotificationRecord], kind: str, eta: date | None) -> bool:
+def _due(rows: Iterable[NotificationRecord], kind: NoticeKind, eta: date | None) -> bool:
     """No row yet for this kind and ETA, or only one the platform refused, with attempts left."""
     for row in rows:
-        if row.kind == kind and row.eta == eta:
-            return row.status == "failed" and row.attempts < MAX_ATTEMPTS
+        if row.kind is kind and row.eta == eta:
+            return row.status is NotificationStatus.FAILED and row.attempts < MAX_ATTEMPTS
     return True
 
 
@@ -289,24 +304,24 @@ async def tell_customers(
     adapter: object,
     *,
     state: StateStore,
-    decided: Sequence[tuple[Item, Decision]],
+    decided: Sequence[Decided],
     orders: Sequence[OpenOrder],
     today: date,
     dry_run: bool,
 ) -> Told:
     """Plan this pass's notices and, unless `dry_run`, send each at most once (see the module doc)."""
-    stale = state.notifications(store, status="pending")
+    stale = state.notices.rows(store, status=NotificationStatus.PENDING)
     unconfirmed = [
         Notice(
             r.order_id,
             r.item_key,
             None,
             "",
-            r.kind,  # type: ignore[arg-type]
+            r.kind,
             r.eta,
             None,
             r.message or "",
-            result="unconfirmed",
+            result=NoticeResult.UNCONFIRMED,
             error="the pass stopped before the store answered; check the order",
         )
         for r in stale
@@ -321,47 +336,51 @@ async def tell_customers(
             notice.item_key,
         )
     if not dry_run and stale:
-        state.mark_unconfirmed(r.id for r in stale)
-    history = state.notifications(store, [o.order_id for o in orders])
-    baselines, planned = plan_notices(settings, decided, orders, history, today=today)
-    told = Told(notices=planned, unconfirmed=unconfirmed, baselines=len(baselines), warnings=[])
+        state.notices.mark_unconfirmed(r.id for r in stale)
+    history = state.notices.rows(store, [o.order_id for o in orders])
+    plan = plan_notices(settings, decided, orders, history, today=today)
+    planned = plan.notices
+    told = Told(notices=planned, unconfirmed=unconfirmed, baselines=len(plan.baselines), warnings=[])
     if dry_run:
         return told
-    state.record_baselines(store, ((b.order_id, b.item_key, b.eta) for b in baselines))
+    state.notices.record_baselines(store, plan.baselines)
     if not planned:
         return told
     if not tells_customers(adapter):
         warning = f"the {type(adapter).__name__} cannot tell customers; {len(planned)} notices not sent"
         log.warning("store %s: %s", store, warning)
         told.warnings = [warning]
-        told.notices = [replace(n, result="skipped", error="the platform cannot tell customers") for n in planned]
+        told.notices = [
+            replace(n, result=NoticeResult.SKIPPED, error="the platform cannot tell customers") for n in planned
+        ]
         return told
     done: list[Notice] = []
     for notice in planned:
-        row_id = state.claim_notification(
+        row_id = state.notices.claim(
             store, notice.order_id, notice.item_key, notice.kind, notice.eta, notice.message, max_attempts=MAX_ATTEMPTS
         )
         if row_id is None:
-            done.append(replace(notice, result="held", error="already recorded by another pass"))
+            done.append(replace(notice, result=NoticeResult.HELD, error="already recorded by another pass"))
             continue
         try:
             result = await adapter.notify_customer(notice.order_id, notice.message)
         except (ConnectorError, httpx.HTTPError) as exc:
             # No answer: the note may exist. The row stays pending (never re-sent).
             log.warning("store %s: notice to order %s unconfirmed: %s", store, notice.order_id, exc)
-            state.mark_unconfirmed([row_id])
-            done.append(replace(notice, result="unconfirmed", error=str(exc)))
+            state.notices.mark_unconfirmed([row_id])
+            done.append(replace(notice, result=NoticeResult.UNCONFIRMED, error=str(exc)))
             continue
-        state.confirm_notification(row_id, ok=result.ok, error=result.error)
+        state.notices.confirm(row_id, ok=result.ok, error=result.error)
         if not result.ok:
             log.warning("store %s: the store refused the notice to order %s: %s", store, notice.order_id, result.error)
-        done.append(replace(notice, result="sent" if result.ok else "failed", error=result.error))
+        outcome = NoticeResult.SENT if result.ok else NoticeResult.FAILED
+        done.append(replace(notice, result=outcome, error=result.error))
     told.notices = done
     return told
 
 
-def tally(notices: Iterable[Notice]) -> Mapping[str, int]:
-    counts: dict[str, int] = {}
+def tally(notices: Iterable[Notice]) -> Mapping[NoticeResult, int]:
+    counts: dict[NoticeResult, int] = {}
     for notice in notices:
         counts[notice.result] = counts.get(notice.result, 0) + 1
     return counts

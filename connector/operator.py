@@ -13,6 +13,7 @@ import httpx
 
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
+from stockstatus.core.outcomes import PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
 from stockstatus.core.report import table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
@@ -144,14 +145,6 @@ OVERDUE = timedelta(minutes=1)
 """A scheduled pass this late means no daemon is running the store (or it is stuck)."""
 
 
-def _seconds(row: Mapping[str, Any]) -> float | None:
-    if row.get("seconds") is not None:
-        return float(row["seconds"])
-    if not row.get("finished_at"):
-        return None
-    return (datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds()
-
-
 def next_pass(
     schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE
 ) -> datetime | None:
@@ -170,19 +163,20 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
     now = clock()
     out = []
     for store in config.stores:
-        runs = [r for r in state.runs(store.name, limit=50) if r["mode"] != "dry-run"]
+        runs = [r for r in state.runs.recent(store.name, limit=50) if r.mode is not PassMode.DRY_RUN]
         last = runs[0] if runs else None
-        last_error = next((r for r in runs if r["outcome"] in ("failed", "partial")), None)
-        full = next((r for r in runs if r["mode"] == "full" and r["outcome"] in ("ok", "partial")), None)
-        bookmark = state.bookmark(store.name)
-        # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = (
-            next_pass(store.schedule, store.timezone, datetime.fromisoformat(last["started_at"])) if last else None
+        last_error = next((r for r in runs if r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
+        full = next(
+            (r for r in runs if r.mode is PassMode.FULL and r.outcome in (RunOutcome.OK, RunOutcome.PARTIAL)),
+            None,
         )
+        bookmark = state.bookmarks.get(store.name)
+        # Counted from the passes the state file records, so a stopped daemon shows as overdue.
+        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last.started_at)) if last else None
         next_full = next_pass(
             store.reconcile,
             store.timezone,
-            datetime.fromisoformat(full["started_at"]) if full else now,
+            datetime.fromisoformat(full.started_at) if full else now,
             default=DEFAULT_RECONCILE,
         )
         out.append(
@@ -190,19 +184,19 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "store": store.name,
                 "platform": store.platform,
                 "enabled": store.enabled,
-                "last_run": last["started_at"] if last else None,
-                "mode": last["mode"] if last else None,
-                "last_full": full["started_at"] if full else None,
+                "last_run": last.started_at if last else None,
+                "mode": last.mode.value if last else None,
+                "last_full": full.started_at if full else None,
                 "bookmark": bookmark.isoformat(timespec="seconds") if bookmark else None,
-                "seconds": _seconds(last) if last else None,
-                "outcome": last["outcome"] if last else "never run",
-                "counts": json.loads(last["counts"] or "{}") if last else {},
-                "written": last["written"] if last else 0,
-                "failed": last["failed"] if last else 0,
+                "seconds": last.took if last else None,
+                "outcome": last.outcome.value if last else "never run",
+                "counts": dict(last.counts) if last else {},
+                "written": last.written if last else 0,
+                "failed": last.failed if last else 0,
                 "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
                 "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
-                "last_error": ({"at": last_error["started_at"], "error": last_error["error"]} if last_error else None),
+                "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
             }
         )
     return out
@@ -219,7 +213,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"  last run:  {row['last_run'] or '-'}{mode} {row['outcome']}{took}; "
             f"{row['written']} written, {row['failed']} failed"
         )
-        lines.append(f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == "incremental" else ""))
+        lines.append(
+            f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+        )
         lines.append(
             f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
         )

@@ -14,6 +14,7 @@ import httpx
 
 from stockstatus.core.config import Config
 from stockstatus.core.model import Item
+from stockstatus.core.outcomes import NoticeResult, RunOutcome
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, gather_stores, system_clock
 
@@ -74,8 +75,8 @@ def notice_lines(run: StoreRun) -> list[str]:
         ]
         for n in run.notices
     ]
-    sent = sum(1 for n in run.notices if n.result in ("sent", "planned"))
-    unconfirmed = sum(1 for n in run.notices if n.result == "unconfirmed")
+    sent = sum(1 for n in run.notices if n.result in (NoticeResult.SENT, NoticeResult.PLANNED))
+    unconfirmed = sum(1 for n in run.notices if n.result is NoticeResult.UNCONFIRMED)
     out = ["  customer notices:"]
     out.extend("  " + line for line in table(["order", "SKU", "notice", "ETA", "result", "message"], rows).splitlines())
     tail = f"  {verb} {sent} buyer{'' if sent == 1 else 's'}"
@@ -90,7 +91,7 @@ def run_text(run: StoreRun) -> str:
     out = [f"store {run.store} ({run.platform}){mode}"]
     if run.full_because:
         out.append(f"  a full pass instead of an incremental one: {run.full_because}")
-    if run.outcome == "failed":
+    if run.outcome is RunOutcome.FAILED:
         out.append(f"  FAILED: {run.error}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
@@ -98,8 +99,8 @@ def run_text(run: StoreRun) -> str:
         out.append(table(["SKU", "status", "ETA", "rule", "writes", "result"], plan_rows(run)))
     else:
         out.append("  nothing to change: the store already shows every decision")
-    for item, reason in run.skipped:
-        out.append(f"  skipped {item.label}: {reason}")
+    for skipped in run.skipped:
+        out.append(f"  skipped {skipped.item.label}: {skipped.reason}")
     for warning in run.warnings:
         out.append(f"  warning: {warning}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
@@ -111,7 +112,7 @@ def run_text(run: StoreRun) -> str:
     )
     out.append(summary)
     out.extend(notice_lines(run))
-    if run.outcome == "partial":
+    if run.outcome is RunOutcome.PARTIAL:
         out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
     return "\n".join(out)
 
@@ -158,9 +159,11 @@ async def reorder_report(
     lines: list[ReorderLine] = []
     assessed = not_assessed = 0
     warnings: list[str] = []
-    for store, seen in gathered:
+    for one in gathered:
+        store, seen = one.store, one.gathered
         warnings.extend(f"store {store.name}: {w}" for w in seen.warnings)
-        for item, facts in seen.facts:
+        for item_facts in seen.facts:
+            item, facts = item_facts.item, item_facts.facts
             suggestion = reorder_suggestion(
                 facts,
                 z=demand.safety_factor,

@@ -212,8 +212,8 @@ def supply_for(
     events: list[SupplyEvent] = list(purchase_orders.events.get(item.sku, ())) if item.sku else []
     if item.restock_date is not None:
         events.append(SupplyEvent(expected=item.restock_date, supplier=item.supplier, reference=RESTOCK_REFERENCE))
-    incoming = item.platform.get("incoming")
-    if isinstance(incoming, int) and not isinstance(incoming, bool) and incoming > 0 and lead_time_days is not None:
+    incoming = item.incoming
+    if incoming is not None and incoming > 0 and lead_time_days is not None:
         events.append(
             SupplyEvent(
                 expected=today + timedelta(days=lead_time_days),

@@ -67,7 +67,9 @@ def copy_of_the_tree(tmp_path: Path) -> Path:
         ("core/planted.py", "from ..adapters.shopify import client", "Three floors"),
         ("rules/planted.py", "from ..core import model", "Three floors"),
         ("rules/planted.py", "import httpx", "The rules are pure"),
+        ("adapters/shopify/planted.py", "from ...core.sync import run", "Adapters see only"),
         ("adapters/woocommerce/planted.py", "from ...core import state", "Adapters see only"),
+        ("adapters/shopify/client.py", "from .fake import FakeShopify", "A platform's real adapter"),
     ],
 )
 def test_a_planted_import_across_the_floors_breaks_a_contract(copy_of_the_tree, module, planted, contract):

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from stockstatus.adapters.shopify import sandbox as shopify_sandbox
 from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.fake import sandbox as shopify_sandbox
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox

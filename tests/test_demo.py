@@ -17,7 +17,7 @@ def test_the_package_ships_the_projects_example_config_unchanged():
 
 def test_the_demo_runs_the_example_rules_and_settings_on_its_own_stores():
     example = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))
-    config, _, _ = demo.demo_config(lambda: FIXED_NOW)
+    config = demo.demo_config(lambda: FIXED_NOW).config
     store = config.stores[0]
     assert [rule.name for rule in store.rules.rules] == [rule["name"] for rule in example["rules"]]
     assert store.timezone.key == example["timezone"]

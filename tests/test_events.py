@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from stockstatus.core.events import WebhookSettings, deliver, events_for
+from stockstatus.core.events import StatusChange, WebhookSettings, deliver, events_for
 from stockstatus.core.http import make_client
 from stockstatus.rules.model import Status
 
@@ -20,18 +20,18 @@ def kinds(changes, **kw):
 
 
 def test_a_status_change_and_a_return_to_stock_are_events():
-    assert kinds([("1", "MUG", O, None, B, "2026-12-01")]) == ["status_changed"]
-    assert kinds([("1", "MUG", B, "2026-12-01", I, None)]) == ["status_changed", "back_in_stock"]
+    assert kinds([StatusChange("1", "MUG", O, None, B, "2026-12-01")]) == ["status_changed"]
+    assert kinds([StatusChange("1", "MUG", B, "2026-12-01", I, None)]) == ["status_changed", "back_in_stock"]
 
 
 def test_an_eta_slip_counts_only_beyond_the_tolerance():
-    assert kinds([("1", "MUG", B, "2026-12-01", B, "2026-12-02")]) == []
-    assert kinds([("1", "MUG", B, "2026-12-01", B, "2026-12-05")]) == ["eta_slipped"]
-    assert kinds([("1", "MUG", B, "2026-12-05", B, "2026-12-01")]) == []  # earlier is good news
+    assert kinds([StatusChange("1", "MUG", B, "2026-12-01", B, "2026-12-02")]) == []
+    assert kinds([StatusChange("1", "MUG", B, "2026-12-01", B, "2026-12-05")]) == ["eta_slipped"]
+    assert kinds([StatusChange("1", "MUG", B, "2026-12-05", B, "2026-12-01")]) == []  # earlier is good news
 
 
 def test_only_chosen_events_are_sent():
-    assert kinds([("1", "MUG", B, "2026-12-01", I, None)], wanted=["back_in_stock"]) == ["back_in_stock"]
+    assert kinds([StatusChange("1", "MUG", B, "2026-12-01", I, None)], wanted=["back_in_stock"]) == ["back_in_stock"]
 
 
 async def test_deliveries_are_signed_over_the_exact_body():
@@ -42,7 +42,7 @@ async def test_deliveries_are_signed_over_the_exact_body():
         return httpx.Response(204)
 
     settings = WebhookSettings(url="https://hooks.example/stock", secret_env="HOOK_SECRET")
-    events = events_for("eu-shop", [("1", "MUG", O, None, B, "2026-12-01")], slip_days=1, at=AT)
+    events = events_for("eu-shop", [StatusChange("1", "MUG", O, None, B, "2026-12-01")], slip_days=1, at=AT)
     async with make_client(transport=httpx.MockTransport(receiver)) as client:
         assert await deliver(client, settings, {"HOOK_SECRET": "s3cret"}, events) == 1
     [request] = seen
@@ -54,7 +54,7 @@ async def test_deliveries_are_signed_over_the_exact_body():
 
 async def test_a_receiver_that_refuses_is_logged_not_raised(caplog):
     settings = WebhookSettings(url="https://hooks.example/stock", secret_env="HOOK_SECRET")
-    events = events_for("eu-shop", [("1", "MUG", O, None, B, "2026-12-01")], slip_days=1, at=AT)
+    events = events_for("eu-shop", [StatusChange("1", "MUG", O, None, B, "2026-12-01")], slip_days=1, at=AT)
     async with make_client(transport=httpx.MockTransport(lambda r: httpx.Response(410))) as client:
         assert await deliver(client, settings, {"HOOK_SECRET": "x"}, events) == 0
     assert "not delivered" in caplog.text

@@ -99,8 +99,8 @@ async def test_no_bookmark_means_a_full_pass_and_a_completed_pass_sets_one(fake,
     seed(fake)
     first = await run(config, state, fake, clock, incremental=True)
     assert first.mode == "full" and first.outcome == "ok" and first.items == 5
-    assert state.bookmark("shop") == clock.now - BOOKMARK_OVERLAP
-    assert state.runs("shop")[0]["mode"] == "full"
+    assert state.bookmarks.get("shop") == clock.now - BOOKMARK_OVERLAP
+    assert state.runs.recent("shop")[0].mode == "full"
 
 
 async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake, config, state, clock):
@@ -125,9 +125,9 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
     assert result.items == 3  # the mug, and both variations of the re-saved shirt
     assert fake.get_product(items["mug"]["id"])["stock_status"] == "outofstock"
     assert fake.get_variation(items["shirt"]["id"], items["shirt-s"]["id"])["stock_status"] == "outofstock"
-    assert state.runs("shop")[0]["mode"] == "incremental"
+    assert state.runs.recent("shop")[0].mode == "incremental"
     # Items not pulled keep what the store accepted.
-    assert set(state.accepted("shop")) >= {str(items["kettle"]["id"]), str(items["chemex"]["id"])}
+    assert set(state.accepted.for_store("shop")) >= {str(items["kettle"]["id"]), str(items["chemex"]["id"])}
 
 
 async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, config, state, clock):
@@ -162,35 +162,35 @@ async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, 
 async def test_dry_runs_and_failed_passes_leave_the_bookmark(fake, config, state, clock):
     seed(fake)
     await run(config, state, fake, clock, dry_run=True)
-    assert state.bookmark("shop") is None and state.runs("shop")[0]["mode"] == "dry-run"
+    assert state.bookmarks.get("shop") is None and state.runs.recent("shop")[0].mode == "dry-run"
 
     await run(config, state, fake, clock)
-    bookmark = state.bookmark("shop")
+    bookmark = state.bookmarks.get("shop")
     clock.advance(15)
     dry = await run(config, state, fake, clock, incremental=True, dry_run=True)
-    assert dry.mode == "dry-run" and state.bookmark("shop") == bookmark
+    assert dry.mode == "dry-run" and state.bookmarks.get("shop") == bookmark
 
     fake.fail_next(401, path_contains="orders")
     failed = await run(config, state, fake, clock, incremental=True)
-    assert failed.outcome == "failed" and state.bookmark("shop") == bookmark
+    assert failed.outcome == "failed" and state.bookmarks.get("shop") == bookmark
 
 
 async def test_a_partial_pass_keeps_the_bookmark_so_failed_writes_are_retried(fake, config, state, clock):
     items = seed(fake)
     await run(config, state, fake, clock)
-    bookmark = state.bookmark("shop")
+    bookmark = state.bookmarks.get("shop")
     clock.advance(15)
     fake.update_product(items["chemex"]["id"], stock_quantity=0)
     fake.fail_next(400, path_contains="products/batch")
     partial = await run(config, state, fake, clock, incremental=True)
-    assert partial.outcome == "partial" and state.bookmark("shop") == bookmark
+    assert partial.outcome == "partial" and state.bookmarks.get("shop") == bookmark
 
     # Nothing about the chemex changed since, but it is pulled again from the old bookmark.
     clock.advance(15)
     retried = await run(config, state, fake, clock, incremental=True)
     assert retried.outcome == "ok" and [c.item.sku for c in retried.changes] == ["CHX"]
     assert fake.get_product(items["chemex"]["id"])["backorders"] == "no"
-    assert state.bookmark("shop") == clock.now - BOOKMARK_OVERLAP
+    assert state.bookmarks.get("shop") == clock.now - BOOKMARK_OVERLAP
 
 
 async def test_a_full_reconcile_catches_an_edit_the_incremental_pass_cannot_see(fake, config, state, clock):
@@ -291,7 +291,7 @@ async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(tm
     daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
     deadline = time.monotonic() + 8
-    while not {"full", "incremental"} <= {mode for _, mode, _ in daemon.passes} or len(daemon.passes) < 4:
+    while not {"full", "incremental"} <= {p.mode for p in daemon.passes} or len(daemon.passes) < 4:
         assert time.monotonic() < deadline, list(daemon.passes)
         await asyncio.sleep(0.05)
     assert {j.id for j in daemon.scheduler.get_jobs()} >= {"store:shop", "reconcile:shop"}
@@ -303,8 +303,8 @@ async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(tm
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
     assert most == 1
-    assert daemon.passes[0][1] == "full"  # the first pass after start has no bookmark
-    assert all(outcome == "ok" for _, _, outcome in daemon.passes)
+    assert daemon.passes[0].mode == "full"  # the first pass after start has no bookmark
+    assert all(p.outcome == "ok" for p in daemon.passes)
 
 
 def test_reconcile_is_validated_like_schedule_and_defaults_to_nightly(tmp_path):

@@ -14,9 +14,10 @@ from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.config import from_mapping
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.model import Item, OpenOrder, OrderLine
-from stockstatus.core.notify import NotifySettings, plan_notices, tell_customers
+from stockstatus.core.notify import Decided, NotifySettings, plan_notices, tell_customers
+from stockstatus.core.outcomes import NoticeKind, NotificationStatus
 from stockstatus.core.report import run_text
-from stockstatus.core.state import NotificationRecord, StateStore
+from stockstatus.core.state import Baseline, NotificationRecord, StateStore
 from stockstatus.core.sync import resync
 from stockstatus.rules.model import Decision, OrderEta, Status
 
@@ -44,13 +45,13 @@ ORDERS = [OpenOrder("101", NOW, (OrderLine("10", "MUG", 2),))]
 
 
 def row(kind: str, eta: date | None, status: str = "sent", attempts: int = 1, n: int = 1) -> NotificationRecord:
-    return NotificationRecord(n, "101", "10", kind, eta, status, attempts)
+    return NotificationRecord(n, "101", "10", NoticeKind(kind), eta, NotificationStatus(status), attempts)
 
 
 def plan(history, *etas, available=-2, orders=ORDERS, moved=2):
     settings = NotifySettings(enabled=True, eta_moved_days=moved)
-    baselines, notices = plan_notices(settings, [(item(available), decision(*etas))], orders, history, today=TODAY)
-    return [(b.order_id, b.eta) for b in baselines], [(n.kind, n.eta, n.told) for n in notices]
+    due = plan_notices(settings, [Decided(item(available), decision(*etas))], orders, history, today=TODAY)
+    return [(b.order_id, b.eta) for b in due.baselines], [(n.kind, n.eta, n.told) for n in due.notices]
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,8 @@ def test_an_order_no_longer_open_gets_nothing():
 def test_messages_are_rendered_from_the_templates():
     settings = NotifySettings(enabled=True, eta_changed="{order}: {sku} {name} by {eta:%d.%m.} (in {days} days)")
     history = [row("baseline", D1, "recorded")]
-    _, [notice] = plan_notices(settings, [(item(), decision(OrderEta("101", 0, 2, D9)))], ORDERS, history, today=TODAY)
+    due = plan_notices(settings, [Decided(item(), decision(OrderEta("101", 0, 2, D9)))], ORDERS, history, today=TODAY)
+    [notice] = due.notices
     assert notice.message == "101: MUG Mug by 09.12. (in 17 days)"
 
 
@@ -249,7 +251,7 @@ async def test_without_opt_in_nobody_is_told_and_nothing_is_recorded(tmp_path):
     await shop.run()
     shop.restock_in(20)
     assert (await shop.run()).notices == []
-    assert shop.notes() == [] and shop.state.notifications("shop") == []
+    assert shop.notes() == [] and shop.state.notices.rows("shop") == []
 
 
 class Cut(httpx.AsyncBaseTransport):
@@ -317,19 +319,19 @@ async def test_a_refused_notice_is_tried_again_at_most_three_times(tmp_path):
 async def test_an_adapter_that_cannot_tell_customers_skips_with_a_warning():
     state = StateStore(":memory:")
     settings = NotifySettings(enabled=True)
-    state.record_baselines("s", [("101", "10", D1)])
+    state.notices.record_baselines("s", [Baseline("101", "10", D1)])
     told = await tell_customers(
         "s",
         settings,
         object(),
         state=state,
-        decided=[(item(), decision(OrderEta("101", 0, 2, D9)))],
+        decided=[Decided(item(), decision(OrderEta("101", 0, 2, D9)))],
         orders=ORDERS,
         today=TODAY,
         dry_run=False,
     )
     assert [n.result for n in told.notices] == ["skipped"] and told.warnings
-    assert [r.kind for r in state.notifications("s")] == ["baseline"]
+    assert [r.kind for r in state.notices.rows("s")] == ["baseline"]
 
 
 # ---- Shopify: an order note line and an event ------------------------------------------------

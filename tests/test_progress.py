@@ -101,7 +101,7 @@ async def test_a_stop_lets_the_chunk_in_flight_finish_and_sends_no_more(tmp_path
     )
     assert (run.written, run.failed, run.outcome) == (400, 50, "partial")
     assert {c.error for c in run.changes if c.result == "failed"} == {"not sent: the connector was stopping"}
-    assert len(state.accepted("shop")) == 400  # state records exactly what the store confirmed
+    assert len(state.accepted.for_store("shop")) == 400  # state records exactly what the store confirmed
     # The next pass converges: the 50 left are planned and written, nothing else is.
     [again] = await resync(
         config(tmp_path), state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()}

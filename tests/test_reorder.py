@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
-from stockstatus.core.state import SeenLine, StateStore
+from stockstatus.core.state import SeenLine, StateStore, StockPresence
 from tests.test_end_to_end import cli
 from tests.test_explain import configure, in_days, shop, today  # noqa: F401  (shop is a fixture)
 
@@ -24,16 +24,16 @@ def seed_history(state_path, ids: dict[str, int]) -> None:
     for n, units in ((3, 0), (2, 2), (1, 4)):
         if units:
             lines.append(SeenLine(f"b{n}", str(ids["BEAN-1"]), "BEAN-1", d[n], units))
-        stock.append((str(ids["BEAN-1"]), d[n], True))
+        stock.append(StockPresence(str(ids["BEAN-1"]), d[n], True))
     # KTL-1: sold 3 on day -3, then out of stock: those days say nothing -> d = 3/day, sd = 0.
     lines.append(SeenLine("k3", str(ids["KTL-1"]), "KTL-1", d[3], 3))
-    stock += [(str(ids["KTL-1"]), d[3], True), (str(ids["KTL-1"]), d[2], False), (str(ids["KTL-1"]), d[1], False)]
+    stock += [StockPresence(str(ids["KTL-1"]), d[n], n == 3) for n in (3, 2, 1)]
     # MUG-1: the same demand as BEAN-1 but plenty on the shelf.
     for n, units in ((3, 0), (2, 2), (1, 4)):
         if units:
             lines.append(SeenLine(f"m{n}", str(ids["MUG-1"]), "MUG-1", d[n], units))
-        stock.append((str(ids["MUG-1"]), d[n], True))
-    state.observe("explain-shop", lines=lines, stock=stock)
+        stock.append(StockPresence(str(ids["MUG-1"]), d[n], True))
+    state.demand.observe("explain-shop", lines=lines, stock=stock)
     state.close()
 
 

@@ -128,14 +128,14 @@ def item(**kw) -> Item:
 
 def test_supply_for_combines_purchase_orders_restock_date_and_platform_incoming():
     orders = PurchaseOrders(events={"KTL-1": (SupplyEvent(date(2026, 12, 20), 5, "Acme", "PO-1"),)})
-    kettle = item(restock_date=date(2026, 12, 1), supplier="Acme", platform={"incoming": 8})
+    kettle = item(restock_date=date(2026, 12, 1), supplier="Acme", incoming=8)
     assert supply_for(kettle, purchase_orders=orders, today=TODAY, lead_time_days=14) == (
         SupplyEvent(date(2026, 12, 1), None, "Acme", "restock_date meta"),
         SupplyEvent(date(2026, 12, 6), 8, "Acme", "shopify incoming"),
         SupplyEvent(date(2026, 12, 20), 5, "Acme", "PO-1"),
     )
     # Without a lead time, `incoming` has no date: it is not supply the rules can use.
-    assert supply_for(item(platform={"incoming": 8}), purchase_orders=orders, today=TODAY, lead_time_days=None) == (
+    assert supply_for(item(incoming=8), purchase_orders=orders, today=TODAY, lead_time_days=None) == (
         SupplyEvent(date(2026, 12, 20), 5, "Acme", "PO-1"),
     )
 
@@ -187,10 +187,8 @@ async def pass_(config, state, fake, clock, **kw):
 
 
 async def facts_by_sku(config, state, fake, clock):
-    [(_, gathered)] = await gather_stores(
-        config, state=state, clock=clock, environ=ENV, transports={"shop": fake.transport()}
-    )
-    return {item.sku: facts for item, facts in gathered.facts}
+    [seen] = await gather_stores(config, state=state, clock=clock, environ=ENV, transports={"shop": fake.transport()})
+    return {f.item.sku: f.facts for f in seen.gathered.facts}
 
 
 async def test_a_pass_gathers_queue_supply_previous_status_and_sales(tmp_path, fake, clock, state):
@@ -262,5 +260,5 @@ async def test_gathering_facts_writes_nothing(tmp_path, fake, clock, state):
     fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 1}])
     await facts_by_sku(config, state, fake, clock)
     assert fake.write_requests == []
-    assert state.runs() == []
-    assert state.demand_history("shop", TODAY - timedelta(days=90)).lines == ()
+    assert state.runs.recent() == []
+    assert state.demand.since("shop", TODAY - timedelta(days=90)).lines == ()

@@ -90,7 +90,7 @@ async def test_a_pass_writes_the_decisions_and_a_second_pass_writes_nothing(fake
     assert meta(kettle, "connector_message") == "Ships by 2026-12-03"
     assert fake.get_product(products["chemex"]["id"])["stock_status"] == "outofstock"
     assert fake.get_product(products["print"]["id"])["stock_status"] == "outofstock"  # unmanaged: written directly
-    assert state.accepted("shop")[str(products["kettle"]["id"])].status.value == "backorder"
+    assert state.accepted.for_store("shop")[str(products["kettle"]["id"])].status.value == "backorder"
 
     writes = len(fake.write_requests)
     [second] = await run(config, state, fake)
@@ -103,8 +103,8 @@ async def test_a_dry_run_plans_but_writes_nothing_and_keeps_state(fake, config, 
     [planned] = await run(config, state, fake, dry_run=True)
     assert {c.item.sku: c.decision.status.value for c in planned.changes}["KTL"] == "backorder"
     assert fake.write_requests == []
-    assert state.accepted("shop") == {}
-    assert [r["mode"] for r in state.runs("shop")] == ["dry-run"]
+    assert state.accepted.for_store("shop") == {}
+    assert [r.mode for r in state.runs.recent("shop")] == ["dry-run"]
 
 
 async def test_a_failed_read_writes_nothing_and_is_never_out_of_stock(fake, config, state):
@@ -114,7 +114,7 @@ async def test_a_failed_read_writes_nothing_and_is_never_out_of_stock(fake, conf
     assert failed.outcome == "failed" and "401" in failed.error
     assert fake.write_requests == []
     assert fake.get_product(products["kettle"]["id"])["backorders"] == "no"
-    assert state.runs("shop")[0]["outcome"] == "failed"
+    assert state.runs.recent("shop")[0].outcome == "failed"
 
 
 async def test_a_refused_item_keeps_its_state_and_is_retried_next_pass(fake, config, state):
@@ -134,8 +134,8 @@ async def test_a_refused_item_keeps_its_state_and_is_retried_next_pass(fake, con
     assert partial.outcome == "partial" and partial.failed == 1
     [refused] = [c for c in partial.changes if c.result == "failed"]
     assert refused.item.sku == "CHX" and "invalid" in refused.error.lower()
-    assert str(gone) not in state.accepted("shop")
-    assert str(products["kettle"]["id"]) in state.accepted("shop")
+    assert str(gone) not in state.accepted.for_store("shop")
+    assert str(products["kettle"]["id"]) in state.accepted.for_store("shop")
     logged = {row["sku"]: row["result"] for row in state.db.query("SELECT sku, result FROM decisions")}
     assert logged["CHX"] == "failed" and logged["KTL"] == "written"
 
@@ -149,7 +149,7 @@ async def test_an_unreadable_merchant_date_leaves_the_item_as_it_is(fake, config
         meta_data=[{"key": "restock_date", "value": "next tuesday"}],
     )
     [done] = await run(config, state, fake)
-    assert [(i.sku, "restock_date" in reason) for i, reason in done.skipped] == [("GRD", True)]
+    assert [(s.item.sku, "restock_date" in s.reason) for s in done.skipped] == [("GRD", True)]
     assert fake.get_product(bad["id"])["backorders"] == "no" and fake.write_requests == []
 
 

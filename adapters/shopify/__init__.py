@@ -54,8 +54,7 @@ class ShopifyPlatform:
     def demo_store(self, catalogue: Catalogue) -> DemoStore:
         """A FakeShopify (Plus plan limits) seeded with `catalogue`."""
         # Imported here: syncing a real shop never loads the simulator.
-        from .fake import FakeShopify
-        from .sandbox import seed
+        from .fake import FakeShopify, seed
 
         fake = FakeShopify(DEMO_SHOP, access_token=f"shpat_{secrets.token_hex(16)}", plan="plus")
         seed(fake, catalogue)
@@ -64,7 +63,7 @@ class ShopifyPlatform:
 
     def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
         """Serve a fake Shopify seeded with `catalogue` until interrupted; options["plan"] picks the limits."""
-        from . import sandbox
+        from .fake import sandbox
 
         sandbox.run(host, port, catalogue, plan=options.get("plan") or "standard")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stockstatus.adapters.shopify import sandbox as shopify_sandbox
+from stockstatus.adapters.shopify import fake as shopify_fake
 from stockstatus.adapters.shopify.fake import FakeShopify
 from stockstatus.adapters.woocommerce import fake as woo_fake
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
@@ -93,11 +93,11 @@ def woocommerce(products: int, clock: Callable[[], datetime], plan: str) -> Sand
 
 def shopify(products: int, clock: Callable[[], datetime], plan: str) -> Sandbox:
     fake = FakeShopify("bench.myshopify.com", plan=plan, now=clock)
-    server = shopify_sandbox.serve(fake, "127.0.0.1", 0)
+    server = shopify_fake.serve(fake, "127.0.0.1", 0)
     port = server.server_address[1]
     fake.base_url = f"http://127.0.0.1:{port}"
-    fake.add_location(shopify_sandbox.WAREHOUSE)
-    shopify_sandbox.generated_catalogue(fake, products, today=clock().date())
+    fake.add_location(shopify_fake.WAREHOUSE)
+    shopify_fake.generated_catalogue(fake, products, today=clock().date())
 
     def counts() -> tuple[int, int]:
         operations = [str(entry.get("operation")) for entry in fake.log if not entry.get("throttled")]

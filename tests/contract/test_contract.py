@@ -140,7 +140,7 @@ async def test_a_failed_read_writes_nothing(shop: Shop, fault: Fault) -> None:
         assert shop.wire.writes == [], f"reads from #{start} failing: wrote {shop.wire.writes}"
 
     assert await shop.items() == before, "a failed read is never taken for 'out of stock'"
-    assert shop.state.accepted(shop.store.name) == {}
+    assert shop.state.accepted.for_store(shop.store.name) == {}
 
 
 async def test_refused_credentials_fail_the_pass_naming_them(shop: Shop) -> None:

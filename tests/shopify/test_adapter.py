@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 import httpx
@@ -10,8 +12,8 @@ from pydantic import ValidationError
 
 from stockstatus.adapters.shopify import mapping, platform
 from stockstatus.adapters.shopify.client import Credentials, rebuild_bulk
+from stockstatus.adapters.shopify.fake import generated_catalogue
 from stockstatus.adapters.shopify.pagination import Cursors
-from stockstatus.adapters.shopify.sandbox import generated_catalogue
 from stockstatus.adapters.shopify.settings import ShopifySettings
 from stockstatus.core.errors import AuthError, FetchError
 from stockstatus.core.model import Decision, Item, Shown, Status, Update
@@ -66,6 +68,18 @@ async def test_create_adapter_satisfies_the_protocol():
         assert isinstance(adapter, Adapter) and "shpat_x" not in repr(adapter)
 
 
+def test_syncing_a_shop_never_loads_the_simulator():
+    script = (
+        "import sys, httpx\n"
+        "from stockstatus.adapters.shopify import ShopifySettings, platform\n"
+        "settings = ShopifySettings(shop='a-shop.myshopify.com', token_env='T')\n"
+        "platform.create_adapter(settings, httpx.AsyncClient(), {'T': 'shpat_x'})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('stockstatus.adapters.shopify.fake')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 # --- pull -----------------------------------------------------------------------------------
 
 
@@ -96,7 +110,7 @@ async def test_pull_reads_variants_stock_at_the_online_locations_and_merchant_me
         items = {i.sku: i for i in await adapter.pull_items()}
     black = items["K-BLK"]
     assert black.key == str(kettle.variant_ids[0]) and black.parent_key == str(kettle.id)
-    assert (black.available, black.platform["incoming"], black.managed) == (0, 5, True)
+    assert (black.available, black.incoming, black.managed) == (0, 5, True)
     assert black.name == "Kettle — Black" and black.vendor == "Fellow" and black.categories == {"Kettles"}
     assert black.tags == {"hot"} and black.restock_date == date(2026, 12, 1)
     assert black.shown == Shown(Status.OUT_OF_STOCK)  # no connector metafield yet: DENY and sold out

@@ -54,7 +54,7 @@ def test_each_document_runs_on_the_fake_schema(name):
 
 def test_the_fake_schema_is_a_subset_of_the_official_2026_10_schema(official_schemas):
     official = official_schemas["2026-10"]
-    mine = build_schema(files("stockstatus.adapters.shopify").joinpath("fake_schema.graphql").read_text())
+    mine = build_schema(files("stockstatus.adapters.shopify.fake").joinpath("schema.graphql").read_text())
     problems = []
     for name, kind in mine.type_map.items():
         if name.startswith("__"):

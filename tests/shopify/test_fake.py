@@ -8,8 +8,7 @@ import httpx
 import pytest
 from graphql import parse
 
-from stockstatus.adapters.shopify import cost
-from stockstatus.adapters.shopify.fake import INVALID_TOKEN, PLANS, FakeClock, FakeShopify, gid
+from stockstatus.adapters.shopify.fake import INVALID_TOKEN, PLANS, FakeClock, FakeShopify, cost, gid
 
 from .helpers import make_fake
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from stockstatus.adapters.shopify import sandbox
 from stockstatus.adapters.shopify.client import Credentials, ShopifyAdapter
-from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.fake import FakeShopify, generated_catalogue, sandbox
 from stockstatus.adapters.shopify.settings import ShopifySettings
 from stockstatus.core import catalogue, demo
 from stockstatus.core.config import from_mapping
@@ -58,7 +57,7 @@ async def test_the_sandbox_serves_over_loopback_http():
     server = sandbox.serve(fake)
     port = server.server_address[1]
     fake.base_url = f"http://127.0.0.1:{port}"
-    sandbox.generated_catalogue(fake, 5)
+    generated_catalogue(fake, 5)
     try:
         settings = ShopifySettings(shop=f"127.0.0.1:{port}", token_env="T")
         async with httpx.AsyncClient() as client:

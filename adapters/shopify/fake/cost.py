@@ -1,4 +1,6 @@
-"""Shopify's calculated query cost, as the fake Shopify charges it (the adapter reads the real one).
+"""What a query costs the fake Shopify, and the leaky bucket per plan that pays for it.
+
+The adapter reads the real cost from each answer (`extensions.cost`); this is the simulator's side.
 
 From Shopify's documentation of GraphQL Admin API rate limits
 (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): every field has a cost by what it
@@ -10,11 +12,16 @@ difference is refunded to the bucket. A single query may not request more than 1
 Simplifications (documented, deliberate): a plain list of objects (not a connection) costs like
 one object; fragments on an abstract type are all counted (an over-estimate); `pageInfo` and
 connection edges are free.
+
+Plans (shopify.dev GraphQL Admin API rate limits: restore rate per plan; bucket 20 × that, the
+ratio Shopify has always used): Standard 100 points/s and 2,000 points, Advanced 200/4,000,
+Plus 1,000/20,000.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -36,10 +43,89 @@ from graphql import (
 )
 from graphql.execution.values import get_directive_values
 
+from .records import Json
+
+__all__ = [
+    "MAX_QUERY_COST",
+    "PLANS",
+    "FakeClock",
+    "LeakyBucket",
+    "Plan",
+    "actual_cost",
+    "requested_cost",
+]
+
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 OBJECT_COST = 1
 CONNECTION_COST = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A Shopify plan's cost limits: bucket size (points) and restore rate (points per second)."""
+
+    name: str
+    bucket: float
+    restore_rate: float
+
+
+PLANS: Mapping[str, Plan] = {
+    "standard": Plan("standard", 2000.0, 100.0),
+    "advanced": Plan("advanced", 4000.0, 200.0),
+    "plus": Plan("plus", 20000.0, 1000.0),
+}
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told (tests drive pacing and token expiry with it)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        """An injectable `sleep` that advances this clock instead of waiting."""
+        self.advance(seconds)
+
+
+class LeakyBucket:
+    """Shopify's cost bucket: `restore_rate` points per second flow back, up to `size`."""
+
+    def __init__(self, plan: Plan, clock: Callable[[], float]) -> None:
+        self.size = plan.bucket
+        self.restore_rate = plan.restore_rate
+        self._clock = clock
+        self._level = plan.bucket
+        self._at = clock()
+
+    @property
+    def available(self) -> float:
+        now = self._clock()
+        self._level = min(self.size, self._level + (now - self._at) * self.restore_rate)
+        self._at = now
+        return self._level
+
+    def take(self, points: float) -> bool:
+        if points > self.available:
+            return False
+        self._level -= points
+        return True
+
+    def refund(self, points: float) -> None:
+        self._level = min(self.size, self.available + max(0.0, points))
+
+    def status(self) -> Json:
+        return {
+            "maximumAvailable": self.size,
+            "currentlyAvailable": int(self.available),
+            "restoreRate": self.restore_rate,
+        }
 
 
 class _Walker:

@@ -1,0 +1,178 @@
+"""The QueryRoot and Mutation types of the fake, and its schema.
+
+`schema.graphql` is a subset of the official Admin API schema (a test checks it is one), so a
+document the real API would refuse for its shape is refused here too. `Root` is the root value
+graphql-core executes against: queries answer views (`views`), filtered by the `query:` argument
+(`search`); mutations call `mutations` and `bulk`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from typing import Any, TypeVar
+
+from graphql import GraphQLSchema, build_schema
+
+from . import bulk
+from .mutations import inventory, orders, products
+from .records import Json, parse_gid
+from .search import search
+from .store import Store
+from .views import BulkView, LocationView, OrderView, ProductView, VariantView, View, connection, need_scope, view_of
+
+__all__ = ["Root", "load_schema"]
+
+T = TypeVar("T")
+
+
+class Root:
+    """QueryRoot and Mutation fields."""
+
+    def __init__(self, fake: Store) -> None:
+        self.fake = fake
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def shop(self, info: Any) -> Json:
+        return {"id": "gid://shopify/Shop/1", "name": self.fake.shop_name, "myshopifyDomain": self.fake.shop}
+
+    def currentAppInstallation(self, info: Any) -> Json:
+        """The token's granted scopes, as the merchant approved them (any token may read them)."""
+        scopes = [{"handle": scope, "description": scope.replace("_", " ")} for scope in sorted(self.fake.scopes)]
+        return {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}
+
+    def locations(self, info: Any, **args: Any) -> Json:
+        need_scope(info, "read_locations", "locations")
+        views = [
+            LocationView(self.fake, loc)
+            for loc in self.fake.locations.values()
+            if loc.active or args.get("includeInactive")
+        ]
+        return connection(views, info, args, key=lambda v: v.record.id)
+
+    def location(self, info: Any, id: str | None = None) -> LocationView | None:
+        need_scope(info, "read_locations", "location")
+        if id is None:  # Shopify: the shop's primary location
+            first = next(iter(self.fake.locations.values()), None)
+            return LocationView(self.fake, first) if first else None
+        found = self.fake.locations.get(parse_gid(id, "Location") or -1)
+        return LocationView(self.fake, found) if found else None
+
+    def productVariants(self, info: Any, **args: Any) -> Json:
+        need_scope(info, "read_products", "productVariants")
+        found = self._search(info, "productVariants", self.fake.variants.values(), args)
+        return connection([VariantView(self.fake, v) for v in found], info, args, key=lambda v: v.record.id)
+
+    def products(self, info: Any, **args: Any) -> Json:
+        need_scope(info, "read_products", "products")
+        found = self._search(info, "products", self.fake.products.values(), args)
+        return connection([ProductView(self.fake, p) for p in found], info, args, key=lambda v: v.record.id)
+
+    def productVariantsCount(self, info: Any, limit: int | None = 10000, **args: Any) -> Json:
+        need_scope(info, "read_products", "productVariantsCount")
+        return _count(len(self._search(info, "productVariantsCount", self.fake.variants.values(), args)), limit)
+
+    def productsCount(self, info: Any, limit: int | None = 10000, **args: Any) -> Json:
+        need_scope(info, "read_products", "productsCount")
+        return _count(len(self._search(info, "productsCount", self.fake.products.values(), args)), limit)
+
+    def orders(self, info: Any, **args: Any) -> Json:
+        need_scope(info, "read_orders", "orders")
+        found = self._search(info, "orders", self.fake.orders.values(), args)
+        return connection([OrderView(self.fake, o) for o in found], info, args, key=lambda v: v.record.id)
+
+    def _search(self, info: Any, name: str, items: Iterable[T], args: Mapping[str, Any]) -> list[T]:
+        return search(info, items, self.fake.search_fields[name], args.get("query"))
+
+    def order(self, info: Any, id: str) -> OrderView | None:
+        need_scope(info, "read_orders", "order")
+        found = self.fake.orders.get(parse_gid(id, "Order") or -1)
+        return OrderView(self.fake, found) if found else None
+
+    def node(self, info: Any, id: str) -> View | None:
+        return view_of(self.fake, id)
+
+    def job(self, info: Any, id: str) -> Json | None:
+        number = parse_gid(id, "Job")
+        return {"id": id, "done": True} if number in self.fake.jobs else None
+
+    def bulkOperation(self, info: Any, id: str) -> BulkView | None:
+        operation = self.fake.bulk_operations.get(parse_gid(id, "BulkOperation") or -1)
+        if operation is None:
+            return None
+        bulk.advance(operation)
+        return BulkView(self.fake, operation)
+
+    # --- mutations -------------------------------------------------------------------------
+
+    def productVariantsBulkUpdate(
+        self, info: Any, productId: str, variants: list[Json], allowPartialUpdates: bool = False
+    ) -> Json:
+        need_scope(info, "write_products", "productVariantsBulkUpdate")
+        return products.bulk_update_variants(self.fake, productId, variants, allowPartialUpdates)
+
+    def metafieldsSet(self, info: Any, metafields: list[Json]) -> Json:
+        return products.set_metafields(self.fake, metafields, info)
+
+    def metafieldsDelete(self, info: Any, metafields: list[Json]) -> Json:
+        return products.delete_metafields(self.fake, metafields, info)
+
+    def tagsAdd(self, info: Any, id: str, tags: list[str]) -> Json:
+        need_scope(info, "write_products", "tagsAdd")
+        return products.change_tags(self.fake, id, tags, add=True)
+
+    def tagsRemove(self, info: Any, id: str, tags: list[str]) -> Json:
+        need_scope(info, "write_products", "tagsRemove")
+        return products.change_tags(self.fake, id, tags, add=False)
+
+    def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:
+        return bulk.run_query(self.fake, query, info)
+
+    def orderUpdate(self, info: Any, input: Json) -> Json:
+        need_scope(info, "write_orders", "orderUpdate")
+        return orders.update_order(self.fake, input)
+
+    def inventorySetQuantities(self, info: Any, input: Json) -> Json:
+        need_scope(info, "write_inventory", "inventorySetQuantities")
+        return inventory.idempotent(
+            self.fake, info, "inventorySetQuantities", input, lambda: inventory.set_quantities(self.fake, input)
+        )
+
+    def inventoryAdjustQuantities(self, info: Any, input: Json) -> Json:
+        need_scope(info, "write_inventory", "inventoryAdjustQuantities")
+        return inventory.idempotent(
+            self.fake, info, "inventoryAdjustQuantities", input, lambda: inventory.adjust_quantities(self.fake, input)
+        )
+
+    def orderCreate(self, info: Any, order: Json, options: Json | None = None) -> Json:
+        need_scope(info, "write_orders", "orderCreate")
+        return orders.create_order_from_input(self.fake, order, options or {})
+
+    def orderCancel(self, info: Any, orderId: str, reason: str, restock: bool, **args: Any) -> Json:
+        need_scope(info, "write_orders", "orderCancel")
+        return orders.cancel_order_from_input(self.fake, orderId, reason, restock, args.get("staffNote"))
+
+    def productCreate(self, info: Any, product: Json | None = None) -> Json:
+        need_scope(info, "write_products", "productCreate")
+        return products.create_product_from_input(self.fake, product)
+
+    def productVariantsBulkCreate(
+        self, info: Any, productId: str, variants: list[Json], strategy: str = "DEFAULT"
+    ) -> Json:
+        need_scope(info, "write_products", "productVariantsBulkCreate")
+        return products.bulk_create_variants(self.fake, productId, variants, strategy)
+
+
+def _count(total: int, limit: int | None) -> Json:
+    if limit is not None and total > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": total, "precision": "EXACT"}
+
+
+def load_schema() -> GraphQLSchema:
+    schema = build_schema(files("stockstatus.adapters.shopify.fake").joinpath("schema.graphql").read_text("utf-8"))
+    for name in ("Node", "DisplayableError"):
+        interface = schema.get_type(name)
+        interface.resolve_type = lambda value, info, abstract: value.typename  # type: ignore[union-attr]
+    return schema

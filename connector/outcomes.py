@@ -1,0 +1,90 @@
+"""The closed sets of words the core records and compares: run outcomes, pass modes, change
+results, notice kinds and results, the daemon's job kinds.
+
+Each is a `StrEnum`, so the state file, `--json` output and log lines carry exactly these
+strings, and code compares members, never literals.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ChangeResult", "JobKind", "NoticeKind", "NoticeResult", "NotificationStatus", "PassMode", "RunOutcome"]
+
+
+class RunOutcome(StrEnum):
+    """How a pass over one store ended (the runs table's `outcome`)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    """Some writes were refused: they are listed, kept and retried by the next pass."""
+    FAILED = "failed"
+    """The store could not be read (or refused the credentials): nothing was written."""
+    INTERRUPTED = "interrupted"
+    """Cancelled mid-pass, or found still running after a crash."""
+
+
+class PassMode(StrEnum):
+    """What a pass pulled and whether it wrote (the runs table's `mode`)."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    DRY_RUN = "dry-run"
+
+
+class ChangeResult(StrEnum):
+    """What became of one planned change (a plan line and the decision log's `result`)."""
+
+    PLANNED = "planned"
+    """Dry run: nothing was sent."""
+    WRITTEN = "written"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """The item's data could not be read: left as it is."""
+
+
+class NoticeKind(StrEnum):
+    """What a row of the notifications table records about one waiting order's item."""
+
+    BASELINE = "baseline"
+    """The ship-by date first seen: the shop's checkout told the buyer; never sent."""
+    ETA_CHANGED = "eta_changed"
+    BACK_IN_STOCK = "back_in_stock"
+
+
+class NotificationStatus(StrEnum):
+    """Where a notifications row stands (the state file's `status`)."""
+
+    RECORDED = "recorded"
+    """A baseline: nothing to send."""
+    PENDING = "pending"
+    """Claimed and being sent; committed before the platform is asked."""
+    SENT = "sent"
+    FAILED = "failed"
+    """The platform refused; retried while attempts remain."""
+    UNCONFIRMED = "unconfirmed"
+    """Found pending by a later pass: it may or may not have reached the buyer; never re-sent."""
+
+
+class NoticeResult(StrEnum):
+    """What became of one notice in a pass (shown in reports and `--json`)."""
+
+    PLANNED = "planned"
+    """Dry run: not sent."""
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    SKIPPED = "skipped"
+    """The platform cannot tell customers."""
+    HELD = "held"
+    """Already recorded by another pass."""
+
+
+class JobKind(StrEnum):
+    """A store's two scheduled jobs in the daemon, the prefix of their ids ("store:eu-shop")."""
+
+    PASS = "store"
+    """Incremental passes on the store's `schedule`."""
+    RECONCILE = "reconcile"
+    """Full passes on the store's `reconcile` schedule."""

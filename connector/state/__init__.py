@@ -1,0 +1,127 @@
+"""The state file: what each store accepted, every run, every decision that changed something.
+
+Small repositories over one sqlite-utils database, each owning its tables:
+
+- `runs`: one row per pass (`Runs`);
+- `bookmarks`: where incremental pulls start (`Bookmarks`);
+- `accepted`: per store and item, the last decision the platform confirmed (`AcceptedItems`); it
+  advances only after the platform confirms a write (or when the store already showed that decision);
+- `decisions`: the decision log (`DecisionLog`);
+- `demand`: order lines and stock presence, for sales history (`DemandRecords`);
+- `notices`: what waiting buyers were told (`Notifications`).
+
+The schema is declared in `schema` and grows by numbered migrations recorded in the database
+itself, so an old state file is upgraded in place. `StateStore` opens (creating or upgrading)
+the file and holds the repositories.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from stockstatus.core.errors import StateError
+from stockstatus.core.state import schema
+from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
+from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
+from stockstatus.core.state.decisions import DecisionLog, Outcome
+from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
+from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
+from stockstatus.core.state.runs import RunRecord, Runs
+from stockstatus.core.state.schema import MIGRATIONS, Migration
+
+__all__ = [
+    "HISTORY_KEYS_PER_QUERY",
+    "ITEMS_BOOKMARK",
+    "MIGRATIONS",
+    "Acceptance",
+    "Accepted",
+    "AcceptedItems",
+    "Baseline",
+    "Bookmarks",
+    "DecisionLog",
+    "DemandHistory",
+    "DemandRecords",
+    "Migration",
+    "NotificationRecord",
+    "Notifications",
+    "Outcome",
+    "RunRecord",
+    "Runs",
+    "SeenLine",
+    "StateStore",
+    "StockPresence",
+    "utc_now",
+]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class StateStore:
+    """Open (creating or upgrading) the state file at `path`; ":memory:" for tests and the demo."""
+
+    def __init__(self, path: Path | str, *, now: Callable[[], str] = utc_now) -> None:
+        self._now = now
+        try:
+            if str(path) == ":memory:":
+                self.db = sqlite_utils.Database(memory=True)
+            else:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite_utils.Database(Path(path))
+                self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            schema.migrate(self.db, now)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        self.runs = Runs(self.db, now)
+        self.bookmarks = Bookmarks(self.db, now)
+        self.accepted = AcceptedItems(self.db, now)
+        self.decisions = DecisionLog(self.db)
+        self.demand = DemandRecords(self.db, now)
+        self.notices = Notifications(self.db, now)
+
+    @classmethod
+    def copy_of(cls, path: Path | str) -> StateStore:
+        """An in-memory copy of the state file, upgraded in memory: for commands that must not write.
+
+        A missing file gives an empty store; the file itself is opened read-only and never changed.
+        """
+        store = cls(":memory:")
+        if not Path(path).is_file():
+            return store
+        try:
+            source = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                source.backup(store.db.conn)
+            finally:
+                source.close()
+            schema.migrate(store.db, store._now)
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        except StateError:
+            store.close()
+            raise
+        return store
+
+    @property
+    def version(self) -> int:
+        return schema.version(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def record(
+        self, run_id: int, store: str, *, accepted: Iterable[Acceptance] = (), outcomes: Iterable[Outcome] = ()
+    ) -> None:
+        """In one transaction: advance the items the store now shows and append decision-log lines."""
+        now = self._now()
+        with self.db.conn:
+            self.accepted.upsert(run_id, store, accepted, at=now)
+            self.decisions.append(run_id, store, outcomes, at=now)

@@ -1,0 +1,90 @@
+"""The items table: per store and item, the last decision the platform confirmed.
+
+It advances only after the platform confirms a write (or when the store already showed that
+decision): it is what "push only on change" compares with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from stockstatus.core.state.schema import to_json
+from stockstatus.rules.model import Decision, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The last decision a store confirmed for one item."""
+
+    item_key: str
+    sku: str | None
+    status: Status
+    eta: str | None
+    message: str | None
+    rule: str
+    accepted_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A decision the store now shows for one item, with the platform fields that show it."""
+
+    item_key: str
+    sku: str | None
+    name: str
+    decision: Decision
+    fields: Mapping[str, Any]
+
+
+class AcceptedItems:
+    """What each store accepted, item by item."""
+
+    def __init__(self, db: sqlite_utils.Database, now: Callable[[], str]) -> None:
+        self._db = db
+        self._now = now
+
+    def for_store(self, store: str) -> dict[str, Accepted]:
+        """Item key -> the last decision the store confirmed."""
+        rows = self._db.query(
+            "SELECT item_key, sku, status, eta, message, rule, accepted_at FROM items WHERE store = ?", [store]
+        )
+        return {
+            row["item_key"]: Accepted(
+                item_key=row["item_key"],
+                sku=row["sku"],
+                status=Status(row["status"]),
+                eta=row["eta"],
+                message=row["message"],
+                rule=row["rule"],
+                accepted_at=row["accepted_at"],
+            )
+            for row in rows
+        }
+
+    def upsert(self, run_id: int, store: str, accepted: Iterable[Acceptance], *, at: str) -> None:
+        """Advance the items the store now shows; inside the caller's transaction (`StateStore.record`)."""
+        self._db.table("items").upsert_all(
+            (
+                {
+                    "store": store,
+                    "item_key": a.item_key,
+                    "sku": a.sku,
+                    "name": a.name,
+                    "status": a.decision.status.value,
+                    "eta": a.decision.eta.isoformat() if a.decision.eta else None,
+                    "message": a.decision.message,
+                    "sell_limit": a.decision.sell_limit,
+                    "rule": a.decision.rule,
+                    "inputs": to_json(a.decision.inputs),
+                    "fields": to_json(a.fields),
+                    "run_id": run_id,
+                    "accepted_at": at,
+                }
+                for a in accepted
+            ),
+            pk=("store", "item_key"),
+        )

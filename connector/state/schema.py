@@ -1,0 +1,206 @@
+"""The state file's schema: declared in code, grown by numbered migrations recorded in the database.
+
+An old state file is upgraded in place; entry N of `MIGRATIONS` upgrades version N to N+1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from stockstatus.core.errors import StateError
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.table("runs").create(
+        {
+            "id": int,
+            "store": str,
+            "mode": str,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "items": int,
+            "changes": int,
+            "written": int,
+            "failed": int,
+            "counts": str,
+            "error": str,
+        },
+        pk="id",
+        not_null=["store", "mode", "started_at", "outcome"],
+    )
+    db.table("runs").create_index(["store", "started_at"])
+    db.table("items").create(
+        {
+            "store": str,
+            "item_key": str,
+            "sku": str,
+            "name": str,
+            "status": str,
+            "eta": str,
+            "message": str,
+            "sell_limit": int,
+            "rule": str,
+            "inputs": str,
+            "fields": str,
+            "run_id": int,
+            "accepted_at": str,
+        },
+        pk=("store", "item_key"),
+        not_null=["store", "item_key", "status", "rule", "accepted_at"],
+    )
+    db.table("items").create_index(["store", "sku"])
+    db.table("decisions").create(
+        {
+            "id": int,
+            "run_id": int,
+            "store": str,
+            "item_key": str,
+            "sku": str,
+            "previous_status": str,
+            "status": str,
+            "eta": str,
+            "message": str,
+            "sell_limit": int,
+            "rule": str,
+            "reasons": str,
+            "inputs": str,
+            "fields": str,
+            "result": str,
+            "error": str,
+            "at": str,
+        },
+        pk="id",
+        not_null=["run_id", "store", "item_key", "status", "rule", "result", "at"],
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db.table("decisions").create_index(["store", "sku"])
+    db.table("decisions").create_index(["run_id"])
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    # Demand history. Stores only hand out open orders, so each order line is kept from the
+    # pass that first sees it; its sale counts on the order's date (store calendar).
+    db.table("order_lines").create(
+        {
+            "store": str,
+            "order_id": str,
+            "item_key": str,
+            "sku": str,
+            "day": str,
+            "units": int,
+            "first_seen": str,
+        },
+        pk=("store", "order_id", "item_key"),
+        not_null=["store", "order_id", "item_key", "day", "units", "first_seen"],
+    )
+    db.table("order_lines").create_index(["store", "day"])
+    # Whether each item could be ordered on a day: days it could not say nothing about demand.
+    db.table("stock_days").create(
+        {"store": str, "item_key": str, "day": str, "in_stock": int},
+        pk=("store", "item_key", "day"),
+        not_null=["store", "item_key", "day", "in_stock"],
+    )
+    db.table("stock_days").create_index(["store", "day"])
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    # Where each store's incremental pulls start: the moment (UTC, ISO 8601) of the last pass
+    # that completed, minus a small overlap for clock skew.
+    db.table("bookmarks").create(
+        {"store": str, "kind": str, "value": str, "updated_at": str},
+        pk=("store", "kind"),
+        not_null=["store", "kind", "value", "updated_at"],
+    )
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    # What each waiting order's buyer was told (see connector.notify). One row per order, item,
+    # kind and ETA: the unique key is what makes a notice go out at most once. `eta` is '' when
+    # there is none (NULLs never collide in a UNIQUE key).
+    db.execute(
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            store TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            eta TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            message TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (store, order_id, item_key, kind, eta)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_notifications_store_status ON notifications (store, status)")
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    # What the decisions behind a bookmark were made under (settings digest, supply digest, day):
+    # when any of it differs, unchanged items may decide differently, so the next pass is full.
+    # NULL for bookmarks written before: their next pass is a full one.
+    db.table("bookmarks").add_column("basis", str)
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    # How long each pass took, as measured (started_at/finished_at have one-second resolution).
+    db.table("runs").add_column("seconds", float)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: its name as recorded in the `migrations` table, and what it does."""
+
+    name: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("runs, accepted items and the decision log", _v1),
+    Migration("order lines and daily stock presence, for demand", _v2),
+    Migration("bookmarks for incremental passes", _v3),
+    Migration("customer notifications, at most once per order, item, kind and ETA", _v4),
+    Migration("what each bookmark's decisions were made under", _v5),
+    Migration("each pass's measured duration", _v6),
+)
+"""Append only: entry N upgrades a state file from version N to N+1."""
+
+
+def version(db: sqlite_utils.Database) -> int:
+    """The schema version a database is at (0: a new file)."""
+    if "migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database, now: Callable[[], str]) -> None:
+    """Apply the migrations `db` lacks, each in its own transaction and recorded with the time."""
+    migrations = MIGRATIONS
+    current = version(db)
+    if current > len(migrations):
+        raise StateError(
+            f"state file has schema version {current}, newer than this connector knows "
+            f"({len(migrations)}); upgrade the connector"
+        )
+    for number, migration in enumerate(migrations[current:], start=current + 1):
+        with db.conn:
+            if "migrations" not in db.table_names():
+                db.table("migrations").create({"version": int, "name": str, "applied_at": str}, pk="version")
+            migration.apply(db)
+            db.table("migrations").insert({"version": number, "name": migration.name, "applied_at": now()})
+
+
+def to_json(value: Any) -> str:
+    """A JSON column's text: keys sorted, dates and other values as their string."""
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,186 @@
+"""The sync engine: one pass over one store: pull, decide, push what changed, record.
+
+The template every run follows (the daemon's scheduled jobs and `connector resync` alike):
+
+1. pull every item and the open orders; if either fails, nothing is pushed and the run fails
+   (a failed read is never taken for "out of stock");
+2. turn each item into facts (stock, backorder queue, incoming supply, dates, lead time, sales
+   history, the status the store accepted last, today in the store's timezone) and ask the
+   store's rule set for a decision (`gather` does this part, and `connector rules explain` and
+   `connector report reorder` reuse it, so they see exactly what a pass sees);
+3. ask the adapter which platform fields differ from what the store holds; equal means no call;
+4. push the differences (unless dry-run) and record, in one transaction, what the store now
+   accepts and a log line for every change;
+5. with the store's `notify` enabled, tell the buyers of waiting orders whose ETA moved or whose
+   item is back (`connector.notify`: at most once each, recorded before sending; a dry run
+   lists them and sends nothing).
+
+Full and incremental passes. A full pass pulls the whole catalogue. An incremental pass pulls
+only the items the platform reports changed since the store's bookmark (adapters that can:
+`connector.platform.PullsChanges`), plus every open order (each changed item needs its whole
+backorder queue), and decides only those items: the others keep what the store accepted.
+The connector's own writes move the platform's modification dates, so the next incremental
+pass pulls what it just wrote; the plan diffs against the store, so that costs reads, no writes.
+The bookmark is the moment the pass's pull started, minus `BOOKMARK_OVERLAP` for clock skew
+between this machine and the store; it advances only when a pass (full or incremental) ends
+"ok". A partial pass keeps the old bookmark, so the items whose writes failed are pulled and
+retried by the next incremental pass; a failed pass or a dry run never moves it; no bookmark
+means a full pass. An unchanged item keeps its decision only while what it was decided under
+is unchanged too: the bookmark records that basis (the store's settings and rules, the
+purchase-order files, the day in the store's timezone), and an incremental pass asked for under
+another basis runs as a full one, so a rules edit, a new purchase order or midnight reaches
+every item at the next pass.
+
+By job: `facts` (queues, facts, `gather`), `incremental` (bookmark and basis), `run` (the pass
+template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events after a
+pass); this module opens adapters and runs passes over a config's stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from stockstatus.core.config import Config, Store
+from stockstatus.core.errors import AuthError, ConnectorError, FetchError
+from stockstatus.core.http import make_client
+from stockstatus.core.platform import Adapter, platforms
+from stockstatus.core.state import StateStore
+from stockstatus.core.sync.announce import announce
+from stockstatus.core.sync.clock import Clock, system_clock, today_in
+from stockstatus.core.sync.facts import Gathered, ItemFacts, Sources, backorder_queues, facts_for, gather
+from stockstatus.core.sync.incremental import (
+    BASIS_CHANGES,
+    BOOKMARK_OVERLAP,
+    IncrementalStart,
+    decision_basis,
+    incremental_start,
+)
+from stockstatus.core.sync.push import Progress, push_chunks, push_in_chunks
+from stockstatus.core.sync.run import Change, Skipped, StoreRun, run_store
+
+__all__ = [
+    "BASIS_CHANGES",
+    "BOOKMARK_OVERLAP",
+    "Change",
+    "Clock",
+    "Gathered",
+    "IncrementalStart",
+    "ItemFacts",
+    "Progress",
+    "Skipped",
+    "Sources",
+    "StoreFacts",
+    "StoreRun",
+    "backorder_queues",
+    "decision_basis",
+    "facts_for",
+    "gather",
+    "gather_stores",
+    "incremental_start",
+    "open_adapter",
+    "push_chunks",
+    "push_in_chunks",
+    "resync",
+    "run_store",
+    "system_clock",
+    "today_in",
+]
+
+
+@asynccontextmanager
+async def open_adapter(
+    store: Store,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Adapter]:
+    """The store's adapter on a configured client (through `transports[store.name]` when given)."""
+    async with make_client(transport=(transports or {}).get(store.name)) as client:
+        yield platforms()[store.platform].create_adapter(store.settings, client, environ)
+
+
+async def resync(
+    config: Config,
+    *,
+    store_name: str | None = None,
+    dry_run: bool = False,
+    incremental: bool = False,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sources: Sources | None = None,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
+) -> list[StoreRun]:
+    """A full pass over each selected store, one after another (`incremental`: see `run_store`).
+
+    `transports` maps a store name to the transport its client uses (the demo's and tests'
+    in-process fakes); other stores use the network. `sources` defaults to the config's (whose
+    purchase-order reader keeps its cache for as long as the config is loaded).
+    """
+    sources = sources or Sources.of(config)
+    stores = config.select(store_name)
+    config.check_secrets(stores, environ)
+    runs = []
+    hook = config.settings.webhook
+    for store in stores:
+        async with open_adapter(store, environ, transports) as adapter:
+            run = await run_store(
+                store,
+                adapter,
+                sources=sources,
+                state=state,
+                clock=clock,
+                dry_run=dry_run,
+                incremental=incremental,
+                progress=progress,
+                stopping=stopping,
+            )
+        runs.append(run)
+        if hook is not None and not dry_run:
+            await announce(run, hook, environ, clock, (transports or {}).get("webhook"))
+    return runs
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFacts:
+    """One store as a pass would see it (for the read-only commands)."""
+
+    store: Store
+    gathered: Gathered
+
+
+async def gather_stores(
+    config: Config,
+    *,
+    store_name: str | None = None,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sources: Sources | None = None,
+) -> list[StoreFacts]:
+    """Pull each selected store and build its facts, as a pass would; writes nothing anywhere.
+
+    For read-only commands (`rules explain`, `report reorder`). A store that cannot be read
+    raises FetchError naming it: a failed read is never an empty store.
+    """
+    sources = sources or Sources.of(config)
+    stores = config.select(store_name)
+    config.check_secrets(stores, environ)
+    out = []
+    for store in stores:
+        async with open_adapter(store, environ, transports) as adapter:
+            try:
+                gathered = await gather(store, adapter, sources=sources, state=state, clock=clock)
+            except AuthError as exc:
+                raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
+            except (ConnectorError, httpx.HTTPError) as exc:
+                raise FetchError(f"store {store.name}: could not be read: {exc}") from exc
+            out.append(StoreFacts(store, gathered))
+    return out

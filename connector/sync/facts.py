@@ -1,0 +1,190 @@
+"""What a pass reads and the facts each item is decided on: backorder queues, supply, sales history.
+
+`gather` is the part of a pass that reads; `connector rules explain` and `connector report
+reorder` reuse it, so they see exactly what a pass sees.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from stockstatus.core.config import Config, Demand, Store, Supply
+from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
+from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.platform import Adapter, pulls_changes
+from stockstatus.core.state import Accepted, SeenLine, StateStore
+from stockstatus.core.supply import NO_PURCHASE_ORDERS, PurchaseOrderFiles, PurchaseOrders, supply_for
+from stockstatus.core.sync.clock import Clock, today_in
+from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
+
+
+def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
+    """Which open orders wait for each oversold item, oldest first.
+
+    The platform's available count already has open orders taken off, so -available units were
+    sold beyond stock. Stock served the oldest orders first, so those units belong to the newest
+    open orders that contain the item. Each waiting order is listed with its full quantity: when
+    stock covered part of the oldest of them, the engine ships that part now and the rest later
+    (a partial backorder).
+    """
+    by_item: dict[str, list[QueuedOrder]] = defaultdict(list)
+    for order in orders:
+        for line in order.lines:
+            if line.quantity > 0:
+                by_item[line.item_key].append(
+                    QueuedOrder(order_id=order.order_id, ordered_at=order.created_at, quantity=line.quantity)
+                )
+    queues: dict[str, tuple[QueuedOrder, ...]] = {}
+    for item in items:
+        short = -(item.available or 0)
+        if short <= 0 or item.key not in by_item:
+            continue
+        waiting: list[QueuedOrder] = []
+        for queued in sorted(by_item[item.key], key=lambda q: (q.ordered_at, q.order_id), reverse=True):
+            if short <= 0:
+                break
+            waiting.append(queued)
+            short -= queued.quantity
+        queues[item.key] = tuple(reversed(waiting))
+    return queues
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What a pass reads besides the store: supply settings and files, demand settings."""
+
+    supply: Supply = field(default_factory=Supply)
+    demand: Demand = field(default_factory=Demand)
+    purchase_orders: PurchaseOrderFiles = field(default_factory=lambda: PurchaseOrderFiles(()))
+
+    @classmethod
+    def of(cls, config: Config) -> Sources:
+        return cls(supply=config.supply, demand=config.demand, purchase_orders=config.purchase_orders)
+
+
+def facts_for(
+    item: Item,
+    *,
+    today: date,
+    supply: Supply,
+    queue: tuple[QueuedOrder, ...],
+    purchase_orders: PurchaseOrders | None = None,
+    previous: Status | None = None,
+    sales: tuple[DaySales, ...] = (),
+) -> Facts:
+    lead_time = supply.lead_time_days.for_item(
+        supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
+    )
+    return Facts(
+        sku=item.sku or item.key,
+        today=today,
+        available=item.available if item.managed else None,
+        name=item.name,
+        tags=item.tags,
+        categories=item.categories,
+        vendor=item.vendor,
+        supplier=item.supplier,
+        release_date=item.release_date,
+        restock_date=item.restock_date,
+        lead_time_days=lead_time,
+        backorder_queue=queue,
+        supply=supply_for(
+            item, purchase_orders=purchase_orders or NO_PURCHASE_ORDERS, today=today, lead_time_days=lead_time
+        ),
+        previous_status=previous,
+        sales=sales,
+        lead_time_sd_days=supply.lead_time_sd_days.for_item(
+            supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """One pulled item and the facts the rules decide it on."""
+
+    item: Item
+    facts: Facts
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """A store as a pass sees it: what was pulled, and the facts each item is decided on."""
+
+    today: date
+    items: list[Item]
+    orders: list[OpenOrder]
+    facts: list[ItemFacts]
+    accepted: dict[str, Accepted]
+    seen: list[SeenLine]
+    """This pass's open order lines, dated in the store's calendar (recorded for demand)."""
+    warnings: list[str]
+    incremental: bool = False
+    """Whether only the items changed since a bookmark were pulled."""
+
+
+async def gather(
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock,
+    since: datetime | None = None,
+    purchase_orders: PurchaseOrders | None = None,
+    today: date | None = None,
+) -> Gathered:
+    """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
+
+    With `since` and an adapter that can, only the items changed after `since` are pulled (the
+    open orders always all are); otherwise the whole catalogue. `purchase_orders` and `today`
+    default to reading the files and the clock now.
+    """
+    changed: list[Item] | None = None
+    if since is not None and pulls_changes(adapter):
+        changed = await adapter.pull_changed(since)
+    items = changed if changed is not None else await adapter.pull_items()
+    orders = await adapter.open_orders()
+    if today is None:
+        today = today_in(store.timezone, clock)
+    if purchase_orders is None:
+        purchase_orders = sources.purchase_orders.read()
+    accepted = state.accepted.for_store(store.name)
+    seen = seen_lines(orders, store.timezone)
+    days = sources.demand.history_days
+    # An incremental pass decides only what it pulled: build only those items' sales histories.
+    keys = {item.key for item in items} if changed is not None else None
+    history = state.demand.since(store.name, since=today - timedelta(days=days), items=keys)
+    sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
+    never_seen = unknown_history(today, days)
+    queues = backorder_queues(items, orders)
+    facts = []
+    for item in items:
+        previous = accepted.get(item.key)
+        facts.append(
+            ItemFacts(
+                item,
+                facts_for(
+                    item,
+                    today=today,
+                    supply=sources.supply,
+                    queue=queues.get(item.key, ()),
+                    purchase_orders=purchase_orders,
+                    previous=previous.status if previous is not None else None,
+                    sales=sales.get(item.key, never_seen),
+                ),
+            )
+        )
+    return Gathered(
+        today=today,
+        items=items,
+        orders=orders,
+        facts=facts,
+        accepted=accepted,
+        seen=seen,
+        warnings=list(purchase_orders.warnings),
+        incremental=changed is not None,
+    )

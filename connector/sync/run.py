@@ -1,0 +1,326 @@
+"""One pass over one store, the template every run follows: pull, decide, push what changed, record.
+
+What a pass did is a `StoreRun`: its mode and outcome, a `Change` per item whose shown status or
+fields change, the items left as they are and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+
+from stockstatus.core.config import Store
+from stockstatus.core.demand import stock_presence
+from stockstatus.core.errors import AuthError, ConnectorError
+from stockstatus.core.model import Item, Update, WriteResult
+from stockstatus.core.notify import Decided, Notice, tell_customers
+from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
+from stockstatus.core.platform import Adapter
+from stockstatus.core.state import Acceptance, Accepted, Outcome, StateStore
+from stockstatus.core.supply import PurchaseOrders
+from stockstatus.core.sync.clock import Clock, system_clock, today_in
+from stockstatus.core.sync.facts import Sources, gather
+from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
+from stockstatus.core.sync.push import Progress, push_in_chunks
+from stockstatus.rules.model import Decision, Status
+
+log = logging.getLogger("stockstatus.core.sync")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of the plan: an item whose shown status or fields will change."""
+
+    item: Item
+    decision: Decision
+    fields: Mapping[str, Any]
+    result: ChangeResult = ChangeResult.PLANNED
+    error: str | None = None
+
+    @property
+    def previous(self) -> Status | None:
+        return self.item.shown.status
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An item a pass left as it is, and why (data it could not read, a decision it cannot show)."""
+
+    item: Item
+    reason: str
+
+
+@dataclass
+class StoreRun:
+    """What one pass over one store did."""
+
+    store: str
+    platform: str
+    dry_run: bool
+    run_id: int | None = None
+    mode: PassMode = PassMode.FULL
+    outcome: RunOutcome = RunOutcome.RUNNING
+    error: str | None = None
+    items: int = 0
+    decided: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems with optional sources (a bad purchase-order line...): reported, the rest used."""
+    seconds: float = 0.0
+    accepted_before: dict[str, Accepted] = field(default_factory=dict)
+    """What the store had accepted before this pass, per item (what buyers were told)."""
+    notices: list[Notice] = field(default_factory=list)
+    """Messages to waiting buyers: sent, failed, or (dry run) planned; and unconfirmed ones a
+    previous pass left (it stopped between sending and the store's answer)."""
+    full_because: str | None = None
+    """Why an incremental pass was asked for but a full one ran."""
+
+    @property
+    def written(self) -> int:
+        return sum(1 for c in self.changes if c.result is ChangeResult.WRITTEN)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.changes if c.result is ChangeResult.FAILED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "platform": self.platform,
+            "dry_run": self.dry_run,
+            "mode": self.mode.value,
+            "full_because": self.full_because,
+            "run_id": self.run_id,
+            "outcome": self.outcome.value,
+            "error": self.error,
+            "items": self.items,
+            "decided": self.decided,
+            "counts": dict(sorted(self.counts.items())),
+            "written": self.written,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+            "changes": [
+                {
+                    "item": c.item.key,
+                    "sku": c.item.sku,
+                    "name": c.item.name,
+                    "from": c.previous.value if c.previous else None,
+                    "to": c.decision.status.value,
+                    "eta": c.decision.eta.isoformat() if c.decision.eta else None,
+                    "message": c.decision.message,
+                    "sell_limit": c.decision.sell_limit,
+                    "order_etas": [
+                        {
+                            "order_id": o.order_id,
+                            "now": o.now,
+                            "later": o.later,
+                            "ships_by": o.ships_by.isoformat() if o.ships_by else None,
+                        }
+                        for o in c.decision.order_etas
+                    ],
+                    "rule": c.decision.rule,
+                    "fields": dict(c.fields),
+                    "result": c.result.value,
+                    "error": c.error,
+                }
+                for c in self.changes
+            ],
+            "skipped": [{"item": s.item.key, "sku": s.item.sku, "reason": s.reason} for s in self.skipped],
+            "warnings": list(self.warnings),
+            "notices": [n.as_dict() for n in self.notices],
+        }
+
+
+async def run_store(
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock = system_clock,
+    dry_run: bool = False,
+    incremental: bool = False,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
+) -> StoreRun:
+    """One pass over one store. Never raises for a remote failure: the run records it.
+
+    `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
+    with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
+    moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
+    """
+    started = time.monotonic()
+    today = today_in(store.timezone, clock)
+    purchase_orders = sources.purchase_orders.read()
+    basis = decision_basis(store, purchase_orders, today)
+    start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
+    mode = PassMode.DRY_RUN if dry_run else (PassMode.INCREMENTAL if start.since is not None else PassMode.FULL)
+    run = StoreRun(
+        store=store.name, platform=store.platform, dry_run=dry_run, mode=mode, full_because=start.full_because
+    )
+    run.run_id = state.runs.begin(store.name, mode)
+    pulled_at = clock()
+    try:
+        await _pass(
+            run,
+            store,
+            adapter,
+            sources=sources,
+            state=state,
+            clock=clock,
+            dry_run=dry_run,
+            since=start.since,
+            progress=progress,
+            stopping=stopping,
+            purchase_orders=purchase_orders,
+            today=today,
+        )
+        if run.outcome is RunOutcome.OK and not dry_run:
+            state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
+    except AuthError as exc:
+        run.outcome = RunOutcome.FAILED
+        run.error = f"the store refused the credentials: {exc}"
+    except (ConnectorError, httpx.HTTPError) as exc:
+        run.outcome, run.error = RunOutcome.FAILED, str(exc)
+    finally:
+        if run.outcome is RunOutcome.FAILED:
+            # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
+            log.info("store %s: run failed, nothing more was written: %s", store.name, run.error)
+        run.seconds = time.monotonic() - started
+        if run.outcome is RunOutcome.RUNNING:  # cancelled mid-pass
+            run.outcome = RunOutcome.INTERRUPTED
+        state.runs.finish(
+            run.run_id,
+            outcome=run.outcome,
+            items=run.items,
+            changes=len(run.changes),
+            written=run.written,
+            failed=run.failed,
+            counts=run.counts,
+            error=run.error,
+            mode=run.mode,
+            seconds=round(run.seconds, 3),
+        )
+    return run
+
+
+async def _pass(
+    run: StoreRun,
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock,
+    dry_run: bool,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
+    purchase_orders: PurchaseOrders | None = None,
+    today: date | None = None,
+) -> None:
+    gathered = await gather(
+        store,
+        adapter,
+        sources=sources,
+        state=state,
+        clock=clock,
+        since=since,
+        purchase_orders=purchase_orders,
+        today=today,
+    )
+    if since is not None and not gathered.incremental and not dry_run:
+        run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
+        run.full_because = "the store could not tell what changed"
+    run.items = len(gathered.items)
+    run.accepted_before = gathered.accepted
+    run.warnings.extend(gathered.warnings)
+    for warning in gathered.warnings:
+        log.warning("store %s: %s", store.name, warning)
+    # What was seen is true whether or not this pass writes: record it for demand.
+    state.demand.observe(store.name, lines=gathered.seen, stock=stock_presence(gathered.items, gathered.today))
+
+    unchanged: list[Acceptance] = []
+    updates: list[Update] = []
+    decided: list[Decided] = []
+    for seen in gathered.facts:
+        item = seen.item
+        decision = store.rules.decide(seen.facts)
+        if decision is None:
+            continue
+        if item.problems:
+            # A field we could not read may be the one that matters: leave the item as it is.
+            run.skipped.append(Skipped(item, "; ".join(item.problems)))
+            continue
+        run.decided += 1
+        run.counts[decision.status.value] += 1
+        try:
+            fields = adapter.plan(item, decision)
+        except ValueError as exc:
+            run.skipped.append(Skipped(item, str(exc)))
+            continue
+        decided.append(Decided(item, decision))
+        if fields:
+            updates.append(Update(item=item, decision=decision, fields=fields))
+        else:
+            unchanged.append(Acceptance(item.key, item.sku, item.name, decision, {}))
+
+    if dry_run or not updates:
+        run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
+    else:
+        results = await push_in_chunks(adapter, updates, progress=progress, stopping=stopping, store=store.name)
+        run.changes = [_applied(u, results.get(u.item.key)) for u in updates]
+
+    accepted = unchanged + [
+        Acceptance(c.item.key, c.item.sku, c.item.name, c.decision, c.fields)
+        for c in run.changes
+        if c.result is ChangeResult.WRITTEN
+    ]
+    outcomes = [
+        Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in run.changes
+    ]
+    state.record(run.run_id or 0, store.name, accepted=[] if dry_run else accepted, outcomes=outcomes)
+    if run.failed:
+        run.outcome = RunOutcome.PARTIAL
+        run.error = f"{run.failed} of {len(run.changes)} writes failed"
+    else:
+        run.outcome = RunOutcome.OK
+    for skipped in run.skipped:
+        log.warning("store %s: %s left unchanged: %s", store.name, skipped.item.label, skipped.reason)
+
+    if store.notify.enabled:
+        refused = {c.item.key for c in run.changes if c.result is ChangeResult.FAILED}
+        told = await tell_customers(
+            store.name,
+            store.notify,
+            adapter,
+            state=state,
+            decided=[d for d in decided if d.item.key not in refused],
+            orders=gathered.orders,
+            today=gathered.today,
+            dry_run=dry_run,
+        )
+        run.notices = told.unconfirmed + told.notices
+        run.warnings.extend(told.warnings or ())
+
+
+def _applied(update: Update, result: WriteResult | None) -> Change:
+    if result is None:
+        result = WriteResult(update.item.key, ok=False, error="the store did not answer for this item")
+    return Change(
+        update.item,
+        update.decision,
+        update.fields,
+        result=ChangeResult.WRITTEN if result.ok else ChangeResult.FAILED,
+        error=result.error,
+    )
