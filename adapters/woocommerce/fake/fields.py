@@ -4,7 +4,8 @@ Two steps, both seen on WooCommerce 10.0.2:
 
 - WooCommerce's controllers build only the top-level fields named exactly in `_fields`
   (`get_fields_for_response`): `meta_data.key` names no top-level field, so `meta_data` is left out
-  altogether;
+  altogether. The orders controller also builds an object field a dotted name reaches into
+  (`billing.email`), but still not a list (`line_items.id`);
 - WordPress then trims the answer (`rest_filter_response_fields`) with the dotted names as a
   nested mask. A mask reaches into objects but not into lists, whose keys are 0, 1, …: so
   `_fields=update.id,update.error` turns a batch answer into `{"update": []}`. An item with none
@@ -62,12 +63,18 @@ def _intersect(value: Any, mask: Mask) -> Any:
     return kept if kept else []
 
 
-def trim_item(item: Mapping[str, Any], names: list[str] | None, *, keep_links: bool) -> Any:
-    """One resource as WooCommerce builds it for `_fields`, then trimmed by WordPress."""
+def trim_item(
+    item: Mapping[str, Any], names: list[str] | None, *, keep_links: bool, nested_objects: bool = False
+) -> Any:
+    """One resource as WooCommerce builds it for `_fields`, then trimmed by WordPress.
+
+    `nested_objects`: the controller builds an object field that a dotted name reaches into (orders).
+    """
     if names is None:
         return dict(item)
     top = set(names)
-    built = {k: v for k, v in item.items() if k in top or k == "_links"}
+    reached = {name.split(".", 1)[0] for name in names if "." in name} if nested_objects else set()
+    built = {k: v for k, v in item.items() if k in top or k == "_links" or (k in reached and isinstance(v, dict))}
     links = built.pop("_links", None)
     trimmed = _intersect(built, _mask(names))
     if links is not None and (keep_links or "_links" in top):

@@ -70,6 +70,8 @@ def product_matches(store: Store, product: Json, params: Mapping[str, Any]) -> b
 
 def variation_matches(store: Store, variation: Json, params: Mapping[str, Any]) -> bool:
     status = params.get("status", "any")
+    if status == "any" and variation["status"] in HIDDEN_FROM_ANY:
+        return False  # the variations of a trashed product are trashed with it
     if status != "any" and variation["status"] != status:
         return False
     if params.get("sku") and variation["sku"] not in [s.strip() for s in str(params["sku"]).split(",")]:

@@ -66,7 +66,8 @@ def error_response(error: WooError, headers: Iterable[tuple[str, str]] = ()) -> 
     return json_response(error.status, error.body(), headers)
 
 
-def render_product(store: Store, product: Json, base: str) -> Json:
+def render_product(store: Store, product: Json, base: str, *, edit: bool = False) -> Json:
+    """A product; `edit` is the context writes answer in (create, update, batch, delete)."""
     stock = store.shown_stock(product)
     price = product["sale_price"] or product["regular_price"]
     if product["type"] == "variable":
@@ -149,6 +150,8 @@ def render_product(store: Store, product: Json, base: str) -> Json:
         "has_options": product["type"] == "variable",
         "post_password": product["post_password"],
         "global_unique_id": product["global_unique_id"],
+        # Only the edit context shows how WordPress would name the product's URL.
+        **({"permalink_template": f"{base}/product/%pagename%/", "generated_slug": product["slug"]} if edit else {}),
         "_links": _links(base, f"products/{pid}", "products"),
     }
 
@@ -170,8 +173,13 @@ def _stock_fields(stock: Json) -> Json:
     }
 
 
-def render_variation(store: Store, variation: Json, base: str) -> Json:
+def render_variation(store: Store, variation: Json, base: str, *, created: bool = False) -> Json:
+    """A variation; `created` for the answer to creating it, which WooCommerce renders before the sync."""
     stock = store.shown_stock(variation)
+    if created and stock["manage_stock"] == "parent":
+        # The new variation's own status ("instock") is shown, not yet the parent's: a re-read
+        # shows the parent's (seen on WooCommerce 10.0.2 for POST and batch create alike).
+        stock = {**stock, "stock_status": variation["stock_status"]}
     parent = store.products.get(variation["parent_id"], {})
     vid, pid = variation["id"], variation["parent_id"]
     price = variation["sale_price"] or variation["regular_price"]
@@ -266,6 +274,7 @@ def render_variation_as_product(store: Store, variation: Json, base: str) -> Jso
             "permalink": shown["permalink"],
             "attributes": shown["attributes"],
             "has_options": False,
+            "total_sales": str(body["total_sales"]),  # a variation's comes back as a string
             "_links": {**_links(base, f"products/{variation['id']}", "products", up=f"products/{parent.get('id', 0)}")},
         }
     )
@@ -400,7 +409,12 @@ def render_note(store: Store, order_id: int, note: Json, base: str) -> Json:
         "note": note["note"],
         "customer_note": note["customer_note"],
         "_links": {
-            "self": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}"}],
+            "self": [
+                {
+                    "href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}",
+                    "targetHints": {"allow": ["GET", "DELETE"]},
+                }
+            ],
             "collection": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes"}],
             "up": [{"href": f"{base}{API_ROOT}/orders/{order_id}"}],
         },

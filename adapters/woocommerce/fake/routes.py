@@ -229,14 +229,14 @@ class FakeWooCommerce(Store):
         with self._lock:
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
     def create_variation(self, product_id: int, **fields: Any) -> Json:
         """Create a variation as POST products/<id>/variations would."""
         with self._lock:
             validate_args(fields, VARIATION_WRITE_ARGS)
             parent = self._product(product_id, status=404)
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
     def create_order(self, **fields: Any) -> Json:
         """Create an order as POST orders would (stock is reduced for paid/on-hold statuses)."""
@@ -256,7 +256,7 @@ class FakeWooCommerce(Store):
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
             product = self._product(product_id, status=400)
-            return self._render_product(self._save_product(product, fields))
+            return self._render_product(self._save_product(product, fields), edit=True)
 
     def get_product(self, product_id: int) -> Json:
         with self._lock:
@@ -324,12 +324,13 @@ class FakeWooCommerce(Store):
         served.authenticated = authenticated
 
         route = self._route_of(request.url.path)
-        body = self._body_params(request, form)
-        parsed = Parsed(request.method.upper(), request.url.path, route, query, body)
+        parsed = Parsed(request.method.upper(), request.url.path, route, query, {})
         if authenticated:
             self._auth.check_key_permissions(self._method(parsed))
         handler, groups, kind, wp_route = self._match(parsed)
-        served.allow = self._allowed_methods(wp_route)
+        served.allow = self._allowed_methods(wp_route, groups, authenticated)
+        # The body is parsed once the route is matched: a broken one still gets the route's Allow.
+        parsed.body = self._body_params(request, form)
         response = handler(parsed, authenticated, kind, **groups)
         names = fields.requested(parsed.query)
         if names is not None and response.is_success and kind != "OPTIONS":
@@ -367,10 +368,11 @@ class FakeWooCommerce(Store):
 
     def _trimmed(self, response: httpx.Response, names: list[str], wp_route: str) -> httpx.Response:
         body = json.loads(response.content)
+        orders = wp_route.startswith("/wc/v3/orders") and "notes" not in wp_route
         if wp_route in _RESOURCE_ROUTES:
-            body = fields.trim_item(body, names, keep_links=True)
+            body = fields.trim_item(body, names, keep_links=True, nested_objects=orders)
         elif wp_route in _COLLECTION_ROUTES and isinstance(body, list):
-            body = [fields.trim_item(item, names, keep_links=False) for item in body]
+            body = [fields.trim_item(item, names, keep_links=False, nested_objects=orders) for item in body]
         else:
             body = fields.trim(body, names)
         headers = [
@@ -494,11 +496,21 @@ class FakeWooCommerce(Store):
             return getattr(self, handlers[method]), groups, method, wp_route
         raise WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
 
-    @staticmethod
-    def _allowed_methods(wp_route: str) -> list[str]:
+    def _allowed_methods(self, wp_route: str, groups: Mapping[str, Any], authenticated: bool) -> list[str] | None:
+        """rest_send_allow_header: the route's methods whose permission check passes for this request."""
         if wp_route == "/":
             return ["GET"]
         methods: list[str] = recorded.route_entry(wp_route)["methods"]
+        if wp_route == "/wc/v3":
+            return methods  # no permission check
+        if not authenticated:
+            return None
+        if "variation_id" in groups:
+            variation = self.variations.get(groups["variation_id"])
+            if variation is None or variation["parent_id"] != groups.get("product_id"):
+                # The variation routes' permission checks refuse an unknown variation, or one
+                # asked for under another product, for every method (products and orders do not).
+                return None
         return methods
 
     @staticmethod
@@ -526,11 +538,11 @@ class FakeWooCommerce(Store):
 
     # ---- rendering (see `render` and `listing`) ------------------------------------------------
 
-    def _render_product(self, product: Json) -> Json:
-        return render_product(self, product, self._base_url)
+    def _render_product(self, product: Json, *, edit: bool = False) -> Json:
+        return render_product(self, product, self._base_url, edit=edit)
 
-    def _render_variation(self, variation: Json) -> Json:
-        return render_variation(self, variation, self._base_url)
+    def _render_variation(self, variation: Json, *, created: bool = False) -> Json:
+        return render_variation(self, variation, self._base_url, created=created)
 
     def _render_order(self, order: Json) -> Json:
         return render_order(self, order, self._base_url)
@@ -637,7 +649,7 @@ class FakeWooCommerce(Store):
             raise WooError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         product = self._create_product(parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product['id']}"
-        return json_response(201, self._render_product(product), [("Location", location)])
+        return json_response(201, self._render_product(product, edit=True), [("Location", location)])
 
     def _put_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         validate_args(parsed.params, PRODUCT_WRITE_ARGS)
@@ -646,7 +658,7 @@ class FakeWooCommerce(Store):
         )
         # WC_REST_CRUD_Controller::update_item answers an unknown id with 400 (GET says 404).
         product = self._product(product_id, status=400)
-        return json_response(200, self._render_product(self._save_product(product, parsed.body)))
+        return json_response(200, self._render_product(self._save_product(product, parsed.body), edit=True))
 
     def _batch_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
         self._require(
@@ -656,13 +668,13 @@ class FakeWooCommerce(Store):
         )
 
         def create(fields: Json) -> Json:
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
         def update(fields: Json) -> Json:
             product_id = self._batch_id(fields)
             self._refuse_variation(product_id)
             product = self._product(product_id, status=400)
-            return self._render_product(self._save_product(product, fields))
+            return self._render_product(self._save_product(product, fields), edit=True)
 
         def delete(product_id: int) -> Json:
             self._refuse_variation(product_id)
@@ -690,7 +702,7 @@ class FakeWooCommerce(Store):
     def _remove_product(self, product_id: int, *, force: bool) -> Json:
         """WC_REST_Products_Controller::delete_item: the answer shows the product as it was."""
         product = self._product(product_id, status=404)
-        rendered = self._render_product(product)
+        rendered = self._render_product(product, edit=True)
         if force:
             # A variable product's variations are deleted with it.
             for variation_id in product["variations"]:
@@ -731,7 +743,7 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
         variation = self._create_variation(parent, parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product_id}/variations/{variation['id']}"
-        return json_response(201, self._render_variation(variation), [("Location", location)])
+        return json_response(201, self._render_variation(variation, created=True), [("Location", location)])
 
     def _put_variation(
         self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
@@ -752,7 +764,7 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
 
         def create(fields: Json) -> Json:
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
         def update(fields: Json) -> Json:
             # Unknown, or a variation of another product: item status 404 in a batch.

@@ -79,9 +79,10 @@ class Store:
         return self._now()
 
     def timezone_string(self) -> str:
-        """WordPress's `timezone_string`: an IANA name, or "" when the site runs on a UTC offset."""
+        """WordPress's `timezone_string`: an IANA name, or "" when the site runs on a fixed offset."""
+        # A new WordPress has no name and offset 0: that is a store built on plain `UTC`.
         key = getattr(self.timezone, "key", None)
-        return key if isinstance(key, str) and key != "UTC" else ""
+        return key if isinstance(key, str) else ""
 
     def gmt_offset(self) -> int | float:
         """WordPress's `gmt_offset` now, in hours (1 for Berlin in winter, 5.5 for Kolkata)."""
@@ -90,11 +91,16 @@ class Store:
         return int(hours) if hours.is_integer() else hours
 
     def _trash(self, product: Json) -> None:
-        """wp_trash_post: remember the status and free the slug (`name__trashed`)."""
+        """wp_trash_post: remember the status and free the slug (`name__trashed`); variations go too."""
         product["previous_status"] = product["status"]
         product["status"] = "trash"
         product["slug"] = f"{product['slug']}__trashed"
         product["date_modified"] = self._now()
+        for variation_id in product.get("variations", []):
+            variation = self.variations.get(variation_id)
+            if variation is not None:
+                variation["previous_status"] = variation["status"]
+                variation["status"] = "trash"
 
     # ---- lookups -------------------------------------------------------------------------------
 
@@ -665,22 +671,24 @@ class Store:
         if status == "completed" and order["date_completed"] is None:
             order["date_completed"] = now
         if status in STOCK_REDUCING_ORDER_STATUSES and not order["stock_reduced"]:
-            self._reduce_stock(order)
+            self._reduce_stock(order, now)
         elif status in STOCK_RESTORING_ORDER_STATUSES and order["stock_reduced"]:
-            self._restore_stock(order)
+            self._restore_stock(order, now)
         if status != previous:
             # WC_Order::status_transition notes the change after the status hooks moved stock.
             self._system_note(
                 order,
                 f"Order status changed from {ORDER_STATUS_LABELS.get(previous, previous)}"
                 f" to {ORDER_STATUS_LABELS.get(status, status)}.",
+                now,
             )
         order["date_modified"] = now
 
-    def _system_note(self, order: Json, text: str) -> None:
-        self._add_note(order, {"note": text})
+    def _system_note(self, order: Json, text: str, when: datetime) -> None:
+        # The notes of one status change share its moment: the store lists them in the order added.
+        self._add_note(order, {"note": text}, when)
 
-    def _reduce_stock(self, order: Json) -> None:
+    def _reduce_stock(self, order: Json, when: datetime) -> None:
         """wc_reduce_stock_levels: no stock check (REST orders may push stock below zero)."""
         changes: list[str] = []
         for line in order["line_items"]:
@@ -699,9 +707,9 @@ class Store:
             line["meta_data"].append(_item_meta(self._take_item_meta_id(), "_reduced_stock", str(line["quantity"])))
         order["stock_reduced"] = True
         if changes:
-            self._system_note(order, "Stock levels reduced: " + ", ".join(changes))
+            self._system_note(order, "Stock levels reduced: " + ", ".join(changes), when)
 
-    def _restore_stock(self, order: Json) -> None:
+    def _restore_stock(self, order: Json, when: datetime) -> None:
         """wc_increase_stock_levels: give back exactly what `_reduced_stock` recorded."""
         changes: list[str] = []
         for line in order["line_items"]:
@@ -720,14 +728,14 @@ class Store:
             line["meta_data"].remove(reduced)
         order["stock_reduced"] = False
         if changes:
-            self._system_note(order, "Stock levels increased: " + ", ".join(changes))
+            self._system_note(order, "Stock levels increased: " + ", ".join(changes), when)
 
     def _order_for_note(self, order_id: int) -> Json:
         if order_id not in self.orders:
             raise WooError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
         return self.orders[order_id]
 
-    def _add_note(self, order: Json, params: Mapping[str, Any]) -> Json:
+    def _add_note(self, order: Json, params: Mapping[str, Any], when: datetime | None = None) -> Json:
         """wc_create_order_note from already validated `note`, `customer_note`, `added_by_user`."""
         text = str(params["note"])
         if not text:
@@ -737,7 +745,7 @@ class Store:
             "note": text,
             "customer_note": to_bool(params.get("customer_note", False)),
             "added_by_user": to_bool(params.get("added_by_user", False)),
-            "date_created": self._now(),
+            "date_created": when or self._now(),
         }
         self.notes.setdefault(order["id"], []).append(note)
         return note
