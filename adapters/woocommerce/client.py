@@ -251,6 +251,8 @@ class WooCommerceAdapter:
                 policy=self._policy,
                 sleep=self._sleep,
                 params={"_fields": "home,url,timezone_string,gmt_offset"},
+                # A store that moved (http to https, a www host) redirects: its index says where.
+                follow_redirects=True,
             )
             index = response.json()
         except (RemoteError, ValueError) as exc:
@@ -381,8 +383,9 @@ class WooCommerceAdapter:
         # variation's stock_status from the parent's backorders when the variation is saved, and
         # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
         # first keeps showing "on backorder" under a parent that no longer allows it.
-        first = [r for r in requests if r[0] == "products/batch"] if pooled else []
-        rest = [r for r in requests if r not in first]
+        parents_first = [pooled and path == "products/batch" for path, _ in requests]
+        first = [r for r, early in zip(requests, parents_first, strict=True) if early]
+        rest = [r for r, early in zip(requests, parents_first, strict=True) if not early]
         requests = first + rest
         outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
         outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)

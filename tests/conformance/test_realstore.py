@@ -1,8 +1,8 @@
 """The connector against a real WooCommerce 10 store and against the fake, side by side.
 
 Both stores are seeded with the same REST requests (products created a hundred at a time, so
-many share a creation second; variable products with stock of their own and with a shared
-stock pool whose variations disagree), then driven through the same passes: a full resync, a
+many share a creation second; a variable product with 12 variations that have stock of their
+own, and one whose 3 variations share its stock and disagree), then driven through the same passes: a full resync, a
 second full resync that must write nothing (every `date_modified_gmt` unchanged), an
 incremental pass, and an incremental pass after a stock change. What the connector reads and
 decides must be the same on both; the requests it sends are compared answer by answer.
@@ -127,30 +127,32 @@ def seed(api: httpx.Client, prefix: str, today: date) -> tuple[dict[str, int], d
     seeded = {p["sku"]: p["id"] for p in _batches(api, "products/batch", simples)}
 
     parents = {}
-    sizes = ["S", "M", "L"]
+    sizes, colours = ["S", "M", "L", "XL"], ["Red", "Green", "Blue"]
     own = api.post(
         "products",
         json={
             "name": f"{prefix} tee",
             "type": "variable",
             "sku": f"{prefix}-TEE",
-            "attributes": [{"name": "Size", "options": sizes, "variation": True}],
+            "attributes": [
+                {"name": "Size", "options": sizes, "variation": True},
+                {"name": "Colour", "options": colours, "variation": True},
+            ],
         },
     ).json()
     parents["TEE"] = own["id"]
-    variations = [
-        {"sku": f"{prefix}-TEE-S", "regular_price": "20", "manage_stock": True, "stock_quantity": 2},
-        {
-            "sku": f"{prefix}-TEE-M",
+    variations = []
+    for n, (size, colour) in enumerate((size, colour) for size in sizes for colour in colours):
+        variation: dict[str, Any] = {
+            "sku": f"{prefix}-TEE-{size}-{colour[0]}",
             "regular_price": "20",
             "manage_stock": True,
-            "stock_quantity": 0,
-            "meta_data": [{"key": "restock_date", "value": restock}],
-        },
-        {"sku": f"{prefix}-TEE-L", "regular_price": "20", "manage_stock": True, "stock_quantity": 0},
-    ]
-    for size, variation in zip(sizes, variations, strict=True):
-        variation["attributes"] = [{"name": "Size", "option": size}]
+            "stock_quantity": 2 if n % 3 == 0 else 0,
+            "attributes": [{"name": "Size", "option": size}, {"name": "Colour", "option": colour}],
+        }
+        if n % 3 == 1:
+            variation["meta_data"] = [{"key": "restock_date", "value": restock}]
+        variations.append(variation)
     made = _batches(api, f"products/{own['id']}/variations/batch", variations)
     seeded |= {v["sku"]: v["id"] for v in made}
 
@@ -163,7 +165,7 @@ def seed(api: httpx.Client, prefix: str, today: date) -> tuple[dict[str, int], d
             "manage_stock": True,
             "stock_quantity": 0,
             "backorders": "notify",
-            "attributes": [{"name": "Colour", "options": ["Red", "Blue"], "variation": True}],
+            "attributes": [{"name": "Colour", "options": ["Red", "Blue", "Green"], "variation": True}],
         },
     ).json()
     parents["POOL"] = pool["id"]
@@ -175,6 +177,7 @@ def seed(api: httpx.Client, prefix: str, today: date) -> tuple[dict[str, int], d
             "meta_data": [{"key": "release_date", "value": release}],
         },
         {"sku": f"{prefix}-POOL-BLUE", "regular_price": "15", "attributes": [{"name": "Colour", "option": "Blue"}]},
+        {"sku": f"{prefix}-POOL-GREEN", "regular_price": "15", "attributes": [{"name": "Colour", "option": "Green"}]},
     ]
     made = _batches(api, f"products/{pool['id']}/variations/batch", shared)
     seeded |= {v["sku"]: v["id"] for v in made}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, date, datetime
 
 import httpx
@@ -179,6 +180,24 @@ async def test_check_names_the_url_to_use_when_url_is_not_the_stores_home(config
     assert f'set url = "{home}"' in str(info.value)
     assert "consumer key" not in str(info.value)
     assert seen == ["/wp-json/"]  # nothing signed was sent to the wrong address
+
+
+async def test_check_follows_a_redirect_to_the_stores_home_and_names_it():
+    def store(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":  # a TLS proxy sending plain http to https
+            return httpx.Response(301, headers={"Location": str(request.url.copy_with(scheme="https"))})
+        home = "https://shop.example"
+        return httpx.Response(200, json={"home": home, "url": home, "timezone_string": "UTC", "gmt_offset": 0})
+
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = WooCommerceAdapter(
+            settings().model_copy(update={"url": "http://shop.example"}),
+            client,
+            WooCommerceAuth("ck", "cs"),
+            policy=FAST,
+        )
+        with pytest.raises(PlatformError, match=re.escape('set url = "https://shop.example"')):
+            await made.check()
 
 
 @respx.mock
