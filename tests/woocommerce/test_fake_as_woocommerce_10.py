@@ -229,6 +229,10 @@ def test_fields_keep_only_whole_top_level_names(fake, client):
     with_links = client.get(f"{API}/products", params={"_fields": "id,_links"}).json()
     assert set(with_links[0]) == {"id", "_links"}
     assert client.get(f"{API}/products", params={"_fields": "nothing"}).json() == [[]]
+    # The products controller builds the fields in the order asked, meta_data and stock_status last.
+    asked = {"_fields": "stock_status,meta_data,sku,id,type"}
+    keys = list(client.get(f"{API}/products", params=asked).json()[0])
+    assert keys == ["sku", "id", "type", "meta_data", "stock_status"]
 
 
 def test_fields_reach_into_an_orders_objects_but_not_its_lists(fake, client):
