@@ -247,7 +247,7 @@ class WooCommerceAdapter:
             response = await send(
                 self._client,
                 "GET",
-                f"{self.settings.url}/wp-json/",
+                self._index_url(),
                 policy=self._policy,
                 sleep=self._sleep,
                 params={"_fields": "home,url,timezone_string,gmt_offset"},
@@ -270,6 +270,13 @@ class WooCommerceAdapter:
                 code="url_not_home",  # stockstatus.core.operator.URL_NOT_HOME,
             )
         self._home_confirmed = isinstance(home, str) and bool(home)
+
+    def _index_url(self) -> str:
+        """The WordPress REST index: `api_path` without its `/wc/v3` (a store may serve the API elsewhere)."""
+        root = (
+            self.settings.api_path.removesuffix("/wc/v3") if self.settings.api_path.endswith("/wc/v3") else "/wp-json"
+        )
+        return f"{self.settings.url}{root}/"
 
     async def store_timezone(self) -> str | None:
         """The store's timezone as WordPress has it (Settings → General), read by `check`; None if unknown.
