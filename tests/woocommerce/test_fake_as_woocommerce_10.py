@@ -207,12 +207,15 @@ def test_a_listing_by_id_or_title_pages_every_product_once():
     assert len(set(by_title)) == 40
 
 
-def test_orders_of_one_second_tie_break_on_id(fake, client):
-    moment = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
-    fake._now = lambda: moment  # every order placed in the same second
-    product = fake.create_product(name="Mug", sku="MUG", regular_price="5")
-    placed = [fake.create_order(line_items=[{"product_id": product["id"]}])["id"] for _ in range(12)]
-    listed = [o["id"] for p in (1, 2, 3) for o in client.get(f"{API}/orders", params={"per_page": 5, "page": p}).json()]
+def test_orders_of_one_second_tie_break_on_id():
+    store = FakeWooCommerce(now=lambda: WINTER, timezone=BERLIN)  # every order placed in one second
+    product = store.create_product(name="Mug", sku="MUG", regular_price="5")
+    placed = [store.create_order(line_items=[{"product_id": product["id"]}])["id"] for _ in range(12)]
+    with httpx.Client(transport=store.transport(), base_url=store.base_url) as http:
+        http.auth = (store.consumer_key, store.consumer_secret)
+        listed = [
+            o["id"] for p in (1, 2, 3) for o in http.get(f"{API}/orders", params={"per_page": 5, "page": p}).json()
+        ]
     assert listed == sorted(placed, reverse=True)
 
 
@@ -229,6 +232,10 @@ def test_fields_keep_only_whole_top_level_names(fake, client):
     with_links = client.get(f"{API}/products", params={"_fields": "id,_links"}).json()
     assert set(with_links[0]) == {"id", "_links"}
     assert client.get(f"{API}/products", params={"_fields": "nothing"}).json() == [[]]
+    # The products controller builds the fields in the order asked, meta_data and stock_status last.
+    asked = {"_fields": "stock_status,meta_data,sku,id,type"}
+    keys = list(client.get(f"{API}/products", params=asked).json()[0])
+    assert keys == ["sku", "id", "type", "meta_data", "stock_status"]
 
 
 def test_fields_reach_into_an_orders_objects_but_not_its_lists(fake, client):

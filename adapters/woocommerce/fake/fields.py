@@ -63,18 +63,33 @@ def _intersect(value: Any, mask: Mask) -> Any:
     return kept if kept else []
 
 
+# The products controller builds the named fields in the order asked, then these two.
+PRODUCT_FIELDS_LAST = ("meta_data", "stock_status")
+
+
 def trim_item(
-    item: Mapping[str, Any], names: list[str] | None, *, keep_links: bool, nested_objects: bool = False
+    item: Mapping[str, Any],
+    names: list[str] | None,
+    *,
+    keep_links: bool,
+    nested_objects: bool = False,
+    in_asked_order: bool = False,
 ) -> Any:
     """One resource as WooCommerce builds it for `_fields`, then trimmed by WordPress.
 
-    `nested_objects`: the controller builds an object field that a dotted name reaches into (orders).
+    `nested_objects`: the controller builds an object field that a dotted name reaches into
+    (orders). `in_asked_order`: it builds the fields in the order `_fields` names them (products;
+    the variations and orders controllers keep their own order).
     """
     if names is None:
         return dict(item)
     top = set(names)
     reached = {name.split(".", 1)[0] for name in names if "." in name} if nested_objects else set()
     built = {k: v for k, v in item.items() if k in top or k == "_links" or (k in reached and isinstance(v, dict))}
+    if in_asked_order:
+        order = [n for n in dict.fromkeys(names) if n in built and n not in PRODUCT_FIELDS_LAST]
+        order += [n for n in PRODUCT_FIELDS_LAST if n in built]
+        built = {**{n: built[n] for n in order}, **{k: v for k, v in built.items() if k not in order}}
     links = built.pop("_links", None)
     trimmed = _intersect(built, _mask(names))
     if links is not None and (keep_links or "_links" in top):

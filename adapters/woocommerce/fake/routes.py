@@ -369,10 +369,14 @@ class FakeWooCommerce(Store):
     def _trimmed(self, response: httpx.Response, names: list[str], wp_route: str) -> httpx.Response:
         body = json.loads(response.content)
         orders = wp_route.startswith("/wc/v3/orders") and "notes" not in wp_route
+        products = wp_route in ("/wc/v3/products", "/wc/v3/products/(?P<id>[\\d]+)")
         if wp_route in _RESOURCE_ROUTES:
-            body = fields.trim_item(body, names, keep_links=True, nested_objects=orders)
+            body = fields.trim_item(body, names, keep_links=True, nested_objects=orders, in_asked_order=products)
         elif wp_route in _COLLECTION_ROUTES and isinstance(body, list):
-            body = [fields.trim_item(item, names, keep_links=False, nested_objects=orders) for item in body]
+            body = [
+                fields.trim_item(item, names, keep_links=False, nested_objects=orders, in_asked_order=products)
+                for item in body
+            ]
         else:
             body = fields.trim(body, names)
         headers = [
