@@ -48,8 +48,15 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two adjacent free loopback ports")
 
 
-def _exports(text: str) -> dict[str, str]:
-    found = {}
+class StoreInfo(dict[str, str]):
+    """The store's export lines; shown without the keys' values (a failing test prints its fixtures)."""
+
+    def __repr__(self) -> str:
+        return f"StoreInfo(url={self.get('REALSTORE_URL')!r}, dir={self.get('REALSTORE_DIR')!r})"
+
+
+def _exports(text: str) -> StoreInfo:
+    found = StoreInfo()
     for line in text.splitlines():
         if line.startswith("export "):
             name, _, value = shlex.split(line)[1].partition("=")
@@ -61,7 +68,7 @@ def _exports(text: str) -> dict[str, str]:
 def realstore() -> Iterator[dict[str, str]]:
     """REALSTORE_URL, REALSTORE_KEY, REALSTORE_SECRET, ... of a real WooCommerce 10.0.2 store on loopback."""
     if os.environ.get("REALSTORE_URL") and os.environ.get("REALSTORE_KEY") and os.environ.get("REALSTORE_SECRET"):
-        yield {name: value for name, value in os.environ.items() if name.startswith("REALSTORE_")}
+        yield StoreInfo({name: value for name, value in os.environ.items() if name.startswith("REALSTORE_")})
         return
     if not (KIT / "start.sh").is_file():
         pytest.skip(f"real WooCommerce store kit not found: {KIT}")
@@ -135,10 +142,10 @@ class Target:
 
     name: str
     url: str
-    key: str
-    secret: str
-    inner: httpx.AsyncBaseTransport
-    sync_transport: httpx.BaseTransport | None = None
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+    inner: httpx.AsyncBaseTransport = field(repr=False)
+    sync_transport: httpx.BaseTransport | None = field(default=None, repr=False)
 
     def api(self) -> httpx.Client:
         """A plain REST client for seeding and reading back, as a merchant's tool would."""
