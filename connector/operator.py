@@ -15,7 +15,7 @@ from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
 from stockstatus.core.outcomes import PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
-from stockstatus.core.report import table
+from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
@@ -223,7 +223,7 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
-            lines.append(f"  last error ({row['last_error']['at']}): {row['last_error']['error']}")
+            lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'])}")
     return "\n".join(lines)
 
 

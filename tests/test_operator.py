@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,12 @@ from stockstatus.core.operator import check_stores
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import resync
 from tests.conftest import FIXED_NOW
+
+
+def pinned() -> datetime:
+    """The clock of every `connector` command here: the tests' fixed "now"."""
+    return FIXED_NOW
+
 
 ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
 CONFIG = """
@@ -76,28 +83,29 @@ async def test_check_says_what_to_fix(config_path, fake):
 
 async def test_status_and_history_read_the_state_file(config_path, fake, capsys):
     config = load(config_path)
-    state = StateStore(config.state_path)
+    state = StateStore(config.state_path, now=lambda: FIXED_NOW.isoformat(timespec="seconds"))
     [run] = await resync(
         config, state=state, clock=lambda: FIXED_NOW, environ=ENV, transports={"shop": fake.transport()}
     )
     state.close()
 
-    assert main(["--config", str(config_path), "status", "--json"]) == 0
+    assert main(["--config", str(config_path), "status", "--json"], clock=pinned) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert (row["store"], row["outcome"], row["counts"]) == ("shop", "ok", {"out_of_stock": 1})
     assert row["seconds"] == round(run.seconds, 3)  # as measured, not from whole-second timestamps
     assert row["next_run"] is not None and row["last_error"] is None
+    assert not row["overdue"], "the command's clock is the pinned one: the pass just ran"
 
-    assert main(["--config", str(config_path), "history", "MUG"]) == 0
+    assert main(["--config", str(config_path), "history", "MUG"], clock=pinned) == 0
     out = capsys.readouterr().out
     assert "sold out" in out and "out_of_stock" in out and "written" in out
 
-    assert main(["--config", str(config_path), "history", "NOPE"]) == 0
+    assert main(["--config", str(config_path), "history", "NOPE"], clock=pinned) == 0
     assert "no recorded decisions" in capsys.readouterr().out
 
 
 def test_status_before_any_run_creates_no_state_file(config_path, capsys):
-    assert main(["--config", str(config_path), "status"]) == 0
+    assert main(["--config", str(config_path), "status"], clock=pinned) == 0
     assert "never run" in capsys.readouterr().out
     assert not (config_path.parent / "state.sqlite").exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,8 @@ from .client import WooCommerceAdapter
 from .settings import MetaKeys, WooCommerceSettings
 
 __all__ = ["MetaKeys", "WooCommerceAdapter", "WooCommerceAuth", "WooCommerceSettings", "platform"]
+
+log = logging.getLogger(__name__)
 
 DEMO_URL = "https://demo-woo.example"
 
@@ -33,6 +36,12 @@ class WooCommercePlatform:
         environ: Mapping[str, str],
     ) -> WooCommerceAdapter:
         """The adapter for one store; the key and secret are read from the named env variables."""
+        if settings.insecure_http:
+            log.warning(
+                "%s: plain http to another machine (allow_insecure_http = true): the consumer key can be read "
+                "on the way; use https",
+                settings.url,
+            )
         auth = WooCommerceAuth(environ[settings.key_env], environ[settings.secret_env])
         return WooCommerceAdapter(settings, client, auth)
 

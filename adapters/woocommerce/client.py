@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, JsonAnswer, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
 from stockstatus.core.platform import Capabilities
@@ -78,7 +78,7 @@ class WooCommerceAdapter:
         auth: WooCommerceAuth,
         *,
         policy: HttpPolicy = DEFAULT_POLICY,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = pause,
     ) -> None:
         self.settings = settings
         self._client = client
@@ -110,38 +110,46 @@ class WooCommerceAdapter:
                 **kwargs,
             )
         except AuthError as exc:
-            if exc.status == 403 or "have read permissions" in str(exc) or "have write permissions" in str(exc):
-                hint = (
-                    "the key has no permission for this: "
-                    "give it Read/Write in WooCommerce → Settings → Advanced → REST API"
-                )
-            elif "signature" in str(exc).lower() and not self._home_confirmed:
-                hint = (
-                    f"the request was signed for {self.settings.url}, which must be the store's home URL exactly "
-                    "(scheme, host and port: WordPress → Settings → General → Site Address), else check the "
-                    f"consumer secret in {self.settings.secret_env}; `connector check` compares the two"
-                )
-            elif exc.code == "woocommerce_rest_cannot_view":
-                hint = (
-                    "the key's user may not see this: create the key for an administrator or shop manager "
-                    "(WooCommerce → Settings → Advanced → REST API)"
-                )
-            else:
-                hint = (
-                    f"check the consumer key and secret in {self.settings.key_env} and {self.settings.secret_env} "
-                    "(WooCommerce → Settings → Advanced → REST API)"
-                )
-            raise AuthError(f"{exc}; {hint}", status=exc.status, code=exc.code) from exc
+            raise self._auth_hint(exc) from exc
+
+    async def _send_json(self, method: str, path: str, **kwargs: Any) -> JsonAnswer:
+        """`_send` for an answer whose JSON is needed: an unreadable body is retried by the policy."""
+        try:
+            return await send_json(
+                self._client, method, self._url(path), auth=self._auth, policy=self._policy, sleep=self._sleep, **kwargs
+            )
+        except AuthError as exc:
+            raise self._auth_hint(exc) from exc
+
+    def _auth_hint(self, exc: AuthError) -> AuthError:
+        if exc.status == 403 or "have read permissions" in str(exc) or "have write permissions" in str(exc):
+            hint = (
+                "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
+            )
+        elif "signature" in str(exc).lower() and not self._home_confirmed:
+            hint = (
+                f"the request was signed for {self.settings.url}, which must be the store's home URL exactly "
+                "(scheme, host and port: WordPress → Settings → General → Site Address), else check the "
+                f"consumer secret in {self.settings.secret_env}; `connector check` compares the two"
+            )
+        elif exc.code == "woocommerce_rest_cannot_view":
+            hint = (
+                "the key's user may not see this: create the key for an administrator or shop manager "
+                "(WooCommerce → Settings → Advanced → REST API)"
+            )
+        else:
+            hint = (
+                f"check the consumer key and secret in {self.settings.key_env} and {self.settings.secret_env} "
+                "(WooCommerce → Settings → Advanced → REST API)"
+            )
+        return AuthError(f"{exc}; {hint}", status=exc.status, code=exc.code)
 
     async def _page(
         self, path: str, params: Mapping[str, str], page: int, limit: asyncio.Semaphore, what: str
     ) -> tuple[list[dict[str, Any]], httpx.Response]:
         async with limit:
-            response = await self._send("GET", path, params={**params, "page": str(page), "per_page": str(PER_PAGE)})
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise FetchError(f"{what}: page {page} is not JSON (HTTP {response.status_code})") from exc
+            answer = await self._send_json("GET", path, params={**params, "page": str(page), "per_page": str(PER_PAGE)})
+        body, response = answer.body, answer.response
         if not isinstance(body, list) or not all(isinstance(x, dict) and "id" in x for x in body):
             raise FetchError(f"{what}: page {page} is not a list of objects with ids")
         return body, response
@@ -215,7 +223,13 @@ class WooCommerceAdapter:
         """
         await self._read_index()
         try:
-            response = await self._send("GET", "products", params={"per_page": "1", "_fields": "id"})
+            body = (await self._send_json("GET", "products", params={"per_page": "1", "_fields": "id"})).body
+        except TransientError as exc:
+            if exc.code != "unreadable_body":
+                raise
+            raise PlatformError(
+                f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop? ({exc})"
+            ) from exc
         except PlatformError as exc:
             if exc.status == 404:
                 raise PlatformError(
@@ -225,12 +239,6 @@ class WooCommerceAdapter:
                     code=exc.code,
                 ) from exc
             raise
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise PlatformError(
-                f"{self.settings.api_url}/products did not answer JSON: is this a WooCommerce shop?"
-            ) from exc
         if not isinstance(body, list):
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
         await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})
@@ -532,15 +540,15 @@ class WooCommerceAdapter:
         """POST one batch; per object None (saved) or why it was not."""
         body = {"update": [entry.payload for entry in chunk]}
         try:
+            # The policy may send this batch again when its answer is lost or unreadable, after
+            # WooCommerce saved it: harmless, every field is an absolute value (a status, a
+            # backorders setting, a date), never an increment.
             async with limit:
-                response = await self._send("POST", path, json=body)
-            answer = response.json()
+                answer = (await self._send_json("POST", path, json=body)).body
         except RemoteError as exc:
             hint = " (lower batch_size)" if exc.status == 413 else ""
             log.warning("batch of %d to %s failed: %s", len(chunk), path, exc)
             return [f"request failed: {exc}{hint}"] * len(chunk)
-        except ValueError:
-            return [f"request failed: {path} answered HTTP {response.status_code} without JSON"] * len(chunk)
         returned: dict[str, Any] = {}
         for obj in answer.get("update") or () if isinstance(answer, dict) else ():
             if isinstance(obj, dict) and "id" in obj:
