@@ -139,6 +139,13 @@ class FakeWooCommerce(Store):
     a loopback port. Seed it with `create_product`, `create_variation` and `create_order`, which
     run the same code as the REST routes. `requests` records every request handled (method, URL
     path, query without secrets); `fail_next` injects failures (503, 429 with Retry-After, ...).
+
+    `timezone` is the store's (WordPress → Settings → General). `now` is its clock: products
+    created at one moment share a creation second, and listings by date then page them as
+    MariaDB does. `row_estimate` is InnoDB's estimate of wp_posts' rows, which decides up to which
+    `offset + per_page` MariaDB keeps a priority queue (a third of it); the default, one leaf
+    page's worth (356), is what a young store's statistics say, and a store whose statistics
+    have caught up with a large catalogue estimates ten or more rows per post.
     """
 
     def __init__(
