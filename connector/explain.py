@@ -20,10 +20,10 @@ from stockstatus.core.errors import ConnectorError
 from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
 from stockstatus.core.state import Accepted, StateStore
-from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock
+from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock, verdict
 from stockstatus.rules import RuleTrace
 from stockstatus.rules.demand import daily_demand, velocity
-from stockstatus.rules.model import Decision, Facts
+from stockstatus.rules.model import Decision, Facts, Status
 
 
 class UnknownSku(ConnectorError):
@@ -46,6 +46,10 @@ class Explanation:
     """The last decision the store confirmed, from the state file."""
     held: str | None = None
     """Why hysteresis kept the sold-out status, when it did."""
+    skipped: str | None = None
+    """Why a pass would leave this item as it is whatever the rules decide (data it could not read)."""
+    fields: Mapping[str, Any] | None = None
+    """The platform fields a pass would write (empty: the store already shows the decision)."""
     sales: str = ""
     """The sales history in words (units, velocity over the configured window)."""
     warnings: tuple[str, ...] = ()
@@ -81,6 +85,7 @@ async def explain_sku(
             if item.sku != sku and item.label != sku:
                 continue
             explained = store.rules.explain(facts)
+            judged = verdict(item, explained.decision, one.plan)
             found.append(
                 Explanation(
                     store=store.name,
@@ -91,6 +96,8 @@ async def explain_sku(
                     decision=explained.decision,
                     timeline=tuple(explained.timeline.lines()),
                     held=explained.held,
+                    skipped=judged.skipped,
+                    fields=None if judged.skipped is not None or judged.decision is None else judged.fields,
                     accepted=seen.accepted.get(item.key),
                     sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
                     warnings=tuple(seen.warnings),
@@ -129,7 +136,9 @@ def _decision_lines(decision: Decision | None) -> list[str]:
     out = [f"  status      {decision.status.value}  (rule {decision.rule!r})"]
     if decision.eta:
         out.append(f"  ETA         {decision.eta.isoformat()}")
-    if decision.sell_limit is not None:
+    if decision.status is Status.OUT_OF_STOCK:
+        out.append("  sell limit  0: nothing more may be sold")
+    elif decision.sell_limit is not None:
         out.append(f"  sell limit  {decision.sell_limit} more unit(s) may be sold past zero")
     if decision.on_sellout is not None:
         out.append(f"  at sell-out {decision.on_sellout.value}")
@@ -148,6 +157,8 @@ def text(explanation: Explanation) -> str:
         "",
         "facts",
     ]
+    if e.skipped is not None:
+        out[1:1] = ["", f"SKIPPED by a pass (nothing written): {e.skipped}"]
     rows = [
         ("today", f.today.isoformat()),
         ("available", "not tracked" if f.available is None else str(f.available)),
@@ -166,6 +177,8 @@ def text(explanation: Explanation) -> str:
         ("previous", f.previous_status.value if f.previous_status else "-"),
         ("sales", e.sales),
     ]
+    if e.item.problems:
+        rows.append(("unreadable", "; ".join(e.item.problems)))
     out.extend(f"  {name:<13}{value}" for name, value in rows)
     out.append("")
     out.append("incoming supply (soonest first)")
@@ -198,10 +211,25 @@ def text(explanation: Explanation) -> str:
         for check in trace.checks:
             out.append(f"       {'yes' if check.passed else 'no ':<3}  {check.key}: {check.text}")
     out.append("")
-    out.append("decision")
+    if e.skipped is not None:
+        # The pass leaves the item as it is: saying what the rules would decide first would read
+        # as what the store is about to show.
+        out.append("what a pass does")
+        out.append(f"  SKIPPED: left as it is, nothing written, because {e.skipped}")
+        out.append("  fix the item's data in the store; until then the rules below are not applied")
+        out.append("")
+        out.append("decision the rules would make with readable data (not applied)")
+    else:
+        out.append("decision")
     if e.held:
         out.append(f"  {e.held}")
     out.extend(_decision_lines(e.decision))
+    if e.skipped is None and e.fields is not None:
+        if e.fields:
+            written = ", ".join(f"{name}={value}" for name, value in sorted(e.fields.items()))
+            out.append(f"  a pass writes {written}")
+        else:
+            out.append("  a pass writes nothing: the store already shows this")
     if e.decision is not None and e.decision.order_etas:
         out.append("")
         out.append("per order")
@@ -271,6 +299,9 @@ def as_dict(explanation: Explanation) -> dict[str, Any]:
         ],
         "decision": _decision_dict(e.decision),
         "held": e.held,
+        "skipped": e.skipped,
+        "applied": e.skipped is None and e.decision is not None,
+        "writes": None if e.fields is None else dict(sorted(e.fields.items())),
         "accepted": None
         if e.accepted is None
         else {

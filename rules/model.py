@@ -114,6 +114,10 @@ class Explains(Protocol):
         ...
 
 
+def _limit(status: Status, sell_limit: int | None) -> int | None:
+    return 0 if status is Status.OUT_OF_STOCK else sell_limit
+
+
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class Decision:
     """What the store should show for one SKU, and why.
@@ -133,7 +137,8 @@ class Decision:
     """The date the next unit sold ships (backorder, pre-order); None otherwise."""
     sell_limit: int | None
     """Units that may still be sold beyond the shelf (None: no limit). For an in-stock item
-    pre-armed to backorder/pre-order: how many may be sold past zero after the last unit."""
+    pre-armed to backorder/pre-order: how many may be sold past zero after the last unit.
+    Always 0 for out of stock: nothing more may be sold, which "no limit" would contradict."""
     message: str | None
     on_sellout: Status | None
     """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
@@ -158,7 +163,7 @@ class Decision:
         _set(self, "status", status)
         _set(self, "rule", rule)
         _set(self, "eta", eta)
-        _set(self, "sell_limit", sell_limit)
+        _set(self, "sell_limit", _limit(status, sell_limit))
         _set(self, "message", message)
         _set(self, "on_sellout", on_sellout)
         _set(self, "order_etas", tuple(order_etas))
@@ -184,7 +189,7 @@ class Decision:
         _set(made, "status", status)
         _set(made, "rule", rule)
         _set(made, "eta", eta)
-        _set(made, "sell_limit", sell_limit)
+        _set(made, "sell_limit", _limit(status, sell_limit))
         _set(made, "message", message)
         _set(made, "on_sellout", on_sellout)
         _set(made, "order_etas", order_etas)

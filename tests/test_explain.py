@@ -200,3 +200,41 @@ def test_a_bad_purchase_order_line_is_shown_as_a_warning(shop, tmp_path, monkeyp
     # A warning, not a failure: the SKU is still explained, from the store's facts.
     assert "MUG-1 'Mug' in store explain-shop" in result.out
     assert "status      in_stock" in result.out.split("\ndecision\n", 1)[1]
+
+
+def test_an_item_a_pass_skips_is_explained_as_skipped_with_the_pass_reason(shop, tmp_path, monkeypatch, capsys):
+    shop.fake.create_product(
+        name="Lamp",
+        sku="LMP-1",
+        manage_stock=True,
+        stock_quantity=4,
+        meta_data=[{"key": "release_date", "value": "31/12/2026"}],
+    )
+    config = configure(shop, tmp_path, monkeypatch)
+
+    plan = cli(capsys, ["--config", str(config), "resync", "--dry-run", "--json"])
+    assert plan.code == 0, plan.err
+    [run] = json.loads(plan.out)["runs"]
+    [skipped] = [s for s in run["skipped"] if s["sku"] == "LMP-1"]
+
+    result = cli(capsys, ["--config", str(config), "rules", "explain", "LMP-1"])
+    assert result.code == 0, result.err
+    assert f"SKIPPED by a pass (nothing written): {skipped['reason']}" in result.out
+    assert "31/12/2026" in skipped["reason"]
+    assert "\ndecision\n" not in result.out, "no decision is shown as if it were applied"
+    assert "(not applied)" in result.out
+
+    result = cli(capsys, ["--config", str(config), "rules", "explain", "LMP-1", "--json"])
+    [explained] = json.loads(result.out)["items"]
+    assert explained["skipped"] == skipped["reason"]
+    assert explained["applied"] is False and explained["writes"] is None
+
+
+def test_explain_names_the_fields_a_pass_would_write(kettle_shop, capsys):
+    _shop, config = kettle_shop
+    result = cli(capsys, ["--config", str(config), "rules", "explain", "MUG-1", "--json"])
+    [explained] = json.loads(result.out)["items"]
+    assert explained["applied"] is True and explained["writes"], "the store does not show the decision yet"
+    assert cli(capsys, ["--config", str(config), "resync"]).code == 0
+    result = cli(capsys, ["--config", str(config), "rules", "explain", "MUG-1"])
+    assert "a pass writes nothing: the store already shows this" in result.out

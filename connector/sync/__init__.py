@@ -39,20 +39,31 @@ pass); this module opens adapters and runs passes over a config's stores.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
 from stockstatus.core.http import make_client
+from stockstatus.core.model import Item
 from stockstatus.core.platform import Adapter, platforms
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync.announce import announce
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
-from stockstatus.core.sync.facts import Gathered, ItemFacts, Sources, backorder_queues, facts_for, gather
+from stockstatus.core.sync.facts import (
+    Gathered,
+    ItemFacts,
+    Sources,
+    Verdict,
+    backorder_queues,
+    facts_for,
+    gather,
+    verdict,
+)
 from stockstatus.core.sync.incremental import (
     BASIS_CHANGES,
     BOOKMARK_OVERLAP,
@@ -62,6 +73,7 @@ from stockstatus.core.sync.incremental import (
 )
 from stockstatus.core.sync.push import Progress, push_chunks, push_in_chunks
 from stockstatus.core.sync.run import Change, Skipped, StoreRun, run_store
+from stockstatus.rules.model import Decision
 
 __all__ = [
     "BASIS_CHANGES",
@@ -76,6 +88,7 @@ __all__ = [
     "Sources",
     "StoreFacts",
     "StoreRun",
+    "Verdict",
     "backorder_queues",
     "decision_basis",
     "facts_for",
@@ -89,6 +102,7 @@ __all__ = [
     "run_store",
     "system_clock",
     "today_in",
+    "verdict",
 ]
 
 
@@ -153,6 +167,8 @@ class StoreFacts:
 
     store: Store
     gathered: Gathered
+    plan: Callable[[Item, Decision], Mapping[str, Any]]
+    """The adapter's plan (pure: no request), so a read-only command judges items as a pass does."""
 
 
 async def gather_stores(
@@ -182,5 +198,5 @@ async def gather_stores(
                 raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
             except (ConnectorError, httpx.HTTPError) as exc:
                 raise FetchError(f"store {store.name}: could not be read: {exc}") from exc
-            out.append(StoreFacts(store, gathered))
+            out.append(StoreFacts(store, gathered, adapter.plan))
     return out

@@ -7,9 +7,10 @@ reorder` reuse it, so they see exactly what a pass sees.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
@@ -18,7 +19,7 @@ from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import NO_PURCHASE_ORDERS, PurchaseOrderFiles, PurchaseOrders, supply_for
 from stockstatus.core.sync.clock import Clock, today_in
-from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
+from stockstatus.rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 
 
 def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
@@ -50,6 +51,35 @@ def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict
             short -= queued.quantity
         queues[item.key] = tuple(reversed(waiting))
     return queues
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a pass does with one item: write `fields`, leave it for a `skipped` reason, or leave it
+    to the store (`decision` None: stock not tracked and no rule decided)."""
+
+    decision: Decision | None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def left_to_store(self) -> bool:
+        return self.decision is None
+
+
+def verdict(item: Item, decision: Decision | None, plan: Callable[[Item, Decision], Mapping[str, Any]]) -> Verdict:
+    """The one place that says whether a pass writes, skips or leaves an item (the pass and
+    `rules explain` both ask it, so explain never shows a decision a pass would not apply)."""
+    if decision is None:
+        return Verdict(None)
+    if item.problems:
+        # A field we could not read may be the one that matters: leave the item as it is.
+        return Verdict(decision, skipped="; ".join(item.problems))
+    try:
+        fields = plan(item, decision)
+    except ValueError as exc:
+        return Verdict(decision, skipped=str(exc))
+    return Verdict(decision, fields=fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from stockstatus.core.platform import Adapter
 from stockstatus.core.state import Acceptance, Accepted, Outcome, StateStore
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
-from stockstatus.core.sync.facts import Sources, gather
+from stockstatus.core.sync.facts import Sources, gather, verdict
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.rules.model import Decision, Status
@@ -255,20 +255,15 @@ async def _pass(
     decided: list[Decided] = []
     for seen in gathered.facts:
         item = seen.item
-        decision = store.rules.decide(seen.facts)
+        judged = verdict(item, store.rules.decide(seen.facts), adapter.plan)
+        decision, fields = judged.decision, judged.fields
         if decision is None:
             continue
-        if item.problems:
-            # A field we could not read may be the one that matters: leave the item as it is.
-            run.skipped.append(Skipped(item, "; ".join(item.problems)))
+        if judged.skipped is not None:
+            run.skipped.append(Skipped(item, judged.skipped))
             continue
         run.decided += 1
         run.counts[decision.status.value] += 1
-        try:
-            fields = adapter.plan(item, decision)
-        except ValueError as exc:
-            run.skipped.append(Skipped(item, str(exc)))
-            continue
         decided.append(Decided(item, decision))
         if fields:
             updates.append(Update(item=item, decision=decision, fields=fields))

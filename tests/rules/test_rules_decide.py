@@ -317,7 +317,10 @@ def test_has_eta_false_matches_only_without_eta_and_gives_none() -> None:
         pytest.param(facts(available=0, release_date=days(30)), "capped pre-order", 200, id="cap untouched"),
         pytest.param(facts(available=-150, release_date=days(30)), "capped pre-order", 50, id="cap partly used"),
         pytest.param(
-            facts(available=-200, release_date=days(30)), "sold out", None, id="cap reached -> next rule (sold out)"
+            facts(available=-200, release_date=days(30)),
+            "sold out",
+            0,
+            id="cap reached -> next rule (sold out): nothing more may be sold",
         ),
         pytest.param(
             facts(

@@ -141,7 +141,9 @@ def test_decide_is_total_deterministic_and_explained(item: Facts, which: int) ->
             assert decision.status.sellable_past_zero and decision.eta >= item.today
         if decision.on_sellout is not None:
             assert decision.status is Status.IN_STOCK and item.available is not None and item.available > 0
-        if decision.sell_limit is not None:
+        if decision.status is Status.OUT_OF_STOCK:
+            assert decision.sell_limit == 0, "out of stock: nothing more may be sold"
+        elif decision.sell_limit is not None:
             assert decision.sell_limit > 0
     traces = ruleset.explain(item)
     deciding = [t for t in traces if t.decision is not None]

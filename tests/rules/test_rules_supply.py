@@ -176,7 +176,7 @@ def test_order_etas(
             O,
             "sold out",
             None,
-            None,
+            0,
             id="queue takes the whole shipment: cap reached, sold out",
         ),
         pytest.param(
@@ -184,7 +184,7 @@ def test_order_etas(
             O,
             "sold out",
             None,
-            None,
+            0,
             id="shipment late (date passed): no reliable timeline, sold out",
         ),
         pytest.param(
@@ -200,7 +200,7 @@ def test_order_etas(
             O,
             "sold out",
             None,
-            None,
+            0,
             id="shipment beyond the 45-day window: sold out",
         ),
         pytest.param(
@@ -224,7 +224,7 @@ def test_order_etas(
             O,
             "sold out",
             None,
-            None,
+            0,
             id="restock date without quantity: dated, but cap incoming counts nothing",
         ),
         pytest.param(
@@ -243,7 +243,7 @@ def test_order_etas(
             None,
             id="no supplier date: lead time",
         ),
-        pytest.param(facts(available=0), O, "sold out", None, None, id="no supplier date, no lead time: sold out"),
+        pytest.param(facts(available=0), O, "sold out", None, 0, id="no supplier date, no lead time: sold out"),
         pytest.param(
             facts(available=4, supply=(po(5, 10),)),
             I,
@@ -287,13 +287,13 @@ def test_supply_decision_message_inputs_and_order_dates() -> None:
         pytest.param("incoming", -10, (po(5, 25),), "capped", 15, id="incoming cap"),
         pytest.param({"max": 50, "incoming": True}, -10, (po(5, 100),), "capped", 40, id="both: fixed is smaller"),
         pytest.param({"max": 50, "incoming": True}, -10, (po(5, 25),), "capped", 15, id="both: incoming is smaller"),
-        pytest.param({"max": 10}, -10, (), "sold out", None, id="fixed cap reached: next rule"),
+        pytest.param({"max": 10}, -10, (), "sold out", 0, id="fixed cap reached: next rule"),
         pytest.param(
             "incoming",
             -10,
             (po(5, 10), po(-1, 99)),
             "sold out",
-            None,
+            0,
             id="incoming cap reached (late PO not counted): next rule",
         ),
         pytest.param("incoming", 0, (po(5, 7), po(130, 99)), "capped", 7, id="incoming beyond the horizon not counted"),

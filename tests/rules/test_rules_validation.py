@@ -390,12 +390,12 @@ WAITING = (QueuedOrder("#1", datetime(2026, 11, 20, tzinfo=UTC), 3),)
         ),
         pytest.param(
             facts(available=-3, backorder_queue=WAITING, supply=(SupplyEvent(days(10), 20),)),
-            ("default", Status.OUT_OF_STOCK, None, None, None),
+            ("default", Status.OUT_OF_STOCK, None, 0, None),
             id="no sales history: velocity unknown, the rule does not hold",
         ),
         pytest.param(
             facts(available=-3, backorder_queue=WAITING, sales=SELLING, supply=(SupplyEvent(days(50), 20),)),
-            ("default", Status.OUT_OF_STOCK, None, None, None),
+            ("default", Status.OUT_OF_STOCK, None, 0, None),
             id="shipment beyond eta_within_days",
         ),
         pytest.param(
