@@ -7,7 +7,7 @@ import io
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
@@ -149,8 +149,11 @@ class ReorderReport:
     assessed: int
     """Items with tracked stock, a lead time and sales history to judge by."""
     not_assessed: int
-    """Items left out: stock not tracked, or no lead time configured for them."""
+    """Items left out because an input is missing (see `missing`)."""
     warnings: list[str]
+    missing: dict[str, int] = field(default_factory=dict)
+    """Items left out per missing input: "no sales history yet", "no lead time configured",
+    "stock not tracked"."""
 
 
 async def reorder_report(
@@ -163,7 +166,7 @@ async def reorder_report(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ReorderReport:
     """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder."""
-    from stockstatus.rules.demand import reorder_suggestion  # the math is the engine's (pure)
+    from stockstatus.rules.demand import missing_for_reorder, reorder_suggestion  # the engine's (pure)
 
     demand = config.demand
     gathered = await gather_stores(
@@ -171,6 +174,7 @@ async def reorder_report(
     )
     lines: list[ReorderLine] = []
     assessed = not_assessed = 0
+    missing: dict[str, int] = {}
     warnings: list[str] = []
     for one in gathered:
         store, seen = one.store, one.gathered
@@ -185,13 +189,15 @@ async def reorder_report(
             )
             if suggestion is None:
                 not_assessed += 1
+                why = missing_for_reorder(facts, window_days=demand.velocity_window_days) or "not assessed"
+                missing[why] = missing.get(why, 0) + 1
                 continue
             assessed += 1
             if suggestion.due and suggestion.suggested > 0:
                 on_order = sum(e.quantity for e in facts.supply if e.quantity is not None and e.quantity > 0)
                 lines.append(ReorderLine(store.name, item, on_order, suggestion))
     lines.sort(key=lambda x: (x.store, x.suggestion.position - x.suggestion.reorder_point, x.item.label))
-    return ReorderReport(lines, assessed, not_assessed, warnings)
+    return ReorderReport(lines, assessed, not_assessed, warnings, missing)
 
 
 REORDER_COLUMNS = (
@@ -240,6 +246,8 @@ def _reorder_row(line: ReorderLine) -> list[str]:
 
 def reorder_table(report: ReorderReport) -> str:
     """The report as a terminal table, with a line on what was assessed."""
+    from stockstatus.rules.demand import NO_HISTORY
+
     out = []
     if report.lines:
         headers = [
@@ -264,10 +272,15 @@ def reorder_table(report: ReorderReport) -> str:
         out.append(table(headers, rows))
     else:
         out.append("nothing to reorder: every assessed SKU is above its reorder point")
-    out.append(
-        f"{len(report.lines)} to reorder of {report.assessed} SKUs assessed; {report.not_assessed} not assessed "
-        "(stock not tracked or no lead time)"
-    )
+    line = f"{len(report.lines)} to reorder of {report.assessed} SKUs assessed; {report.not_assessed} not assessed"
+    if report.missing:
+        line += " (" + ", ".join(f"{n} {why}" for why, n in sorted(report.missing.items())) + ")"
+    out.append(line)
+    if NO_HISTORY in report.missing:
+        out.append(
+            "  sales history is recorded by each pass from the open orders it sees; "
+            "a SKU is assessed once a pass has seen it orderable"
+        )
     out.extend(f"warning: {w}" for w in report.warnings)
     return "\n".join(out)
 

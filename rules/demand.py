@@ -129,6 +129,28 @@ class ReorderSuggestion:
         return self.position <= self.reorder_point
 
 
+NOT_TRACKED = "stock not tracked"
+NO_LEAD_TIME = "no lead time configured"
+NO_HISTORY = "no sales history yet"
+
+
+def missing_for_reorder(
+    facts: Facts, *, window_days: int = DEFAULT_WINDOW_DAYS, lead_time_days: int | None = None
+) -> str | None:
+    """Which input a reorder suggestion lacks (`NOT_TRACKED`, `NO_LEAD_TIME`, `NO_HISTORY`), or None.
+
+    Checked in that order: the first one missing is the one to fix first.
+    """
+    lead = facts.lead_time_days if lead_time_days is None else lead_time_days
+    if facts.available is None:
+        return NOT_TRACKED
+    if lead is None or lead < 0:
+        return NO_LEAD_TIME
+    if not daily_demand(facts.sales, facts.today, window_days):
+        return NO_HISTORY
+    return None
+
+
 def reorder_suggestion(
     facts: Facts,
     *,
@@ -143,12 +165,11 @@ def reorder_suggestion(
     `z` overrides `service_level`. `lead_time_days` overrides `facts.lead_time_days`; the lead
     time's spread is `facts.lead_time_sd_days`. Untracked stock gives None.
     """
+    if missing_for_reorder(facts, window_days=window_days, lead_time_days=lead_time_days) is not None:
+        return None
     lead = facts.lead_time_days if lead_time_days is None else lead_time_days
-    if lead is None or lead < 0 or facts.available is None:
-        return None
+    assert lead is not None and facts.available is not None  # missing_for_reorder checked both
     values = daily_demand(facts.sales, facts.today, window_days)
-    if not values:
-        return None
     mean = sum(values) / len(values)
     sd = _sd(values)
     score = z_for(service_level) if z is None else z

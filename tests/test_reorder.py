@@ -137,5 +137,30 @@ def test_reorder_table_says_what_to_order_and_what_was_assessed(shop, tmp_path, 
     assert kettle.split()[-1] == "27" and beans.split()[-1] == "18"
     assert "14.0" in beans and "6.0" in beans
     assert not any("MUG-1" in line for line in lines)
-    assert "2 to reorder of 3 SKUs assessed; 1 not assessed" in result.out
+    assert "2 to reorder of 3 SKUs assessed; 1 not assessed (1 stock not tracked)" in result.out
     assert state_file.read_bytes() == before, "a report writes nothing"
+
+
+def test_skus_left_out_are_counted_by_the_input_they_lack(shop, tmp_path, monkeypatch, capsys):  # noqa: F811
+    fake = shop.fake
+    fake.create_product(name="Guji Beans", sku="BEAN-1", manage_stock=True, stock_quantity=5)
+    fake.create_product(name="Filter", sku="FLT-1", manage_stock=True, stock_quantity=3)
+    fake.create_product(name="Print", sku="UNM-1", manage_stock=False, stock_status="instock")
+    config = configure(shop, tmp_path, monkeypatch, demand=DEMAND)
+
+    result = cli(capsys, ["--config", str(config), "report", "reorder"])
+    assert result.code == 0, result.err
+    # A fresh state file: nothing sold yet is not the same as no lead time.
+    assert "0 to reorder of 0 SKUs assessed; 3 not assessed (2 no sales history yet, 1 stock not tracked)" in result.out
+    assert "no lead time" not in result.out
+    assert "sales history is recorded by each pass" in result.out
+
+
+def test_a_sku_without_a_lead_time_is_counted_as_such(shop, tmp_path, monkeypatch, capsys):  # noqa: F811
+    shop.fake.create_product(name="Guji Beans", sku="BEAN-1", manage_stock=True, stock_quantity=5)
+    config = configure(shop, tmp_path, monkeypatch, demand=DEMAND)
+    text = config.read_text(encoding="utf-8").replace("lead_time_days = { default = 4 }\n", "")
+    config.write_text(text, encoding="utf-8")
+    result = cli(capsys, ["--config", str(config), "report", "reorder"])
+    assert result.code == 0, result.err
+    assert "1 not assessed (1 no lead time configured)" in result.out
