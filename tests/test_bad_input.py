@@ -185,6 +185,23 @@ CASES = [
         config=lambda t: t.replace("http://127.0.0.1", "http://ck_x:cs_y@127.0.0.1"),
     ),
     Case(
+        "url pasted with the REST API path",
+        ("connector.toml", "stores[0] (eu-shop).url", "home url", "/wp-json/wc/v3 itself"),
+        config=lambda t: re.sub(r'url = "([^"]*)"', r'url = "\1/wp-json/wc/v3"', t),
+    ),
+    Case(
+        "order status WooCommerce does not have",
+        (
+            "connector.toml",
+            "stores[0] (eu-shop).order_statuses",
+            '"paid" is not a woocommerce order status',
+            '"on-hold"',
+        ),
+        config=replace(
+            'secret_env = "EU_SHOP_WC_SECRET"', 'secret_env = "EU_SHOP_WC_SECRET"\norder_statuses = ["paid"]'
+        ),
+    ),
+    Case(
         "key pasted where its variable's name belongs",
         ("connector.toml", "stores[0] (eu-shop).key_env", "name of an environment variable"),
         config=replace('key_env = "EU_SHOP_WC_KEY"', 'key_env = "ck_0123456789abcdef0123456789abcdef01234567"'),

@@ -136,6 +136,13 @@ class ShopifySettings(StoreSettings):
         value = value.rstrip("/")
         if MYSHOPIFY.match(value) or LOOPBACK.match(value):
             return value
+        # A pasted admin address names the shop too: keep only what the API is reached at.
+        host = value.split("/", 1)[0]
+        if MYSHOPIFY.match(host) or LOOPBACK.match(host):
+            return host
+        admin = re.match(r"^admin\.shopify\.com/store/([a-z0-9][a-z0-9-]*)(/|$)", value)
+        if admin:
+            return f"{admin.group(1)}.myshopify.com"
         if "@" in value.split("/", 1)[0]:
             # Never repeated: what stands before the @ is often a token.
             raise ValueError(

@@ -16,6 +16,20 @@ PASTED_KEY = re.compile(r"^c[ks]_[0-9a-f]{16,}$", re.IGNORECASE)
 """What WooCommerce consumer keys/secrets look like (ck_/cs_ + 40 hex digits)."""
 ORDER_STATUS_SLUG = re.compile(r"^[a-z0-9_-]+$")
 META_KEY = re.compile(r"^\S(.*\S)?$")
+ORDER_STATUSES = (
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "checkout-draft",
+    "trash",
+    "auto-draft",
+)
+"""The order statuses GET /orders?status= accepts (its schema's enum, without "any", which would
+count shipped orders as open); any other value is refused by the store with HTTP 400."""
 
 
 class MetaKeys(BaseModel):
@@ -147,6 +161,12 @@ class WooCommerceSettings(StoreSettings):
         for status in value:
             if not ORDER_STATUS_SLUG.match(status):
                 raise ValueError(f'order status "{status}" is not a status slug such as "processing" or "on-hold"')
+            if status not in ORDER_STATUSES:
+                raise ValueError(
+                    f'"{status}" is not a WooCommerce order status; the store accepts '
+                    + ", ".join(f'"{s}"' for s in ORDER_STATUSES)
+                    + ' (open orders are usually "processing" and "on-hold")'
+                )
         return value
 
     @property

@@ -456,3 +456,22 @@ async def test_http_429_with_retry_after_is_waited_and_retried():
     async with client:
         await adapter.check()
     assert sleeps.waits and sleeps.waits[0] >= 2
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://x-shop.myshopify.com/admin",
+        "https://x-shop.myshopify.com/admin/products/123",
+        "x-shop.myshopify.com/",
+        "https://admin.shopify.com/store/x-shop",
+        "https://admin.shopify.com/store/x-shop/products?selectedView=all",
+    ],
+)
+def test_a_pasted_admin_address_becomes_the_shop_domain(pasted):
+    assert ShopifySettings(shop=pasted, token_env="T").shop == "x-shop.myshopify.com"
+
+
+def test_a_shop_that_is_not_a_myshopify_domain_is_refused_saying_where_to_find_it():
+    with pytest.raises(ValidationError, match="Settings → Domains"):
+        ShopifySettings(shop="https://shop.example.com/admin", token_env="T")

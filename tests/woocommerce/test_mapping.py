@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from stockstatus.adapters.woocommerce import mapping
-from stockstatus.adapters.woocommerce.settings import WooCommerceSettings
+from stockstatus.adapters.woocommerce.settings import ORDER_STATUSES, WooCommerceSettings
 from stockstatus.core.model import Decision, Item, Status
 
 SETTINGS = WooCommerceSettings(url="https://shop.example", key_env="WC_KEY", secret_env="WC_SECRET")
@@ -517,3 +517,15 @@ def test_nested_keys_read_exist_in_what_the_store_answers():
 def test_a_pasted_api_address_is_refused_naming_the_home_url(pasted, home):
     with pytest.raises(ValidationError, match=f'url = "{home}"'):
         WooCommerceSettings(url=pasted, key_env="WC_KEY", secret_env="WC_SECRET")
+
+
+def test_the_order_statuses_accepted_are_those_the_store_accepts():
+    enum = recorded("OPTIONS_orders.json")["endpoints"][0]["args"]["status"]["items"]["enum"]
+    assert set(ORDER_STATUSES) == set(enum) - {"any"}, "'any' would count shipped orders as open"
+
+
+@pytest.mark.parametrize("status", ["paid", "shipped", "any", "wc-processing"])
+def test_an_order_status_the_store_would_refuse_is_refused_naming_the_accepted_ones(status):
+    with pytest.raises(ValidationError, match=r"order_statuses[\s\S]*processing") as refused:
+        WooCommerceSettings(url="https://shop.example.com", key_env="K", secret_env="S", order_statuses=(status,))
+    assert status in str(refused.value)
