@@ -8,11 +8,24 @@ platform deciding alike on the same shop. Dates are relative to a `today` the ca
 from __future__ import annotations
 
 import random
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-__all__ = ["DISCONTINUED", "Catalogue", "SampleOrder", "SampleProduct", "SampleVariant", "demo", "generated"]
+__all__ = [
+    "DISCONTINUED",
+    "Catalogue",
+    "CatalogueFileError",
+    "SampleOrder",
+    "SampleProduct",
+    "SampleVariant",
+    "demo",
+    "from_file",
+    "generated",
+]
 
 DISCONTINUED = "discontinued"
 """The tag the example rules read as "never restocked"."""
@@ -209,3 +222,147 @@ def generated(count: int, today: date, *, seed: int = 7) -> Catalogue:
             )
         )
     return Catalogue(tuple(products))
+
+
+# ---- a catalogue file: what `connector sandbox PLATFORM --catalogue FILE` seeds ------------------
+
+_PRODUCT_KEYS = {
+    "sku",
+    "name",
+    "category",
+    "price",
+    "stock",
+    "tags",
+    "restock_date",
+    "release_date",
+    "option_name",
+    "variants",
+}
+_VARIANT_KEYS = {"sku", "option", "price", "stock", "restock_date", "release_date"}
+_ORDER_KEYS = {"lines", "first_name", "last_name", "email"}
+
+
+class CatalogueFileError(ValueError):
+    """A catalogue file that cannot be seeded; the message names the file and the key."""
+
+
+def from_file(path: Path, today: date) -> Catalogue:
+    """The catalogue a TOML file describes ([[products]], optional [[products.variants]], [[orders]]).
+
+    A date is a TOML date (2026-12-20) or a whole number of days from `today` (14), so a file
+    kept for trying things stays current. `stock` left out means the store does not track it.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogueFileError(f"{path}: not a TOML file: {exc}") from None
+    where = str(path)
+    _unknown(data, {"products", "orders"}, where)
+    products = [
+        _product(raw, today, f"{where}: products[{n}]") for n, raw in enumerate(_tables(data, "products", where))
+    ]
+    skus = {p.sku for p in products if p.sku is not None} | {v.sku for p in products for v in p.variants}
+    orders = [_order(raw, skus, f"{where}: orders[{n}]", n) for n, raw in enumerate(_tables(data, "orders", where))]
+    return Catalogue(tuple(products), tuple(orders))
+
+
+def _tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CatalogueFileError(f"{where}: {key} must be a list of tables, written [[{key}]]")
+    return value
+
+
+def _unknown(raw: dict[str, Any], known: set[str], where: str) -> None:
+    for key in raw:
+        if key not in known:
+            raise CatalogueFileError(f"{where}.{key}: unknown key (known: {', '.join(sorted(known))})")
+
+
+def _text(raw: dict[str, Any], key: str, where: str, default: str | None = None) -> str | None:
+    value = raw.get(key, default)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise CatalogueFileError(f"{where}.{key}: must be non-empty text in quotes, not {value!r}")
+    return value
+
+
+def _stock(raw: dict[str, Any], where: str) -> int | None:
+    value = raw.get("stock")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise CatalogueFileError(f"{where}.stock: must be a whole number of units (leave it out: not tracked)")
+    return value
+
+
+def _when(raw: dict[str, Any], key: str, today: date, where: str) -> date | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return today + timedelta(days=value)
+    raise CatalogueFileError(f"{where}.{key}: must be a date (2026-12-20, no quotes) or days from today (14)")
+
+
+def _product(raw: dict[str, Any], today: date, where: str) -> SampleProduct:
+    _unknown(raw, _PRODUCT_KEYS, where)
+    name = _text(raw, "name", where)
+    if name is None:
+        raise CatalogueFileError(f"{where}.name: required (the product's name)")
+    variants = []
+    raw_variants = raw.get("variants", [])
+    if not isinstance(raw_variants, list) or not all(isinstance(v, dict) for v in raw_variants):
+        raise CatalogueFileError(f"{where}.variants: must be a list of tables, written [[products.variants]]")
+    for n, variant in enumerate(raw_variants):
+        at = f"{where}.variants[{n}]"
+        _unknown(variant, _VARIANT_KEYS, at)
+        sku, option = _text(variant, "sku", at), _text(variant, "option", at)
+        if sku is None or option is None:
+            raise CatalogueFileError(f"{at}: a variant needs a sku and an option (its size, colour...)")
+        variants.append(
+            SampleVariant(
+                sku,
+                option,
+                _text(variant, "price", at, "10.00") or "10.00",
+                _stock(variant, at),
+                _when(variant, "restock_date", today, at),
+                _when(variant, "release_date", today, at),
+            )
+        )
+    if variants and ("sku" in raw or "stock" in raw):
+        raise CatalogueFileError(f"{where}: a product with variants has its sku and stock on each variant")
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise CatalogueFileError(f'{where}.tags: must be a list of text, e.g. ["discontinued"]')
+    return SampleProduct(
+        name=name,
+        category=_text(raw, "category", where, "General") or "General",
+        price=_text(raw, "price", where, "10.00") or "10.00",
+        sku=_text(raw, "sku", where),
+        stock=_stock(raw, where),
+        tags=tuple(tags),
+        restock_date=_when(raw, "restock_date", today, where),
+        release_date=_when(raw, "release_date", today, where),
+        option_name=_text(raw, "option_name", where, "Size") or "Size",
+        variants=tuple(variants),
+    )
+
+
+def _order(raw: dict[str, Any], skus: set[str], where: str, number: int) -> SampleOrder:
+    _unknown(raw, _ORDER_KEYS, where)
+    lines = raw.get("lines")
+    if not isinstance(lines, dict) or not lines:
+        raise CatalogueFileError(f'{where}.lines: give SKUs and units, e.g. lines = {{ "KTL-1" = 2 }}')
+    for sku, units in lines.items():
+        if sku not in skus:
+            raise CatalogueFileError(f"{where}.lines: SKU {sku!r} is not a product or variant of this file")
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise CatalogueFileError(f"{where}.lines.{sku}: units must be a whole number, 1 or more")
+    return SampleOrder(
+        tuple(lines.items()),
+        _text(raw, "first_name", where, "Sam") or "Sam",
+        _text(raw, "last_name", where, f"Buyer{number + 1}") or "Buyer",
+        _text(raw, "email", where, f"buyer{number + 1}@example.com") or "buyer@example.com",
+    )

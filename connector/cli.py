@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import inspect
 import json
 import logging
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -259,6 +261,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     Prints the base URL and the credentials it accepts, then serves until Ctrl-C.
 
     Example: connector sandbox woocommerce --port 8080 --products 500 --timezone Europe/Berlin
+    Example: connector sandbox woocommerce --catalogue my-shop.toml
     """
     installed = platforms()
     if args.platform not in installed:
@@ -269,6 +272,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})")
     if args.products < 0:
         raise ConfigError(f"--products must be 0 or more, not {args.products}")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be from 0 to 65535 (0 takes a free one), not {args.port}")
     options = {"plan": args.plan} if args.plan else {}
     if args.timezone is not None:
         try:
@@ -279,8 +284,22 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             ) from None
         options["timezone"] = args.timezone
     today = args.clock().astimezone(UTC).date()
-    seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
-    platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
+    if args.catalogue is not None:
+        try:
+            seeded = catalogue.from_file(Path(args.catalogue), today)
+        except catalogue.CatalogueFileError as exc:
+            raise ConfigError(f"--catalogue: {exc}") from None
+    else:
+        seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
+    try:
+        platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise ConnectorError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port (--port 0 takes a free one)"
+        ) from None
     return EXIT_OK
 
 
@@ -354,6 +373,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--products", type=int, default=50, help="products to generate (default: 50)")
     p.add_argument("--empty", action="store_true", help="start with no products, to seed through the API")
+    p.add_argument(
+        "--catalogue",
+        metavar="FILE",
+        help="seed with the products and open orders of a TOML file (see the README), instead of --products",
+    )
     p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
     p.add_argument("--timezone", metavar="ZONE", help="the store's timezone, an IANA name (WooCommerce; default: UTC)")
     return top
