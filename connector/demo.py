@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import textwrap
 import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
@@ -24,9 +25,25 @@ from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import Simulates, platforms, simulates
-from stockstatus.core.report import run_text, table
+from stockstatus.core.report import run_text
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Clock, StoreRun, open_adapter, resync, system_clock, today_in
+from stockstatus.core.sync import Clock, StoreRun, gather_stores, open_adapter, resync, system_clock, today_in, verdict
+from stockstatus.rules.engine import DEFAULT_RULE
+
+LEGEND = """\
+What the words mean
+  in_stock      ships now
+  backorder     can be ordered now, ships by the ETA (restock or shipment due)
+  pre_order     can be ordered before its release, ships from the ETA
+  out_of_stock  cannot be ordered
+  decided       a rule of config.example.toml chose the status (first match wins)
+  skipped       left as it is: the store holds data the connector cannot read
+  left to store stock not tracked and no rule applies: the store keeps its own status
+  at sell-out   what an item in stock switches to at the last sale, set in advance
+"""
+
+WIDTH = 80
+"""The demo fits a terminal of this many columns."""
 
 EXAMPLE_CONFIG = "config.example.toml"
 """The example every new user copies; the demo decides by its rules and settings, not a copy of them."""
@@ -107,7 +124,69 @@ async def _shown(
     return rows
 
 
-async def _run(clock: Clock) -> tuple[list[StoreRun], list[StoreRun], list[StoreRun], list[list[str]]]:
+@dataclass(frozen=True, slots=True)
+class Accounted:
+    """One item of a demo store: what it shows now, whether a rule decided it, and why."""
+
+    sku: str
+    name: str
+    shows: str
+    outcome: str
+    """ "decided", "skipped" or "left to store"."""
+    why: str
+
+
+async def _accounted(
+    config: Config,
+    state: StateStore,
+    clock: Clock,
+    environ: dict[str, str],
+    transports: dict[str, httpx.AsyncBaseTransport],
+) -> dict[str, list[Accounted]]:
+    """Every item of every store, judged exactly as a pass judges it (the pass's own `verdict`)."""
+    out: dict[str, list[Accounted]] = {}
+    for one in await gather_stores(config, state=state, clock=clock, environ=environ, transports=transports):
+        rows = []
+        for seen in one.gathered.facts:
+            item = seen.item
+            judged = verdict(item, one.store.rules.decide(seen.facts), one.plan)
+            shows = item.shown.status.value if item.shown.status else "?"
+            if item.shown.eta:
+                shows += f" {item.shown.eta:%d %b}"
+            decision = judged.decision
+            if decision is None:
+                outcome, why = "left to store", "stock not tracked and no rule applies"
+            elif judged.skipped is not None:
+                outcome, why = "skipped", judged.skipped
+            else:
+                outcome = "decided"
+                # The engine names the fallback "default"; its first reason already says no rule matched.
+                prefix = "" if decision.rule == DEFAULT_RULE else f"rule {decision.rule!r}: "
+                why = prefix + "; ".join(decision.reasons)
+                if decision.message:
+                    why += f'; buyers read "{decision.message}"'
+            rows.append(Accounted(item.label, item.name, shows, outcome, why))
+        out[one.store.name] = rows
+    return out
+
+
+def accounting_text(store: str, rows: list[Accounted]) -> str:
+    """Every item of one store, in an 80-column terminal: what it shows and why."""
+    counts = {kind: sum(1 for r in rows if r.outcome == kind) for kind in ("decided", "skipped", "left to store")}
+    out = [
+        f"{store}: {len(rows)} items: {counts['decided']} decided by the rules, {counts['skipped']} skipped, "
+        f"{counts['left to store']} left to the store"
+    ]
+    for row in rows:
+        head = f"  {row.sku:<17} {row.shows:<20} {row.outcome}"
+        out.append(head if len(head) <= WIDTH else head[: WIDTH - 1] + "…")
+        out.extend(textwrap.wrap(row.why, WIDTH, initial_indent="      ", subsequent_indent="      "))
+    return "\n".join(out)
+
+
+async def _run(
+    clock: Clock,
+) -> tuple[list[StoreRun], list[StoreRun], list[StoreRun], list[list[str]], dict[str, list[Accounted]]]:
     setup = demo_config(clock)
     config, environ, transports = setup.config, setup.environ, setup.transports
     state = StateStore(":memory:")
@@ -118,14 +197,15 @@ async def _run(clock: Clock) -> tuple[list[StoreRun], list[StoreRun], list[Store
         ]
         planned, applied, again = passes
         shown = await _shown(config, environ, transports)
+        accounted = await _accounted(config, state, clock, environ, transports)
     finally:
         state.close()
-    return planned, applied, again, shown
+    return planned, applied, again, shown, accounted
 
 
 def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
     """Run the demo and print what happened; 0 when every pass succeeded."""
-    planned, applied, again, shown = asyncio.run(_run(clock))
+    planned, applied, again, shown, accounted = asyncio.run(_run(clock))
     ok = all(r.outcome is RunOutcome.OK for r in (*planned, *applied, *again))
     if json_output:
         print(
@@ -138,6 +218,13 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
                         dict(zip(["store", "sku", "name", "available", "status", "eta", "message"], r, strict=True))
                         for r in shown
                     ],
+                    "items": {
+                        store: [
+                            {"sku": r.sku, "name": r.name, "shows": r.shows, "outcome": r.outcome, "why": r.why}
+                            for r in rows
+                        ]
+                        for store, rows in accounted.items()
+                    },
                 },
                 indent=2,
             )
@@ -145,14 +232,23 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
         return 0 if ok else 1
     now = clock().astimezone()
     print(f"Demo: built-in fake stores, sample catalogue, today {now:%Y-%m-%d}. No credentials, no network.\n")
+    print(LEGEND)
     print("1. The plan (dry run: what would change, and which rule decided it)\n")
     for r in planned:
         print(run_text(r) + "\n")
     print("2. Applied\n")
     for r in applied:
-        print(run_text(r) + "\n")
-    print("3. What the stores show now\n")
-    print(table(["store", "SKU", "name", "stock", "status", "ETA", "message"], shown) + "\n")
+        print(f"  {r.store}: {r.written} written, {r.failed} failed ({r.outcome.value})")
+    print("\n3. Every item: what the store shows now, and why\n")
+    previous: list[Accounted] | None = None
+    for store, rows in accounted.items():
+        if previous is not None and [(r.sku, r.shows, r.outcome, r.why) for r in rows] == [
+            (r.sku, r.shows, r.outcome, r.why) for r in previous
+        ]:
+            print(f"{store}: the same {len(rows)} items, each shown alike and for the same reason\n")
+            continue
+        print(accounting_text(store, rows) + "\n")
+        previous = rows
     print("4. A second pass with nothing changed\n")
     for r in again:
         print(run_text(r) + "\n")
