@@ -237,6 +237,14 @@ def text(explanation: Explanation) -> str:
             when = f"by {order.ships_by.isoformat()}" if order.ships_by else "no reliable timeline"
             partial = "  (partial backorder)" if order.partial else ""
             out.append(f"  order {order.order_id}: {order.now} now, {order.later} later {when}{partial}")
+            if order.split:
+                parts = ", ".join(
+                    f"{part.units} by {part.ships_by.isoformat()}"
+                    if part.ships_by
+                    else f"{part.units} with no reliable timeline"
+                    for part in order.shipments
+                )
+                out.append(f"    in {len(order.shipments)} shipments: {parts}")
     out.append("")
     out.append("last accepted by the store (state file)")
     if e.accepted is None:
@@ -330,7 +338,14 @@ def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
         "on_sellout": decision.on_sellout.value if decision.on_sellout else None,
         "reasons": list(decision.reasons),
         "order_etas": [
-            {"order_id": o.order_id, "now": o.now, "later": o.later, "ships_by": _iso(o.ships_by), "partial": o.partial}
+            {
+                "order_id": o.order_id,
+                "now": o.now,
+                "later": o.later,
+                "ships_by": _iso(o.ships_by),
+                "partial": o.partial,
+                "shipments": [{"units": p.units, "ships_by": _iso(p.ships_by)} for p in o.shipments],
+            }
             for o in decision.order_etas
         ],
     }

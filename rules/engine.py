@@ -17,10 +17,10 @@ from typing import Protocol
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import Decision, Facts, OrderEta, Status, Why
+from stockstatus.rules.model import Decision, Facts, OrderEta, Shipment, Status, Why
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, merged, queue_etas, timeline
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
@@ -510,7 +510,18 @@ class RuleSet:
         if eta is None:
             return etas
         return tuple(
-            o if o.ships_by is not None and o.ships_by <= eta else OrderEta(o.order_id, o.now, o.later, eta)
+            o
+            if o.ships_by is not None and o.ships_by <= eta
+            else OrderEta(
+                o.order_id,
+                o.now,
+                o.later,
+                eta,
+                merged(
+                    Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta)
+                    for p in o.shipments
+                ),
+            )
             for o in etas
         )
 

@@ -7,7 +7,7 @@ date already expressed in the store's timezone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -68,10 +68,27 @@ class OrderEta:
     later: int
     ships_by: date | None
     """None when no supply inside the horizon covers it ("no reliable timeline")."""
+    shipments: tuple[Shipment, ...] = field(default=(), compare=False)
+    """Each part of the order and the day it ships, soonest first (stock now, then each restock
+    that covers some of it); one entry when one shipment serves the whole order. Not compared:
+    what the store shows and what buyers are told hang on `ships_by`, the last unit's day."""
 
     @property
     def partial(self) -> bool:
         return self.now > 0 and self.later > 0
+
+    @property
+    def split(self) -> bool:
+        """Served by more than one shipment: one date does not describe it."""
+        return len(self.shipments) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """`units` of one order that ship by `ships_by` (None: no supply inside the horizon covers them)."""
+
+    units: int
+    ships_by: date | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from stockstatus.rules.model import OrderEta, QueuedOrder, SupplyEvent
+from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent
 
 DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
@@ -297,20 +297,44 @@ def _allocate(
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
     out: list[OrderEta] = []
+
+    def shipped(arrival: date | None) -> date | None:
+        ships_by = None if arrival is None else arrival + handling
+        if ships_by is not None and not_before is not None and ships_by < not_before:
+            ships_by = not_before
+        return ships_by
+
     for order in queue:
         now = min(order.quantity, excess)
         excess -= now
         later = order.quantity - now
+        parts: list[Shipment] = [Shipment(now, shipped(today))] if now else []
         arrival: date | None = today
         if later:
+            start = position  # units queued ahead of this order's waiting ones
             position += later
             arrival = None
+            covered = 0
             for day, supply in steps:
-                if supply is None or supply >= position:
+                reach = later if supply is None else min(max(supply - start, 0), later)
+                if reach > covered:
+                    parts.append(Shipment(reach - covered, shipped(day)))
+                    covered = reach
+                if covered >= later:
                     arrival = day
                     break
-        ships_by = None if arrival is None else arrival + handling
-        if ships_by is not None and not_before is not None and ships_by < not_before:
-            ships_by = not_before
-        out.append(OrderEta(order.order_id, now, later, ships_by))
+            if covered < later:
+                parts.append(Shipment(later - covered, None))
+        out.append(OrderEta(order.order_id, now, later, shipped(arrival), merged(parts)))
+    return tuple(out)
+
+
+def merged(parts: Iterable[Shipment]) -> tuple[Shipment, ...]:
+    """Shipments on the same day as one (handling days or a release date can line them up)."""
+    out: list[Shipment] = []
+    for part in parts:
+        if out and out[-1].ships_by == part.ships_by:
+            out[-1] = Shipment(out[-1].units + part.units, part.ships_by)
+        else:
+            out.append(part)
     return tuple(out)

@@ -238,3 +238,28 @@ def test_explain_names_the_fields_a_pass_would_write(kettle_shop, capsys):
     assert cli(capsys, ["--config", str(config), "resync"]).code == 0
     result = cli(capsys, ["--config", str(config), "rules", "explain", "MUG-1"])
     assert "a pass writes nothing: the store already shows this" in result.out
+
+
+def test_an_order_served_by_two_shipments_lists_each_with_its_units_and_date(shop, tmp_path, monkeypatch, capsys):
+    lamp = shop.fake.create_product(name="Lamp", sku="LMP-2", manage_stock=True, stock_quantity=0)
+    shop.fake.create_order(status="processing", line_items=[{"product_id": lamp["id"], "quantity": 3}])
+    first, second = in_days(5), in_days(20)
+    config = configure(
+        shop,
+        tmp_path,
+        monkeypatch,
+        purchase_orders=f"LMP-2,2,{first.isoformat()},Acme,PO-1\nLMP-2,5,{second.isoformat()},Acme,PO-2\n",
+    )
+    result = cli(capsys, ["--config", str(config), "rules", "explain", "LMP-2", "--json"])
+    assert result.code == 0, result.err
+    [explained] = json.loads(result.out)["items"]
+    [order] = explained["decision"]["order_etas"]
+    handling = timedelta(days=2)
+    assert order["shipments"] == [
+        {"units": 2, "ships_by": (first + handling).isoformat()},
+        {"units": 1, "ships_by": (second + handling).isoformat()},
+    ]
+    assert order["ships_by"] == (second + handling).isoformat()
+
+    text = cli(capsys, ["--config", str(config), "rules", "explain", "LMP-2"]).out
+    assert f"in 2 shipments: 2 by {(first + handling).isoformat()}, 1 by {(second + handling).isoformat()}" in text

@@ -521,3 +521,33 @@ def test_an_explanation_carries_what_the_core_shows() -> None:
     assert explained.order_etas == (OrderEta("A", 0, 1, days(11)),)
     assert any(days(10).isoformat() in line for line in explained.timeline.lines())
     assert SUPPLY.horizon_days == 120 and SUPPLY.handling_days == 1 and SUPPLY.back_in_stock_at is None
+
+
+@pytest.mark.parametrize(
+    ("available", "queue", "supply", "shipments", "ships_by"),
+    [
+        pytest.param(-3, (order("A", 3),), (po(4, 2), po(19, 5)), ((2, 5), (1, 20)), 20, id="two shipments"),
+        pytest.param(
+            -2, (order("A", 3),), (po(4, 1), po(9, 5)), ((1, 1), (1, 5), (1, 10)), 10, id="stock now, then two"
+        ),
+        pytest.param(-4, (order("A", 4),), (po(2, 3),), ((3, 3), (1, None)), None, id="the rest not covered"),
+        pytest.param(-2, (order("A", 2),), (po(4, 2), po(9, 10)), ((2, 5),), 5, id="one shipment serves it"),
+        pytest.param(
+            -3, (order("A", 3),), (po(4, 2), po(4, 1)), ((3, 5),), 5, id="two deliveries on one day: one shipment"
+        ),
+    ],
+)
+def test_each_shipment_serving_an_order_is_listed(
+    available: int,
+    queue: tuple[QueuedOrder, ...],
+    supply: tuple[SupplyEvent, ...],
+    shipments: tuple[tuple[int, int | None], ...],
+    ships_by: int | None,
+) -> None:
+    [got] = queue_etas(available, queue, supply, TODAY, handling_days=1)
+    assert [(s.units, s.ships_by) for s in got.shipments] == [
+        (units, None if day is None else days(day)) for units, day in shipments
+    ]
+    assert sum(s.units for s in got.shipments) == got.now + got.later
+    assert got.ships_by == (None if ships_by is None else days(ships_by))
+    assert got.split == (len(shipments) > 1)
