@@ -190,15 +190,10 @@ CASES = [
         config=lambda t: re.sub(r'url = "([^"]*)"', r'url = "\1/wp-json/wc/v3"', t),
     ),
     Case(
-        "order status WooCommerce does not have",
-        (
-            "connector.toml",
-            "stores[0] (eu-shop).order_statuses",
-            '"paid" is not a woocommerce order status',
-            '"on-hold"',
-        ),
+        "order status in the database's spelling",
+        ("connector.toml", "stores[0] (eu-shop).order_statuses", '"wc-processing"', 'use "processing"'),
         config=replace(
-            'secret_env = "EU_SHOP_WC_SECRET"', 'secret_env = "EU_SHOP_WC_SECRET"\norder_statuses = ["paid"]'
+            'secret_env = "EU_SHOP_WC_SECRET"', 'secret_env = "EU_SHOP_WC_SECRET"\norder_statuses = ["wc-processing"]'
         ),
     ),
     Case(

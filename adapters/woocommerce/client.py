@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from stockstatus.core.platform import Capabilities
 
 from . import mapping
 from .auth import WooCommerceAuth
-from .settings import WooCommerceSettings
+from .settings import ORDER_STATUSES, WooCommerceSettings
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,12 @@ class WooCommerceAdapter:
             raise
         if not isinstance(body, list):
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
-        await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})
+        with self._order_statuses_named():
+            await self._send(
+                "GET",
+                "orders",
+                params={"per_page": "1", "_fields": "id", "status": ",".join(self.settings.order_statuses)},
+            )
         await self._send("POST", "products/batch", json={})
 
     async def _read_index(self) -> None:
@@ -367,8 +373,24 @@ class WooCommerceAdapter:
         """Orders in the configured open statuses (default processing, on-hold)."""
         limit = asyncio.Semaphore(self.settings.page_concurrency)
         params = {"status": ",".join(self.settings.order_statuses), "_fields": ORDER_FIELDS}
-        orders = await self._listing("orders", params, limit, "open orders")
+        with self._order_statuses_named():
+            orders = await self._listing("orders", params, limit, "open orders")
         return [mapping.open_order(order) for order in orders]
+
+    @contextmanager
+    def _order_statuses_named(self) -> Iterator[None]:
+        """A status the store does not have comes back as HTTP 400 on `status`: name the config key."""
+        try:
+            yield
+        except PlatformError as exc:
+            if exc.status != 400 or exc.code != "rest_invalid_param":
+                raise
+            raise PlatformError(
+                f"order_statuses = {list(self.settings.order_statuses)}: the store refused them (it has no such "
+                f"order status); WooCommerce's own are {', '.join(ORDER_STATUSES)}, and plugins may add more",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
 
     def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
         """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
