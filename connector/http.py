@@ -13,7 +13,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,3 +193,61 @@ async def send(
         with attempt_state:
             return await attempt()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@asynccontextmanager
+async def stream(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    policy: HttpPolicy = DEFAULT_POLICY,
+    sleep: Sleep = asyncio.sleep,
+    **kwargs: Any,
+) -> AsyncIterator[httpx.Response]:
+    """Like `send`, for a body too large to hold: the response is handed over unread.
+
+    Opening it (status and headers) is retried under the policy, as `send` retries; the caller
+    then reads the body piece by piece (`aiter_lines`). A failure while reading raises
+    `TransientError` and is not retried here: the caller has already used part of the body.
+
+    Example: `async with stream(client, "GET", url) as response: async for line in response.aiter_lines(): ...`
+    """
+
+    async def attempt() -> httpx.Response:
+        request = client.build_request(method, url, **kwargs)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{method} {httpx.URL(url).path}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{method} {httpx.URL(url).path}: {type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            classify(response)
+        return response
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(policy.attempts) | _stop_on_long_retry_after(policy.retry_after_max),
+        wait=_wait(policy),
+        sleep=sleep,
+        before_sleep=_before_sleep,
+        reraise=True,
+    )
+    response: httpx.Response | None = None
+    async for attempt_state in retrying:
+        with attempt_state:
+            response = await attempt()
+    assert response is not None
+    try:
+        yield response
+    except httpx.TimeoutException as exc:
+        raise TransientError(f"{method} {httpx.URL(url).path}: timed out while reading ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise TransientError(f"{method} {httpx.URL(url).path}: {type(exc).__name__} while reading: {exc}") from exc
+    finally:
+        await response.aclose()
