@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -42,6 +43,11 @@ def at_locations(text: str, locations: Sequence[str]) -> str:
     """The document with its template inventory level repeated once per location gid, in order."""
     if not locations:
         raise ValueError("at least one location is needed")
+    return _at_locations(text, tuple(locations))
+
+
+@lru_cache(maxsize=32)
+def _at_locations(text: str, locations: tuple[str, ...]) -> str:
 
     class Expand(Visitor):
         def enter_selection_set(self, node: SelectionSetNode, *args: Any) -> SelectionSetNode | None:
@@ -102,8 +108,14 @@ def estimate_cost(text: str, variables: Mapping[str, Any] | None = None) -> int:
 
 def per_node_cost(text: str, variables: Mapping[str, Any]) -> float:
     """What one more node of the listing's `first` adds to the document's cost."""
-    one = estimate_cost(text, {**variables, "first": 1})
-    return float(max(1, estimate_cost(text, {**variables, "first": 2}) - one))
+    sizes = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and k != "first"))
+    return _per_node_cost(text, sizes)
+
+
+@lru_cache(maxsize=64)
+def _per_node_cost(text: str, sizes: tuple[tuple[str, int], ...]) -> float:
+    one = estimate_cost(text, {**dict(sizes), "first": 1})
+    return float(max(1, estimate_cost(text, {**dict(sizes), "first": 2}) - one))
 
 
 def _selection_cost(selection_set: SelectionSetNode | None, variables: Mapping[str, Any]) -> int:
