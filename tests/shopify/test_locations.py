@@ -154,7 +154,7 @@ async def test_a_version_shopify_no_longer_supports_is_logged_once_with_the_vers
 
 
 async def test_a_version_older_than_any_supported_is_answered_by_the_oldest_supported():
-    fake, clock, _ = shop_with(1, variants=1)
+    fake, _, _ = shop_with(1, variants=1)
     response = fake.handle(
         httpx.Request(
             "POST",
