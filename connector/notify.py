@@ -31,7 +31,6 @@ never came (timeout, connection lost, 5xx) leaves it pending: it may have reache
 from __future__ import annotations
 
 import logging
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -45,93 +44,19 @@ from stockstatus.core.outcomes import NoticeKind, NoticeResult, NotificationStat
 from stockstatus.core.platform import tells_customers
 from stockstatus.core.state import Baseline, NotificationRecord, StateStore
 from stockstatus.rules.model import Decision
+from stockstatus.rules.template import NOTICE_FIELDS, MessageTemplate, parse_template, render_message
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("order", "sku", "name", "eta", "days")
 MAX_ATTEMPTS = 3
 """How many times a notice the platform refused is tried in all (one per pass)."""
 
 DEFAULT_ETA_CHANGED = "Update on your order {order}: {name} now ships by {eta:%-d %B %Y}."
 DEFAULT_BACK_IN_STOCK = "Good news: {name} from your order {order} is back in stock and ships now."
 
-_SAMPLE_DATE = date(2001, 2, 3)
-
-
 # ---- templates --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeTemplate:
-    """A parsed message: (literal text, field name or None, format spec) parts.
-
-    Python format syntax restricted to {order}, {sku}, {name}, {eta} (a strftime pattern as
-    spec, ISO without) and {days} (days from today to the ETA); no attribute or index access,
-    no conversions, no nested fields (the same restrictions as rule messages, `rules.template`).
-    """
-
-    text: str
-    parts: tuple[tuple[str, str | None, str], ...]
-
-    def render(self, *, order: str, sku: str, name: str, eta: date | None, today: date) -> str:
-        """The message; an absent value (no ETA) renders as ''."""
-        out: list[str] = []
-        for literal, field_name, spec in self.parts:
-            out.append(literal)
-            if field_name is None:
-                continue
-            if field_name == "eta":
-                if eta is not None:
-                    out.append(eta.strftime(spec) if spec else eta.isoformat())
-                continue
-            if field_name == "days":
-                if eta is not None:
-                    out.append(format((eta - today).days, spec))
-                continue
-            value = {"order": order, "sku": sku, "name": name}[field_name]
-            out.append(format(value, spec))
-        return "".join(out)
-
-
-def parse_notice_template(text: str) -> tuple[NoticeTemplate | None, list[str]]:
-    """Parse and check a notice template; the template (None if invalid) and the problems."""
-    try:
-        raw = list(string.Formatter().parse(text))
-    except ValueError as exc:
-        return None, [f"{exc} (write {{{{ or }}}} for a literal brace)"]
-    known = "{" + "}, {".join(FIELDS) + "}"
-    problems: list[str] = []
-    parts: list[tuple[str, str | None, str]] = []
-    for literal, field_name, spec, conversion in raw:
-        if field_name is None:
-            parts.append((literal, None, ""))
-            continue
-        shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-        base = field_name.split(".", 1)[0].split("[", 1)[0]
-        spec = spec or ""
-        if base not in FIELDS:
-            problems.append(f"{shown}: unknown field {base!r}; use one of {known}")
-        elif base != field_name:
-            problems.append(
-                f"{shown}: attribute or index access is not allowed (format a date with a pattern, e.g. {{eta:%Y}})"
-            )
-        elif conversion:
-            problems.append(f"{shown}: conversions like !{conversion} are not allowed")
-        elif "{" in spec or "}" in spec:
-            problems.append(f"{shown}: nested fields in a format spec are not allowed")
-        else:
-            try:
-                if field_name == "eta":
-                    _SAMPLE_DATE.strftime(spec)
-                else:
-                    format(1 if field_name == "days" else "x", spec)
-            except ValueError as exc:
-                problems.append(f"{shown}: invalid format {spec!r}: {exc}")
-                continue
-            parts.append((literal, field_name, spec))
-    if problems:
-        return None, problems
-    return NoticeTemplate(text, tuple(parts)), []
+# Notices render through the rules' template engine (`rules.template`): the same placeholders and
+# formats as a rule's message, with the fields in NOTICE_FIELDS.
 
 
 class NotifySettings(BaseModel):
@@ -150,13 +75,13 @@ class NotifySettings(BaseModel):
     def _template(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the message is empty")
-        template, problems = parse_notice_template(value)
+        template, problems = parse_template(value, NOTICE_FIELDS)
         if template is None:
             raise ValueError("; ".join(problems))
         return value
 
-    def template(self, kind: NoticeKind) -> NoticeTemplate:
-        template, _ = parse_notice_template(self.eta_changed if kind == "eta_changed" else self.back_in_stock)
+    def template(self, kind: NoticeKind) -> MessageTemplate:
+        template, _ = parse_template(self.eta_changed if kind == "eta_changed" else self.back_in_stock, NOTICE_FIELDS)
         assert template is not None  # validated at load
         return template
 
@@ -269,8 +194,13 @@ def plan_notices(
                 continue
             if not _due(mine, kind, eta):
                 continue
-            message = settings.template(kind).render(
-                order=order.number or order.order_id, sku=item.sku or "", name=item.name, eta=eta, today=today
+            message = render_message(
+                settings.template(kind),
+                order=order.number or order.order_id,
+                sku=item.sku or "",
+                name=item.name,
+                eta=eta,
+                today=today,
             )
             notices.append(Notice(order.order_id, item.key, item.sku, item.name, kind, eta, told, message))
     return NoticePlan(baselines, notices)

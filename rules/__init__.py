@@ -55,12 +55,29 @@ Decisions this engine makes on the shop owner's behalf:
 - **Demand conditions**: `velocity` and `days_of_cover` use units per in-stock day over
   `window_days` (default 28, days out of stock left out, see rules/demand.py); with no counted
   day they are unknown and match nothing, like stock that is not tracked.
+
+Where each job lives:
+
+- `schema`: the shape of a rule list (pydantic models of `[[rules]]`, `when`, `then`) and the
+  shop owner's error texts; `validate_rules` gives `RuleSpec`s or raises `RuleError`.
+- `compiler` (with `conditions`, `eta`, `subject`): valid specs into `Rule`s of fast callables.
+- `engine`: `compile_rules` (validate, then compile) and `RuleSet.decide` / `.explain`.
+- `template`: the one template engine for everything a buyer reads (rule messages, notices).
+- `model`, `supply`, `demand`: the values, the FIFO available-to-promise, the demand figures.
+
+What the core may rely on, always present and typed: `compile_rules(raw, source=...,
+handling_days=..., horizon_days=..., back_in_stock_at=...)`; `RuleSet.horizon_days`,
+`.handling_days`, `.back_in_stock_at`, `.names`; `RuleSet.explain(facts)` returns an
+`Explanation` (the list of `RuleTrace`s, also as `.traces`) with `.decision`, `.timeline`
+(`.lines()`), `.held`, `.order_etas`, `.velocity`, `.days_of_cover`; `supply.timeline`,
+`demand.velocity`, `demand.daily_demand`, `demand.reorder_suggestion`.
 """
 
 from __future__ import annotations
 
 from stockstatus.rules.demand import (
     ReorderSuggestion,
+    daily_demand,
     days_of_cover,
     demand_sd,
     reorder_point,
@@ -110,6 +127,7 @@ __all__ = [
     "SupplyTimeline",
     "TimelineRow",
     "compile_rules",
+    "daily_demand",
     "days_of_cover",
     "demand_sd",
     "next_arrival",

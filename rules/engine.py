@@ -12,19 +12,44 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
+from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.grammar import Rule, Subject, _supply_values, parse_rules, queued_units
-from stockstatus.rules.model import Decision, Facts, OrderEta, Status
+from stockstatus.rules.model import Decision, Facts, OrderEta, Status, Why
+from stockstatus.rules.schema import validate_options, validate_rules
+from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, queue_etas, timeline
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
-_new_tuple = tuple.__new__
+_later_decision = Decision.explained_later
 
 
-def _lazy(
+class _Build(Protocol):
+    """How `RuleSet._decide` makes its Decision: `_later` for `decide`, `_now` for `why`."""
+
+    def __call__(
+        self,
+        rules: RuleSet,
+        facts: Facts,
+        status: Status,
+        rule: str,
+        eta: date | None,
+        sell_limit: int | None,
+        message: str | None,
+        on_sellout: Status | None,
+        order_etas: tuple[OrderEta, ...],
+        explain: Callable[..., Why],
+        /,
+        *args: object,
+    ) -> Decision: ...
+
+
+def _later(
+    rules: RuleSet,
+    facts: Facts,
     status: Status,
     rule: str,
     eta: date | None,
@@ -32,13 +57,31 @@ def _lazy(
     message: str | None,
     on_sellout: Status | None,
     order_etas: tuple[OrderEta, ...],
-    explain: Callable[..., tuple[tuple[str, ...], dict[str, object]]],
+    explain: Callable[..., Why],
+    /,
     *args: object,
 ) -> Decision:
-    """A Decision whose reasons and inputs `explain(*args)` works out when they are read."""
-    return _new_tuple(
-        Decision, (status, rule, eta, sell_limit, message, on_sellout, order_etas, None, None, explain, *args)
-    )
+    """The decision, its reasons and inputs worked out when read (by `rules.why(facts)`)."""
+    return _later_decision(status, rule, eta, sell_limit, message, on_sellout, order_etas, rules, facts)
+
+
+def _now(
+    rules: RuleSet,
+    facts: Facts,
+    status: Status,
+    rule: str,
+    eta: date | None,
+    sell_limit: int | None,
+    message: str | None,
+    on_sellout: Status | None,
+    order_etas: tuple[OrderEta, ...],
+    explain: Callable[..., Why],
+    /,
+    *args: object,
+) -> Decision:
+    """The decision with its reasons and inputs, `explain(rules, facts, *args)`, worked out now."""
+    reasons, inputs = explain(rules, facts, *args)
+    return Decision(status, rule, eta, sell_limit, message, reasons, on_sellout, order_etas, inputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +139,11 @@ class Explanation(list[RuleTrace]):
         self.held = held
         self.velocity = velocity
         self.days_of_cover = days_of_cover
+
+    @property
+    def traces(self) -> tuple[RuleTrace, ...]:
+        """Each rule's result, in order (the same as the list itself)."""
+        return tuple(self)
 
     @property
     def order_etas(self) -> tuple[OrderEta, ...]:
@@ -185,6 +233,15 @@ class RuleSet:
 
     def decide(self, facts: Facts) -> Decision | None:
         """The decision for one SKU; None when no rule matches and stock is not tracked."""
+        return self._decide(facts, _later)
+
+    def why(self, facts: Facts) -> Why:
+        """The reasons and inputs of `decide(facts)` (what `Decision.reasons` / `.inputs` read)."""
+        made = self._decide(facts, _now)
+        assert made is not None  # only a decision made from these facts asks
+        return made.reasons, made.inputs
+
+    def _decide(self, facts: Facts, build: _Build) -> Decision | None:
         available = facts.available
         subject = Subject(facts, available, self.horizon_days)
         found = self._first_match(subject)
@@ -192,14 +249,16 @@ class RuleSet:
             rule, eta = found
             status = rule.action.status
             if available is None or available <= 0:
-                return self._rule_decision(rule, subject, eta, None, None)
+                return self._rule_decision(build, rule, subject, eta, None, None)
             on_shelf = status in _HELD_BACK
             if not on_shelf and status is not Status.IN_STOCK:
-                return self._rule_decision(rule, subject, eta, None, None)  # pre-order with stock
+                return self._rule_decision(build, rule, subject, eta, None, None)  # pre-order with stock
         elif available is None:
             return None
         elif available <= 0:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.OUT_OF_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -208,7 +267,6 @@ class RuleSet:
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
                 _explain_default,
-                facts,
                 Status.OUT_OF_STOCK,
             )
         else:
@@ -229,7 +287,7 @@ class RuleSet:
             and facts.previous_status in _SOLD_OUT
             and sellout_status is not Status.IN_STOCK
         ):
-            return self._held(subject, at_zero)
+            return self._held(build, subject, at_zero)
         limit = None
         if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
             limit = sellout_rule.action.cap.sell_limit(subject)
@@ -239,7 +297,9 @@ class RuleSet:
             self._order_etas(subject, Status.IN_STOCK, None, self.handling_days) if facts.backorder_queue else ()
         )
         if rule is None:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.IN_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -248,13 +308,14 @@ class RuleSet:
                 sellout_status,
                 order_etas,
                 _explain_default,
-                facts,
                 Status.IN_STOCK,
                 sellout_status,
                 sellout_name,
             )
         if on_shelf:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.IN_STOCK,
                 rule.name,
                 None,
@@ -264,10 +325,8 @@ class RuleSet:
                 order_etas,
                 _explain_on_shelf,
                 rule,
-                facts,
-                self.horizon_days,
             )
-        return self._rule_decision(rule, subject, eta, sellout_status, sellout_name, limit)
+        return self._rule_decision(build, rule, subject, eta, sellout_status, sellout_name, limit)
 
     def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.
@@ -351,6 +410,7 @@ class RuleSet:
 
     def _rule_decision(
         self,
+        build: _Build,
         rule: Rule,
         subject: Subject,
         eta: date | None,
@@ -380,7 +440,9 @@ class RuleSet:
         order_etas = (
             self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()
         )
-        return _lazy(
+        return build(
+            self,
+            facts,
             action.status,
             rule.name,
             shown,
@@ -390,16 +452,14 @@ class RuleSet:
             order_etas,
             _explain_rule,
             rule,
-            facts,
             subject.available,
             eta,
-            self.horizon_days,
             sellout,
             sellout_rule,
             held,
         )
 
-    def _held(self, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
+    def _held(self, build: _Build, subject: Subject, at_zero: tuple[Rule, date | None] | None) -> Decision:
         """Hysteresis: the decision the rules give at sell-out, while available < back_in_stock_at."""
         facts = subject.facts
         reason = (
@@ -408,7 +468,9 @@ class RuleSet:
             f" (now {facts.available}); decided as if sold out"
         )
         if at_zero is None:
-            return _lazy(
+            return build(
+                self,
+                facts,
                 Status.OUT_OF_STOCK,
                 DEFAULT_RULE,
                 None,
@@ -417,15 +479,13 @@ class RuleSet:
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
                 _explain_default,
-                facts,
                 Status.OUT_OF_STOCK,
                 None,
                 None,
                 0,
                 reason,
-                self.back_in_stock_at,
             )
-        return self._rule_decision(at_zero[0], subject, at_zero[1], None, None, held=reason)
+        return self._rule_decision(build, at_zero[0], subject, at_zero[1], None, None, held=reason)
 
     def _order_etas(
         self, subject: Subject, status: Status, eta: date | None, handling_days: int
@@ -471,14 +531,14 @@ def _sellout_reason(status: Status, rule: str) -> str:
 
 
 def _explain_default(
+    rules: RuleSet,
     facts: Facts,
     status: Status,
     sellout: Status | None = None,
     sellout_rule: str | None = None,
     available: int | None = None,
     held: str | None = None,
-    held_at: int | None = None,
-) -> tuple[tuple[str, ...], dict[str, object]]:
+) -> Why:
     shown = facts.available if available is None else available
     sign = ">" if status is Status.IN_STOCK else "<="
     reasons: tuple[str, ...] = ("no rule matched", f"available {shown} {sign} 0")
@@ -488,13 +548,13 @@ def _explain_default(
         inputs["on_sellout_rule"] = sellout_rule
     if held is not None:
         reasons = (*reasons, held)
-        inputs["held_until_available"] = held_at
+        inputs["held_until_available"] = rules.back_in_stock_at
         inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
     return reasons, inputs
 
 
-def _explain_on_shelf(rule: Rule, facts: Facts, horizon_days: int) -> tuple[tuple[str, ...], dict[str, object]]:
-    subject = Subject(facts, facts.available, horizon_days)
+def _explain_on_shelf(rules: RuleSet, facts: Facts, rule: Rule) -> Why:
+    subject = Subject(facts, facts.available, rules.horizon_days)
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.append(f"{facts.available} on the shelf ship now: in_stock until sold out, then {rule.action.status.value}")
     inputs = _base_inputs(facts)
@@ -514,17 +574,17 @@ def _condition_inputs(rule: Rule, subject: Subject, inputs: dict[str, object]) -
 
 
 def _explain_rule(
-    rule: Rule,
+    rules: RuleSet,
     facts: Facts,
+    rule: Rule,
     available: int | None,
     eta: date | None,
-    horizon_days: int,
     sellout: Status | None,
     sellout_rule: str | None,
     held: str | None,
-) -> tuple[tuple[str, ...], dict[str, object]]:
+) -> Why:
     """The reasons and inputs of a rule's decision (worked out when read)."""
-    subject = Subject(facts, available, horizon_days)
+    subject = Subject(facts, available, rules.horizon_days)
     action = rule.action
     reasons = [c.describe(subject) for c in rule.conditions]
     reasons.extend(k.describe(subject, eta) for k in rule.eta_checks)
@@ -536,7 +596,7 @@ def _explain_rule(
             if field_name != "available":
                 inputs[field_name] = _jsonable(getattr(facts, field_name))
         if source.name == "supply":
-            inputs.update(_supply_values(subject))
+            inputs.update(supply_values(subject))
         inputs["eta_source"] = source.name
     if action.cap is not None:
         inputs["queued"] = queued_units(subject)
@@ -551,20 +611,8 @@ def _explain_rule(
     if held is not None:
         reasons.append(held)
         inputs["previous_status"] = facts.previous_status.value if facts.previous_status else None
-        inputs["held_until_available"] = _held_threshold(held)
+        inputs["held_until_available"] = rules.back_in_stock_at
     return tuple(reasons), inputs
-
-
-def _held_threshold(reason: str) -> int:
-    # The reason text carries the threshold; keeping it out of the hot path's arguments.
-    marker = "reaches "
-    start = reason.index(marker) + len(marker)
-    return int(reason[start:].split(" ", 1)[0])
-
-
-def _whole(value: object, key: str, minimum: int, problems: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        problems.append(f"{key}: {value!r} is not a whole number >= {minimum}")
 
 
 def compile_rules(
@@ -583,14 +631,14 @@ def compile_rules(
     `source` prefixes every error location, e.g. "stores[1].rules" for a store's own rules.
     Raises RuleError listing every problem.
     """
-    problems: list[str] = []
-    _whole(horizon_days, "horizon_days", 1, problems)
-    if back_in_stock_at is not None:
-        _whole(back_in_stock_at, "back_in_stock_at", 1, problems)
+    problems = validate_options(
+        handling_days=handling_days, horizon_days=horizon_days, back_in_stock_at=back_in_stock_at
+    )
     try:
-        rules = parse_rules(raw_rules, handling_days=handling_days, source=source)
+        specs = validate_rules(raw_rules, source=source)
     except RuleError as exc:
         raise RuleError([*problems, *exc.problems]) from None
     if problems:
         raise RuleError(problems)
+    rules = compile_specs(specs, handling_days=handling_days)
     return RuleSet(rules, handling_days, source, horizon_days, back_in_stock_at)

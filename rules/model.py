@@ -6,11 +6,11 @@ date already expressed in the store's timezone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from operator import itemgetter
+from typing import Protocol
 
 
 class Status(StrEnum):
@@ -102,26 +102,49 @@ class Facts:
     """Standard deviation of the supplier's lead time, when known."""
 
 
-_NO_INPUTS: dict[str, object] = {}
+Why = tuple[tuple[str, ...], dict[str, object]]
+"""A decision's (reasons, inputs)."""
 
 
-class Decision(tuple):  # type: ignore[type-arg]
+class Explains(Protocol):
+    """What made a decision and can say why, from the same facts (a RuleSet)."""
+
+    def why(self, facts: Facts) -> Why:
+        """The reasons and inputs of the decision these facts get."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
+class Decision:
     """What the store should show for one SKU, and why.
 
-    Immutable, built like a frozen dataclass: `Decision(status, rule, eta=None, sell_limit=None,
-    message=None, reasons=(), on_sellout=None, order_etas=(), inputs={})`. Equality compares
-    everything but `inputs`.
+    Built like this: `Decision(status, rule, eta=None, sell_limit=None, message=None, reasons=(),
+    on_sellout=None, order_etas=(), inputs={})`. Equality compares everything but `inputs`.
 
-    `reasons` and `inputs` of decisions made by a RuleSet are worked out when they are read, not
-    when the decision is made: most decisions equal the last one the store accepted and nobody
-    reads why. (A tuple underneath, because building one is several times cheaper than a frozen
-    dataclass, and a million SKUs are decided per pass.)
+    `reasons` and `inputs` of decisions made by a RuleSet are worked out the first time they are
+    read, not when the decision is made: most decisions equal the last one the store accepted and
+    nobody reads why (`RuleSet` builds those with `Decision.explained_later`, keeping only itself
+    and the facts, so a pass that keeps every decision keeps no more objects than decisions).
     """
 
-    __slots__ = ()
+    status: Status
+    rule: str
+    eta: date | None
+    """The date the next unit sold ships (backorder, pre-order); None otherwise."""
+    sell_limit: int | None
+    """Units that may still be sold beyond the shelf (None: no limit). For an in-stock item
+    pre-armed to backorder/pre-order: how many may be sold past zero after the last unit."""
+    message: str | None
+    on_sellout: Status | None
+    """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
+    order_etas: tuple[OrderEta, ...]
+    """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
+    _why: Why | None
+    _explainer: Explains | None
+    _facts: Facts | None
 
-    def __new__(
-        cls,
+    def __init__(
+        self,
         status: Status,
         rule: str,
         eta: date | None = None,
@@ -131,71 +154,77 @@ class Decision(tuple):  # type: ignore[type-arg]
         on_sellout: Status | None = None,
         order_etas: Iterable[OrderEta] = (),
         inputs: Mapping[str, object] | None = None,
-    ) -> Decision:
-        return tuple.__new__(
-            cls,
-            (
-                status,
-                rule,
-                eta,
-                sell_limit,
-                message,
-                on_sellout,
-                tuple(order_etas),
-                tuple(reasons),
-                dict(inputs) if inputs else {},
-                None,
-            ),
-        )
+    ) -> None:
+        _set(self, "status", status)
+        _set(self, "rule", rule)
+        _set(self, "eta", eta)
+        _set(self, "sell_limit", sell_limit)
+        _set(self, "message", message)
+        _set(self, "on_sellout", on_sellout)
+        _set(self, "order_etas", tuple(order_etas))
+        _set(self, "_why", (tuple(reasons), dict(inputs) if inputs else {}))
+        _set(self, "_explainer", None)
+        _set(self, "_facts", None)
 
-    status: Status = property(itemgetter(0))  # type: ignore[assignment]
-    rule: str = property(itemgetter(1))  # type: ignore[assignment]
-    eta: date | None = property(itemgetter(2))  # type: ignore[assignment]
-    """The date the next unit sold ships (backorder, pre-order); None otherwise."""
-    sell_limit: int | None = property(itemgetter(3))  # type: ignore[assignment]
-    """Units that may still be sold beyond the shelf (None: no limit). For an in-stock item
-    pre-armed to backorder/pre-order: how many may be sold past zero after the last unit."""
-    message: str | None = property(itemgetter(4))  # type: ignore[assignment]
-    on_sellout: Status | None = property(itemgetter(5))  # type: ignore[assignment]
-    """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
-    order_etas: tuple[OrderEta, ...] = property(itemgetter(6))  # type: ignore[assignment]
-    """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
+    @classmethod
+    def explained_later(
+        cls,
+        status: Status,
+        rule: str,
+        eta: date | None,
+        sell_limit: int | None,
+        message: str | None,
+        on_sellout: Status | None,
+        order_etas: tuple[OrderEta, ...],
+        explainer: Explains,
+        facts: Facts,
+    ) -> Decision:
+        """A decision whose reasons and inputs `explainer.why(facts)` works out when first read."""
+        made = _new(cls)
+        _set(made, "status", status)
+        _set(made, "rule", rule)
+        _set(made, "eta", eta)
+        _set(made, "sell_limit", sell_limit)
+        _set(made, "message", message)
+        _set(made, "on_sellout", on_sellout)
+        _set(made, "order_etas", order_etas)
+        _set(made, "_why", None)
+        _set(made, "_explainer", explainer)
+        _set(made, "_facts", facts)
+        return made
+
+    def _worked_out(self) -> Why:
+        why = self._why
+        if why is None:
+            assert self._explainer is not None and self._facts is not None  # set whenever _why is not
+            why = self._explainer.why(self._facts)
+            # Remembered: a value that does not change, worked out once (the dataclass is frozen
+            # for its users, not for itself).
+            _set(self, "_why", why)
+            _set(self, "_explainer", None)
+            _set(self, "_facts", None)
+        return why
 
     @property
     def reasons(self) -> tuple[str, ...]:
         """What held, in words (the deciding rule's conditions, then anything added)."""
-        reasons: tuple[str, ...] | None = tuple.__getitem__(self, 7)
-        if reasons is None:
-            reasons = self._why()[0]
-        return reasons
+        return self._worked_out()[0]
 
     @property
     def inputs(self) -> dict[str, object]:
         """The facts that mattered, JSON-ready, for the decision log (not part of equality)."""
-        inputs: dict[str, object] | None = tuple.__getitem__(self, 8)
-        if inputs is None:
-            inputs = self._why()[1]
-        return inputs
+        return self._worked_out()[1]
 
-    def _why(self) -> tuple[tuple[str, ...], dict[str, object]]:
-        # A RuleSet's decision carries, after the fields, a function and its arguments that
-        # work out (reasons, inputs); flat in the one tuple so that a decision is one object.
-        fn: Callable[..., tuple[tuple[str, ...], dict[str, object]]] = tuple.__getitem__(self, 9)
-        return fn(*tuple.__getitem__(self, slice(10, None)))
+    def _key(self) -> tuple[object, ...]:
+        return (self.status, self.rule, self.eta, self.sell_limit, self.message, self.on_sellout, self.order_etas)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
             return NotImplemented
-        if tuple.__getitem__(self, slice(0, 7)) != tuple.__getitem__(other, slice(0, 7)):
-            return False
-        return self.reasons == other.reasons
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
+        return self._key() == other._key() and self.reasons == other.reasons
 
     def __hash__(self) -> int:
-        return hash(tuple.__getitem__(self, slice(0, 7)))
+        return hash(self._key())
 
     def __repr__(self) -> str:
         return (
@@ -220,12 +249,6 @@ class Decision(tuple):  # type: ignore[type-arg]
             ),
         )
 
-    def __copy__(self) -> Decision:
-        return self
-
-    def __deepcopy__(self, memo: object) -> Decision:
-        return self
-
     def with_reason(self, reason: str) -> Decision:
         """The same decision with one more reason at the end."""
         return Decision(
@@ -240,14 +263,6 @@ class Decision(tuple):  # type: ignore[type-arg]
             self.inputs,
         )
 
-    # A Decision is a value, not a sequence: hide the tuple protocol's surprises.
-    __iter__ = None  # type: ignore[assignment]
-    __len__ = None  # type: ignore[assignment]
-    __contains__ = None  # type: ignore[assignment]
-    count = index = None  # type: ignore[assignment]
 
-    def __bool__(self) -> bool:
-        return True
-
-    __lt__ = __le__ = __gt__ = __ge__ = None  # type: ignore[assignment]
-    __add__ = __mul__ = __rmul__ = None  # type: ignore[assignment]
+_new = object.__new__
+_set = object.__setattr__

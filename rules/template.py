@@ -10,6 +10,9 @@ A template is Python format-string syntax restricted to a few named fields:
 - `{limit}`: units that may still be ordered (the rule's `then.cap`; a rule without one may not
   use it).
 
+Buyer notices (the connector's `notify` messages) use the same engine with their own set of
+fields, `NOTICE_FIELDS`: `{order}` (the order number), `{sku}`, `{name}`, `{eta}` and `{days}`.
+
 `{{` and `}}` are literal braces. Attribute or index access, conversions (`!r`) and nested fields
 are refused when the rule is compiled. A value that is absent when the message is rendered (no ETA,
 stock not tracked) renders as an empty string, never as an error.
@@ -18,11 +21,16 @@ stock not tracked) renders as an empty string, never as an error.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 FIELDS = ("eta", "days", "sku", "name", "available", "queue", "limit")
+"""The fields of a rule's `then.message`."""
+NOTICE_FIELDS = ("order", "sku", "name", "eta", "days")
+"""The fields of a notice to a waiting buyer."""
 ETA_FIELDS = frozenset({"eta", "days"})
+_NUMBER_FIELDS = frozenset({"days", "available", "queue", "limit"})
 
 _SAMPLE_DATE = date(2001, 2, 3)
 
@@ -53,8 +61,9 @@ class MessageTemplate:
         return text
 
 
-def parse_template(text: str) -> tuple[MessageTemplate | None, list[str]]:
-    """Parse and check a template; return it (None if invalid) and the problems found."""
+def parse_template(text: str, fields: Sequence[str] = FIELDS) -> tuple[MessageTemplate | None, list[str]]:
+    """Parse and check a template that may use `fields`; return it (None if invalid) and the problems found."""
+    known = "{" + "}, {".join(fields) + "}"
     problems: list[str] = []
     try:
         raw = list(string.Formatter().parse(text))
@@ -68,10 +77,10 @@ def parse_template(text: str) -> tuple[MessageTemplate | None, list[str]]:
         field_text = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
         base = field_name.split(".", 1)[0].split("[", 1)[0]
         if field_name == "" or field_name.isdigit():
-            problems.append(f"{field_text}: name the field, one of {{{'}, {'.join(FIELDS)}}}")
+            problems.append(f"{field_text}: name the field, one of {known}")
             continue
-        if base not in FIELDS:
-            problems.append(f"{field_text}: unknown field {base!r}; use one of {{{'}, {'.join(FIELDS)}}}")
+        if base not in fields:
+            problems.append(f"{field_text}: unknown field {base!r}; use one of {known}")
             continue
         if base != field_name:
             problems.append(
@@ -102,7 +111,7 @@ def _check_spec(field_name: str, spec: str) -> str | None:
     try:
         if field_name == "eta":
             _SAMPLE_DATE.strftime(spec)
-        elif field_name in ("days", "available", "queue", "limit"):
+        elif field_name in _NUMBER_FIELDS:
             format(1, spec)
         else:
             format("x", spec)
@@ -116,11 +125,12 @@ def render_message(
     *,
     sku: str,
     name: str,
-    available: int | None,
+    available: int | None = None,
     eta: date | None,
     today: date,
     queue: int | None = None,
     limit: int | None = None,
+    order: str | None = None,
 ) -> str:
     """Render a validated template; absent values (no ETA, untracked stock) render as ''."""
     out: list[str] = []
@@ -143,6 +153,8 @@ def render_message(
             value = limit
         elif field_name == "sku":
             value = sku
+        elif field_name == "order":
+            value = order
         else:
             value = name
         if value is not None:

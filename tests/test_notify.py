@@ -117,12 +117,23 @@ def test_an_order_no_longer_open_gets_nothing():
     assert plan([row("baseline", D1, "recorded")], available=3, orders=[]) == ([], [])
 
 
-def test_messages_are_rendered_from_the_templates():
-    settings = NotifySettings(enabled=True, eta_changed="{order}: {sku} {name} by {eta:%d.%m.} (in {days} days)")
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{order}: {sku} {name} by {eta:%d.%m.} (in {days} days)", "101: MUG Mug by 09.12. (in 17 days)"),
+        # the same placeholders and formats as a rule's message (one template engine)
+        ("{eta}", "2026-12-09"),
+        ("{eta:%-d %B %Y}", "9 December 2026"),
+        ("[{days:>4}] [{name:.2}] [{order:0>5}]", "[  17] [Mu] [00101]"),
+        ("{{order}} 100% {order}", "{order} 100% 101"),
+    ],
+)
+def test_messages_are_rendered_from_the_templates(template, message):
+    settings = NotifySettings(enabled=True, eta_changed=template)
     history = [row("baseline", D1, "recorded")]
     due = plan_notices(settings, [Decided(item(), decision(OrderEta("101", 0, 2, D9)))], ORDERS, history, today=TODAY)
     [notice] = due.notices
-    assert notice.message == "101: MUG Mug by 09.12. (in 17 days)"
+    assert notice.message == message
 
 
 @pytest.mark.parametrize(
@@ -130,6 +141,9 @@ def test_messages_are_rendered_from_the_templates():
     [
         ("{order.id}", "attribute or index access is not allowed"),
         ("{customer}", "unknown field 'customer'"),
+        ("{limit}", "unknown field 'limit'; use one of {order}, {sku}, {name}, {eta}, {days}"),
+        ("{days:q}", "invalid format 'q'"),
+        ("{}", "name the field"),
         ("{eta!r}", "conversions like !r are not allowed"),
         ("{eta:{days}}", "nested fields"),
         ("ships {", "literal brace"),

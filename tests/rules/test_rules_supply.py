@@ -509,3 +509,15 @@ def test_store_rule_sets_keep_their_own_options() -> None:
     item = facts(available=0, supply=(po(150, 10),))
     assert SUPPLY.explain(item).timeline.next_unit is None
     assert eager.explain(item).timeline.next_unit == days(150)
+
+
+def test_an_explanation_carries_what_the_core_shows() -> None:
+    item = facts(available=-1, backorder_queue=(order("A", 1),), supply=(po(10, 30),))
+    explained = SUPPLY.explain(item)
+    assert explained.traces == tuple(explained)
+    assert next(t.name for t in explained.traces if t.matched) == "backorder while a shipment is due"
+    assert explained.decision == SUPPLY.decide(item) and explained.decision is not None
+    assert explained.decision.eta == days(11) and explained.held is None
+    assert explained.order_etas == (OrderEta("A", 0, 1, days(11)),)
+    assert any(days(10).isoformat() in line for line in explained.timeline.lines())
+    assert SUPPLY.horizon_days == 120 and SUPPLY.handling_days == 1 and SUPPLY.back_in_stock_at is None

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from stockstatus.rules import parse_template, render_message
+from stockstatus.rules.template import FIELDS, NOTICE_FIELDS
 
 TODAY = date(2026, 11, 22)
 
@@ -56,3 +57,20 @@ def test_invalid_templates(text: str, problem: str) -> None:
 def test_all_template_problems_are_reported() -> None:
     _, problems = parse_template("{a} {b} {eta.day}")
     assert len(problems) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "fields", "expected"),
+    [
+        pytest.param("Order {order}: {eta:%-d %B}", NOTICE_FIELDS, "Order 7: 5 March", id="a notice names the order"),
+        pytest.param("{order}", FIELDS, "{order}: unknown field 'order'", id="a rule message has no order"),
+        pytest.param("{limit}", NOTICE_FIELDS, "{limit}: unknown field 'limit'", id="a notice has no cap"),
+    ],
+)
+def test_one_engine_with_each_use_its_fields(text: str, fields: tuple[str, ...], expected: str) -> None:
+    template, problems = parse_template(text, fields)
+    if template is None:
+        assert problems[0].startswith(expected), problems
+    else:
+        rendered = render_message(template, sku="TEE", name="Red tee", eta=date(2027, 3, 5), today=TODAY, order="7")
+        assert rendered == expected

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from rules_examples import EXAMPLE_RULES
+from datetime import UTC, date, datetime
 
-from stockstatus.rules import RuleError, compile_rules
+import pytest
+from rules_examples import EXAMPLE_RULES, days, facts
+
+from stockstatus.rules import DaySales, Facts, QueuedOrder, RuleError, Status, SupplyEvent, compile_rules
 
 
 def problems_of(raw: object, **settings: object) -> list[str]:
@@ -58,6 +60,7 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
             id="unknown status lists the four",
         ),
         pytest.param(rule(then={"eta": "lead_time"}), 'rules[0] ("r").then.status: missing', id="status missing"),
+        pytest.param(rule(then={}), 'rules[0] ("r").then.status: missing; use one of', id="empty then"),
         pytest.param({"when": {}, "then": {"status": "backorder"}}, "rules[0].name: missing", id="name missing"),
         pytest.param(
             rule(name="Default"),
@@ -70,6 +73,14 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
             id="then not a table",
         ),
         pytest.param({"name": "x", "when": {}}, 'rules[0] ("x").then: missing', id="then missing"),
+        pytest.param(rule(["available"]), 'rules[0] ("r").when: expected a table like', id="when not a table"),
+        pytest.param(rule(name=5), "rules[0].name: 5 is not a name", id="name not text"),
+        pytest.param(
+            rule({"available": "<= 0"}, {"status": "pre_order", "eta": date(2027, 1, 15), "handling_days": 1}),
+            'rules[0] ("r").then.handling_days: only added to a restock_date, lead_time or supply ETA,'
+            " not to eta = 2027-01-15",
+            id="handling on a fixed TOML date",
+        ),
         pytest.param(
             rule({"tags_any": "sale"}),
             'rules[0] ("r").when.tags_any: "sale" is not a list; write ["sale"]',
@@ -263,6 +274,24 @@ def test_all_problems_are_collected() -> None:
     assert str(problems_of(raw)[0]) in str(RuleError(problems))
 
 
+def test_a_bad_name_does_not_hide_what_the_rule_says() -> None:
+    assert problems_of([rule({"eta_within_days": 3}, name="default")]) == [
+        'rules[0] ("default").name: "default" is the name of the built-in fallback; choose another',
+        'rules[0] ("default").when.eta_within_days: needs then.eta (the ETA source it checks)',
+    ]
+
+
+def test_problems_come_in_the_order_they_are_written() -> None:
+    raw = {"name": "r", "when": {"velocity": "fast", "available": "lots"}, "then": {"cap": -1, "status": "soon"}}
+    assert [p.split(":")[0] for p in problems_of([raw | {"wen": {}}])] == [
+        'rules[0] ("r").when.velocity',
+        'rules[0] ("r").when.available',
+        'rules[0] ("r").then.cap',
+        'rules[0] ("r").then.status',
+        'rules[0] ("r")',
+    ]
+
+
 def test_duplicate_names() -> None:
     raw = [rule({"available": "< 0"}, name="Sold out"), rule({"available": "<= 0"}, name="sold out")]
     assert problems_of(raw) == ['rules[1] ("sold out").name: the same name as rules[0]; rule names must be unique']
@@ -276,14 +305,26 @@ def test_rules_after_a_catch_all_are_unreachable() -> None:
 
 
 @pytest.mark.parametrize(
-    "then",
+    ("then", "item", "decided_by"),
     [
-        pytest.param({"status": "backorder", "eta": "lead_time"}, id="an ETA makes a rule conditional"),
-        pytest.param({"status": "backorder", "cap": 5}, id="a cap makes a rule conditional"),
+        pytest.param(
+            {"status": "backorder", "eta": "lead_time"}, facts(lead_time_days=5), "first", id="ETA known: first"
+        ),
+        pytest.param(
+            {"status": "backorder", "eta": "lead_time"}, facts(), "then this", id="an ETA makes a rule conditional"
+        ),
+        pytest.param({"status": "backorder", "cap": 5}, facts(available=-4), "first", id="cap not reached: first"),
+        pytest.param(
+            {"status": "backorder", "cap": 5}, facts(available=-5), "then this", id="a cap makes it conditional"
+        ),
     ],
 )
-def test_rules_with_implicit_conditions_are_not_catch_alls(then: dict[str, object]) -> None:
-    compile_rules([rule({}, then, name="first"), rule({}, {"status": "out_of_stock"}, name="then this")])
+def test_rules_with_implicit_conditions_are_not_catch_alls(
+    then: dict[str, object], item: Facts, decided_by: str
+) -> None:
+    rules = compile_rules([rule({}, then, name="first"), rule({}, {"status": "out_of_stock"}, name="then this")])
+    decision = rules.decide(item)
+    assert decision is not None and decision.rule == decided_by
 
 
 def test_source_prefixes_every_location() -> None:
@@ -307,31 +348,67 @@ def test_settings_and_shape(raw: object, settings: dict[str, object], expected: 
     assert problems_of(raw, **settings) == [expected]
 
 
-def test_new_grammar_compiles() -> None:
-    compile_rules(
-        [
-            {
-                "name": "a",
-                "when": {
-                    "available": "<= 0",
-                    "eta_within_days": 45,
-                    "queue_length": "< 10",
-                    "queued_units": "<= 100",
-                    "velocity": {"window_days": 14, "is": "> 0.5"},
-                    "days_of_cover": "< 30.5",
-                    "has_reliable_eta": True,
-                },
-                "then": {
-                    "status": "backorder",
-                    "eta": "supply",
-                    "handling_days": 2,
-                    "cap": {"max": 50, "incoming": True},
-                    "message": "Ships by {eta:%-d %B}: {limit} left, {queue} waiting",
-                },
-            },
-            {"name": "b", "when": {"release_date": "future"}, "then": {"status": "pre_order", "cap": "incoming"}},
-        ]
-    )
+EVERY_KEY = [
+    {
+        "name": "a",
+        "when": {
+            "available": "<= 0",
+            "eta_within_days": 45,
+            "queue_length": "< 10",
+            "queued_units": "<= 100",
+            "velocity": {"window_days": 14, "is": "> 0.5"},
+            "days_of_cover": "< 30.5",
+            "has_reliable_eta": True,
+        },
+        "then": {
+            "status": "backorder",
+            "eta": "supply",
+            "handling_days": 2,
+            "cap": {"max": 50, "incoming": True},
+            "message": "Ships by {eta:%-d %B}: {limit} left, {queue} waiting",
+        },
+    },
+    {"name": "b", "when": {"release_date": "future"}, "then": {"status": "pre_order", "cap": "incoming"}},
+]
+SELLING = tuple(DaySales(days(-n), 2) for n in range(1, 15))
+"""Two units a day over the last 14 days."""
+WAITING = (QueuedOrder("#1", datetime(2026, 11, 20, tzinfo=UTC), 3),)
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        pytest.param(
+            facts(available=-3, backorder_queue=WAITING, sales=SELLING, supply=(SupplyEvent(days(10), 20),)),
+            ("a", Status.BACKORDER, days(12), 17, "Ships by 4 December: 17 left, 3 waiting"),
+            id="every condition holds: FIFO ETA + handling days, the smaller cap",
+        ),
+        pytest.param(
+            facts(available=-3, backorder_queue=WAITING, sales=SELLING, supply=(SupplyEvent(days(10), 80),)),
+            ("a", Status.BACKORDER, days(12), 47, "Ships by 4 December: 47 left, 3 waiting"),
+            id="the fixed cap is the smaller",
+        ),
+        pytest.param(
+            facts(available=-3, backorder_queue=WAITING, supply=(SupplyEvent(days(10), 20),)),
+            ("default", Status.OUT_OF_STOCK, None, None, None),
+            id="no sales history: velocity unknown, the rule does not hold",
+        ),
+        pytest.param(
+            facts(available=-3, backorder_queue=WAITING, sales=SELLING, supply=(SupplyEvent(days(50), 20),)),
+            ("default", Status.OUT_OF_STOCK, None, None, None),
+            id="shipment beyond eta_within_days",
+        ),
+        pytest.param(
+            facts(available=0, release_date=days(30), supply=(SupplyEvent(days(20), 40),)),
+            ("b", Status.PRE_ORDER, None, 40, None),
+            id="pre-order capped by what is coming",
+        ),
+    ],
+)
+def test_every_key_of_the_grammar_compiles_and_decides(item: Facts, expected: tuple[object, ...]) -> None:
+    decision = compile_rules(EVERY_KEY).decide(item)
+    assert decision is not None
+    assert (decision.rule, decision.status, decision.eta, decision.sell_limit, decision.message) == expected
 
 
 def test_example_rules_compile() -> None:

@@ -1,0 +1,159 @@
+"""One SKU as the compiled rules read it: its facts, the stock level asked about, derived figures.
+
+The closures that compiled rules are made of take a `Subject`; the figures they share (casefolded
+names, the FIFO arrival of the next unit, known incoming supply, sales velocity) are worked out
+the first time one asks and kept for the rest of the decision.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from stockstatus.rules.demand import velocity
+from stockstatus.rules.model import Facts
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival
+
+_EMPTY: frozenset[str] = frozenset()
+_UNSET = object()
+
+
+def _folded(names: frozenset[str]) -> frozenset[str]:
+    """Names casefolded; the set itself when they already are (the usual case, no copy)."""
+    if not names:
+        return _EMPTY
+    joined = "\x00".join(names)
+    if joined.casefold() == joined:
+        return names
+    return frozenset(n.casefold() for n in names)
+
+
+class Subject:
+    """One SKU's facts as the compiled closures read them; derived values worked out once, on demand.
+
+    `available` is separate from `facts.available` so that pre-arming can ask "what if it sold
+    out?" without copying the facts. Casefolded names, the supply arrival and demand figures are
+    computed the first time a condition asks (most decisions never need most of them).
+    """
+
+    __slots__ = (
+        "_arrival",
+        "_arrival_key",
+        "_categories",
+        "_horizon_end",
+        "_incoming",
+        "_tags",
+        "_velocity",
+        "available",
+        "facts",
+        "horizon_days",
+        "today",
+    )
+
+    def __init__(self, facts: Facts, available: int | None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> None:
+        self.facts = facts
+        self.available = available
+        self.today = facts.today
+        self.horizon_days = horizon_days
+        self._velocity: dict[int, float | None] | None = None
+        self._arrival_key: object = _UNSET
+        self._arrival: date | None = None
+        self._tags: frozenset[str] | None = None
+        self._categories: frozenset[str] | None = None
+        self._horizon_end: date | None = None
+        self._incoming: int | None = None
+
+    @property
+    def tags(self) -> frozenset[str]:
+        tags = self._tags
+        if tags is None:
+            tags = self._tags = _folded(self.facts.tags)
+        return tags
+
+    @property
+    def categories(self) -> frozenset[str]:
+        categories = self._categories
+        if categories is None:
+            categories = self._categories = _folded(self.facts.categories)
+        return categories
+
+    @property
+    def vendor(self) -> str | None:
+        vendor = self.facts.vendor
+        return vendor.casefold() if vendor else None
+
+    @property
+    def supplier(self) -> str | None:
+        supplier = self.facts.supplier
+        return supplier.casefold() if supplier else None
+
+    @property
+    def horizon_end(self) -> date:
+        end = self._horizon_end
+        if end is None:
+            end = self._horizon_end = self.today + timedelta(days=self.horizon_days)
+        return end
+
+    def arrival(self) -> date | None:
+        """The day supply covers the queue plus the next unit (FIFO, no handling); None: no timeline."""
+        available = self.available
+        if self._arrival_key is not _UNSET and self._arrival_key == available:
+            return self._arrival
+        facts = self.facts
+        if not facts.supply:
+            arrival = self.today if available is not None and available > 0 else None
+        else:
+            arrival = next_arrival(available, facts.backorder_queue, facts.supply, self.today, self.horizon_end)
+        self._arrival_key = available
+        self._arrival = arrival
+        return arrival
+
+    def incoming(self) -> int:
+        """Known incoming units inside the horizon."""
+        incoming = self._incoming
+        if incoming is None:
+            supply = self.facts.supply
+            incoming = self._incoming = incoming_known(supply, self.today, self.horizon_end) if supply else 0
+        return incoming
+
+    def velocity(self, window_days: int) -> float | None:
+        """Units per in-stock day over the window (None: no day of it counts)."""
+        known = self._velocity
+        if known is None:
+            known = self._velocity = {}
+        elif window_days in known:
+            return known[window_days]
+        figure = known[window_days] = velocity(self.facts.sales, self.today, window_days)
+        return figure
+
+    def queued(self) -> int:
+        """Units waiting for supply, at this view's `available`."""
+        return queued_units(self)
+
+
+def queued_units(s: Subject) -> int:
+    """Units already sold beyond stock (waiting for supply)."""
+    if s.available is not None:
+        return -s.available if s.available < 0 else 0
+    return sum(q.quantity for q in s.facts.backorder_queue)
+
+
+def describe_arrival(s: Subject) -> str:
+    """The FIFO arrival of the next unit, in words."""
+    queued = s.queued()
+    arrival = s.arrival()
+    if arrival is None:
+        return f"no reliable timeline: supply up to {s.horizon_end.isoformat()} does not cover {queued} queued + 1"
+    if arrival == s.today and s.available is not None and s.available > 0:
+        return f"{s.available} on hand: the next unit ships now"
+    return f"supply covers {queued} queued + 1 on {arrival.isoformat()}"
+
+
+def supply_values(s: Subject) -> dict[str, object]:
+    """The supply figures behind a FIFO ETA, JSON-ready, for Decision.inputs."""
+    arrival = s.arrival()
+    return {
+        "queued": s.queued(),
+        "supply": [[e.expected.isoformat(), e.quantity, e.reference] for e in s.facts.supply],
+        "next_arrival": arrival.isoformat() if arrival is not None else None,
+        "horizon_end": s.horizon_end.isoformat(),
+    }
