@@ -214,6 +214,8 @@ class ShopifyAdapter:
         self._last_requested: float | None = None
         self._versions = ApiVersions(settings.api_version, settings.shop)
         self._counted: tuple[str, ...] = ()
+        self._services: tuple[str, ...] = ()
+        """Names of the counted locations a fulfilment service runs."""
         """Gids of the locations whose stock counts, in the order of the level aliases."""
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
@@ -449,6 +451,19 @@ class ShopifyAdapter:
             )
         if "read_all_orders" not in self._checked_scopes:
             log.warning("store %s: %s (%s)", self.settings.shop, ALL_ORDERS_HINT, SCOPES_PAGE)
+        try:
+            await self.locations()
+        except FetchError as exc:  # the pass reports it, with what to set; check is about access
+            log.warning("store %s: %s", self.settings.shop, exc)
+        if self._services and _missing_scopes(("read_third_party_fulfillment_orders",), self._checked_scopes):
+            log.warning(
+                "store %s: the locations %s whose stock counts are run by a fulfilment service, and the token "
+                "lacks read_third_party_fulfillment_orders: their orders' work is invisible, so it is not queued "
+                "and its units look free. Add the scope in %s",
+                self.settings.shop,
+                ", ".join(self._services),
+                SCOPES_PAGE,
+            )
 
     async def check_notices(self) -> None:
         """Raise AuthError when the token cannot add to an order's note (write_orders).
@@ -503,6 +518,7 @@ class ShopifyAdapter:
                     raise FetchError(f"{self.settings.shop}: no active location {name!r} (active: {known})")
                 chosen.extend(match)
         self._counted = tuple(sorted({str(n["id"]) for n in chosen}, key=_gid_order))
+        self._services = tuple(str(n.get("name")) for n in chosen if n.get("isFulfillmentService"))
         return max(1, len(active)), frozenset(self._counted)
 
     def _variants_query(self) -> str:

@@ -160,3 +160,21 @@ async def test_a_revoked_token_fails_the_pass_with_what_to_fix():
     fake.revoke(fake.access_token)
     with pytest.raises(AuthError, match="refused the access token"):
         await adapter(fake, clock).pull_items()
+
+
+@pytest.mark.parametrize("granted", [True, False])
+async def test_work_at_a_fulfilment_services_location_needs_the_third_party_scope(caplog, granted):
+    extra = {"read_third_party_fulfillment_orders"} if granted else set()
+    fake, clock, kettle = shop(ALL_SCOPES | extra)
+    fake.add_location("3PL", fulfillment_service=True)
+    order = fake.create_order([(kettle, 2)])
+    fake.move_work(order.id, "3PL")
+    shopify = adapter(fake, clock, locations=["Warehouse", "3PL"])
+
+    with caplog.at_level("WARNING"):
+        await shopify.check()
+    warned = [r.getMessage() for r in caplog.records if "read_third_party_fulfillment_orders" in r.getMessage()]
+
+    assert queued(await shopify.open_orders()) == ({order.name: 2} if granted else {})
+    assert bool(warned) is not granted
+    assert not warned or "3PL" in warned[0]

@@ -61,6 +61,8 @@ class Location:
     name: str
     active: bool = True
     fulfills_online_orders: bool = True
+    fulfillment_service: bool = False
+    """Run by a fulfilment service app (a 3PL): its work needs the third-party fulfillment order scopes."""
 
 
 @dataclass

@@ -146,8 +146,10 @@ class Store:
 
     # --- seeding, and what a merchant does -------------------------------------------------
 
-    def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> Location:
-        location = Location(self.next_id(), name, active, fulfills_online_orders)
+    def add_location(
+        self, name: str, *, active: bool = True, fulfills_online_orders: bool = True, fulfillment_service: bool = False
+    ) -> Location:
+        location = Location(self.next_id(), name, active, fulfills_online_orders, fulfillment_service)
         self.locations[location.id] = location
         return location
 

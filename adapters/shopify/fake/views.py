@@ -18,7 +18,7 @@ from graphql import GraphQLError
 
 from .records import EPOCH, FulfillmentOrder, Json, gid, iso, parse_gid
 from .search import search
-from .store import FULFILLMENT_ORDER_SCOPES, Store
+from .store import Store
 
 __all__ = ["View", "connection", "need_scope", "view_of"]
 
@@ -145,6 +145,10 @@ class LocationView(View):
     @property
     def fulfillsOnlineOrders(self) -> bool:
         return bool(self.record.fulfills_online_orders)
+
+    @property
+    def isFulfillmentService(self) -> bool:
+        return bool(self.record.fulfillment_service)
 
     def inventoryLevels(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_inventory", "inventoryLevels")
@@ -452,10 +456,15 @@ class LineView(View):
 
 
 def visible_work(info: Any, fake: Store, work: FulfillmentOrder) -> bool:
-    """Whether the request's token sees a fulfillment order: it needs a fulfillment order scope, and
-    without read_all_orders only the work of the last 60 days' orders shows."""
+    """Whether the request's token sees a fulfillment order: work at a merchant's own location needs
+    the merchant-managed scope, at a fulfilment service's location the third-party one; without
+    read_all_orders only the work of the last 60 days' orders shows."""
     scopes = info.context["scopes"]
-    return bool(scopes & FULFILLMENT_ORDER_SCOPES) and fake.visible_order(fake.orders[work.order_id], scopes)
+    if fake.locations[work.location_id].fulfillment_service:
+        allowed = scopes & {"read_third_party_fulfillment_orders", "write_third_party_fulfillment_orders"}
+    else:
+        allowed = scopes & {"read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders"}
+    return bool(allowed) and fake.visible_order(fake.orders[work.order_id], scopes)
 
 
 class WorkView(View):
