@@ -617,6 +617,16 @@ class ShopifyAdapter:
                         moment,
                     )
                     return None
+        if self._bulk_pays(len(products)):
+            # At least a variant each: paging them costs more than a bulk operation over the shop.
+            log.info(
+                "store %s: %d products changed since %s, at %d counted locations: pulling the whole catalogue",
+                self.settings.shop,
+                len(products),
+                moment,
+                len(self._counted),
+            )
+            return None
         nodes: list[dict[str, Any]] = []
         ordered = sorted(products)
         text = self._variants_query()
