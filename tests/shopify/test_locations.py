@@ -217,3 +217,32 @@ async def test_a_deprecation_header_is_logged_once_per_pass(caplog):
     warnings = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
     assert len(warnings) == 1
     assert "https://shopify.dev/changelog/some-field" in warnings[0] and "upgrade the connector" in warnings[0]
+
+
+@pytest.mark.parametrize("locations", [1, 30])
+def test_the_fake_charges_each_location_asked_for(locations):
+    fake, _, expected = shop_with(30, variants=1)
+    ids = [f"gid://shopify/Location/{loc.id}" for loc in list(fake.locations.values())[:locations]]
+    aliased = " ".join(
+        f'l{n}: inventoryLevel(locationId: "{i}") {{ quantities(names: ["available"]) {{ quantity }} }}'
+        for n, i in enumerate(ids)
+    )
+
+    def requested(selection: str) -> int:
+        query = f"query Stock {{ productVariants(first: 10) {{ nodes {{ inventoryItem {{ {selection} }} }} }} }}"
+        response = fake.handle(
+            httpx.Request(
+                "POST",
+                f"https://{SHOP}/admin/api/2026-10/graphql.json",
+                headers={"X-Shopify-Access-Token": fake.access_token},
+                json={"query": query},
+            )
+        )
+        return response.json()["extensions"]["cost"]["requestedQueryCost"]
+
+    # Per variant: the variant and its item (2), then per level the level and its quantities (2).
+    assert requested(aliased) == 2 + 10 * (2 + 2 * locations)
+    connection = (
+        f'inventoryLevels(first: {locations}) {{ nodes {{ quantities(names: ["available"]) {{ quantity }} }} }}'
+    )
+    assert requested(connection) == 2 + 10 * (2 + 2 + 2 * locations)
