@@ -221,7 +221,7 @@ async def test_a_deprecation_header_is_logged_once_per_pass(caplog):
 
 @pytest.mark.parametrize("locations", [1, 30])
 def test_the_fake_charges_each_location_asked_for(locations):
-    fake, _, expected = shop_with(30, variants=1)
+    fake, _, _ = shop_with(30, variants=1)
     ids = [f"gid://shopify/Location/{loc.id}" for loc in list(fake.locations.values())[:locations]]
     aliased = " ".join(
         f'l{n}: inventoryLevel(locationId: "{i}") {{ quantities(names: ["available"]) {{ quantity }} }}'
