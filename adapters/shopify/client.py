@@ -21,7 +21,6 @@ would only share it.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -51,7 +50,7 @@ from stockstatus.core.errors import (
     RemoteError,
     TransientError,
 )
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send, stream
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.platform import Capabilities
 
@@ -199,7 +198,7 @@ class ShopifyAdapter:
         credentials: Credentials,
         *,
         policy: HttpPolicy = DEFAULT_POLICY,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = pause,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
@@ -233,7 +232,7 @@ class ShopifyAdapter:
         if token is not None:
             return token
         try:
-            response = await send(
+            answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.token_url,
@@ -255,7 +254,7 @@ class ShopifyAdapter:
                 code=exc.code,
             ) from exc
         try:
-            body = response.json()
+            body = answer.body
             token, expires_in = str(body["access_token"]), float(body.get("expires_in") or 86399)
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthError(f"{self.settings.token_url} did not answer an access token") from exc
@@ -276,15 +275,10 @@ class ShopifyAdapter:
             log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
             await self._sleep(wait)
 
-    def _check(self, response: httpx.Response) -> None:
+    def _check(self, body: Any) -> None:
         """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint did not answer JSON") from exc
         if not isinstance(body, dict):
             raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
-        self._versions.read(response)
         cost = (body.get("extensions") or {}).get("cost") or {}
         requested_cost = cost.get("requestedQueryCost")
         self._last_requested = float(requested_cost) if isinstance(requested_cost, (int, float)) else None
@@ -316,6 +310,11 @@ class ShopifyAdapter:
                 code="THROTTLED",
                 retry_after=wait,
             )
+        if "INTERNAL_SERVER_ERROR" in codes:
+            # Shopify's "something went wrong on our end" in a 200: it passes like a 5xx.
+            raise TransientError(
+                f"Shopify answered an internal error: {message}", status=200, code="INTERNAL_SERVER_ERROR"
+            )
         if "ACCESS_DENIED" in codes:
             denied = next(e for e in errors if (e.get("extensions") or {}).get("code") == "ACCESS_DENIED")
             raise AuthError(
@@ -338,7 +337,10 @@ class ShopifyAdapter:
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
         self.requests += 1
         try:
-            response = await send(
+            # A retried mutation may already have been applied: every write the connector sends
+            # sets absolute values (a policy, a metafield, a tag present or absent), so applying
+            # it twice leaves the same store; the order note is sent with attempts=1.
+            answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.graphql_url,
@@ -361,7 +363,8 @@ class ShopifyAdapter:
                 status=exc.status,
                 code=exc.code,
             ) from exc
-        body = response.json()
+        self._versions.read(answer.response)
+        body = answer.body
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
         if isinstance(requested, (int, float)):
             self._costs[name] = float(requested)
@@ -789,12 +792,22 @@ class ShopifyAdapter:
                 )
             return []
         what = f"{self.settings.shop} bulk pull"
-        rebuilt = BulkResult(what)
-        # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
-        async with stream(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep) as response:
+        roots = int(status.get("rootObjectCount") or 0)
+
+        async def read(response: httpx.Response) -> list[dict[str, Any]]:
+            rebuilt = BulkResult(what)
             async for line in response.aiter_lines():
                 rebuilt.add(line)
-        return rebuilt.variants()
+            if len(rebuilt) < roots:  # cut off between two lines
+                raise TransientError(
+                    f"{what}: the result holds {len(rebuilt)} of the {roots} variants Shopify counted (cut off)",
+                    code="unreadable_body",
+                )
+            return rebuilt.variants()
+
+        # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
+        # It is read as it arrives; a download cut off or spoilt is fetched again under the policy.
+        return await receive(self._client, "GET", str(url), read, policy=self._policy, sleep=self._sleep)
 
     async def _cancel_bulk(self, operation: str) -> None:
         """Ask Shopify to cancel a bulk operation; a refusal is logged (it may have just ended)."""
@@ -968,10 +981,15 @@ class BulkResult:
             return
         try:
             line = json.loads(text)
-        except ValueError as exc:
-            raise FetchError(f"{self.what}: line {self.lines} of the result is not JSON") from exc
+        except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
+            raise TransientError(
+                f"{self.what}: line {self.lines} of the result is not JSON (cut off, or an error page)",
+                code="unreadable_body",
+            ) from exc
         if not isinstance(line, dict):
-            raise FetchError(f"{self.what}: line {self.lines} of the result is not an object")
+            raise TransientError(
+                f"{self.what}: line {self.lines} of the result is not an object", code="unreadable_body"
+            )
         if "__parentId" in line:
             owner = self._parents.get(str(line.pop("__parentId")))
             if owner is None:
@@ -989,6 +1007,9 @@ class BulkResult:
 
     def variants(self) -> list[dict[str, Any]]:
         return list(self._variants.values())
+
+    def __len__(self) -> int:
+        return len(self._variants)
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:

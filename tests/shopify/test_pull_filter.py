@@ -74,23 +74,32 @@ async def test_the_filter_is_checked_on_what_comes_back(caplog):
 # --- the bulk operation -------------------------------------------------------------------------
 
 
-async def test_a_bulk_result_that_breaks_off_fails_the_pull():
+@pytest.mark.parametrize("breaks", [1, 99])
+async def test_a_bulk_result_that_breaks_off_is_fetched_again_and_fails_the_pull_when_it_keeps_breaking(breaks):
     fake, clock = shop()
+    downloads: list[int] = []
 
     def broken(request: httpx.Request) -> httpx.Response:
         response = fake.handle(request)
         if request.url.path.startswith("/bulk-results/"):
-            lines = response.content.splitlines(keepends=True)
+            downloads.append(1)
+            if len(downloads) <= breaks:
+                lines = response.content.splitlines(keepends=True)
 
-            async def first_line_then_gone():
-                yield lines[0]
-                raise httpx.ReadError("connection reset", request=request)
+                async def first_line_then_gone():
+                    yield lines[0]
+                    raise httpx.ReadError("connection reset", request=request)
 
-            return httpx.Response(200, content=first_line_then_gone())
+                return httpx.Response(200, content=first_line_then_gone())
         return response
 
-    with pytest.raises(RemoteError, match="while reading"):
-        await adapter(fake, clock, httpx.MockTransport(broken), bulk_threshold=0).pull_items()
+    shopify = adapter(fake, clock, httpx.MockTransport(broken), bulk_threshold=0)
+    if breaks == 1:
+        assert sorted(i.sku for i in await shopify.pull_items()) == ["ACT", "DRF", "UNL"]
+        assert len(downloads) == 2
+    else:
+        with pytest.raises(RemoteError, match="while reading"):
+            await shopify.pull_items()
 
 
 async def test_a_bulk_operation_that_times_out_is_cancelled():
