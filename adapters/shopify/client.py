@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import time
@@ -255,8 +256,13 @@ class ShopifyAdapter:
             log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
             await self._sleep(wait)
 
-    def _check(self, response: httpx.Response) -> None:
-        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
+    def _check(self, response: httpx.Response, *, partial: bool = False) -> None:
+        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors.
+
+        With `partial`, other errors of an answer that still carries `data` are left to the
+        caller: a mutation document runs each aliased field on its own, so one field's error
+        says nothing about the others (see `push`).
+        """
         try:
             body = response.json()
         except ValueError as exc:
@@ -297,6 +303,8 @@ class ShopifyAdapter:
             raise AuthError(
                 f"Shopify denied access: {denied.get('message')} — {SCOPES_HINT}", status=200, code="ACCESS_DENIED"
             )
+        if partial and isinstance(body.get("data"), dict):
+            return
         raise PlatformError(f"Shopify answered a GraphQL error: {message}", status=200, code=codes[0] or None)
 
     async def _graphql(
@@ -307,8 +315,13 @@ class ShopifyAdapter:
         estimate: float | None = None,
         query: str | None = None,
         policy: HttpPolicy | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Run one document from `operations/` and return its `data`."""
+        """Run one document from `operations/` and return its `data`.
+
+        Given an `errors` list, GraphQL errors of an answer that has `data` are added to it
+        instead of raised (THROTTLED and ACCESS_DENIED still raise).
+        """
         await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
         headers = {"X-Shopify-Access-Token": await self._token()}
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
@@ -320,7 +333,7 @@ class ShopifyAdapter:
                 self.settings.graphql_url,
                 policy=policy or self._policy,
                 sleep=self._sleep,
-                check=self._check,
+                check=functools.partial(self._check, partial=errors is not None),
                 headers=headers,
                 json=payload,
             )
@@ -340,6 +353,8 @@ class ShopifyAdapter:
         data = body.get("data")
         if not isinstance(data, dict):
             raise PlatformError(f"Shopify answered {name} without data")
+        if errors is not None:
+            errors.extend(e if isinstance(e, dict) else {"message": str(e)} for e in body.get("errors") or ())
         return data
 
     def _page_size(self, name: str) -> int:
@@ -661,8 +676,11 @@ class ShopifyAdapter:
         work = _Work.of(updates, self.settings)
         while work.pending():
             slots = work.take()
+            failures: list[dict[str, Any]] = []
             try:
-                data = await self._graphql("PushChanges", slots.variables, estimate=MUTATION_COST * slots.used)
+                data = await self._graphql(
+                    "PushChanges", slots.variables, estimate=MUTATION_COST * slots.used, errors=failures
+                )
             except RemoteError as exc:
                 log.warning("store %s: a write request failed: %s", self.settings.shop, exc)
                 for entries in slots.owners.values():
@@ -670,7 +688,13 @@ class ShopifyAdapter:
                         for index in owners:
                             errors[index].append(f"request failed: {exc}")
                 continue
-            work.answer(slots, data, errors)
+            if failures:
+                log.warning(
+                    "store %s: Shopify answered errors for part of a write request: %s",
+                    self.settings.shop,
+                    "; ".join(str(f.get("message")) for f in failures),
+                )
+            work.answer(slots, data, errors, failures)
         results = [
             WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
             for i, u in enumerate(updates)
@@ -862,14 +886,37 @@ class _Work:
         slots.used = len(slots.owners)
         return slots
 
-    def answer(self, slots: _Slots, data: Mapping[str, Any], errors: dict[int, list[str]]) -> None:
-        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents."""
+    def answer(
+        self,
+        slots: _Slots,
+        data: Mapping[str, Any],
+        errors: dict[int, list[str]],
+        failures: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents.
+
+        `failures` are the request's top-level GraphQL errors: each belongs to the alias its
+        `path` starts with; one without a path to every alias Shopify did not answer. An alias
+        that answered is judged by its own userErrors only.
+        """
+        by_alias: dict[str, list[str]] = {}
+        unplaced: list[str] = []
+        for failure in failures:
+            path = list(failure.get("path") or ())
+            message = str(failure.get("message") or "GraphQL error")
+            code = (failure.get("extensions") or {}).get("code")
+            text = f"{message} ({code})" if code else message
+            if path and str(path[0]) in slots.owners:
+                by_alias.setdefault(str(path[0]), []).append(text)
+            else:
+                unplaced.append(text)
         for alias, entries in slots.owners.items():
             payload = data.get(alias)
             everyone = sorted({i for owners in entries for i in owners})
             if not isinstance(payload, dict):
+                reasons = by_alias.get(alias) or unplaced or ["no answer"]
                 for index in everyone:
-                    errors[index].append(f"Shopify did not answer {alias}; not confirmed")
+                    errors[index].append(f"Shopify did not apply {alias}: {'; '.join(reasons)}")
                 continue
             refused: dict[int, list[str]] = {}
             general: list[str] = []

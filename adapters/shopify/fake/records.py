@@ -23,6 +23,7 @@ __all__ = [
     "LineItem",
     "Location",
     "Metafield",
+    "MetafieldDefinition",
     "Order",
     "Product",
     "Variant",
@@ -73,6 +74,20 @@ class Metafield:
 
 
 @dataclass
+class MetafieldDefinition:
+    """A definition fixes the type of every metafield of its owner type, namespace and key."""
+
+    id: int
+    owner_type: str
+    """ORDER, PRODUCT or PRODUCTVARIANT."""
+    namespace: str
+    key: str
+    type: str
+    name: str
+    storefront: str = "NONE"
+
+
+@dataclass
 class Product:
     id: int
     title: str
@@ -82,6 +97,8 @@ class Product:
     variant_ids: list[int] = field(default_factory=list)
     status: str = "ACTIVE"
     options: list[str] = field(default_factory=lambda: ["Title"])
+    requires_selling_plan: bool = False
+    """Sold only through a selling plan (subscriptions, some pre-order apps)."""
     """Option names; a product made without options has Shopify's single "Title" option."""
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
@@ -97,6 +114,8 @@ class Variant:
     inventory_item_id: int
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
+    selling_plan_groups: list[str] = field(default_factory=list)
+    """Names of the selling plan groups (a pre-order app's, say) the variant is sold through."""
 
     @property
     def option_values(self) -> list[str]:

@@ -24,6 +24,7 @@ from .records import (
     LineItem,
     Location,
     Metafield,
+    MetafieldDefinition,
     Order,
     Product,
     Variant,
@@ -84,6 +85,10 @@ class Store:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self.metafield_definitions: dict[tuple[str, str, str], MetafieldDefinition] = {}
+        """(owner type, namespace, key) → the definition that fixes those metafields' type."""
+        self.field_faults: dict[str, list[Json]] = {}
+        """Mutation or query field name → errors its next resolutions raise (see `fail_field`)."""
 
     # --- ids, times and inventory levels (the mutations change records through these too) ---
 
@@ -224,6 +229,30 @@ class Store:
         self.variants[variant.id] = variant
         product.variant_ids.append(variant.id)
         return variant
+
+    def define_metafield(
+        self, owner_type: str, name: str, kind: str, *, storefront: str = "NONE", title: str | None = None
+    ) -> MetafieldDefinition:
+        """A metafield definition (as the merchant makes in Settings → Custom data, or an app)."""
+        namespace, _, key = name.partition(".")
+        definition = MetafieldDefinition(self.next_id(), owner_type, namespace, key, kind, title or key, storefront)
+        self.metafield_definitions[(owner_type, namespace, key)] = definition
+        return definition
+
+    def fail_field(self, name: str, *, code: str = "INTERNAL_SERVER_ERROR", times: int = 1) -> None:
+        """The next `times` resolutions of the field `name` (e.g. "tagsAdd") fail with a top-level
+        error of `code`: its alias answers null, the other fields of the request run as usual."""
+        self.field_faults.setdefault(name, []).extend(
+            {"message": f"Internal error. Looks like something went wrong on our end. ({name})", "code": code}
+            for _ in range(times)
+        )
+
+    def set_selling_plans(self, variant_id: int, *groups: str, required: bool = False) -> None:
+        """Sell a variant through selling plan groups (a pre-order or subscription app's)."""
+        variant = self.variants[variant_id]
+        variant.selling_plan_groups = list(groups)
+        self.products[variant.product_id].requires_selling_plan = required
+        variant.updated_at = self.stamp()
 
     def put_metafield(self, owner: str, name: str, kind: str, value: str) -> Metafield:
         """Set a metafield on a product or variant (its owner's updatedAt moves when it changes)."""

@@ -185,6 +185,10 @@ class ProductView(HasMetafields):
         return str(self.record.product_type)
 
     @property
+    def requiresSellingPlan(self) -> bool:
+        return bool(self.record.requires_selling_plan)
+
+    @property
     def status(self) -> str:
         return str(self.record.status)
 
@@ -251,6 +255,42 @@ class VariantView(HasMetafields):
     @property
     def updatedAt(self) -> str:
         return iso(self.record.updated_at)
+
+    @property
+    def sellingPlanGroupsCount(self) -> Json:
+        return {"count": len(self.record.selling_plan_groups), "precision": "EXACT"}
+
+
+class MetafieldDefinitionView(View):
+    typename = "MetafieldDefinition"
+
+    @property
+    def id(self) -> str:
+        return gid("MetafieldDefinition", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def namespace(self) -> str:
+        return str(self.record.namespace)
+
+    @property
+    def key(self) -> str:
+        return str(self.record.key)
+
+    @property
+    def ownerType(self) -> str:
+        return str(self.record.owner_type)
+
+    @property
+    def type(self) -> Json:
+        return {"name": self.record.type}
+
+    @property
+    def access(self) -> Json:
+        return {"storefront": self.record.storefront}
 
 
 class InventoryItemView(View):
@@ -340,8 +380,9 @@ class LevelView(View):
         ]
 
 
-class OrderView(View):
+class OrderView(HasMetafields):
     typename = "Order"
+    owner_kind = "Order"
 
     @property
     def id(self) -> str:
