@@ -80,7 +80,30 @@ PASS_SCOPES = ("read_products", "write_products", "read_inventory", "read_orders
 """What every pass needs: variants and their metafields and policy, stock, the waiting orders, locations."""
 SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app → Configuration"
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
-STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
+STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
+DEFINITIONS_PAGE = "Shopify admin → Settings → Custom data"
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One metafield definition the connector relies on."""
+
+    owner_type: str
+    """MetafieldOwnerType: PRODUCTVARIANT or ORDER."""
+    setting: str
+    """The `MetafieldKeys` field naming its key."""
+    type: str
+    name: str
+    storefront: bool
+    """Whether the theme (Storefront API, Liquid) must read it."""
+
+
+DEFINITIONS = (
+    Definition("PRODUCTVARIANT", "status", STATUS_TYPE, "Stock status", True),
+    Definition("PRODUCTVARIANT", "eta", DATE_TYPE, "Expected ship date", True),
+    Definition("PRODUCTVARIANT", "message", STATUS_TYPE, "Stock message", True),
+    Definition("ORDER", "notice", NOTICE_TYPE, "Stock notice for the buyer", False),
+)
 
 
 @cache
@@ -199,6 +222,8 @@ class ShopifyAdapter:
         self._costs: dict[str, float] = {}
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
+        self._definitions_checked = False
+        """Whether the variant metafield definitions were compared with what a push writes."""
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -411,17 +436,115 @@ class ShopifyAdapter:
                 f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
             )
 
+        await self.metafield_definitions(("PRODUCTVARIANT",), create=self.settings.create_metafield_definitions)
+
     async def check_notices(self) -> None:
-        """Raise AuthError when the token cannot add to an order's note (write_orders).
+        """Raise AuthError when the token cannot tag orders and set their metafields (write_orders).
 
         Uses the scopes `check` just read, when it did: `connector check` asks both in a row.
+        Then checks the order metafield definition of the notices as `check` does the variants'.
         """
         granted = self._checked_scopes if self._checked_scopes is not None else await self._granted_scopes()
         if _missing_scopes(("write_orders",), granted):
             raise AuthError(
                 f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
-                f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}"
+                f"telling buyers needs (an order tag and metafield): add it in {SCOPES_PAGE}"
             )
+        await self.metafield_definitions(("ORDER",), create=self.settings.create_metafield_definitions)
+
+    async def metafield_definitions(
+        self, owner_types: Sequence[str], *, create: bool, report_missing: bool = True
+    ) -> list[str]:
+        """Compare the connector's metafield definitions of `owner_types` with what it writes.
+
+        A definition of another type would make Shopify refuse every write of that metafield:
+        that is one PlatformError naming the definition and the fix. A missing definition is
+        created when `create` (the store's `create_metafield_definitions`), else logged with how
+        to create it: without one, the metafields still save, but the storefront cannot read
+        them. A definition the theme cannot read (storefront access) is logged too. Returns the
+        keys created.
+        """
+        keys = self.settings.metafields
+        created: list[str] = []
+        for owner_type in owner_types:
+            wanted = [d for d in DEFINITIONS if d.owner_type == owner_type]
+            data = await self._graphql(
+                "MetafieldDefinitions", {"ownerType": owner_type, "namespace": keys.namespace}, estimate=20
+            )
+            found = {
+                str(node.get("key")): node
+                for node in ((data.get("metafieldDefinitions") or {}).get("nodes") or ())
+                if isinstance(node, dict)
+            }
+            wrong = []
+            missing = []
+            for definition in wanted:
+                key = getattr(keys, definition.setting)
+                node = found.get(key)
+                if node is None:
+                    missing.append(definition)
+                    continue
+                kind = str((node.get("type") or {}).get("name") or "")
+                if kind != definition.type:
+                    wrong.append(f"{keys.namespace}.{key} is {kind}, the connector writes {definition.type}")
+                elif definition.storefront and (node.get("access") or {}).get("storefront") != "PUBLIC_READ":
+                    log.warning(
+                        "store %s: the theme cannot read the metafield %s.%s: give its definition storefront "
+                        "access in %s",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        DEFINITIONS_PAGE,
+                    )
+            if wrong:
+                raise PlatformError(
+                    f"{self.settings.shop}: the {owner_type.lower()} metafield definition(s) "
+                    f"{'; '.join(wrong)}: Shopify would refuse every such write. Fix: delete or change those "
+                    f"definitions in {DEFINITIONS_PAGE}, or set metafields.namespace (or the key) in this "
+                    "store's settings to one the connector can own"
+                )
+            for definition in missing:
+                key = getattr(keys, definition.setting)
+                if not create:
+                    if not report_missing:
+                        continue
+                    log.warning(
+                        "store %s: no metafield definition for %s.%s (%s): the metafields still save, but "
+                        "the theme cannot read them; set create_metafield_definitions = true and run "
+                        "`connector check` to create it",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        definition.type,
+                    )
+                    continue
+                await self._create_definition(definition, key)
+                created.append(f"{keys.namespace}.{key}")
+        return created
+
+    async def _create_definition(self, definition: Definition, key: str) -> None:
+        namespace = self.settings.metafields.namespace
+        payload: dict[str, Any] = {
+            "ownerType": definition.owner_type,
+            "namespace": namespace,
+            "key": key,
+            "name": definition.name,
+            "type": definition.type,
+            "description": "Written by the stock-status connector.",
+        }
+        if definition.storefront:
+            payload["access"] = {"storefront": "PUBLIC_READ"}
+        data = await self._graphql("CreateMetafieldDefinition", {"definition": payload}, estimate=MUTATION_COST)
+        answer = data.get("metafieldDefinitionCreate") or {}
+        problems = [str(e.get("message")) for e in answer.get("userErrors") or ()]
+        if problems or not (answer.get("createdDefinition") or {}).get("id"):
+            raise PlatformError(
+                f"{self.settings.shop}: could not create the metafield definition {namespace}.{key}: "
+                f"{'; '.join(problems) or 'no definition was created'}"
+            )
+        log.info(
+            "store %s: created the metafield definition %s.%s (%s)", self.settings.shop, namespace, key, definition.type
+        )
 
     async def _granted_scopes(self) -> frozenset[str]:
         try:
@@ -581,10 +704,23 @@ class ShopifyAdapter:
             for product_id, members in by_product.items():
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
-        return [
+        items = [
             mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
             for node in nodes
         ]
+        planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
+        if planned and self.settings.selling_plans == "keep":
+            names = ", ".join(i.label for i in planned[:10]) + (
+                f" and {len(planned) - 10} more" if len(planned) > 10 else ""
+            )
+            log.warning(
+                "store %s: %d variant(s) sold through a selling plan keep the inventory policy their app set "
+                '(selling_plans = "manage" hands it to the connector): %s',
+                self.settings.shop,
+                len(planned),
+                names,
+            )
+        return items
 
     def _metafield_variables(self) -> dict[str, str]:
         keys = self.settings.metafields
@@ -672,6 +808,13 @@ class ShopifyAdapter:
         """
         for update in updates:
             mapping.validate_fields(update.item, update.fields)
+        if not self._definitions_checked and any(
+            name.startswith(mapping.METAFIELD_PREFIX) and value for u in updates for name, value in u.fields.items()
+        ):
+            # A definition of another type fails every write of its metafield: one clear error
+            # before the first write, not one refusal per variant.
+            await self.metafield_definitions(("PRODUCTVARIANT",), create=False, report_missing=False)
+            self._definitions_checked = True
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         work = _Work.of(updates, self.settings)
         while work.pending():
@@ -709,32 +852,33 @@ class ShopifyAdapter:
         return results
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
-        """Append `message` as a line of the order's note (orderUpdate; needs write_orders).
+        """Leave `message` for the order's buyer: an order metafield holds it, a tag marks the order.
 
-        Shopify does not email order notes: the buyer hears of it through the connector's
-        webhook event (an email or chat tool), the note keeps the record on the order. The note
-        is read first (orderUpdate overwrites it); a note already ending with the line is left
-        alone. The update is sent once, never retried here; a refusal is `ok=False`, no answer
-        raises (see `connector.platform.TellsCustomers`).
+        The order's note is left alone: it holds the buyer's own instructions and Shopify never
+        shows it to them. Shopify sends no email for a metafield or a tag either: a Shopify Flow
+        workflow on "Order tags added" (the store's `notice_tag`) can, with the metafield's text
+        (see the README). One request (metafieldsSet and tagsAdd, needs write_orders), sent once,
+        never retried here: setting the same text and tag again changes nothing. A refusal is
+        `ok=False`, no answer raises (see `connector.platform.TellsCustomers`).
         """
         order = f"gid://shopify/Order/{order_id}"
-        try:
-            found = (await self._graphql("OrderNote", {"id": order})).get("order")
-        except RemoteError as exc:  # nothing was sent yet: a plain refusal
-            return WriteResult(item_key=order_id, ok=False, error=f"could not read the order's note: {exc}")
-        if not isinstance(found, dict):
-            return WriteResult(item_key=order_id, ok=False, error=f"order {order_id} not found")
-        note = str(found.get("note") or "").rstrip()
-        if note.endswith(message):
-            return WriteResult(item_key=order_id, ok=True)
+        keys = self.settings.metafields
+        variables = {
+            "order": order,
+            "tags": [self.settings.notice_tag],
+            "metafields": [
+                {
+                    "ownerId": order,
+                    "namespace": keys.namespace,
+                    "key": keys.notice,
+                    "type": NOTICE_TYPE,
+                    "value": message,
+                }
+            ],
+        }
         once = dataclasses.replace(self._policy, attempts=1)
         try:
-            data = await self._graphql(
-                "SetOrderNote",
-                {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
-                estimate=MUTATION_COST,
-                policy=once,
-            )
+            data = await self._graphql("OrderNotice", variables, estimate=2 * MUTATION_COST, policy=once)
         except (AuthError, PlatformError) as exc:
             hint = (
                 " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
@@ -744,10 +888,12 @@ class ShopifyAdapter:
             if exc.status == 429 or exc.code == "THROTTLED":
                 return WriteResult(item_key=order_id, ok=False, error=str(exc))
             raise
-        payload = data.get("orderUpdate")
-        if not isinstance(payload, dict):
-            raise PlatformError(f"Shopify did not answer orderUpdate for order {order_id}; not confirmed")
-        problems = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        problems: list[str] = []
+        for alias in ("metafieldsSet", "tagsAdd"):
+            payload = data.get(alias)
+            if not isinstance(payload, dict):
+                raise PlatformError(f"Shopify did not answer {alias} for order {order_id}; not confirmed")
+            problems.extend(str(e.get("message") or "refused") for e in payload.get("userErrors") or ())
         if problems:
             return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
         return WriteResult(item_key=order_id, ok=True)

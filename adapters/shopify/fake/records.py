@@ -29,6 +29,7 @@ __all__ = [
     "Variant",
     "gid",
     "iso",
+    "namespace_of",
     "parse_gid",
 ]
 
@@ -48,6 +49,20 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
     if not match or (kind is not None and match.group(1) != kind):
         return None
     return int(match.group(2))
+
+
+APP_NAMESPACE = "app--connector"
+"""The app-reserved namespace of the app the fake's tokens belong to (Shopify: `app--<app id>`)."""
+
+
+def namespace_of(given: str | None) -> str:
+    """A namespace as Shopify stores it: none or `$app` is the app-reserved one, `$app:name` a
+    reserved one of this app's (`app--<app id>--name`)."""
+    if not given or given == "$app":
+        return APP_NAMESPACE
+    if given.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{given[5:]}"
+    return given
 
 
 def iso(moment: datetime) -> str:

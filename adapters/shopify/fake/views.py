@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from .records import EPOCH, Json, gid, iso, parse_gid
+from .records import EPOCH, Json, gid, iso, namespace_of, parse_gid
 from .search import search
 from .store import Store
 
@@ -26,8 +26,10 @@ MAX_PAGE = 250
 
 
 def need_scope(info: Any, scope: str, what: str) -> None:
-    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope`."""
-    if scope not in info.context["scopes"]:
+    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope` (a write
+    scope grants the read one of its resource)."""
+    granted = info.context["scopes"]
+    if scope not in granted and scope.replace("read_", "write_", 1) not in granted:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scope}` access scope.",
             extensions={
@@ -104,7 +106,7 @@ class HasMetafields(View):
         return gid(self.owner_kind, self.record.id)
 
     def metafield(self, info: Any, key: str, namespace: str | None = None) -> MetafieldView | None:
-        found = self.fake.metafields.get((self.owner, namespace or "app--connector", key))
+        found = self.fake.metafields.get((self.owner, namespace_of(namespace), key))
         return MetafieldView(self.fake, found) if found else None
 
     def metafields(self, info: Any, **args: Any) -> Json:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from stockstatus.adapters.shopify.fake.mutations import MAX_INPUT_LIST
-from stockstatus.adapters.shopify.fake.records import ISO_DATE, Json, Order, Product, Variant, parse_gid
+from stockstatus.adapters.shopify.fake.records import ISO_DATE, Json, Order, Product, Variant, namespace_of, parse_gid
 from stockstatus.adapters.shopify.fake.store import Store
 from stockstatus.adapters.shopify.fake.views import (
     MetafieldDefinitionView,
@@ -165,7 +165,7 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
                 {"field": ["metafields", str(index), name], "message": message, "code": code, "elementIndex": index}
             )
 
-        namespace = given.get("namespace") or "app--connector"
+        namespace = namespace_of(given.get("namespace"))
         existing = store.metafields.get((given["ownerId"], namespace, given["key"]))
         definition = store.metafield_definitions.get((owner_type(given["ownerId"]) or "", namespace, given["key"]))
         kind = given.get("type") or (definition.type if definition else None) or (existing.type if existing else None)
@@ -206,9 +206,9 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
                 d.type
                 for d in (
                     store.metafield_definitions.get(
-                        (owner_type(given["ownerId"]) or "", given.get("namespace") or "app--connector", given["key"])
+                        (owner_type(given["ownerId"]) or "", namespace_of(given.get("namespace")), given["key"])
                     ),
-                    store.metafields.get((given["ownerId"], given.get("namespace") or "app--connector", given["key"])),
+                    store.metafields.get((given["ownerId"], namespace_of(given.get("namespace")), given["key"])),
                 )
                 if d is not None
             ),
@@ -229,11 +229,13 @@ def delete_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
         }
     deleted: list[Json | None] = []
     for given in inputs:
-        found = store.metafields.pop((given["ownerId"], given["namespace"], given["key"]), None)
+        found = store.metafields.pop((given["ownerId"], namespace_of(given["namespace"]), given["key"]), None)
         if found:
             store.touch(given["ownerId"])
         deleted.append(
-            {"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None
+            {"ownerId": given["ownerId"], "namespace": namespace_of(given["namespace"]), "key": given["key"]}
+            if found
+            else None
         )
     return {"deletedMetafields": deleted, "userErrors": []}
 
@@ -241,7 +243,7 @@ def delete_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
 def create_metafield_definition(store: Store, given: Json) -> Json:
     """metafieldDefinitionCreate: one definition per owner type, namespace and key; an existing
     metafield of another type stops it (Shopify validates existing metafields against it)."""
-    namespace = given.get("namespace") or "app--connector"
+    namespace = namespace_of(given.get("namespace"))
     where = (given["ownerType"], namespace, given["key"])
 
     def refuse(name: str, message: str, code: str) -> Json:
