@@ -252,7 +252,10 @@ def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_buyer_on
         return [n["note"] for order in woo.orders for n in woo.order_notes(order) if n["customer_note"]]
 
     def shop_notes() -> list[str]:
-        return [line for o in shop.orders.values() for line in (o.note or "").splitlines() if line]
+        # Shopify notices go to an order metafield (the buyer's note is left alone).
+        return [
+            m.value for (owner, _, key), m in shop.metafields.items() if "/Order/" in owner and key == "stock_notice"
+        ]
 
     daemon = Running(config, environ)
     daemon.until(
