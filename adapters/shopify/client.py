@@ -795,8 +795,24 @@ class ShopifyAdapter:
         return orders
 
     def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
-        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
-        return mapping.plan(item, decision, self.settings)
+        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does.
+
+        A policy the connector never wrote (the variant has no status metafield of the
+        connector's yet) is the merchant's own choice: each one a pass would change is logged
+        with its old and new value, so a first dry run lists every policy it would take over.
+        """
+        fields = mapping.plan(item, decision, self.settings)
+        wanted = fields.get("inventoryPolicy")
+        if wanted is not None and not (item.platform.get("metafields") or {}).get("status"):
+            log.warning(
+                "store %s: %s: the merchant's inventory policy %s would become %s (%s)",
+                self.settings.shop,
+                item.label,
+                item.platform.get("inventory_policy"),
+                wanted,
+                decision.status.value,
+            )
+        return fields
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates with as few PushChanges requests as its slots allow; one result per update.

@@ -200,7 +200,7 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
     saved = [
         store.put_metafield(
             given["ownerId"],
-            f"{given.get('namespace') or 'app--connector'}.{given['key']}",
+            f"{namespace_of(given.get('namespace'))}.{given['key']}",
             given.get("type")
             or next(
                 d.type
