@@ -872,9 +872,9 @@ class ShopifyAdapter:
 
         The order's note is left alone: it holds the buyer's own instructions and Shopify never
         shows it to them. Shopify sends no email for a metafield or a tag either: a Shopify Flow
-        workflow on "Order tags added" (the store's `notice_tag`) can, with the metafield's text
-        (see the README). One request (metafieldsSet and tagsAdd, needs write_orders), sent once,
-        never retried here: setting the same text and tag again changes nothing. A refusal is
+        workflow started by the added tag (the store's `notice_tag`) can, with the metafield's
+        text (see the README). One request (metafieldsSet, then tagsRemove and tagsAdd so each
+        notice adds the tag anew; needs write_orders), sent once, never retried here. A refusal is
         `ok=False`, no answer raises (see `connector.platform.TellsCustomers`).
         """
         order = f"gid://shopify/Order/{order_id}"
@@ -905,7 +905,7 @@ class ShopifyAdapter:
                 return WriteResult(item_key=order_id, ok=False, error=str(exc))
             raise
         problems: list[str] = []
-        for alias in ("metafieldsSet", "tagsAdd"):
+        for alias in ("metafieldsSet", "tagsRemove", "tagsAdd"):
             payload = data.get(alias)
             if not isinstance(payload, dict):
                 raise PlatformError(f"Shopify did not answer {alias} for order {order_id}; not confirmed")
