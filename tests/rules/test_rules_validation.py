@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from rules_examples import EXAMPLE_RULES, days, facts
@@ -73,6 +73,14 @@ def rule(when: object = None, then: object = None, name: object = "r", **extra: 
             id="then not a table",
         ),
         pytest.param({"name": "x", "when": {}}, 'rules[0] ("x").then: missing', id="then missing"),
+        pytest.param(rule(["available"]), 'rules[0] ("r").when: expected a table like', id="when not a table"),
+        pytest.param(rule(name=5), "rules[0].name: 5 is not a name", id="name not text"),
+        pytest.param(
+            rule({"available": "<= 0"}, {"status": "pre_order", "eta": date(2027, 1, 15), "handling_days": 1}),
+            'rules[0] ("r").then.handling_days: only added to a restock_date, lead_time or supply ETA,'
+            " not to eta = 2027-01-15",
+            id="handling on a fixed TOML date",
+        ),
         pytest.param(
             rule({"tags_any": "sale"}),
             'rules[0] ("r").when.tags_any: "sale" is not a list; write ["sale"]',
