@@ -228,14 +228,18 @@ def test_the_fake_refuses_a_metafield_of_another_type_than_its_definition():
 async def test_the_app_reserved_namespace_is_written_and_read_back():
     fake, clock = make_fake()
     kettle = sold_out(fake, "Kettle", "KTL")
-    adapter, _, client = make_adapter(fake, clock, metafields={"namespace": "$app:stock"})
+    adapter, _, client = make_adapter(
+        fake, clock, metafields={"namespace": "$app:stock"}, create_metafield_definitions=True
+    )
     async with client:
+        await adapter.check()
         assert all(r.ok for r in await adapter.push(await plan_all(adapter)))
         [item] = await adapter.pull_items()
         assert await plan_all(adapter) == []  # what was written reads back: nothing left to do
     assert item.shown.status is Status.BACKORDER and item.shown.eta == RESTOCK
     # Shopify keeps `$app:stock` as the app's own namespace, which other apps and staff cannot write.
     assert fake.variant_metafield(kettle, "app--connector--stock.status") == "backorder"
+    assert ("PRODUCTVARIANT", "app--connector--stock", "eta") in fake.metafield_definitions
 
 
 def test_a_namespace_is_plain_or_app_reserved():

@@ -19,6 +19,7 @@ __all__ = [
     "BulkOperation",
     "InventoryChange",
     "InventoryItem",
+    "InventoryShipment",
     "Json",
     "LineItem",
     "Location",
@@ -186,6 +187,20 @@ class Order:
         if all(line.fulfilled >= line.quantity for line in self.lines):
             return "FULFILLED"
         return "PARTIALLY_FULFILLED"
+
+
+@dataclass
+class InventoryShipment:
+    """A shipment of an inventory transfer to one location; its units are `incoming` there."""
+
+    id: int
+    name: str
+    destination_id: int
+    status: str
+    """DRAFT, IN_TRANSIT, PARTIALLY_RECEIVED or RECEIVED."""
+    arrives_at: datetime | None
+    lines: list[tuple[int, int, int]] = field(default_factory=list)
+    """(inventory item id, quantity, received)."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ from graphql import GraphQLSchema, build_schema
 
 from . import bulk
 from .mutations import inventory, orders, products
-from .records import Json, parse_gid
+from .records import Json, namespace_of, parse_gid
 from .search import search
 from .store import Store
 from .views import (
@@ -25,6 +25,7 @@ from .views import (
     MetafieldDefinitionView,
     OrderView,
     ProductView,
+    ShipmentView,
     VariantView,
     View,
     connection,
@@ -46,12 +47,23 @@ class Root:
     # --- queries ---------------------------------------------------------------------------
 
     def shop(self, info: Any) -> Json:
-        return {"id": "gid://shopify/Shop/1", "name": self.fake.shop_name, "myshopifyDomain": self.fake.shop}
+        return {
+            "id": "gid://shopify/Shop/1",
+            "name": self.fake.shop_name,
+            "myshopifyDomain": self.fake.shop,
+            "ianaTimezone": self.fake.iana_timezone,
+        }
 
     def currentAppInstallation(self, info: Any) -> Json:
         """The token's granted scopes, as the merchant approved them (any token may read them)."""
         scopes = [{"handle": scope, "description": scope.replace("_", " ")} for scope in sorted(self.fake.scopes)]
         return {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}
+
+    def inventoryShipments(self, info: Any, **args: Any) -> Json:
+        """Inventory shipments, filtered by `status:` and `destination_id:` (read_inventory_shipments)."""
+        need_scope(info, "read_inventory_shipments", "inventoryShipments")
+        found = self._search(info, "inventoryShipments", self.fake.shipments.values(), args)
+        return connection([ShipmentView(self.fake, s) for s in found], info, args, key=lambda v: v.record.id)
 
     def metafieldDefinitions(self, info: Any, ownerType: str, **args: Any) -> Json:
         """The definitions of one owner type, filtered by namespace and key when given."""
@@ -59,7 +71,9 @@ class Root:
         found = [
             MetafieldDefinitionView(self.fake, d)
             for (owner, namespace, key), d in self.fake.metafield_definitions.items()
-            if owner == ownerType and args.get("namespace") in (None, namespace) and args.get("key") in (None, key)
+            if owner == ownerType
+            and (args.get("namespace") is None or namespace_of(args["namespace"]) == namespace)
+            and args.get("key") in (None, key)
         ]
         return connection(found, info, args, key=lambda v: v.record.id)
 

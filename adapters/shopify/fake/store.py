@@ -20,6 +20,7 @@ from .records import (
     BulkOperation,
     InventoryChange,
     InventoryItem,
+    InventoryShipment,
     Json,
     LineItem,
     Location,
@@ -85,6 +86,9 @@ class Store:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self.shipments: dict[int, InventoryShipment] = {}
+        self.iana_timezone = "UTC"
+        """The shop's timezone (Settings → General), as `shop.ianaTimezone` answers it."""
         self.metafield_definitions: dict[tuple[str, str, str], MetafieldDefinition] = {}
         """(owner type, namespace, key) → the definition that fixes those metafields' type."""
         self.field_faults: dict[str, list[Json]] = {}
@@ -238,6 +242,39 @@ class Store:
         definition = MetafieldDefinition(self.next_id(), owner_type, namespace, key, kind, title or key, storefront)
         self.metafield_definitions[(owner_type, namespace, key)] = definition
         return definition
+
+    def ship(
+        self, variant_id: int, quantity: int, *, arrives_at: datetime | None, location: str | None = None
+    ) -> InventoryShipment:
+        """An in-transit shipment of `quantity` units to a location (default: the first), arriving
+        `arrives_at` (None: the merchant gave no date); the units become `incoming` there."""
+        item = self.inventory_items[self.variants[variant_id].inventory_item_id]
+        target = self.location_named(location) if location else next(iter(self.locations.values()))
+        number = self.next_id()
+        shipment = InventoryShipment(
+            number, f"#T{number}", target.id, "IN_TRANSIT", arrives_at, [(item.id, quantity, 0)]
+        )
+        self.shipments[number] = shipment
+        if target.id not in item.levels:
+            self.stock(item, target.id)
+        self.move(item, target.id, {"incoming": quantity})
+        return shipment
+
+    def receive(self, shipment_id: int, quantity: int | None = None) -> None:
+        """Receive (part of) a shipment: its units move from `incoming` to `available`."""
+        shipment = self.shipments[shipment_id]
+        lines = []
+        for item_id, ordered, received in shipment.lines:
+            now = min(ordered - received, quantity if quantity is not None else ordered)
+            self.move(
+                self.inventory_items[item_id],
+                shipment.destination_id,
+                {"incoming": -now, "available": now, "on_hand": now},
+            )
+            lines.append((item_id, ordered, received + now))
+        shipment.lines = lines
+        done = all(received >= ordered for _, ordered, received in lines)
+        shipment.status = "RECEIVED" if done else "PARTIALLY_RECEIVED"
 
     def fail_field(self, name: str, *, code: str = "INTERNAL_SERVER_ERROR", times: int = 1) -> None:
         """The next `times` resolutions of the field `name` (e.g. "tagsAdd") fail with a top-level

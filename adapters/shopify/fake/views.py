@@ -263,6 +263,40 @@ class VariantView(HasMetafields):
         return {"count": len(self.record.selling_plan_groups), "precision": "EXACT"}
 
 
+class ShipmentView(View):
+    typename = "InventoryShipment"
+
+    @property
+    def id(self) -> str:
+        return gid("InventoryShipment", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def tracking(self) -> Json:
+        arrives = self.record.arrives_at
+        return {"arrivesAt": iso(arrives) if arrives is not None else None}
+
+    def lineItems(self, info: Any, **args: Any) -> Json:
+        lines = [
+            {
+                "number": index + 1,
+                "id": gid("InventoryShipmentLineItem", self.record.id * 1000 + index),
+                "inventoryItem": InventoryItemView(self.fake, self.fake.inventory_items[item_id]),
+                "quantity": quantity,
+                "unreceivedQuantity": quantity - received,
+            }
+            for index, (item_id, quantity, received) in enumerate(self.record.lines)
+        ]
+        return connection(lines, info, args, key=lambda line: line["number"])
+
+
 class MetafieldDefinitionView(View):
     typename = "MetafieldDefinition"
 
