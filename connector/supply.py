@@ -2,7 +2,9 @@
 
 Every source is optional; their events are combined per SKU into `Facts.supply`.
 
-A platform's `incoming` quantity (Shopify) carries no date. It is dated from the day the
+Where the platform knows when part of its `incoming` arrives (Shopify's in-transit inventory
+shipments with an arrival date: `Item.incoming_dated`) that date is used as it is. The rest of
+a platform's `incoming` quantity (Shopify) carries no date. It is dated from the day the
 connector first saw it plus the item's lead time (`date_incoming`, the first-seen day kept in
 the state file), so its ETA does not move as days pass; and it is an estimate, so it counts as
 supply only where the config says the platform's incoming is a reliable timeline
@@ -41,6 +43,7 @@ REQUIRED_COLUMNS = ("sku", "quantity", "expected_date")
 OPTIONAL_COLUMNS = ("supplier", "reference")
 RESTOCK_REFERENCE = "restock_date meta"
 INCOMING_REFERENCE = "shopify incoming"
+SHIPMENT_REFERENCE = "shopify shipment"
 
 MAX_QUANTITY = 1_000_000_000
 """More units than this on one line is a typo (or a date in the quantity column), not a purchase order."""
@@ -56,6 +59,11 @@ class IncomingSeen:
     first_seen: date
 
 
+def undated_incoming(item: Item) -> int:
+    """The units of the platform's `incoming` that come without an arrival day."""
+    return max(0, (item.incoming or 0) - sum(quantity for _, quantity in item.incoming_dated))
+
+
 def date_incoming(
     items: Iterable[Item], known: Mapping[str, IncomingSeen], today: date
 ) -> tuple[dict[str, IncomingSeen], list[str]]:
@@ -68,7 +76,7 @@ def date_incoming(
     seen: dict[str, IncomingSeen] = {}
     gone: list[str] = []
     for item in items:
-        incoming = item.incoming or 0
+        incoming = undated_incoming(item)
         before = known.get(item.key)
         if incoming > 0:
             first = before.first_seen if before is not None else today
@@ -316,8 +324,12 @@ def supply_for(
     events: list[SupplyEvent] = list(purchase_orders.events.get(item.sku, ())) if item.sku else []
     if item.restock_date is not None:
         events.append(SupplyEvent(expected=item.restock_date, supplier=item.supplier, reference=RESTOCK_REFERENCE))
-    incoming = item.incoming
-    if incoming_reliable and incoming is not None and incoming > 0 and lead_time_days is not None:
+    for arrives, quantity in item.incoming_dated:  # the platform's own date: no estimate
+        events.append(
+            SupplyEvent(expected=arrives, quantity=quantity, supplier=item.supplier, reference=SHIPMENT_REFERENCE)
+        )
+    incoming = undated_incoming(item)
+    if incoming_reliable and incoming > 0 and lead_time_days is not None:
         events.append(
             SupplyEvent(
                 expected=(incoming_since or today) + timedelta(days=lead_time_days),

@@ -28,10 +28,11 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from graphql import (
@@ -81,6 +82,9 @@ SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app 
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
 STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
 DEFINITIONS_PAGE = "Shopify admin → Settings → Custom data"
+SHIPMENTS_PER_PAGE = 8
+"""In-transit shipments a page asks for: each may carry 50 line items (an inventory item each),
+about 103 cost points, so a page stays well under the 1,000-point single-query limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,8 @@ class ShopifyAdapter:
         self._costs: dict[str, float] = {}
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
+        self._shipments_denied = False
+        """Whether the token was refused inventory shipments (said once, then not asked again)."""
         self._definitions_checked = False
         """Whether the variant metafield definitions were compared with what a push writes."""
         self.paced = 0
@@ -613,7 +619,7 @@ class ShopifyAdapter:
                 {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()},
                 "variants",
             )
-        items = self._items(nodes, chosen)
+        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -672,7 +678,7 @@ class ShopifyAdapter:
                     "variants of changed products",
                 )
             )
-        items = self._items(nodes, chosen)
+        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -698,7 +704,66 @@ class ShopifyAdapter:
             raise FetchError(f"{self.settings.shop}: a node of {what} names no product (got {global_id!r})")
         return int(match.group(2))
 
-    def _items(self, nodes: Sequence[Mapping[str, Any]], chosen: frozenset[str]) -> list[Item]:
+    async def _arrivals(self, chosen: frozenset[str]) -> dict[str, list[tuple[date, int]]]:
+        """Per inventory item gid, the dated units of in-transit shipments to the counted locations.
+
+        Shipments without an arrival date are left out (their units stay undated `incoming`).
+        Without the read_inventory_shipments scope this says so once and dates nothing.
+        """
+        if self._shipments_denied:
+            return {}
+        found: dict[str, list[tuple[date, int]]] = {}
+        for location in sorted(chosen):
+            number = mapping.GID.sub(r"\2", location)
+            query = f"destination_id:{number} AND (status:in_transit OR status:partially_received)"
+            cursors = Cursors(f"shipments to {location}")
+            while not cursors.done:
+                try:
+                    data = await self._graphql(
+                        "InTransitShipments",
+                        {"first": SHIPMENTS_PER_PAGE, "after": cursors.after, "query": query},
+                        estimate=2 + SHIPMENTS_PER_PAGE * 103,
+                    )
+                except AuthError as exc:
+                    if exc.code != "ACCESS_DENIED":
+                        raise
+                    self._shipments_denied = True
+                    log.warning(
+                        "store %s: the token cannot read inventory shipments (read_inventory_shipments): incoming "
+                        "stock is dated from the day it was first seen, not by the shipments' arrival dates; add "
+                        "the scope in %s to use them",
+                        self.settings.shop,
+                        SCOPES_PAGE,
+                    )
+                    return {}
+                zone = _zone((data.get("shop") or {}).get("ianaTimezone"))
+                connection = data.get("inventoryShipments") or {}
+                for shipment in connection.get("nodes") or ():
+                    arrives = ((shipment.get("tracking") or {}).get("arrivesAt")) or None
+                    lines = shipment.get("lineItems") or {}
+                    if (lines.get("pageInfo") or {}).get("hasNextPage"):
+                        log.warning(
+                            "store %s: shipment %s has more than 50 lines: the others stay undated",
+                            self.settings.shop,
+                            shipment.get("name"),
+                        )
+                    if arrives is None:
+                        continue
+                    day = datetime.fromisoformat(str(arrives)).astimezone(zone).date()
+                    for line in lines.get("nodes") or ():
+                        item = str((line.get("inventoryItem") or {}).get("id") or "")
+                        quantity = int(line.get("unreceivedQuantity") or 0)
+                        if item and quantity > 0:
+                            found.setdefault(item, []).append((day, quantity))
+                cursors.accept(connection.get("pageInfo"))
+        return found
+
+    def _items(
+        self,
+        nodes: Sequence[Mapping[str, Any]],
+        chosen: frozenset[str],
+        arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
+    ) -> list[Item]:
         """Variant nodes as items; with product tags configured, each knows its product's variants."""
         keys = self.settings.metafields
         groups: dict[str, mapping.TagGroup] = {}
@@ -710,7 +775,10 @@ class ShopifyAdapter:
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
         items = [
-            mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
+            _dated(
+                mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id")))),
+                arrivals or {},
+            )
             for node in nodes
         ]
         planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
@@ -1134,6 +1202,29 @@ class _Work:
             for message in general:
                 for index in everyone:
                     errors[index].append(message)
+
+
+def _zone(name: Any) -> tzinfo:
+    """The shop's timezone (Shopify's ianaTimezone), UTC when it names none this machine knows."""
+    try:
+        return ZoneInfo(str(name)) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _dated(item: Item, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> Item:
+    """The item with the dated part of its `incoming`, soonest first and never more than it."""
+    found = arrivals.get(str(item.platform.get("inventory_item_id") or ""))
+    if not found or not item.incoming:
+        return item
+    left = item.incoming
+    dated: list[tuple[date, int]] = []
+    for day, quantity in sorted(found):
+        if left <= 0:
+            break
+        dated.append((day, min(quantity, left)))
+        left -= dated[-1][1]
+    return dataclasses.replace(item, incoming_dated=tuple(dated))
 
 
 def _input_index(problem: Mapping[str, Any]) -> int | None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from stockstatus.adapters.shopify import mapping
-from stockstatus.adapters.shopify.fake import FakeShopify, gid
+from stockstatus.adapters.shopify.fake import FakeClock, FakeShopify, gid
 from stockstatus.core.config import from_mapping
 from stockstatus.core.errors import PlatformError
 from stockstatus.core.model import Decision, Item, Status, Update
@@ -77,9 +77,8 @@ async def test_a_top_level_error_on_one_alias_fails_only_the_writes_it_carried()
     assert fake.variant_metafield(kettle, "connector.status") == "backorder"  # its metafields did apply
 
     # The next pass writes only what is still missing: the kettle's policy.
-    async with httpx.AsyncClient(transport=fake.transport()) as client:
-        again, _, _ = make_adapter(fake, clock)
-        again._client = client
+    again, _, client = make_adapter(fake, clock)
+    async with client:
         retry = await plan_all(again)
         assert [(u.item.key, dict(u.fields)) for u in retry] == [(str(kettle), {"inventoryPolicy": "CONTINUE"})]
         assert all(r.ok for r in await again.push(retry))
@@ -356,3 +355,49 @@ async def test_undated_incoming_is_no_reliable_timeline_unless_the_config_says_s
     )
     [change] = run.changes
     assert change.decision.status is Status.OUT_OF_STOCK and change.decision.rule == "no reliable timeline"
+
+
+async def test_incoming_in_a_dated_shipment_takes_its_arrival_day_in_the_shops_calendar(tmp_path, caplog):
+    from datetime import UTC, datetime
+
+    from stockstatus.adapters.shopify.fake import ALL_SCOPES
+
+    fake = FakeShopify(SHOP, now=lambda: FIXED_NOW, scopes=ALL_SCOPES | {"read_inventory_shipments"})
+    fake.iana_timezone = "Europe/Berlin"
+    fake.add_location("Warehouse")
+    fake.add_location("Showroom", fulfills_online_orders=False)
+    product = fake.create_product("Kettle", variants=[{"sku": "KTL", "stock": 0}])
+    variant = product.variant_ids[0]
+    # 23:30 UTC on 3 December is already 4 December in Berlin.
+    fake.ship(variant, 6, arrives_at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
+    fake.ship(variant, 4, arrives_at=None)  # no date given: stays undated
+    fake.ship(variant, 9, arrives_at=datetime(2026, 12, 1, tzinfo=UTC), location="Showroom")  # does not count
+    env = {"SHOP_TOKEN": fake.access_token}
+
+    async def pass_(config) -> Decision:
+        [run] = await resync(
+            config,
+            state=StateStore(":memory:"),
+            clock=lambda: FIXED_NOW,
+            environ=env,
+            transports={"shop": fake.transport()},
+        )
+        assert run.outcome == "ok", run.error
+        [change] = run.changes
+        return change.decision
+
+    # Shopify's own date counts as a timeline without trusting undated incoming.
+    decision = await pass_(incoming_config(tmp_path))
+    assert (decision.status, decision.eta) == (Status.BACKORDER, date(2026, 12, 4))
+
+    adapter, _, client = make_adapter(fake, FakeClock())
+    async with client:
+        [item] = await adapter.pull_items()
+    assert item.incoming == 10 and item.incoming_dated == ((date(2026, 12, 4), 6),)
+
+    # Without the scope: said once, and the shipment's date is not known.
+    fake.scopes = fake.scopes - {"read_inventory_shipments"}
+    with caplog.at_level(logging.WARNING):
+        decision = await pass_(incoming_config(tmp_path))
+    assert decision.status is Status.OUT_OF_STOCK
+    assert any("read_inventory_shipments" in r.getMessage() for r in caplog.records)
