@@ -447,6 +447,13 @@ class ShopifyAdapter:
                 f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
             )
 
+        if _missing_scopes(("read_inventory_shipments",), self._checked_scopes):
+            log.warning(
+                "store %s: without the access scope read_inventory_shipments, incoming stock is dated from the "
+                "day it was first seen, not by its shipments' arrival dates (optional; add it in %s)",
+                self.settings.shop,
+                SCOPES_PAGE,
+            )
         await self.metafield_definitions(("PRODUCTVARIANT",), create=self.settings.create_metafield_definitions)
 
     async def check_notices(self) -> None:
@@ -708,7 +715,8 @@ class ShopifyAdapter:
         """Per inventory item gid, the dated units of in-transit shipments to the counted locations.
 
         Shipments without an arrival date are left out (their units stay undated `incoming`).
-        Without the read_inventory_shipments scope this says so once and dates nothing.
+        Without the read_inventory_shipments scope (optional: `check` warns of it) this is logged
+        and nothing is dated.
         """
         if self._shipments_denied:
             return {}
@@ -728,7 +736,7 @@ class ShopifyAdapter:
                     if exc.code != "ACCESS_DENIED":
                         raise
                     self._shipments_denied = True
-                    log.warning(
+                    log.info(
                         "store %s: the token cannot read inventory shipments (read_inventory_shipments): incoming "
                         "stock is dated from the day it was first seen, not by the shipments' arrival dates; add "
                         "the scope in %s to use them",

@@ -395,9 +395,12 @@ async def test_incoming_in_a_dated_shipment_takes_its_arrival_day_in_the_shops_c
         [item] = await adapter.pull_items()
     assert item.incoming == 10 and item.incoming_dated == ((date(2026, 12, 4), 6),)
 
-    # Without the scope: said once, and the shipment's date is not known.
+    # Without the scope the shipment's date is not known; `check` says what it costs.
     fake.scopes = fake.scopes - {"read_inventory_shipments"}
-    with caplog.at_level(logging.WARNING):
-        decision = await pass_(incoming_config(tmp_path))
+    decision = await pass_(incoming_config(tmp_path))
     assert decision.status is Status.OUT_OF_STOCK
+    adapter, _, client = make_adapter(fake, FakeClock())
+    with caplog.at_level(logging.WARNING):
+        async with client:
+            await adapter.check()
     assert any("read_inventory_shipments" in r.getMessage() for r in caplog.records)
