@@ -223,7 +223,7 @@ async def synced(
     [
         ("woocommerce", {}, SEEDS),
         ("shopify", {}, SEEDS),
-        ("shopify", {"bulk_threshold": 1}, range(10)),  # the catalogue read with one bulk operation
+        ("shopify", {"bulk_threshold": 1}, range(16)),  # the catalogue read with one bulk operation
     ],
     ids=["woocommerce", "shopify", "shopify-bulk"],
 )

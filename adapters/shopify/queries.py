@@ -106,6 +106,12 @@ def estimate_cost(text: str, variables: Mapping[str, Any] | None = None) -> int:
     return _selection_cost(operation.selection_set, values)
 
 
+@lru_cache(maxsize=256)
+def cached_cost(text: str, variables: tuple[tuple[str, Any], ...]) -> int:
+    """`estimate_cost` for scalar variables given as sorted (name, value) pairs, remembered."""
+    return estimate_cost(text, dict(variables))
+
+
 def per_node_cost(text: str, variables: Mapping[str, Any]) -> float:
     """What one more node of the listing's `first` adds to the document's cost."""
     sizes = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and k != "first"))

@@ -20,15 +20,18 @@ __all__ = [
     "FulfillmentOrder",
     "InventoryChange",
     "InventoryItem",
+    "InventoryShipment",
     "Json",
     "LineItem",
     "Location",
     "Metafield",
+    "MetafieldDefinition",
     "Order",
     "Product",
     "Variant",
     "gid",
     "iso",
+    "namespace_of",
     "parse_gid",
 ]
 
@@ -48,6 +51,20 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
     if not match or (kind is not None and match.group(1) != kind):
         return None
     return int(match.group(2))
+
+
+APP_NAMESPACE = "app--connector"
+"""The app-reserved namespace of the app the fake's tokens belong to (Shopify: `app--<app id>`)."""
+
+
+def namespace_of(given: str | None) -> str:
+    """A namespace as Shopify stores it: none or `$app` is the app-reserved one, `$app:name` a
+    reserved one of this app's (`app--<app id>--name`)."""
+    if not given or given == "$app":
+        return APP_NAMESPACE
+    if given.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{given[5:]}"
+    return given
 
 
 def iso(moment: datetime) -> str:
@@ -76,6 +93,20 @@ class Metafield:
 
 
 @dataclass
+class MetafieldDefinition:
+    """A definition fixes the type of every metafield of its owner type, namespace and key."""
+
+    id: int
+    owner_type: str
+    """ORDER, PRODUCT or PRODUCTVARIANT."""
+    namespace: str
+    key: str
+    type: str
+    name: str
+    storefront: str = "NONE"
+
+
+@dataclass
 class Product:
     id: int
     title: str
@@ -86,6 +117,8 @@ class Product:
     status: str = "ACTIVE"
     gift_card: bool = False
     options: list[str] = field(default_factory=lambda: ["Title"])
+    requires_selling_plan: bool = False
+    """Sold only through a selling plan (subscriptions, some pre-order apps)."""
     """Option names; a product made without options has Shopify's single "Title" option."""
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
@@ -103,6 +136,8 @@ class Variant:
     updated_at: datetime = EPOCH
     requires_components: bool = False
     """A bundle parent: sold only with its components (Shopify takes their stock)."""
+    selling_plan_groups: list[str] = field(default_factory=list)
+    """Names of the selling plan groups (a pre-order app's, say) the variant is sold through."""
 
     @property
     def option_values(self) -> list[str]:
@@ -180,6 +215,20 @@ class FulfillmentOrder:
     """OPEN, IN_PROGRESS, SCHEDULED, ON_HOLD, CLOSED, CANCELLED."""
     fulfill_at: datetime | None = None
     updated_at: datetime = EPOCH
+
+
+@dataclass
+class InventoryShipment:
+    """A shipment of an inventory transfer to one location; its units are `incoming` there."""
+
+    id: int
+    name: str
+    destination_id: int
+    status: str
+    """DRAFT, IN_TRANSIT, PARTIALLY_RECEIVED or RECEIVED."""
+    arrives_at: datetime | None
+    lines: list[tuple[int, int, int]] = field(default_factory=list)
+    """(inventory item id, quantity, received)."""
 
 
 @dataclass

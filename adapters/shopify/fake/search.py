@@ -386,6 +386,10 @@ def search_fields(
             "status": _list_filter(lambda w: w.status),
             "updated_at": _time_filter(lambda w: w.updated_at, now),
         },
+        "inventoryShipments": {
+            "status": _text_filter(lambda shipment: [shipment.status]),
+            "destination_id": _id_filter(lambda shipment: shipment.destination_id),
+        },
         "orders": {
             "status": _choice_filter(_order_state, ("open", "closed", "cancelled", "not_closed")),
             "fulfillment_status": _choice_filter(
