@@ -241,9 +241,9 @@ class ShopifyAdapter:
         self._last_requested: float | None = None
         self._versions = ApiVersions(settings.api_version, settings.shop)
         self._counted: tuple[str, ...] = ()
+        """Gids of the locations whose stock counts, in the order of the level aliases."""
         self._services: tuple[str, ...] = ()
         """Names of the counted locations a fulfilment service runs."""
-        """Gids of the locations whose stock counts, in the order of the level aliases."""
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
         self._shipments_denied = False
