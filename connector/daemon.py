@@ -267,6 +267,12 @@ class Daemon:
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
             run = StoreRun(store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=str(exc))
+        except Exception as exc:
+            # Whatever it was, the store is marked unhealthy with it rather than the job dying quietly.
+            log.debug("store %s: the pass raised", name, exc_info=True)
+            run = StoreRun(
+                store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=f"the pass failed: {exc!r}"
+            )
         self.runs += 1
         self.passes.append(PassRecord(name, run.mode, run.outcome))
         self.health.update(run)

@@ -8,17 +8,52 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
-from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.model import Item, OpenOrder, OrderLine
 from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import NO_PURCHASE_ORDERS, PurchaseOrderFiles, PurchaseOrders, supply_for
 from stockstatus.core.sync.clock import Clock, today_in
 from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
+
+MOST_UNITS = 10**9
+"""The largest count of units (stock, incoming, an order line) believed. Beyond it a number is a
+data error (a pasted barcode, 10^19 units): refused for its item, which is left as it is."""
+
+
+def _believable(count: int | None) -> bool:
+    return count is None or -MOST_UNITS <= count <= MOST_UNITS
+
+
+def believable(items: list[Item], orders: list[OpenOrder]) -> tuple[list[Item], list[OpenOrder]]:
+    """Items and orders with every absurd count refused: the order line is dropped, and its item
+    (or the item whose own count is absurd) carries the reason among its problems, so the pass
+    leaves it as it is and the rest of the store syncs."""
+    reasons: dict[str, list[str]] = defaultdict(list)
+    kept_orders: list[OpenOrder] = []
+    for order in orders:
+        lines: list[OrderLine] = []
+        for line in order.lines:
+            if _believable(line.quantity):
+                lines.append(line)
+            else:
+                reasons[line.item_key].append(
+                    f"order {order.number or order.order_id} has a line of {line.quantity} units, "
+                    f"more than {MOST_UNITS} (not believable; the line is ignored)"
+                )
+        kept_orders.append(order if len(lines) == len(order.lines) else replace(order, lines=tuple(lines)))
+    kept_items: list[Item] = []
+    for item in items:
+        problems = list(reasons.get(item.key, ()))
+        for what, count in (("available", item.available), ("incoming", item.incoming)):
+            if not _believable(count):
+                problems.append(f"{what} quantity {count} is beyond {MOST_UNITS} units either way (not believable)")
+        kept_items.append(replace(item, problems=item.problems + tuple(problems)) if problems else item)
+    return kept_items, kept_orders
 
 
 def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
@@ -124,6 +159,8 @@ class Gathered:
     warnings: list[str]
     incremental: bool = False
     """Whether only the items changed since a bookmark were pulled."""
+    refused: list[tuple[Item, str]] = field(default_factory=list)
+    """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
 
 
 async def gather(
@@ -148,6 +185,7 @@ async def gather(
         changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
+    items, orders = believable(items, orders)
     if today is None:
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
@@ -162,22 +200,23 @@ async def gather(
     never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
     facts = []
+    refused: list[tuple[Item, str]] = []
     for item in items:
         previous = accepted.get(item.key)
-        facts.append(
-            ItemFacts(
+        try:
+            built = facts_for(
                 item,
-                facts_for(
-                    item,
-                    today=today,
-                    supply=sources.supply,
-                    queue=queues.get(item.key, ()),
-                    purchase_orders=purchase_orders,
-                    previous=previous.status if previous is not None else None,
-                    sales=sales.get(item.key, never_seen),
-                ),
+                today=today,
+                supply=sources.supply,
+                queue=queues.get(item.key, ()),
+                purchase_orders=purchase_orders,
+                previous=previous.status if previous is not None else None,
+                sales=sales.get(item.key, never_seen),
             )
-        )
+        except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store
+            refused.append((item, f"its facts could not be built: {failure(exc)}"))
+            continue
+        facts.append(ItemFacts(item, built))
     return Gathered(
         today=today,
         items=items,
@@ -187,4 +226,11 @@ async def gather(
         seen=seen,
         warnings=list(purchase_orders.warnings),
         incremental=changed is not None,
+        refused=refused,
     )
+
+
+def failure(exc: BaseException) -> str:
+    """An unexpected error as one line: its kind and message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -27,7 +27,7 @@ from stockstatus.core.platform import Adapter
 from stockstatus.core.state import Acceptance, Accepted, Outcome, StateStore
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
-from stockstatus.core.sync.facts import Sources, gather
+from stockstatus.core.sync.facts import MOST_UNITS, Sources, failure, gather
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.rules.model import Decision, Status
@@ -192,6 +192,9 @@ async def run_store(
         run.error = f"the store refused the credentials: {exc}"
     except (ConnectorError, httpx.HTTPError) as exc:
         run.outcome, run.error = RunOutcome.FAILED, str(exc)
+    except Exception as exc:
+        log.exception("store %s: the pass failed", store.name)
+        run.outcome, run.error = RunOutcome.FAILED, f"the pass failed: {failure(exc)}"
     finally:
         if run.outcome is RunOutcome.FAILED:
             # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
@@ -253,22 +256,29 @@ async def _pass(
     unchanged: list[Acceptance] = []
     updates: list[Update] = []
     decided: list[Decided] = []
+    for item, reason in gathered.refused:
+        run.skipped.append(Skipped(item, reason))
     for seen in gathered.facts:
         item = seen.item
-        decision = store.rules.decide(seen.facts)
-        if decision is None:
-            continue
-        if item.problems:
-            # A field we could not read may be the one that matters: leave the item as it is.
-            run.skipped.append(Skipped(item, "; ".join(item.problems)))
-            continue
-        run.decided += 1
-        run.counts[decision.status.value] += 1
         try:
+            decision = store.rules.decide(seen.facts)
+            if decision is None:
+                continue
+            if item.problems:
+                # A field we could not read may be the one that matters: leave the item as it is.
+                run.skipped.append(Skipped(item, "; ".join(item.problems)))
+                continue
+            _check_storable(decision)
             fields = adapter.plan(item, decision)
         except ValueError as exc:
             run.skipped.append(Skipped(item, str(exc)))
             continue
+        except Exception as exc:
+            log.debug("store %s: %s could not be decided", store.name, item.label, exc_info=True)
+            run.skipped.append(Skipped(item, f"could not be decided: {failure(exc)}"))
+            continue
+        run.decided += 1
+        run.counts[decision.status.value] += 1
         decided.append(Decided(item, decision))
         if fields:
             updates.append(Update(item=item, decision=decision, fields=fields))
@@ -312,6 +322,14 @@ async def _pass(
         )
         run.notices = told.unconfirmed + told.notices
         run.warnings.extend(told.warnings or ())
+
+
+def _check_storable(decision: Decision) -> None:
+    """Refuse a decision whose numbers the state file cannot hold (supply of 10^19 units)."""
+    counts = [decision.sell_limit, *(n for o in decision.order_etas for n in (o.now, o.later))]
+    for count in counts:
+        if count is not None and not -MOST_UNITS <= count <= MOST_UNITS:
+            raise ValueError(f"decided on a count of {count} units, more than {MOST_UNITS} (not believable)")
 
 
 def _applied(update: Update, result: WriteResult | None) -> Change:
