@@ -233,7 +233,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = list(state.decisions.history(args.sku, store=args.store, limit=args.limit))
+        rows = operator.history(state, args.sku, store=args.store, limit=args.limit)
     finally:
         state.close()
     if args.json:

@@ -8,7 +8,8 @@ Small repositories over one sqlite-utils database, each owning its tables:
   advances only after the platform confirms a write (or when the store already showed that decision);
 - `decisions`: the decision log (`DecisionLog`);
 - `demand`: order lines and stock presence, for sales history (`DemandRecords`);
-- `notices`: what waiting buyers were told (`Notifications`).
+- `notices`: what waiting buyers were told (`Notifications`);
+- `skips`: the items passes leave as they are, and why (`Skips`).
 
 The schema is declared in `schema` and grows by numbered migrations recorded in the database
 itself, so an old state file is upgraded in place. `StateStore` opens (creating or upgrading)
@@ -34,11 +35,13 @@ from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory,
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
 from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
+from stockstatus.core.state.skips import REASON_CHARS, Skip, SkipRecord, Skips, clip
 
 __all__ = [
     "HISTORY_KEYS_PER_QUERY",
     "ITEMS_BOOKMARK",
     "MIGRATIONS",
+    "REASON_CHARS",
     "Acceptance",
     "Accepted",
     "AcceptedItems",
@@ -54,8 +57,12 @@ __all__ = [
     "RunRecord",
     "Runs",
     "SeenLine",
+    "Skip",
+    "SkipRecord",
+    "Skips",
     "StateStore",
     "StockPresence",
+    "clip",
     "utc_now",
 ]
 
@@ -89,6 +96,7 @@ class StateStore:
         self.decisions = DecisionLog(self.db)
         self.demand = DemandRecords(self.db, now)
         self.notices = Notifications(self.db, now)
+        self.skips = Skips(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:

@@ -157,6 +157,25 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("seconds", float)
 
 
+def _v7(db: sqlite_utils.Database) -> None:
+    # Why each item a pass left as it is was skipped: one row per store and item while it lasts,
+    # so `status` and `history` can say it and the log says it once, not at every pass.
+    db.table("skips").create(
+        {
+            "store": str,
+            "item_key": str,
+            "sku": str,
+            "reason": str,
+            "first_seen": str,
+            "last_seen": str,
+            "run_id": int,
+        },
+        pk=("store", "item_key"),
+        not_null=["store", "item_key", "reason", "first_seen", "last_seen", "run_id"],
+    )
+    db.table("skips").create_index(["store", "sku"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -172,6 +191,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("customer notifications, at most once per order, item, kind and ETA", _v4),
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
+    Migration("the items passes skip, and why", _v7),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

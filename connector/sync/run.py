@@ -24,7 +24,7 @@ from stockstatus.core.model import Item, Update, WriteResult
 from stockstatus.core.notify import Decided, Notice, tell_customers
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import Adapter
-from stockstatus.core.state import Acceptance, Accepted, Outcome, StateStore
+from stockstatus.core.state import Acceptance, Accepted, Outcome, Skip, StateStore, clip
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
 from stockstatus.core.sync.facts import MOST_UNITS, Sources, failure, gather
@@ -305,8 +305,22 @@ async def _pass(
         run.error = f"{run.failed} of {len(run.changes)} writes failed"
     else:
         run.outcome = RunOutcome.OK
-    for skipped in run.skipped:
-        log.warning("store %s: %s left unchanged: %s", store.name, skipped.item.label, skipped.reason)
+    # Kept in the state file, and logged once per item and reason rather than at every pass.
+    run.skipped = [Skipped(s.item, clip(s.reason)) for s in run.skipped]
+    skips = [Skip(s.item.key, s.item.sku, s.reason) for s in run.skipped]
+    if dry_run:
+        fresh = state.skips.new_reasons(store.name, skips)
+    else:
+        left = {s.item_key for s in skips}
+        fresh = state.skips.record(
+            run.run_id or 0,
+            store.name,
+            skips,
+            decided=[i.key for i in gathered.items if i.key not in left],
+            full=not gathered.incremental,
+        )
+    for skip in fresh:
+        log.warning("store %s: %s left unchanged: %s", store.name, skip.sku or f"#{skip.item_key}", skip.reason)
 
     if store.notify.enabled:
         refused = {c.item.key for c in run.changes if c.result is ChangeResult.FAILED}
