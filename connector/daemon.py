@@ -36,7 +36,7 @@ from stockstatus.core.errors import ConfigError, ConnectorError
 from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
+from stockstatus.core.sync import Clock, StoreRun, flush_outbox, resync, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ MISFIRE_GRACE_SECONDS = 300
 """A run that could not start on time (machine asleep, previous run still going) still starts
 within this many seconds; later than that it is skipped and the next one is awaited."""
 WATCH_SECONDS = 5
+OUTBOX_EVERY_SECONDS = 15
+"""How often the daemon sends the webhook events waiting in the outbox."""
+OUTBOX_JOB = "webhook-outbox"
 
 
 class Health:
@@ -148,6 +151,17 @@ class Daemon:
         self.scheduler = Scheduler(loop)
         self._schedule(self.config, first=True)
         self.scheduler.add_job(self._watch, every(seconds=WATCH_SECONDS), id="config-watch", coalesce=True)
+        # Webhook events go out from a job of their own, never under a store's lock; the first
+        # round at start sends what a previous run left in the outbox.
+        self.scheduler.add_job(
+            self._send_events,
+            every(seconds=OUTBOX_EVERY_SECONDS),
+            id=OUTBOX_JOB,
+            name="webhook outbox",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.scheduler.start()
@@ -225,6 +239,22 @@ class Daemon:
                     **({} if full else {"next_run_time": datetime.now(store.timezone)}),
                 )
 
+    async def _send_events(self) -> None:
+        if self._stopping.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            await flush_outbox(
+                self.config, state=self.state, clock=self.clock, environ=self.environ, transports=self.transports
+            )
+        except Exception:
+            # The next round tries again; events stay in the outbox meanwhile.
+            log.exception("webhook outbox round failed")
+        finally:
+            self._inflight.discard(task)
+
     async def _watch(self) -> None:
         if self.watcher.poll():
             try:
@@ -264,6 +294,7 @@ class Daemon:
                 environ=self.environ,
                 transports=self.transports,
                 stopping=self._stopping,
+                send_events=False,
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
             run = StoreRun(store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=str(exc))

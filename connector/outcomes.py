@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ChangeResult", "JobKind", "NoticeKind", "NoticeResult", "NotificationStatus", "PassMode", "RunOutcome"]
+__all__ = [
+    "ChangeResult",
+    "DeliveryStatus",
+    "JobKind",
+    "NoticeKind",
+    "NoticeResult",
+    "NotificationStatus",
+    "PassMode",
+    "RunOutcome",
+]
 
 
 class RunOutcome(StrEnum):
@@ -88,3 +97,13 @@ class JobKind(StrEnum):
     """Incremental passes on the store's `schedule`."""
     RECONCILE = "reconcile"
     """Full passes on the store's `reconcile` schedule."""
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook event in the outbox stands (the state file's `outbox.status`)."""
+
+    PENDING = "pending"
+    """Waiting for its first or next try."""
+    SENT = "sent"
+    FAILED = "failed"
+    """Every try failed: kept to be seen, not sent again."""

@@ -9,7 +9,8 @@ Small repositories over one sqlite-utils database, each owning its tables:
 - `decisions`: the decision log (`DecisionLog`);
 - `demand`: order lines and stock presence, for sales history (`DemandRecords`);
 - `notices`: what waiting buyers were told (`Notifications`);
-- `skips`: the items passes leave as they are, and why (`Skips`).
+- `skips`: the items passes leave as they are, and why (`Skips`);
+- `outbox`: webhook events waiting to be sent (`Outbox`).
 
 The schema is declared in `schema` and grows by numbered migrations recorded in the database
 itself, so an old state file is upgraded in place. `StateStore` opens (creating or upgrading)
@@ -33,6 +34,7 @@ from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
+from stockstatus.core.state.outbox import Delivery, Outbox, OutboxSummary
 from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
 from stockstatus.core.state.skips import REASON_CHARS, Skip, SkipRecord, Skips, clip
@@ -48,11 +50,14 @@ __all__ = [
     "Baseline",
     "Bookmarks",
     "DecisionLog",
+    "Delivery",
     "DemandHistory",
     "DemandRecords",
     "Migration",
     "NotificationRecord",
     "Notifications",
+    "Outbox",
+    "OutboxSummary",
     "Outcome",
     "RunRecord",
     "Runs",
@@ -97,6 +102,7 @@ class StateStore:
         self.demand = DemandRecords(self.db, now)
         self.notices = Notifications(self.db, now)
         self.skips = Skips(self.db, now)
+        self.outbox = Outbox(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:

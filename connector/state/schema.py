@@ -176,6 +176,30 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.table("skips").create_index(["store", "sku"])
 
 
+def _v8(db: sqlite_utils.Database) -> None:
+    # Webhook events waiting for delivery (see state.outbox): a pass queues them, a task of
+    # their own sends them, and they outlive a restart. Times are UTC ISO 8601.
+    db.table("outbox").create(
+        {
+            "id": int,
+            "store": str,
+            "event": str,
+            "body": str,
+            "delivery_id": str,
+            "status": str,
+            "attempts": int,
+            "created_at": str,
+            "next_at": str,
+            "sent_at": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null=["store", "event", "body", "delivery_id", "status", "attempts", "created_at", "next_at"],
+    )
+    db.table("outbox").create_index(["status", "next_at"])
+    db.table("outbox").create_index(["store", "status"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -192,6 +216,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
     Migration("the items passes skip, and why", _v7),
+    Migration("the outbox of webhook events", _v8),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 
