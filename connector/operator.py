@@ -198,6 +198,7 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
                 "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
                 "skipped": _skipped(state, store.name),
+                "outbox": _outbox(state, store.name),
             }
         )
     return out
@@ -225,6 +226,12 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
             lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'] or '')}")
+        outbox = row["outbox"]
+        if outbox["pending"] or outbox["failed"]:
+            oldest = f", the oldest since {outbox['oldest']}" if outbox["oldest"] else ""
+            lines.append(f"  webhook:   {outbox['pending']} events waiting{oldest}; {outbox['failed']} failed for good")
+            if outbox["last_error"]:
+                lines.append(f"    last error: {printable(outbox['last_error'])}")
         skipped = row["skipped"]
         if skipped["count"]:
             lines.append(f"  skipped:   {skipped['count']} items left as they are; the first {len(skipped['first'])}:")
@@ -246,6 +253,16 @@ def _skipped(state: StateStore, store: str) -> dict[str, Any]:
         "first": [
             {"sku": s.sku, "item": s.item_key, "since": s.first_seen, "reason": s.reason} for s in skips[:SKIPS_SHOWN]
         ],
+    }
+
+
+def _outbox(state: StateStore, store: str) -> dict[str, Any]:
+    summary = state.outbox.summary(store)
+    return {
+        "pending": summary.pending,
+        "failed": summary.failed,
+        "oldest": summary.oldest,
+        "last_error": summary.last_error,
     }
 
 
