@@ -6,6 +6,7 @@ reorder` reuse it, so they see exactly what a pass sees.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,87 @@ def believable(items: list[Item], orders: list[OpenOrder]) -> tuple[list[Item], 
                 problems.append(f"{what} quantity {count} is beyond {MOST_UNITS} units either way (not believable)")
         kept_items.append(replace(item, problems=item.problems + tuple(problems)) if problems else item)
     return kept_items, kept_orders
+
+
+_WHITESPACE_RUN = re.compile(r"[\r\n\t ]+")
+
+
+def sku_key(sku: str | None) -> str | None:
+    """A SKU as WooCommerce saves it: runs of spaces, tabs and line breaks made one space, ends trimmed.
+
+    (WooCommerce passes every SKU through `wc_clean`, i.e. `sanitize_text_field`.) Two items whose
+    SKUs are equal after this are one SKU to the store, and to the purchase-order files.
+    """
+    if sku is None:
+        return None
+    return _WHITESPACE_RUN.sub(" ", sku).strip(" ") or None
+
+
+def _key_order(key: str) -> tuple[tuple[int, str], ...]:
+    # Platform ids are numbers (WooCommerce "123/456" for a variation): compare them as numbers.
+    return tuple((len(part), part) for part in key.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class SharedSku:
+    """Items that carry one SKU: only `holder` counts the SKU's purchase orders."""
+
+    sku: str
+    items: tuple[str, ...]
+    """Labels of the items, in key order."""
+    holder: str | None
+    """The key of the item decided with the purchase orders; None when none is, this pass."""
+    others: frozenset[str]
+    """Keys of the pulled items decided without them."""
+
+    def text(self) -> str:
+        head = f"SKU {self.sku!r} is on {len(self.items)} items ({', '.join(self.items)}) once its spaces are trimmed"
+        if self.holder is None:
+            return (
+                f"{head}: this pass pulled some of them only, so none counts its purchase orders "
+                f"until the next full pass; give each item its own SKU"
+            )
+        return (
+            f"{head}: its purchase orders count for item #{self.holder} only, the others are "
+            f"decided without them; give each item its own SKU"
+        )
+
+
+def shared_skus(items: Sequence[Item], not_pulled: Iterable[Accepted] = ()) -> list[SharedSku]:
+    """Items whose SKUs are one after `sku_key`, so one purchase order is never promised twice.
+
+    The first item by key counts the purchase orders, the others are decided without them.
+    `not_pulled` (an incremental pass: what the store accepted for items it did not pull) take
+    part: if one of them comes first it keeps the purchase orders, and if one comes later, the
+    decision it keeps may count them, so no pulled item does until a full pass decides all.
+    """
+    pulled = {item.key for item in items}
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for item in items:
+        key = sku_key(item.sku)
+        if key is not None:
+            groups[key].append((item.key, item.label))
+    for accepted in not_pulled:
+        key = sku_key(accepted.sku)
+        if key is not None and key in groups and accepted.item_key not in pulled:
+            groups[key].append((accepted.item_key, accepted.sku or f"#{accepted.item_key}"))
+    out = []
+    for sku, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda m: _key_order(m[0]))
+        first = members[0][0]
+        partial = any(k not in pulled for k, _ in members)
+        holder = None if partial and first in pulled else first
+        out.append(
+            SharedSku(
+                sku=sku,
+                items=tuple(f"{label} #{k}" for k, label in members),
+                holder=holder,
+                others=frozenset(k for k, _ in members if k in pulled and k != holder),
+            )
+        )
+    return out
 
 
 def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
@@ -161,6 +243,8 @@ class Gathered:
     """Whether only the items changed since a bookmark were pulled."""
     refused: list[tuple[Item, str]] = field(default_factory=list)
     """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
+    shared: list[SharedSku] = field(default_factory=list)
+    """SKUs carried by more than one item (reported among `warnings` too)."""
 
 
 async def gather(
@@ -199,6 +283,8 @@ async def gather(
     sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
     never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
+    shared = shared_skus(items, accepted.values() if changed is not None else ())
+    without_orders = frozenset().union(*(group.others for group in shared))
     facts = []
     refused: list[tuple[Item, str]] = []
     for item in items:
@@ -209,7 +295,7 @@ async def gather(
                 today=today,
                 supply=sources.supply,
                 queue=queues.get(item.key, ()),
-                purchase_orders=purchase_orders,
+                purchase_orders=NO_PURCHASE_ORDERS if item.key in without_orders else purchase_orders,
                 previous=previous.status if previous is not None else None,
                 sales=sales.get(item.key, never_seen),
             )
@@ -224,9 +310,10 @@ async def gather(
         facts=facts,
         accepted=accepted,
         seen=seen,
-        warnings=list(purchase_orders.warnings),
+        warnings=list(purchase_orders.warnings) + [group.text() for group in shared],
         incremental=changed is not None,
         refused=refused,
+        shared=shared,
     )
 
 
