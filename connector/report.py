@@ -95,6 +95,9 @@ def run_text(run: StoreRun) -> str:
         out.append(f"  FAILED: {run.error}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
+    if run.outcome in (RunOutcome.PAUSED, RunOutcome.BUSY):
+        out.append(f"  {run.outcome.value.upper()}: {run.error}")
+        return "\n".join(out)
     if run.changes:
         out.append(table(["SKU", "status", "ETA", "rule", "writes", "result"], plan_rows(run)))
     else:
@@ -114,6 +117,8 @@ def run_text(run: StoreRun) -> str:
     out.extend(notice_lines(run))
     if run.outcome is RunOutcome.PARTIAL:
         out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
+    if run.outcome is RunOutcome.HELD:
+        out.append(f"  HELD: {run.error}")
     return "\n".join(out)
 
 

@@ -157,6 +157,17 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("seconds", float)
 
 
+def _v7(db: sqlite_utils.Database) -> None:
+    # Stores the operator paused (`connector pause`) and stores a rail held (a pass that would
+    # have changed too much): one row per store and kind, so a hold and a pause are lifted apart.
+    # A `release` row lets the next pass go over the rails once (`connector resume` of a held store).
+    db.table("holds").create(
+        {"store": str, "kind": str, "reason": str, "since": str},
+        pk=("store", "kind"),
+        not_null=["store", "kind", "reason", "since"],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -172,6 +183,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("customer notifications, at most once per order, item, kind and ETA", _v4),
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
+    Migration("paused and held stores", _v7),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

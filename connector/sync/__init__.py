@@ -11,6 +11,11 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change;
+   Before pushing, the rails (`rails`) measure the plan: a pass that would change too much of
+   the store stops there, writes nothing and holds the store for the operator; a full listing
+   that is empty or shrank sharply is not believed (the pass fails before step 2's facts are
+   recorded from it). A paused store gets no pass; a pass that writes holds the store's lock, so two
+   processes never pass over one store at once.
 5. with the store's `notify` enabled, tell the buyers of waiting orders whose ETA moved or whose
    item is back (`connector.notify`: at most once each, recorded before sending; a dry run
    lists them and sends nothing).
@@ -116,8 +121,12 @@ async def resync(
     sources: Sources | None = None,
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
+    force: bool = False,
+    scheduled: bool = False,
+    wait: float = 0.0,
 ) -> list[StoreRun]:
-    """A full pass over each selected store, one after another (`incremental`: see `run_store`).
+    """A full pass over each selected store, one after another (`incremental`, `force`,
+    `scheduled`, `wait`: see `run_store`).
 
     `transports` maps a store name to the transport its client uses (the demo's and tests'
     in-process fakes); other stores use the network. `sources` defaults to the config's (whose
@@ -140,6 +149,9 @@ async def resync(
                 incremental=incremental,
                 progress=progress,
                 stopping=stopping,
+                force=force,
+                scheduled=scheduled,
+                wait=wait,
             )
         runs.append(run)
         if hook is not None and not dry_run:
