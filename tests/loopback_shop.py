@@ -15,7 +15,6 @@ import pytest
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.cli import main
 from stockstatus.core.loopback import serve
-from tests.conftest import FIXED_NOW
 
 KEY, SECRET = "ck_" + "a" * 40, "cs_" + "b" * 40
 ENV = {"SHOP_KEY": KEY, "SHOP_SECRET": SECRET}
@@ -82,7 +81,9 @@ def serve_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop
     """The seeded shop on a loopback port, its credentials in the environment, and a config for it."""
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    fake = FakeWooCommerce(base_url="http://127.0.0.1", consumer_key=KEY, consumer_secret=SECRET, now=lambda: FIXED_NOW)
+    # The store and the command share the wall clock (the command reads the system's), so the
+    # store's modification dates and the connector's bookmarks compare as on a real shop.
+    fake = FakeWooCommerce(base_url="http://127.0.0.1", consumer_key=KEY, consumer_secret=SECRET)
     holder: list[Shop] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
