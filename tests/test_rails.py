@@ -244,3 +244,23 @@ def test_rail_arithmetic():
     assert over_rails(tally([(Status.OUT_OF_STOCK, d)] * 90, 100), rails) is None  # no change at all
     assert shrank(20, 0, rails) and shrank(20, 9, rails) and not shrank(20, 10, rails) and not shrank(4, 1, rails)
     assert not shrank(0, 0, rails)
+
+
+async def test_a_genuine_shrink_on_shopify_stands_because_the_shops_own_count_confirms_it(tmp_path):
+    from stockstatus.adapters.shopify.fake import FakeShopify
+
+    fake = FakeShopify("rails-shop.myshopify.com", access_token="shpat_" + "c" * 32)
+    fake.add_location("Warehouse")
+    for n in range(20):
+        fake.create_product(f"Mug {n}", variants=[{"sku": f"MUG-{n}", "stock": 5}])
+    store = {"name": "shop", "platform": "shopify", "shop": "rails-shop.myshopify.com", "token_env": "TOKEN"}
+    config = from_mapping({"stores": [store]}, path=tmp_path / "c.toml", base_dir=tmp_path)
+    environ, transports = {"TOKEN": fake.access_token}, {"shop": fake.transport()}
+    state = StateStore(":memory:")
+    [first] = await resync(config, state=state, environ=environ, transports=transports)
+    assert first.outcome == "ok" and first.items == 20
+
+    for variant in list(fake.variants.values())[:15]:  # the merchant deletes most of the range
+        fake.delete_variant(variant)
+    [second] = await resync(config, state=state, environ=environ, transports=transports)
+    assert second.outcome == "ok" and second.items == 5
