@@ -264,3 +264,16 @@ async def test_a_genuine_shrink_on_shopify_stands_because_the_shops_own_count_co
         fake.delete_variant(variant)
     [second] = await resync(config, state=state, environ=environ, transports=transports)
     assert second.outcome == "ok" and second.items == 5
+
+
+def test_the_examples_rails_table_uncommented_loads_and_shows_the_defaults(tmp_path):
+    import re
+
+    from stockstatus.core.config import load
+
+    text = (Path(__file__).resolve().parents[1] / "config.example.toml").read_text()
+    text = text.replace("# [rails]\n", "[rails]\n")
+    text, shown = re.subn(r"^# (max_\w+_share|min_items) ", r"\1 ", text, flags=re.M)
+    assert shown == 4
+    (tmp_path / "connector.toml").write_text(text)
+    assert load(tmp_path / "connector.toml").stores[0].rails == Rails()
