@@ -1,6 +1,10 @@
 """The `connector` command: a thin shell over the library, one function per command.
 
 Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid.
+
+Every command reads the time from one clock, `main`'s `clock` (the system clock unless a caller
+passes another), so that "today" in the store's calendar, the state file's timestamps and the
+daemon's passes agree, and so that tests can pin it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
-from typing import Any
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
 from stockstatus.core import config as config_module
@@ -25,11 +31,46 @@ from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import HoldKind, StateStore
-from stockstatus.core.sync import resync
+from stockstatus.core.sync import Clock, resync, system_clock
 
 log = logging.getLogger("connector")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+TEST_CLOCK_VARIABLE = "CONNECTOR_TEST_CLOCK_START"
+"""For the project's tests of `connector` as a separate process, and for nothing else: an ISO 8601
+instant with its UTC offset at which the process's clock starts; it then runs on at the real pace.
+Read only when the module is run as `python -m stockstatus.core.cli` (how those tests start it);
+the installed `connector` command never reads it, so a stray variable cannot move a shop's dates."""
+
+
+def clock_starting_at(start: datetime) -> Clock:
+    """A clock that reads `start` now and then moves on with the real (monotonic) time."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+def _test_clock(environ: Mapping[str, str]) -> Clock:
+    text = environ.get(TEST_CLOCK_VARIABLE)
+    if not text:
+        return system_clock
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise SystemExit(f"{TEST_CLOCK_VARIABLE}: {text!r} is not an ISO 8601 instant with a UTC offset")
+    return clock_starting_at(start)
+
+
+def _state_now(clock: Clock) -> Callable[[], str]:
+    """The state file's timestamps, read from the command's clock."""
+    return lambda: clock().astimezone(UTC).isoformat(timespec="seconds")
+
+
+def say(text: str, *, file: TextIO | None = None) -> None:
+    """Print text output with control characters from store data or files escaped (line breaks kept)."""
+    print(report.printable(text, keep="\n"), file=file or sys.stdout)
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
@@ -49,7 +90,8 @@ def cmd_resync(args: argparse.Namespace) -> int:
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))  # before the state file is touched
-    state = StateStore(config.state_path)
+    config.check_supply()
+    state = StateStore(config.state_path, now=_state_now(args.clock))
     try:
         runs = asyncio.run(
             resync(
@@ -60,6 +102,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 force=args.force,
                 wait=args.wait,
                 state=state,
+                clock=args.clock,
                 environ=os.environ,
                 progress=None if args.json else TerminalProgress.for_terminal(),
             )
@@ -70,7 +113,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
         print(json.dumps({"runs": [r.as_dict() for r in runs]}, indent=2))
     else:
         for run in runs:
-            print(report.run_text(run))
+            say(report.run_text(run))
     return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
 
 
@@ -84,7 +127,7 @@ def cmd_pause(args: argparse.Namespace) -> int:
     """
     config = config_module.load(config_module.config_path(args.config))
     [store] = config.select(args.store)
-    state = StateStore(config.state_path)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
     try:
         state.holds.pause(store.name, args.reason or "paused by the operator")
     finally:
@@ -104,7 +147,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """
     config = config_module.load(config_module.config_path(args.config))
     [store] = config.select(args.store)
-    state = StateStore(config.state_path)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
     try:
         lifted = state.holds.resume(store.name)
     finally:
@@ -123,10 +166,11 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     Example: connector --config shop.toml rules check
     """
     config = config_module.load(config_module.config_path(args.config))
+    config.check_supply()
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
-        print(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
-    print(f"{', '.join(str(f) for f in config.files)}: OK")
+        say(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
+    say(f"{', '.join(str(f) for f in config.files)}: OK")
     return EXIT_OK
 
 
@@ -144,17 +188,19 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     state = StateStore.copy_of(config.state_path)
     try:
         found = asyncio.run(
-            explain.explain_sku(config, args.sku, store_name=args.store, state=state, environ=os.environ)
+            explain.explain_sku(
+                config, args.sku, store_name=args.store, state=state, clock=args.clock, environ=os.environ
+            )
         )
     except explain.UnknownSku as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         state.close()
     if args.json:
         print(explain.dumps(found))
     else:
-        print("\n\n".join(explain.text(e) for e in found))
+        say("\n\n".join(explain.text(e) for e in found))
     return EXIT_OK
 
 
@@ -171,15 +217,17 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     config.check_secrets(config.select(args.store))
     state = StateStore.copy_of(config.state_path)
     try:
-        found = asyncio.run(report.reorder_report(config, store_name=args.store, state=state, environ=os.environ))
+        found = asyncio.run(
+            report.reorder_report(config, store_name=args.store, state=state, clock=args.clock, environ=os.environ)
+        )
     finally:
         state.close()
     if args.csv:
         sys.stdout.write(report.reorder_csv(found))
         for warning in found.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            say(f"warning: {warning}", file=sys.stderr)
     else:
-        print(report.reorder_table(found))
+        say(report.reorder_table(found))
     return EXIT_OK
 
 
@@ -192,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     Example: connector --log-format json run
     """
-    return daemon.run(config_module.config_path(args.config), os.environ)
+    return daemon.run(config_module.config_path(args.config), os.environ, clock=args.clock)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -204,9 +252,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = asyncio.run(operator.check_stores(config, config.select(args.store), os.environ))
     for result in results:
         if result.ok:
-            print(f"{result.store}: OK")
+            say(f"{result.store}: OK")
         else:
-            print(f"{result.store}: FAILED: {result.problem}\n  fix: {result.fix}")
+            say(f"{result.store}: FAILED: {result.problem}\n  fix: {result.fix}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -218,10 +266,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = operator.status(config, state)
+        rows = operator.status(config, state, args.clock)
     finally:
         state.close()
-    print(json.dumps(rows, indent=2) if args.json else operator.status_text(rows))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        say(operator.status_text(rows))
     return EXIT_OK
 
 
@@ -236,7 +287,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         rows = list(state.decisions.history(args.sku, store=args.store, limit=args.limit))
     finally:
         state.close()
-    print(json.dumps(rows, indent=2) if args.json else operator.history_text(rows))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        say(operator.history_text(rows))
     return EXIT_OK
 
 
@@ -247,7 +301,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     Example: connector demo
     """
-    return demo.run(json_output=args.json)
+    return demo.run(json_output=args.json, clock=args.clock)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -255,7 +309,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     Prints the base URL and the credentials it accepts, then serves until Ctrl-C.
 
-    Example: connector sandbox woocommerce --port 8080 --products 500
+    Example: connector sandbox woocommerce --port 8080 --products 500 --timezone Europe/Berlin
     """
     installed = platforms()
     if args.platform not in installed:
@@ -267,7 +321,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.products < 0:
         raise ConfigError(f"--products must be 0 or more, not {args.products}")
     options = {"plan": args.plan} if args.plan else {}
-    today = datetime.now(UTC).date()
+    if args.timezone is not None:
+        try:
+            ZoneInfo(args.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(
+                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)"
+            ) from None
+        options["timezone"] = args.timezone
+    today = args.clock().astimezone(UTC).date()
     seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
     platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
     return EXIT_OK
@@ -360,26 +422,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--products", type=int, default=50, help="products to generate (default: 50)")
     p.add_argument("--empty", action="store_true", help="start with no products, to seed through the API")
     p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
+    p.add_argument("--timezone", metavar="ZONE", help="the store's timezone, an IANA name (WooCommerce; default: UTC)")
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    """`connector ARGV`; every command reads the time from `clock`."""
     args = parser().parse_args(argv)
+    args.clock = clock
     logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        say(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ConnectorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from writing again
+            return EXIT_FAILED
+        where = f" {exc.filename}" if exc.filename else ""
+        say(f"error: cannot use{where}: {exc.strerror or exc} (check the path and its permissions)", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from writing again
-        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(clock=_test_clock(os.environ)))

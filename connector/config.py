@@ -14,7 +14,6 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -32,10 +31,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stockstatus.core.errors import ConfigError
-from stockstatus.core.events import WebhookSettings
+from stockstatus.core.events import WebhookSettings, looks_like_secret
 from stockstatus.core.notify import NotifySettings
 from stockstatus.core.platform import Platform, StoreSettings, broken_platforms, platforms
 from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
@@ -46,8 +45,6 @@ DEFAULT_PATH = Path("connector.toml")
 ENV_VAR = "CONNECTOR_CONFIG"
 
 _V = TypeVar("_V")
-
-_toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
 
 
 class _Strict(BaseModel):
@@ -208,11 +205,9 @@ class ConnectorSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Only the file: values in the environment are secrets, read by name where a store says.
-        path = _toml_file.get()
-        if path is None:  # validating an in-memory mapping (the demo)
-            return (init_settings,)
-        return (init_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+        # Only the file, read by `read_toml` (which explains encodings and syntax errors): values in
+        # the environment are secrets, read by name where a store says.
+        return (init_settings,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +281,23 @@ class Config:
         if stores and hook is not None and not environ.get(hook.secret_env):
             problems.append(f"webhook.secret_env: environment variable {hook.secret_env} is not set")
         if problems:
+            problems.append(
+                "set each variable in the environment the connector runs in (export NAME=..., or the service's "
+                "EnvironmentFile); secrets never go in this file"
+            )
+            raise ConfigError(problems, path=self.path)
+
+    def check_supply(self) -> None:
+        """Raise ConfigError naming each purchase-order file, line and fix when one has a problem.
+
+        For commands a person runs (`resync`, `rules check`): they stop before any store is
+        contacted. The daemon instead reports these as warnings of each run and uses the rest.
+        """
+        problems = list(self.purchase_orders.read().warnings)
+        if problems:
+            problems.append(
+                "fix the purchase-order file(s) above, or take them out of supply.purchase_orders: nothing was sent"
+            )
             raise ConfigError(problems, path=self.path)
 
 
@@ -302,23 +314,57 @@ def config_path(cli_value: str | os.PathLike[str] | None, environ: Mapping[str, 
 def load(path: Path) -> Config:
     """Read and validate the file; raise ConfigError listing every problem."""
     if not path.is_file():
-        hint = " (copy config.example.toml to start, or pass --config)" if path == DEFAULT_PATH else ""
+        hint = (
+            " (copy config.example.toml to start, or pass --config)"
+            if path == DEFAULT_PATH
+            else f" (check --config and ${ENV_VAR}; config.example.toml is a complete one to start from)"
+        )
         raise ConfigError(f"configuration file not found{hint}", path=path)
+    problems: list[str] = []
+    data = read_toml(path, problems)
+    if problems:
+        raise ConfigError(problems, path=path)
+    return from_mapping(data, path=path, base_dir=path.parent)
+
+
+SAVE_AS_UTF8 = "save it as UTF-8 (in most editors: Save as → Encoding: UTF-8)"
+
+
+def read_toml(path: Path, problems: list[str], *, key: str = "") -> dict[str, Any]:
+    """The tables of a TOML file a person wrote; what is wrong goes to `problems` with line and fix.
+
+    A UTF-8 byte-order mark (Windows editors write one) is accepted; any other encoding is
+    refused with the line of the first byte that is not UTF-8, never with a traceback.
+    """
+    where = f"{key}: {path}" if key else ""
+    prefix = f"{where}: " if where else ""
     try:
-        with path.open("rb") as fh:
-            tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=path) from exc
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(f"{where} not found; check the path (relative paths start at the config file's folder)")
+        return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from exc
-    token = _toml_file.set(path)
+        problems.append(f"{prefix}cannot read: {exc.strerror}")
+        return {}
     try:
-        settings = ConnectorSettings()  # type: ignore[call-arg]  # the values come from the file
-    except ValidationError as exc:
-        raise ConfigError(describe_validation(exc), path=path) from exc
-    finally:
-        _toml_file.reset(token)
-    return build(settings, path=path, base_dir=path.parent)
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(
+            f"{prefix}line {line}, column {column}: not UTF-8 text (byte 0x{raw[exc.start]:02x}, "
+            f"perhaps Latin-1 or Windows-1252); {SAVE_AS_UTF8}"
+        )
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(
+            f'{where + " is " if where else ""}not valid TOML: {exc}; fix that line (strings in "quotes", '
+            "one key = value a line, "
+            "[[stores]] / [[rules]] for each entry)"
+        )
+        return {}
 
 
 def from_mapping(data: Mapping[str, Any], *, path: Path, base_dir: Path) -> Config:
@@ -429,21 +475,17 @@ def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo, ru
 
 def _rules_file(path: Path, problems: list[str]) -> list[dict[str, Any]]:
     """The `[[rules]]` of a rules file; what is wrong with it goes to `problems`, naming the file."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        problems.append(f"rules_file: {path} not found")
-        return []
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"rules_file: {path} is not valid TOML: {exc}")
-        return []
-    except OSError as exc:
-        problems.append(f"rules_file: cannot read {path}: {exc.strerror}")
+    found: list[str] = []
+    data = read_toml(path, found, key="rules_file")
+    if found:
+        problems.extend(found)
         return []
     unknown = sorted(set(data) - {"rules"})
     if unknown:
-        problems.append(f"rules_file ({path}): {', '.join(unknown)}: unknown key (a rules file holds only [[rules]])")
+        problems.append(
+            f"rules_file ({path}): {', '.join(unknown)}: unknown key (a rules file holds only [[rules]] tables; "
+            "move the rest to the config file)"
+        )
     rules = data.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
         problems.append(f"rules_file ({path}): rules: write each rule as a [[rules]] table")
@@ -453,11 +495,22 @@ def _rules_file(path: Path, problems: list[str]) -> list[dict[str, Any]]:
 
 def _platform_settings(platform: Platform, entry: StoreEntry, where: str, problems: list[str]) -> StoreSettings | None:
     extra = dict(entry.model_extra or {})
+    prefix = f"{where} ({entry.name})"
+    # Every platform names its credentials' variables in `*_env` keys: a value that looks like the
+    # secret itself is refused here, for any platform, without being repeated.
+    pasted = sorted(k for k, v in extra.items() if k.endswith("_env") and isinstance(v, str) and looks_like_secret(v))
+    problems.extend(
+        f"{prefix}.{key}: this looks like a secret itself, not the NAME of an environment variable: put the "
+        "secret in the environment and write the variable's name here (the value is not shown)"
+        for key in pasted
+    )
     try:
-        return platform.settings_model.model_validate(extra)
+        validated = platform.settings_model.model_validate(extra)
     except ValidationError as exc:
-        problems.extend(describe_validation(exc, prefix=f"{where} ({entry.name})"))
+        said = tuple(f"{prefix}.{key}:" for key in pasted)  # the platform's own word on them is one too many
+        problems.extend(line for line in describe_validation(exc, prefix=prefix) if not line.startswith(said))
         return None
+    return None if pasted else validated
 
 
 def _zone(name: str | None, key: str, problems: list[str]) -> ZoneInfo | None:
@@ -500,9 +553,11 @@ def describe_validation(exc: ValidationError, *, prefix: str = "") -> list[str]:
             key = f"{prefix}.{key}" if key else prefix
         kind = error["type"]
         if kind == "extra_forbidden":
-            message = "unknown key"
+            message = "unknown key (check its spelling against config.example.toml, or remove it)"
         elif kind == "missing":
-            message = "required key is missing"
+            message = "required key is missing (add it; config.example.toml shows every key)"
+        elif kind == "list_type":
+            message = "must be a list: write each entry as its own [[table]] (double brackets), or [a, b] inline"
         else:
             message = error["msg"].removeprefix("Value error, ")
             if _may_echo(error):

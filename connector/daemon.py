@@ -31,7 +31,7 @@ import signal
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -169,7 +169,10 @@ class Daemon:
     async def serve(self) -> int:
         """Run until stopped by a signal (or `stop()`); 0 on a clean stop."""
         loop = asyncio.get_running_loop()
-        self.state = StateStore(self.config.state_path)
+        clock = self.clock
+        self.state = StateStore(
+            self.config.state_path, now=lambda: clock().astimezone(UTC).isoformat(timespec="seconds")
+        )
         self.scheduler = Scheduler(loop)
         self._schedule(self.config, first=True)
         self.scheduler.add_job(self._watch, every(seconds=WATCH_SECONDS), id="config-watch", coalesce=True)
@@ -312,10 +315,10 @@ class Daemon:
             )
 
 
-def run(path: Path, environ: Mapping[str, str]) -> int:
-    """Start the daemon on `path` and serve until stopped."""
+def run(path: Path, environ: Mapping[str, str], *, clock: Clock = system_clock) -> int:
+    """Start the daemon on `path` and serve until stopped; its passes read the time from `clock`."""
 
     async def main() -> int:
-        return await Daemon(path, environ).serve()
+        return await Daemon(path, environ, clock=clock).serve()
 
     return asyncio.run(main())

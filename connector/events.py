@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stockstatus.core.errors import RemoteError
-from stockstatus.core.http import send
+from stockstatus.core.http import is_loopback, redact_url, send
 from stockstatus.core.outcomes import NoticeKind, NoticeResult
 from stockstatus.rules.model import Status
 
@@ -78,13 +79,73 @@ class WebhookSettings(BaseModel):
     secret_env: str = Field(description="Environment variable holding the signing secret.")
     events: tuple[EventKind, ...] = ALL_EVENTS
     eta_slip_days: int = Field(1, ge=0, description="An ETA moving later by more than this many days is a slip.")
+    allow_insecure_http: bool = Field(
+        False, description="Accept a plain http:// url to a host other than this machine (events travel unencrypted)."
+    )
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
+        # The url is never repeated in a message: its path or user may be the receiver's secret.
+        value = value.strip()
+        if not value.lower().startswith(("https://", "http://")):
             raise ValueError("url must start with https:// (or http://)")
+        try:
+            parsed = httpx.URL(value)
+        except httpx.InvalidURL:
+            raise ValueError("url is not a valid URL (the value is not shown: it may hold a secret)") from None
+        if parsed.userinfo:
+            raise ValueError(
+                "url must not carry a user or password (user:password@...): it would be sent in clear "
+                "to every receiver on the way; give the receiver a secret path or check the signature instead"
+            )
+        if not parsed.host:
+            raise ValueError("url must name a host, e.g. https://hooks.example.com/stock")
         return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str) -> str:
+        if not ENV_NAME.match(value) or looks_like_secret(value):
+            raise ValueError(
+                "give the NAME of the environment variable holding the signing secret (e.g. "
+                "CONNECTOR_WEBHOOK_SECRET), never the secret itself; the value is not shown"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _encrypted(self) -> WebhookSettings:
+        parsed = httpx.URL(self.url)
+        if parsed.scheme == "http" and not is_loopback(parsed.host) and not self.allow_insecure_http:
+            raise ValueError(
+                "url: plain http to another machine sends every event unencrypted; use https://, or set "
+                "allow_insecure_http = true in [webhook] if you accept that"
+            )
+        return self
+
+    @property
+    def shown_url(self) -> str:
+        """The url as logs and errors may show it: scheme, host and port; the path stays secret."""
+        return redact_url(self.url)
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PASTED_PREFIXES = re.compile(
+    r"^(ck_|cs_|shpat_|shpca_|shppa_|shpss_|whsec_|sk_live_|sk_test_|rk_live_|xox[abpr]-|ghp_|github_pat_|AKIA)",
+    re.IGNORECASE,
+)
+_RANDOM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def looks_like_secret(value: str) -> bool:
+    """Whether a value given where the NAME of an environment variable belongs looks like a secret itself.
+
+    Known key and token prefixes, or a long run of letters and digits with several digits in it
+    (names of variables are words joined by underscores).
+    """
+    if _PASTED_PREFIXES.match(value):
+        return True
+    return any(sum(c.isdigit() for c in run) >= 3 for run in _RANDOM_RUN.findall(value))
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -171,9 +232,16 @@ async def deliver(
     environ: Mapping[str, str],
     events: list[dict[str, Any]],
 ) -> int:
-    """Post each event; the number delivered. Failures are logged, never raised."""
+    """Post each event; the number delivered. Failures are logged, never raised.
+
+    Logs and errors name the webhook by `shown_url` only: Slack- and Teams-style webhooks carry
+    their secret in the path.
+    """
     secret = environ.get(settings.secret_env, "")
     delivered = 0
+    shown = f"webhook {settings.shown_url}"
+    if events and httpx.URL(settings.url).scheme == "http" and not is_loopback(httpx.URL(settings.url).host):
+        log.warning("%s: events are sent over plain http (allow_insecure_http = true): use https", shown)
     for event in events:
         body = json.dumps(event, sort_keys=True).encode()
         headers = {
@@ -183,10 +251,10 @@ async def deliver(
             "X-Connector-Signature": sign(secret, body),
         }
         try:
-            await send(client, "POST", settings.url, content=body, headers=headers)
+            await send(client, "POST", settings.url, content=body, headers=headers, describe=f"POST {shown}")
             delivered += 1
         except RemoteError as exc:
             log.warning(
-                "webhook %s for %s not delivered: %s", event["event"], event.get("sku") or event.get("item"), exc
+                "%s: %s for %s not delivered: %s", shown, event["event"], event.get("sku") or event.get("item"), exc
             )
     return delivered

@@ -17,6 +17,7 @@ import httpx
 
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConnectorError
+from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
 from stockstatus.core.state import Accepted, StateStore
 from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock
@@ -142,7 +143,11 @@ def _decision_lines(decision: Decision | None) -> list[str]:
 def text(explanation: Explanation) -> str:
     """The explanation as the terminal shows it."""
     e, f = explanation, explanation.facts
-    out = [f"{e.item.label} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}", "", "facts"]
+    out = [
+        f"{escape_controls(e.item.label)} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}",
+        "",
+        "facts",
+    ]
     rows = [
         ("today", f.today.isoformat()),
         ("available", "not tracked" if f.available is None else str(f.available)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import unicodedata
 from datetime import UTC, datetime
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -26,13 +27,36 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+_SHOWN_AS_ESCAPES = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def escape_controls(text: str, *, keep: str = "") -> str:
+    """`text` with control characters, line separators and bidi overrides as escapes (`\\n`, `\\x1b`)."""
+    out = []
+    for char in text:
+        if char in keep or (unicodedata.category(char) not in _SHOWN_AS_ESCAPES and char not in _BIDI_OVERRIDES):
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return "".join(out)
+
+
+class OneLine(logging.Formatter):
+    """Readable lines; control characters in the message (a SKU with a newline or a terminal
+    escape code, from store data) are shown as escapes, so one record is one line of the log."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
+
+
 def configure(level: str = "WARNING", fmt: str = "text") -> None:
     """Send the connector's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonLines())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.setFormatter(OneLine("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

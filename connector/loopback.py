@@ -15,6 +15,8 @@ import httpx
 
 Handle = Callable[[httpx.Request], httpx.Response]
 _HOP_BY_HOP = ("content-length", "transfer-encoding", "connection")
+POLL_SECONDS = 0.02
+"""How often the serving loop checks whether it was asked to stop."""
 
 
 def _handler_for(handle: Handle, server_version: str) -> type[BaseHTTPRequestHandler]:
@@ -71,5 +73,11 @@ def serve(
     """
     server = ThreadingHTTPServer((host, port), _handler_for(handle, server_version))
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name=f"sandbox-{server.server_address[1]}", daemon=True).start()
+    threading.Thread(
+        # `shutdown()` returns only once the loop next looks at its flag: with the default half
+        # second between looks, stopping a sandbox (and every test's store) took that long.
+        target=lambda: server.serve_forever(poll_interval=POLL_SECONDS),
+        name=f"sandbox-{server.server_address[1]}",
+        daemon=True,
+    ).start()
     return server

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from stockstatus.core.config import Config
+from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
 from stockstatus.core.outcomes import NoticeResult, RunOutcome
 from stockstatus.core.state import StateStore
@@ -24,7 +25,17 @@ if TYPE_CHECKING:
 ARROW = "→"
 
 
+def printable(text: str, *, keep: str = "") -> str:
+    """`text` with control characters shown as escapes (`\\n`, `\\x1b`), except those in `keep`.
+
+    Store data (SKUs, names, messages) is printed through this: a newline in a SKU must not
+    forge a line of the plan, nor a terminal escape code recolour or rewrite the screen.
+    """
+    return escape_controls(text, keep=keep)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
@@ -92,20 +103,20 @@ def run_text(run: StoreRun) -> str:
     if run.full_because:
         out.append(f"  a full pass instead of an incremental one: {run.full_because}")
     if run.outcome is RunOutcome.FAILED:
-        out.append(f"  FAILED: {run.error}")
+        out.append(f"  FAILED: {printable(run.error or '')}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
     if run.outcome in (RunOutcome.PAUSED, RunOutcome.BUSY):
-        out.append(f"  {run.outcome.value.upper()}: {run.error}")
+        out.append(f"  {run.outcome.value.upper()}: {printable(run.error or '')}")
         return "\n".join(out)
     if run.changes:
         out.append(table(["SKU", "status", "ETA", "rule", "writes", "result"], plan_rows(run)))
     else:
         out.append("  nothing to change: the store already shows every decision")
     for skipped in run.skipped:
-        out.append(f"  skipped {skipped.item.label}: {skipped.reason}")
+        out.append(f"  skipped {printable(skipped.item.label)}: {printable(skipped.reason)}")
     for warning in run.warnings:
-        out.append(f"  warning: {warning}")
+        out.append(f"  warning: {printable(warning)}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
     verb = "would write" if run.dry_run else "written"
     written = len(run.changes) if run.dry_run else run.written
@@ -116,9 +127,11 @@ def run_text(run: StoreRun) -> str:
     out.append(summary)
     out.extend(notice_lines(run))
     if run.outcome is RunOutcome.PARTIAL:
-        out.append(f"  PARTIAL: {run.error}; failed items keep their previous status and are retried next run")
+        out.append(
+            f"  PARTIAL: {printable(run.error or '')}; failed items keep their previous status and are retried next run"
+        )
     if run.outcome is RunOutcome.HELD:
-        out.append(f"  HELD: {run.error}")
+        out.append(f"  HELD: {printable(run.error or '')}")
     return "\n".join(out)
 
 

@@ -36,6 +36,9 @@ OPTIONAL_COLUMNS = ("supplier", "reference")
 RESTOCK_REFERENCE = "restock_date meta"
 INCOMING_REFERENCE = "shopify incoming"
 
+MAX_QUANTITY = 1_000_000_000
+"""More units than this on one line is a typo (or a date in the quantity column), not a purchase order."""
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -90,10 +93,34 @@ class PurchaseOrderFiles:
                     found.setdefault(path, None)
         return list(found)
 
+    def unmatched(self) -> list[str]:
+        """A problem per pattern that looks mistyped: a file that is not there, or a glob in a missing folder.
+
+        A glob whose folder exists but holds no matching file is fine: an empty inbox.
+        """
+        problems = []
+        for pattern in self.patterns:
+            full = pattern if os.path.isabs(pattern) else str(self.base_dir / pattern)
+            if glob.has_magic(full):
+                folder = Path(full)
+                while glob.has_magic(str(folder)):
+                    folder = folder.parent
+                if not folder.is_dir():
+                    problems.append(
+                        f"supply.purchase_orders: {pattern!r}: the folder {folder} does not exist; create it (an "
+                        "empty one is fine) or check the path (relative paths start at the config file's folder)"
+                    )
+            elif not Path(full).is_file():
+                problems.append(
+                    f"supply.purchase_orders: {pattern!r} matches no file ({full}); check the path "
+                    "(relative paths start at the config file's folder), or use a glob such as 'incoming/*.csv'"
+                )
+        return problems
+
     def read(self) -> PurchaseOrders:
         paths = self.paths()
         combined: dict[str, list[SupplyEvent]] = defaultdict(list)
-        warnings: list[str] = []
+        warnings: list[str] = self.unmatched()
         for path in paths:
             parsed = self._parsed(path)
             warnings.extend(parsed.problems)
@@ -122,7 +149,14 @@ class PurchaseOrderFiles:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            parsed = ParsedFile({}, (f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV",))
+            line = raw[: exc.start].count(b"\n") + 1
+            parsed = ParsedFile(
+                {},
+                (
+                    f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}, perhaps Latin-1 or Windows-1252); "
+                    "save the file as UTF-8 CSV (in Excel: Save as → CSV UTF-8)",
+                ),
+            )
         else:
             parsed = parse_purchase_orders(text, source=str(path))
         self._cache[path] = (key, parsed)
@@ -140,6 +174,23 @@ def parse_purchase_orders(text: str, *, source: str) -> ParsedFile:
             break
     if header is None:
         return ParsedFile({})
+    if len(header) == 1 and ";" in header[0] and all(c in header[0] for c in ("sku", "quantity")):
+        return ParsedFile(
+            {},
+            (
+                f"{source}:{header_line}: the columns are separated by ';', not ','; save the file as "
+                "comma-separated CSV (in Excel: Save as → CSV UTF-8 (Comma delimited))",
+            ),
+        )
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        return ParsedFile(
+            {},
+            (
+                f"{source}:{header_line}: column(s) {', '.join(twice)} appear more than once in the header; "
+                "keep one of each",
+            ),
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return ParsedFile(
@@ -159,7 +210,10 @@ def parse_purchase_orders(text: str, *, source: str) -> ParsedFile:
             continue
         where = f"{source}:{reader.line_num}"
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
-            problems.append(f"{where}: more values than the header has columns")
+            problems.append(
+                f"{where}: more values than the header has columns; a comma inside a value needs the value "
+                'in double quotes ("Acme, Inc.")'
+            )
             continue
 
         def cell(name: str, row: list[str] = row) -> str:
@@ -169,13 +223,20 @@ def parse_purchase_orders(text: str, *, source: str) -> ParsedFile:
         errors = []
         sku = cell("sku")
         if not sku:
-            errors.append("sku is empty")
+            errors.append("sku is empty (give each line the SKU of the product it brings)")
         quantity_text = cell("quantity")
         quantity: int | None = None
-        if re.fullmatch(r"\d+", quantity_text):
+        if re.fullmatch(r"\d+", quantity_text) and int(quantity_text) > MAX_QUANTITY:
+            errors.append(f"quantity {quantity_text} is more than {MAX_QUANTITY:,} units; check the column")
+        elif re.fullmatch(r"\d+", quantity_text):
             quantity = int(quantity_text)
+        elif re.fullmatch(r"-\s*\d+", quantity_text):
+            errors.append(
+                f"quantity {quantity_text} is negative; a purchase order brings units: write how many "
+                "are coming (0 for a cancelled line)"
+            )
         else:
-            errors.append(f"quantity {quantity_text!r} is not a whole number of units")
+            errors.append(f"quantity {quantity_text!r} is not a whole number of units (write e.g. 24)")
         expected_text = cell("expected_date")
         expected: date | None = None
         try:
@@ -183,7 +244,7 @@ def parse_purchase_orders(text: str, *, source: str) -> ParsedFile:
                 raise ValueError
             expected = date.fromisoformat(expected_text)
         except ValueError:
-            errors.append(f"expected_date {expected_text!r} is not a date like 2026-12-31")
+            errors.append(f"expected_date {expected_text!r} is not a date like 2026-12-31 (year-month-day)")
         if errors:
             problems.append(f"{where}: {'; '.join(errors)}")
             continue

@@ -1,4 +1,9 @@
-"""The daemon against an in-process fake store: scheduled passes, reloads, health, clean stop."""
+"""The daemon against an in-process fake store: scheduled passes, reloads, health, clean stop.
+
+The daemon and the store share a clock the test moves on; passes are made due through the
+scheduler (`due_now`) instead of waiting out real intervals, except in the one test that checks
+that the schedule itself runs them.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,23 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.fake import sandbox as shopify_sandbox
+from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.schedule import trigger_for
+from tests.conftest import MovingClock, due_now
 
 BERLIN = ZoneInfo("Europe/Berlin")
 URL = "https://shop.test"
@@ -29,7 +41,7 @@ platform = "woocommerce"
 url = "https://shop.test"
 key_env = "SHOP_KEY"
 secret_env = "SHOP_SECRET"
-schedule = "every 1s"
+schedule = "{schedule}"
 
 [[rules]]
 name = "sold out"
@@ -72,38 +84,82 @@ async def wait_for(condition, seconds=10.0):
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
-def fake():
-    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+def clock() -> MovingClock:
+    return MovingClock()
 
 
-def write(path: Path, sold_out: str = "out_of_stock") -> None:
-    path.write_text(CONFIG.format(sold_out=sold_out))
+@pytest.fixture
+def fake(clock: MovingClock) -> FakeWooCommerce:
+    return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"], now=clock)
 
 
-async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tmp_path, fake, caplog):
+def write(path: Path, sold_out: str = "out_of_stock", schedule: str = "every 1h") -> None:
+    """The config; an hourly schedule, so that in a test only the passes it makes due run."""
+    path.write_text(CONFIG.format(sold_out=sold_out, schedule=schedule))
+
+
+def meta(record: dict[str, Any], key: str) -> Any:
+    return next((m["value"] for m in record["meta_data"] if m["key"] == key), None)
+
+
+async def next_pass(daemon: Daemon, clock: MovingClock) -> None:
+    """A quarter of an hour on: the store's job is due, and its pass is awaited."""
+    clock.advance(15)
+    runs = daemon.runs
+    due_now(daemon, "store:shop")
+    await wait_for(lambda: daemon.runs > runs)
+
+
+async def test_the_schedule_runs_passes_without_being_asked(tmp_path, fake, clock):
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
+    path = tmp_path / "connector.toml"
+    write(path, schedule="every 1s")
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 1)
+    clock.advance(1)
+    # Nothing but the interval makes the next pass run.
+    await wait_for(lambda: daemon.runs >= 2)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert [(p.store, p.mode, p.outcome) for p in daemon.passes][:2] == [
+        ("shop", "full", "ok"),
+        ("shop", "incremental", "ok"),
+    ]
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "in_stock"
+
+
+async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tmp_path, fake, clock, caplog):
     caplog.set_level(logging.INFO)
     mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
     path = tmp_path / "connector.toml"
     write(path)
-    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
 
     await wait_for(lambda: daemon.runs >= 1)
     assert fake.get_product(mug["id"])["meta_data"]  # the first pass ran at start
 
-    # A sale through the store's own API: the next pass follows within one interval.
+    # A sale through the store's own API: the next pass follows it (WooCommerce switched the
+    # status itself at the sale; the connector's own field says the pass saw it).
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "in_stock"
     fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 2}])
-    await wait_for(lambda: fake.get_product(mug["id"])["stock_status"] == "outofstock")
+    await next_pass(daemon, clock)
+    assert fake.get_product(mug["id"])["stock_status"] == "outofstock"
+    assert meta(fake.get_product(mug["id"]), "connector_status") == "out_of_stock"
 
-    # A broken edit is rejected with the reason; the last good rules keep running.
-    path.write_text(CONFIG.format(sold_out="sold_out_forever"))
-    runs = daemon.runs
-    await wait_for(lambda: daemon.runs >= runs + 2)
+    # A broken edit is rejected with the reason, once; the last good rules keep running.
+    path.write_text(CONFIG.format(sold_out="sold_out_forever", schedule="every 1h"))
+    await next_pass(daemon, clock)
+    await next_pass(daemon, clock)
     assert "config edit rejected" in caplog.text and "sold_out_forever" in caplog.text
+    assert caplog.text.count("config edit rejected") == 1
+    assert [p.outcome for p in daemon.passes][-2:] == ["ok", "ok"]
+    assert fake.get_product(mug["id"])["stock_status"] == "outofstock"
 
     # A valid edit takes effect at the next pass.
     write(path, sold_out="backorder")
@@ -112,20 +168,23 @@ async def test_passes_follow_the_store_and_config_edits_apply_without_restart(tm
             'then = { status = "backorder" }', 'then = { status = "backorder", eta = "2027-01-15" }'
         )
     )
-    await wait_for(lambda: fake.get_product(mug["id"])["backorders"] == "notify")
+    await next_pass(daemon, clock)
+    assert fake.get_product(mug["id"])["backorders"] == "notify"
 
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
 
 
-async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fake, caplog):
+async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fake, clock, caplog):
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
     path = tmp_path / "connector.toml"
     write(path)
     fake.fail_next(401, times=3, path_contains="products")
-    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
-    await wait_for(lambda: daemon.runs >= 5, seconds=15)
+    await wait_for(lambda: daemon.runs >= 1)
+    for _ in range(4):
+        await next_pass(daemon, clock)
     daemon.stop()
     await asyncio.wait_for(serving, 10)
     assert caplog.text.count("is unhealthy") == 1
@@ -136,7 +195,7 @@ async def test_a_failing_store_is_logged_once_and_its_recovery_once(tmp_path, fa
 
 def test_a_daemon_does_not_start_on_an_invalid_config(tmp_path):
     path = tmp_path / "connector.toml"
-    path.write_text(CONFIG.format(sold_out="nope"))
+    path.write_text(CONFIG.format(sold_out="nope", schedule="every 1h"))
     with pytest.raises(ConfigError, match="rules"):
         Daemon(path, ENV)
 
@@ -149,7 +208,7 @@ def test_an_edit_of_the_rules_file_is_taken_or_refused_with_its_reason(tmp_path,
         '[[rules]]\nname = "sold out"\nwhen = { available = "<= 0" }\nthen = { status = "out_of_stock" }\n'
     )
     path = tmp_path / "connector.toml"
-    path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0])
+    path.write_text('rules_file = "rules.toml"\n' + CONFIG.split("[[rules]]")[0].format(schedule="every 1h"))
     watcher = ConfigWatcher(path)
     assert watcher.config.stores[0].rules.names == ("sold out",) and not watcher.poll()
 
@@ -160,3 +219,194 @@ def test_an_edit_of_the_rules_file_is_taken_or_refused_with_its_reason(tmp_path,
 
     rules.write_text(rules.read_text().replace('"none left"', '"<= 0"').replace("sold out", "gone"))
     assert watcher.poll() and watcher.config.stores[0].rules.names == ("gone",)
+
+
+# --- both platforms over loopback HTTP, changed through their own APIs while the daemon runs -----
+
+RULES = """
+[[rules]]
+name = "restock due"
+when = { available = "<= 0", eta_within_days = 60 }
+then = { status = "backorder", eta = "restock_date", message = "{message}" }
+
+[[rules]]
+name = "sold out"
+when = { available = "<= 0" }
+then = { status = "out_of_stock" }
+"""
+STORES = """
+state = "state.sqlite"
+timezone = "Europe/Berlin"
+
+[[stores]]
+name = "woo"
+platform = "woocommerce"
+url = "{woo_url}"
+key_env = "WC_KEY"
+secret_env = "WC_SECRET"
+schedule = "every 1h"
+notify = {{ enabled = true }}
+
+[[stores]]
+name = "shopify"
+platform = "shopify"
+shop = "{shop}"
+token_env = "SHOP_TOKEN"
+schedule = "every 1h"
+notify = {{ enabled = true }}
+"""
+
+
+@pytest.fixture
+def two_stores(clock: MovingClock):
+    """A WooCommerce and a Shopify sandbox on loopback, each with one kettle in stock (2 left)."""
+    restock = (clock.now.astimezone(BERLIN).date() + timedelta(days=10)).isoformat()
+    woo = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
+    woo_server = woo_sandbox.serve(woo, "127.0.0.1", 0)
+    woo.base_url = f"http://127.0.0.1:{woo_server.server_address[1]}"
+    kettle = woo.create_product(
+        name="Kettle",
+        sku="KTL-W",
+        manage_stock=True,
+        stock_quantity=2,
+        meta_data=[{"key": "restock_date", "value": restock}],
+    )
+    shop = FakeShopify("sandbox.myshopify.com", now=clock)
+    shop_server = shopify_sandbox.serve(shop)
+    shop.base_url = f"http://127.0.0.1:{shop_server.server_address[1]}"
+    shop.add_location("Warehouse")
+    product = shop.create_product(
+        "Kettle", variants=[{"sku": "KTL-S", "stock": 2}], metafields={"custom.restock_date": ("date", restock)}
+    )
+    yield woo, kettle["id"], shop, product.variant_ids[0]
+    for server in (woo_server, shop_server):
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+async def api():
+    """The merchants' own HTTP client, for both admin APIs."""
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+async def woo_api(api: httpx.AsyncClient, woo: FakeWooCommerce, method: str, path: str, body: dict[str, Any]) -> Any:
+    """A request to the store's REST API, as a shop's own tooling sends it."""
+    auth = WooCommerceAuth(woo.consumer_key, woo.consumer_secret)
+    response = await api.request(method, f"{woo.base_url}/wp-json/wc/v3/{path}", json=body, auth=auth)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def shopify_api(api: httpx.AsyncClient, shop: FakeShopify, query: str, **variables: Any) -> Any:
+    """A mutation through the shop's Admin GraphQL API, as its staff's tools send it."""
+    response = await api.post(
+        f"{shop.base_url}/admin/api/2026-10/graphql.json",
+        json={"query": query, "variables": variables},
+        headers={"X-Shopify-Access-Token": shop.access_token},
+    )
+    body = response.json()
+    assert not body.get("errors") and not next(iter(body["data"].values()))["userErrors"], body
+    return body["data"]
+
+
+async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_buyer_once(
+    tmp_path, two_stores, clock, api, caplog
+):
+    caplog.set_level(logging.INFO)
+    woo, kettle, shop, variant = two_stores
+    config = tmp_path / "connector.toml"
+    stores = STORES.format(woo_url=woo.base_url, shop=shop.base_url.removeprefix("http://"))
+    config.write_text(stores + RULES.replace("{message}", "Ships by {eta:%-d %B}"))
+    environ = {"WC_KEY": woo.consumer_key, "WC_SECRET": woo.consumer_secret, "SHOP_TOKEN": shop.access_token}
+
+    def woo_meta(key: str) -> str | None:
+        return meta(woo.get_product(kettle), key)
+
+    def woo_notes() -> list[str]:
+        return [n["note"] for order in woo.orders for n in woo.order_notes(order) if n["customer_note"]]
+
+    def shop_notes() -> list[str]:
+        return [line for o in shop.orders.values() for line in (o.note or "").splitlines() if line]
+
+    async def both_passes(daemon: Daemon) -> None:
+        """A quarter of an hour on: both stores' passes are due, and awaited."""
+        clock.advance(15)
+        runs = daemon.runs
+        due_now(daemon, "store:woo", "store:shopify")
+        await wait_for(lambda: daemon.runs >= runs + 2)
+
+    daemon = Daemon(config, environ, clock=clock)
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 2)  # each store's first pass, at start
+    assert woo_meta("connector_status") == "in_stock"
+    assert shop.variant_metafield(variant, "connector.status") == "in_stock"
+
+    # Buyers order 3 kettles in each shop, 2 are on the shelf: the third waits for the restock.
+    await woo_api(
+        api, woo, "POST", "orders", {"status": "processing", "line_items": [{"product_id": kettle, "quantity": 3}]}
+    )
+    await shopify_api(
+        api,
+        shop,
+        """mutation Buy($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+                           orderCreate(order: $order, options: $options) { userErrors { message } } }""",
+        order={
+            "email": "buyer@example.com",
+            "lineItems": [{"variantId": f"gid://shopify/ProductVariant/{variant}", "quantity": 3}],
+        },
+        options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"},
+    )
+    await both_passes(daemon)
+    assert woo_meta("connector_status") == "backorder"
+    assert shop.variant_metafield(variant, "connector.status") == "backorder"
+    assert woo_notes() == [] and shop_notes() == []  # nobody is told anything new yet
+
+    # The supplier slips by ten days: the merchant moves the restock date in each admin. Each
+    # waiting buyer is told once.
+    slipped = clock.now.astimezone(BERLIN).date() + timedelta(days=20)
+    await woo_api(
+        api, woo, "PUT", f"products/{kettle}", {"meta_data": [{"key": "restock_date", "value": slipped.isoformat()}]}
+    )
+    await shopify_api(
+        api,
+        shop,
+        """mutation Slip($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }""",
+        m=[
+            {
+                "ownerId": f"gid://shopify/Product/{shop.variants[variant].product_id}",
+                "namespace": "custom",
+                "key": "restock_date",
+                "type": "date",
+                "value": slipped.isoformat(),
+            }
+        ],
+    )
+    await both_passes(daemon)
+    assert len(woo_notes()) == 1 and len(shop_notes()) == 1
+
+    # A broken edit is refused with its reason and the daemon keeps going; the fixed edit
+    # reaches the items of both shops at the next pass, though nothing changed in the stores.
+    config.write_text(stores + RULES.replace("eta_within_days = 60", 'eta_within_days = "soon"'))
+    await both_passes(daemon)
+    assert "config edit rejected" in caplog.text and "eta_within_days" in caplog.text
+    assert [p.outcome for p in daemon.passes][-2:] == ["ok", "ok"]
+    config.write_text(stores + RULES.replace("{message}", "Back soon: ships by {eta:%-d %B}"))
+    await both_passes(daemon)
+    assert (woo_meta("connector_message") or "").startswith("Back soon")
+    assert (shop.variant_metafield(variant, "connector.message") or "").startswith("Back soon")
+    assert "the rules or settings changed" in caplog.text
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+
+    # A restart takes up from the state file: nobody is told twice.
+    daemon = Daemon(config, environ, clock=clock)
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 2)
+    await both_passes(daemon)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert [p.mode for p in daemon.passes][-2:] == ["incremental", "incremental"]
+    assert len(woo_notes()) == 1 and len(shop_notes()) == 1
+    assert f"{slipped.day} {slipped:%B}" in woo_notes()[0] and f"{slipped.day} {slipped:%B}" in shop_notes()[0]

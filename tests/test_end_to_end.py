@@ -2,6 +2,9 @@
 seeded through its REST API as a shop owner's tooling would, a config file, and the `connector`
 command run in-process. Nothing of ours is mocked; every check is something a user would see
 (exit codes, what the command prints, what the store shows afterwards, the state file).
+
+The command and the store read one pinned clock (`FIXED_NOW`), so "today" is the same date
+whenever the tests run.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,18 +26,25 @@ import pytest
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, serve
 from stockstatus.core.cli import main
+from stockstatus.core.http import HttpPolicy
+from tests.conftest import FIXED_NOW
 
 TIMEZONE = "Europe/Berlin"
 HANDLING_DAYS = 2
 STORE = "e2e-shop"
 KEY_ENV, SECRET_ENV = "E2E_SHOP_WC_KEY", "E2E_SHOP_WC_SECRET"
-CLI_TIMEOUT = 90.0  # seconds; the failing-store test waits out the HTTP policy's retries
+CLI_TIMEOUT = 90.0  # seconds; far more than any command here takes, so a hang fails the test
 API = "/wp-json/wc/v3"
+
+
+def pinned() -> datetime:
+    """The clock the store and every `connector` command of these tests read."""
+    return FIXED_NOW
 
 
 def store_today() -> date:
     """Today in the store's calendar, which is what the connector decides with."""
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
+    return pinned().astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 def in_days(n: int) -> date:
@@ -54,26 +64,21 @@ def long_day(d: date) -> str:
 class Shop:
     fake: FakeWooCommerce
     url: str
+    api: httpx.Client
+    """The shop owner's own REST client (one for the whole test: each new client costs ~0.1 s of
+    certificate loading, though these stores are plain http)."""
     ids: dict[str, int]
     """SKU -> product id (variations: SKU -> variation id; see `parents`)."""
     parents: dict[str, int]
     """Variation SKU -> parent product id."""
 
-    def client(self, secret: str | None = None) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url + API,
-            auth=WooCommerceAuth(self.fake.consumer_key, secret or self.fake.consumer_secret),
-            timeout=10.0,
-        )
-
     def read(self, sku: str) -> dict[str, Any]:
         """The product or variation as the REST API shows it (GET, as a shop owner would)."""
-        with self.client() as api:
-            if sku in self.parents:
-                path = f"products/{self.parents[sku]}/variations/{self.ids[sku]}"
-            else:
-                path = f"products/{self.ids[sku]}"
-            response = api.get(path)
+        if sku in self.parents:
+            path = f"products/{self.parents[sku]}/variations/{self.ids[sku]}"
+        else:
+            path = f"products/{self.ids[sku]}"
+        response = self.api.get(path)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -101,115 +106,114 @@ def _tag_id(api: httpx.Client, name: str) -> int:
     return int(response.json()["id"])
 
 
-def seed(shop_fake: FakeWooCommerce, url: str) -> Shop:
+def seed(shop_fake: FakeWooCommerce, url: str, api: httpx.Client) -> Shop:
     """The catalogue, posted through the REST API; then open orders that oversell one product."""
-    shop = Shop(shop_fake, url, {}, {})
-    with shop.client() as api:
+    shop = Shop(shop_fake, url, api, {}, {})
 
-        def product(**fields: Any) -> dict[str, Any]:
-            body = _created(api.post("products", json=fields))
-            shop.ids[fields["sku"]] = int(body["id"])
-            return body
+    def product(**fields: Any) -> dict[str, Any]:
+        body = _created(api.post("products", json=fields))
+        shop.ids[fields["sku"]] = int(body["id"])
+        return body
 
-        discontinued = _tag_id(api, "discontinued")
-        product(
-            name="Everyday Mug", sku="MUG-1", type="simple", regular_price="12.00", manage_stock=True, stock_quantity=12
-        )
-        product(
-            name="Stagg Kettle",
-            sku="KTL-1",
-            type="simple",
-            regular_price="169.00",
-            manage_stock=True,
-            stock_quantity=0,
-            meta_data=[{"key": "restock_date", "value": in_days(10).isoformat()}],
-        )
-        product(
-            name="AeroPress Go",
-            sku="DISC-1",
-            type="simple",
-            regular_price="39.95",
-            manage_stock=True,
-            stock_quantity=0,
-            tags=[{"id": discontinued}],
-        )
-        product(
-            name="Niche Zero 2027",
-            sku="PRE-1",
-            type="simple",
-            regular_price="699.00",
-            manage_stock=True,
-            stock_quantity=0,
-            meta_data=[{"key": "release_date", "value": in_days(30).isoformat()}],
-        )
-        product(
-            name="Acaia Scale",
-            sku="UNM-1",
-            type="simple",
-            regular_price="165.00",
-            manage_stock=False,
-            stock_status="instock",
-        )
-        product(
-            name="Origami Air",
-            sku="UNM-PRE",
-            type="simple",
-            regular_price="32.00",
-            manage_stock=False,
-            stock_status="instock",
-            meta_data=[{"key": "release_date", "value": in_days(14).isoformat()}],
-        )
-        grinder = product(
-            name="Comandante C40",
-            sku="GRD-C40",
-            type="simple",
-            regular_price="279.00",
-            manage_stock=True,
-            stock_quantity=2,
-            meta_data=[{"key": "restock_date", "value": in_days(18).isoformat()}],
-        )
+    discontinued = _tag_id(api, "discontinued")
+    product(
+        name="Everyday Mug", sku="MUG-1", type="simple", regular_price="12.00", manage_stock=True, stock_quantity=12
+    )
+    product(
+        name="Stagg Kettle",
+        sku="KTL-1",
+        type="simple",
+        regular_price="169.00",
+        manage_stock=True,
+        stock_quantity=0,
+        meta_data=[{"key": "restock_date", "value": in_days(10).isoformat()}],
+    )
+    product(
+        name="AeroPress Go",
+        sku="DISC-1",
+        type="simple",
+        regular_price="39.95",
+        manage_stock=True,
+        stock_quantity=0,
+        tags=[{"id": discontinued}],
+    )
+    product(
+        name="Niche Zero 2027",
+        sku="PRE-1",
+        type="simple",
+        regular_price="699.00",
+        manage_stock=True,
+        stock_quantity=0,
+        meta_data=[{"key": "release_date", "value": in_days(30).isoformat()}],
+    )
+    product(
+        name="Acaia Scale",
+        sku="UNM-1",
+        type="simple",
+        regular_price="165.00",
+        manage_stock=False,
+        stock_status="instock",
+    )
+    product(
+        name="Origami Air",
+        sku="UNM-PRE",
+        type="simple",
+        regular_price="32.00",
+        manage_stock=False,
+        stock_status="instock",
+        meta_data=[{"key": "release_date", "value": in_days(14).isoformat()}],
+    )
+    grinder = product(
+        name="Comandante C40",
+        sku="GRD-C40",
+        type="simple",
+        regular_price="279.00",
+        manage_stock=True,
+        stock_quantity=2,
+        meta_data=[{"key": "restock_date", "value": in_days(18).isoformat()}],
+    )
 
-        beans = _created(
+    beans = _created(
+        api.post(
+            "products",
+            json={
+                "name": "Guji Whole Bean",
+                "type": "variable",
+                "attributes": [{"name": "Size", "variation": True, "visible": True, "options": ["250 g", "500 g"]}],
+            },
+        )
+    )
+    for sku, size, quantity in (("BEAN-250", "250 g", 40), ("BEAN-500", "500 g", 0)):
+        variation = _created(
             api.post(
-                "products",
+                f"products/{beans['id']}/variations",
                 json={
-                    "name": "Guji Whole Bean",
-                    "type": "variable",
-                    "attributes": [{"name": "Size", "variation": True, "visible": True, "options": ["250 g", "500 g"]}],
+                    "sku": sku,
+                    "regular_price": "14.50",
+                    "manage_stock": True,
+                    "stock_quantity": quantity,
+                    "attributes": [{"name": "Size", "option": size}],
                 },
             )
         )
-        for sku, size, quantity in (("BEAN-250", "250 g", 40), ("BEAN-500", "500 g", 0)):
-            variation = _created(
-                api.post(
-                    f"products/{beans['id']}/variations",
-                    json={
-                        "sku": sku,
-                        "regular_price": "14.50",
-                        "manage_stock": True,
-                        "stock_quantity": quantity,
-                        "attributes": [{"name": "Size", "option": size}],
-                    },
-                )
-            )
-            shop.ids[sku] = int(variation["id"])
-            shop.parents[sku] = int(beans["id"])
+        shop.ids[sku] = int(variation["id"])
+        shop.parents[sku] = int(beans["id"])
 
-        # Open orders: REST orders skip the stock check, so the grinder is sold to -1.
-        for lines in (
-            [{"product_id": grinder["id"], "quantity": 3}],
-            [{"product_id": shop.ids["MUG-1"], "quantity": 2}],
-        ):
-            _created(
-                api.post(
-                    "orders",
-                    json={
-                        "status": "processing",
-                        "billing": {"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
-                        "line_items": lines,
-                    },
-                )
+    # Open orders: REST orders skip the stock check, so the grinder is sold to -1.
+    for lines in (
+        [{"product_id": grinder["id"], "quantity": 3}],
+        [{"product_id": shop.ids["MUG-1"], "quantity": 2}],
+    ):
+        _created(
+            api.post(
+                "orders",
+                json={
+                    "status": "processing",
+                    "billing": {"first_name": "Mara", "last_name": "Jensen", "email": "mara@example.com"},
+                    "line_items": lines,
+                },
             )
+        )
 
     assert shop.read("GRD-C40")["stock_quantity"] == -1
     assert shop.read("MUG-1")["stock_quantity"] == 10
@@ -220,13 +224,15 @@ def seed(shop_fake: FakeWooCommerce, url: str) -> Shop:
 
 @pytest.fixture
 def shop() -> Iterator[Shop]:
-    fake = FakeWooCommerce(base_url="http://127.0.0.1:1")
+    fake = FakeWooCommerce(base_url="http://127.0.0.1:1", now=pinned)
     server = serve(fake, host="127.0.0.1", port=0)
     try:
         port = server.server_address[1]
         url = f"http://127.0.0.1:{port}"
         fake.base_url = url  # the home URL OAuth signatures are checked against
-        yield seed(fake, url)
+        auth = WooCommerceAuth(fake.consumer_key, fake.consumer_secret)
+        with httpx.Client(base_url=url + API, auth=auth, timeout=10.0) as api:
+            yield seed(fake, url, api)
     finally:
         server.shutdown()
         server.server_close()
@@ -315,14 +321,20 @@ class Result:
     err: str
 
 
-def cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str], timeout: float = CLI_TIMEOUT) -> Result:
-    """`connector ARGV` in-process, bounded in time, with what it printed."""
+def cli(
+    capsys: pytest.CaptureFixture[str],
+    argv: Sequence[str],
+    timeout: float = CLI_TIMEOUT,
+    *,
+    clock: Callable[[], datetime] = pinned,
+) -> Result:
+    """`connector ARGV` in-process on the pinned clock, bounded in time, with what it printed."""
     capsys.readouterr()  # drop anything printed before
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["code"] = main(list(argv))
+            outcome["code"] = main(list(argv), clock=clock)
         except SystemExit as exc:  # argparse
             outcome["code"] = exc.code
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -470,8 +482,7 @@ def test_dry_run_apply_and_second_pass_against_a_store_over_http(
     assert meta(untouched, "connector_status") is None
     assert shop.read("GRD-C40")["stock_quantity"] == -1, "the connector never rewrites stock quantities"
     assert shop.read("MUG-1")["stock_quantity"] == 10
-    with shop.client() as api:
-        parent = api.get(f"products/{shop.parents['BEAN-250']}").json()
+    parent = shop.api.get(f"products/{shop.parents['BEAN-250']}").json()
     assert meta(parent, "connector_status") is None, "a variable parent is never written; its variations are"
 
     # 4. a second pass: nothing changed, so nothing is written
@@ -551,10 +562,11 @@ def test_wrong_secret_says_the_credentials_were_refused(
     output = result.out + result.err
     assert re.search(r"refused|rejected|credentials", output, re.IGNORECASE), output
     assert re.search(r"key|secret|credentials", output, re.IGNORECASE), output
+    assert SECRET_ENV in output, "the message names the variable to fix"
 
 
 def test_store_failing_its_pages_fails_the_run_and_writes_nothing(
-    configured: tuple[Shop, Path], capsys: pytest.CaptureFixture[str]
+    configured: tuple[Shop, Path], capsys: pytest.CaptureFixture[str], no_backoff: list[float]
 ) -> None:
     shop, config = configured
     fake = shop.fake
@@ -569,6 +581,7 @@ def test_store_failing_its_pages_fails_the_run_and_writes_nothing(
     assert result.code == 1
     assert STORE in result.out
     assert "FAILED" in result.out and "500" in result.out
+    assert len(no_backoff) >= HttpPolicy().attempts - 1, "a page answering 500 is retried before the pass gives up"
     assert fake.write_requests == [], "a store that cannot be read is never written to"
     after = {
         sku: fake.get_variation(shop.parents[sku], i) if sku in shop.parents else fake.get_product(i)

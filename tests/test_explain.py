@@ -1,19 +1,20 @@
 """`connector rules explain SKU` against a WooCommerce sandbox on a loopback port: what a shop owner
-sees when asking why a SKU shows what it shows. Nothing of ours is mocked."""
+sees when asking why a SKU shows what it shows. Nothing of ours is mocked; the store and the
+command read the same pinned clock."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, serve
-from tests.test_end_to_end import cli
+from tests.test_end_to_end import cli, pinned
 
 TIMEZONE = "Europe/Berlin"
 STORE = "explain-shop"
@@ -21,7 +22,7 @@ KEY_ENV, SECRET_ENV = "EXPLAIN_WC_KEY", "EXPLAIN_WC_SECRET"
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
+    return pinned().astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 def in_days(n: int) -> date:
@@ -36,7 +37,7 @@ class Shop:
 
 @pytest.fixture
 def shop() -> Iterator[Shop]:
-    fake = FakeWooCommerce(base_url="http://127.0.0.1:1")
+    fake = FakeWooCommerce(base_url="http://127.0.0.1:1", now=pinned)
     server = serve(fake, host="127.0.0.1", port=0)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -117,7 +118,7 @@ def kettle_shop(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     shop.fake.create_product(name="Mug", sku="MUG-1", manage_stock=True, stock_quantity=5)
     first = shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 1}])
     shop.fake.create_order(status="processing", line_items=[{"product_id": kettle["id"], "quantity": 2}])
-    shop.fake.set_order_date(first["id"], datetime.now(ZoneInfo(TIMEZONE)) - timedelta(hours=5))
+    shop.fake.set_order_date(first["id"], pinned() - timedelta(hours=5))
     assert shop.fake.get_product(kettle["id"])["stock_quantity"] == -2
     config = configure(shop, tmp_path, monkeypatch, purchase_orders=f"KTL-1,6,{in_days(7).isoformat()},Acme,PO-77\n")
     shop.fake.requests.clear()
@@ -180,10 +181,14 @@ def test_explain_shows_the_last_accepted_decision_and_leaves_the_state_file_alon
 
 
 def test_an_unknown_sku_exits_1_naming_the_stores_searched(kettle_shop, capsys):
-    _shop, config = kettle_shop
+    shop, config = kettle_shop
     result = cli(capsys, ["--config", str(config), "rules", "explain", "NOPE-1"])
     assert result.code == 1
     assert "NOPE-1" in result.err and STORE in result.err
+    assert result.out == "", "no explanation of another SKU is printed instead"
+    assert shop.fake.requests, "the store was searched"
+    assert shop.fake.write_requests == []
+    assert not (config.parent / "state" / "connector.sqlite").exists()
 
 
 def test_a_bad_purchase_order_line_is_shown_as_a_warning(shop, tmp_path, monkeypatch, capsys):
@@ -192,3 +197,6 @@ def test_a_bad_purchase_order_line_is_shown_as_a_warning(shop, tmp_path, monkeyp
     result = cli(capsys, ["--config", str(config), "rules", "explain", "MUG-1"])
     assert result.code == 0, result.err
     assert "acme.csv:2: quantity 'many' is not a whole number of units" in result.out
+    # A warning, not a failure: the SKU is still explained, from the store's facts.
+    assert "MUG-1 'Mug' in store explain-shop" in result.out
+    assert "status      in_stock" in result.out.split("\ndecision\n", 1)[1]

@@ -4,7 +4,15 @@ import httpx
 import pytest
 
 from stockstatus.core.errors import AuthError, PlatformError, TransientError
-from stockstatus.core.http import HttpPolicy, make_client, parse_retry_after, send
+from stockstatus.core.http import (
+    HttpPolicy,
+    make_client,
+    parse_retry_after,
+    redact_url,
+    send,
+    send_json,
+    waiting_with,
+)
 
 POLICY = HttpPolicy(attempts=4, backoff_base=0.01, backoff_max=0.05, retry_after_max=30)
 
@@ -98,3 +106,97 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+async def call_json(script, slept, policy=POLICY, check=None):
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    async with make_client(transport=httpx.MockTransport(script), base_url="https://shop.test") as client:
+        return await send_json(client, "GET", "/wp-json/wc/v3/products", policy=policy, sleep=sleep, check=check)
+
+
+WORDPRESS_ERROR_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Database Error</title></head>"
+    b"<body><h1>Error establishing a database connection</h1></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        httpx.Response(200, content=WORDPRESS_ERROR_PAGE, headers={"Content-Type": "text/html"}),
+        httpx.Response(200, content=b'[{"id": 1, "sku": "KT', headers={"Content-Type": "application/json"}),
+        httpx.Response(200, content=b"<br />\n<b>Notice</b>: Undefined index in x.php<br />\n[]"),
+        httpx.Response(200, content=b""),
+    ],
+    ids=["html-page", "cut-off", "php-notice", "empty"],
+)
+async def test_an_unreadable_success_is_retried_and_the_good_answer_decoded(slept, unreadable):
+    script = Script(unreadable, httpx.Response(200, json=[{"id": 1}]))
+    answer = await call_json(script, slept)
+    assert answer.body == [{"id": 1}] and script.calls == 2 and len(slept) == 1
+
+
+async def test_a_byte_order_mark_before_the_json_is_read_at_once(slept):
+    script = Script(httpx.Response(200, content=b'\xef\xbb\xbf[{"id": 7}]'))
+    assert (await call_json(script, slept)).body == [{"id": 7}] and slept == []
+
+
+async def test_an_answer_that_stays_unreadable_is_reported_with_the_pages_title(slept):
+    script = Script(*(httpx.Response(200, content=WORDPRESS_ERROR_PAGE) for _ in range(POLICY.attempts)))
+    with pytest.raises(TransientError, match="HTML page: Database Error") as err:
+        await call_json(script, slept)
+    assert err.value.code == "unreadable_body" and script.calls == POLICY.attempts
+
+
+async def test_server_errors_with_html_bodies_are_retried_and_named_by_title(slept):
+    page = httpx.Response(502, content=b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>")
+    script = Script(page, httpx.Response(200, json=[]))
+    assert (await call_json(script, slept)).body == []
+    assert script.calls == 2
+
+
+async def test_a_body_check_sees_the_decoded_answer_and_may_ask_for_a_retry(slept):
+    def throttled(body):
+        if body.get("errors"):
+            raise TransientError("throttled", retry_after=3.0)
+
+    script = Script(httpx.Response(200, json={"errors": [{"message": "Throttled"}]}), httpx.Response(200, json={}))
+    await call_json(script, slept, check=throttled)
+    assert slept == [3.0]
+
+
+async def test_waits_can_be_redirected_for_a_block_so_nothing_sleeps_for_real():
+    waited = []
+
+    async def clock(seconds):
+        waited.append(seconds)
+
+    script = Script(httpx.Response(503), httpx.Response(429, headers={"Retry-After": "9"}), httpx.Response(200))
+    async with make_client(transport=httpx.MockTransport(script), base_url="https://shop.test") as client:
+        with waiting_with(clock):
+            await send(client, "GET", "/x", policy=POLICY)
+    assert len(waited) == 2 and waited[1] == 9.0
+
+
+async def test_a_described_request_never_shows_its_path(slept, caplog):
+    secret_path = "/services/T0001/B0002/s3cr3tP4th"
+
+    def refuse(request):
+        raise httpx.ConnectError(f"cannot reach https://hooks.example.com{secret_path}")
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    url = f"https://hooks.example.com{secret_path}"
+    async with make_client(transport=httpx.MockTransport(refuse)) as client:
+        with pytest.raises(TransientError) as err:
+            await send(client, "POST", url, policy=POLICY, sleep=sleep, describe="webhook " + redact_url(url))
+    assert "s3cr3t" not in str(err.value) and "hooks.example.com" in str(err.value)
+    assert "s3cr3t" not in caplog.text and "retrying" in caplog.text
+
+
+def test_redacted_urls_keep_only_scheme_host_and_port():
+    assert redact_url("https://user:pw@hooks.example.com:8443/a/b?token=x") == "https://hooks.example.com:8443/…"
+    assert redact_url("https://hooks.example.com") == "https://hooks.example.com"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -22,7 +23,7 @@ from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResul
 from stockstatus.core.platform import Adapter, platforms, pulls_changes
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import BOOKMARK_OVERLAP, Sources, resync, run_store
-from tests.conftest import MovingClock
+from tests.conftest import MovingClock, due_now
 
 URL = "https://shop.test"
 ENV = {"SHOP_KEY": "ck_" + "a" * 40, "SHOP_SECRET": "cs_" + "b" * 40}
@@ -130,8 +131,13 @@ async def test_an_incremental_pass_picks_up_a_stock_change_and_a_new_order(fake,
     assert set(state.accepted.for_store("shop")) >= {str(items["kettle"]["id"]), str(items["chemex"]["id"])}
 
 
+CATALOGUE_SIZE = 250
+"""Three listing pages of 100 and about 75 variable products: enough that a full pass reads tens of
+pages, so "reads little" is a contrast and not a coincidence."""
+
+
 async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, config, state, clock):
-    woo_fake.seed(fake, catalogue.generated(2000, TODAY))
+    woo_fake.seed(fake, catalogue.generated(CATALOGUE_SIZE, TODAY))
     fake.requests.clear()
     full = await run(config, state, fake, clock)
     full_reads, full_writes = counted(fake)
@@ -153,8 +159,9 @@ async def test_no_change_incremental_passes_write_nothing_and_read_little(fake, 
     reads, writes = counted(fake)
     assert quiet.mode == "incremental" and quiet.items == 0 and quiet.changes == []
     assert writes == 0 and reads <= 5, fake.requests
+    assert full_reads > 10 * reads, (full_reads, reads)  # the full pass did read page after page
     print(
-        f"2,000 products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
+        f"{CATALOGUE_SIZE} products: full pass {full_reads} reads/{full_writes} writes; next incremental {echo_reads} reads/"
         f"{echo_writes} writes; no-change incremental {reads} reads/{writes} writes"
     )
 
@@ -258,8 +265,8 @@ platform = "woocommerce"
 url = "https://shop.test"
 key_env = "SHOP_KEY"
 secret_env = "SHOP_SECRET"
-schedule = "every 1s"
-reconcile = "every 2s"
+schedule = "every 1h"
+reconcile = "every 1h"
 
 [[rules]]
 name = "sold out"
@@ -268,8 +275,10 @@ then = { status = "out_of_stock" }
 """
 
 
-async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(tmp_path, monkeypatch):
-    fake = FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
+async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(
+    tmp_path, monkeypatch, fake, clock, caplog
+):
+    caplog.set_level(logging.INFO)
     mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)
     path = tmp_path / "connector.toml"
     path.write_text(DAEMON_CONFIG)
@@ -287,23 +296,46 @@ async def test_the_daemon_runs_incremental_and_reconcile_passes_never_at_once(tm
         finally:
             running -= 1
 
+    async def until(what: str, condition) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}: {list(daemon.passes)}"
+            await asyncio.sleep(0.01)
+
+    async def due_while_the_other_runs(first: str, second: str) -> None:
+        """`first`'s pass starts; while it is in flight, `second` falls due too."""
+        clock.advance(15)
+        due_now(daemon, first)
+        await until(f"{first} running", lambda: running == 1)
+        due_now(daemon, second)
+
     monkeypatch.setattr(daemon_module, "resync", watched)
-    daemon = Daemon(path, ENV, transports={"shop": fake.transport()})
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport()})
     serving = asyncio.create_task(daemon.serve())
-    deadline = time.monotonic() + 8
-    while not {"full", "incremental"} <= {p.mode for p in daemon.passes} or len(daemon.passes) < 4:
-        assert time.monotonic() < deadline, list(daemon.passes)
-        await asyncio.sleep(0.05)
+    await until("the first pass, at start", lambda: len(daemon.passes) == 1 and running == 0)
     assert {j.id for j in daemon.scheduler.get_jobs()} >= {"store:shop", "reconcile:shop"}
-    # A sale through the store's API is followed by the next pass, whichever job runs it.
+
+    # A reconcile due during an incremental pass waits for it, then runs.
+    await due_while_the_other_runs("store:shop", "reconcile:shop")
+    await until("both passes", lambda: len(daemon.passes) == 3 and running == 0)
+    # An incremental pass due during a reconcile is skipped: the reconcile reads everything.
+    skipped = "a pass is still running; this incremental pass is skipped"
+    await due_while_the_other_runs("reconcile:shop", "store:shop")
+    await until("the reconcile alone", lambda: skipped in caplog.text and len(daemon.passes) == 4 and running == 0)
+
+    # A sale through the store's API is followed by the next pass.
     fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 2}])
-    while fake.get_product(mug["id"])["stock_status"] != "outofstock":
-        assert time.monotonic() < deadline + 4
-        await asyncio.sleep(0.05)
+    clock.advance(15)
+    due_now(daemon, "store:shop")
+    await until("the pass after the sale", lambda: len(daemon.passes) == 5)
+    status = {m["key"]: m["value"] for m in fake.get_product(mug["id"])["meta_data"]}["connector_status"]
+    assert status == "out_of_stock"
+
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
     assert most == 1
-    assert daemon.passes[0].mode == "full"  # the first pass after start has no bookmark
+    # The first pass after start has no bookmark: full.
+    assert [p.mode for p in daemon.passes] == ["full", "incremental", "full", "full", "incremental"]
     assert all(p.outcome == "ok" for p in daemon.passes)
 
 

@@ -58,20 +58,37 @@ def test_bad_rows_are_reported_with_file_line_and_reason_and_the_rest_is_used():
         "MUG-1": (SupplyEvent(date(2026, 12, 24), 7),),
     }
     assert parsed.problems == (
-        "incoming/acme.csv:3: quantity 'lots' is not a whole number of units",
-        "incoming/acme.csv:4: sku is empty",
-        "incoming/acme.csv:5: expected_date '10/12/2026' is not a date like 2026-12-31",
-        "incoming/acme.csv:6: quantity '-5' is not a whole number of units; "
-        "expected_date '2026-02-30' is not a date like 2026-12-31",
-        "incoming/acme.csv:7: more values than the header has columns",
+        "incoming/acme.csv:3: quantity 'lots' is not a whole number of units (write e.g. 24)",
+        "incoming/acme.csv:4: sku is empty (give each line the SKU of the product it brings)",
+        "incoming/acme.csv:5: expected_date '10/12/2026' is not a date like 2026-12-31 (year-month-day)",
+        "incoming/acme.csv:6: quantity -5 is negative; a purchase order brings units: write how many are coming "
+        "(0 for a cancelled line); expected_date '2026-02-30' is not a date like 2026-12-31 (year-month-day)",
+        "incoming/acme.csv:7: more values than the header has columns; a comma inside a value needs the value "
+        'in double quotes ("Acme, Inc.")',
     )
 
 
 def test_a_file_without_the_required_columns_is_reported_once():
-    parsed = parse_purchase_orders("sku;quantity;expected_date\nKTL-1;3;2026-12-01\n", source="po.csv")
+    parsed = parse_purchase_orders("sku,qty,expected_date\nKTL-1,3,2026-12-01\n", source="po.csv")
     assert parsed.events == {}
     [problem] = parsed.problems
-    assert problem.startswith("po.csv:1: the header lacks column(s) sku, quantity, expected_date")
+    assert problem.startswith("po.csv:1: the header lacks column(s) quantity")
+
+
+def test_a_semicolon_separated_file_is_named_as_such():
+    parsed = parse_purchase_orders("sku;quantity;expected_date\nKTL-1;3;2026-12-01\n", source="po.csv")
+    assert parsed.events == {}
+    assert parsed.problems == (
+        "po.csv:1: the columns are separated by ';', not ','; save the file as comma-separated CSV "
+        "(in Excel: Save as → CSV UTF-8 (Comma delimited))",
+    )
+
+
+def test_a_path_that_matches_nothing_is_reported(tmp_path):
+    files = PurchaseOrderFiles(["incoming/po-1042.csv", "inbox/*.csv"], base_dir=tmp_path)
+    first, second = files.read().warnings
+    assert "'incoming/po-1042.csv' matches no file" in first and "check the path" in first
+    assert "'inbox/*.csv': the folder" in second and "does not exist" in second
 
 
 def write(path: Path, text: str) -> Path:
@@ -83,9 +100,10 @@ def write(path: Path, text: str) -> Path:
 def test_globs_are_relative_to_the_config_and_combine_files_soonest_first(tmp_path):
     write(tmp_path / "incoming" / "acme.csv", "sku,quantity,expected_date\nKTL-1,5,2026-12-20\n")
     write(tmp_path / "incoming" / "fareast.csv", "sku,quantity,expected_date,reference\nKTL-1,9,2026-12-05,FE-1\n")
-    files = PurchaseOrderFiles(["incoming/*.csv", "nothing-here/*.csv"], base_dir=tmp_path)
+    (tmp_path / "received").mkdir()
+    files = PurchaseOrderFiles(["incoming/*.csv", "received/*.csv"], base_dir=tmp_path)
     read = files.read()
-    assert read.warnings == ()  # a glob matching nothing is not an error
+    assert read.warnings == ()  # a glob matching nothing in a folder that exists: an empty inbox
     assert [(e.expected.day, e.quantity) for e in read.events["KTL-1"]] == [(5, 9), (20, 5)]
 
 
@@ -118,7 +136,9 @@ def test_a_changed_file_is_read_again_and_an_unchanged_one_is_not(tmp_path):
     assert files.parses == 3
 
     path.unlink()
-    assert files.read() == PurchaseOrders()
+    gone = files.read()
+    assert gone.events == {} and gone.files == ()
+    assert [w.split(" (")[0] for w in gone.warnings] == ["supply.purchase_orders: 'po.csv' matches no file"]
 
 
 def item(**kw) -> Item:
@@ -248,7 +268,7 @@ async def test_a_bad_purchase_order_line_is_a_warning_of_the_run_not_a_failure(t
     fake.create_product(name="Kettle", sku="KTL-1", manage_stock=True, stock_quantity=0)
     run = await pass_(config, state, fake, clock)
     assert run.outcome == "ok"
-    expected = f"{tmp_path / 'po.csv'}:3: quantity 'five' is not a whole number of units"
+    expected = f"{tmp_path / 'po.csv'}:3: quantity 'five' is not a whole number of units (write e.g. 24)"
     assert run.warnings == [expected]
     assert f"warning: {expected}" in run_text(run)
     assert run.as_dict()["warnings"] == [expected]

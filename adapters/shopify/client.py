@@ -21,7 +21,6 @@ would only share it.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -51,7 +50,7 @@ from stockstatus.core.errors import (
     RemoteError,
     TransientError,
 )
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, send
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.platform import Capabilities
 
@@ -184,7 +183,7 @@ class ShopifyAdapter:
         credentials: Credentials,
         *,
         policy: HttpPolicy = DEFAULT_POLICY,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = pause,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
@@ -212,7 +211,7 @@ class ShopifyAdapter:
         if token is not None:
             return token
         try:
-            response = await send(
+            answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.token_url,
@@ -234,7 +233,7 @@ class ShopifyAdapter:
                 code=exc.code,
             ) from exc
         try:
-            body = response.json()
+            body = answer.body
             token, expires_in = str(body["access_token"]), float(body.get("expires_in") or 86399)
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthError(f"{self.settings.token_url} did not answer an access token") from exc
@@ -255,12 +254,8 @@ class ShopifyAdapter:
             log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
             await self._sleep(wait)
 
-    def _check(self, response: httpx.Response) -> None:
+    def _check(self, body: Any) -> None:
         """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint did not answer JSON") from exc
         if not isinstance(body, dict):
             raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
         cost = (body.get("extensions") or {}).get("cost") or {}
@@ -292,6 +287,11 @@ class ShopifyAdapter:
                 code="THROTTLED",
                 retry_after=wait,
             )
+        if "INTERNAL_SERVER_ERROR" in codes:
+            # Shopify's "something went wrong on our end" in a 200: it passes like a 5xx.
+            raise TransientError(
+                f"Shopify answered an internal error: {message}", status=200, code="INTERNAL_SERVER_ERROR"
+            )
         if "ACCESS_DENIED" in codes:
             denied = next(e for e in errors if (e.get("extensions") or {}).get("code") == "ACCESS_DENIED")
             raise AuthError(
@@ -314,7 +314,10 @@ class ShopifyAdapter:
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
         self.requests += 1
         try:
-            response = await send(
+            # A retried mutation may already have been applied: every write the connector sends
+            # sets absolute values (a policy, a metafield, a tag present or absent), so applying
+            # it twice leaves the same store; the order note is sent with attempts=1.
+            answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.graphql_url,
@@ -333,7 +336,7 @@ class ShopifyAdapter:
                 status=exc.status,
                 code=exc.code,
             ) from exc
-        body = response.json()
+        body = answer.body
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
         if isinstance(requested, (int, float)):
             self._costs[name] = float(requested)
@@ -624,7 +627,7 @@ class ShopifyAdapter:
         if not url:
             return []  # Shopify gives no file when the query matched nothing
         # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
-        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep)
+        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep, check=_whole_jsonl)
         return rebuild_bulk(response.text.splitlines(), what=f"{self.settings.shop} bulk pull")
 
     async def open_orders(self) -> list[OpenOrder]:
@@ -737,6 +740,25 @@ class ShopifyAdapter:
 
 
 # --- bulk -----------------------------------------------------------------------------------
+
+
+def _whole_jsonl(response: httpx.Response) -> None:
+    """A bulk result cut off mid-line, or an error page in its place, is fetched again by the policy.
+
+    Only the first and last lines are looked at: that is where a cut or a page shows, and the
+    whole file is parsed line by line next anyway.
+    """
+    lines = [line for line in response.content.split(b"\n") if line.strip()]
+    for line in {0: lines[0], -1: lines[-1]}.values() if lines else ():
+        try:
+            json.loads(line)
+        except ValueError as exc:
+            raise TransientError(
+                f"GET {response.request.url.path} → HTTP {response.status_code} but the bulk result is not "
+                "whole JSON lines (cut off, or an error page)",
+                status=response.status_code,
+                code="unreadable_body",
+            ) from exc
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:

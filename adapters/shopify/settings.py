@@ -136,6 +136,12 @@ class ShopifySettings(StoreSettings):
         value = value.rstrip("/")
         if MYSHOPIFY.match(value) or LOOPBACK.match(value):
             return value
+        if "@" in value.split("/", 1)[0]:
+            # Never repeated: what stands before the @ is often a token.
+            raise ValueError(
+                "shop must not carry a user or password (user:password@...): the token comes from the "
+                "environment variable token_env names"
+            )
         raise ValueError(
             'shop must be the shop\'s myshopify domain, e.g. "us-shop.myshopify.com" '
             '(find it in Settings → Domains), or "127.0.0.1:PORT" for the local sandbox'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,8 @@ from .client import WooCommerceAdapter
 from .settings import MetaKeys, WooCommerceSettings
 
 __all__ = ["MetaKeys", "WooCommerceAdapter", "WooCommerceAuth", "WooCommerceSettings", "platform"]
+
+log = logging.getLogger(__name__)
 
 DEMO_URL = "https://demo-woo.example"
 
@@ -33,6 +36,12 @@ class WooCommercePlatform:
         environ: Mapping[str, str],
     ) -> WooCommerceAdapter:
         """The adapter for one store; the key and secret are read from the named env variables."""
+        if settings.insecure_http:
+            log.warning(
+                "%s: plain http to another machine (allow_insecure_http = true): the consumer key can be read "
+                "on the way; use https",
+                settings.url,
+            )
         auth = WooCommerceAuth(environ[settings.key_env], environ[settings.secret_env])
         return WooCommerceAdapter(settings, client, auth)
 
@@ -62,12 +71,15 @@ class WooCommercePlatform:
     def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
         """Serve a plain-http fake WooCommerce seeded with `catalogue` until interrupted.
 
-        WooCommerce has no platform-specific options (a Shopify plan means nothing here): they
-        are ignored.
+        options["timezone"] is the store's timezone (an IANA name; default UTC); other options (a
+        Shopify plan) mean nothing here and are ignored.
         """
+        from zoneinfo import ZoneInfo
+
         from .fake import sandbox
 
-        sandbox.run(host=host, port=port, catalogue=catalogue)
+        zone = options.get("timezone")
+        sandbox.run(host=host, port=port, catalogue=catalogue, timezone=ZoneInfo(zone) if zone else None)
 
 
 platform = WooCommercePlatform()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stockstatus.core.http import is_loopback
 from stockstatus.core.platform import StoreSettings
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -31,6 +33,11 @@ class MetaKeys(BaseModel):
         default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in."
     )
     supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
+    pool_conflict: str = Field(
+        default="connector_pool_conflict",
+        description="Meta key the connector writes, on a variation sharing its parent's stock, the status its "
+        "rules wanted when a sibling that must not sell past zero decided the shared stock's policy.",
+    )
 
     @field_validator("*")
     @classmethod
@@ -70,6 +77,10 @@ class WooCommerceSettings(StoreSettings):
     batch_size: int = Field(
         default=100, ge=1, le=100, description="Items per batch write request (WooCommerce allows 100)."
     )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Accept a plain http:// url to a host other than this machine (the key travels unencrypted).",
+    )
 
     @field_validator("url")
     @classmethod
@@ -80,9 +91,37 @@ class WooCommerceSettings(StoreSettings):
         if not sep or scheme.lower() not in ("http", "https"):
             raise ValueError("url must start with https:// (or http://), e.g. https://shop.example.com")
         host = rest.split("/", 1)[0]
-        if not host or host.startswith(":") or "@" in host or "?" in rest or "#" in rest:
-            raise ValueError("url must name the shop's host, e.g. https://shop.example.com (no user, query or #)")
+        if "@" in host:
+            # Never repeated: what stands before the @ is often the key and secret.
+            raise ValueError(
+                "url must not carry a user or password (user:password@...): put the key and secret in the "
+                "environment variables key_env and secret_env name"
+            )
+        path = rest.split("?", 1)[0].split("#", 1)[0][len(host) :]
+        if "/wp-json" in path.lower() or "/wp-admin" in path.lower():
+            home = f"{scheme.lower()}://{host}{path[: path.lower().index('/wp-')]}".rstrip("/")
+            raise ValueError(
+                f'give the shop\'s home URL, not an API or admin address: url = "{home}" '
+                "(the connector adds /wp-json/wc/v3 itself, see api_path)"
+            )
+        if not host or host.startswith(":") or "?" in rest or "#" in rest:
+            raise ValueError("url must name the shop's host, e.g. https://shop.example.com (no query or #)")
         return f"{scheme.lower()}://{rest}".rstrip("/")
+
+    @model_validator(mode="after")
+    def _encrypted(self) -> WooCommerceSettings:
+        if self.insecure_http and not self.allow_insecure_http:
+            raise ValueError(
+                "url: plain http to another machine sends the consumer key unencrypted; use https://, or set "
+                "allow_insecure_http = true for this store if you accept that (a warning is logged on each run)"
+            )
+        return self
+
+    @property
+    def insecure_http(self) -> bool:
+        """Plain http to a host that is not this machine: requests can be read on the way."""
+        parsed = httpx.URL(self.url)
+        return parsed.scheme == "http" and not is_loopback(parsed.host)
 
     @field_validator("key_env", "secret_env")
     @classmethod

@@ -20,6 +20,7 @@ the file and holds the repositories.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -86,6 +87,9 @@ class StateStore:
                 self.db = sqlite_utils.Database(memory=True)
             else:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # Created owner-only before SQLite opens it (SQLite gives its -wal and -shm files
+                # the same mode): the file holds order lines and customers' notices.
+                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
                 self.db = sqlite_utils.Database(Path(path))
                 self.db.enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")

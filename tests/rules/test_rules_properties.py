@@ -1,11 +1,15 @@
-"""Properties over any valid facts: decide never raises, is deterministic, and explain agrees."""
+"""Properties over any valid facts: decide never raises, is deterministic, and explain agrees.
+
+How many examples each property gets is the Hypothesis profile's (tests/conftest.py): a quick
+default, `HYPOTHESIS_PROFILE=ci` for ten times as many.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from rules_examples import EXAMPLE_RULES
 
@@ -121,7 +125,6 @@ facts_strategy = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(item=facts_strategy, which=st.integers(0, len(RULESETS) - 1))
 def test_decide_is_total_deterministic_and_explained(item: Facts, which: int) -> None:
     ruleset = RULESETS[which]
@@ -150,7 +153,6 @@ def test_decide_is_total_deterministic_and_explained(item: Facts, which: int) ->
         assert all(not t.matched for t in traces[: traces.index(deciding[0])])
 
 
-@settings(max_examples=100, deadline=None)
 @given(item=facts_strategy, shift=st.integers(1, 60))
 def test_an_earlier_restock_never_turns_a_backorder_into_sold_out(item: Facts, shift: int) -> None:
     ruleset = RULESETS[0]
@@ -168,7 +170,6 @@ events = st.lists(
 ).map(tuple)
 
 
-@settings(max_examples=300, deadline=None)
 @given(today=near, available=st.integers(-60, 10), more=st.integers(1, 40), supply=events)
 def test_a_longer_queue_never_gives_an_earlier_eta(
     today: date, available: int, more: int, supply: tuple[SupplyEvent, ...]
@@ -182,7 +183,6 @@ def test_a_longer_queue_never_gives_an_earlier_eta(
         assert longer >= now
 
 
-@settings(max_examples=300, deadline=None)
 @given(item=facts_strategy)
 def test_the_incoming_cap_is_never_negative_nor_more_than_incoming_after_the_queue(item: Facts) -> None:
     ruleset = compile_rules(
@@ -205,7 +205,6 @@ def test_the_incoming_cap_is_never_negative_nor_more_than_incoming_after_the_que
         assert decision.sell_limit == line.room
 
 
-@settings(max_examples=200, deadline=None)
 @given(item=facts_strategy)
 def test_the_fast_supply_path_agrees_with_the_printed_timeline(item: Facts) -> None:
     end = item.today + timedelta(days=120)
