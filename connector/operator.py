@@ -17,7 +17,7 @@ from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
 from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
 
 
@@ -159,7 +159,7 @@ def next_pass(
 
 
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
-    """Per store: last run, its outcome and counts, the next scheduled run, the last error."""
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error, pause and hold."""
     now = clock()
     out = []
     for store in config.stores:
@@ -197,11 +197,21 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
                 "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
+                "holds": [
+                    {"kind": h.kind.value, "since": h.since, "reason": h.reason} for h in state.holds.of(store.name)
+                ],
                 "skipped": _skipped(state, store.name),
                 "outbox": _outbox(state, store.name),
             }
         )
     return out
+
+
+HOLD_LINES = {
+    HoldKind.PAUSED: "PAUSED since {since}: {reason}; no pass writes until `connector resume {store}`",
+    HoldKind.HELD: "HELD since {since}: {reason}",
+    HoldKind.RELEASE: "released ({since}): the next pass may go over the rails, once",
+}
 
 
 def status_text(rows: list[dict[str, Any]]) -> str:
@@ -226,6 +236,8 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
             lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'] or '')}")
+        for hold in row["holds"]:
+            lines.append(f"  {printable(HOLD_LINES[hold['kind']].format(store=row['store'], **hold))}")
         outbox = row["outbox"]
         if outbox["pending"] or outbox["failed"]:
             oldest = f", the oldest since {outbox['oldest']}" if outbox["oldest"] else ""

@@ -32,6 +32,12 @@ class RunOutcome(StrEnum):
     """The store could not be read (or refused the credentials): nothing was written."""
     INTERRUPTED = "interrupted"
     """Cancelled mid-pass, or found still running after a crash."""
+    HELD = "held"
+    """A rail stopped the pass before writing (too many changes); the store waits for the operator."""
+    PAUSED = "paused"
+    """The store is paused (`connector pause`): no pass ran. Never recorded in the runs table."""
+    BUSY = "busy"
+    """Another process was running a pass over the store: this one did not start. Never recorded."""
 
 
 class PassMode(StrEnum):

@@ -85,7 +85,9 @@ async def test_an_absurd_order_line_skips_its_item_only(platform, dry_run, tmp_p
     run = await sync(platform, shop((HUGE,), (absurd,)), tmp_path, state, dry_run=dry_run)
     assert run.outcome == "ok"
     [skipped] = run.skipped
-    assert skipped.item.sku == "HUGE-1" and str(ABSURD[platform]) in skipped.reason and "not believable" in skipped.reason
+    assert (
+        skipped.item.sku == "HUGE-1" and str(ABSURD[platform]) in skipped.reason and "not believable" in skipped.reason
+    )
     expected = decided(without)
     expected.pop("HUGE-1")
     assert decided(run) == expected

@@ -27,6 +27,8 @@ HOOK = "https://hooks.example/T000/B000/secretpath"
 STORE = {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
 RULES = [{"name": "discontinued", "when": {"tags_any": ["discontinued"]}, "then": {"status": "out_of_stock"}}]
 ITEMS = 18
+# Every item here changes on purpose (one event each): the rails against mass changes stand aside.
+RAILS = {"max_changed_share": 1.0, "max_out_of_stock_share": 1.0}
 
 
 class Receiver:
@@ -68,6 +70,7 @@ def config(tmp_path: Path):
         "stores": [STORE],
         "webhook": {"url": HOOK, "secret_env": "HOOK"},
         "rules": RULES,
+        "rails": RAILS,
     }
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
 
@@ -153,6 +156,7 @@ async def test_the_daemon_passes_go_on_while_the_receiver_hangs(tmp_path, clock)
         '[[stores]]\nname = "shop"\nplatform = "woocommerce"\nurl = "https://shop.test"\n'
         'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nschedule = "every 1h"\n'
         f'[webhook]\nurl = "{HOOK}"\nsecret_env = "HOOK"\n'
+        "[rails]\nmax_changed_share = 1.0\nmax_out_of_stock_share = 1.0\n"
         '[[rules]]\nname = "discontinued"\nwhen = { tags_any = ["discontinued"] }\nthen = { status = "out_of_stock" }\n'
     )
     daemon = Daemon(path, ENV, clock=clock, transports={"shop": fake.transport(), "webhook": receiver.transport()})

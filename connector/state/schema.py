@@ -158,6 +158,17 @@ def _v6(db: sqlite_utils.Database) -> None:
 
 
 def _v7(db: sqlite_utils.Database) -> None:
+    # Stores the operator paused (`connector pause`) and stores a rail held (a pass that would
+    # have changed too much): one row per store and kind, so a hold and a pause are lifted apart.
+    # A `release` row lets the next pass go over the rails once (`connector resume` of a held store).
+    db.table("holds").create(
+        {"store": str, "kind": str, "reason": str, "since": str},
+        pk=("store", "kind"),
+        not_null=["store", "kind", "reason", "since"],
+    )
+
+
+def _v8(db: sqlite_utils.Database) -> None:
     # Why each item a pass left as it is was skipped: one row per store and item while it lasts,
     # so `status` and `history` can say it and the log says it once, not at every pass.
     db.table("skips").create(
@@ -176,7 +187,7 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.table("skips").create_index(["store", "sku"])
 
 
-def _v8(db: sqlite_utils.Database) -> None:
+def _v9(db: sqlite_utils.Database) -> None:
     # Webhook events waiting for delivery (see state.outbox): a pass queues them, a task of
     # their own sends them, and they outlive a restart. Times are UTC ISO 8601.
     db.table("outbox").create(
@@ -215,8 +226,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("customer notifications, at most once per order, item, kind and ETA", _v4),
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
-    Migration("the items passes skip, and why", _v7),
-    Migration("the outbox of webhook events", _v8),
+    Migration("paused and held stores", _v7),
+    Migration("the items passes skip, and why", _v8),
+    Migration("the outbox of webhook events", _v9),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

@@ -11,6 +11,11 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change;
+   Before pushing, the rails (`rails`) measure the plan: a pass that would change too much of
+   the store stops there, writes nothing and holds the store for the operator; a full listing
+   that is empty or shrank sharply is not believed (the pass fails before step 2's facts are
+   recorded from it). A paused store gets no pass; a pass that writes holds the store's lock, so two
+   processes never pass over one store at once.
 5. with the store's `notify` enabled, tell the buyers of waiting orders whose ETA moved or whose
    item is back (`connector.notify`: at most once each, recorded before sending; a dry run
    lists them and sends nothing).
@@ -118,9 +123,13 @@ async def resync(
     sources: Sources | None = None,
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
+    force: bool = False,
+    scheduled: bool = False,
+    wait: float = 0.0,
     send_events: bool = True,
 ) -> list[StoreRun]:
-    """A full pass over each selected store, one after another (`incremental`: see `run_store`).
+    """A full pass over each selected store, one after another (`incremental`, `force`,
+    `scheduled`, `wait`: see `run_store`).
 
     Each pass queues its webhook events in the outbox; with `send_events` (not the daemon, whose
     outbox job sends them) one bounded round of the outbox follows the passes.
@@ -146,6 +155,9 @@ async def resync(
                 incremental=incremental,
                 progress=progress,
                 stopping=stopping,
+                force=force,
+                scheduled=scheduled,
+                wait=wait,
             )
         runs.append(run)
         if hook is not None and not dry_run:
