@@ -705,6 +705,13 @@ class ShopifyAdapter:
         one_location = queries.per_node_cost(queries.at_locations(document("Variants"), self._counted[:1]), variables)
         return count * per_variant > self.settings.bulk_threshold * one_location
 
+    async def count_items(self) -> int | None:
+        """The shop's own count of its variants (`productVariantsCount`), apart from the listing; None if not exact."""
+        size = (await self._graphql("CatalogueSize")).get("productVariantsCount") or {}
+        if size.get("precision") not in (None, "EXACT") or size.get("count") is None:
+            return None
+        return int(size["count"])
+
     async def pull_items(self) -> list[Item]:
         """Every variant the pull filter admits, with stock at the counted locations and the connector's metafields."""
         await self.locations()
