@@ -226,7 +226,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"{row['written']} written, {row['failed']} failed"
         )
         lines.append(
-            f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            f"  statuses:  {counts}"
+            + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            + (" (what the held pass decided; not written)" if row["outcome"] == RunOutcome.HELD else "")
         )
         lines.append(
             f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
