@@ -17,7 +17,14 @@ from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder, OrderLine
 from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
-from stockstatus.core.supply import NO_PURCHASE_ORDERS, PurchaseOrderFiles, PurchaseOrders, supply_for
+from stockstatus.core.supply import (
+    NO_PURCHASE_ORDERS,
+    IncomingSeen,
+    PurchaseOrderFiles,
+    PurchaseOrders,
+    date_incoming,
+    supply_for,
+)
 from stockstatus.core.sync.clock import Clock, today_in
 from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
 
@@ -191,6 +198,7 @@ def facts_for(
     purchase_orders: PurchaseOrders | None = None,
     previous: Status | None = None,
     sales: tuple[DaySales, ...] = (),
+    incoming_since: date | None = None,
 ) -> Facts:
     lead_time = supply.lead_time_days.for_item(
         supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
@@ -209,7 +217,12 @@ def facts_for(
         lead_time_days=lead_time,
         backorder_queue=queue,
         supply=supply_for(
-            item, purchase_orders=purchase_orders or NO_PURCHASE_ORDERS, today=today, lead_time_days=lead_time
+            item,
+            purchase_orders=purchase_orders or NO_PURCHASE_ORDERS,
+            today=today,
+            lead_time_days=lead_time,
+            incoming_since=incoming_since,
+            incoming_reliable=supply.platform_incoming_reliable,
         ),
         previous_status=previous,
         sales=sales,
@@ -245,6 +258,10 @@ class Gathered:
     """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
     shared: list[SharedSku] = field(default_factory=list)
     """SKUs carried by more than one item (reported among `warnings` too)."""
+    incoming_seen: dict[str, IncomingSeen] = field(default_factory=dict)
+    """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
+    incoming_gone: list[str] = field(default_factory=list)
+    """Items whose undated incoming stock is gone since the last pass."""
 
 
 async def gather(
@@ -285,6 +302,11 @@ async def gather(
     queues = backorder_queues(items, orders)
     shared = shared_skus(items, accepted.values() if changed is not None else ())
     without_orders = frozenset().union(*(group.others for group in shared))
+    known_incoming = state.incoming.for_store(store.name)
+    incoming_seen, incoming_gone = date_incoming(items, known_incoming, today)
+    first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
+        key: s.first_seen for key, s in incoming_seen.items()
+    }
     facts = []
     refused: list[tuple[Item, str]] = []
     for item in items:
@@ -298,6 +320,7 @@ async def gather(
                 purchase_orders=NO_PURCHASE_ORDERS if item.key in without_orders else purchase_orders,
                 previous=previous.status if previous is not None else None,
                 sales=sales.get(item.key, never_seen),
+                incoming_since=first_seen.get(item.key),
             )
         except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store
             refused.append((item, f"its facts could not be built: {failure(exc)}"))
@@ -314,6 +337,8 @@ async def gather(
         incremental=changed is not None,
         refused=refused,
         shared=shared,
+        incoming_seen=incoming_seen,
+        incoming_gone=incoming_gone,
     )
 
 
