@@ -278,3 +278,15 @@ def test_the_examples_rails_table_uncommented_loads_and_shows_the_defaults(tmp_p
     assert shown == 4
     (tmp_path / "connector.toml").write_text(text)
     assert load(tmp_path / "connector.toml").stores[0].rails == Rails()
+
+
+def test_a_stores_own_rails_replace_the_files(shop: Shop, capsys):
+    assert shop.cli("resync") == 0
+    shop.write_config(condition="tags_none", extra="[rails]\nmax_changed_share = 0.1\n")
+    text = shop.config.read_text().replace(
+        'schedule = "every 1s"\n',
+        'schedule = "every 1s"\nrails = { max_changed_share = 1.0, max_out_of_stock_share = 1.0 }\n',
+    )
+    shop.config.write_text(text)
+    assert shop.cli("resync") == 0  # this store may change everything at once
+    assert all(shop.statuses()[sku] == "out_of_stock" for sku in MUGS)
