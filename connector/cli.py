@@ -32,7 +32,7 @@ from stockstatus.core.errors import ConfigError, ConnectorError
 from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, resync, system_clock
 
 log = logging.getLogger("connector")
@@ -82,6 +82,12 @@ def cmd_resync(args: argparse.Namespace) -> int:
     only what changed since the store's last completed pass is pulled and decided (a full pass
     when there is no such pass yet).
 
+    A pass that would change the status of more than the rails allow ([rails] in the config:
+    30 % of the store's items, or 20 % turned out of stock) writes nothing, holds the store and
+    exits 1; so does a full listing that is empty or much smaller than the last one. Look at
+    the plan with --dry-run, then apply it with --force. A paused store is not passed over.
+    If another process is running a pass over the store, waits up to --wait seconds.
+
     Example: connector resync --store eu-shop --dry-run
     """
     config = config_module.load(config_module.config_path(args.config))
@@ -95,6 +101,8 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 store_name=args.store,
                 dry_run=args.dry_run,
                 incremental=args.incremental,
+                force=args.force,
+                wait=args.wait,
                 state=state,
                 clock=args.clock,
                 environ=os.environ,
@@ -109,6 +117,49 @@ def cmd_resync(args: argparse.Namespace) -> int:
         for run in runs:
             say(report.run_text(run))
     return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    """Stop every pass from writing to a store (a kill switch), until `connector resume`.
+
+    Kept in the state file: a running daemon honours it at the store's next pass (a pass in
+    progress finishes). `connector status` shows the store as paused, since when and why.
+
+    Example: connector pause eu-shop --reason "wrong rules, checking"
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    [store] = config.select(args.store)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
+    try:
+        state.holds.pause(store.name, args.reason or "paused by the operator")
+    finally:
+        state.close()
+    print(f"{store.name}: paused; no pass writes to it until `connector resume {store.name}`")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Let passes write to a paused or held store again.
+
+    A store held by the rails (a pass that would have changed too much of it) is released: the
+    daemon's next pass applies its plan once without the rails. To apply it now instead, run
+    `connector resync --store STORE --force`.
+
+    Example: connector resume eu-shop
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    [store] = config.select(args.store)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
+    try:
+        lifted = state.holds.resume(store.name)
+    finally:
+        state.close()
+    if not lifted:
+        print(f"{store.name}: neither paused nor held; nothing to do")
+    for hold in lifted:
+        then = " (the next pass may go over the rails, once)" if hold.kind is HoldKind.HELD else ""
+        print(f"{store.name}: no longer {hold.kind.value} (since {hold.since}){then}")
+    return EXIT_OK
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -235,7 +286,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = list(state.decisions.history(args.sku, store=args.store, limit=args.limit))
+        rows = operator.history(state, args.sku, store=args.store, limit=args.limit)
     finally:
         state.close()
     if args.json:
@@ -334,7 +385,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
     p.add_argument("--incremental", action="store_true", help="pull only what changed since the last completed pass")
+    p.add_argument(
+        "--force", action="store_true", help="go over the rails and accept a shrunken listing (after a --dry-run)"
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for another process's pass over the store to end (default: 10)",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    p = add("pause", cmd_pause)
+    p.add_argument("store", metavar="STORE", help="the store's name in the config")
+    p.add_argument("--reason", help="why, shown by `connector status`")
+    p = add("resume", cmd_resume)
+    p.add_argument("store", metavar="STORE", help="the store's name in the config")
 
     rules = sub.add_parser("rules", help="check the rules, explain a decision")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")

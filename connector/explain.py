@@ -103,6 +103,24 @@ async def explain_sku(
                     warnings=tuple(seen.warnings),
                 )
             )
+        for item, reason in seen.refused:
+            if item.sku != sku and item.label != sku:
+                continue
+            # The pass could not even build this item's facts: it is skipped before any rule runs.
+            found.append(
+                Explanation(
+                    store=store.name,
+                    platform=store.platform,
+                    item=item,
+                    facts=Facts(sku=item.label, today=seen.today, available=item.available if item.managed else None),
+                    traces=(),
+                    decision=None,
+                    timeline=(),
+                    accepted=seen.accepted.get(item.key),
+                    skipped=reason,
+                    warnings=tuple(seen.warnings),
+                )
+            )
     if not found:
         searched = ", ".join(one.store.name for one in gathered) or "none"
         raise UnknownSku(f"no item with SKU {sku!r} in store(s) searched: {searched}")

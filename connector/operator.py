@@ -13,11 +13,11 @@ import httpx
 
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
-from stockstatus.core.outcomes import PassMode, RunOutcome
+from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
 from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
 
 
@@ -159,7 +159,7 @@ def next_pass(
 
 
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
-    """Per store: last run, its outcome and counts, the next scheduled run, the last error."""
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error, pause and hold."""
     now = clock()
     out = []
     for store in config.stores:
@@ -197,9 +197,21 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
                 "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
+                "holds": [
+                    {"kind": h.kind.value, "since": h.since, "reason": h.reason} for h in state.holds.of(store.name)
+                ],
+                "skipped": _skipped(state, store.name),
+                "outbox": _outbox(state, store.name),
             }
         )
     return out
+
+
+HOLD_LINES = {
+    HoldKind.PAUSED: "PAUSED since {since}: {reason}; no pass writes until `connector resume {store}`",
+    HoldKind.HELD: "HELD since {since}: {reason}",
+    HoldKind.RELEASE: "released ({since}): the next pass may go over the rails, once",
+}
 
 
 def status_text(rows: list[dict[str, Any]]) -> str:
@@ -214,7 +226,9 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"{row['written']} written, {row['failed']} failed"
         )
         lines.append(
-            f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            f"  statuses:  {counts}"
+            + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            + (" (what the held pass decided; not written)" if row["outcome"] == RunOutcome.HELD else "")
         )
         lines.append(
             f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
@@ -223,8 +237,68 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
         if row["last_error"]:
-            lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'])}")
+            lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'] or '')}")
+        for hold in row["holds"]:
+            lines.append(f"  {printable(HOLD_LINES[hold['kind']].format(store=row['store'], **hold))}")
+        outbox = row["outbox"]
+        if outbox["pending"] or outbox["failed"]:
+            oldest = f", the oldest since {outbox['oldest']}" if outbox["oldest"] else ""
+            lines.append(f"  webhook:   {outbox['pending']} events waiting{oldest}; {outbox['failed']} failed for good")
+            if outbox["last_error"]:
+                lines.append(f"    last error: {printable(outbox['last_error'])}")
+        skipped = row["skipped"]
+        if skipped["count"]:
+            lines.append(f"  skipped:   {skipped['count']} items left as they are; the first {len(skipped['first'])}:")
+            for skip in skipped["first"]:
+                lines.append(
+                    f"    {printable(skip['sku'] or '#' + skip['item'])} (since {skip['since']}): {printable(skip['reason'])}"
+                )
     return "\n".join(lines)
+
+
+SKIPS_SHOWN = 5
+"""How many skipped items `status` lists per store (all are counted)."""
+
+
+def _skipped(state: StateStore, store: str) -> dict[str, Any]:
+    skips = state.skips.for_store(store)
+    return {
+        "count": len(skips),
+        "first": [
+            {"sku": s.sku, "item": s.item_key, "since": s.first_seen, "reason": s.reason} for s in skips[:SKIPS_SHOWN]
+        ],
+    }
+
+
+def _outbox(state: StateStore, store: str) -> dict[str, Any]:
+    summary = state.outbox.summary(store)
+    return {
+        "pending": summary.pending,
+        "failed": summary.failed,
+        "oldest": summary.oldest,
+        "last_error": summary.last_error,
+    }
+
+
+def history(state: StateStore, sku: str, *, store: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """A SKU's logged decisions, newest first, after where it is skipped now and why."""
+    skipped = [
+        {
+            "at": s.first_seen,
+            "store": s.store,
+            "item_key": s.item_key,
+            "sku": s.sku,
+            "previous_status": None,
+            "status": "(left as it is)",
+            "eta": None,
+            "rule": "",
+            "result": ChangeResult.SKIPPED.value,
+            "error": s.reason,
+            "reasons": "[]",
+        }
+        for s in state.skips.for_sku(sku, store)
+    ]
+    return skipped + list(state.decisions.history(sku, store=store, limit=limit))
 
 
 def history_text(rows: list[dict[str, Any]]) -> str:

@@ -22,15 +22,17 @@ would only share it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from graphql import (
@@ -50,13 +52,14 @@ from stockstatus.core.errors import (
     RemoteError,
     TransientError,
 )
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, send, send_json
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.platform import Capabilities
 
-from . import mapping
+from . import mapping, queries
 from .pagination import Cursors
 from .settings import MAX_PAGE_SIZE, ShopifySettings
+from .versions import ApiVersions
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +77,51 @@ CHANGED_PRODUCTS_LIMIT = 2000
 (pages or a bulk operation cost less than this many filtered listings)."""
 VARIANT_SLOTS, METAFIELD_SLOTS, TAG_SLOTS = 10, 4, 5
 """Aliased slots of PushChanges.graphql (see the file)."""
-PASS_SCOPES = ("read_products", "write_products", "read_inventory", "read_orders", "read_locations")
-"""What every pass needs: variants and their metafields and policy, stock, the waiting orders, locations."""
+PASS_SCOPES = (
+    "read_products",
+    "write_products",
+    "read_inventory",
+    "read_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "read_locations",
+)
+"""What every pass needs: variants and their metafields and policy, stock, the waiting orders and
+their fulfilment work, locations."""
+ALL_ORDERS_HINT = (
+    "the app's token lacks read_all_orders: Shopify shows it only the last 60 days of orders, so work "
+    "waiting longer (the oldest pre-orders and backorders) drops out of the queue, its units look free, "
+    "and later buyers are promised them first. Request access to all orders for the app and add the "
+    "read_all_orders scope"
+)
 SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app → Configuration"
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
-STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
+STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
+DEFINITIONS_PAGE = "Shopify admin → Settings → Custom data"
+SHIPMENTS_PER_PAGE = 8
+"""In-transit shipments a page asks for: each may carry 50 line items (an inventory item each),
+about 103 cost points, so a page stays well under the 1,000-point single-query limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One metafield definition the connector relies on."""
+
+    owner_type: str
+    """MetafieldOwnerType: PRODUCTVARIANT or ORDER."""
+    setting: str
+    """The `MetafieldKeys` field naming its key."""
+    type: str
+    name: str
+    storefront: bool
+    """Whether the theme (Storefront API, Liquid) must read it."""
+
+
+DEFINITIONS = (
+    Definition("PRODUCTVARIANT", "status", STATUS_TYPE, "Stock status", True),
+    Definition("PRODUCTVARIANT", "eta", DATE_TYPE, "Expected ship date", True),
+    Definition("PRODUCTVARIANT", "message", STATUS_TYPE, "Stock message", True),
+    Definition("ORDER", "notice", NOTICE_TYPE, "Stock notice for the buyer", False),
+)
 
 
 @cache
@@ -195,8 +238,18 @@ class ShopifyAdapter:
         self._bucket: _Bucket | None = None
         self._per_node: dict[str, float] = {}
         self._costs: dict[str, float] = {}
+        self._last_requested: float | None = None
+        self._versions = ApiVersions(settings.api_version, settings.shop)
+        self._counted: tuple[str, ...] = ()
+        """Gids of the locations whose stock counts, in the order of the level aliases."""
+        self._services: tuple[str, ...] = ()
+        """Names of the counted locations a fulfilment service runs."""
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
+        self._shipments_denied = False
+        """Whether the token was refused inventory shipments (said once, then not asked again)."""
+        self._definitions_checked = False
+        """Whether the variant metafield definitions were compared with what a push writes."""
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -254,11 +307,19 @@ class ShopifyAdapter:
             log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
             await self._sleep(wait)
 
-    def _check(self, body: Any) -> None:
-        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
+    def _check(self, body: Any, *, partial: bool = False) -> None:
+        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors.
+
+        With `partial`, other errors of an answer whose `data` holds at least one field's answer
+        are left to the caller: a mutation document runs each aliased field on its own, so one
+        field's error (even Shopify's internal one) says nothing about the others, and sending
+        the whole request again would repeat what was applied (see `push`).
+        """
         if not isinstance(body, dict):
             raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
         cost = (body.get("extensions") or {}).get("cost") or {}
+        requested_cost = cost.get("requestedQueryCost")
+        self._last_requested = float(requested_cost) if isinstance(requested_cost, (int, float)) else None
         throttle = cost.get("throttleStatus") or {}
         if throttle:
             self._bucket = _Bucket(
@@ -287,6 +348,9 @@ class ShopifyAdapter:
                 code="THROTTLED",
                 retry_after=wait,
             )
+        answered = isinstance(body.get("data"), dict) and any(v is not None for v in body["data"].values())
+        if partial and answered and "ACCESS_DENIED" not in codes:
+            return
         if "INTERNAL_SERVER_ERROR" in codes:
             # Shopify's "something went wrong on our end" in a 200: it passes like a 5xx.
             raise TransientError(
@@ -307,26 +371,41 @@ class ShopifyAdapter:
         estimate: float | None = None,
         query: str | None = None,
         policy: HttpPolicy | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Run one document from `operations/` and return its `data`."""
-        await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
+        """Run one document from `operations/` and return its `data`.
+
+        Given an `errors` list, GraphQL errors of an answer that has `data` are added to it
+        instead of raised (THROTTLED and ACCESS_DENIED still raise).
+        """
+        text = query or document(name)
+        needed = estimate if estimate is not None else self._costs.get(name, 50.0)
+        given = dict(variables or {})
+        if all(v is None or isinstance(v, (str, int, float, bool)) for v in given.values()):
+            # A query's own cost, computed as Shopify computes it: pacing for less gets it throttled.
+            needed = max(needed, queries.cached_cost(text, tuple(sorted(given.items()))))
+        await self._pace(needed)
         headers = {"X-Shopify-Access-Token": await self._token()}
-        payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
+        payload = {"query": text, "variables": given, "operationName": name}
         self.requests += 1
         try:
             # A retried mutation may already have been applied: every write the connector sends
             # sets absolute values (a policy, a metafield, a tag present or absent), so applying
-            # it twice leaves the same store; the order note is sent with attempts=1.
+            # it twice leaves the same store; a buyer notice is sent with attempts=1.
             answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.graphql_url,
                 policy=policy or self._policy,
                 sleep=self._sleep,
-                check=self._check,
+                check=functools.partial(self._check, partial=errors is not None),
                 headers=headers,
                 json=payload,
             )
+        except PlatformError as exc:
+            if exc.code == "MAX_COST_EXCEEDED" and self._last_requested is not None:
+                self._costs[name] = self._last_requested
+            raise
         except AuthError as exc:
             if exc.code == "ACCESS_DENIED":
                 raise
@@ -336,6 +415,7 @@ class ShopifyAdapter:
                 status=exc.status,
                 code=exc.code,
             ) from exc
+        self._versions.read(answer.response)
         body = answer.body
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
         if isinstance(requested, (int, float)):
@@ -343,40 +423,68 @@ class ShopifyAdapter:
         data = body.get("data")
         if not isinstance(data, dict):
             raise PlatformError(f"Shopify answered {name} without data")
+        if errors is not None:
+            errors.extend(e if isinstance(e, dict) else {"message": str(e)} for e in body.get("errors") or ())
         return data
 
-    def _page_size(self, name: str) -> int:
+    def _page_size(self, name: str, guess: float | None = None) -> int:
+        """The largest `first` the single-query limit and the bucket allow for one page of `name`.
+
+        From the per-node cost Shopify reported for the listing; before any report, from `guess`
+        (the document's own estimate), and never more than FIRST_PAGE until Shopify has answered.
+        """
         per_node = self._per_node.get(name)
-        if per_node is None:
-            return min(FIRST_PAGE, self.settings.page_size)
         budget = float(MAX_QUERY_COST)
         if self._bucket is not None and self._bucket.maximum > 0:
             budget = min(budget, self._bucket.maximum)
-        return max(1, min(self.settings.page_size, MAX_PAGE_SIZE, int((budget - 2) // max(per_node, 1.0))))
+        fits = int((budget - 2) // max(per_node if per_node is not None else (guess or 1.0), 1.0))
+        largest = min(self.settings.page_size, MAX_PAGE_SIZE)
+        if per_node is None:
+            largest = min(largest, FIRST_PAGE)
+        return max(1, min(largest, fits))
 
     def _learn(self, name: str, first: int) -> None:
         requested = self._costs.get(name)
         if requested is not None and first > 0:
             self._per_node[name] = max(1.0, (requested - 2) / first)
 
-    async def _pages(self, name: str, root: str, variables: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
+    async def _pages(
+        self, name: str, root: str, variables: Mapping[str, Any], what: str, *, query: str | None = None
+    ) -> list[dict[str, Any]]:
         """Every node of a cursor-paged connection (see `_each_page`)."""
-        return [node async for page in self._each_page(name, root, variables, what) for node in page]
+        return [node async for page in self._each_page(name, root, variables, what, query=query) for node in page]
 
     async def _each_page(
-        self, name: str, root: str, variables: Mapping[str, Any], what: str
+        self, name: str, root: str, variables: Mapping[str, Any], what: str, *, query: str | None = None
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The nodes of a cursor-paged connection page by page, each page as large as the budget allows.
 
         `root` is the connection's path in `data`: a root field, or "object.field" for one
-        object's connection (a location's inventory levels).
+        object's connection (a location's inventory levels). `query` is the document as sent,
+        when the adapter shaped it (counted locations written in). A page Shopify refuses as too
+        costly (MAX_COST_EXCEEDED) is asked again smaller, sized from the cost Shopify reported.
         """
+        text = query or document(name)
+        guess = queries.per_node_cost(text, variables)
         cursors = Cursors(what)
         while not cursors.done:
-            first = self._page_size(name)
-            per_node = self._per_node.get(name)
-            estimate = 2 + first * per_node if per_node is not None else None
-            data = await self._graphql(name, {**variables, "first": first, "after": cursors.after}, estimate=estimate)
+            first = self._page_size(name, guess)
+            per_node = self._per_node.get(name, guess)
+            try:
+                data = await self._graphql(
+                    name,
+                    {**variables, "first": first, "after": cursors.after},
+                    estimate=2 + first * per_node,
+                    query=query,
+                )
+            except PlatformError as exc:
+                if exc.code != "MAX_COST_EXCEEDED" or first <= 1:
+                    raise
+                self._learn(name, first)
+                smaller = min(first - 1, self._page_size(name, guess))
+                self._per_node[name] = max(self._per_node.get(name, guess), (MAX_QUERY_COST - 2) / (smaller + 1))
+                log.info("%s: a page of %d cost more than Shopify allows; asking for %d", what, first, smaller)
+                continue
             self._learn(name, first)
             connection: Any = data
             for field_name in root.split("."):
@@ -398,18 +506,138 @@ class ShopifyAdapter:
                 f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
                 f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
             )
+        if "read_all_orders" not in self._checked_scopes:
+            log.warning("store %s: %s (%s)", self.settings.shop, ALL_ORDERS_HINT, SCOPES_PAGE)
+        try:
+            await self.locations()
+        except FetchError as exc:  # the pass reports it, with what to set; check is about access
+            log.warning("store %s: %s", self.settings.shop, exc)
+        if self._services and _missing_scopes(("read_third_party_fulfillment_orders",), self._checked_scopes):
+            log.warning(
+                "store %s: the locations %s whose stock counts are run by a fulfilment service, and the token "
+                "lacks read_third_party_fulfillment_orders: their orders' work is invisible, so it is not queued "
+                "and its units look free. Add the scope in %s",
+                self.settings.shop,
+                ", ".join(self._services),
+                SCOPES_PAGE,
+            )
+
+        if _missing_scopes(("read_inventory_shipments",), self._checked_scopes):
+            log.warning(
+                "store %s: without the access scope read_inventory_shipments, incoming stock is dated from the "
+                "day it was first seen, not by its shipments' arrival dates (optional; add it in %s)",
+                self.settings.shop,
+                SCOPES_PAGE,
+            )
+        await self.metafield_definitions(("PRODUCTVARIANT",), create=self.settings.create_metafield_definitions)
 
     async def check_notices(self) -> None:
-        """Raise AuthError when the token cannot add to an order's note (write_orders).
+        """Raise AuthError when the token cannot tag orders and set their metafields (write_orders).
 
         Uses the scopes `check` just read, when it did: `connector check` asks both in a row.
+        Then checks the order metafield definition of the notices as `check` does the variants'.
         """
         granted = self._checked_scopes if self._checked_scopes is not None else await self._granted_scopes()
         if _missing_scopes(("write_orders",), granted):
             raise AuthError(
                 f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
-                f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}"
+                f"telling buyers needs (an order tag and metafield): add it in {SCOPES_PAGE}"
             )
+        await self.metafield_definitions(("ORDER",), create=self.settings.create_metafield_definitions)
+
+    async def metafield_definitions(
+        self, owner_types: Sequence[str], *, create: bool, report_missing: bool = True
+    ) -> list[str]:
+        """Compare the connector's metafield definitions of `owner_types` with what it writes.
+
+        A definition of another type would make Shopify refuse every write of that metafield:
+        that is one PlatformError naming the definition and the fix. A missing definition is
+        created when `create` (the store's `create_metafield_definitions`), else logged with how
+        to create it: without one, the metafields still save, but the storefront cannot read
+        them. A definition the theme cannot read (storefront access) is logged too. Returns the
+        keys created.
+        """
+        keys = self.settings.metafields
+        created: list[str] = []
+        for owner_type in owner_types:
+            wanted = [d for d in DEFINITIONS if d.owner_type == owner_type]
+            data = await self._graphql(
+                "MetafieldDefinitions", {"ownerType": owner_type, "namespace": keys.namespace}, estimate=20
+            )
+            found = {
+                str(node.get("key")): node
+                for node in ((data.get("metafieldDefinitions") or {}).get("nodes") or ())
+                if isinstance(node, dict)
+            }
+            wrong = []
+            missing = []
+            for definition in wanted:
+                key = getattr(keys, definition.setting)
+                node = found.get(key)
+                if node is None:
+                    missing.append(definition)
+                    continue
+                kind = str((node.get("type") or {}).get("name") or "")
+                if kind != definition.type:
+                    wrong.append(f"{keys.namespace}.{key} is {kind}, the connector writes {definition.type}")
+                elif definition.storefront and (node.get("access") or {}).get("storefront") != "PUBLIC_READ":
+                    log.warning(
+                        "store %s: the theme cannot read the metafield %s.%s: give its definition storefront "
+                        "access in %s",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        DEFINITIONS_PAGE,
+                    )
+            if wrong:
+                raise PlatformError(
+                    f"{self.settings.shop}: the {owner_type.lower()} metafield definition(s) "
+                    f"{'; '.join(wrong)}: Shopify would refuse every such write. Fix: delete or change those "
+                    f"definitions in {DEFINITIONS_PAGE}, or set metafields.namespace (or the key) in this "
+                    "store's settings to one the connector can own"
+                )
+            for definition in missing:
+                key = getattr(keys, definition.setting)
+                if not create:
+                    if not report_missing:
+                        continue
+                    log.warning(
+                        "store %s: no metafield definition for %s.%s (%s): the metafields still save, but "
+                        "the theme cannot read them; set create_metafield_definitions = true and run "
+                        "`connector check` to create it",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        definition.type,
+                    )
+                    continue
+                await self._create_definition(definition, key)
+                created.append(f"{keys.namespace}.{key}")
+        return created
+
+    async def _create_definition(self, definition: Definition, key: str) -> None:
+        namespace = self.settings.metafields.namespace
+        payload: dict[str, Any] = {
+            "ownerType": definition.owner_type,
+            "namespace": namespace,
+            "key": key,
+            "name": definition.name,
+            "type": definition.type,
+            "description": "Written by the stock-status connector.",
+        }
+        if definition.storefront:
+            payload["access"] = {"storefront": "PUBLIC_READ"}
+        data = await self._graphql("CreateMetafieldDefinition", {"definition": payload}, estimate=MUTATION_COST)
+        answer = data.get("metafieldDefinitionCreate") or {}
+        problems = [str(e.get("message")) for e in answer.get("userErrors") or ()]
+        if problems or not (answer.get("createdDefinition") or {}).get("id"):
+            raise PlatformError(
+                f"{self.settings.shop}: could not create the metafield definition {namespace}.{key}: "
+                f"{'; '.join(problems) or 'no definition was created'}"
+            )
+        log.info(
+            "store %s: created the metafield definition %s.%s (%s)", self.settings.shop, namespace, key, definition.type
+        )
 
     async def _granted_scopes(self) -> frozenset[str]:
         try:
@@ -430,7 +658,7 @@ class ShopifyAdapter:
 
     async def locations(self) -> tuple[int, frozenset[str]]:
         """(active locations, gids of those whose stock counts): the configured ones, else those
-        that fulfil online orders."""
+        that fulfil online orders. Only the counted ones are asked for in later reads."""
         nodes = await self._pages("Locations", "locations", {}, "locations")
         active = [n for n in nodes if n.get("isActive")]
         wanted = self.settings.locations
@@ -451,29 +679,59 @@ class ShopifyAdapter:
                     known = ", ".join(sorted(str(n.get("name")) for n in active))
                     raise FetchError(f"{self.settings.shop}: no active location {name!r} (active: {known})")
                 chosen.extend(match)
-        return max(1, len(active)), frozenset(str(n["id"]) for n in chosen)
+        self._counted = tuple(sorted({str(n["id"]) for n in chosen}, key=_gid_order))
+        self._services = tuple(str(n.get("name")) for n in chosen if n.get("isFulfillmentService"))
+        return max(1, len(active)), frozenset(self._counted)
+
+    def _variants_query(self) -> str:
+        """Variants.graphql with one inventory level per counted location."""
+        return queries.at_locations(document("Variants"), self._counted)
+
+    def _variables(self, search: str | None = None) -> dict[str, Any]:
+        """The Variants variables: the pull filter (and `search`, e.g. product ids) and the metafields."""
+        query = self.settings.pull.search + (f" AND {search}" if search else "")
+        return {"query": query, **self._metafield_variables()}
+
+    def _bulk_pays(self, count: int) -> bool:
+        """Whether `count` variants are pulled with a bulk operation rather than pages.
+
+        `bulk_threshold` counts variants at one location; a variant read at many counted locations
+        costs more points a page, so the pull turns to a bulk operation sooner.
+        """
+        if count <= 0:
+            return False
+        variables = {**self._variables(), "after": None}
+        per_variant = queries.per_node_cost(self._variants_query(), variables)
+        one_location = queries.per_node_cost(queries.at_locations(document("Variants"), self._counted[:1]), variables)
+        return count * per_variant > self.settings.bulk_threshold * one_location
+
+    async def count_items(self) -> int | None:
+        """The shop's own count of its variants (`productVariantsCount`), apart from the listing; None if not exact."""
+        size = (await self._graphql("CatalogueSize")).get("productVariantsCount") or {}
+        if size.get("precision") not in (None, "EXACT") or size.get("count") is None:
+            return None
+        return int(size["count"])
 
     async def pull_items(self) -> list[Item]:
-        """Every variant, with stock at the configured locations and the connector's metafields."""
-        levels, chosen = await self.locations()
+        """Every variant the pull filter admits, with stock at the counted locations and the connector's metafields."""
+        await self.locations()
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
-        if count > self.settings.bulk_threshold:
+        nodes: list[dict[str, Any]] | None = None
+        if self._bulk_pays(count):
             log.info(
-                "store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
+                "store %s: %d variants at %d counted locations: pulling with a bulk operation",
                 self.settings.shop,
                 count,
-                self.settings.bulk_threshold,
+                len(self._counted),
             )
-            nodes = await self._bulk_variants()
-        else:
+            nodes = await self._bulk_variants(count)
+        if nodes is None:
             nodes = await self._pages(
-                "Variants",
-                "productVariants",
-                {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()},
-                "variants",
+                "Variants", "productVariants", self._variables(), "variants", query=self._variants_query()
             )
-        items = self._items(nodes, chosen)
+        counted = frozenset(self._counted)
+        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -490,11 +748,12 @@ class ShopifyAdapter:
         variants was (`productVariants` by `updated_at`, the connector's own writes included), or
         the stock of one of its variants moved at a location whose stock counts (that location's
         `inventoryLevels` by `updated_at`: sales, cancellations, counts, incoming). With nothing
-        changed that is one read per listing and location. All variants of a changed product are
-        pulled, so a product tag that follows its variants' statuses is settled on whole products.
-        Shopify's search index lags its writes by seconds; `since` already starts minutes early.
+        changed that is one read per listing and counted location. All variants of a changed
+        product are pulled, so a product tag that follows its variants' statuses is settled on
+        whole products. Shopify's search index lags its writes by seconds; `since` already starts
+        minutes early.
         """
-        levels, chosen = await self.locations()
+        await self.locations()
         moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         query = f"updated_at:>'{moment}'"
         products: set[int] = set()
@@ -504,12 +763,21 @@ class ShopifyAdapter:
         ]
         listings += [
             ("ChangedStock", "location.inventoryLevels", {"location": location}, f"stock changed at {location}")
-            for location in sorted(chosen)
+            for location in self._counted
         ]
         for name, root, extra, what in listings:
             pages = self._each_page(name, root, {**extra, "query": query}, what)
             async for page in pages:
-                products.update(n for n in (self._changed_product(node, what) for node in page) if n is not None)
+                for node in page:
+                    found = self._changed_products(node, what)
+                    if found is None:
+                        await pages.aclose()
+                        log.info(
+                            "store %s: an inventory item shared by many variants changed: pulling the whole catalogue",
+                            self.settings.shop,
+                        )
+                        return None
+                    products.update(found)
                 if len(products) > CHANGED_PRODUCTS_LIMIT:
                     await pages.aclose()
                     log.info(
@@ -519,20 +787,32 @@ class ShopifyAdapter:
                         moment,
                     )
                     return None
-        variables = {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()}
+        if self._bulk_pays(len(products)):
+            # At least a variant each: paging them costs more than a bulk operation over the shop.
+            log.info(
+                "store %s: %d products changed since %s, at %d counted locations: pulling the whole catalogue",
+                self.settings.shop,
+                len(products),
+                moment,
+                len(self._counted),
+            )
+            return None
         nodes: list[dict[str, Any]] = []
         ordered = sorted(products)
+        text = self._variants_query()
         for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
             ids = ",".join(str(n) for n in ordered[start : start + PRODUCT_IDS_PER_QUERY])
             nodes.extend(
                 await self._pages(
                     "Variants",
                     "productVariants",
-                    {**variables, "query": f"product_ids:{ids}"},
+                    self._variables(f"product_ids:{ids}"),
                     "variants of changed products",
+                    query=text,
                 )
             )
-        items = self._items(nodes, chosen)
+        counted = frozenset(self._counted)
+        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -542,37 +822,149 @@ class ShopifyAdapter:
         )
         return items
 
-    def _changed_product(self, node: Mapping[str, Any], what: str) -> int | None:
-        """The product number a node of a changed-listing names: a product, a variant's, or a stocked item's.
+    def _changed_products(self, node: Mapping[str, Any], what: str) -> list[int] | None:
+        """The product numbers a node of a changed-listing names: a product, a variant's, or a stocked item's.
 
-        None for stock of an inventory item no variant uses (a deleted variant's): it sells nothing.
+        Empty for stock of an inventory item no variant uses (a deleted variant's): it sells
+        nothing. None when an item is shared by more variants than the listing reads.
         """
         if "item" in node:
-            variant = (node.get("item") or {}).get("variant")
-            if variant is None:
+            variants = (node.get("item") or {}).get("variants") or {}
+            if (variants.get("pageInfo") or {}).get("hasNextPage"):
                 return None
-            node = variant
+            return [self._product_number(v, what) for v in variants.get("nodes") or ()]
+        return [self._product_number(node, what)]
+
+    def _product_number(self, node: Mapping[str, Any], what: str) -> int:
         global_id = (node.get("product") or {}).get("id") if "product" in node else node.get("id")
         match = mapping.GID.match(str(global_id or ""))
         if match is None or match.group(1) != "Product":
             raise FetchError(f"{self.settings.shop}: a node of {what} names no product (got {global_id!r})")
         return int(match.group(2))
 
-    def _items(self, nodes: Sequence[Mapping[str, Any]], chosen: frozenset[str]) -> list[Item]:
+    def _admitted(self, node: Mapping[str, Any]) -> str | None:
+        """Why the pull filter leaves a variant out (its product's status, a gift card, a bundle
+        parent), or None when it is pulled. Checked on what came back: Shopify drops a search term
+        it cannot apply rather than failing the query."""
+        pull = self.settings.pull
+        product = node.get("product") or {}
+        status = str(product.get("status") or "ACTIVE").lower()
+        if status not in pull.statuses:
+            return status
+        if product.get("isGiftCard") and not pull.gift_cards:
+            return "gift card"
+        if node.get("requiresComponents") and not pull.bundle_parents:
+            return "bundle parent"
+        return None
+
+    async def _arrivals(self, chosen: frozenset[str]) -> dict[str, list[tuple[date, int]]]:
+        """Per inventory item gid, the dated units of in-transit shipments to the counted locations.
+
+        Shipments without an arrival date are left out (their units stay undated `incoming`).
+        Without the read_inventory_shipments scope (optional: `check` warns of it) this is logged
+        and nothing is dated.
+        """
+        if self._shipments_denied:
+            return {}
+        found: dict[str, list[tuple[date, int]]] = {}
+        for location in sorted(chosen):
+            number = mapping.GID.sub(r"\2", location)
+            query = f"destination_id:{number} AND (status:in_transit OR status:partially_received)"
+            cursors = Cursors(f"shipments to {location}")
+            while not cursors.done:
+                try:
+                    data = await self._graphql(
+                        "InTransitShipments",
+                        {"first": SHIPMENTS_PER_PAGE, "after": cursors.after, "query": query},
+                        estimate=2 + SHIPMENTS_PER_PAGE * 103,
+                    )
+                except AuthError as exc:
+                    if exc.code != "ACCESS_DENIED":
+                        raise
+                    self._shipments_denied = True
+                    log.info(
+                        "store %s: the token cannot read inventory shipments (read_inventory_shipments): incoming "
+                        "stock is dated from the day it was first seen, not by the shipments' arrival dates; add "
+                        "the scope in %s to use them",
+                        self.settings.shop,
+                        SCOPES_PAGE,
+                    )
+                    return {}
+                zone = _zone((data.get("shop") or {}).get("ianaTimezone"))
+                connection = data.get("inventoryShipments") or {}
+                for shipment in connection.get("nodes") or ():
+                    arrives = ((shipment.get("tracking") or {}).get("arrivesAt")) or None
+                    lines = shipment.get("lineItems") or {}
+                    if (lines.get("pageInfo") or {}).get("hasNextPage"):
+                        log.warning(
+                            "store %s: shipment %s has more than 50 lines: the others stay undated",
+                            self.settings.shop,
+                            shipment.get("name"),
+                        )
+                    if arrives is None:
+                        continue
+                    day = datetime.fromisoformat(str(arrives)).astimezone(zone).date()
+                    for line in lines.get("nodes") or ():
+                        item = str((line.get("inventoryItem") or {}).get("id") or "")
+                        quantity = int(line.get("unreceivedQuantity") or 0)
+                        if item and quantity > 0:
+                            found.setdefault(item, []).append((day, quantity))
+                cursors.accept(connection.get("pageInfo"))
+        return found
+
+    def _items(
+        self,
+        nodes: Sequence[dict[str, Any]],
+        arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
+    ) -> list[Item]:
         """Variant nodes as items; with product tags configured, each knows its product's variants."""
         keys = self.settings.metafields
+        left_out: dict[str, int] = {}
+        kept: list[dict[str, Any]] = []
+        for node in nodes:
+            reason = self._admitted(node)
+            if reason is not None:
+                left_out[reason] = left_out.get(reason, 0) + 1
+                continue
+            inventory = node.get("inventoryItem")
+            if isinstance(inventory, dict) and "inventoryLevels" not in inventory:
+                inventory["inventoryLevels"] = {"nodes": queries.levels_of(inventory, self._counted)}
+            kept.append(node)
+        if left_out:
+            log.info(
+                "store %s: left out by the pull filter: %s",
+                self.settings.shop,
+                ", ".join(f"{n} {reason}" for reason, n in sorted(left_out.items())),
+            )
         groups: dict[str, mapping.TagGroup] = {}
         if self.settings.tags:
             by_product: dict[str, list[Mapping[str, Any]]] = {}
-            for node in nodes:
+            for node in kept:
                 by_product.setdefault(str((node.get("product") or {}).get("id")), []).append(node)
             for product_id, members in by_product.items():
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
-        return [
-            mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
-            for node in nodes
+        chosen = frozenset(self._counted)
+        items = [
+            _dated(
+                mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id")))),
+                arrivals or {},
+            )
+            for node in kept
         ]
+        planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
+        if planned and self.settings.selling_plans == "keep":
+            names = ", ".join(i.label for i in planned[:10]) + (
+                f" and {len(planned) - 10} more" if len(planned) > 10 else ""
+            )
+            log.warning(
+                "store %s: %d variant(s) sold through a selling plan keep the inventory policy their app set "
+                '(selling_plans = "manage" hands it to the connector): %s',
+                self.settings.shop,
+                len(planned),
+                names,
+            )
+        return items
 
     def _metafield_variables(self) -> dict[str, str]:
         keys = self.settings.metafields
@@ -587,13 +979,28 @@ class ShopifyAdapter:
             variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
         return variables
 
-    async def _bulk_variants(self) -> list[dict[str, Any]]:
-        """The catalogue through bulkOperationRunQuery: run, poll, download, rebuild the tree."""
-        query = inline_variables(document("BulkVariants"), self._metafield_variables())
+    async def _bulk_variants(self, count: int) -> list[dict[str, Any]] | None:
+        """The catalogue through bulkOperationRunQuery: run, poll, stream the result, rebuild the nodes.
+
+        None when Shopify runs as many bulk operations for the app as it allows (another pass, or
+        one left running): the pull then reads pages. An operation that does not finish in
+        `bulk_timeout_seconds` is cancelled. A completed operation without a result file is an
+        error for a shop with variants: Shopify gives no file only when nothing matched.
+        """
+        query = queries.at_locations(document("BulkVariants"), self._counted)
+        query = inline_variables(query, {**self._metafield_variables(), "query": self.settings.pull.search})
         started = await self._graphql("RunBulkQuery", {"query": query}, estimate=MUTATION_COST)
         payload = started.get("bulkOperationRunQuery") or {}
         problems = payload.get("userErrors") or []
         operation = payload.get("bulkOperation") or {}
+        busy = [p for p in problems if p.get("code") in ("LIMIT_REACHED", "OPERATION_IN_PROGRESS")]
+        if busy:
+            log.warning(
+                "store %s: Shopify runs no more bulk operations for the app now (%s): pulling with pages",
+                self.settings.shop,
+                busy[0].get("message"),
+            )
+            return None
         if problems or not operation.get("id"):
             text = "; ".join(str(p.get("message")) for p in problems) or "no bulk operation was created"
             raise FetchError(f"{self.settings.shop}: the bulk pull could not start: {text}")
@@ -612,43 +1019,121 @@ class ShopifyAdapter:
                     + "; nothing is written for this store until a pull succeeds"
                 )
             if waited >= self.settings.bulk_timeout_seconds:
+                await self._cancel_bulk(str(operation["id"]))
                 raise FetchError(
                     f"{self.settings.shop}: the bulk pull did not finish in "
-                    f"{self.settings.bulk_timeout_seconds:.0f} s (still {state})"
+                    f"{self.settings.bulk_timeout_seconds:.0f} s (still {state}); it was cancelled, so it no "
+                    "longer counts against the app's bulk operations. Raise bulk_timeout_seconds for a large shop"
                 )
         url = status.get("url")
         if not url:
-            return []  # Shopify gives no file when the query matched nothing
+            if count > 0:
+                raise FetchError(
+                    f"{self.settings.shop}: the bulk pull completed without a result file although the shop has "
+                    f"{count} variants (objects counted: {status.get('objectCount')}); nothing is written for this "
+                    "store until a pull succeeds"
+                )
+            return []
+        what = f"{self.settings.shop} bulk pull"
+        roots = int(status.get("rootObjectCount") or 0)
+
+        async def read(response: httpx.Response) -> list[dict[str, Any]]:
+            rebuilt = BulkResult(what)
+            async for line in response.aiter_lines():
+                rebuilt.add(line)
+            if len(rebuilt) < roots:  # cut off between two lines
+                raise TransientError(
+                    f"{what}: the result holds {len(rebuilt)} of the {roots} variants Shopify counted (cut off)",
+                    code="unreadable_body",
+                )
+            return rebuilt.variants()
+
         # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
-        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep, check=_whole_jsonl)
-        return rebuild_bulk(response.text.splitlines(), what=f"{self.settings.shop} bulk pull")
+        # It is read as it arrives; a download cut off or spoilt is fetched again under the policy.
+        return await receive(self._client, "GET", str(url), read, policy=self._policy, sleep=self._sleep)
+
+    async def _cancel_bulk(self, operation: str) -> None:
+        """Ask Shopify to cancel a bulk operation; a refusal is logged (it may have just ended)."""
+        try:
+            data = await self._graphql("CancelBulkOperation", {"id": operation}, estimate=MUTATION_COST)
+        except RemoteError as exc:
+            log.warning("store %s: could not cancel bulk operation %s: %s", self.settings.shop, operation, exc)
+            return
+        problems = (data.get("bulkOperationCancel") or {}).get("userErrors") or []
+        if problems:
+            log.warning(
+                "store %s: Shopify did not cancel bulk operation %s: %s",
+                self.settings.shop,
+                operation,
+                "; ".join(str(p.get("message")) for p in problems),
+            )
 
     async def open_orders(self) -> list[OpenOrder]:
-        """Open orders (`orders_query`) with their unfulfilled line items."""
+        """The open fulfilment work at the counted locations, one order each with its units still to ship.
+
+        Read from fulfillment orders (`OpenWork.graphql`): held and scheduled work is included
+        (it still waits for stock); work assigned to a location whose stock does not count is
+        left out, and so are test orders unless `test_orders` is set.
+        """
+        if not self._counted:
+            await self.locations()
         nodes = await self._pages(
-            "OpenOrders", "orders", {"query": self.settings.orders_query, "lines": ORDER_LINES_PER_PAGE}, "open orders"
+            "OpenWork", "fulfillmentOrders", {"lines": ORDER_LINES_PER_PAGE}, "open fulfilment work"
         )
-        orders = []
+        work: list[tuple[Mapping[str, Any], list[dict[str, Any]]]] = []
+        elsewhere = tests = 0
         for node in nodes:
+            if str(node.get("status") or "") not in mapping.OPEN_WORK:
+                continue
+            location = ((node.get("assignedLocation") or {}).get("location") or {}).get("id")
+            if location not in self._counted:
+                elsewhere += 1
+                continue
+            if (node.get("order") or {}).get("test") and not self.settings.test_orders:
+                tests += 1
+                continue
             lines_connection = node.get("lineItems") or {}
             lines = list(lines_connection.get("nodes") or ())
             info = lines_connection.get("pageInfo") or {}
             if info.get("hasNextPage"):
-                cursors = Cursors(f"line items of order {node.get('name')}")
+                cursors = Cursors(f"line items of fulfillment order {node.get('id')}")
                 cursors.accept(info)
                 while not cursors.done:
                     data = await self._graphql(
-                        "OrderLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2, "after": cursors.after}
+                        "WorkLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2, "after": cursors.after}
                     )
-                    more = ((data.get("order") or {}).get("lineItems")) or {}
+                    more = ((data.get("fulfillmentOrder") or {}).get("lineItems")) or {}
                     lines.extend(more.get("nodes") or ())
                     cursors.accept(more.get("pageInfo"))
-            orders.append(mapping.open_order(node, lines))
-        return orders
+            work.append((node, lines))
+        if elsewhere or tests:
+            log.info(
+                "store %s: not queued: %d fulfillment orders at locations whose stock does not count, %d of test orders",
+                self.settings.shop,
+                elsewhere,
+                tests,
+            )
+        return mapping.open_work(work)
 
     def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
-        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
-        return mapping.plan(item, decision, self.settings)
+        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does.
+
+        A policy the connector never wrote (the variant has no status metafield of the
+        connector's yet) is the merchant's own choice: each one a pass would change is logged
+        with its old and new value, so a first dry run lists every policy it would take over.
+        """
+        fields = mapping.plan(item, decision, self.settings)
+        wanted = fields.get("inventoryPolicy")
+        if wanted is not None and not (item.platform.get("metafields") or {}).get("status"):
+            log.warning(
+                "store %s: %s: the merchant's inventory policy %s would become %s (%s)",
+                self.settings.shop,
+                item.label,
+                item.platform.get("inventory_policy"),
+                wanted,
+                decision.status.value,
+            )
+        return fields
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates with as few PushChanges requests as its slots allow; one result per update.
@@ -660,12 +1145,22 @@ class ShopifyAdapter:
         """
         for update in updates:
             mapping.validate_fields(update.item, update.fields)
+        if not self._definitions_checked and any(
+            name.startswith(mapping.METAFIELD_PREFIX) and value for u in updates for name, value in u.fields.items()
+        ):
+            # A definition of another type fails every write of its metafield: one clear error
+            # before the first write, not one refusal per variant.
+            await self.metafield_definitions(("PRODUCTVARIANT",), create=False, report_missing=False)
+            self._definitions_checked = True
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         work = _Work.of(updates, self.settings)
         while work.pending():
             slots = work.take()
+            failures: list[dict[str, Any]] = []
             try:
-                data = await self._graphql("PushChanges", slots.variables, estimate=MUTATION_COST * slots.used)
+                data = await self._graphql(
+                    "PushChanges", slots.variables, estimate=MUTATION_COST * slots.used, errors=failures
+                )
             except RemoteError as exc:
                 log.warning("store %s: a write request failed: %s", self.settings.shop, exc)
                 for entries in slots.owners.values():
@@ -673,7 +1168,13 @@ class ShopifyAdapter:
                         for index in owners:
                             errors[index].append(f"request failed: {exc}")
                 continue
-            work.answer(slots, data, errors)
+            if failures:
+                log.warning(
+                    "store %s: Shopify answered errors for part of a write request: %s",
+                    self.settings.shop,
+                    "; ".join(str(f.get("message")) for f in failures),
+                )
+            work.answer(slots, data, errors, failures)
         results = [
             WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
             for i, u in enumerate(updates)
@@ -688,32 +1189,33 @@ class ShopifyAdapter:
         return results
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
-        """Append `message` as a line of the order's note (orderUpdate; needs write_orders).
+        """Leave `message` for the order's buyer: an order metafield holds it, a tag marks the order.
 
-        Shopify does not email order notes: the buyer hears of it through the connector's
-        webhook event (an email or chat tool), the note keeps the record on the order. The note
-        is read first (orderUpdate overwrites it); a note already ending with the line is left
-        alone. The update is sent once, never retried here; a refusal is `ok=False`, no answer
-        raises (see `connector.platform.TellsCustomers`).
+        The order's note is left alone: it holds the buyer's own instructions and Shopify never
+        shows it to them. Shopify sends no email for a metafield or a tag either: a Shopify Flow
+        workflow started by the added tag (the store's `notice_tag`) can, with the metafield's
+        text (see the README). One request (metafieldsSet, then tagsRemove and tagsAdd so each
+        notice adds the tag anew; needs write_orders), sent once, never retried here. A refusal is
+        `ok=False`, no answer raises (see `connector.platform.TellsCustomers`).
         """
         order = f"gid://shopify/Order/{order_id}"
-        try:
-            found = (await self._graphql("OrderNote", {"id": order})).get("order")
-        except RemoteError as exc:  # nothing was sent yet: a plain refusal
-            return WriteResult(item_key=order_id, ok=False, error=f"could not read the order's note: {exc}")
-        if not isinstance(found, dict):
-            return WriteResult(item_key=order_id, ok=False, error=f"order {order_id} not found")
-        note = str(found.get("note") or "").rstrip()
-        if note.endswith(message):
-            return WriteResult(item_key=order_id, ok=True)
+        keys = self.settings.metafields
+        variables = {
+            "order": order,
+            "tags": [self.settings.notice_tag],
+            "metafields": [
+                {
+                    "ownerId": order,
+                    "namespace": keys.namespace,
+                    "key": keys.notice,
+                    "type": NOTICE_TYPE,
+                    "value": message,
+                }
+            ],
+        }
         once = dataclasses.replace(self._policy, attempts=1)
         try:
-            data = await self._graphql(
-                "SetOrderNote",
-                {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
-                estimate=MUTATION_COST,
-                policy=once,
-            )
+            data = await self._graphql("OrderNotice", variables, estimate=2 * MUTATION_COST, policy=once)
         except (AuthError, PlatformError) as exc:
             hint = (
                 " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
@@ -723,10 +1225,12 @@ class ShopifyAdapter:
             if exc.status == 429 or exc.code == "THROTTLED":
                 return WriteResult(item_key=order_id, ok=False, error=str(exc))
             raise
-        payload = data.get("orderUpdate")
-        if not isinstance(payload, dict):
-            raise PlatformError(f"Shopify did not answer orderUpdate for order {order_id}; not confirmed")
-        problems = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        problems: list[str] = []
+        for alias in ("metafieldsSet", "tagsRemove", "tagsAdd"):
+            payload = data.get(alias)
+            if not isinstance(payload, dict):
+                raise PlatformError(f"Shopify did not answer {alias} for order {order_id}; not confirmed")
+            problems.extend(str(e.get("message") or "refused") for e in payload.get("userErrors") or ())
         if problems:
             return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
         return WriteResult(item_key=order_id, ok=True)
@@ -735,58 +1239,63 @@ class ShopifyAdapter:
 # --- bulk -----------------------------------------------------------------------------------
 
 
-def _whole_jsonl(response: httpx.Response) -> None:
-    """A bulk result cut off mid-line, or an error page in its place, is fetched again by the policy.
+class BulkResult:
+    """Variant nodes shaped like a `Variants` page, rebuilt from a bulk JSONL file line by line.
 
-    Only the first and last lines are looked at: that is where a cut or a page shows, and the
-    whole file is parsed line by line next anyway.
+    Root lines are variants, each with its inventory levels (aliased objects) on the same line.
+    Lines of nested connections carry `__parentId`, the id of their variant or of its inventory
+    item; they are attached as inventory levels (both parents are accepted).
     """
-    lines = [line for line in response.content.split(b"\n") if line.strip()]
-    for line in {0: lines[0], -1: lines[-1]}.values() if lines else ():
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.lines = 0
+        self._variants: dict[str, dict[str, Any]] = {}
+        self._parents: dict[str, dict[str, Any]] = {}
+
+    def add(self, text: str) -> None:
+        self.lines += 1
+        if not text.strip():
+            return
         try:
-            json.loads(line)
-        except ValueError as exc:
+            line = json.loads(text)
+        except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
             raise TransientError(
-                f"GET {response.request.url.path} → HTTP {response.status_code} but the bulk result is not "
-                "whole JSON lines (cut off, or an error page)",
-                status=response.status_code,
+                f"{self.what}: line {self.lines} of the result is not JSON (cut off, or an error page)",
                 code="unreadable_body",
             ) from exc
+        if not isinstance(line, dict):
+            raise TransientError(
+                f"{self.what}: line {self.lines} of the result is not an object", code="unreadable_body"
+            )
+        if "__parentId" in line:
+            owner = self._parents.get(str(line.pop("__parentId")))
+            if owner is None:
+                raise FetchError(f"{self.what}: line {self.lines} belongs to no variant of the result")
+            inventory = owner.setdefault("inventoryItem", {})
+            inventory.setdefault("inventoryLevels", {"nodes": []})["nodes"].append(line)
+            return
+        if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
+            raise FetchError(f"{self.what}: line {self.lines} is not a variant ({str(line.get('id'))[:60]!r})")
+        self._variants[line["id"]] = line
+        self._parents[line["id"]] = line
+        inventory = line.get("inventoryItem") or {}
+        if inventory.get("id"):
+            self._parents[str(inventory["id"])] = line
+
+    def variants(self) -> list[dict[str, Any]]:
+        return list(self._variants.values())
+
+    def __len__(self) -> int:
+        return len(self._variants)
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
-    """Variant nodes shaped like a `Variants` page from a bulk JSONL file.
-
-    Root lines are variants; inventory-level lines carry `__parentId`, the id of their variant
-    (or of its inventory item: both are accepted).
-    """
-    variants: dict[str, dict[str, Any]] = {}
-    parents: dict[str, dict[str, Any]] = {}
-    children: list[dict[str, Any]] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            line = json.loads(text)
-        except ValueError as exc:
-            raise FetchError(f"{what}: line {number} of the result is not JSON") from exc
-        if "__parentId" in line:
-            children.append(line)
-            continue
-        if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
-            raise FetchError(f"{what}: line {number} is not a variant ({str(line.get('id'))[:60]!r})")
-        inventory = line.setdefault("inventoryItem", {}) or {}
-        inventory["inventoryLevels"] = {"nodes": []}
-        variants[line["id"]] = line
-        parents[line["id"]] = line
-        if inventory.get("id"):
-            parents[str(inventory["id"])] = line
-    for child in children:
-        owner = parents.get(str(child.pop("__parentId")))
-        if owner is None:
-            raise FetchError(f"{what}: an inventory level belongs to no variant of the result")
-        owner["inventoryItem"]["inventoryLevels"]["nodes"].append(child)
-    return list(variants.values())
+    """Variant nodes shaped like a `Variants` page from the lines of a bulk JSONL file."""
+    result = BulkResult(what)
+    for line in lines:
+        result.add(line)
+    return result.variants()
 
 
 # --- push -----------------------------------------------------------------------------------
@@ -884,14 +1393,37 @@ class _Work:
         slots.used = len(slots.owners)
         return slots
 
-    def answer(self, slots: _Slots, data: Mapping[str, Any], errors: dict[int, list[str]]) -> None:
-        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents."""
+    def answer(
+        self,
+        slots: _Slots,
+        data: Mapping[str, Any],
+        errors: dict[int, list[str]],
+        failures: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents.
+
+        `failures` are the request's top-level GraphQL errors: each belongs to the alias its
+        `path` starts with; one without a path to every alias Shopify did not answer. An alias
+        that answered is judged by its own userErrors only.
+        """
+        by_alias: dict[str, list[str]] = {}
+        unplaced: list[str] = []
+        for failure in failures:
+            path = list(failure.get("path") or ())
+            message = str(failure.get("message") or "GraphQL error")
+            code = (failure.get("extensions") or {}).get("code")
+            text = f"{message} ({code})" if code else message
+            if path and str(path[0]) in slots.owners:
+                by_alias.setdefault(str(path[0]), []).append(text)
+            else:
+                unplaced.append(text)
         for alias, entries in slots.owners.items():
             payload = data.get(alias)
             everyone = sorted({i for owners in entries for i in owners})
             if not isinstance(payload, dict):
+                reasons = by_alias.get(alias) or unplaced or ["no answer"]
                 for index in everyone:
-                    errors[index].append(f"Shopify did not answer {alias}; not confirmed")
+                    errors[index].append(f"Shopify did not apply {alias}: {'; '.join(reasons)}")
                 continue
             refused: dict[int, list[str]] = {}
             general: list[str] = []
@@ -925,6 +1457,29 @@ class _Work:
                     errors[index].append(message)
 
 
+def _zone(name: Any) -> tzinfo:
+    """The shop's timezone (Shopify's ianaTimezone), UTC when it names none this machine knows."""
+    try:
+        return ZoneInfo(str(name)) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _dated(item: Item, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> Item:
+    """The item with the dated part of its `incoming`, soonest first and never more than it."""
+    found = arrivals.get(str(item.platform.get("inventory_item_id") or ""))
+    if not found or not item.incoming:
+        return item
+    left = item.incoming
+    dated: list[tuple[date, int]] = []
+    for day, quantity in sorted(found):
+        if left <= 0:
+            break
+        dated.append((day, min(quantity, left)))
+        left -= dated[-1][1]
+    return dataclasses.replace(item, incoming_dated=tuple(dated))
+
+
 def _input_index(problem: Mapping[str, Any]) -> int | None:
     """Which input entry a userError is about: `field: ["variants", "2", "id"]` or `elementIndex`."""
     path = list(problem.get("field") or [])
@@ -932,3 +1487,9 @@ def _input_index(problem: Mapping[str, Any]) -> int | None:
         return int(path[1])
     index = problem.get("elementIndex")
     return int(index) if isinstance(index, int) else None
+
+
+def _gid_order(global_id: str) -> tuple[int, str]:
+    """Sort key of a global id: by its number, so aliases follow the shop's own order."""
+    match = mapping.GID.match(global_id)
+    return (int(match.group(2)) if match else 0, global_id)

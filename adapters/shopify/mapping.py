@@ -11,7 +11,8 @@ in stock.
 Field names in a plan (what `plan` returns, also what `connector resync` prints), values strings:
 - `inventoryPolicy`: "CONTINUE" or "DENY" — only for tracked variants. For a variant whose
   inventory is not tracked Shopify ignores the policy (it always sells), so only metafields are
-  written for it.
+  written for it. A variant sold through a selling plan (a pre-order or subscription app) keeps
+  the policy its app set unless the store's `selling_plans` is "manage".
 - `metafield:<namespace>.<key>`: the new value; "" means delete the metafield (an empty value
   is invalid in Shopify, and a missing metafield is what a theme tests for).
 - `tags:add` / `tags:remove`: product tags, comma-separated (only with `tags` configured).
@@ -182,10 +183,18 @@ def variant_item(
             "inventory_item_id": inventory.get("id"),
             "tracked": tracked,
             "inventory_policy": policy,
+            "selling_plans": selling_plans(node),
             "metafields": own,
             "tag_group": group,
         },
     )
+
+
+def selling_plans(node: Mapping[str, Any]) -> bool:
+    """Whether a variant is sold through a selling plan: it is in a selling plan group, or its
+    product can only be bought with one (`requiresSellingPlan`)."""
+    count = (node.get("sellingPlanGroupsCount") or {}).get("count") or 0
+    return int(count) > 0 or bool((node.get("product") or {}).get("requiresSellingPlan"))
 
 
 def parse_time(value: Any, what: str) -> datetime:
@@ -197,27 +206,38 @@ def parse_time(value: Any, what: str) -> datetime:
         raise FetchError(f"{what}: unreadable createdAt {value!r}") from exc
 
 
-def open_order(node: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]]) -> OpenOrder:
-    """An order with its unfulfilled lines keyed like items; lines of deleted variants are dropped."""
-    order_id = numeric_id(node.get("id"), "Order")
-    lines = []
-    for line in line_items:
-        variant = line.get("variant") or {}
-        waiting = int(line.get("unfulfilledQuantity") or 0)
-        if not variant.get("id") or waiting <= 0:
-            continue
-        lines.append(
-            OrderLine(
-                item_key=numeric_id(variant["id"], "ProductVariant"), sku=line.get("sku") or None, quantity=waiting
-            )
+OPEN_WORK = frozenset({"OPEN", "IN_PROGRESS", "SCHEDULED", "ON_HOLD"})
+"""Fulfillment order statuses whose units still wait to ship (held and scheduled work included)."""
+
+
+def open_work(work: Iterable[tuple[Mapping[str, Any], Iterable[Mapping[str, Any]]]]) -> list[OpenOrder]:
+    """Fulfillment orders (each with all its line items) as open orders: one per order, its lines
+    the units still to ship per variant, keyed like items; lines of deleted variants are dropped."""
+    orders: dict[str, tuple[Mapping[str, Any], dict[str, list[Any]], set[str]]] = {}
+    for fulfillment_order, line_items in work:
+        order = fulfillment_order.get("order") or {}
+        order_id = numeric_id(order.get("id"), "Order")
+        _, lines, statuses = orders.setdefault(order_id, (order, {}, set()))
+        statuses.add(str(fulfillment_order.get("status") or ""))
+        for line in line_items:
+            variant = line.get("variant") or {}
+            waiting = int(line.get("remainingQuantity") or 0)
+            if not variant.get("id") or waiting <= 0:
+                continue
+            key = numeric_id(variant["id"], "ProductVariant")
+            entry = lines.setdefault(key, [line.get("sku") or None, 0])
+            entry[1] += waiting
+    return [
+        OpenOrder(
+            order_id=order_id,
+            created_at=parse_time(order.get("createdAt"), f"order {order.get('name') or order_id}"),
+            lines=tuple(OrderLine(item_key=key, sku=sku, quantity=quantity) for key, (sku, quantity) in lines.items()),
+            status=",".join(sorted(statuses)),
+            number=str(order.get("name") or ""),
         )
-    return OpenOrder(
-        order_id=order_id,
-        created_at=parse_time(node.get("createdAt"), f"order {node.get('name') or order_id}"),
-        lines=tuple(lines),
-        status=str(node.get("displayFulfillmentStatus") or ""),
-        number=str(node.get("name") or ""),
-    )
+        for order_id, (order, lines, statuses) in orders.items()
+        if lines
+    ]
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -242,7 +262,9 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
     """The fields that differ between what `item` holds and what shows `decision`."""
     platform = item.platform
     fields: dict[str, str] = {}
-    if platform.get("tracked"):
+    # A selling plan's app (pre-orders, subscriptions) sets the policy its plan needs; writing
+    # ours would switch its pre-orders off. The merchant may hand the policy to the connector.
+    if platform.get("tracked") and (settings.selling_plans == "manage" or not platform.get("selling_plans")):
         wanted = desired_policy(decision)
         if platform.get("inventory_policy") != wanted:
             fields["inventoryPolicy"] = wanted

@@ -17,7 +17,9 @@ from stockstatus.core.model import Status
 from stockstatus.core.platform import StoreSettings
 
 API_VERSIONS = ("2026-07", "2026-10")
-DEFAULT_API_VERSION: Literal["2026-07", "2026-10"] = "2026-10"
+"""The versions the connector's documents are checked against (Shopify's official schemas)."""
+DEFAULT_API_VERSION = "2026-10"
+API_VERSION = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 MAX_PAGE_SIZE = 250
 """Shopify's largest `first` for a connection."""
 
@@ -26,7 +28,8 @@ PASTED_TOKEN = re.compile(r"^(shpat|shpca|shppa|shpss|atkn)_[0-9a-zA-Z]{8,}$")
 """What Shopify access tokens and secrets look like (pasted instead of a variable's name)."""
 MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
-NAMESPACE = re.compile(r"^[A-Za-z0-9_-]{3,255}$")
+NAMESPACE = re.compile(r"^([A-Za-z0-9_-]{3,255}|\$app|\$app:[A-Za-z0-9_-]{1,250})$")
+"""A plain namespace, or the app-reserved one (`$app`, `$app:name`) only this app can write."""
 KEY = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 QUALIFIED = re.compile(r"^[A-Za-z0-9_-]{3,255}\.[A-Za-z0-9_-]{2,64}$")
 TAG = re.compile(r"^[^,]{1,255}$")
@@ -42,10 +45,18 @@ class MetafieldKeys(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    namespace: str = Field(default="connector", description="Metafield namespace the connector writes in.")
+    namespace: str = Field(
+        default="connector",
+        description='Metafield namespace the connector writes in; "$app:connector" reserves it to the app '
+        "(staff and other apps can then only read it).",
+    )
     status: str = Field(default="status", description="Key of the status metafield (single_line_text_field).")
     eta: str = Field(default="eta", description="Key of the ETA metafield (date, YYYY-MM-DD).")
     message: str = Field(default="message", description="Key of the buyer message metafield (single_line_text_field).")
+    notice: str = Field(
+        default="stock_notice",
+        description="Key of the order metafield (multi_line_text_field) that holds the latest notice for the buyer.",
+    )
     release_date: str = Field(
         default="custom.release_date", description="namespace.key of the merchant's release date."
     )
@@ -58,10 +69,13 @@ class MetafieldKeys(BaseModel):
     @classmethod
     def _namespace(cls, value: str) -> str:
         if not NAMESPACE.match(value):
-            raise ValueError("a metafield namespace is 3-255 letters, digits, '-' or '_'")
+            raise ValueError(
+                "a metafield namespace is 3-255 letters, digits, '-' or '_', or the app-reserved "
+                '"$app:name" (e.g. "$app:connector")'
+            )
         return value
 
-    @field_validator("status", "eta", "message")
+    @field_validator("status", "eta", "message", "notice")
     @classmethod
     def _key(cls, value: str) -> str:
         if not KEY.match(value):
@@ -81,13 +95,61 @@ class MetafieldKeys(BaseModel):
         return namespace, key
 
 
+PRODUCT_STATUSES = ("active", "unlisted", "draft", "archived")
+
+
+class PullFilter(BaseModel):
+    """Which products and variants a pass pulls and decides; the rest are left as they are.
+
+    Defaults: active and unlisted products (both sell) and drafts (so a product shows the right
+    status the moment it is published) are pulled; archived ones (no longer sold) are not. Gift
+    cards are left out (they are not stock), and so are bundle parents (variants that require
+    components: Shopify sells them from their components' stock, and the components are pulled
+    as variants of their own).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    statuses: tuple[str, ...] = Field(
+        default=("active", "unlisted", "draft"),
+        description="Product statuses pulled: active, unlisted, draft, archived.",
+    )
+    gift_cards: bool = Field(default=False, description="Pull gift card products.")
+    bundle_parents: bool = Field(default=False, description="Pull bundle parents (variants that require components).")
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        wanted = tuple(dict.fromkeys(s.strip().lower() for s in value))
+        unknown = [s for s in wanted if s not in PRODUCT_STATUSES]
+        if unknown or not wanted:
+            raise ValueError(
+                f"unknown product status {', '.join(map(repr, unknown))}" if unknown else "name at least one status"
+            )
+        return wanted
+
+    @property
+    def search(self) -> str:
+        """The filter as Shopify search terms on `productVariants`."""
+        terms = [f"product_status:{','.join(s.upper() for s in self.statuses)}"]
+        if not self.gift_cards:
+            terms.append("gift_card:false")
+        if not self.bundle_parents:
+            terms.append("requires_components:false")
+        return " AND ".join(terms)
+
+
 class ShopifySettings(StoreSettings):
     """Settings of one Shopify store (Admin GraphQL API)."""
 
     shop: str = Field(
         description='The shop\'s myshopify domain, e.g. "us-shop.myshopify.com" (sandbox: "127.0.0.1:PORT").'
     )
-    api_version: Literal["2026-07", "2026-10"] = Field(default=DEFAULT_API_VERSION, description="Admin API version.")
+    api_version: str = Field(
+        default=DEFAULT_API_VERSION,
+        description="Admin API version (YYYY-MM). Shopify answers a version it no longer supports with the "
+        "oldest one it does; the connector logs that once per pass with the version to set.",
+    )
     token_env: str | None = Field(
         default=None, description="Environment variable holding an Admin API access token (shpat_...)."
     )
@@ -107,9 +169,24 @@ class ShopifySettings(StoreSettings):
         default_factory=dict,
         description='Optional product tag per status, e.g. {backorder = "backorder", pre_order = "pre-order"}.',
     )
-    orders_query: str = Field(
-        default="status:open AND (fulfillment_status:unfulfilled OR fulfillment_status:partial)",
-        description="Search query selecting the open orders (accepted, not yet shipped).",
+    pull: PullFilter = Field(default=PullFilter(), description="Which products and variants are pulled.")
+    test_orders: bool = Field(
+        default=False,
+        description="Queue the work of test orders (Bogus Gateway, test mode) like real orders' work.",
+    )
+    selling_plans: Literal["keep", "manage"] = Field(
+        default="keep",
+        description='Variants sold through a selling plan (pre-order or subscription apps): "keep" leaves '
+        'their inventory policy to the app that set it; "manage" lets the connector decide it too.',
+    )
+    create_metafield_definitions: bool = Field(
+        default=False,
+        description="Let `connector check` create the connector's missing metafield definitions "
+        "(with storefront read access).",
+    )
+    notice_tag: str = Field(
+        default="stock-notice",
+        description="Order tag added with each buyer notice (a Shopify Flow trigger can email the buyer).",
     )
     bulk_threshold: int = Field(
         default=2000, ge=0, description="Variants above which the pull uses a bulk operation instead of pages."
@@ -154,6 +231,16 @@ class ShopifySettings(StoreSettings):
             '(find it in Settings → Domains), or "127.0.0.1:PORT" for the local sandbox'
         )
 
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        value = value.strip()
+        if not API_VERSION.match(value):
+            raise ValueError(
+                f'api_version must be a Shopify Admin API version "YYYY-MM", e.g. "{DEFAULT_API_VERSION}" (got {value!r})'
+            )
+        return value
+
     @field_validator("token_env", "client_id_env", "client_secret_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
@@ -162,6 +249,13 @@ class ShopifySettings(StoreSettings):
                 "give the NAME of an environment variable (letters, digits, underscore, e.g. US_SHOP_TOKEN), "
                 "never the token itself"
             )
+        return value
+
+    @field_validator("notice_tag")
+    @classmethod
+    def _notice_tag(cls, value: str) -> str:
+        if not TAG.match(value) or value != value.strip():
+            raise ValueError("notice_tag must be 1-255 characters without commas or outer spaces")
         return value
 
     @field_validator("tags")

@@ -32,8 +32,8 @@ RULES = [
     },
     {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
 ]
-READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenOrders")
-WRITES = frozenset({"PushChanges", "SetOrderNote"})
+READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenWork")
+WRITES = frozenset({"PushChanges", "OrderNotice"})
 
 
 @pytest.fixture

@@ -17,17 +17,21 @@ __all__ = [
     "ISO_DATE",
     "AdjustmentGroup",
     "BulkOperation",
+    "FulfillmentOrder",
     "InventoryChange",
     "InventoryItem",
+    "InventoryShipment",
     "Json",
     "LineItem",
     "Location",
     "Metafield",
+    "MetafieldDefinition",
     "Order",
     "Product",
     "Variant",
     "gid",
     "iso",
+    "namespace_of",
     "parse_gid",
 ]
 
@@ -49,6 +53,20 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
     return int(match.group(2))
 
 
+APP_NAMESPACE = "app--connector"
+"""The app-reserved namespace of the app the fake's tokens belong to (Shopify: `app--<app id>`)."""
+
+
+def namespace_of(given: str | None) -> str:
+    """A namespace as Shopify stores it: none or `$app` is the app-reserved one, `$app:name` a
+    reserved one of this app's (`app--<app id>--name`)."""
+    if not given or given == "$app":
+        return APP_NAMESPACE
+    if given.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{given[5:]}"
+    return given
+
+
 def iso(moment: datetime) -> str:
     """A DateTime as Shopify writes it: UTC, whole seconds, `Z`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -60,6 +78,8 @@ class Location:
     name: str
     active: bool = True
     fulfills_online_orders: bool = True
+    fulfillment_service: bool = False
+    """Run by a fulfilment service app (a 3PL): its work needs the third-party fulfillment order scopes."""
 
 
 @dataclass
@@ -73,6 +93,20 @@ class Metafield:
 
 
 @dataclass
+class MetafieldDefinition:
+    """A definition fixes the type of every metafield of its owner type, namespace and key."""
+
+    id: int
+    owner_type: str
+    """ORDER, PRODUCT or PRODUCTVARIANT."""
+    namespace: str
+    key: str
+    type: str
+    name: str
+    storefront: str = "NONE"
+
+
+@dataclass
 class Product:
     id: int
     title: str
@@ -81,7 +115,10 @@ class Product:
     tags: list[str] = field(default_factory=list)
     variant_ids: list[int] = field(default_factory=list)
     status: str = "ACTIVE"
+    gift_card: bool = False
     options: list[str] = field(default_factory=lambda: ["Title"])
+    requires_selling_plan: bool = False
+    """Sold only through a selling plan (subscriptions, some pre-order apps)."""
     """Option names; a product made without options has Shopify's single "Title" option."""
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
@@ -97,6 +134,10 @@ class Variant:
     inventory_item_id: int
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
+    requires_components: bool = False
+    """A bundle parent: sold only with its components (Shopify takes their stock)."""
+    selling_plan_groups: list[str] = field(default_factory=list)
+    """Names of the selling plan groups (a pre-order app's, say) the variant is sold through."""
 
     @property
     def option_values(self) -> list[str]:
@@ -143,15 +184,51 @@ class Order:
     tags: list[str] = field(default_factory=list)
     cancel_reason: str | None = None
     closed_at: datetime | None = None
+    test: bool = False
+    work: list[FulfillmentOrder] = field(default_factory=list)
+    """The order's fulfillment orders (Shopify routes each line to a location when the order is made)."""
 
     @property
     def fulfillment_status(self) -> str:
         shipped = sum(line.fulfilled for line in self.lines)
+        waiting = {w.status for w in self.work if w.status not in ("CLOSED", "CANCELLED")}
+        if shipped == 0 and waiting in ({"ON_HOLD"}, {"SCHEDULED"}):
+            return waiting.pop()  # Shopify shows held or scheduled work instead of UNFULFILLED
         if shipped == 0:
             return "UNFULFILLED"
         if all(line.fulfilled >= line.quantity for line in self.lines):
             return "FULFILLED"
         return "PARTIALLY_FULFILLED"
+
+
+@dataclass
+class FulfillmentOrder:
+    """The work one location has to do for an order: its lines and the units still to ship."""
+
+    id: int
+    order_id: int
+    location_id: int
+    remaining: dict[int, int]
+    """line item id → units still to ship from this location."""
+    created_at: datetime
+    status: str = "OPEN"
+    """OPEN, IN_PROGRESS, SCHEDULED, ON_HOLD, CLOSED, CANCELLED."""
+    fulfill_at: datetime | None = None
+    updated_at: datetime = EPOCH
+
+
+@dataclass
+class InventoryShipment:
+    """A shipment of an inventory transfer to one location; its units are `incoming` there."""
+
+    id: int
+    name: str
+    destination_id: int
+    status: str
+    """DRAFT, IN_TRANSIT, PARTIALLY_RECEIVED or RECEIVED."""
+    arrives_at: datetime | None
+    lines: list[tuple[int, int, int]] = field(default_factory=list)
+    """(inventory item id, quantity, received)."""
 
 
 @dataclass

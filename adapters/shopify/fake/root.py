@@ -17,10 +17,24 @@ from graphql import GraphQLSchema, build_schema
 
 from . import bulk
 from .mutations import inventory, orders, products
-from .records import Json, parse_gid
+from .records import Json, namespace_of, parse_gid
 from .search import search
-from .store import Store
-from .views import BulkView, LocationView, OrderView, ProductView, VariantView, View, connection, need_scope, view_of
+from .store import FULFILLMENT_ORDER_SCOPES, Store
+from .views import (
+    BulkView,
+    LocationView,
+    MetafieldDefinitionView,
+    OrderView,
+    ProductView,
+    ShipmentView,
+    VariantView,
+    View,
+    WorkView,
+    connection,
+    need_scope,
+    view_of,
+    visible_work,
+)
 
 __all__ = ["Root", "load_schema"]
 
@@ -36,12 +50,35 @@ class Root:
     # --- queries ---------------------------------------------------------------------------
 
     def shop(self, info: Any) -> Json:
-        return {"id": "gid://shopify/Shop/1", "name": self.fake.shop_name, "myshopifyDomain": self.fake.shop}
+        return {
+            "id": "gid://shopify/Shop/1",
+            "name": self.fake.shop_name,
+            "myshopifyDomain": self.fake.shop,
+            "ianaTimezone": self.fake.iana_timezone,
+        }
 
     def currentAppInstallation(self, info: Any) -> Json:
         """The token's granted scopes, as the merchant approved them (any token may read them)."""
         scopes = [{"handle": scope, "description": scope.replace("_", " ")} for scope in sorted(self.fake.scopes)]
         return {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}
+
+    def inventoryShipments(self, info: Any, **args: Any) -> Json:
+        """Inventory shipments, filtered by `status:` and `destination_id:` (read_inventory_shipments)."""
+        need_scope(info, "read_inventory_shipments", "inventoryShipments")
+        found = self._search(info, "inventoryShipments", self.fake.shipments.values(), args)
+        return connection([ShipmentView(self.fake, s) for s in found], info, args, key=lambda v: v.record.id)
+
+    def metafieldDefinitions(self, info: Any, ownerType: str, **args: Any) -> Json:
+        """The definitions of one owner type, filtered by namespace and key when given."""
+        need_scope(info, "read_products" if ownerType != "ORDER" else "read_orders", "metafieldDefinitions")
+        found = [
+            MetafieldDefinitionView(self.fake, d)
+            for (owner, namespace, key), d in self.fake.metafield_definitions.items()
+            if owner == ownerType
+            and (args.get("namespace") is None or namespace_of(args["namespace"]) == namespace)
+            and args.get("key") in (None, key)
+        ]
+        return connection(found, info, args, key=lambda v: v.record.id)
 
     def locations(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_locations", "locations")
@@ -80,8 +117,27 @@ class Root:
 
     def orders(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_orders", "orders")
-        found = self._search(info, "orders", self.fake.orders.values(), args)
+        scopes = info.context["scopes"]
+        visible = [o for o in self.fake.orders.values() if self.fake.visible_order(o, scopes)]
+        found = self._search(info, "orders", visible, args)
         return connection([OrderView(self.fake, o) for o in found], info, args, key=lambda v: v.record.id)
+
+    def fulfillmentOrders(self, info: Any, **args: Any) -> Json:
+        """Every fulfillment order the token's scopes show; closed and cancelled ones only with includeClosed."""
+        if not info.context["scopes"] & FULFILLMENT_ORDER_SCOPES:
+            need_scope(info, "read_merchant_managed_fulfillment_orders", "fulfillmentOrders")
+        work = [
+            w
+            for w in self.fake.fulfillment_orders.values()
+            if visible_work(info, self.fake, w)
+            and (args.get("includeClosed") or w.status not in ("CLOSED", "CANCELLED", "INCOMPLETE"))
+        ]
+        found = self._search(info, "fulfillmentOrders", work, args)
+        return connection([WorkView(self.fake, w) for w in found], info, args, key=lambda v: v.record.id)
+
+    def fulfillmentOrder(self, info: Any, id: str) -> WorkView | None:
+        found = self.fake.fulfillment_orders.get(parse_gid(id, "FulfillmentOrder") or -1)
+        return WorkView(self.fake, found) if found and visible_work(info, self.fake, found) else None
 
     def _search(self, info: Any, name: str, items: Iterable[T], args: Mapping[str, Any]) -> list[T]:
         return search(info, items, self.fake.search_fields[name], args.get("query"))
@@ -89,7 +145,7 @@ class Root:
     def order(self, info: Any, id: str) -> OrderView | None:
         need_scope(info, "read_orders", "order")
         found = self.fake.orders.get(parse_gid(id, "Order") or -1)
-        return OrderView(self.fake, found) if found else None
+        return OrderView(self.fake, found) if found and self.fake.visible_order(found, info.context["scopes"]) else None
 
     def node(self, info: Any, id: str) -> View | None:
         return view_of(self.fake, id)
@@ -119,16 +175,27 @@ class Root:
     def metafieldsDelete(self, info: Any, metafields: list[Json]) -> Json:
         return products.delete_metafields(self.fake, metafields, info)
 
+    def metafieldDefinitionCreate(self, info: Any, definition: Json) -> Json:
+        need_scope(info, "write_products" if definition["ownerType"] != "ORDER" else "write_orders", "definition")
+        return products.create_metafield_definition(self.fake, definition)
+
     def tagsAdd(self, info: Any, id: str, tags: list[str]) -> Json:
-        need_scope(info, "write_products", "tagsAdd")
+        need_scope(info, "write_orders" if parse_gid(id, "Order") else "write_products", "tagsAdd")
         return products.change_tags(self.fake, id, tags, add=True)
 
     def tagsRemove(self, info: Any, id: str, tags: list[str]) -> Json:
-        need_scope(info, "write_products", "tagsRemove")
+        need_scope(info, "write_orders" if parse_gid(id, "Order") else "write_products", "tagsRemove")
         return products.change_tags(self.fake, id, tags, add=False)
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:
         return bulk.run_query(self.fake, query, info)
+
+    def bulkOperationCancel(self, info: Any, id: str) -> Json:
+        return bulk.cancel(self.fake, id)
+
+    def productDelete(self, info: Any, input: Json, synchronous: bool = True) -> Json:
+        need_scope(info, "write_products", "productDelete")
+        return products.delete_product_from_input(self.fake, input)
 
     def orderUpdate(self, info: Any, input: Json) -> Json:
         need_scope(info, "write_orders", "orderUpdate")

@@ -12,18 +12,21 @@ call these, and `routes.FakeShopify` serves the store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .records import (
     AdjustmentGroup,
     BulkOperation,
+    FulfillmentOrder,
     InventoryChange,
     InventoryItem,
+    InventoryShipment,
     Json,
     LineItem,
     Location,
     Metafield,
+    MetafieldDefinition,
     Order,
     Product,
     Variant,
@@ -41,8 +44,23 @@ ALL_SCOPES = frozenset(
         "read_inventory",
         "write_inventory",
         "read_orders",
+        "read_all_orders",
+        "read_merchant_managed_fulfillment_orders",
         "read_locations",
         "write_orders",
+    }
+)
+ORDER_WINDOW = timedelta(days=60)
+"""Without read_all_orders an app sees only the orders of the last 60 days (Shopify's `Order`
+documentation). Their fulfillment orders are not shown either: each belongs to an `Order!`."""
+FULFILLMENT_ORDER_SCOPES = frozenset(
+    {
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+        "write_third_party_fulfillment_orders",
     }
 )
 
@@ -76,6 +94,9 @@ class Store:
         self.orders: dict[int, Order] = {}
         self.metafields: dict[tuple[str, str, str], Metafield] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
+        self.bulk_concurrency = 5
+        """Bulk query operations one app may run at once (five from API version 2026-01)."""
         self.adjustment_groups: dict[int, AdjustmentGroup] = {}
         self.jobs: set[int] = set()
         self.idempotency_keys: dict[str, tuple[str, str, Json]] = {}
@@ -84,6 +105,13 @@ class Store:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self.shipments: dict[int, InventoryShipment] = {}
+        self.iana_timezone = "UTC"
+        """The shop's timezone (Settings → General), as `shop.ianaTimezone` answers it."""
+        self.metafield_definitions: dict[tuple[str, str, str], MetafieldDefinition] = {}
+        """(owner type, namespace, key) → the definition that fixes those metafields' type."""
+        self.field_faults: dict[str, list[Json]] = {}
+        """Mutation or query field name → errors its next resolutions raise (see `fail_field`)."""
 
     # --- ids, times and inventory levels (the mutations change records through these too) ---
 
@@ -127,8 +155,10 @@ class Store:
 
     # --- seeding, and what a merchant does -------------------------------------------------
 
-    def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> Location:
-        location = Location(self.next_id(), name, active, fulfills_online_orders)
+    def add_location(
+        self, name: str, *, active: bool = True, fulfills_online_orders: bool = True, fulfillment_service: bool = False
+    ) -> Location:
+        location = Location(self.next_id(), name, active, fulfills_online_orders, fulfillment_service)
         self.locations[location.id] = location
         return location
 
@@ -144,15 +174,26 @@ class Store:
         product_type: str = "",
         tags: Iterable[str] = (),
         metafields: Mapping[str, tuple[str, str]] | None = None,
+        status: str = "ACTIVE",
+        gift_card: bool = False,
     ) -> Product:
         """A product with its variants. Each variant mapping may give: sku, title, inventory_policy
         ("DENY"/"CONTINUE"), tracked (default True), stock (int at the first location, or
-        {location name: int}), incoming (same forms), metafields ({"ns.key": (type, value)})."""
+        {location name: int}), incoming (same forms), metafields ({"ns.key": (type, value)}),
+        requires_components (a bundle parent). `status` is ACTIVE, UNLISTED, DRAFT or ARCHIVED."""
         if not self.locations:
             self.add_location("Shop location")
         now = self.stamp()
         product = Product(
-            self.next_id(), title, vendor, product_type, list(dict.fromkeys(tags)), created_at=now, updated_at=now
+            self.next_id(),
+            title,
+            vendor,
+            product_type,
+            list(dict.fromkeys(tags)),
+            status=status,
+            gift_card=gift_card,
+            created_at=now,
+            updated_at=now,
         )
         self.products[product.id] = product
         for number, spec in enumerate(variants, start=1):
@@ -173,6 +214,7 @@ class Store:
             inventory_item_id=item.id,
             created_at=now,
             updated_at=now,
+            requires_components=bool(spec.get("requires_components", False)),
         )
         item.variant_id = variant.id
         first = next(iter(self.locations.values()))
@@ -225,6 +267,63 @@ class Store:
         product.variant_ids.append(variant.id)
         return variant
 
+    def define_metafield(
+        self, owner_type: str, name: str, kind: str, *, storefront: str = "NONE", title: str | None = None
+    ) -> MetafieldDefinition:
+        """A metafield definition (as the merchant makes in Settings → Custom data, or an app)."""
+        namespace, _, key = name.partition(".")
+        definition = MetafieldDefinition(self.next_id(), owner_type, namespace, key, kind, title or key, storefront)
+        self.metafield_definitions[(owner_type, namespace, key)] = definition
+        return definition
+
+    def ship(
+        self, variant_id: int, quantity: int, *, arrives_at: datetime | None, location: str | None = None
+    ) -> InventoryShipment:
+        """An in-transit shipment of `quantity` units to a location (default: the first), arriving
+        `arrives_at` (None: the merchant gave no date); the units become `incoming` there."""
+        item = self.inventory_items[self.variants[variant_id].inventory_item_id]
+        target = self.location_named(location) if location else next(iter(self.locations.values()))
+        number = self.next_id()
+        shipment = InventoryShipment(
+            number, f"#T{number}", target.id, "IN_TRANSIT", arrives_at, [(item.id, quantity, 0)]
+        )
+        self.shipments[number] = shipment
+        if target.id not in item.levels:
+            self.stock(item, target.id)
+        self.move(item, target.id, {"incoming": quantity})
+        return shipment
+
+    def receive(self, shipment_id: int, quantity: int | None = None) -> None:
+        """Receive (part of) a shipment: its units move from `incoming` to `available`."""
+        shipment = self.shipments[shipment_id]
+        lines = []
+        for item_id, ordered, received in shipment.lines:
+            now = min(ordered - received, quantity if quantity is not None else ordered)
+            self.move(
+                self.inventory_items[item_id],
+                shipment.destination_id,
+                {"incoming": -now, "available": now, "on_hand": now},
+            )
+            lines.append((item_id, ordered, received + now))
+        shipment.lines = lines
+        done = all(received >= ordered for _, ordered, received in lines)
+        shipment.status = "RECEIVED" if done else "PARTIALLY_RECEIVED"
+
+    def fail_field(self, name: str, *, code: str = "INTERNAL_SERVER_ERROR", times: int = 1) -> None:
+        """The next `times` resolutions of the field `name` (e.g. "tagsAdd") fail with a top-level
+        error of `code`: its alias answers null, the other fields of the request run as usual."""
+        self.field_faults.setdefault(name, []).extend(
+            {"message": f"Internal error. Looks like something went wrong on our end. ({name})", "code": code}
+            for _ in range(times)
+        )
+
+    def set_selling_plans(self, variant_id: int, *groups: str, required: bool = False) -> None:
+        """Sell a variant through selling plan groups (a pre-order or subscription app's)."""
+        variant = self.variants[variant_id]
+        variant.selling_plan_groups = list(groups)
+        self.products[variant.product_id].requires_selling_plan = required
+        variant.updated_at = self.stamp()
+
     def put_metafield(self, owner: str, name: str, kind: str, value: str) -> Metafield:
         """Set a metafield on a product or variant (its owner's updatedAt moves when it changes)."""
         namespace, _, key = name.partition(".")
@@ -255,7 +354,9 @@ class Store:
             self.move(item, location_id, {"available": -quantity, "committed": quantity})
         return location_id
 
-    def create_order(self, lines: Iterable[tuple[int, int]], *, created_at: datetime | None = None) -> Order:
+    def create_order(
+        self, lines: Iterable[tuple[int, int]], *, created_at: datetime | None = None, test: bool = False
+    ) -> Order:
         """An open, unfulfilled order of (variant id, quantity) lines; takes stock off `available`
         at the first active location that fulfils online orders and stocks the item."""
         items = []
@@ -272,7 +373,7 @@ class Store:
                     claimed_at=self.claim(variant, quantity),
                 )
             )
-        return self.file_order(items, created_at=created_at)
+        return self.file_order(items, created_at=created_at, test=test)
 
     def file_order(
         self,
@@ -293,7 +394,62 @@ class Store:
             **fields,
         )
         self.orders[order.id] = order
+        self.route(order)
         return order
+
+    def route(self, order: Order) -> None:
+        """Shopify's order routing: one fulfillment order per location, each line at the location
+        that committed its stock, else the first active location that fulfils online orders."""
+        fallback = next(
+            (loc.id for loc in self.locations.values() if loc.active and loc.fulfills_online_orders),
+            next(iter(self.locations), None),
+        )
+        by_location: dict[int, dict[int, int]] = {}
+        for line in order.lines:
+            location = line.claimed_at if line.claimed_at is not None else fallback
+            if location is None or line.quantity - line.fulfilled <= 0:
+                continue
+            by_location.setdefault(location, {})[line.id] = line.quantity - line.fulfilled
+        for location_id, remaining in by_location.items():
+            work = FulfillmentOrder(
+                self.next_id(), order.id, location_id, remaining, created_at=order.created_at, updated_at=self.stamp()
+            )
+            order.work.append(work)
+            self.fulfillment_orders[work.id] = work
+
+    def hold(self, order_id: int) -> None:
+        """Put an order's open work on hold (a merchant's or a fraud app's fulfilment hold)."""
+        for work in self.orders[order_id].work:
+            if work.status in ("OPEN", "IN_PROGRESS"):
+                work.status, work.updated_at = "ON_HOLD", self.stamp()
+
+    def schedule(self, order_id: int, fulfill_at: datetime) -> None:
+        """Defer an order's open work to `fulfill_at` (a pre-order or a subscription's next delivery)."""
+        for work in self.orders[order_id].work:
+            if work.status in ("OPEN", "ON_HOLD"):
+                work.status, work.fulfill_at, work.updated_at = "SCHEDULED", fulfill_at, self.stamp()
+
+    def move_work(self, order_id: int, location: str) -> None:
+        """Move an order's open work to another location (fulfillmentOrderMove)."""
+        target = self.location_named(location).id
+        for work in self.orders[order_id].work:
+            if work.status not in ("CLOSED", "CANCELLED"):
+                work.location_id, work.updated_at = target, self.stamp()
+
+    def visible_order(self, order: Order, scopes: Iterable[str]) -> bool:
+        """Whether a token with `scopes` sees the order: without read_all_orders, the last 60 days only."""
+        return "read_all_orders" in scopes or order.created_at >= self.now() - ORDER_WINDOW
+
+    def delete_product(self, product_id: int) -> None:
+        """Delete a product with its variants, inventory items and metafields (productDelete).
+        Order lines keep their SKU but lose their variant, as on Shopify."""
+        product = self.products.pop(product_id)
+        for variant_id in product.variant_ids:
+            variant = self.variants.pop(variant_id)
+            self.inventory_items.pop(variant.inventory_item_id, None)
+        owners = {gid("Product", product_id), *(gid("ProductVariant", v) for v in product.variant_ids)}
+        for key in [k for k in self.metafields if k[0] in owners]:
+            del self.metafields[key]
 
     def set_available(self, variant_id: int, quantity: int, *, location: str | None = None) -> None:
         """Set a variant's `available` at `location` (default: where orders take it from), as a
@@ -323,6 +479,9 @@ class Store:
                 self.move(item, line.claimed_at, {"committed": -unshipped, "on_hand": -unshipped})
         order.cancelled_at = order.updated_at = self.stamp()
         order.cancel_reason = reason
+        for work in order.work:
+            if work.status not in ("CLOSED", "CANCELLED"):
+                work.status, work.updated_at = "CANCELLED", order.cancelled_at
         return order
 
     # --- reading back (tests) -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from .records import EPOCH, Json, gid, iso, parse_gid
+from .records import EPOCH, FulfillmentOrder, Json, gid, iso, namespace_of, parse_gid
 from .search import search
 from .store import Store
 
@@ -26,8 +26,10 @@ MAX_PAGE = 250
 
 
 def need_scope(info: Any, scope: str, what: str) -> None:
-    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope`."""
-    if scope not in info.context["scopes"]:
+    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope` (a write
+    scope grants the read one of its resource)."""
+    granted = info.context["scopes"]
+    if scope not in granted and scope.replace("read_", "write_", 1) not in granted:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scope}` access scope.",
             extensions={
@@ -104,7 +106,7 @@ class HasMetafields(View):
         return gid(self.owner_kind, self.record.id)
 
     def metafield(self, info: Any, key: str, namespace: str | None = None) -> MetafieldView | None:
-        found = self.fake.metafields.get((self.owner, namespace or "app--connector", key))
+        found = self.fake.metafields.get((self.owner, namespace_of(namespace), key))
         return MetafieldView(self.fake, found) if found else None
 
     def metafields(self, info: Any, **args: Any) -> Json:
@@ -146,6 +148,10 @@ class LocationView(View):
     def fulfillsOnlineOrders(self) -> bool:
         return bool(self.record.fulfills_online_orders)
 
+    @property
+    def isFulfillmentService(self) -> bool:
+        return bool(self.record.fulfillment_service)
+
     def inventoryLevels(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_inventory", "inventoryLevels")
         stocked = [
@@ -185,8 +191,16 @@ class ProductView(HasMetafields):
         return str(self.record.product_type)
 
     @property
+    def requiresSellingPlan(self) -> bool:
+        return bool(self.record.requires_selling_plan)
+
+    @property
     def status(self) -> str:
         return str(self.record.status)
+
+    @property
+    def isGiftCard(self) -> bool:
+        return bool(self.record.gift_card)
 
     @property
     def createdAt(self) -> str:
@@ -227,6 +241,10 @@ class VariantView(HasMetafields):
         return str(self.record.inventory_policy)
 
     @property
+    def requiresComponents(self) -> bool:
+        return bool(self.record.requires_components)
+
+    @property
     def inventoryQuantity(self) -> int | None:
         item = self.fake.inventory_items[self.record.inventory_item_id]
         return sum(level.get("available", 0) for level in item.levels.values()) if item.tracked else None
@@ -252,6 +270,76 @@ class VariantView(HasMetafields):
     def updatedAt(self) -> str:
         return iso(self.record.updated_at)
 
+    @property
+    def sellingPlanGroupsCount(self) -> Json:
+        return {"count": len(self.record.selling_plan_groups), "precision": "EXACT"}
+
+
+class ShipmentView(View):
+    typename = "InventoryShipment"
+
+    @property
+    def id(self) -> str:
+        return gid("InventoryShipment", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def tracking(self) -> Json:
+        arrives = self.record.arrives_at
+        return {"arrivesAt": iso(arrives) if arrives is not None else None}
+
+    def lineItems(self, info: Any, **args: Any) -> Json:
+        lines = [
+            {
+                "number": index + 1,
+                "id": gid("InventoryShipmentLineItem", self.record.id * 1000 + index),
+                "inventoryItem": InventoryItemView(self.fake, self.fake.inventory_items[item_id]),
+                "quantity": quantity,
+                "unreceivedQuantity": quantity - received,
+            }
+            for index, (item_id, quantity, received) in enumerate(self.record.lines)
+        ]
+        return connection(lines, info, args, key=lambda line: line["number"])
+
+
+class MetafieldDefinitionView(View):
+    typename = "MetafieldDefinition"
+
+    @property
+    def id(self) -> str:
+        return gid("MetafieldDefinition", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def namespace(self) -> str:
+        return str(self.record.namespace)
+
+    @property
+    def key(self) -> str:
+        return str(self.record.key)
+
+    @property
+    def ownerType(self) -> str:
+        return str(self.record.owner_type)
+
+    @property
+    def type(self) -> Json:
+        return {"name": self.record.type}
+
+    @property
+    def access(self) -> Json:
+        return {"storefront": self.record.storefront}
+
 
 class InventoryItemView(View):
     typename = "InventoryItem"
@@ -271,6 +359,12 @@ class InventoryItemView(View):
     @property
     def variant(self) -> VariantView:
         return VariantView(self.fake, self.fake.variants[self.record.variant_id])
+
+    def variants(self, info: Any, **args: Any) -> Json:
+        """The variants that use this item (one in the fake; none once its variant is deleted)."""
+        found = self.fake.variants.get(self.record.variant_id)
+        views = [VariantView(self.fake, found)] if found else []
+        return connection(views, info, args, key=lambda v: v.record.id)
 
     def inventoryLevel(self, info: Any, locationId: str, includeInactive: bool = False) -> LevelView | None:
         need_scope(info, "read_inventory", "inventoryLevel")
@@ -340,8 +434,9 @@ class LevelView(View):
         ]
 
 
-class OrderView(View):
+class OrderView(HasMetafields):
     typename = "Order"
+    owner_kind = "Order"
 
     @property
     def id(self) -> str:
@@ -392,6 +487,14 @@ class OrderView(View):
         return str(self.record.fulfillment_status)
 
     @property
+    def test(self) -> bool:
+        return bool(self.record.test)
+
+    def fulfillmentOrders(self, info: Any, **args: Any) -> Json:
+        views = [WorkView(self.fake, work) for work in self.record.work if visible_work(info, self.fake, work)]
+        return connection(views, info, args, key=lambda v: v.record.id)
+
+    @property
     def note(self) -> str | None:
         return self.record.note  # type: ignore[no-any-return]
 
@@ -427,6 +530,97 @@ class LineView(View):
     def variant(self) -> VariantView | None:
         found = self.fake.variants.get(self.record.variant_id) if self.record.variant_id else None
         return VariantView(self.fake, found) if found else None
+
+
+def visible_work(info: Any, fake: Store, work: FulfillmentOrder) -> bool:
+    """Whether the request's token sees a fulfillment order: work at a merchant's own location needs
+    the merchant-managed scope, at a fulfilment service's location the third-party one; without
+    read_all_orders only the work of the last 60 days' orders shows."""
+    scopes = info.context["scopes"]
+    if fake.locations[work.location_id].fulfillment_service:
+        allowed = scopes & {"read_third_party_fulfillment_orders", "write_third_party_fulfillment_orders"}
+    else:
+        allowed = scopes & {"read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders"}
+    return bool(allowed) and fake.visible_order(fake.orders[work.order_id], scopes)
+
+
+class WorkView(View):
+    """A fulfillment order: one location's work for an order."""
+
+    typename = "FulfillmentOrder"
+
+    @property
+    def id(self) -> str:
+        return gid("FulfillmentOrder", self.record.id)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def fulfillAt(self) -> str | None:
+        return iso(self.record.fulfill_at) if self.record.fulfill_at else None
+
+    @property
+    def createdAt(self) -> str:
+        return iso(self.record.created_at)
+
+    @property
+    def updatedAt(self) -> str:
+        return iso(self.record.updated_at)
+
+    @property
+    def assignedLocation(self) -> Json:
+        location = self.fake.locations[self.record.location_id]
+        return {"name": location.name, "location": LocationView(self.fake, location)}
+
+    @property
+    def order(self) -> OrderView:
+        return OrderView(self.fake, self.fake.orders[self.record.order_id])
+
+    @property
+    def orderId(self) -> str:
+        return gid("Order", self.record.order_id)
+
+    @property
+    def orderName(self) -> str:
+        return str(self.fake.orders[self.record.order_id].name)
+
+    def lineItems(self, info: Any, **args: Any) -> Json:
+        lines = {line.id: line for line in self.fake.orders[self.record.order_id].lines}
+        views = [WorkLineView(self.fake, (lines[i], left)) for i, left in self.record.remaining.items() if i in lines]
+        return connection(views, info, args, key=lambda v: v.record[0].id)
+
+
+class WorkLineView(View):
+    """A fulfillment order line item: an order line and the units this location still has to ship."""
+
+    typename = "FulfillmentOrderLineItem"
+
+    @property
+    def id(self) -> str:
+        return gid("FulfillmentOrderLineItem", self.record[0].id)
+
+    @property
+    def remainingQuantity(self) -> int:
+        return int(self.record[1])
+
+    @property
+    def totalQuantity(self) -> int:
+        return int(self.record[0].quantity)
+
+    @property
+    def sku(self) -> str | None:
+        return self.record[0].sku  # type: ignore[no-any-return]
+
+    @property
+    def variant(self) -> VariantView | None:
+        found = self.fake.variants.get(self.record[0].variant_id) if self.record[0].variant_id else None
+        return VariantView(self.fake, found) if found else None
+
+    @property
+    def lineItem(self) -> LineView:
+        return LineView(self.fake, self.record[0])
 
 
 class AdjustmentGroupView(View):
@@ -540,6 +734,7 @@ def view_of(fake: Store, global_id: str) -> View | None:
         "Location": (fake.locations, LocationView),
         "Order": (fake.orders, OrderView),
         "BulkOperation": (fake.bulk_operations, BulkView),
+        "FulfillmentOrder": (fake.fulfillment_orders, WorkView),
         "InventoryAdjustmentGroup": (fake.adjustment_groups, AdjustmentGroupView),
     }
     if kind not in table or number not in table[kind][0]:
