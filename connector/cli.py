@@ -1,6 +1,7 @@
 """The `connector` command: a thin shell over the library, one function per command.
 
-Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid.
+Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid;
+64 the command line itself is wrong (an unknown option, a missing argument: nothing was read).
 
 Every command reads the time from one clock, `main`'s `clock` (the system clock unless a caller
 passes another), so that "today" in the store's calendar, the state file's timestamps and the
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
@@ -36,6 +37,18 @@ from stockstatus.core.sync import Clock, resync, system_clock
 log = logging.getLogger("connector")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_USAGE = 64
+"""A usage error (sysexits' EX_USAGE), apart from an invalid config (2): a script or a service
+manager can tell "fix the command line" from "fix the file"."""
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}   done
+  {EXIT_FAILED}   a store failed, some writes were refused, or a SKU was not found
+  {EXIT_CONFIG}   the configuration is invalid (the file, its rules, purchase-order files, or a
+      credential variable not set): one line per problem names the file and key
+  {EXIT_USAGE}  the command line is wrong (an unknown option, a missing argument); nothing was read
+
+--config, --log-level and --log-format may come before or after the command."""
 
 TEST_CLOCK_VARIABLE = "CONNECTOR_TEST_CLOCK_START"
 """For the project's tests of `connector` as a separate process, and for nothing else: an ISO 8601
@@ -288,28 +301,75 @@ def _help(func: Any) -> str:
     return inspect.cleandoc(func.__doc__ or "")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="connector",
-        description="Keep every SKU's stock status (in stock, backorder, pre-order, out of stock) right.",
-    )
-    top.add_argument(
+class UsageError(Exception):
+    """The command line is wrong; the message says what and which command's help to read."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors raised (exit 64), not printed with exit 2 (an invalid config's code)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--config, --log-level and --log-format: on the top parser with their defaults, and on every
+    command without any (SUPPRESS), so that given after the command they are taken and, not
+    given there, they leave what was given before the command."""
+
+    def default(value: str | None) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
         "--config",
         metavar="PATH",
+        default=default(None),
         help=f"configuration file (default: ${config_module.ENV_VAR} or ./{config_module.DEFAULT_PATH})",
     )
+    parser.add_argument(
+        "--log-level",
+        default=default("WARNING"),
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log lines from this level up (default: WARNING)",
+    )
+    parser.add_argument(
+        "--log-format", default=default("text"), choices=["text", "json"], help="log lines as text or JSON"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(
+        prog="connector",
+        description="Keep every SKU's stock status (in stock, backorder, pre-order, out of stock) right.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _global_options(top, defaults=True)
     top.add_argument("--version", action="version", version=f"%(prog)s {version('stock-status-connector')}")
-    top.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    top.add_argument("--log-format", default="text", choices=["text", "json"], help="log lines as text or JSON")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Any, parent: Any = sub) -> argparse.ArgumentParser:
         text = _help(func)
         p: argparse.ArgumentParser = parent.add_parser(
-            name, help=text.splitlines()[0], description=text, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=text.splitlines()[0],
+            description=text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        _global_options(p, defaults=False)
         p.set_defaults(func=func)
         return p
+
+    def group(name: str, text: str, dest: str, metavar: str) -> Any:
+        p = sub.add_parser(name, help=text, description=text)
+        _global_options(p, defaults=False)
+        return p.add_subparsers(dest=dest, required=True, metavar=metavar)
 
     p = add("resync", cmd_resync)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
@@ -317,16 +377,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--incremental", action="store_true", help="pull only what changed since the last completed pass")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
-    rules = sub.add_parser("rules", help="check the rules, explain a decision")
-    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
+    rules_sub = group("rules", "check the rules, explain a decision", "rules_command", "COMMAND")
     add("check", cmd_rules_check, rules_sub)
     p = add("explain", cmd_rules_explain, rules_sub)
     p.add_argument("sku", metavar="SKU", help="the SKU to explain (or #KEY for an item without a SKU)")
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
-    reports = sub.add_parser("report", help="reports from the stores and the state file")
-    reports_sub = reports.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    reports_sub = group("report", "reports from the stores and the state file", "report_command", "REPORT")
     p = add("reorder", cmd_report_reorder, reports_sub)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--csv", action="store_true", help="CSV on standard output instead of a table")
@@ -359,9 +417,26 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line as a namespace; UsageError naming the command whose help to read."""
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        words = [top.prog, args.command, getattr(args, "rules_command", None), getattr(args, "report_command", None)]
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}", " ".join(w for w in words if w))
+    return args
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     """`connector ARGV`; every command reads the time from `clock`."""
-    args = parser().parse_args(argv)
+    try:
+        args = parse(argv)
+    except UsageError as exc:
+        say(f"{exc.prog}: usage error: {exc}", file=sys.stderr)
+        say(f"(exit {EXIT_USAGE}: the command line is wrong; see `{exc.prog} --help`)", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     args.clock = clock
     logs.configure(args.log_level, args.log_format)
     try:
