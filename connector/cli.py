@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -266,6 +267,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(json_output=args.json, clock=args.clock)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a starter configuration: the complete, commented example shipped with the connector.
+
+    PATH defaults to --config, else $CONNECTOR_CONFIG, else ./connector.toml. An existing file
+    is never overwritten. Then set each store's url and the names of its credential variables,
+    delete the stores you do not have, and check it with `connector rules check`.
+
+    Example: connector init /etc/stock-connector/connector.toml
+    """
+    path = Path(args.path) if args.path else config_module.config_path(args.config)
+    operator.write_starter_config(path)
+    named = "" if path == config_module.config_path(None) else f" --config {path}"
+    say(
+        f"wrote {path}: the example configuration (two stores, rules, supply and demand settings), to edit\n"
+        "next:\n"
+        "  1. set each store's url (WooCommerce) or shop (Shopify); delete the stores you do not have\n"
+        "  2. export the credential variables each store names (key_env, secret_env, token_env)\n"
+        f"  3. connector{named} rules check, then connector{named} resync --dry-run"
+    )
+    return EXIT_OK
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve a fake store over HTTP on loopback, for trying the connector against an API.
 
@@ -402,6 +425,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="NAME", help="only this store")
     p.add_argument("--limit", type=int, default=50, help="most recent N changes (default: 50)")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    p = add("init", cmd_init)
+    p.add_argument("path", nargs="?", metavar="PATH", help="where to write it (default: the config path)")
 
     p = add("demo", cmd_demo)
     p.add_argument("--json", action="store_true", help="print machine-readable results")

@@ -290,9 +290,9 @@ def load(path: Path) -> Config:
     """Read and validate the file; raise ConfigError listing every problem."""
     if not path.is_file():
         hint = (
-            " (copy config.example.toml to start, or pass --config)"
+            " (`connector init` writes a starter one, or pass --config)"
             if path == DEFAULT_PATH
-            else f" (check --config and ${ENV_VAR}; config.example.toml is a complete one to start from)"
+            else f" (check --config and ${ENV_VAR}; `connector init {path}` writes a starter one)"
         )
         raise ConfigError(f"configuration file not found{hint}", path=path)
     problems: list[str] = []

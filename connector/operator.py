@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +21,29 @@ from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
+
+EXAMPLE_CONFIG = "config.example.toml"
+"""The complete, commented example shipped in the package (the project's config.example.toml)."""
+
+
+def example_config() -> str:
+    """The example configuration as the package ships it."""
+    return files("stockstatus.core").joinpath(EXAMPLE_CONFIG).read_text("utf-8")
+
+
+def write_starter_config(path: Path) -> None:
+    """Write the example configuration to `path`; ConnectorError if a file is already there.
+
+    Created with "x" (exclusive) so that an existing config, or one another process writes
+    meanwhile, is never overwritten.
+    """
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(example_config())
+    except FileExistsError:
+        raise ConnectorError(
+            f"{path} already exists and was left as it is (remove or rename it first, or name another path)"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
