@@ -126,14 +126,30 @@ def cmd_resync(args: argparse.Namespace) -> int:
 def cmd_rules_check(args: argparse.Namespace) -> int:
     """Validate the configuration and its rules without contacting any store.
 
-    Example: connector --config shop.toml rules check
+    Credential variables that the enabled stores (and the webhook) name but this environment
+    lacks are warnings: the file may be checked on another machine than the one that runs the
+    connector. With --strict they are errors (exit 2), as for the commands that reach a store.
+
+    Example: connector --config shop.toml rules check --strict
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_supply()
+    missing = config.missing_secrets(config.select(None), os.environ)
+    if missing and args.strict:
+        config.check_secrets(config.select(None), os.environ)
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
         say(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
-    say(f"{', '.join(str(f) for f in config.files)}: OK")
+    for problem in missing:
+        say(f"warning: {problem}")
+    files = ", ".join(str(f) for f in config.files)
+    if missing:
+        say(
+            f"{files}: OK, with {len(missing)} warning{'' if len(missing) == 1 else 's'}: credential variables not "
+            "set in this environment (commands that reach a store stop until they are; --strict makes these errors)"
+        )
+    else:
+        say(f"{files}: OK")
     return EXIT_OK
 
 
@@ -401,7 +417,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     rules_sub = group("rules", "check the rules, explain a decision", "rules_command", "COMMAND")
-    add("check", cmd_rules_check, rules_sub)
+    p = add("check", cmd_rules_check, rules_sub)
+    p.add_argument("--strict", action="store_true", help="credential variables not set are errors, not warnings")
     p = add("explain", cmd_rules_explain, rules_sub)
     p.add_argument("sku", metavar="SKU", help="the SKU to explain (or #KEY for an item without a SKU)")
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")

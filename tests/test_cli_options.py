@@ -94,3 +94,27 @@ def test_help_documents_the_exit_codes_and_where_options_go(capsys: pytest.Captu
         assert "2 the configuration is invalid" in text
         assert "64 the command line is wrong" in text
         assert "may come before or after the command" in text
+
+
+def test_rules_check_warns_of_credentials_not_set_and_strict_makes_them_errors(
+    shop: Shop, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLI_SHOP_SECRET")
+
+    relaxed = run_cli(capsys, "rules", "check", "--config", str(shop.config))
+    strict = run_cli(capsys, "rules", "check", "--strict", "--config", str(shop.config))
+
+    assert relaxed.code == cli.EXIT_OK
+    assert "warning: stores[0] (eu-shop).secret_env" in relaxed.out and "CLI_SHOP_SECRET" in relaxed.out
+    assert "OK, with 1 warning" in relaxed.out
+    assert strict.code == cli.EXIT_CONFIG
+    assert "CLI_SHOP_SECRET" in strict.err and "OK" not in strict.out
+
+
+def test_rules_check_with_every_credential_set_says_ok_without_warnings(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "rules", "check", "--strict", "--config", str(shop.config))
+
+    assert result.code == cli.EXIT_OK
+    assert "warning" not in result.out and result.out.rstrip().endswith(f"{shop.config}: OK")
