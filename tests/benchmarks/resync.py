@@ -134,8 +134,9 @@ def main() -> None:
     store = (woocommerce if args.platform == "woocommerce" else shopify)(args.products, clock, args.plan)
     os.environ.update(store.environ)
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
-    rules = example[example.index("[[rules]]") :]
-    supply = example[example.index("[supply]") : example.index("[[rules]]")]
+    # The tables themselves, at the start of a line: the example's comments name them too.
+    rules = example[example.index("\n[[rules]]") :]
+    supply = example[example.index("\n[supply]") : example.index("\n[[rules]]")]
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "connector.toml"
