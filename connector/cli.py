@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -94,12 +94,23 @@ def cmd_resync(args: argparse.Namespace) -> int:
     only what changed since the store's last completed pass is pulled and decided (a full pass
     when there is no such pass yet).
 
+    With --dry-run --as-of DATE, plans for that day in the store's calendar (release and
+    restock dates reached by then, ETAs counted from it) with today's stock, orders and supply:
+    what the store would show if nothing else changed. Nothing is written, not even to the
+    state file.
+
     Example: connector resync --store eu-shop --dry-run
+    Example: connector resync --dry-run --as-of 2026-12-07
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))  # before the state file is touched
     config.check_supply()
-    state = StateStore(config.state_path, now=_state_now(args.clock))
+    # Planning for another day records nothing: no run, no demand seen on a day not yet come.
+    state = (
+        StateStore.copy_of(config.state_path)
+        if args.as_of
+        else StateStore(config.state_path, now=_state_now(args.clock))
+    )
     try:
         runs = asyncio.run(
             resync(
@@ -111,16 +122,41 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 clock=args.clock,
                 environ=os.environ,
                 progress=None if args.json else TerminalProgress.for_terminal(),
+                as_of=args.as_of,
             )
         )
     finally:
         state.close()
     if args.json:
-        print(json.dumps({"runs": [r.as_dict() for r in runs]}, indent=2))
+        print(json.dumps({**_as_of_json(args), "runs": [r.as_dict() for r in runs]}, indent=2))
     else:
+        _say_as_of(args)
         for run in runs:
             say(report.run_text(run))
     return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
+
+
+def as_of_date(text: str) -> date:
+    """`--as-of`: a calendar date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write it as YYYY-MM-DD (e.g. 2026-12-31), a day in the store's calendar"
+        ) from None
+
+
+def _as_of_json(args: argparse.Namespace) -> dict[str, Any]:
+    return {"as_of": args.as_of.isoformat()} if args.as_of else {}
+
+
+def _say_as_of(args: argparse.Namespace) -> None:
+    """The first line of a plan for another day: which day, and that nothing is written."""
+    if args.as_of:
+        say(
+            f"as of {args.as_of:%A} {args.as_of.isoformat()} in each store's calendar, with today's stock, orders "
+            "and supply: a plan, nothing is written (not to the stores, not to the state file)\n"
+        )
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -160,7 +196,11 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     backorder queue, incoming supply, sales history and the status the store accepted last.
     Writes nothing, to the store or to the state file.
 
+    With --as-of DATE, explains the decision for that day in the store's calendar, with
+    today's stock, orders and supply.
+
     Example: connector rules explain KTL-1 --store eu-shop
+    Example: connector rules explain PRE-1 --as-of 2026-12-24
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))
@@ -168,7 +208,13 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(
             explain.explain_sku(
-                config, args.sku, store_name=args.store, state=state, clock=args.clock, environ=os.environ
+                config,
+                args.sku,
+                store_name=args.store,
+                state=state,
+                clock=args.clock,
+                environ=os.environ,
+                as_of=args.as_of,
             )
         )
     except explain.UnknownSku as exc:
@@ -177,8 +223,9 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        print(explain.dumps(found))
+        print(explain.dumps(found, as_of=args.as_of))
     else:
+        _say_as_of(args)
         say("\n\n".join(explain.text(e) for e in found))
     return EXIT_OK
 
@@ -190,6 +237,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     from the store and the purchase-order files. Settings: `[demand]` in the config. Pulls the
     store read-only; writes nothing.
 
+    With --as-of DATE, judged on that day in the store's calendar (supply due by then counted
+    as on order, the sales window ending then), with today's stock and orders.
+
     Example: connector report reorder --store eu-shop --csv > reorder.csv
     """
     config = config_module.load(config_module.config_path(args.config))
@@ -197,7 +247,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     state = StateStore.copy_of(config.state_path)
     try:
         found = asyncio.run(
-            report.reorder_report(config, store_name=args.store, state=state, clock=args.clock, environ=os.environ)
+            report.reorder_report(
+                config, store_name=args.store, state=state, clock=args.clock, environ=os.environ, as_of=args.as_of
+            )
         )
     finally:
         state.close()
@@ -206,6 +258,7 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
         for warning in found.warnings:
             say(f"warning: {warning}", file=sys.stderr)
     else:
+        _say_as_of(args)
         say(report.reorder_table(found))
     return EXIT_OK
 
@@ -415,6 +468,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
     p.add_argument("--incremental", action="store_true", help="pull only what changed since the last completed pass")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; with --dry-run only",
+    )
 
     rules_sub = group("rules", "check the rules, explain a decision", "rules_command", "COMMAND")
     p = add("check", cmd_rules_check, rules_sub)
@@ -423,11 +482,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("sku", metavar="SKU", help="the SKU to explain (or #KEY for an item without a SKU)")
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; writes nothing",
+    )
 
     reports_sub = group("report", "reports from the stores and the state file", "report_command", "REPORT")
     p = add("reorder", cmd_report_reorder, reports_sub)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--csv", action="store_true", help="CSV on standard output instead of a table")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; writes nothing",
+    )
 
     p = add("run", cmd_run)
 
@@ -464,9 +535,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line as a namespace; UsageError naming the command whose help to read."""
     top = parser()
     args, extra = top.parse_known_args(argv)
+    words = [top.prog, args.command, getattr(args, "rules_command", None), getattr(args, "report_command", None)]
+    command = " ".join(w for w in words if w)
     if extra:
-        words = [top.prog, args.command, getattr(args, "rules_command", None), getattr(args, "report_command", None)]
-        raise UsageError(f"unrecognized arguments: {' '.join(extra)}", " ".join(w for w in words if w))
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}", command)
+    if args.command == "resync" and args.as_of and not args.dry_run:
+        raise UsageError("--as-of plans for another day and writes nothing: add --dry-run", command)
     return args
 
 

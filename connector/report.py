@@ -233,14 +233,14 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
             out.extend(change_lines(change, width=width))
     else:
         out.append("  nothing to change: the store already shows every decision")
-    for skipped in run.skipped:
-        out.extend(_wrap(f"skipped {printable(skipped.item.label)}: {printable(skipped.reason)}", width))
+    for one in run.skipped:
+        out.extend(_wrap(f"skipped {printable(one.item.label)}: {printable(one.reason)}", width))
     for warning in run.warnings:
         # Whole: a warning names a file and line to open, searched for and copied as it is.
         out.append(f"  warning: {printable(warning)}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
-    skipped = f", {len(run.skipped)} skipped" if run.skipped else ""
-    out.extend(_wrap(f"{run.items} items in {run.seconds:.2f}s, {run.decided} decided{skipped}: {counts}", width))
+    left = f", {len(run.skipped)} skipped" if run.skipped else ""
+    out.extend(_wrap(f"{run.items} items in {run.seconds:.2f}s, {run.decided} decided{left}: {counts}", width))
     done = "nothing written" if run.dry_run else f"{run.written} written, {run.failed} failed"
     out.extend(_wrap(f"{plan_summary(run)}; {done}", width))
     out.extend(notice_lines(run))
@@ -282,13 +282,17 @@ async def reorder_report(
     clock: Clock = system_clock,
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    as_of: date | None = None,
 ) -> ReorderReport:
-    """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder."""
+    """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder.
+
+    `as_of`: judged on that day in each store's calendar, with today's stock and orders.
+    """
     from stockstatus.rules.demand import reorder_suggestion  # the math is the engine's (pure)
 
     demand = config.demand
     gathered = await gather_stores(
-        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports
+        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports, as_of=as_of
     )
     lines: list[ReorderLine] = []
     assessed = not_assessed = 0
