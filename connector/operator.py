@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -183,11 +184,27 @@ def next_pass(
     return moment
 
 
+def _local(moment: datetime | str | None, zone: ZoneInfo) -> str | None:
+    """An instant in the store's timezone with its offset ("2026-11-22T11:00:00+01:00")."""
+    if moment is None:
+        return None
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:  # the state file writes UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(zone).isoformat(timespec="seconds")
+
+
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
-    """Per store: last run, its outcome and counts, the next scheduled run, the last error."""
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error.
+
+    Times are in the store's timezone with their offset. `counts` is the whole store: what
+    it accepted, item by item, from every pass (an incremental pass decides only what changed);
+    `run_counts` is what the last pass decided.
+    """
     now = clock()
     out = []
     for store in config.stores:
+        zone = store.timezone
         runs = [r for r in state.runs.recent(store.name, limit=50) if r.mode is not PassMode.DRY_RUN]
         last = runs[0] if runs else None
         last_error = next((r for r in runs if r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
@@ -197,34 +214,45 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         )
         bookmark = state.bookmarks.get(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last.started_at)) if last else None
+        next_run = next_pass(store.schedule, zone, datetime.fromisoformat(last.started_at)) if last else None
         next_full = next_pass(
             store.reconcile,
-            store.timezone,
+            zone,
             datetime.fromisoformat(full.started_at) if full else now,
             default=DEFAULT_RECONCILE,
         )
+        accepted = Counter(a.status.value for a in state.accepted.for_store(store.name).values())
         out.append(
             {
                 "store": store.name,
                 "platform": store.platform,
+                "timezone": zone.key,
                 "enabled": store.enabled,
-                "last_run": last.started_at if last else None,
+                "last_run": _local(last.started_at, zone) if last else None,
                 "mode": last.mode.value if last else None,
-                "last_full": full.started_at if full else None,
-                "bookmark": bookmark.isoformat(timespec="seconds") if bookmark else None,
+                "last_full": _local(full.started_at, zone) if full else None,
+                "bookmark": _local(bookmark, zone),
                 "seconds": last.took if last else None,
                 "outcome": last.outcome.value if last else "never run",
-                "counts": dict(last.counts) if last else {},
+                "counts": dict(sorted(accepted.items())),
+                "items": sum(accepted.values()),
+                "run_counts": dict(last.counts) if last else {},
                 "written": last.written if last else 0,
                 "failed": last.failed if last else 0,
-                "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
-                "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
+                "next_run": _local(next_run, zone) if next_run and store.enabled else None,
+                "next_reconcile": _local(next_full, zone) if next_full and store.enabled else None,
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
-                "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
+                "last_error": (
+                    {"at": _local(last_error.started_at, zone), "error": last_error.error} if last_error else None
+                ),
             }
         )
     return out
+
+
+def _when(text: str | None) -> str:
+    """An ISO instant as the status text shows it: "2026-11-22 11:00:00+01:00"."""
+    return text.replace("T", " ") if text else "-"
 
 
 def status_text(rows: list[dict[str, Any]]) -> str:
@@ -232,23 +260,27 @@ def status_text(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(row["counts"].items())) or "-"
         took = f" in {row['seconds']:.1f}s" if row["seconds"] is not None else ""
-        lines.append(f"{row['store']} ({row['platform']}){'' if row['enabled'] else ' [disabled]'}")
+        disabled = "" if row["enabled"] else " [disabled]"
+        lines.append(f"{row['store']} ({row['platform']}; times in {row['timezone']}){disabled}")
         mode = f" ({row['mode']})" if row["mode"] else ""
         lines.append(
-            f"  last run:  {row['last_run'] or '-'}{mode} {row['outcome']}{took}; "
+            f"  last run:  {_when(row['last_run'])}{mode} {row['outcome']}{took}; "
             f"{row['written']} written, {row['failed']} failed"
         )
+        if row["mode"] == PassMode.INCREMENTAL:
+            decided = ", ".join(f"{n} {s}" for s, n in sorted(row["run_counts"].items())) or "nothing"
+            lines.append(f"             decided {decided} (the items that changed)")
         lines.append(
-            f"  statuses:  {counts}" + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            f"  statuses:  {counts} ({row['items']} items the store accepted)" if row["items"] else "  statuses:  -"
         )
         lines.append(
-            f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
+            f"  last full: {_when(row['last_full'])}; changes since {_when(row['bookmark']) if row['bookmark'] else '- (next pass is full)'}"
         )
         late = " (overdue: is `connector run` running?)" if row["overdue"] else ""
-        upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
-        lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
+        upcoming = _when(row["next_run"]) if row["next_run"] else ("at the daemon's start" if row["enabled"] else "-")
+        lines.append(f"  next run:  {upcoming}{late}; next full reconcile {_when(row['next_reconcile'])}")
         if row["last_error"]:
-            lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'])}")
+            lines.append(f"  last error ({_when(row['last_error']['at'])}): {printable(row['last_error']['error'])}")
     return "\n".join(lines)
 
 

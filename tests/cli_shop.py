@@ -18,7 +18,7 @@ import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, serve
 from stockstatus.core.cli import main
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, MovingClock
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
 KEY_ENV, SECRET_ENV = "CLI_SHOP_KEY", "CLI_SHOP_SECRET"
@@ -81,6 +81,8 @@ class Shop:
     fake: FakeWooCommerce
     url: str
     config: Path
+    clock: MovingClock
+    """The store's clock; commands read `pinned` unless a test passes this one to move on."""
     ids: dict[str, int] = field(default_factory=dict)
 
     def product(self, sku: str, **fields: Any) -> int:
@@ -109,7 +111,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str, clock: Callable[[], 
 @pytest.fixture(name="shop")
 def shop_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
     """The store on a loopback port, a config pointing at it, its credentials in the environment."""
-    fake = FakeWooCommerce(base_url="http://127.0.0.1:1", now=pinned, timezone=TIMEZONE)
+    clock = MovingClock()
+    fake = FakeWooCommerce(base_url="http://127.0.0.1:1", now=clock, timezone=TIMEZONE)
     server = serve(fake, host="127.0.0.1", port=0)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -119,7 +122,7 @@ def shop_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sh
         monkeypatch.setenv(KEY_ENV, fake.consumer_key)
         monkeypatch.setenv(SECRET_ENV, fake.consumer_secret)
         monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
-        yield Shop(fake, url, config)
+        yield Shop(fake, url, config, clock)
     finally:
         server.shutdown()
         server.server_close()
