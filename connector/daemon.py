@@ -295,6 +295,19 @@ class Daemon:
                 len(run.changes),
                 run.failed,
                 run.seconds,
+                extra={
+                    "store": name,
+                    "run": run.run_id,
+                    "mode": run.mode.value,
+                    "outcome": run.outcome.value,
+                    "items": run.items,
+                    "changed": len(run.changes),
+                    "written": run.written,
+                    "failed": run.failed,
+                    "skipped": len(run.skipped),
+                    "counts": dict(sorted(run.counts.items())),
+                    "seconds": round(run.seconds, 3),
+                },
             )
 
 

@@ -438,6 +438,8 @@ async def test_a_store_whose_credentials_are_not_set_is_unhealthy_and_the_others
     unhealthy = [r for r in caplog.records if "is unhealthy" in r.getMessage()]
     assert len(unhealthy) == 1 and "shopify" in unhealthy[0].getMessage() and "SHOP_TOKEN" in unhealthy[0].getMessage()
     assert [(p.store, p.outcome) for p in daemon.passes if p.store == "woo"] == [("woo", "ok"), ("woo", "ok")]
+    [first, _] = [r for r in caplog.records if r.getMessage().startswith("store woo: ")]
+    assert (first.store, first.mode, first.counts, first.items) == ("woo", "full", {"in_stock": 1}, 1)
 
 
 def test_a_daemon_with_no_store_it_could_run_does_not_start(tmp_path):

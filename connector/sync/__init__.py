@@ -46,6 +46,7 @@ from datetime import date
 
 import httpx
 
+from stockstatus.core import logs
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
 from stockstatus.core.http import make_client
@@ -187,7 +188,8 @@ async def gather_stores(
         async with open_adapter(store, environ, transports) as adapter:
             try:
                 moved = clock if as_of is None else as_of_clock(clock, store.timezone, as_of)
-                gathered = await gather(store, adapter, sources=sources, state=state, clock=moved)
+                with logs.fields(store=store.name):
+                    gathered = await gather(store, adapter, sources=sources, state=state, clock=moved)
             except AuthError as exc:
                 raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
             except (ConnectorError, httpx.HTTPError) as exc:
