@@ -171,6 +171,9 @@ def fake_target() -> Target:
     from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 
     key, secret = "ck_" + "1" * 40, "cs_" + "2" * 40
-    fake = FakeWooCommerce(base_url="http://fake.test", consumer_key=key, consumer_secret=secret)
+    # A loopback address like the real store's (plain http is refused elsewhere); the fake is
+    # reached in-process through its transport, so nothing listens on that port or needs to.
+    url = "http://127.0.0.1:9"
+    fake = FakeWooCommerce(base_url=url, consumer_key=key, consumer_secret=secret)
     transport = fake.transport()
-    return Target("fake", "http://fake.test", key, secret, transport, transport)
+    return Target("fake", url, key, secret, transport, transport)
