@@ -365,22 +365,24 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     Example: connector sandbox woocommerce --port 8080 --products 500 --timezone Europe/Berlin
     """
+    # The command line alone is wrong here, not a config: usage errors (exit 64).
+    command = "connector sandbox"
     installed = platforms()
     if args.platform not in installed:
-        raise ConfigError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})")
+        raise UsageError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})", command)
     platform = installed[args.platform]
     if not simulates(platform):
         offered = ", ".join(sorted(demo.simulated_platforms())) or "none"
-        raise ConfigError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})")
+        raise UsageError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})", command)
     if args.products < 0:
-        raise ConfigError(f"--products must be 0 or more, not {args.products}")
+        raise UsageError(f"--products must be 0 or more, not {args.products}", command)
     options = {"plan": args.plan} if args.plan else {}
     if args.timezone is not None:
         try:
             ZoneInfo(args.timezone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise ConfigError(
-                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)"
+            raise UsageError(
+                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)", command
             ) from None
         options["timezone"] = args.timezone
     today = args.clock().astimezone(UTC).date()
@@ -544,20 +546,26 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _usage_error(exc: UsageError) -> int:
+    say(f"{exc.prog}: usage error: {exc}", file=sys.stderr)
+    say(f"(exit {EXIT_USAGE}: the command line is wrong; see `{exc.prog} --help`)", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     """`connector ARGV`; every command reads the time from `clock`."""
     try:
         args = parse(argv)
     except UsageError as exc:
-        say(f"{exc.prog}: usage error: {exc}", file=sys.stderr)
-        say(f"(exit {EXIT_USAGE}: the command line is wrong; see `{exc.prog} --help`)", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(exc)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     args.clock = clock
     logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args))
+    except UsageError as exc:
+        return _usage_error(exc)
     except ConfigError as exc:
         say(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

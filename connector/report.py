@@ -191,7 +191,7 @@ def plan_summary(run: StoreRun) -> str:
     return f"{total}: {parts}" if parts else total
 
 
-def notice_lines(run: StoreRun) -> list[str]:
+def notice_lines(run: StoreRun, *, width: int = WIDTH) -> list[str]:
     """The buyers told (or, in a dry run, to be told), and notices left unconfirmed."""
     if not run.notices:
         return []
@@ -210,7 +210,9 @@ def notice_lines(run: StoreRun) -> list[str]:
     sent = sum(1 for n in run.notices if n.result in (NoticeResult.SENT, NoticeResult.PLANNED))
     unconfirmed = sum(1 for n in run.notices if n.result is NoticeResult.UNCONFIRMED)
     out = ["  customer notices:"]
-    out.extend("  " + line for line in table(["order", "SKU", "notice", "ETA", "result", "message"], rows).splitlines())
+    # The message is the last column: cut to the width (--json has it whole).
+    headers = ["order", "SKU", "notice", "ETA", "result", "message"]
+    out.extend(elide("  " + line, width) for line in table(headers, rows).splitlines())
     tail = f"  {verb} {sent} buyer{'' if sent == 1 else 's'}"
     if unconfirmed:
         tail += f"; {unconfirmed} unconfirmed (the store may or may not have them: check those orders; not sent again)"
@@ -243,7 +245,7 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
     out.extend(_wrap(f"{run.items} items in {run.seconds:.2f}s, {run.decided} decided{left}: {counts}", width))
     done = "nothing written" if run.dry_run else f"{run.written} written, {run.failed} failed"
     out.extend(_wrap(f"{plan_summary(run)}; {done}", width))
-    out.extend(notice_lines(run))
+    out.extend(notice_lines(run, width=width))
     if run.outcome is RunOutcome.PARTIAL:
         out.append(
             f"  PARTIAL: {printable(run.error or '')}; failed items keep their previous status and are retried next run"

@@ -118,3 +118,19 @@ def test_rules_check_with_every_credential_set_says_ok_without_warnings(
 
     assert result.code == cli.EXIT_OK
     assert "warning" not in result.out and result.out.rstrip().endswith(f"{shop.config}: OK")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["sandbox", "woocommerce", "--products", "-5"], "--products must be 0 or more, not -5"),
+        (["sandbox", "magento"], "unknown platform 'magento'"),
+        (["sandbox", "woocommerce", "--timezone", "Mars/Olympus"], "--timezone: 'Mars/Olympus' is not a timezone"),
+    ],
+)
+def test_bad_sandbox_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
+    result = run_cli(capsys, *argv)
+
+    assert result.code == cli.EXIT_USAGE
+    assert result.err.startswith(f"connector sandbox: usage error: {said}")
+    assert "Traceback" not in result.err
