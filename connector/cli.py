@@ -90,9 +90,10 @@ def say(text: str, *, file: TextIO | None = None) -> None:
 def cmd_resync(args: argparse.Namespace) -> int:
     """Run one full pass now: pull, decide, push what changed, record.
 
-    Prints the plan (SKU, from → to, ETA, rule) and a summary per store. With --incremental,
-    only what changed since the store's last completed pass is pulled and decided (a full pass
-    when there is no such pass yet).
+    Prints the plan per store: each item to change with its rule, then its status, ETA,
+    message and the store's selling field, old → new, and the changes counted by kind. With
+    --incremental, only what changed since the store's last completed pass is pulled and
+    decided (a full pass when there is no such pass yet).
 
     With --dry-run --as-of DATE, plans for that day in the store's calendar (release and
     restock dates reached by then, ETAs counted from it) with today's stock, orders and supply:
