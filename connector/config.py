@@ -98,6 +98,9 @@ class Supply(_Strict):
     """Globs of purchase-order CSV files, relative to the config file."""
     horizon_days: PositiveInt = 120
     """How far ahead supply counts: no ETA inside it means "no reliable timeline"."""
+    platform_incoming_reliable: bool = False
+    """Whether a platform's undated incoming quantity (Shopify's `incoming`), dated from the day it
+    was first seen plus the lead time, counts as supply. An estimate: off unless the shop says so."""
 
 
 class Demand(_Strict):

@@ -57,8 +57,11 @@ class Item:
     restock_date: date | None = None
     parent_key: str | None = None
     incoming: int | None = None
-    """Units on their way to the store that the platform itself reports (Shopify's `incoming`),
-    dated by the item's lead time; None where the platform has no such count."""
+    """Units on their way to the store that the platform itself reports (Shopify's `incoming`);
+    None where the platform has no such count."""
+    incoming_dated: tuple[tuple[date, int], ...] = ()
+    """The part of `incoming` whose arrival day (store calendar) the platform knows, soonest first
+    (Shopify: in-transit inventory shipments); the rest is dated from when it was first seen."""
     problems: tuple[str, ...] = ()
     """Data the adapter could not read for this item (bad date in a meta field, ...)."""
     platform: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)

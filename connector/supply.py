@@ -1,6 +1,14 @@
 """Where incoming stock comes from: purchase-order files, merchants' restock dates, platform `incoming`.
 
-Every source is optional; their events are combined per SKU into `Facts.supply`. A source that
+Every source is optional; their events are combined per SKU into `Facts.supply`.
+
+Where the platform knows when part of its `incoming` arrives (Shopify's in-transit inventory
+shipments with an arrival date: `Item.incoming_dated`) that date is used as it is. The rest of
+a platform's `incoming` quantity (Shopify) carries no date. It is dated from the day the
+connector first saw it plus the item's lead time (`date_incoming`, the first-seen day kept in
+the state file), so its ETA does not move as days pass; and it is an estimate, so it counts as
+supply only where the config says the platform's incoming is a reliable timeline
+(`supply.platform_incoming_reliable`). A source that
 cannot be read never fails a pass: its problems become warnings of the run, and the sources
 that could be read are used.
 
@@ -35,11 +43,48 @@ REQUIRED_COLUMNS = ("sku", "quantity", "expected_date")
 OPTIONAL_COLUMNS = ("supplier", "reference")
 RESTOCK_REFERENCE = "restock_date meta"
 INCOMING_REFERENCE = "shopify incoming"
+SHIPMENT_REFERENCE = "shopify shipment"
 
 MAX_QUANTITY = 1_000_000_000
 """More units than this on one line is a typo (or a date in the quantity column), not a purchase order."""
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingSeen:
+    """An item's undated incoming quantity and the day (store calendar) it was first seen."""
+
+    quantity: int
+    first_seen: date
+
+
+def undated_incoming(item: Item) -> int:
+    """The units of the platform's `incoming` that come without an arrival day."""
+    return max(0, (item.incoming or 0) - sum(quantity for _, quantity in item.incoming_dated))
+
+
+def date_incoming(
+    items: Iterable[Item], known: Mapping[str, IncomingSeen], today: date
+) -> tuple[dict[str, IncomingSeen], list[str]]:
+    """(the sightings to keep for the pulled items, the keys whose incoming stock is gone).
+
+    A quantity seen before keeps its first day whatever it becomes while it stays above zero
+    (units arriving in parts, a count corrected): only when it drops to nothing (received, or
+    the transfer cancelled) is it forgotten, and incoming stock seen later is dated anew.
+    """
+    seen: dict[str, IncomingSeen] = {}
+    gone: list[str] = []
+    for item in items:
+        incoming = undated_incoming(item)
+        before = known.get(item.key)
+        if incoming > 0:
+            first = before.first_seen if before is not None else today
+            if before is None or before.quantity != incoming:
+                seen[item.key] = IncomingSeen(incoming, first)
+        elif before is not None:
+            gone.append(item.key)
+    return seen, gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +313,26 @@ def supply_for(
     purchase_orders: PurchaseOrders,
     today: date,
     lead_time_days: int | None,
+    incoming_since: date | None = None,
+    incoming_reliable: bool = True,
 ) -> tuple[SupplyEvent, ...]:
-    """Every incoming event for one item, soonest first: purchase orders, restock date, platform `incoming`."""
+    """Every incoming event for one item, soonest first: purchase orders, restock date, platform `incoming`.
+
+    The platform's `incoming` is expected `lead_time_days` after `incoming_since` (the day it was
+    first seen; today when unknown), and only when `incoming_reliable`.
+    """
     events: list[SupplyEvent] = list(purchase_orders.events.get(item.sku, ())) if item.sku else []
     if item.restock_date is not None:
         events.append(SupplyEvent(expected=item.restock_date, supplier=item.supplier, reference=RESTOCK_REFERENCE))
-    incoming = item.incoming
-    if incoming is not None and incoming > 0 and lead_time_days is not None:
+    for arrives, quantity in item.incoming_dated:  # the platform's own date: no estimate
+        events.append(
+            SupplyEvent(expected=arrives, quantity=quantity, supplier=item.supplier, reference=SHIPMENT_REFERENCE)
+        )
+    incoming = undated_incoming(item)
+    if incoming_reliable and incoming > 0 and lead_time_days is not None:
         events.append(
             SupplyEvent(
-                expected=today + timedelta(days=lead_time_days),
+                expected=(incoming_since or today) + timedelta(days=lead_time_days),
                 quantity=incoming,
                 supplier=item.supplier,
                 reference=INCOMING_REFERENCE,

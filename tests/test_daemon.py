@@ -328,7 +328,10 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
         return [n["note"] for order in woo.orders for n in woo.order_notes(order) if n["customer_note"]]
 
     def shop_notes() -> list[str]:
-        return [line for o in shop.orders.values() for line in (o.note or "").splitlines() if line]
+        # Shopify notices go to an order metafield (the buyer's note is left alone).
+        return [
+            m.value for (owner, _, key), m in shop.metafields.items() if "/Order/" in owner and key == "stock_notice"
+        ]
 
     async def both_passes(daemon: Daemon) -> None:
         """A quarter of an hour on: both stores' passes are due, and awaited."""

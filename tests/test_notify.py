@@ -348,10 +348,15 @@ async def test_an_adapter_that_cannot_tell_customers_skips_with_a_warning():
     assert [r.kind for r in state.notices.rows("s")] == ["baseline"]
 
 
-# ---- Shopify: an order note line and an event ------------------------------------------------
+# ---- Shopify: an order metafield and tag, and an event -----------------------------------------
 
 
-async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
+def order_notice(fake: FakeShopify, order_id: int) -> str | None:
+    found = fake.metafields.get((gid("Order", order_id), "connector", "stock_notice"))
+    return found.value if found else None
+
+
+async def test_shopify_leaves_the_note_alone_tags_the_order_and_posts_an_event(tmp_path):
     fake = FakeShopify("us-shop.myshopify.com", now=lambda: NOW)
     fake.add_location("Warehouse")
     product = fake.create_product(
@@ -403,11 +408,14 @@ async def test_shopify_appends_to_the_order_note_and_posts_an_event(tmp_path):
     assert [(n.kind, n.result) for n in moved.notices] == [("eta_changed", "sent")]
     # The buyer knows the order by its name (#1001), not by its id.
     assert order.name.startswith("#")
-    assert fake.order_note(order.id) == f"Gift wrap, please\n{order.name}: MUG now ships by {in_days(25)}."
+    # The buyer's own note is theirs: the notice goes to an order metafield and a tag Flow can use.
+    assert fake.order_note(order.id) == "Gift wrap, please"
+    assert order_notice(fake, order.id) == f"{order.name}: MUG now ships by {in_days(25)}."
+    assert order.tags == ["stock-notice"]
     [event] = [e for e in received if e["event"].startswith("order_")]
     assert (event["event"], event["order"], event["eta"]) == ("order_eta_changed", str(order.id), in_days(25))
     await run()
-    assert fake.order_note(order.id).count("now ships by") == 1
+    assert order.tags == ["stock-notice"] and fake.order_note(order.id) == "Gift wrap, please"
 
 
 async def test_shopify_without_write_orders_is_a_refusal_naming_the_scope(tmp_path):
@@ -425,4 +433,4 @@ async def test_shopify_without_write_orders_is_a_refusal_naming_the_scope(tmp_pa
         )
         result = await adapter.notify_customer(str(order.id), "hello")
     assert not result.ok and "write_orders" in (result.error or "")
-    assert fake.order_note(order.id) is None
+    assert order_notice(fake, order.id) is None and order.tags == []

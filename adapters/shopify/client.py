@@ -22,15 +22,17 @@ would only share it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from graphql import (
@@ -78,7 +80,33 @@ PASS_SCOPES = ("read_products", "write_products", "read_inventory", "read_orders
 """What every pass needs: variants and their metafields and policy, stock, the waiting orders, locations."""
 SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app → Configuration"
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
-STATUS_TYPE, DATE_TYPE = "single_line_text_field", "date"
+STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
+DEFINITIONS_PAGE = "Shopify admin → Settings → Custom data"
+SHIPMENTS_PER_PAGE = 8
+"""In-transit shipments a page asks for: each may carry 50 line items (an inventory item each),
+about 103 cost points, so a page stays well under the 1,000-point single-query limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One metafield definition the connector relies on."""
+
+    owner_type: str
+    """MetafieldOwnerType: PRODUCTVARIANT or ORDER."""
+    setting: str
+    """The `MetafieldKeys` field naming its key."""
+    type: str
+    name: str
+    storefront: bool
+    """Whether the theme (Storefront API, Liquid) must read it."""
+
+
+DEFINITIONS = (
+    Definition("PRODUCTVARIANT", "status", STATUS_TYPE, "Stock status", True),
+    Definition("PRODUCTVARIANT", "eta", DATE_TYPE, "Expected ship date", True),
+    Definition("PRODUCTVARIANT", "message", STATUS_TYPE, "Stock message", True),
+    Definition("ORDER", "notice", NOTICE_TYPE, "Stock notice for the buyer", False),
+)
 
 
 @cache
@@ -197,6 +225,10 @@ class ShopifyAdapter:
         self._costs: dict[str, float] = {}
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
+        self._shipments_denied = False
+        """Whether the token was refused inventory shipments (said once, then not asked again)."""
+        self._definitions_checked = False
+        """Whether the variant metafield definitions were compared with what a push writes."""
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -254,8 +286,14 @@ class ShopifyAdapter:
             log.debug("waiting %.2fs for %.0f cost points (bucket holds %.0f)", wait, need, available)
             await self._sleep(wait)
 
-    def _check(self, body: Any) -> None:
-        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors."""
+    def _check(self, body: Any, *, partial: bool = False) -> None:
+        """Read the cost extension; raise for THROTTLED (retried), ACCESS_DENIED and other errors.
+
+        With `partial`, other errors of an answer whose `data` holds at least one field's answer
+        are left to the caller: a mutation document runs each aliased field on its own, so one
+        field's error (even Shopify's internal one) says nothing about the others, and sending
+        the whole request again would repeat what was applied (see `push`).
+        """
         if not isinstance(body, dict):
             raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
         cost = (body.get("extensions") or {}).get("cost") or {}
@@ -287,6 +325,9 @@ class ShopifyAdapter:
                 code="THROTTLED",
                 retry_after=wait,
             )
+        answered = isinstance(body.get("data"), dict) and any(v is not None for v in body["data"].values())
+        if partial and answered and "ACCESS_DENIED" not in codes:
+            return
         if "INTERNAL_SERVER_ERROR" in codes:
             # Shopify's "something went wrong on our end" in a 200: it passes like a 5xx.
             raise TransientError(
@@ -307,8 +348,13 @@ class ShopifyAdapter:
         estimate: float | None = None,
         query: str | None = None,
         policy: HttpPolicy | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Run one document from `operations/` and return its `data`."""
+        """Run one document from `operations/` and return its `data`.
+
+        Given an `errors` list, GraphQL errors of an answer that has `data` are added to it
+        instead of raised (THROTTLED and ACCESS_DENIED still raise).
+        """
         await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
         headers = {"X-Shopify-Access-Token": await self._token()}
         payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
@@ -316,14 +362,14 @@ class ShopifyAdapter:
         try:
             # A retried mutation may already have been applied: every write the connector sends
             # sets absolute values (a policy, a metafield, a tag present or absent), so applying
-            # it twice leaves the same store; the order note is sent with attempts=1.
+            # it twice leaves the same store; a buyer notice is sent with attempts=1.
             answer = await send_json(
                 self._client,
                 "POST",
                 self.settings.graphql_url,
                 policy=policy or self._policy,
                 sleep=self._sleep,
-                check=self._check,
+                check=functools.partial(self._check, partial=errors is not None),
                 headers=headers,
                 json=payload,
             )
@@ -343,6 +389,8 @@ class ShopifyAdapter:
         data = body.get("data")
         if not isinstance(data, dict):
             raise PlatformError(f"Shopify answered {name} without data")
+        if errors is not None:
+            errors.extend(e if isinstance(e, dict) else {"message": str(e)} for e in body.get("errors") or ())
         return data
 
     def _page_size(self, name: str) -> int:
@@ -399,17 +447,122 @@ class ShopifyAdapter:
                 f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
             )
 
+        if _missing_scopes(("read_inventory_shipments",), self._checked_scopes):
+            log.warning(
+                "store %s: without the access scope read_inventory_shipments, incoming stock is dated from the "
+                "day it was first seen, not by its shipments' arrival dates (optional; add it in %s)",
+                self.settings.shop,
+                SCOPES_PAGE,
+            )
+        await self.metafield_definitions(("PRODUCTVARIANT",), create=self.settings.create_metafield_definitions)
+
     async def check_notices(self) -> None:
-        """Raise AuthError when the token cannot add to an order's note (write_orders).
+        """Raise AuthError when the token cannot tag orders and set their metafields (write_orders).
 
         Uses the scopes `check` just read, when it did: `connector check` asks both in a row.
+        Then checks the order metafield definition of the notices as `check` does the variants'.
         """
         granted = self._checked_scopes if self._checked_scopes is not None else await self._granted_scopes()
         if _missing_scopes(("write_orders",), granted):
             raise AuthError(
                 f"the app's token for {self.settings.shop} lacks the access scope(s) write_orders that "
-                f"telling buyers needs (a line in the order's note): add it in {SCOPES_PAGE}"
+                f"telling buyers needs (an order tag and metafield): add it in {SCOPES_PAGE}"
             )
+        await self.metafield_definitions(("ORDER",), create=self.settings.create_metafield_definitions)
+
+    async def metafield_definitions(
+        self, owner_types: Sequence[str], *, create: bool, report_missing: bool = True
+    ) -> list[str]:
+        """Compare the connector's metafield definitions of `owner_types` with what it writes.
+
+        A definition of another type would make Shopify refuse every write of that metafield:
+        that is one PlatformError naming the definition and the fix. A missing definition is
+        created when `create` (the store's `create_metafield_definitions`), else logged with how
+        to create it: without one, the metafields still save, but the storefront cannot read
+        them. A definition the theme cannot read (storefront access) is logged too. Returns the
+        keys created.
+        """
+        keys = self.settings.metafields
+        created: list[str] = []
+        for owner_type in owner_types:
+            wanted = [d for d in DEFINITIONS if d.owner_type == owner_type]
+            data = await self._graphql(
+                "MetafieldDefinitions", {"ownerType": owner_type, "namespace": keys.namespace}, estimate=20
+            )
+            found = {
+                str(node.get("key")): node
+                for node in ((data.get("metafieldDefinitions") or {}).get("nodes") or ())
+                if isinstance(node, dict)
+            }
+            wrong = []
+            missing = []
+            for definition in wanted:
+                key = getattr(keys, definition.setting)
+                node = found.get(key)
+                if node is None:
+                    missing.append(definition)
+                    continue
+                kind = str((node.get("type") or {}).get("name") or "")
+                if kind != definition.type:
+                    wrong.append(f"{keys.namespace}.{key} is {kind}, the connector writes {definition.type}")
+                elif definition.storefront and (node.get("access") or {}).get("storefront") != "PUBLIC_READ":
+                    log.warning(
+                        "store %s: the theme cannot read the metafield %s.%s: give its definition storefront "
+                        "access in %s",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        DEFINITIONS_PAGE,
+                    )
+            if wrong:
+                raise PlatformError(
+                    f"{self.settings.shop}: the {owner_type.lower()} metafield definition(s) "
+                    f"{'; '.join(wrong)}: Shopify would refuse every such write. Fix: delete or change those "
+                    f"definitions in {DEFINITIONS_PAGE}, or set metafields.namespace (or the key) in this "
+                    "store's settings to one the connector can own"
+                )
+            for definition in missing:
+                key = getattr(keys, definition.setting)
+                if not create:
+                    if not report_missing:
+                        continue
+                    log.warning(
+                        "store %s: no metafield definition for %s.%s (%s): the metafields still save, but "
+                        "the theme cannot read them; set create_metafield_definitions = true and run "
+                        "`connector check` to create it",
+                        self.settings.shop,
+                        keys.namespace,
+                        key,
+                        definition.type,
+                    )
+                    continue
+                await self._create_definition(definition, key)
+                created.append(f"{keys.namespace}.{key}")
+        return created
+
+    async def _create_definition(self, definition: Definition, key: str) -> None:
+        namespace = self.settings.metafields.namespace
+        payload: dict[str, Any] = {
+            "ownerType": definition.owner_type,
+            "namespace": namespace,
+            "key": key,
+            "name": definition.name,
+            "type": definition.type,
+            "description": "Written by the stock-status connector.",
+        }
+        if definition.storefront:
+            payload["access"] = {"storefront": "PUBLIC_READ"}
+        data = await self._graphql("CreateMetafieldDefinition", {"definition": payload}, estimate=MUTATION_COST)
+        answer = data.get("metafieldDefinitionCreate") or {}
+        problems = [str(e.get("message")) for e in answer.get("userErrors") or ()]
+        if problems or not (answer.get("createdDefinition") or {}).get("id"):
+            raise PlatformError(
+                f"{self.settings.shop}: could not create the metafield definition {namespace}.{key}: "
+                f"{'; '.join(problems) or 'no definition was created'}"
+            )
+        log.info(
+            "store %s: created the metafield definition %s.%s (%s)", self.settings.shop, namespace, key, definition.type
+        )
 
     async def _granted_scopes(self) -> frozenset[str]:
         try:
@@ -473,7 +626,7 @@ class ShopifyAdapter:
                 {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()},
                 "variants",
             )
-        items = self._items(nodes, chosen)
+        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -532,7 +685,7 @@ class ShopifyAdapter:
                     "variants of changed products",
                 )
             )
-        items = self._items(nodes, chosen)
+        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -558,7 +711,67 @@ class ShopifyAdapter:
             raise FetchError(f"{self.settings.shop}: a node of {what} names no product (got {global_id!r})")
         return int(match.group(2))
 
-    def _items(self, nodes: Sequence[Mapping[str, Any]], chosen: frozenset[str]) -> list[Item]:
+    async def _arrivals(self, chosen: frozenset[str]) -> dict[str, list[tuple[date, int]]]:
+        """Per inventory item gid, the dated units of in-transit shipments to the counted locations.
+
+        Shipments without an arrival date are left out (their units stay undated `incoming`).
+        Without the read_inventory_shipments scope (optional: `check` warns of it) this is logged
+        and nothing is dated.
+        """
+        if self._shipments_denied:
+            return {}
+        found: dict[str, list[tuple[date, int]]] = {}
+        for location in sorted(chosen):
+            number = mapping.GID.sub(r"\2", location)
+            query = f"destination_id:{number} AND (status:in_transit OR status:partially_received)"
+            cursors = Cursors(f"shipments to {location}")
+            while not cursors.done:
+                try:
+                    data = await self._graphql(
+                        "InTransitShipments",
+                        {"first": SHIPMENTS_PER_PAGE, "after": cursors.after, "query": query},
+                        estimate=2 + SHIPMENTS_PER_PAGE * 103,
+                    )
+                except AuthError as exc:
+                    if exc.code != "ACCESS_DENIED":
+                        raise
+                    self._shipments_denied = True
+                    log.info(
+                        "store %s: the token cannot read inventory shipments (read_inventory_shipments): incoming "
+                        "stock is dated from the day it was first seen, not by the shipments' arrival dates; add "
+                        "the scope in %s to use them",
+                        self.settings.shop,
+                        SCOPES_PAGE,
+                    )
+                    return {}
+                zone = _zone((data.get("shop") or {}).get("ianaTimezone"))
+                connection = data.get("inventoryShipments") or {}
+                for shipment in connection.get("nodes") or ():
+                    arrives = ((shipment.get("tracking") or {}).get("arrivesAt")) or None
+                    lines = shipment.get("lineItems") or {}
+                    if (lines.get("pageInfo") or {}).get("hasNextPage"):
+                        log.warning(
+                            "store %s: shipment %s has more than 50 lines: the others stay undated",
+                            self.settings.shop,
+                            shipment.get("name"),
+                        )
+                    if arrives is None:
+                        continue
+                    day = datetime.fromisoformat(str(arrives)).astimezone(zone).date()
+                    for line in lines.get("nodes") or ():
+                        item = str((line.get("inventoryItem") or {}).get("id") or "")
+                        quantity = int(line.get("unreceivedQuantity") or 0)
+                        if item and quantity > 0:
+                            found.setdefault(item, []).append((day, quantity))
+                cursors.accept(connection.get("pageInfo"))
+        return found
+
+    def _items(
+        self,
+        nodes: Sequence[Mapping[str, Any]],
+        chosen: frozenset[str],
+        arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
+    ) -> list[Item]:
         """Variant nodes as items; with product tags configured, each knows its product's variants."""
         keys = self.settings.metafields
         groups: dict[str, mapping.TagGroup] = {}
@@ -569,10 +782,26 @@ class ShopifyAdapter:
             for product_id, members in by_product.items():
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
-        return [
-            mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id"))))
+        items = [
+            _dated(
+                mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id")))),
+                arrivals or {},
+            )
             for node in nodes
         ]
+        planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
+        if planned and self.settings.selling_plans == "keep":
+            names = ", ".join(i.label for i in planned[:10]) + (
+                f" and {len(planned) - 10} more" if len(planned) > 10 else ""
+            )
+            log.warning(
+                "store %s: %d variant(s) sold through a selling plan keep the inventory policy their app set "
+                '(selling_plans = "manage" hands it to the connector): %s',
+                self.settings.shop,
+                len(planned),
+                names,
+            )
+        return items
 
     def _metafield_variables(self) -> dict[str, str]:
         keys = self.settings.metafields
@@ -647,8 +876,24 @@ class ShopifyAdapter:
         return orders
 
     def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
-        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does."""
-        return mapping.plan(item, decision, self.settings)
+        """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does.
+
+        A policy the connector never wrote (the variant has no status metafield of the
+        connector's yet) is the merchant's own choice: each one a pass would change is logged
+        with its old and new value, so a first dry run lists every policy it would take over.
+        """
+        fields = mapping.plan(item, decision, self.settings)
+        wanted = fields.get("inventoryPolicy")
+        if wanted is not None and not (item.platform.get("metafields") or {}).get("status"):
+            log.warning(
+                "store %s: %s: the merchant's inventory policy %s would become %s (%s)",
+                self.settings.shop,
+                item.label,
+                item.platform.get("inventory_policy"),
+                wanted,
+                decision.status.value,
+            )
+        return fields
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates with as few PushChanges requests as its slots allow; one result per update.
@@ -660,12 +905,22 @@ class ShopifyAdapter:
         """
         for update in updates:
             mapping.validate_fields(update.item, update.fields)
+        if not self._definitions_checked and any(
+            name.startswith(mapping.METAFIELD_PREFIX) and value for u in updates for name, value in u.fields.items()
+        ):
+            # A definition of another type fails every write of its metafield: one clear error
+            # before the first write, not one refusal per variant.
+            await self.metafield_definitions(("PRODUCTVARIANT",), create=False, report_missing=False)
+            self._definitions_checked = True
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         work = _Work.of(updates, self.settings)
         while work.pending():
             slots = work.take()
+            failures: list[dict[str, Any]] = []
             try:
-                data = await self._graphql("PushChanges", slots.variables, estimate=MUTATION_COST * slots.used)
+                data = await self._graphql(
+                    "PushChanges", slots.variables, estimate=MUTATION_COST * slots.used, errors=failures
+                )
             except RemoteError as exc:
                 log.warning("store %s: a write request failed: %s", self.settings.shop, exc)
                 for entries in slots.owners.values():
@@ -673,7 +928,13 @@ class ShopifyAdapter:
                         for index in owners:
                             errors[index].append(f"request failed: {exc}")
                 continue
-            work.answer(slots, data, errors)
+            if failures:
+                log.warning(
+                    "store %s: Shopify answered errors for part of a write request: %s",
+                    self.settings.shop,
+                    "; ".join(str(f.get("message")) for f in failures),
+                )
+            work.answer(slots, data, errors, failures)
         results = [
             WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
             for i, u in enumerate(updates)
@@ -688,32 +949,33 @@ class ShopifyAdapter:
         return results
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
-        """Append `message` as a line of the order's note (orderUpdate; needs write_orders).
+        """Leave `message` for the order's buyer: an order metafield holds it, a tag marks the order.
 
-        Shopify does not email order notes: the buyer hears of it through the connector's
-        webhook event (an email or chat tool), the note keeps the record on the order. The note
-        is read first (orderUpdate overwrites it); a note already ending with the line is left
-        alone. The update is sent once, never retried here; a refusal is `ok=False`, no answer
-        raises (see `connector.platform.TellsCustomers`).
+        The order's note is left alone: it holds the buyer's own instructions and Shopify never
+        shows it to them. Shopify sends no email for a metafield or a tag either: a Shopify Flow
+        workflow started by the added tag (the store's `notice_tag`) can, with the metafield's
+        text (see the README). One request (metafieldsSet, then tagsRemove and tagsAdd so each
+        notice adds the tag anew; needs write_orders), sent once, never retried here. A refusal is
+        `ok=False`, no answer raises (see `connector.platform.TellsCustomers`).
         """
         order = f"gid://shopify/Order/{order_id}"
-        try:
-            found = (await self._graphql("OrderNote", {"id": order})).get("order")
-        except RemoteError as exc:  # nothing was sent yet: a plain refusal
-            return WriteResult(item_key=order_id, ok=False, error=f"could not read the order's note: {exc}")
-        if not isinstance(found, dict):
-            return WriteResult(item_key=order_id, ok=False, error=f"order {order_id} not found")
-        note = str(found.get("note") or "").rstrip()
-        if note.endswith(message):
-            return WriteResult(item_key=order_id, ok=True)
+        keys = self.settings.metafields
+        variables = {
+            "order": order,
+            "tags": [self.settings.notice_tag],
+            "metafields": [
+                {
+                    "ownerId": order,
+                    "namespace": keys.namespace,
+                    "key": keys.notice,
+                    "type": NOTICE_TYPE,
+                    "value": message,
+                }
+            ],
+        }
         once = dataclasses.replace(self._policy, attempts=1)
         try:
-            data = await self._graphql(
-                "SetOrderNote",
-                {"input": {"id": order, "note": f"{note}\n{message}".lstrip()}},
-                estimate=MUTATION_COST,
-                policy=once,
-            )
+            data = await self._graphql("OrderNotice", variables, estimate=2 * MUTATION_COST, policy=once)
         except (AuthError, PlatformError) as exc:
             hint = (
                 " (the app needs the write_orders access scope to tell buyers)" if exc.code == "ACCESS_DENIED" else ""
@@ -723,10 +985,12 @@ class ShopifyAdapter:
             if exc.status == 429 or exc.code == "THROTTLED":
                 return WriteResult(item_key=order_id, ok=False, error=str(exc))
             raise
-        payload = data.get("orderUpdate")
-        if not isinstance(payload, dict):
-            raise PlatformError(f"Shopify did not answer orderUpdate for order {order_id}; not confirmed")
-        problems = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        problems: list[str] = []
+        for alias in ("metafieldsSet", "tagsRemove", "tagsAdd"):
+            payload = data.get(alias)
+            if not isinstance(payload, dict):
+                raise PlatformError(f"Shopify did not answer {alias} for order {order_id}; not confirmed")
+            problems.extend(str(e.get("message") or "refused") for e in payload.get("userErrors") or ())
         if problems:
             return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
         return WriteResult(item_key=order_id, ok=True)
@@ -884,14 +1148,37 @@ class _Work:
         slots.used = len(slots.owners)
         return slots
 
-    def answer(self, slots: _Slots, data: Mapping[str, Any], errors: dict[int, list[str]]) -> None:
-        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents."""
+    def answer(
+        self,
+        slots: _Slots,
+        data: Mapping[str, Any],
+        errors: dict[int, list[str]],
+        failures: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Map each slot's userErrors back to updates; requeue an atomic metafieldsSet's innocents.
+
+        `failures` are the request's top-level GraphQL errors: each belongs to the alias its
+        `path` starts with; one without a path to every alias Shopify did not answer. An alias
+        that answered is judged by its own userErrors only.
+        """
+        by_alias: dict[str, list[str]] = {}
+        unplaced: list[str] = []
+        for failure in failures:
+            path = list(failure.get("path") or ())
+            message = str(failure.get("message") or "GraphQL error")
+            code = (failure.get("extensions") or {}).get("code")
+            text = f"{message} ({code})" if code else message
+            if path and str(path[0]) in slots.owners:
+                by_alias.setdefault(str(path[0]), []).append(text)
+            else:
+                unplaced.append(text)
         for alias, entries in slots.owners.items():
             payload = data.get(alias)
             everyone = sorted({i for owners in entries for i in owners})
             if not isinstance(payload, dict):
+                reasons = by_alias.get(alias) or unplaced or ["no answer"]
                 for index in everyone:
-                    errors[index].append(f"Shopify did not answer {alias}; not confirmed")
+                    errors[index].append(f"Shopify did not apply {alias}: {'; '.join(reasons)}")
                 continue
             refused: dict[int, list[str]] = {}
             general: list[str] = []
@@ -923,6 +1210,29 @@ class _Work:
             for message in general:
                 for index in everyone:
                     errors[index].append(message)
+
+
+def _zone(name: Any) -> tzinfo:
+    """The shop's timezone (Shopify's ianaTimezone), UTC when it names none this machine knows."""
+    try:
+        return ZoneInfo(str(name)) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _dated(item: Item, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> Item:
+    """The item with the dated part of its `incoming`, soonest first and never more than it."""
+    found = arrivals.get(str(item.platform.get("inventory_item_id") or ""))
+    if not found or not item.incoming:
+        return item
+    left = item.incoming
+    dated: list[tuple[date, int]] = []
+    for day, quantity in sorted(found):
+        if left <= 0:
+            break
+        dated.append((day, min(quantity, left)))
+        left -= dated[-1][1]
+    return dataclasses.replace(item, incoming_dated=tuple(dated))
 
 
 def _input_index(problem: Mapping[str, Any]) -> int | None:

@@ -11,7 +11,8 @@ in stock.
 Field names in a plan (what `plan` returns, also what `connector resync` prints), values strings:
 - `inventoryPolicy`: "CONTINUE" or "DENY" — only for tracked variants. For a variant whose
   inventory is not tracked Shopify ignores the policy (it always sells), so only metafields are
-  written for it.
+  written for it. A variant sold through a selling plan (a pre-order or subscription app) keeps
+  the policy its app set unless the store's `selling_plans` is "manage".
 - `metafield:<namespace>.<key>`: the new value; "" means delete the metafield (an empty value
   is invalid in Shopify, and a missing metafield is what a theme tests for).
 - `tags:add` / `tags:remove`: product tags, comma-separated (only with `tags` configured).
@@ -182,10 +183,18 @@ def variant_item(
             "inventory_item_id": inventory.get("id"),
             "tracked": tracked,
             "inventory_policy": policy,
+            "selling_plans": selling_plans(node),
             "metafields": own,
             "tag_group": group,
         },
     )
+
+
+def selling_plans(node: Mapping[str, Any]) -> bool:
+    """Whether a variant is sold through a selling plan: it is in a selling plan group, or its
+    product can only be bought with one (`requiresSellingPlan`)."""
+    count = (node.get("sellingPlanGroupsCount") or {}).get("count") or 0
+    return int(count) > 0 or bool((node.get("product") or {}).get("requiresSellingPlan"))
 
 
 def parse_time(value: Any, what: str) -> datetime:
@@ -242,7 +251,9 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
     """The fields that differ between what `item` holds and what shows `decision`."""
     platform = item.platform
     fields: dict[str, str] = {}
-    if platform.get("tracked"):
+    # A selling plan's app (pre-orders, subscriptions) sets the policy its plan needs; writing
+    # ours would switch its pre-orders off. The merchant may hand the policy to the connector.
+    if platform.get("tracked") and (settings.selling_plans == "manage" or not platform.get("selling_plans")):
         wanted = desired_policy(decision)
         if platform.get("inventory_policy") != wanted:
             fields["inventoryPolicy"] = wanted

@@ -26,7 +26,8 @@ PASTED_TOKEN = re.compile(r"^(shpat|shpca|shppa|shpss|atkn)_[0-9a-zA-Z]{8,}$")
 """What Shopify access tokens and secrets look like (pasted instead of a variable's name)."""
 MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
-NAMESPACE = re.compile(r"^[A-Za-z0-9_-]{3,255}$")
+NAMESPACE = re.compile(r"^([A-Za-z0-9_-]{3,255}|\$app|\$app:[A-Za-z0-9_-]{1,250})$")
+"""A plain namespace, or the app-reserved one (`$app`, `$app:name`) only this app can write."""
 KEY = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 QUALIFIED = re.compile(r"^[A-Za-z0-9_-]{3,255}\.[A-Za-z0-9_-]{2,64}$")
 TAG = re.compile(r"^[^,]{1,255}$")
@@ -42,10 +43,18 @@ class MetafieldKeys(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    namespace: str = Field(default="connector", description="Metafield namespace the connector writes in.")
+    namespace: str = Field(
+        default="connector",
+        description='Metafield namespace the connector writes in; "$app:connector" reserves it to the app '
+        "(staff and other apps can then only read it).",
+    )
     status: str = Field(default="status", description="Key of the status metafield (single_line_text_field).")
     eta: str = Field(default="eta", description="Key of the ETA metafield (date, YYYY-MM-DD).")
     message: str = Field(default="message", description="Key of the buyer message metafield (single_line_text_field).")
+    notice: str = Field(
+        default="stock_notice",
+        description="Key of the order metafield (multi_line_text_field) that holds the latest notice for the buyer.",
+    )
     release_date: str = Field(
         default="custom.release_date", description="namespace.key of the merchant's release date."
     )
@@ -58,10 +67,13 @@ class MetafieldKeys(BaseModel):
     @classmethod
     def _namespace(cls, value: str) -> str:
         if not NAMESPACE.match(value):
-            raise ValueError("a metafield namespace is 3-255 letters, digits, '-' or '_'")
+            raise ValueError(
+                "a metafield namespace is 3-255 letters, digits, '-' or '_', or the app-reserved "
+                '"$app:name" (e.g. "$app:connector")'
+            )
         return value
 
-    @field_validator("status", "eta", "message")
+    @field_validator("status", "eta", "message", "notice")
     @classmethod
     def _key(cls, value: str) -> str:
         if not KEY.match(value):
@@ -111,6 +123,20 @@ class ShopifySettings(StoreSettings):
         default="status:open AND (fulfillment_status:unfulfilled OR fulfillment_status:partial)",
         description="Search query selecting the open orders (accepted, not yet shipped).",
     )
+    selling_plans: Literal["keep", "manage"] = Field(
+        default="keep",
+        description='Variants sold through a selling plan (pre-order or subscription apps): "keep" leaves '
+        'their inventory policy to the app that set it; "manage" lets the connector decide it too.',
+    )
+    create_metafield_definitions: bool = Field(
+        default=False,
+        description="Let `connector check` create the connector's missing metafield definitions "
+        "(with storefront read access).",
+    )
+    notice_tag: str = Field(
+        default="stock-notice",
+        description="Order tag added with each buyer notice (a Shopify Flow trigger can email the buyer).",
+    )
     bulk_threshold: int = Field(
         default=2000, ge=0, description="Variants above which the pull uses a bulk operation instead of pages."
     )
@@ -155,6 +181,13 @@ class ShopifySettings(StoreSettings):
                 "give the NAME of an environment variable (letters, digits, underscore, e.g. US_SHOP_TOKEN), "
                 "never the token itself"
             )
+        return value
+
+    @field_validator("notice_tag")
+    @classmethod
+    def _notice_tag(cls, value: str) -> str:
+        if not TAG.match(value) or value != value.strip():
+            raise ValueError("notice_tag must be 1-255 characters without commas or outer spaces")
         return value
 
     @field_validator("tags")

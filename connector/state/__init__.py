@@ -8,7 +8,8 @@ Small repositories over one sqlite-utils database, each owning its tables:
   advances only after the platform confirms a write (or when the store already showed that decision);
 - `decisions`: the decision log (`DecisionLog`);
 - `demand`: order lines and stock presence, for sales history (`DemandRecords`);
-- `notices`: what waiting buyers were told (`Notifications`).
+- `notices`: what waiting buyers were told (`Notifications`);
+- `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`).
 
 The schema is declared in `schema` and grows by numbered migrations recorded in the database
 itself, so an old state file is upgraded in place. `StateStore` opens (creating or upgrading)
@@ -31,6 +32,7 @@ from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
+from stockstatus.core.state.incoming import IncomingSightings
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
 from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
@@ -47,6 +49,7 @@ __all__ = [
     "DecisionLog",
     "DemandHistory",
     "DemandRecords",
+    "IncomingSightings",
     "Migration",
     "NotificationRecord",
     "Notifications",
@@ -89,6 +92,7 @@ class StateStore:
         self.decisions = DecisionLog(self.db)
         self.demand = DemandRecords(self.db, now)
         self.notices = Notifications(self.db, now)
+        self.incoming = IncomingSightings(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:

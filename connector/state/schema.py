@@ -157,6 +157,16 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("seconds", float)
 
 
+def _v7(db: sqlite_utils.Database) -> None:
+    # When each item's platform-reported incoming quantity (Shopify's `incoming`, undated) was
+    # first seen, in the store's calendar: its estimated arrival counts from that day.
+    db.table("incoming_seen").create(
+        {"store": str, "item_key": str, "quantity": int, "first_seen": str, "updated_at": str},
+        pk=("store", "item_key"),
+        not_null=["store", "item_key", "quantity", "first_seen", "updated_at"],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -172,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("customer notifications, at most once per order, item, kind and ETA", _v4),
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
+    Migration("when each item's undated incoming stock was first seen", _v7),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

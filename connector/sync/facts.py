@@ -16,7 +16,14 @@ from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder
 from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
-from stockstatus.core.supply import NO_PURCHASE_ORDERS, PurchaseOrderFiles, PurchaseOrders, supply_for
+from stockstatus.core.supply import (
+    NO_PURCHASE_ORDERS,
+    IncomingSeen,
+    PurchaseOrderFiles,
+    PurchaseOrders,
+    date_incoming,
+    supply_for,
+)
 from stockstatus.core.sync.clock import Clock, today_in
 from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
 
@@ -74,6 +81,7 @@ def facts_for(
     purchase_orders: PurchaseOrders | None = None,
     previous: Status | None = None,
     sales: tuple[DaySales, ...] = (),
+    incoming_since: date | None = None,
 ) -> Facts:
     lead_time = supply.lead_time_days.for_item(
         supplier=item.supplier, vendor=item.vendor, tags=item.tags, categories=item.categories
@@ -92,7 +100,12 @@ def facts_for(
         lead_time_days=lead_time,
         backorder_queue=queue,
         supply=supply_for(
-            item, purchase_orders=purchase_orders or NO_PURCHASE_ORDERS, today=today, lead_time_days=lead_time
+            item,
+            purchase_orders=purchase_orders or NO_PURCHASE_ORDERS,
+            today=today,
+            lead_time_days=lead_time,
+            incoming_since=incoming_since,
+            incoming_reliable=supply.platform_incoming_reliable,
         ),
         previous_status=previous,
         sales=sales,
@@ -124,6 +137,10 @@ class Gathered:
     warnings: list[str]
     incremental: bool = False
     """Whether only the items changed since a bookmark were pulled."""
+    incoming_seen: dict[str, IncomingSeen] = field(default_factory=dict)
+    """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
+    incoming_gone: list[str] = field(default_factory=list)
+    """Items whose undated incoming stock is gone since the last pass."""
 
 
 async def gather(
@@ -161,6 +178,11 @@ async def gather(
     sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
     never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
+    known_incoming = state.incoming.for_store(store.name)
+    incoming_seen, incoming_gone = date_incoming(items, known_incoming, today)
+    first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
+        key: s.first_seen for key, s in incoming_seen.items()
+    }
     facts = []
     for item in items:
         previous = accepted.get(item.key)
@@ -175,6 +197,7 @@ async def gather(
                     purchase_orders=purchase_orders,
                     previous=previous.status if previous is not None else None,
                     sales=sales.get(item.key, never_seen),
+                    incoming_since=first_seen.get(item.key),
                 ),
             )
         )
@@ -187,4 +210,6 @@ async def gather(
         seen=seen,
         warnings=list(purchase_orders.warnings),
         incremental=changed is not None,
+        incoming_seen=incoming_seen,
+        incoming_gone=incoming_gone,
     )

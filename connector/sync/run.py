@@ -252,6 +252,7 @@ async def _pass(
         log.warning("store %s: %s", store.name, warning)
     # What was seen is true whether or not this pass writes: record it for demand.
     state.demand.observe(store.name, lines=gathered.seen, stock=stock_presence(gathered.items, gathered.today))
+    state.incoming.update(store.name, gathered.incoming_seen, gathered.incoming_gone)
 
     unchanged: list[Acceptance] = []
     updates: list[Update] = []

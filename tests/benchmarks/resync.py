@@ -52,7 +52,7 @@ shop = "{shop}"
 token_env = "BENCH_SHOPIFY_TOKEN"
 """,
 }
-SHOPIFY_WRITES = frozenset({"PushChanges", "SetOrderNote"})
+SHOPIFY_WRITES = frozenset({"PushChanges", "OrderNotice"})
 """Requests that change the shop (bulkOperationRunQuery is a mutation that only reads)."""
 
 

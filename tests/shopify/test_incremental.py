@@ -33,7 +33,7 @@ RULES = [
     {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
 ]
 READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenOrders")
-WRITES = frozenset({"PushChanges", "SetOrderNote"})
+WRITES = frozenset({"PushChanges", "OrderNotice"})
 
 
 @pytest.fixture

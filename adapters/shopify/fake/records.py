@@ -19,15 +19,18 @@ __all__ = [
     "BulkOperation",
     "InventoryChange",
     "InventoryItem",
+    "InventoryShipment",
     "Json",
     "LineItem",
     "Location",
     "Metafield",
+    "MetafieldDefinition",
     "Order",
     "Product",
     "Variant",
     "gid",
     "iso",
+    "namespace_of",
     "parse_gid",
 ]
 
@@ -47,6 +50,20 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
     if not match or (kind is not None and match.group(1) != kind):
         return None
     return int(match.group(2))
+
+
+APP_NAMESPACE = "app--connector"
+"""The app-reserved namespace of the app the fake's tokens belong to (Shopify: `app--<app id>`)."""
+
+
+def namespace_of(given: str | None) -> str:
+    """A namespace as Shopify stores it: none or `$app` is the app-reserved one, `$app:name` a
+    reserved one of this app's (`app--<app id>--name`)."""
+    if not given or given == "$app":
+        return APP_NAMESPACE
+    if given.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{given[5:]}"
+    return given
 
 
 def iso(moment: datetime) -> str:
@@ -73,6 +90,20 @@ class Metafield:
 
 
 @dataclass
+class MetafieldDefinition:
+    """A definition fixes the type of every metafield of its owner type, namespace and key."""
+
+    id: int
+    owner_type: str
+    """ORDER, PRODUCT or PRODUCTVARIANT."""
+    namespace: str
+    key: str
+    type: str
+    name: str
+    storefront: str = "NONE"
+
+
+@dataclass
 class Product:
     id: int
     title: str
@@ -82,6 +113,8 @@ class Product:
     variant_ids: list[int] = field(default_factory=list)
     status: str = "ACTIVE"
     options: list[str] = field(default_factory=lambda: ["Title"])
+    requires_selling_plan: bool = False
+    """Sold only through a selling plan (subscriptions, some pre-order apps)."""
     """Option names; a product made without options has Shopify's single "Title" option."""
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
@@ -97,6 +130,8 @@ class Variant:
     inventory_item_id: int
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
+    selling_plan_groups: list[str] = field(default_factory=list)
+    """Names of the selling plan groups (a pre-order app's, say) the variant is sold through."""
 
     @property
     def option_values(self) -> list[str]:
@@ -152,6 +187,20 @@ class Order:
         if all(line.fulfilled >= line.quantity for line in self.lines):
             return "FULFILLED"
         return "PARTIALLY_FULFILLED"
+
+
+@dataclass
+class InventoryShipment:
+    """A shipment of an inventory transfer to one location; its units are `incoming` there."""
+
+    id: int
+    name: str
+    destination_id: int
+    status: str
+    """DRAFT, IN_TRANSIT, PARTIALLY_RECEIVED or RECEIVED."""
+    arrives_at: datetime | None
+    lines: list[tuple[int, int, int]] = field(default_factory=list)
+    """(inventory item id, quantity, received)."""
 
 
 @dataclass

@@ -17,10 +17,22 @@ from graphql import GraphQLSchema, build_schema
 
 from . import bulk
 from .mutations import inventory, orders, products
-from .records import Json, parse_gid
+from .records import Json, namespace_of, parse_gid
 from .search import search
 from .store import Store
-from .views import BulkView, LocationView, OrderView, ProductView, VariantView, View, connection, need_scope, view_of
+from .views import (
+    BulkView,
+    LocationView,
+    MetafieldDefinitionView,
+    OrderView,
+    ProductView,
+    ShipmentView,
+    VariantView,
+    View,
+    connection,
+    need_scope,
+    view_of,
+)
 
 __all__ = ["Root", "load_schema"]
 
@@ -36,12 +48,35 @@ class Root:
     # --- queries ---------------------------------------------------------------------------
 
     def shop(self, info: Any) -> Json:
-        return {"id": "gid://shopify/Shop/1", "name": self.fake.shop_name, "myshopifyDomain": self.fake.shop}
+        return {
+            "id": "gid://shopify/Shop/1",
+            "name": self.fake.shop_name,
+            "myshopifyDomain": self.fake.shop,
+            "ianaTimezone": self.fake.iana_timezone,
+        }
 
     def currentAppInstallation(self, info: Any) -> Json:
         """The token's granted scopes, as the merchant approved them (any token may read them)."""
         scopes = [{"handle": scope, "description": scope.replace("_", " ")} for scope in sorted(self.fake.scopes)]
         return {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}
+
+    def inventoryShipments(self, info: Any, **args: Any) -> Json:
+        """Inventory shipments, filtered by `status:` and `destination_id:` (read_inventory_shipments)."""
+        need_scope(info, "read_inventory_shipments", "inventoryShipments")
+        found = self._search(info, "inventoryShipments", self.fake.shipments.values(), args)
+        return connection([ShipmentView(self.fake, s) for s in found], info, args, key=lambda v: v.record.id)
+
+    def metafieldDefinitions(self, info: Any, ownerType: str, **args: Any) -> Json:
+        """The definitions of one owner type, filtered by namespace and key when given."""
+        need_scope(info, "read_products" if ownerType != "ORDER" else "read_orders", "metafieldDefinitions")
+        found = [
+            MetafieldDefinitionView(self.fake, d)
+            for (owner, namespace, key), d in self.fake.metafield_definitions.items()
+            if owner == ownerType
+            and (args.get("namespace") is None or namespace_of(args["namespace"]) == namespace)
+            and args.get("key") in (None, key)
+        ]
+        return connection(found, info, args, key=lambda v: v.record.id)
 
     def locations(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_locations", "locations")
@@ -119,12 +154,16 @@ class Root:
     def metafieldsDelete(self, info: Any, metafields: list[Json]) -> Json:
         return products.delete_metafields(self.fake, metafields, info)
 
+    def metafieldDefinitionCreate(self, info: Any, definition: Json) -> Json:
+        need_scope(info, "write_products" if definition["ownerType"] != "ORDER" else "write_orders", "definition")
+        return products.create_metafield_definition(self.fake, definition)
+
     def tagsAdd(self, info: Any, id: str, tags: list[str]) -> Json:
-        need_scope(info, "write_products", "tagsAdd")
+        need_scope(info, "write_orders" if parse_gid(id, "Order") else "write_products", "tagsAdd")
         return products.change_tags(self.fake, id, tags, add=True)
 
     def tagsRemove(self, info: Any, id: str, tags: list[str]) -> Json:
-        need_scope(info, "write_products", "tagsRemove")
+        need_scope(info, "write_orders" if parse_gid(id, "Order") else "write_products", "tagsRemove")
         return products.change_tags(self.fake, id, tags, add=False)
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:

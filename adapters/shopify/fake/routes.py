@@ -279,11 +279,24 @@ class FakeShopify(Store):
     def _execute(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], context: Json
     ) -> Any:
+        root = self._root
+        faults = self.field_faults
+
+        def field_faults(resolve: Any, parent: Any, info: Any, **args: Any) -> Any:
+            # A fault set with `fail_field` fails that root field alone, as a top-level error
+            # whose path is its alias: Shopify answers the request's other fields as usual.
+            pending = faults.get(info.field_name) if parent is root else None
+            if pending:
+                fault = pending.pop(0)
+                raise GraphQLError(fault["message"], extensions={"code": fault["code"]})
+            return resolve(parent, info, **args)
+
         return execute_sync(
             self.schema,
             document,
-            root_value=self._root,
+            root_value=root,
             context_value=context,
             variable_values=dict(variables),
             operation_name=operation.name.value if operation.name else None,
+            middleware=[field_faults],
         )

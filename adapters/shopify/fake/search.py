@@ -354,6 +354,10 @@ def search_fields(
             "created_at": _time_filter(level_time("level_created_at"), now),
             "updated_at": _time_filter(level_time("level_updated_at"), now),
         },
+        "inventoryShipments": {
+            "status": _text_filter(lambda shipment: [shipment.status]),
+            "destination_id": _id_filter(lambda shipment: shipment.destination_id),
+        },
         "orders": {
             "status": _choice_filter(_order_state, ("open", "closed", "cancelled", "not_closed")),
             "fulfillment_status": _choice_filter(

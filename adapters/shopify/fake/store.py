@@ -20,10 +20,12 @@ from .records import (
     BulkOperation,
     InventoryChange,
     InventoryItem,
+    InventoryShipment,
     Json,
     LineItem,
     Location,
     Metafield,
+    MetafieldDefinition,
     Order,
     Product,
     Variant,
@@ -84,6 +86,13 @@ class Store:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self.shipments: dict[int, InventoryShipment] = {}
+        self.iana_timezone = "UTC"
+        """The shop's timezone (Settings → General), as `shop.ianaTimezone` answers it."""
+        self.metafield_definitions: dict[tuple[str, str, str], MetafieldDefinition] = {}
+        """(owner type, namespace, key) → the definition that fixes those metafields' type."""
+        self.field_faults: dict[str, list[Json]] = {}
+        """Mutation or query field name → errors its next resolutions raise (see `fail_field`)."""
 
     # --- ids, times and inventory levels (the mutations change records through these too) ---
 
@@ -224,6 +233,63 @@ class Store:
         self.variants[variant.id] = variant
         product.variant_ids.append(variant.id)
         return variant
+
+    def define_metafield(
+        self, owner_type: str, name: str, kind: str, *, storefront: str = "NONE", title: str | None = None
+    ) -> MetafieldDefinition:
+        """A metafield definition (as the merchant makes in Settings → Custom data, or an app)."""
+        namespace, _, key = name.partition(".")
+        definition = MetafieldDefinition(self.next_id(), owner_type, namespace, key, kind, title or key, storefront)
+        self.metafield_definitions[(owner_type, namespace, key)] = definition
+        return definition
+
+    def ship(
+        self, variant_id: int, quantity: int, *, arrives_at: datetime | None, location: str | None = None
+    ) -> InventoryShipment:
+        """An in-transit shipment of `quantity` units to a location (default: the first), arriving
+        `arrives_at` (None: the merchant gave no date); the units become `incoming` there."""
+        item = self.inventory_items[self.variants[variant_id].inventory_item_id]
+        target = self.location_named(location) if location else next(iter(self.locations.values()))
+        number = self.next_id()
+        shipment = InventoryShipment(
+            number, f"#T{number}", target.id, "IN_TRANSIT", arrives_at, [(item.id, quantity, 0)]
+        )
+        self.shipments[number] = shipment
+        if target.id not in item.levels:
+            self.stock(item, target.id)
+        self.move(item, target.id, {"incoming": quantity})
+        return shipment
+
+    def receive(self, shipment_id: int, quantity: int | None = None) -> None:
+        """Receive (part of) a shipment: its units move from `incoming` to `available`."""
+        shipment = self.shipments[shipment_id]
+        lines = []
+        for item_id, ordered, received in shipment.lines:
+            now = min(ordered - received, quantity if quantity is not None else ordered)
+            self.move(
+                self.inventory_items[item_id],
+                shipment.destination_id,
+                {"incoming": -now, "available": now, "on_hand": now},
+            )
+            lines.append((item_id, ordered, received + now))
+        shipment.lines = lines
+        done = all(received >= ordered for _, ordered, received in lines)
+        shipment.status = "RECEIVED" if done else "PARTIALLY_RECEIVED"
+
+    def fail_field(self, name: str, *, code: str = "INTERNAL_SERVER_ERROR", times: int = 1) -> None:
+        """The next `times` resolutions of the field `name` (e.g. "tagsAdd") fail with a top-level
+        error of `code`: its alias answers null, the other fields of the request run as usual."""
+        self.field_faults.setdefault(name, []).extend(
+            {"message": f"Internal error. Looks like something went wrong on our end. ({name})", "code": code}
+            for _ in range(times)
+        )
+
+    def set_selling_plans(self, variant_id: int, *groups: str, required: bool = False) -> None:
+        """Sell a variant through selling plan groups (a pre-order or subscription app's)."""
+        variant = self.variants[variant_id]
+        variant.selling_plan_groups = list(groups)
+        self.products[variant.product_id].requires_selling_plan = required
+        variant.updated_at = self.stamp()
 
     def put_metafield(self, owner: str, name: str, kind: str, value: str) -> Metafield:
         """Set a metafield on a product or variant (its owner's updatedAt moves when it changes)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from .records import EPOCH, Json, gid, iso, parse_gid
+from .records import EPOCH, Json, gid, iso, namespace_of, parse_gid
 from .search import search
 from .store import Store
 
@@ -26,8 +26,10 @@ MAX_PAGE = 250
 
 
 def need_scope(info: Any, scope: str, what: str) -> None:
-    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope`."""
-    if scope not in info.context["scopes"]:
+    """Refuse the field `what` with ACCESS_DENIED unless the request's token has `scope` (a write
+    scope grants the read one of its resource)."""
+    granted = info.context["scopes"]
+    if scope not in granted and scope.replace("read_", "write_", 1) not in granted:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scope}` access scope.",
             extensions={
@@ -104,7 +106,7 @@ class HasMetafields(View):
         return gid(self.owner_kind, self.record.id)
 
     def metafield(self, info: Any, key: str, namespace: str | None = None) -> MetafieldView | None:
-        found = self.fake.metafields.get((self.owner, namespace or "app--connector", key))
+        found = self.fake.metafields.get((self.owner, namespace_of(namespace), key))
         return MetafieldView(self.fake, found) if found else None
 
     def metafields(self, info: Any, **args: Any) -> Json:
@@ -185,6 +187,10 @@ class ProductView(HasMetafields):
         return str(self.record.product_type)
 
     @property
+    def requiresSellingPlan(self) -> bool:
+        return bool(self.record.requires_selling_plan)
+
+    @property
     def status(self) -> str:
         return str(self.record.status)
 
@@ -251,6 +257,76 @@ class VariantView(HasMetafields):
     @property
     def updatedAt(self) -> str:
         return iso(self.record.updated_at)
+
+    @property
+    def sellingPlanGroupsCount(self) -> Json:
+        return {"count": len(self.record.selling_plan_groups), "precision": "EXACT"}
+
+
+class ShipmentView(View):
+    typename = "InventoryShipment"
+
+    @property
+    def id(self) -> str:
+        return gid("InventoryShipment", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def tracking(self) -> Json:
+        arrives = self.record.arrives_at
+        return {"arrivesAt": iso(arrives) if arrives is not None else None}
+
+    def lineItems(self, info: Any, **args: Any) -> Json:
+        lines = [
+            {
+                "number": index + 1,
+                "id": gid("InventoryShipmentLineItem", self.record.id * 1000 + index),
+                "inventoryItem": InventoryItemView(self.fake, self.fake.inventory_items[item_id]),
+                "quantity": quantity,
+                "unreceivedQuantity": quantity - received,
+            }
+            for index, (item_id, quantity, received) in enumerate(self.record.lines)
+        ]
+        return connection(lines, info, args, key=lambda line: line["number"])
+
+
+class MetafieldDefinitionView(View):
+    typename = "MetafieldDefinition"
+
+    @property
+    def id(self) -> str:
+        return gid("MetafieldDefinition", self.record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.record.name)
+
+    @property
+    def namespace(self) -> str:
+        return str(self.record.namespace)
+
+    @property
+    def key(self) -> str:
+        return str(self.record.key)
+
+    @property
+    def ownerType(self) -> str:
+        return str(self.record.owner_type)
+
+    @property
+    def type(self) -> Json:
+        return {"name": self.record.type}
+
+    @property
+    def access(self) -> Json:
+        return {"storefront": self.record.storefront}
 
 
 class InventoryItemView(View):
@@ -340,8 +416,9 @@ class LevelView(View):
         ]
 
 
-class OrderView(View):
+class OrderView(HasMetafields):
     typename = "Order"
+    owner_kind = "Order"
 
     @property
     def id(self) -> str:

@@ -1,8 +1,10 @@
 """Mutations of products and variants: productVariantsBulkUpdate, metafieldsSet / metafieldsDelete,
-tagsAdd / tagsRemove, productCreate and productVariantsBulkCreate.
+metafieldDefinitionCreate, tagsAdd / tagsRemove, productCreate and productVariantsBulkCreate.
 
 metafieldsSet is atomic (since 2023-01: one bad entry saves nothing) and takes at most 25
-metafields; a date metafield's value must be a valid YYYY-MM-DD.
+metafields; a date metafield's value must be a valid YYYY-MM-DD; a metafield with a definition
+must have the definition's type. Metafields and tags go on products, variants and orders (an
+order's need `write_orders`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,23 @@ from datetime import date
 from typing import Any
 
 from stockstatus.adapters.shopify.fake.mutations import MAX_INPUT_LIST
-from stockstatus.adapters.shopify.fake.records import ISO_DATE, Json, Product, Variant, parse_gid
+from stockstatus.adapters.shopify.fake.records import ISO_DATE, Json, Order, Product, Variant, namespace_of, parse_gid
 from stockstatus.adapters.shopify.fake.store import Store
-from stockstatus.adapters.shopify.fake.views import MetafieldView, ProductView, VariantView, need_scope, view_of
+from stockstatus.adapters.shopify.fake.views import (
+    MetafieldDefinitionView,
+    MetafieldView,
+    OrderView,
+    ProductView,
+    VariantView,
+    need_scope,
+    view_of,
+)
 
 __all__ = [
     "bulk_create_variants",
     "bulk_update_variants",
     "change_tags",
+    "create_metafield_definition",
     "create_product_from_input",
     "delete_metafields",
     "set_metafields",
@@ -29,6 +40,13 @@ MAX_METAFIELDS_PER_SET = 25
 SCALAR_METAFIELD_TYPES = frozenset(
     {"single_line_text_field", "multi_line_text_field", "date", "date_time", "number_integer", "boolean", "json"}
 )
+OWNER_TYPES = {"Product": "PRODUCT", "ProductVariant": "PRODUCTVARIANT", "Order": "ORDER"}
+"""Global-ID kind → MetafieldOwnerType, for the owners the fake keeps metafields on."""
+
+
+def owner_type(owner: str) -> str | None:
+    kind = (re.fullmatch(r"gid://shopify/([A-Za-z]+)/\d+", owner or "") or [None, None])[1]
+    return OWNER_TYPES.get(str(kind))
 
 
 def bulk_update_variants(store: Store, product_id: str, inputs: list[Json], partial: bool) -> Json:
@@ -118,8 +136,10 @@ def bulk_update_variants(store: Store, product_id: str, inputs: list[Json], part
 
 
 def _owner_exists(store: Store, owner: str) -> bool:
-    kind = (re.fullmatch(r"gid://shopify/([A-Za-z]+)/\d+", owner or "") or [None, None])[1]
-    return kind in ("Product", "ProductVariant") and view_of(store, owner) is not None
+    kind = owner_type(owner)
+    if kind == "ORDER":
+        return (parse_gid(owner, "Order") or -1) in store.orders
+    return kind is not None and view_of(store, owner) is not None
 
 
 def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
@@ -145,9 +165,12 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
                 {"field": ["metafields", str(index), name], "message": message, "code": code, "elementIndex": index}
             )
 
-        namespace = given.get("namespace") or "app--connector"
+        namespace = namespace_of(given.get("namespace"))
         existing = store.metafields.get((given["ownerId"], namespace, given["key"]))
-        kind = given.get("type") or (existing.type if existing else None)
+        definition = store.metafield_definitions.get((owner_type(given["ownerId"]) or "", namespace, given["key"]))
+        kind = given.get("type") or (definition.type if definition else None) or (existing.type if existing else None)
+        if owner_type(given["ownerId"]) == "ORDER":
+            need_scope(info, "write_orders", "metafieldsSet")
         if not _owner_exists(store, given["ownerId"]):
             refuse("ownerId", "Owner does not exist.", "INVALID")
         elif not 3 <= len(namespace) <= 255:
@@ -158,6 +181,12 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
             refuse("type", "Type can't be blank.", "BLANK")
         elif kind not in SCALAR_METAFIELD_TYPES:
             refuse("type", f"Type {kind!r} is not a valid type.", "INCLUSION")
+        elif definition is not None and kind != definition.type:
+            refuse(
+                "type",
+                f"Type '{kind}' must be consistent with the definition's type: '{definition.type}'.",
+                "INVALID_TYPE",
+            )
         elif existing is not None and given.get("type") and existing.type != given["type"]:
             refuse("type", f"Type must be {existing.type!r} (the metafield's type).", "INVALID_TYPE")
         elif given["value"] == "":
@@ -171,9 +200,18 @@ def set_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
     saved = [
         store.put_metafield(
             given["ownerId"],
-            f"{given.get('namespace') or 'app--connector'}.{given['key']}",
+            f"{namespace_of(given.get('namespace'))}.{given['key']}",
             given.get("type")
-            or store.metafields[(given["ownerId"], given.get("namespace") or "app--connector", given["key"])].type,
+            or next(
+                d.type
+                for d in (
+                    store.metafield_definitions.get(
+                        (owner_type(given["ownerId"]) or "", namespace_of(given.get("namespace")), given["key"])
+                    ),
+                    store.metafields.get((given["ownerId"], namespace_of(given.get("namespace")), given["key"])),
+                )
+                if d is not None
+            ),
             given["value"],
         )
         for given in inputs
@@ -191,18 +229,57 @@ def delete_metafields(store: Store, inputs: list[Json], info: Any) -> Json:
         }
     deleted: list[Json | None] = []
     for given in inputs:
-        found = store.metafields.pop((given["ownerId"], given["namespace"], given["key"]), None)
+        found = store.metafields.pop((given["ownerId"], namespace_of(given["namespace"]), given["key"]), None)
         if found:
             store.touch(given["ownerId"])
         deleted.append(
-            {"ownerId": given["ownerId"], "namespace": given["namespace"], "key": given["key"]} if found else None
+            {"ownerId": given["ownerId"], "namespace": namespace_of(given["namespace"]), "key": given["key"]}
+            if found
+            else None
         )
     return {"deletedMetafields": deleted, "userErrors": []}
 
 
+def create_metafield_definition(store: Store, given: Json) -> Json:
+    """metafieldDefinitionCreate: one definition per owner type, namespace and key; an existing
+    metafield of another type stops it (Shopify validates existing metafields against it)."""
+    namespace = namespace_of(given.get("namespace"))
+    where = (given["ownerType"], namespace, given["key"])
+
+    def refuse(name: str, message: str, code: str) -> Json:
+        return {
+            "createdDefinition": None,
+            "userErrors": [{"field": ["definition", name], "message": message, "code": code}],
+        }
+
+    if given["type"] not in SCALAR_METAFIELD_TYPES:
+        return refuse("type", f"Type {given['type']!r} is not a valid type.", "INCLUSION")
+    if not 2 <= len(given["key"]) <= 64:
+        return refuse("key", "Key is too short (minimum is 2 characters)", "TOO_SHORT")
+    if where in store.metafield_definitions:
+        return refuse("key", "Key is in use for this owner type and namespace.", "TAKEN")
+    clash = next(
+        (
+            m
+            for (owner, ns, key), m in store.metafields.items()
+            if (owner_type(owner), ns, key) == where and m.type != given["type"]
+        ),
+        None,
+    )
+    if clash is not None:
+        return refuse("type", f"Existing metafields have the type {clash.type!r}.", "INVALID")
+    storefront = ((given.get("access") or {}).get("storefront")) or "NONE"
+    definition = store.define_metafield(
+        given["ownerType"], f"{namespace}.{given['key']}", given["type"], storefront=storefront, title=given["name"]
+    )
+    return {"createdDefinition": MetafieldDefinitionView(store, definition), "userErrors": []}
+
+
 def change_tags(store: Store, owner: str, tags: list[str], *, add: bool) -> Json:
-    """tagsAdd / tagsRemove on a product; tags compare case-insensitively, as on Shopify."""
-    product = store.products.get(parse_gid(owner, "Product") or -1)
+    """tagsAdd / tagsRemove on a product or an order; tags compare case-insensitively, as on Shopify."""
+    product: Product | Order | None = store.products.get(parse_gid(owner, "Product") or -1) or store.orders.get(
+        parse_gid(owner, "Order") or -1
+    )
     if product is None:
         return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
     before = list(product.tags)
@@ -215,6 +292,8 @@ def change_tags(store: Store, owner: str, tags: list[str], *, add: bool) -> Json
         product.tags = [t for t in product.tags if t.lower() not in gone]
     if product.tags != before:
         product.updated_at = store.stamp()
+    if isinstance(product, Order):
+        return {"node": OrderView(store, product), "userErrors": []}
     return {"node": ProductView(store, product), "userErrors": []}
 
 
