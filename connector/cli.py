@@ -32,7 +32,7 @@ from stockstatus.core.errors import ConfigError, ConnectorError
 from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, resync, system_clock
 
 log = logging.getLogger("connector")
@@ -100,6 +100,12 @@ def cmd_resync(args: argparse.Namespace) -> int:
     what the store would show if nothing else changed. Nothing is written, not even to the
     state file.
 
+    A pass that would change the status of more than the rails allow ([rails] in the config:
+    30 % of the store's items, or 20 % turned out of stock) writes nothing, holds the store and
+    exits 1; so does a full listing that is empty or much smaller than the last one. Look at
+    the plan with --dry-run, then apply it with --force. A paused store is not passed over.
+    If another process is running a pass over the store, waits up to --wait seconds.
+
     Example: connector resync --store eu-shop --dry-run
     Example: connector resync --dry-run --as-of 2026-12-07
     """
@@ -119,6 +125,8 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 store_name=args.store,
                 dry_run=args.dry_run,
                 incremental=args.incremental,
+                force=args.force,
+                wait=args.wait,
                 state=state,
                 clock=args.clock,
                 environ=os.environ,
@@ -158,6 +166,49 @@ def _say_as_of(args: argparse.Namespace) -> None:
             f"as of {args.as_of:%A} {args.as_of.isoformat()} in each store's calendar, with today's stock, orders "
             "and supply: a plan, nothing is written (not to the stores, not to the state file)\n"
         )
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    """Stop every pass from writing to a store (a kill switch), until `connector resume`.
+
+    Kept in the state file: a running daemon honours it at the store's next pass (a pass in
+    progress finishes). `connector status` shows the store as paused, since when and why.
+
+    Example: connector pause eu-shop --reason "wrong rules, checking"
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    [store] = config.select(args.store)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
+    try:
+        state.holds.pause(store.name, args.reason or "paused by the operator")
+    finally:
+        state.close()
+    print(f"{store.name}: paused; no pass writes to it until `connector resume {store.name}`")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Let passes write to a paused or held store again.
+
+    A store held by the rails (a pass that would have changed too much of it) is released: the
+    daemon's next pass applies its plan once without the rails. To apply it now instead, run
+    `connector resync --store STORE --force`.
+
+    Example: connector resume eu-shop
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    [store] = config.select(args.store)
+    state = StateStore(config.state_path, now=_state_now(args.clock))
+    try:
+        lifted = state.holds.resume(store.name)
+    finally:
+        state.close()
+    if not lifted:
+        print(f"{store.name}: neither paused nor held; nothing to do")
+    for hold in lifted:
+        then = " (the next pass may go over the rails, once)" if hold.kind is HoldKind.HELD else ""
+        print(f"{store.name}: no longer {hold.kind.value} (since {hold.since}){then}")
+    return EXIT_OK
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -317,7 +368,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     config = config_module.load(config_module.config_path(args.config))
     state = StateStore.copy_of(config.state_path)
     try:
-        rows = list(state.decisions.history(args.sku, store=args.store, limit=args.limit))
+        rows = operator.history(state, args.sku, store=args.store, limit=args.limit)
     finally:
         state.close()
     if args.json:
@@ -470,6 +521,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--dry-run", action="store_true", help="show the plan; write nothing to the store")
     p.add_argument("--incremental", action="store_true", help="pull only what changed since the last completed pass")
+    p.add_argument(
+        "--force", action="store_true", help="go over the rails and accept a shrunken listing (after a --dry-run)"
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for another process's pass over the store to end (default: 10)",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable results")
     p.add_argument(
         "--as-of",
@@ -477,6 +538,12 @@ def parser() -> argparse.ArgumentParser:
         type=as_of_date,
         help="decide for this day (YYYY-MM-DD) in the store's calendar; with --dry-run only",
     )
+
+    p = add("pause", cmd_pause)
+    p.add_argument("store", metavar="STORE", help="the store's name in the config")
+    p.add_argument("--reason", help="why, shown by `connector status`")
+    p = add("resume", cmd_resume)
+    p.add_argument("store", metavar="STORE", help="the store's name in the config")
 
     rules_sub = group("rules", "check the rules, explain a decision", "rules_command", "COMMAND")
     p = add("check", cmd_rules_check, rules_sub)

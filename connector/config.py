@@ -131,6 +131,25 @@ class Demand(_Strict):
         return NormalDist().inv_cdf(self.service_level if self.service_level is not None else 0.95)
 
 
+class Rails(_Strict):
+    """Limits a pass may not exceed without the operator: mass changes and listings that shrink.
+
+    Shares are fractions of the store's items (0.3 = 30 %). A pass over the limit writes nothing:
+    `connector resync --force` goes on, the daemon holds the store until the operator releases it.
+    """
+
+    max_changed_share: float = Field(default=0.30, gt=0, le=1)
+    """Most of the store's items whose shown status one pass may change."""
+    max_out_of_stock_share: float = Field(default=0.20, gt=0, le=1)
+    """Most of the store's items one pass may turn out of stock."""
+    max_shrink_share: float = Field(default=0.50, gt=0, le=1)
+    """A full listing smaller than the last full pass's by more than this share is not believed
+    (an empty one never is), unless the store's own count confirms it."""
+    min_items: NonNegativeInt = 10
+    """Below this many items changed (or, for the shrink, in the last listing) no rail applies:
+    in a small shop one edit is a large share."""
+
+
 class StoreEntry(BaseModel):
     """The keys every store has; the rest belong to its platform's settings model."""
 
@@ -148,6 +167,8 @@ class StoreEntry(BaseModel):
     """Replaces the file's top-level rules for this store."""
     notify: NotifySettings = NotifySettings()
     """Telling waiting buyers when their order's ETA moves or its item is back (opt-in)."""
+    rails: Rails | None = None
+    """This store's limits, instead of the file's `[rails]`."""
 
     @field_validator("name")
     @classmethod
@@ -167,6 +188,8 @@ class ConnectorSettings(BaseSettings):
     stores: list[StoreEntry] = Field(min_length=1)
     supply: Supply = Supply()
     demand: Demand = Demand()
+    rails: Rails = Rails()
+    """Limits on what one pass may change (see `Rails`)."""
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
     back_in_stock_at: PositiveInt | None = None
@@ -207,6 +230,8 @@ class Store:
     """When full passes run (catching drift and edits the incremental passes did not see)."""
     notify: NotifySettings = field(default_factory=NotifySettings)
     """Whether and what to tell waiting buyers (`connector.notify`)."""
+    rails: Rails = field(default_factory=Rails)
+    """What one pass may change without the operator (`--force`)."""
     decides_by: str = ""
     """A digest of every setting the store's decisions depend on (rules, supply and demand
     settings, timezone, platform settings); an edit that changes it makes the next pass a full
@@ -419,6 +444,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 index=index,
                 reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
                 notify=entry.notify,
+                rails=entry.rails or settings.rails,
                 decides_by=_decides_by(settings, entry, tz, raw_rules),
             )
         )
@@ -436,8 +462,9 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     )
 
 
-_NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify"})
-"""Store keys that change when and whether passes run, or what buyers are told, but no decision."""
+_NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify", "rails"})
+"""Store keys that change when and whether passes run, what buyers are told, or what a pass may
+write without the operator, but no decision."""
 
 
 def _decides_by(settings: ConnectorSettings, entry: StoreEntry, tz: ZoneInfo, rules: list[dict[str, Any]]) -> str:

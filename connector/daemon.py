@@ -11,6 +11,12 @@
   an edit that does not validate is logged once with the reason and the last good config keeps
   running.
 - A store that fails is logged once as unhealthy and once when it recovers, not on every run.
+- A paused store (`connector pause`) gets no pass from its next run on; a store a rail held (a
+  pass that would have changed too much of it) gets none until the operator releases it
+  (`connector resume STORE`, or `connector resync --store STORE --force`). Each is logged once,
+  and once when passes resume. A pass another process is running over the store (a manual
+  `connector resync`, a second daemon) is waited for by a reconcile for a while; an incremental
+  pass is skipped.
 - SIGTERM/SIGINT: no new runs start; passes in flight get `stop_timeout` seconds to finish their
   write and record state, then are cancelled; exit 0. A second signal exits at once: every state
   write is one SQLite transaction, so the file stays consistent.
@@ -36,7 +42,7 @@ from stockstatus.core.errors import ConfigError, ConnectorError
 from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Clock, StoreRun, resync, system_clock
+from stockstatus.core.sync import Clock, StoreRun, flush_outbox, resync, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,10 @@ MISFIRE_GRACE_SECONDS = 300
 """A run that could not start on time (machine asleep, previous run still going) still starts
 within this many seconds; later than that it is skipped and the next one is awaited."""
 WATCH_SECONDS = 5
+OUTBOX_EVERY_SECONDS = 15
+"""How often the daemon sends the webhook events waiting in the outbox."""
+OUTBOX_JOB = "webhook-outbox"
+RECONCILE_WAIT_SECONDS = 60.0
 
 
 class Health:
@@ -63,6 +73,26 @@ class Health:
         if store not in self.failing:
             log.error("store %s is unhealthy: %s", store, error, extra={"store": store, "healthy": False})
         self.failing[store] = error
+
+
+class Standing:
+    """Logs once that a store is paused, held or busy elsewhere, and once when its passes resume."""
+
+    def __init__(self) -> None:
+        self.said: dict[str, str] = {}
+
+    def update(self, run: StoreRun) -> None:
+        if run.outcome in (RunOutcome.PAUSED, RunOutcome.HELD):
+            said = f"{run.outcome}: {run.error}"
+            if self.said.get(run.store) != said:
+                level = logging.ERROR if run.outcome is RunOutcome.HELD else logging.WARNING
+                log.log(level, "store %s %s: waiting for the operator. %s", run.store, run.outcome, run.error)
+            self.said[run.store] = said
+        elif run.outcome is RunOutcome.BUSY:
+            log.info("%s", run.error)
+        elif run.store in self.said:
+            del self.said[run.store]
+            log.warning("store %s: passes resumed", run.store)
 
 
 class ConfigWatcher:
@@ -124,6 +154,7 @@ class Daemon:
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
     stop_timeout: float = 30.0
     health: Health = field(default_factory=Health)
+    standing: Standing = field(default_factory=Standing)
     runs: int = 0
     passes: deque[PassRecord] = field(default_factory=lambda: deque(maxlen=100))
     """The latest passes, oldest first."""
@@ -163,6 +194,17 @@ class Daemon:
         self.scheduler = Scheduler(loop)
         self._schedule(self.config, first=True)
         self.scheduler.add_job(self._watch, every(seconds=WATCH_SECONDS), id="config-watch", coalesce=True)
+        # Webhook events go out from a job of their own, never under a store's lock; the first
+        # round at start sends what a previous run left in the outbox.
+        self.scheduler.add_job(
+            self._send_events,
+            every(seconds=OUTBOX_EVERY_SECONDS),
+            id=OUTBOX_JOB,
+            name="webhook outbox",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.scheduler.start()
@@ -240,6 +282,22 @@ class Daemon:
                     **({} if full else {"next_run_time": datetime.now(store.timezone)}),
                 )
 
+    async def _send_events(self) -> None:
+        if self._stopping.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            await flush_outbox(
+                self.config, state=self.state, clock=self.clock, environ=self.environ, transports=self.transports
+            )
+        except Exception:
+            # The next round tries again; events stay in the outbox meanwhile.
+            log.exception("webhook outbox round failed")
+        finally:
+            self._inflight.discard(task)
+
     async def _watch(self) -> None:
         if self.watcher.poll():
             try:
@@ -279,13 +337,24 @@ class Daemon:
                 environ=self.environ,
                 transports=self.transports,
                 stopping=self._stopping,
+                scheduled=True,
+                # A reconcile waits a while for a pass another process runs; an incremental one is due again soon.
+                wait=RECONCILE_WAIT_SECONDS if full else 0.0,
+                send_events=False,
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
             run = StoreRun(store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=str(exc))
+        except Exception as exc:
+            # Whatever it was, the store is marked unhealthy with it rather than the job dying quietly.
+            log.debug("store %s: the pass raised", name, exc_info=True)
+            run = StoreRun(
+                store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=f"the pass failed: {exc!r}"
+            )
         self.runs += 1
         self.passes.append(PassRecord(name, run.mode, run.outcome))
         self.health.update(run)
-        if run.outcome is not RunOutcome.FAILED:
+        self.standing.update(run)
+        if run.outcome in (RunOutcome.OK, RunOutcome.PARTIAL):
             log.info(
                 "store %s: %s pass%s, %d items, %d changed, %d failed in %.1fs",
                 name,

@@ -7,19 +7,23 @@ not emailed, this is how the buyer hears of it).
 
 The body is JSON, signed with HMAC-SHA256 over the exact bytes sent (header
 `X-Connector-Signature: sha256=<hex>`), so a receiver can check it came from this connector.
-Deliveries go through the HTTP policy (retried with backoff); one that still fails is logged and
-does not fail the pass: the store already shows the change.
+A pass never sends: it queues its events in the outbox of the state file (`queue`), and
+`send_outbox` delivers them apart (the daemon's outbox job; the end of a `resync`), within a
+bounded time per round, each event with a bounded number of tries spread over hours
+(`state.outbox`). An event that still fails is kept as failed and shown by `status`; it never
+fails a pass: the store already shows the change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,12 +33,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stockstatus.core.errors import RemoteError
-from stockstatus.core.http import is_loopback, redact_url, send
-from stockstatus.core.outcomes import NoticeKind, NoticeResult
+from stockstatus.core.http import HttpPolicy, is_loopback, redact_url, send
+from stockstatus.core.outcomes import DeliveryStatus, NoticeKind, NoticeResult
 from stockstatus.rules.model import Status
 
 if TYPE_CHECKING:
     from stockstatus.core.notify import Notice
+    from stockstatus.core.state import Delivery, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -258,3 +263,108 @@ async def deliver(
                 "%s: %s for %s not delivered: %s", shown, event["event"], event.get("sku") or event.get("item"), exc
             )
     return delivered
+
+
+OUTBOX_POLICY = HttpPolicy(timeout=10.0, connect_timeout=5.0, attempts=2, backoff_max=2.0, retry_after_max=5.0)
+"""One outbox try: short, since the event's own tries are spread over hours (`state.outbox`)."""
+OUTBOX_SECONDS = 30.0
+"""The longest one round of the outbox may take; what is left waits for the next round."""
+GIVE_UP_ROUND_AFTER = 3
+"""Failed tries in a row after which a round stops: the receiver is down, the rest waits."""
+
+
+@dataclass
+class OutboxRound:
+    """What one round of the outbox did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    """Events that used their last try in this round."""
+    left: int = 0
+    """Events due but not tried in this round (time was up, or the receiver is down)."""
+
+
+async def send_outbox(
+    client: httpx.AsyncClient,
+    settings: WebhookSettings,
+    environ: Mapping[str, str],
+    outbox: Outbox,
+    clock: Callable[[], datetime],
+    *,
+    seconds: float = OUTBOX_SECONDS,
+    policy: HttpPolicy = OUTBOX_POLICY,
+) -> OutboxRound:
+    """Deliver the outbox's due events, oldest first, for at most `seconds`. Never raises for the receiver."""
+    done = OutboxRound()
+    due = outbox.due(clock())
+    if not due:
+        return done
+    shown = f"webhook {settings.shown_url}"
+    url = httpx.URL(settings.url)
+    if url.scheme == "http" and not is_loopback(url.host):
+        log.warning("%s: events are sent over plain http (allow_insecure_http = true): use https", shown)
+    secret = environ.get(settings.secret_env, "")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    in_a_row = 0
+    for delivery in due:
+        remaining = deadline - loop.time()
+        if remaining <= 0 or in_a_row >= GIVE_UP_ROUND_AFTER:
+            done.left += 1
+            continue
+        try:
+            async with asyncio.timeout(remaining):
+                await send(
+                    client,
+                    "POST",
+                    settings.url,
+                    content=_body(delivery),
+                    headers=_headers(delivery, secret),
+                    policy=policy,
+                    describe=f"POST {shown}",
+                )
+        except (RemoteError, TimeoutError) as exc:
+            in_a_row += 1
+            error = str(exc) or f"no answer within the round's {seconds:.0f}s"
+            status = outbox.not_sent(delivery, error, clock())
+            if status is DeliveryStatus.FAILED:
+                done.failed += 1
+                log.error(
+                    "%s: %s of store %s given up after its last try: %s", shown, delivery.event, delivery.store, error
+                )
+            else:
+                done.retrying += 1
+                log.info(
+                    "%s: %s of store %s not delivered, tried again later: %s",
+                    shown,
+                    delivery.event,
+                    delivery.store,
+                    error,
+                )
+            continue
+        in_a_row = 0
+        outbox.sent(delivery, clock())
+        done.sent += 1
+    if done.retrying or done.left:
+        log.warning(
+            "%s: %d events delivered, %d wait for a later try (see `connector status`)",
+            shown,
+            done.sent,
+            done.retrying + done.left,
+        )
+    return done
+
+
+def _body(delivery: Delivery) -> bytes:
+    return json.dumps(delivery.body, sort_keys=True).encode()
+
+
+def _headers(delivery: Delivery, secret: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Connector-Event": delivery.event,
+        # The same id on every try of one event: a receiver drops a repeat by it.
+        "X-Connector-Delivery": delivery.delivery_id,
+        "X-Connector-Signature": sign(secret, _body(delivery)),
+    }

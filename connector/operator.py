@@ -16,11 +16,11 @@ import httpx
 
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
-from stockstatus.core.outcomes import PassMode, RunOutcome
+from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import platforms, tells_customers
 from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
 
 EXAMPLE_CONFIG = "config.example.toml"
@@ -195,7 +195,7 @@ def _local(moment: datetime | str | None, zone: ZoneInfo) -> str | None:
 
 
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
-    """Per store: last run, its outcome and counts, the next scheduled run, the last error.
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error, pause and hold.
 
     Times are in the store's timezone with their offset. `counts` is the whole store: what
     it accepted, item by item, from every pass (an incremental pass decides only what changed);
@@ -245,6 +245,12 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 "last_error": (
                     {"at": _local(last_error.started_at, zone), "error": last_error.error} if last_error else None
                 ),
+                "holds": [
+                    {"kind": h.kind.value, "since": _local(h.since, zone), "reason": h.reason}
+                    for h in state.holds.of(store.name)
+                ],
+                "skipped": _skipped(state, store.name, zone),
+                "outbox": _outbox(state, store.name, zone),
             }
         )
     return out
@@ -253,6 +259,13 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
 def _when(text: str | None) -> str:
     """An ISO instant as the status text shows it: "2026-11-22 11:00:00+01:00"."""
     return text.replace("T", " ") if text else "-"
+
+
+HOLD_LINES = {
+    HoldKind.PAUSED: "PAUSED since {since}: {reason}; no pass writes until `connector resume {store}`",
+    HoldKind.HELD: "HELD since {since}: {reason}",
+    HoldKind.RELEASE: "released ({since}): the next pass may go over the rails, once",
+}
 
 
 def status_text(rows: list[dict[str, Any]]) -> str:
@@ -271,7 +284,8 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             decided = ", ".join(f"{n} {s}" for s, n in sorted(row["run_counts"].items())) or "nothing"
             lines.append(f"             decided {decided} (the items that changed)")
         lines.append(
-            f"  statuses:  {counts} ({row['items']} items the store accepted)" if row["items"] else "  statuses:  -"
+            (f"  statuses:  {counts} ({row['items']} items the store accepted)" if row["items"] else "  statuses:  -")
+            + (" (what the held pass decided; not written)" if row["outcome"] == RunOutcome.HELD else "")
         )
         lines.append(
             f"  last full: {_when(row['last_full'])}; changes since {_when(row['bookmark']) if row['bookmark'] else '- (next pass is full)'}"
@@ -280,8 +294,73 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         upcoming = _when(row["next_run"]) if row["next_run"] else ("at the daemon's start" if row["enabled"] else "-")
         lines.append(f"  next run:  {upcoming}{late}; next full reconcile {_when(row['next_reconcile'])}")
         if row["last_error"]:
-            lines.append(f"  last error ({_when(row['last_error']['at'])}): {printable(row['last_error']['error'])}")
+            lines.append(
+                f"  last error ({_when(row['last_error']['at'])}): {printable(row['last_error']['error'] or '')}"
+            )
+        for hold in row["holds"]:
+            shown = {**hold, "since": _when(hold["since"])}
+            lines.append(f"  {printable(HOLD_LINES[hold['kind']].format(store=row['store'], **shown))}")
+        outbox = row["outbox"]
+        if outbox["pending"] or outbox["failed"]:
+            oldest = f", the oldest since {_when(outbox['oldest'])}" if outbox["oldest"] else ""
+            lines.append(f"  webhook:   {outbox['pending']} events waiting{oldest}; {outbox['failed']} failed for good")
+            if outbox["last_error"]:
+                lines.append(f"    last error: {printable(outbox['last_error'])}")
+        skipped = row["skipped"]
+        if skipped["count"]:
+            lines.append(f"  skipped:   {skipped['count']} items left as they are; the first {len(skipped['first'])}:")
+            for skip in skipped["first"]:
+                lines.append(
+                    f"    {printable(skip['sku'] or '#' + skip['item'])} (since {_when(skip['since'])}): "
+                    f"{printable(skip['reason'])}"
+                )
     return "\n".join(lines)
+
+
+SKIPS_SHOWN = 5
+"""How many skipped items `status` lists per store (all are counted)."""
+
+
+def _skipped(state: StateStore, store: str, zone: ZoneInfo) -> dict[str, Any]:
+    skips = state.skips.for_store(store)
+    return {
+        "count": len(skips),
+        "first": [
+            {"sku": s.sku, "item": s.item_key, "since": _local(s.first_seen, zone), "reason": s.reason}
+            for s in skips[:SKIPS_SHOWN]
+        ],
+    }
+
+
+def _outbox(state: StateStore, store: str, zone: ZoneInfo) -> dict[str, Any]:
+    summary = state.outbox.summary(store)
+    return {
+        "pending": summary.pending,
+        "failed": summary.failed,
+        "oldest": _local(summary.oldest, zone),
+        "last_error": summary.last_error,
+    }
+
+
+def history(state: StateStore, sku: str, *, store: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """A SKU's logged decisions, newest first, after where it is skipped now and why."""
+    skipped = [
+        {
+            "at": s.first_seen,
+            "store": s.store,
+            "item_key": s.item_key,
+            "sku": s.sku,
+            "previous_status": None,
+            "status": "(left as it is)",
+            "eta": None,
+            "rule": "",
+            "result": ChangeResult.SKIPPED.value,
+            "error": s.reason,
+            "reasons": "[]",
+        }
+        for s in state.skips.for_sku(sku, store)
+    ]
+    return skipped + list(state.decisions.history(sku, store=store, limit=limit))
 
 
 def history_text(rows: list[dict[str, Any]]) -> str:

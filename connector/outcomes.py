@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ChangeResult", "JobKind", "NoticeKind", "NoticeResult", "NotificationStatus", "PassMode", "RunOutcome"]
+__all__ = [
+    "ChangeResult",
+    "DeliveryStatus",
+    "JobKind",
+    "NoticeKind",
+    "NoticeResult",
+    "NotificationStatus",
+    "PassMode",
+    "RunOutcome",
+]
 
 
 class RunOutcome(StrEnum):
@@ -23,6 +32,12 @@ class RunOutcome(StrEnum):
     """The store could not be read (or refused the credentials): nothing was written."""
     INTERRUPTED = "interrupted"
     """Cancelled mid-pass, or found still running after a crash."""
+    HELD = "held"
+    """A rail stopped the pass before writing (too many changes); the store waits for the operator."""
+    PAUSED = "paused"
+    """The store is paused (`connector pause`): no pass ran. Never recorded in the runs table."""
+    BUSY = "busy"
+    """Another process was running a pass over the store: this one did not start. Never recorded."""
 
 
 class PassMode(StrEnum):
@@ -88,3 +103,13 @@ class JobKind(StrEnum):
     """Incremental passes on the store's `schedule`."""
     RECONCILE = "reconcile"
     """Full passes on the store's `reconcile` schedule."""
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook event in the outbox stands (the state file's `outbox.status`)."""
+
+    PENDING = "pending"
+    """Waiting for its first or next try."""
+    SENT = "sent"
+    FAILED = "failed"
+    """Every try failed: kept to be seen, not sent again."""

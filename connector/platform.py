@@ -92,6 +92,24 @@ def pulls_changes(adapter: object) -> TypeGuard[PullsChanges]:
 
 
 @runtime_checkable
+class CountsItems(Protocol):
+    """Optional capability of an adapter: the store's own count of its sellable items.
+
+    Asked only when a full listing looks suspicious (empty, or much smaller than the last one):
+    a count that shows the same shrink confirms it. Without it such a listing fails the pass
+    until the operator accepts it (`connector resync --force`).
+    """
+
+    async def count_items(self) -> int | None:
+        """How many items `pull_items` would return, by a request other than the listing; None if unknown."""
+
+
+def counts_items(adapter: object) -> TypeGuard[CountsItems]:
+    """Whether the adapter can ask the store how many items it has."""
+    return isinstance(adapter, CountsItems)
+
+
+@runtime_checkable
 class TellsCustomers(Protocol):
     """Optional capability of an adapter: leave a message for an order's buyer.
 

@@ -230,6 +230,9 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
         out.append(f"  FAILED: {printable(run.error or '')}")
         out.append("  nothing was written after the failure; statuses on the store are unchanged")
         return "\n".join(out)
+    if run.outcome in (RunOutcome.PAUSED, RunOutcome.BUSY):
+        out.append(f"  {run.outcome.value.upper()}: {printable(run.error or '')}")
+        return "\n".join(out)
     if run.changes:
         for change in run.changes:
             out.extend(change_lines(change, width=width))
@@ -250,6 +253,8 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
         out.append(
             f"  PARTIAL: {printable(run.error or '')}; failed items keep their previous status and are retried next run"
         )
+    if run.outcome is RunOutcome.HELD:
+        out.append(f"  HELD: {printable(run.error or '')}")
     return "\n".join(out)
 
 

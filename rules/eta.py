@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from stockstatus.rules.conditions import plural
 from stockstatus.rules.schema import CapSpec
 from stockstatus.rules.subject import Subject, describe_arrival, queued_units
+from stockstatus.rules.supply import days_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +59,13 @@ def _release_source(handling: int) -> EtaSource:
 
 
 def _restock_source(handling: int) -> EtaSource:
-    extra = timedelta(days=handling)
-
+    # A restock date beyond the supply horizon (a placeholder 9999-12-31, a typo'd year) is no
+    # reliable timeline, like supply the horizon does not reach.
     def resolve(s: Subject) -> date | None:
         d = s.facts.restock_date
-        return d + extra if d is not None and d >= s.today else None
+        if d is None or d < s.today or d > s.horizon_end:
+            return None
+        return days_after(d, handling)
 
     def describe(s: Subject) -> str:
         d = s.facts.restock_date
@@ -70,7 +73,13 @@ def _restock_source(handling: int) -> EtaSource:
             return "no ETA: no restock date"
         if d < s.today:
             return f"no ETA: restock date {d.isoformat()} has passed (shipment late)"
-        return f"ETA {(d + extra).isoformat()} (restock {d.isoformat()}{_handling_text(handling)})"
+        eta = days_after(d, handling)
+        if d > s.horizon_end or eta is None:
+            return (
+                f"no ETA: restock date {d.isoformat()} is beyond the {plural(s.horizon_days, 'day')} "
+                f"horizon (no reliable timeline)"
+            )
+        return f"ETA {eta.isoformat()} (restock {d.isoformat()}{_handling_text(handling)})"
 
     return EtaSource("restock_date", resolve, describe, ("restock_date",))
 
@@ -78,30 +87,31 @@ def _restock_source(handling: int) -> EtaSource:
 def _lead_time_source(handling: int) -> EtaSource:
     def resolve(s: Subject) -> date | None:
         n = s.facts.lead_time_days
-        return s.today + timedelta(days=n + handling) if n is not None and n >= 0 else None
+        return days_after(s.today, n + handling) if n is not None and n >= 0 else None
 
     def describe(s: Subject) -> str:
         n = s.facts.lead_time_days
         if n is None or n < 0:
             return "no ETA: no supplier lead time known"
-        eta = s.today + timedelta(days=n + handling)
+        eta = days_after(s.today, n + handling)
+        if eta is None:
+            return f"no ETA: a lead time of {plural(n, 'day')} has no reliable date"
         return f"ETA {eta.isoformat()} (lead time {plural(n, 'day')}{_handling_text(handling)})"
 
     return EtaSource("lead_time", resolve, describe, ("lead_time_days",))
 
 
 def _supply_source(handling: int) -> EtaSource:
-    extra = timedelta(days=handling)
-
     def resolve(s: Subject) -> date | None:
         arrival = s.arrival()
-        return arrival + extra if arrival is not None else None
+        return days_after(arrival, handling) if arrival is not None else None
 
     def describe(s: Subject) -> str:
         arrival = s.arrival()
-        if arrival is None:
+        eta = days_after(arrival, handling) if arrival is not None else None
+        if eta is None:
             return "no ETA: " + describe_arrival(s)
-        return f"ETA {(arrival + extra).isoformat()} ({describe_arrival(s)}{_handling_text(handling)})"
+        return f"ETA {eta.isoformat()} ({describe_arrival(s)}{_handling_text(handling)})"
 
     return EtaSource("supply", resolve, describe, ("available",))
 

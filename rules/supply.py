@@ -39,6 +39,17 @@ DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
 
 
+def days_after(day: date, days: int) -> date | None:
+    """`day` plus `days`, or None past the last date Python can hold (a merchant's 9999-12-31).
+
+    A date that far out is no reliable timeline; it must not take the item's decision down.
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 def on_hand(available: int | None) -> int:
     """Units on the shelf (0 when negative or not tracked)."""
     return available if available is not None and available > 0 else 0
@@ -136,7 +147,7 @@ class SupplyTimeline:
         """The next unit's ship date: its arrival plus handling days."""
         if self.next_unit is None:
             return None
-        return self.next_unit + timedelta(days=handling_days)
+        return days_after(self.next_unit, handling_days)
 
     def lines(self) -> list[str]:
         """The timeline as text, one line per row (for the CLI)."""
@@ -292,7 +303,6 @@ def _allocate(
 ) -> tuple[OrderEta, ...]:
     if not queue:
         return ()
-    handling = timedelta(days=handling_days)
     listed = sum(q.quantity for q in queue)
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
@@ -309,7 +319,7 @@ def _allocate(
                 if supply is None or supply >= position:
                     arrival = day
                     break
-        ships_by = None if arrival is None else arrival + handling
+        ships_by = None if arrival is None else days_after(arrival, handling_days)
         if ships_by is not None and not_before is not None and ships_by < not_before:
             ships_by = not_before
         out.append(OrderEta(order.order_id, now, later, ships_by))

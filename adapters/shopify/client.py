@@ -606,6 +606,13 @@ class ShopifyAdapter:
                 chosen.extend(match)
         return max(1, len(active)), frozenset(str(n["id"]) for n in chosen)
 
+    async def count_items(self) -> int | None:
+        """The shop's own count of its variants (`productVariantsCount`), apart from the listing; None if not exact."""
+        size = (await self._graphql("CatalogueSize")).get("productVariantsCount") or {}
+        if size.get("precision") not in (None, "EXACT") or size.get("count") is None:
+            return None
+        return int(size["count"])
+
     async def pull_items(self) -> list[Item]:
         """Every variant, with stock at the configured locations and the connector's metafields."""
         levels, chosen = await self.locations()

@@ -10,6 +10,11 @@ Small repositories over one sqlite-utils database, each owning its tables:
 - `demand`: order lines and stock presence, for sales history (`DemandRecords`);
 - `notices`: what waiting buyers were told (`Notifications`);
 - `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`).
+- `skips`: the items passes leave as they are, and why (`Skips`);
+- `outbox`: webhook events waiting to be sent (`Outbox`);
+- `holds`: stores paused by the operator or held by a rail (`Holds`).
+
+`lock(store)` is the cross-process lock on one store's passes (`lock`: a flock beside the file).
 
 The schema is declared in `schema` and grows by numbered migrations recorded in the database
 itself, so an old state file is upgraded in place. `StateStore` opens (creating or upgrading)
@@ -32,33 +37,51 @@ from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
+from stockstatus.core.state.holds import Hold, HoldKind, Holds
 from stockstatus.core.state.incoming import IncomingSightings
+from stockstatus.core.state.lock import StoreBusy, StoreLock, lock_path
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
+from stockstatus.core.state.outbox import Delivery, Outbox, OutboxSummary
 from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
+from stockstatus.core.state.skips import REASON_CHARS, Skip, SkipRecord, Skips, clip
 
 __all__ = [
     "HISTORY_KEYS_PER_QUERY",
     "ITEMS_BOOKMARK",
     "MIGRATIONS",
+    "REASON_CHARS",
     "Acceptance",
     "Accepted",
     "AcceptedItems",
     "Baseline",
     "Bookmarks",
     "DecisionLog",
+    "Delivery",
     "DemandHistory",
     "DemandRecords",
+    "Hold",
+    "HoldKind",
+    "Holds",
     "IncomingSightings",
     "Migration",
     "NotificationRecord",
     "Notifications",
+    "Outbox",
+    "OutboxSummary",
     "Outcome",
     "RunRecord",
     "Runs",
     "SeenLine",
+    "Skip",
+    "SkipRecord",
+    "Skips",
     "StateStore",
     "StockPresence",
+    "StoreBusy",
+    "StoreLock",
+    "clip",
+    "lock_path",
     "utc_now",
 ]
 
@@ -72,6 +95,8 @@ class StateStore:
 
     def __init__(self, path: Path | str, *, now: Callable[[], str] = utc_now) -> None:
         self._now = now
+        self.path: Path | None = None if str(path) == ":memory:" else Path(path)
+        """The file (None in memory: no other process can share it, so passes need no lock)."""
         try:
             if str(path) == ":memory:":
                 self.db = sqlite_utils.Database(memory=True)
@@ -93,6 +118,9 @@ class StateStore:
         self.demand = DemandRecords(self.db, now)
         self.notices = Notifications(self.db, now)
         self.incoming = IncomingSightings(self.db, now)
+        self.holds = Holds(self.db, now)
+        self.skips = Skips(self.db, now)
+        self.outbox = Outbox(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:
@@ -117,6 +145,12 @@ class StateStore:
             store.close()
             raise
         return store
+
+    def lock(self, store: str) -> StoreLock | None:
+        """The cross-process lock on `store`'s passes; None for an in-memory state (nothing to share)."""
+        if self.path is None:
+            return None
+        return StoreLock(lock_path(self.path, store), store, now=self._now)
 
     @property
     def version(self) -> int:

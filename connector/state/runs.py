@@ -101,6 +101,16 @@ class Runs:
         rows = self._db.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
         return [_record(row) for row in rows]
 
+    def last_full(self, store: str) -> RunRecord | None:
+        """The store's latest full pass that read the whole listing and wrote (ok or partial)."""
+        rows = list(
+            self._db.query(
+                "SELECT * FROM runs WHERE store = ? AND mode = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
+                [store, PassMode.FULL.value, RunOutcome.OK.value, RunOutcome.PARTIAL.value],
+            )
+        )
+        return _record(rows[0]) if rows else None
+
 
 def _record(row: Mapping[str, Any]) -> RunRecord:
     return RunRecord(

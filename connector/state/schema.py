@@ -167,6 +167,60 @@ def _v7(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v8(db: sqlite_utils.Database) -> None:
+    # Stores the operator paused (`connector pause`) and stores a rail held (a pass that would
+    # have changed too much): one row per store and kind, so a hold and a pause are lifted apart.
+    # A `release` row lets the next pass go over the rails once (`connector resume` of a held store).
+    db.table("holds").create(
+        {"store": str, "kind": str, "reason": str, "since": str},
+        pk=("store", "kind"),
+        not_null=["store", "kind", "reason", "since"],
+    )
+
+
+def _v9(db: sqlite_utils.Database) -> None:
+    # Why each item a pass left as it is was skipped: one row per store and item while it lasts,
+    # so `status` and `history` can say it and the log says it once, not at every pass.
+    db.table("skips").create(
+        {
+            "store": str,
+            "item_key": str,
+            "sku": str,
+            "reason": str,
+            "first_seen": str,
+            "last_seen": str,
+            "run_id": int,
+        },
+        pk=("store", "item_key"),
+        not_null=["store", "item_key", "reason", "first_seen", "last_seen", "run_id"],
+    )
+    db.table("skips").create_index(["store", "sku"])
+
+
+def _v10(db: sqlite_utils.Database) -> None:
+    # Webhook events waiting for delivery (see state.outbox): a pass queues them, a task of
+    # their own sends them, and they outlive a restart. Times are UTC ISO 8601.
+    db.table("outbox").create(
+        {
+            "id": int,
+            "store": str,
+            "event": str,
+            "body": str,
+            "delivery_id": str,
+            "status": str,
+            "attempts": int,
+            "created_at": str,
+            "next_at": str,
+            "sent_at": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null=["store", "event", "body", "delivery_id", "status", "attempts", "created_at", "next_at"],
+    )
+    db.table("outbox").create_index(["status", "next_at"])
+    db.table("outbox").create_index(["store", "status"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -183,6 +237,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("what each bookmark's decisions were made under", _v5),
     Migration("each pass's measured duration", _v6),
     Migration("when each item's undated incoming stock was first seen", _v7),
+    Migration("paused and held stores", _v8),
+    Migration("the items passes skip, and why", _v9),
+    Migration("the outbox of webhook events", _v10),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

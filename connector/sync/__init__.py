@@ -11,6 +11,11 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change;
+   Before pushing, the rails (`rails`) measure the plan: a pass that would change too much of
+   the store stops there, writes nothing and holds the store for the operator; a full listing
+   that is empty or shrank sharply is not believed (the pass fails before step 2's facts are
+   recorded from it). A paused store gets no pass; a pass that writes holds the store's lock, so two
+   processes never pass over one store at once.
 5. with the store's `notify` enabled, tell the buyers of waiting orders whose ETA moved or whose
    item is back (`connector.notify`: at most once each, recorded before sending; a dry run
    lists them and sends nothing).
@@ -32,8 +37,8 @@ another basis runs as a full one, so a rules edit, a new purchase order or midni
 every item at the next pass.
 
 By job: `facts` (queues, facts, `gather`), `incremental` (bookmark and basis), `run` (the pass
-template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events after a
-pass); this module opens adapters and runs passes over a config's stores.
+template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events queued after a
+pass, sent by `flush_outbox`); this module opens adapters and runs passes over a config's stores.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ import httpx
 from stockstatus.core import logs
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
+from stockstatus.core.events import OUTBOX_SECONDS, OutboxRound, send_outbox
 from stockstatus.core.http import make_client
 from stockstatus.core.platform import Adapter, platforms
 from stockstatus.core.state import StateStore
@@ -82,6 +88,7 @@ __all__ = [
     "backorder_queues",
     "decision_basis",
     "facts_for",
+    "flush_outbox",
     "gather",
     "gather_stores",
     "incremental_start",
@@ -119,9 +126,17 @@ async def resync(
     sources: Sources | None = None,
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
+    force: bool = False,
+    scheduled: bool = False,
+    wait: float = 0.0,
+    send_events: bool = True,
     as_of: date | None = None,
 ) -> list[StoreRun]:
-    """A full pass over each selected store, one after another (`incremental`: see `run_store`).
+    """A full pass over each selected store, one after another (`incremental`, `force`,
+    `scheduled`, `wait`: see `run_store`).
+
+    Each pass queues its webhook events in the outbox; with `send_events` (not the daemon, whose
+    outbox job sends them) one bounded round of the outbox follows the passes.
 
     `transports` maps a store name to the transport its client uses (the demo's and tests'
     in-process fakes); other stores use the network. `sources` defaults to the config's (whose
@@ -148,11 +163,33 @@ async def resync(
                 incremental=incremental,
                 progress=progress,
                 stopping=stopping,
+                force=force,
+                scheduled=scheduled,
+                wait=wait,
             )
         runs.append(run)
         if hook is not None and not dry_run:
-            await announce(run, hook, environ, clock, (transports or {}).get("webhook"))
+            announce(run, hook, state, clock)
+    if hook is not None and not dry_run and send_events:
+        await flush_outbox(config, state=state, clock=clock, environ=environ, transports=transports)
     return runs
+
+
+async def flush_outbox(
+    config: Config,
+    *,
+    state: StateStore,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    seconds: float = OUTBOX_SECONDS,
+) -> OutboxRound:
+    """One round of the outbox to the config's webhook (nothing without one): see `send_outbox`."""
+    hook = config.settings.webhook
+    if hook is None:
+        return OutboxRound()
+    async with make_client(transport=(transports or {}).get("webhook")) as client:
+        return await send_outbox(client, hook, environ, state.outbox, clock, seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)

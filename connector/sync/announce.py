@@ -1,32 +1,25 @@
-"""After a pass: the events of what the store accepted, posted to the shop's webhook."""
+"""After a pass: the events of what the store accepted, queued in the outbox for the shop's webhook.
+
+Queuing is all a pass does (no network under the store's lock); `connector.events.send_outbox`
+delivers them apart.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import httpx
-
-from stockstatus.core.events import StatusChange, WebhookSettings, deliver, events_for, notice_events
-from stockstatus.core.http import make_client
+from stockstatus.core.events import StatusChange, WebhookSettings, events_for, notice_events
 from stockstatus.core.outcomes import ChangeResult
+from stockstatus.core.state import StateStore
 from stockstatus.core.sync.clock import Clock
 from stockstatus.core.sync.run import Change, StoreRun
 
 
-async def announce(
-    run: StoreRun,
-    hook: WebhookSettings,
-    environ: Mapping[str, str],
-    clock: Clock,
-    transport: httpx.AsyncBaseTransport | None,
-) -> None:
-    """Post the events of the changes the store accepted in this pass, and of the notices it took."""
+def announce(run: StoreRun, hook: WebhookSettings, state: StateStore, clock: Clock) -> int:
+    """Queue the events of the changes the store accepted in this pass, and of the notices it took."""
     accepted = [_status_change(c, run) for c in run.changes if c.result is ChangeResult.WRITTEN]
-    events = events_for(run.store, accepted, slip_days=hook.eta_slip_days, wanted=hook.events, at=clock())
-    events += notice_events(run.store, run.notices, wanted=hook.events, at=clock())
-    if events:
-        async with make_client(transport=transport) as client:
-            await deliver(client, hook, environ, events)
+    at = clock()
+    events = events_for(run.store, accepted, slip_days=hook.eta_slip_days, wanted=hook.events, at=at)
+    events += notice_events(run.store, run.notices, wanted=hook.events, at=at)
+    return state.outbox.add(run.store, events, at=at)
 
 
 def _status_change(change: Change, run: StoreRun) -> StatusChange:

@@ -6,14 +6,15 @@ reorder` reuse it, so they see exactly what a pass sees.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
-from stockstatus.core.model import Item, OpenOrder
+from stockstatus.core.model import Item, OpenOrder, OrderLine
 from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import (
@@ -26,6 +27,122 @@ from stockstatus.core.supply import (
 )
 from stockstatus.core.sync.clock import Clock, today_in
 from stockstatus.rules.model import DaySales, Facts, QueuedOrder, Status
+
+MOST_UNITS = 10**9
+"""The largest count of units (stock, incoming, an order line) believed. Beyond it a number is a
+data error (a pasted barcode, 10^19 units): refused for its item, which is left as it is."""
+
+
+def _believable(count: int | None) -> bool:
+    return count is None or -MOST_UNITS <= count <= MOST_UNITS
+
+
+def believable(items: list[Item], orders: list[OpenOrder]) -> tuple[list[Item], list[OpenOrder]]:
+    """Items and orders with every absurd count refused: the order line is dropped, and its item
+    (or the item whose own count is absurd) carries the reason among its problems, so the pass
+    leaves it as it is and the rest of the store syncs."""
+    reasons: dict[str, list[str]] = defaultdict(list)
+    kept_orders: list[OpenOrder] = []
+    for order in orders:
+        lines: list[OrderLine] = []
+        for line in order.lines:
+            if _believable(line.quantity):
+                lines.append(line)
+            else:
+                reasons[line.item_key].append(
+                    f"order {order.number or order.order_id} has a line of {line.quantity} units, "
+                    f"more than {MOST_UNITS} (not believable; the line is ignored)"
+                )
+        kept_orders.append(order if len(lines) == len(order.lines) else replace(order, lines=tuple(lines)))
+    kept_items: list[Item] = []
+    for item in items:
+        problems = list(reasons.get(item.key, ()))
+        for what, count in (("available", item.available), ("incoming", item.incoming)):
+            if not _believable(count):
+                problems.append(f"{what} quantity {count} is beyond {MOST_UNITS} units either way (not believable)")
+        kept_items.append(replace(item, problems=item.problems + tuple(problems)) if problems else item)
+    return kept_items, kept_orders
+
+
+_WHITESPACE_RUN = re.compile(r"[\r\n\t ]+")
+
+
+def sku_key(sku: str | None) -> str | None:
+    """A SKU as WooCommerce saves it: runs of spaces, tabs and line breaks made one space, ends trimmed.
+
+    (WooCommerce passes every SKU through `wc_clean`, i.e. `sanitize_text_field`.) Two items whose
+    SKUs are equal after this are one SKU to the store, and to the purchase-order files.
+    """
+    if sku is None:
+        return None
+    return _WHITESPACE_RUN.sub(" ", sku).strip(" ") or None
+
+
+def _key_order(key: str) -> tuple[tuple[int, str], ...]:
+    # Platform ids are numbers (WooCommerce "123/456" for a variation): compare them as numbers.
+    return tuple((len(part), part) for part in key.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class SharedSku:
+    """Items that carry one SKU: only `holder` counts the SKU's purchase orders."""
+
+    sku: str
+    items: tuple[str, ...]
+    """Labels of the items, in key order."""
+    holder: str | None
+    """The key of the item decided with the purchase orders; None when none is, this pass."""
+    others: frozenset[str]
+    """Keys of the pulled items decided without them."""
+
+    def text(self) -> str:
+        head = f"SKU {self.sku!r} is on {len(self.items)} items ({', '.join(self.items)}) once its spaces are trimmed"
+        if self.holder is None:
+            return (
+                f"{head}: this pass pulled some of them only, so none counts its purchase orders "
+                f"until the next full pass; give each item its own SKU"
+            )
+        return (
+            f"{head}: its purchase orders count for item #{self.holder} only, the others are "
+            f"decided without them; give each item its own SKU"
+        )
+
+
+def shared_skus(items: Sequence[Item], not_pulled: Iterable[Accepted] = ()) -> list[SharedSku]:
+    """Items whose SKUs are one after `sku_key`, so one purchase order is never promised twice.
+
+    The first item by key counts the purchase orders, the others are decided without them.
+    `not_pulled` (an incremental pass: what the store accepted for items it did not pull) take
+    part: if one of them comes first it keeps the purchase orders, and if one comes later, the
+    decision it keeps may count them, so no pulled item does until a full pass decides all.
+    """
+    pulled = {item.key for item in items}
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for item in items:
+        key = sku_key(item.sku)
+        if key is not None:
+            groups[key].append((item.key, item.label))
+    for accepted in not_pulled:
+        key = sku_key(accepted.sku)
+        if key is not None and key in groups and accepted.item_key not in pulled:
+            groups[key].append((accepted.item_key, accepted.sku or f"#{accepted.item_key}"))
+    out = []
+    for sku, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda m: _key_order(m[0]))
+        first = members[0][0]
+        partial = any(k not in pulled for k, _ in members)
+        holder = None if partial and first in pulled else first
+        out.append(
+            SharedSku(
+                sku=sku,
+                items=tuple(f"{label} #{k}" for k, label in members),
+                holder=holder,
+                others=frozenset(k for k, _ in members if k in pulled and k != holder),
+            )
+        )
+    return out
 
 
 def backorder_queues(items: Iterable[Item], orders: Sequence[OpenOrder]) -> dict[str, tuple[QueuedOrder, ...]]:
@@ -141,6 +258,10 @@ class Gathered:
     """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
     incoming_gone: list[str] = field(default_factory=list)
     """Items whose undated incoming stock is gone since the last pass."""
+    refused: list[tuple[Item, str]] = field(default_factory=list)
+    """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
+    shared: list[SharedSku] = field(default_factory=list)
+    """SKUs carried by more than one item (reported among `warnings` too)."""
 
 
 async def gather(
@@ -165,6 +286,7 @@ async def gather(
         changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
+    items, orders = believable(items, orders)
     if today is None:
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
@@ -183,24 +305,27 @@ async def gather(
     first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
         key: s.first_seen for key, s in incoming_seen.items()
     }
+    shared = shared_skus(items, accepted.values() if changed is not None else ())
+    without_orders = frozenset().union(*(group.others for group in shared))
     facts = []
+    refused: list[tuple[Item, str]] = []
     for item in items:
         previous = accepted.get(item.key)
-        facts.append(
-            ItemFacts(
+        try:
+            built = facts_for(
                 item,
-                facts_for(
-                    item,
-                    today=today,
-                    supply=sources.supply,
-                    queue=queues.get(item.key, ()),
-                    purchase_orders=purchase_orders,
-                    previous=previous.status if previous is not None else None,
-                    sales=sales.get(item.key, never_seen),
-                    incoming_since=first_seen.get(item.key),
-                ),
+                today=today,
+                supply=sources.supply,
+                queue=queues.get(item.key, ()),
+                purchase_orders=NO_PURCHASE_ORDERS if item.key in without_orders else purchase_orders,
+                previous=previous.status if previous is not None else None,
+                sales=sales.get(item.key, never_seen),
+                incoming_since=first_seen.get(item.key),
             )
-        )
+        except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store
+            refused.append((item, f"its facts could not be built: {failure(exc)}"))
+            continue
+        facts.append(ItemFacts(item, built))
     return Gathered(
         today=today,
         items=items,
@@ -208,8 +333,16 @@ async def gather(
         facts=facts,
         accepted=accepted,
         seen=seen,
-        warnings=list(purchase_orders.warnings),
+        warnings=list(purchase_orders.warnings) + [group.text() for group in shared],
         incremental=changed is not None,
         incoming_seen=incoming_seen,
         incoming_gone=incoming_gone,
+        refused=refused,
+        shared=shared,
     )
+
+
+def failure(exc: BaseException) -> str:
+    """An unexpected error as one line: its kind and message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -20,17 +20,18 @@ import httpx
 from stockstatus.core import logs
 from stockstatus.core.config import Store
 from stockstatus.core.demand import stock_presence
-from stockstatus.core.errors import AuthError, ConnectorError
+from stockstatus.core.errors import AuthError, ConnectorError, FetchError
 from stockstatus.core.model import Item, Update, WriteResult
 from stockstatus.core.notify import Decided, Notice, tell_customers
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
-from stockstatus.core.platform import Adapter
-from stockstatus.core.state import Acceptance, Accepted, Outcome, StateStore
+from stockstatus.core.platform import Adapter, counts_items
+from stockstatus.core.state import Acceptance, Accepted, HoldKind, Outcome, Skip, StateStore, StoreBusy, clip
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
-from stockstatus.core.sync.facts import Sources, gather
+from stockstatus.core.sync.facts import MOST_UNITS, Sources, failure, gather
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
+from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
 from stockstatus.rules.model import Decision, Status
 
 log = logging.getLogger("stockstatus.core.sync")
@@ -85,6 +86,8 @@ class StoreRun:
     previous pass left (it stopped between sending and the store's answer)."""
     full_because: str | None = None
     """Why an incremental pass was asked for but a full one ran."""
+    forced: bool = False
+    """Run with --force: the rails and the suspicious-read check were not applied."""
 
     @property
     def written(self) -> int:
@@ -101,6 +104,7 @@ class StoreRun:
             "dry_run": self.dry_run,
             "mode": self.mode.value,
             "full_because": self.full_because,
+            "forced": self.forced,
             "run_id": self.run_id,
             "outcome": self.outcome.value,
             "error": self.error,
@@ -153,13 +157,76 @@ async def run_store(
     incremental: bool = False,
     progress: Progress | None = None,
     stopping: asyncio.Event | None = None,
+    force: bool = False,
+    scheduled: bool = False,
+    wait: float = 0.0,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
 
     `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
     with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
     moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
+
+    A paused store is not passed over (a dry run still shows its plan). A held store is not
+    passed over by `scheduled` (daemon) passes; another pass measures again and lifts the hold
+    when it stays within the rails. `force` applies neither the rails nor the suspicious-read
+    check (`connector resync --force`). A pass that writes holds the store's cross-process lock
+    (see `state.lock`), waiting up to `wait` seconds for another process's pass to end.
     """
+    paused = state.holds.get(store.name, HoldKind.PAUSED)
+    held = state.holds.get(store.name, HoldKind.HELD)
+    if paused is not None and not dry_run:
+        return StoreRun(
+            store=store.name,
+            platform=store.platform,
+            dry_run=dry_run,
+            outcome=RunOutcome.PAUSED,
+            error=f"store {store.name} is paused since {paused.since} ({paused.reason}); nothing was read or "
+            f"written. `connector resume {store.name}` lets passes write again",
+        )
+    if held is not None and scheduled and not dry_run and not force:
+        return StoreRun(
+            store=store.name, platform=store.platform, dry_run=dry_run, outcome=RunOutcome.HELD, error=held.reason
+        )
+    lock = None if dry_run else state.lock(store.name)
+    if lock is not None:
+        try:
+            await lock.acquire(wait)
+        except StoreBusy as exc:
+            return StoreRun(
+                store=store.name, platform=store.platform, dry_run=dry_run, outcome=RunOutcome.BUSY, error=str(exc)
+            )
+    try:
+        return await _locked_run(
+            store,
+            adapter,
+            sources=sources,
+            state=state,
+            clock=clock,
+            dry_run=dry_run,
+            incremental=incremental,
+            progress=progress,
+            stopping=stopping,
+            force=force,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _locked_run(
+    store: Store,
+    adapter: Adapter,
+    *,
+    sources: Sources,
+    state: StateStore,
+    clock: Clock,
+    dry_run: bool,
+    incremental: bool,
+    progress: Progress | None,
+    stopping: asyncio.Event | None,
+    force: bool,
+) -> StoreRun:
     started = time.monotonic()
     today = today_in(store.timezone, clock)
     purchase_orders = sources.purchase_orders.read()
@@ -167,8 +234,16 @@ async def run_store(
     start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
     mode = PassMode.DRY_RUN if dry_run else (PassMode.INCREMENTAL if start.since is not None else PassMode.FULL)
     run = StoreRun(
-        store=store.name, platform=store.platform, dry_run=dry_run, mode=mode, full_because=start.full_because
+        store=store.name,
+        platform=store.platform,
+        dry_run=dry_run,
+        mode=mode,
+        full_because=start.full_because,
+        forced=force,
     )
+    for hold in state.holds.of(store.name):
+        if dry_run and hold.kind is not HoldKind.RELEASE:
+            run.warnings.append(f"the store is {hold.kind.value} since {hold.since}: {hold.reason}")
     run.run_id = state.runs.begin(store.name, mode)
     # JSON log lines made during the pass (the HTTP policy's retries too) name its store and run.
     with logs.fields(store=store.name, run=run.run_id, mode=mode.value):
@@ -187,6 +262,7 @@ async def run_store(
                 stopping=stopping,
                 purchase_orders=purchase_orders,
                 today=today,
+                force=force,
             )
             if run.outcome is RunOutcome.OK and not dry_run:
                 state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
@@ -195,6 +271,9 @@ async def run_store(
             run.error = f"the store refused the credentials: {exc}"
         except (ConnectorError, httpx.HTTPError) as exc:
             run.outcome, run.error = RunOutcome.FAILED, str(exc)
+        except Exception as exc:
+            log.debug("store %s: the pass failed", store.name, exc_info=True)
+            run.outcome, run.error = RunOutcome.FAILED, f"the pass failed: {failure(exc)}"
         finally:
             if run.outcome is RunOutcome.FAILED:
                 # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
@@ -231,6 +310,7 @@ async def _pass(
     stopping: asyncio.Event | None = None,
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
+    force: bool = False,
 ) -> None:
     gathered = await gather(
         store,
@@ -247,6 +327,12 @@ async def _pass(
         run.full_because = "the store could not tell what changed"
     run.items = len(gathered.items)
     run.accepted_before = gathered.accepted
+    if not gathered.incremental and not force:
+        doubt = await _doubt_listing(store, adapter, state, len(gathered.items))
+        if doubt is not None and not dry_run:
+            raise FetchError(doubt)
+        if doubt is not None:
+            run.warnings.append(f"a pass would fail: {doubt}")
     run.warnings.extend(gathered.warnings)
     for warning in gathered.warnings:
         log.warning("store %s: %s", store.name, warning)
@@ -257,27 +343,53 @@ async def _pass(
     unchanged: list[Acceptance] = []
     updates: list[Update] = []
     decided: list[Decided] = []
+    for item, reason in gathered.refused:
+        run.skipped.append(Skipped(item, reason))
     for seen in gathered.facts:
         item = seen.item
-        decision = store.rules.decide(seen.facts)
-        if decision is None:
-            continue
-        if item.problems:
-            # A field we could not read may be the one that matters: leave the item as it is.
-            run.skipped.append(Skipped(item, "; ".join(item.problems)))
-            continue
-        run.decided += 1
-        run.counts[decision.status.value] += 1
         try:
+            decision = store.rules.decide(seen.facts)
+            if decision is None:
+                continue
+            if item.problems:
+                # A field we could not read may be the one that matters: leave the item as it is.
+                run.skipped.append(Skipped(item, "; ".join(item.problems)))
+                continue
+            _check_storable(decision)
             fields = adapter.plan(item, decision)
         except ValueError as exc:
             run.skipped.append(Skipped(item, str(exc)))
             continue
+        except Exception as exc:
+            log.debug("store %s: %s could not be decided", store.name, item.label, exc_info=True)
+            run.skipped.append(Skipped(item, f"could not be decided: {failure(exc)}"))
+            continue
+        run.decided += 1
+        run.counts[decision.status.value] += 1
         decided.append(Decided(item, decision))
         if fields:
             updates.append(Update(item=item, decision=decision, fields=fields))
         else:
             unchanged.append(Acceptance(item.key, item.sku, item.name, decision, {}))
+
+    store_items = run.items if not gathered.incremental else max(run.items, len(gathered.accepted))
+    release = state.holds.get(store.name, HoldKind.RELEASE)
+    verdict = None
+    if not force and (release is None or dry_run):
+        verdict = over_rails(tally(((u.item.shown.status, u.decision) for u in updates), store_items), store.rails)
+    if verdict is not None and dry_run:
+        run.warnings.append(f"the rails would hold this pass: {verdict}")
+    elif verdict is not None:
+        run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
+        run.outcome = RunOutcome.HELD
+        run.error = (
+            f"store {store.name} held before writing: {verdict}. Nothing was written. If the plan is right "
+            f"(`connector resync --store {store.name} --dry-run` shows it), apply it with "
+            f"`{FORCE_HINT.format(store=store.name)}`, or `connector resume {store.name}` to let the daemon's "
+            f"next pass apply it; if not, fix the rules and run `connector resync --store {store.name}`"
+        )
+        state.holds.hold(store.name, run.error)  # said by the caller: the CLI prints it, the daemon logs it once
+        return
 
     if dry_run or not updates:
         run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
@@ -299,13 +411,29 @@ async def _pass(
         run.error = f"{run.failed} of {len(run.changes)} writes failed"
     else:
         run.outcome = RunOutcome.OK
-    for skipped in run.skipped:
+    if not dry_run:
+        state.holds.passed(store.name)
+    # Kept in the state file, and logged once per item and reason rather than at every pass.
+    run.skipped = [Skipped(s.item, clip(s.reason)) for s in run.skipped]
+    skips = [Skip(s.item.key, s.item.sku, s.reason) for s in run.skipped]
+    if dry_run:
+        fresh = state.skips.new_reasons(store.name, skips)
+    else:
+        left = {s.item_key for s in skips}
+        fresh = state.skips.record(
+            run.run_id or 0,
+            store.name,
+            skips,
+            decided=[i.key for i in gathered.items if i.key not in left],
+            full=not gathered.incremental,
+        )
+    for skip in fresh:
         log.warning(
             "store %s: %s left unchanged: %s",
             store.name,
-            skipped.item.label,
-            skipped.reason,
-            extra={"sku": skipped.item.sku, "item": skipped.item.key},
+            skip.sku or f"#{skip.item_key}",
+            skip.reason,
+            extra={"sku": skip.sku, "item": skip.item_key},
         )
 
     if store.notify.enabled:
@@ -322,6 +450,41 @@ async def _pass(
         )
         run.notices = told.unconfirmed + told.notices
         run.warnings.extend(told.warnings or ())
+
+
+def _check_storable(decision: Decision) -> None:
+    """Refuse a decision whose numbers the state file cannot hold (supply of 10^19 units)."""
+    counts = [decision.sell_limit, *(n for o in decision.order_etas for n in (o.now, o.later))]
+    for count in counts:
+        if count is not None and not -MOST_UNITS <= count <= MOST_UNITS:
+            raise ValueError(f"decided on a count of {count} units, more than {MOST_UNITS} (not believable)")
+
+
+async def _doubt_listing(store: Store, adapter: Adapter, state: StateStore, pulled: int) -> str | None:
+    """Why a full listing of `pulled` items is not believed, or None (see `rails`)."""
+    last = state.runs.last_full(store.name)
+    if last is None or not shrank(last.items, pulled, store.rails):
+        return None
+    count = await adapter.count_items() if counts_items(adapter) else None
+    if count is not None and shrank(last.items, count, store.rails):
+        log.warning(
+            "store %s: the listing shrank from %d to %d items; the store's own count (%d) confirms it",
+            store.name,
+            last.items,
+            pulled,
+            count,
+        )
+        return None
+    confirm = (
+        "the store gives no count to confirm it"
+        if count is None
+        else f"the store's own count ({count}) does not confirm it"
+    )
+    return (
+        f"store {store.name}: the listing has {pulled} items where the last full pass ({last.started_at}) read "
+        f"{last.items}; {confirm}. Not believed: nothing was written and the bookmark stays. If the catalogue "
+        f"really shrank, accept it with `{FORCE_HINT.format(store=store.name)}`"
+    )
 
 
 def _applied(update: Update, result: WriteResult | None) -> Change:
