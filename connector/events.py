@@ -313,6 +313,8 @@ async def send_outbox(
         if remaining <= 0 or in_a_row >= GIVE_UP_ROUND_AFTER:
             done.left += 1
             continue
+        if not outbox.claim(delivery, clock()):
+            continue  # another process's round is sending it
         try:
             async with asyncio.timeout(remaining):
                 await send(

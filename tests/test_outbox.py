@@ -42,6 +42,7 @@ class Receiver:
         self.open.set()
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # an answer takes a moment: other tasks run meanwhile
         await self.open.wait()
         body = json.loads(request.content)
         entry = {"delivery": request.headers["X-Connector-Delivery"], "sku": body["sku"], "event": body["event"]}
@@ -184,3 +185,30 @@ async def wait_for(condition, seconds=10.0):
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.01)
+
+
+async def test_two_senders_at_once_deliver_each_event_once(tmp_path, clock, no_backoff):
+    fake, receiver = shop(clock), Receiver(204)
+    path = tmp_path / "state.sqlite"
+    daemon_side, resync_side = StateStore(path), StateStore(path)
+    transports = {"shop": fake.transport(), "webhook": receiver.transport()}
+    try:
+        await resync(
+            config(tmp_path),
+            state=daemon_side,
+            clock=clock,
+            environ=ENV,
+            transports={"shop": fake.transport()},
+            send_events=False,
+        )
+        rounds = await asyncio.gather(
+            *(
+                flush_outbox(config(tmp_path), state=side, clock=clock, environ=ENV, transports=transports)
+                for side in (daemon_side, resync_side)
+            )
+        )
+    finally:
+        daemon_side.close()
+        resync_side.close()
+    assert sum(r.sent for r in rounds) == ITEMS
+    assert sorted(r["sku"] for r in receiver.received) == [f"OLD-{n:02d}" for n in range(ITEMS)]

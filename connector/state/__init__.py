@@ -9,10 +9,10 @@ Small repositories over one sqlite-utils database, each owning its tables:
 - `decisions`: the decision log (`DecisionLog`);
 - `demand`: order lines and stock presence, for sales history (`DemandRecords`);
 - `notices`: what waiting buyers were told (`Notifications`);
-- `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`).
 - `skips`: the items passes leave as they are, and why (`Skips`);
 - `outbox`: webhook events waiting to be sent (`Outbox`);
-- `holds`: stores paused by the operator or held by a rail (`Holds`).
+- `holds`: stores paused by the operator or held by a rail (`Holds`);
+- `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`).
 
 `lock(store)` is the cross-process lock on one store's passes (`lock`: a flock beside the file).
 
@@ -117,10 +117,10 @@ class StateStore:
         self.decisions = DecisionLog(self.db)
         self.demand = DemandRecords(self.db, now)
         self.notices = Notifications(self.db, now)
-        self.incoming = IncomingSightings(self.db, now)
         self.holds = Holds(self.db, now)
         self.skips = Skips(self.db, now)
         self.outbox = Outbox(self.db, now)
+        self.incoming = IncomingSightings(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:

@@ -23,6 +23,8 @@ MOST_ATTEMPTS = 8
 """Tries per event before it is kept as failed (shown by `status`, never sent again)."""
 FIRST_WAIT = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
+CLAIM = timedelta(minutes=5)
+"""How long a try keeps an event from other senders (a resync beside the daemon); longer than a round."""
 SENT_KEPT = timedelta(days=7)
 """Delivered events are forgotten after this long."""
 
@@ -103,6 +105,18 @@ class Outbox:
             )
             for r in rows
         ]
+
+    def claim(self, delivery: Delivery, at: datetime) -> bool:
+        """Take `delivery` for one try; False when another sender took it since it was listed.
+
+        The claim moves its next try past `CLAIM`: a sender that dies mid-try leaves it to be tried again then.
+        """
+        with self._db.conn:
+            cursor = self._db.execute(
+                "UPDATE outbox SET next_at = ? WHERE id = ? AND status = ? AND next_at <= ?",
+                [_iso(at + CLAIM), delivery.id, DeliveryStatus.PENDING.value, _iso(at)],
+            )
+        return cursor.rowcount == 1
 
     def sent(self, delivery: Delivery, at: datetime) -> None:
         with self._db.conn:

@@ -254,14 +254,14 @@ class Gathered:
     warnings: list[str]
     incremental: bool = False
     """Whether only the items changed since a bookmark were pulled."""
-    incoming_seen: dict[str, IncomingSeen] = field(default_factory=dict)
-    """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
-    incoming_gone: list[str] = field(default_factory=list)
-    """Items whose undated incoming stock is gone since the last pass."""
     refused: list[tuple[Item, str]] = field(default_factory=list)
     """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
     shared: list[SharedSku] = field(default_factory=list)
     """SKUs carried by more than one item (reported among `warnings` too)."""
+    incoming_seen: dict[str, IncomingSeen] = field(default_factory=dict)
+    """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
+    incoming_gone: list[str] = field(default_factory=list)
+    """Items whose undated incoming stock is gone since the last pass."""
 
 
 async def gather(
@@ -300,13 +300,13 @@ async def gather(
     sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
     never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
+    shared = shared_skus(items, accepted.values() if changed is not None else ())
+    without_orders = frozenset().union(*(group.others for group in shared))
     known_incoming = state.incoming.for_store(store.name)
     incoming_seen, incoming_gone = date_incoming(items, known_incoming, today)
     first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
         key: s.first_seen for key, s in incoming_seen.items()
     }
-    shared = shared_skus(items, accepted.values() if changed is not None else ())
-    without_orders = frozenset().union(*(group.others for group in shared))
     facts = []
     refused: list[tuple[Item, str]] = []
     for item in items:
@@ -335,10 +335,10 @@ async def gather(
         seen=seen,
         warnings=list(purchase_orders.warnings) + [group.text() for group in shared],
         incremental=changed is not None,
-        incoming_seen=incoming_seen,
-        incoming_gone=incoming_gone,
         refused=refused,
         shared=shared,
+        incoming_seen=incoming_seen,
+        incoming_gone=incoming_gone,
     )
 
 
