@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
@@ -38,6 +38,7 @@ from tenacity.stop import stop_base
 from stockstatus.core.errors import AuthError, PlatformError, TransientError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 USER_AGENT = "stock-status-connector/0.1"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -373,3 +374,53 @@ async def send_json(
 
     answer: JsonAnswer = await _under_policy(attempt, policy, sleep)
     return answer
+
+
+async def receive(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    read: Callable[[httpx.Response], Awaitable[T]],
+    *,
+    policy: HttpPolicy = DEFAULT_POLICY,
+    sleep: Sleep = pause,
+    describe: str | None = None,
+    **kwargs: Any,
+) -> T:
+    """`send`, for a body too large to hold whole: `read` consumes it as it arrives and returns what it made of it.
+
+    Each attempt opens the response afresh and hands it to `read` unread (`aiter_lines`), so a
+    body that breaks off, or that `read` finds spoilt (it raises `TransientError`: a line cut
+    off, an error page in its place), is fetched again under the policy like a 5xx. `read` must
+    start from nothing on each call.
+
+    Example: `await receive(client, "GET", url, count_lines)` with `async def count_lines(response):
+    return sum([1 async for _ in response.aiter_lines()])`.
+    """
+    what = describe or f"{method} {httpx.URL(url).path}"
+
+    async def attempt() -> T:
+        request = client.build_request(method, url, **kwargs)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            detail = _without_urls(str(exc), exc, url)
+            if isinstance(exc, httpx.TimeoutException):
+                raise TransientError(f"{what}: timed out ({type(exc).__name__})") from exc
+            raise TransientError(f"{what}: {type(exc).__name__}: {detail}") from exc
+        try:
+            if not response.is_success:
+                await response.aread()
+                classify(response, describe=describe)
+            try:
+                return await read(response)
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise TransientError(f"{what}: timed out while reading ({type(exc).__name__})") from exc
+                detail = _without_urls(str(exc), exc, url)
+                raise TransientError(f"{what}: {type(exc).__name__} while reading: {detail}") from exc
+        finally:
+            await response.aclose()
+
+    result: T = await _under_policy(attempt, policy, sleep)
+    return result

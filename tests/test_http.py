@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -8,6 +10,7 @@ from stockstatus.core.http import (
     HttpPolicy,
     make_client,
     parse_retry_after,
+    receive,
     redact_url,
     send,
     send_json,
@@ -200,3 +203,54 @@ async def test_a_described_request_never_shows_its_path(slept, caplog):
 def test_redacted_urls_keep_only_scheme_host_and_port():
     assert redact_url("https://user:pw@hooks.example.com:8443/a/b?token=x") == "https://hooks.example.com:8443/…"
     assert redact_url("https://hooks.example.com") == "https://hooks.example.com"
+
+
+def _lines_then_reset(*lines: bytes):
+    """A body that sends `lines`, then the connection drops."""
+
+    async def body():
+        for line in lines:
+            yield line
+        raise httpx.ReadError("connection reset")
+
+    return body()
+
+
+async def test_a_download_read_as_it_arrives_is_fetched_again_when_it_breaks_off_or_is_spoilt(slept):
+    script = Script(
+        httpx.Response(503),
+        httpx.Response(200, content=_lines_then_reset(b'{"n": 1}\n')),
+        httpx.Response(200, content=b'{"n": 1}\n{"n": 2'),  # cut off mid-line: the reader refuses it
+        httpx.Response(200, content=b'{"n": 1}\n{"n": 2}\n'),
+    )
+
+    async def read(response: httpx.Response) -> list[int]:
+        found = []
+        async for line in response.aiter_lines():
+            try:
+                found.append(json.loads(line)["n"])
+            except ValueError as exc:
+                raise TransientError("a line is not JSON") from exc
+        return found
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    async with make_client(transport=httpx.MockTransport(script), base_url="https://shop.test") as client:
+        assert await receive(client, "GET", "/bulk.jsonl", read, policy=POLICY, sleep=sleep) == [1, 2]
+    assert script.calls == 4 and len(slept) == 3
+
+
+async def test_a_download_that_keeps_breaking_off_fails_after_the_policys_attempts(slept):
+    script = Script(*(httpx.Response(200, content=_lines_then_reset(b"{}\n")) for _ in range(POLICY.attempts)))
+
+    async def read(response: httpx.Response) -> int:
+        return len([line async for line in response.aiter_lines()])
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    async with make_client(transport=httpx.MockTransport(script), base_url="https://shop.test") as client:
+        with pytest.raises(TransientError, match="while reading"):
+            await receive(client, "GET", "/bulk.jsonl", read, policy=POLICY, sleep=sleep)
+    assert script.calls == POLICY.attempts

@@ -151,10 +151,13 @@ notify = {{ enabled = {notify} }}
         ({"write_products", "read_orders", "read_locations"}, False, "read_inventory"),
         ({"write_products", "read_inventory", "read_orders", "read_locations"}, True, "write_orders"),
         ({"write_products", "read_inventory", "write_orders", "read_locations"}, True, None),
+        ({"write_products", "read_inventory", "read_orders"}, False, "read_locations"),
     ],
 )
 async def test_check_names_each_shopify_access_scope_the_token_lacks(tmp_path, granted, notify, missing):
     from stockstatus.adapters.shopify.fake import FakeShopify
+
+    granted = granted | {"read_merchant_managed_fulfillment_orders"}  # the queue's fulfilment work
 
     shop = FakeShopify("us-shop.myshopify.com", scopes=granted)
     path = tmp_path / "connector.toml"

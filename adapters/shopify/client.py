@@ -52,13 +52,14 @@ from stockstatus.core.errors import (
     RemoteError,
     TransientError,
 )
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, send, send_json
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.platform import Capabilities
 
-from . import mapping
+from . import mapping, queries
 from .pagination import Cursors
 from .settings import MAX_PAGE_SIZE, ShopifySettings
+from .versions import ApiVersions
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,22 @@ CHANGED_PRODUCTS_LIMIT = 2000
 (pages or a bulk operation cost less than this many filtered listings)."""
 VARIANT_SLOTS, METAFIELD_SLOTS, TAG_SLOTS = 10, 4, 5
 """Aliased slots of PushChanges.graphql (see the file)."""
-PASS_SCOPES = ("read_products", "write_products", "read_inventory", "read_orders", "read_locations")
-"""What every pass needs: variants and their metafields and policy, stock, the waiting orders, locations."""
+PASS_SCOPES = (
+    "read_products",
+    "write_products",
+    "read_inventory",
+    "read_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "read_locations",
+)
+"""What every pass needs: variants and their metafields and policy, stock, the waiting orders and
+their fulfilment work, locations."""
+ALL_ORDERS_HINT = (
+    "the app's token lacks read_all_orders: Shopify shows it only the last 60 days of orders, so work "
+    "waiting longer (the oldest pre-orders and backorders) drops out of the queue, its units look free, "
+    "and later buyers are promised them first. Request access to all orders for the app and add the "
+    "read_all_orders scope"
+)
 SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app → Configuration"
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
 STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
@@ -223,6 +238,12 @@ class ShopifyAdapter:
         self._bucket: _Bucket | None = None
         self._per_node: dict[str, float] = {}
         self._costs: dict[str, float] = {}
+        self._last_requested: float | None = None
+        self._versions = ApiVersions(settings.api_version, settings.shop)
+        self._counted: tuple[str, ...] = ()
+        """Gids of the locations whose stock counts, in the order of the level aliases."""
+        self._services: tuple[str, ...] = ()
+        """Names of the counted locations a fulfilment service runs."""
         self._checked_scopes: frozenset[str] | None = None
         """The access scopes the last `check` read."""
         self._shipments_denied = False
@@ -297,6 +318,8 @@ class ShopifyAdapter:
         if not isinstance(body, dict):
             raise PlatformError(f"{self.settings.shop}: the GraphQL endpoint answered {type(body).__name__}")
         cost = (body.get("extensions") or {}).get("cost") or {}
+        requested_cost = cost.get("requestedQueryCost")
+        self._last_requested = float(requested_cost) if isinstance(requested_cost, (int, float)) else None
         throttle = cost.get("throttleStatus") or {}
         if throttle:
             self._bucket = _Bucket(
@@ -355,9 +378,15 @@ class ShopifyAdapter:
         Given an `errors` list, GraphQL errors of an answer that has `data` are added to it
         instead of raised (THROTTLED and ACCESS_DENIED still raise).
         """
-        await self._pace(estimate if estimate is not None else self._costs.get(name, 50.0))
+        text = query or document(name)
+        needed = estimate if estimate is not None else self._costs.get(name, 50.0)
+        given = dict(variables or {})
+        if all(v is None or isinstance(v, (str, int, float, bool)) for v in given.values()):
+            # A query's own cost, computed as Shopify computes it: pacing for less gets it throttled.
+            needed = max(needed, queries.cached_cost(text, tuple(sorted(given.items()))))
+        await self._pace(needed)
         headers = {"X-Shopify-Access-Token": await self._token()}
-        payload = {"query": query or document(name), "variables": dict(variables or {}), "operationName": name}
+        payload = {"query": text, "variables": given, "operationName": name}
         self.requests += 1
         try:
             # A retried mutation may already have been applied: every write the connector sends
@@ -373,6 +402,10 @@ class ShopifyAdapter:
                 headers=headers,
                 json=payload,
             )
+        except PlatformError as exc:
+            if exc.code == "MAX_COST_EXCEEDED" and self._last_requested is not None:
+                self._costs[name] = self._last_requested
+            raise
         except AuthError as exc:
             if exc.code == "ACCESS_DENIED":
                 raise
@@ -382,6 +415,7 @@ class ShopifyAdapter:
                 status=exc.status,
                 code=exc.code,
             ) from exc
+        self._versions.read(answer.response)
         body = answer.body
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
         if isinstance(requested, (int, float)):
@@ -393,38 +427,64 @@ class ShopifyAdapter:
             errors.extend(e if isinstance(e, dict) else {"message": str(e)} for e in body.get("errors") or ())
         return data
 
-    def _page_size(self, name: str) -> int:
+    def _page_size(self, name: str, guess: float | None = None) -> int:
+        """The largest `first` the single-query limit and the bucket allow for one page of `name`.
+
+        From the per-node cost Shopify reported for the listing; before any report, from `guess`
+        (the document's own estimate), and never more than FIRST_PAGE until Shopify has answered.
+        """
         per_node = self._per_node.get(name)
-        if per_node is None:
-            return min(FIRST_PAGE, self.settings.page_size)
         budget = float(MAX_QUERY_COST)
         if self._bucket is not None and self._bucket.maximum > 0:
             budget = min(budget, self._bucket.maximum)
-        return max(1, min(self.settings.page_size, MAX_PAGE_SIZE, int((budget - 2) // max(per_node, 1.0))))
+        fits = int((budget - 2) // max(per_node if per_node is not None else (guess or 1.0), 1.0))
+        largest = min(self.settings.page_size, MAX_PAGE_SIZE)
+        if per_node is None:
+            largest = min(largest, FIRST_PAGE)
+        return max(1, min(largest, fits))
 
     def _learn(self, name: str, first: int) -> None:
         requested = self._costs.get(name)
         if requested is not None and first > 0:
             self._per_node[name] = max(1.0, (requested - 2) / first)
 
-    async def _pages(self, name: str, root: str, variables: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
+    async def _pages(
+        self, name: str, root: str, variables: Mapping[str, Any], what: str, *, query: str | None = None
+    ) -> list[dict[str, Any]]:
         """Every node of a cursor-paged connection (see `_each_page`)."""
-        return [node async for page in self._each_page(name, root, variables, what) for node in page]
+        return [node async for page in self._each_page(name, root, variables, what, query=query) for node in page]
 
     async def _each_page(
-        self, name: str, root: str, variables: Mapping[str, Any], what: str
+        self, name: str, root: str, variables: Mapping[str, Any], what: str, *, query: str | None = None
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The nodes of a cursor-paged connection page by page, each page as large as the budget allows.
 
         `root` is the connection's path in `data`: a root field, or "object.field" for one
-        object's connection (a location's inventory levels).
+        object's connection (a location's inventory levels). `query` is the document as sent,
+        when the adapter shaped it (counted locations written in). A page Shopify refuses as too
+        costly (MAX_COST_EXCEEDED) is asked again smaller, sized from the cost Shopify reported.
         """
+        text = query or document(name)
+        guess = queries.per_node_cost(text, variables)
         cursors = Cursors(what)
         while not cursors.done:
-            first = self._page_size(name)
-            per_node = self._per_node.get(name)
-            estimate = 2 + first * per_node if per_node is not None else None
-            data = await self._graphql(name, {**variables, "first": first, "after": cursors.after}, estimate=estimate)
+            first = self._page_size(name, guess)
+            per_node = self._per_node.get(name, guess)
+            try:
+                data = await self._graphql(
+                    name,
+                    {**variables, "first": first, "after": cursors.after},
+                    estimate=2 + first * per_node,
+                    query=query,
+                )
+            except PlatformError as exc:
+                if exc.code != "MAX_COST_EXCEEDED" or first <= 1:
+                    raise
+                self._learn(name, first)
+                smaller = min(first - 1, self._page_size(name, guess))
+                self._per_node[name] = max(self._per_node.get(name, guess), (MAX_QUERY_COST - 2) / (smaller + 1))
+                log.info("%s: a page of %d cost more than Shopify allows; asking for %d", what, first, smaller)
+                continue
             self._learn(name, first)
             connection: Any = data
             for field_name in root.split("."):
@@ -445,6 +505,21 @@ class ShopifyAdapter:
             raise AuthError(
                 f"the app's token for {self.settings.shop} lacks the access scope(s) {', '.join(missing)} "
                 f"that every pass needs: add them in {SCOPES_PAGE}, then reinstall the app"
+            )
+        if "read_all_orders" not in self._checked_scopes:
+            log.warning("store %s: %s (%s)", self.settings.shop, ALL_ORDERS_HINT, SCOPES_PAGE)
+        try:
+            await self.locations()
+        except FetchError as exc:  # the pass reports it, with what to set; check is about access
+            log.warning("store %s: %s", self.settings.shop, exc)
+        if self._services and _missing_scopes(("read_third_party_fulfillment_orders",), self._checked_scopes):
+            log.warning(
+                "store %s: the locations %s whose stock counts are run by a fulfilment service, and the token "
+                "lacks read_third_party_fulfillment_orders: their orders' work is invisible, so it is not queued "
+                "and its units look free. Add the scope in %s",
+                self.settings.shop,
+                ", ".join(self._services),
+                SCOPES_PAGE,
             )
 
         if _missing_scopes(("read_inventory_shipments",), self._checked_scopes):
@@ -583,7 +658,7 @@ class ShopifyAdapter:
 
     async def locations(self) -> tuple[int, frozenset[str]]:
         """(active locations, gids of those whose stock counts): the configured ones, else those
-        that fulfil online orders."""
+        that fulfil online orders. Only the counted ones are asked for in later reads."""
         nodes = await self._pages("Locations", "locations", {}, "locations")
         active = [n for n in nodes if n.get("isActive")]
         wanted = self.settings.locations
@@ -604,7 +679,31 @@ class ShopifyAdapter:
                     known = ", ".join(sorted(str(n.get("name")) for n in active))
                     raise FetchError(f"{self.settings.shop}: no active location {name!r} (active: {known})")
                 chosen.extend(match)
-        return max(1, len(active)), frozenset(str(n["id"]) for n in chosen)
+        self._counted = tuple(sorted({str(n["id"]) for n in chosen}, key=_gid_order))
+        self._services = tuple(str(n.get("name")) for n in chosen if n.get("isFulfillmentService"))
+        return max(1, len(active)), frozenset(self._counted)
+
+    def _variants_query(self) -> str:
+        """Variants.graphql with one inventory level per counted location."""
+        return queries.at_locations(document("Variants"), self._counted)
+
+    def _variables(self, search: str | None = None) -> dict[str, Any]:
+        """The Variants variables: the pull filter (and `search`, e.g. product ids) and the metafields."""
+        query = self.settings.pull.search + (f" AND {search}" if search else "")
+        return {"query": query, **self._metafield_variables()}
+
+    def _bulk_pays(self, count: int) -> bool:
+        """Whether `count` variants are pulled with a bulk operation rather than pages.
+
+        `bulk_threshold` counts variants at one location; a variant read at many counted locations
+        costs more points a page, so the pull turns to a bulk operation sooner.
+        """
+        if count <= 0:
+            return False
+        variables = {**self._variables(), "after": None}
+        per_variant = queries.per_node_cost(self._variants_query(), variables)
+        one_location = queries.per_node_cost(queries.at_locations(document("Variants"), self._counted[:1]), variables)
+        return count * per_variant > self.settings.bulk_threshold * one_location
 
     async def count_items(self) -> int | None:
         """The shop's own count of its variants (`productVariantsCount`), apart from the listing; None if not exact."""
@@ -614,26 +713,25 @@ class ShopifyAdapter:
         return int(size["count"])
 
     async def pull_items(self) -> list[Item]:
-        """Every variant, with stock at the configured locations and the connector's metafields."""
-        levels, chosen = await self.locations()
+        """Every variant the pull filter admits, with stock at the counted locations and the connector's metafields."""
+        await self.locations()
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
-        if count > self.settings.bulk_threshold:
+        nodes: list[dict[str, Any]] | None = None
+        if self._bulk_pays(count):
             log.info(
-                "store %s: %d variants, above bulk_threshold %d: pulling with a bulk operation",
+                "store %s: %d variants at %d counted locations: pulling with a bulk operation",
                 self.settings.shop,
                 count,
-                self.settings.bulk_threshold,
+                len(self._counted),
             )
-            nodes = await self._bulk_variants()
-        else:
+            nodes = await self._bulk_variants(count)
+        if nodes is None:
             nodes = await self._pages(
-                "Variants",
-                "productVariants",
-                {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()},
-                "variants",
+                "Variants", "productVariants", self._variables(), "variants", query=self._variants_query()
             )
-        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
+        counted = frozenset(self._counted)
+        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -650,11 +748,12 @@ class ShopifyAdapter:
         variants was (`productVariants` by `updated_at`, the connector's own writes included), or
         the stock of one of its variants moved at a location whose stock counts (that location's
         `inventoryLevels` by `updated_at`: sales, cancellations, counts, incoming). With nothing
-        changed that is one read per listing and location. All variants of a changed product are
-        pulled, so a product tag that follows its variants' statuses is settled on whole products.
-        Shopify's search index lags its writes by seconds; `since` already starts minutes early.
+        changed that is one read per listing and counted location. All variants of a changed
+        product are pulled, so a product tag that follows its variants' statuses is settled on
+        whole products. Shopify's search index lags its writes by seconds; `since` already starts
+        minutes early.
         """
-        levels, chosen = await self.locations()
+        await self.locations()
         moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         query = f"updated_at:>'{moment}'"
         products: set[int] = set()
@@ -664,12 +763,21 @@ class ShopifyAdapter:
         ]
         listings += [
             ("ChangedStock", "location.inventoryLevels", {"location": location}, f"stock changed at {location}")
-            for location in sorted(chosen)
+            for location in self._counted
         ]
         for name, root, extra, what in listings:
             pages = self._each_page(name, root, {**extra, "query": query}, what)
             async for page in pages:
-                products.update(n for n in (self._changed_product(node, what) for node in page) if n is not None)
+                for node in page:
+                    found = self._changed_products(node, what)
+                    if found is None:
+                        await pages.aclose()
+                        log.info(
+                            "store %s: an inventory item shared by many variants changed: pulling the whole catalogue",
+                            self.settings.shop,
+                        )
+                        return None
+                    products.update(found)
                 if len(products) > CHANGED_PRODUCTS_LIMIT:
                     await pages.aclose()
                     log.info(
@@ -679,20 +787,32 @@ class ShopifyAdapter:
                         moment,
                     )
                     return None
-        variables = {"levels": min(levels, MAX_PAGE_SIZE), **self._metafield_variables()}
+        if self._bulk_pays(len(products)):
+            # At least a variant each: paging them costs more than a bulk operation over the shop.
+            log.info(
+                "store %s: %d products changed since %s, at %d counted locations: pulling the whole catalogue",
+                self.settings.shop,
+                len(products),
+                moment,
+                len(self._counted),
+            )
+            return None
         nodes: list[dict[str, Any]] = []
         ordered = sorted(products)
+        text = self._variants_query()
         for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
             ids = ",".join(str(n) for n in ordered[start : start + PRODUCT_IDS_PER_QUERY])
             nodes.extend(
                 await self._pages(
                     "Variants",
                     "productVariants",
-                    {**variables, "query": f"product_ids:{ids}"},
+                    self._variables(f"product_ids:{ids}"),
                     "variants of changed products",
+                    query=text,
                 )
             )
-        items = self._items(nodes, chosen, await self._arrivals(chosen) if nodes else {})
+        counted = frozenset(self._counted)
+        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -702,21 +822,40 @@ class ShopifyAdapter:
         )
         return items
 
-    def _changed_product(self, node: Mapping[str, Any], what: str) -> int | None:
-        """The product number a node of a changed-listing names: a product, a variant's, or a stocked item's.
+    def _changed_products(self, node: Mapping[str, Any], what: str) -> list[int] | None:
+        """The product numbers a node of a changed-listing names: a product, a variant's, or a stocked item's.
 
-        None for stock of an inventory item no variant uses (a deleted variant's): it sells nothing.
+        Empty for stock of an inventory item no variant uses (a deleted variant's): it sells
+        nothing. None when an item is shared by more variants than the listing reads.
         """
         if "item" in node:
-            variant = (node.get("item") or {}).get("variant")
-            if variant is None:
+            variants = (node.get("item") or {}).get("variants") or {}
+            if (variants.get("pageInfo") or {}).get("hasNextPage"):
                 return None
-            node = variant
+            return [self._product_number(v, what) for v in variants.get("nodes") or ()]
+        return [self._product_number(node, what)]
+
+    def _product_number(self, node: Mapping[str, Any], what: str) -> int:
         global_id = (node.get("product") or {}).get("id") if "product" in node else node.get("id")
         match = mapping.GID.match(str(global_id or ""))
         if match is None or match.group(1) != "Product":
             raise FetchError(f"{self.settings.shop}: a node of {what} names no product (got {global_id!r})")
         return int(match.group(2))
+
+    def _admitted(self, node: Mapping[str, Any]) -> str | None:
+        """Why the pull filter leaves a variant out (its product's status, a gift card, a bundle
+        parent), or None when it is pulled. Checked on what came back: Shopify drops a search term
+        it cannot apply rather than failing the query."""
+        pull = self.settings.pull
+        product = node.get("product") or {}
+        status = str(product.get("status") or "ACTIVE").lower()
+        if status not in pull.statuses:
+            return status
+        if product.get("isGiftCard") and not pull.gift_cards:
+            return "gift card"
+        if node.get("requiresComponents") and not pull.bundle_parents:
+            return "bundle parent"
+        return None
 
     async def _arrivals(self, chosen: frozenset[str]) -> dict[str, list[tuple[date, int]]]:
         """Per inventory item gid, the dated units of in-transit shipments to the counted locations.
@@ -775,26 +914,43 @@ class ShopifyAdapter:
 
     def _items(
         self,
-        nodes: Sequence[Mapping[str, Any]],
-        chosen: frozenset[str],
+        nodes: Sequence[dict[str, Any]],
         arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
     ) -> list[Item]:
         """Variant nodes as items; with product tags configured, each knows its product's variants."""
         keys = self.settings.metafields
+        left_out: dict[str, int] = {}
+        kept: list[dict[str, Any]] = []
+        for node in nodes:
+            reason = self._admitted(node)
+            if reason is not None:
+                left_out[reason] = left_out.get(reason, 0) + 1
+                continue
+            inventory = node.get("inventoryItem")
+            if isinstance(inventory, dict) and "inventoryLevels" not in inventory:
+                inventory["inventoryLevels"] = {"nodes": queries.levels_of(inventory, self._counted)}
+            kept.append(node)
+        if left_out:
+            log.info(
+                "store %s: left out by the pull filter: %s",
+                self.settings.shop,
+                ", ".join(f"{n} {reason}" for reason, n in sorted(left_out.items())),
+            )
         groups: dict[str, mapping.TagGroup] = {}
         if self.settings.tags:
             by_product: dict[str, list[Mapping[str, Any]]] = {}
-            for node in nodes:
+            for node in kept:
                 by_product.setdefault(str((node.get("product") or {}).get("id")), []).append(node)
             for product_id, members in by_product.items():
                 tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
                 groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
+        chosen = frozenset(self._counted)
         items = [
             _dated(
                 mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id")))),
                 arrivals or {},
             )
-            for node in nodes
+            for node in kept
         ]
         planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
         if planned and self.settings.selling_plans == "keep":
@@ -823,13 +979,28 @@ class ShopifyAdapter:
             variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
         return variables
 
-    async def _bulk_variants(self) -> list[dict[str, Any]]:
-        """The catalogue through bulkOperationRunQuery: run, poll, download, rebuild the tree."""
-        query = inline_variables(document("BulkVariants"), self._metafield_variables())
+    async def _bulk_variants(self, count: int) -> list[dict[str, Any]] | None:
+        """The catalogue through bulkOperationRunQuery: run, poll, stream the result, rebuild the nodes.
+
+        None when Shopify runs as many bulk operations for the app as it allows (another pass, or
+        one left running): the pull then reads pages. An operation that does not finish in
+        `bulk_timeout_seconds` is cancelled. A completed operation without a result file is an
+        error for a shop with variants: Shopify gives no file only when nothing matched.
+        """
+        query = queries.at_locations(document("BulkVariants"), self._counted)
+        query = inline_variables(query, {**self._metafield_variables(), "query": self.settings.pull.search})
         started = await self._graphql("RunBulkQuery", {"query": query}, estimate=MUTATION_COST)
         payload = started.get("bulkOperationRunQuery") or {}
         problems = payload.get("userErrors") or []
         operation = payload.get("bulkOperation") or {}
+        busy = [p for p in problems if p.get("code") in ("LIMIT_REACHED", "OPERATION_IN_PROGRESS")]
+        if busy:
+            log.warning(
+                "store %s: Shopify runs no more bulk operations for the app now (%s): pulling with pages",
+                self.settings.shop,
+                busy[0].get("message"),
+            )
+            return None
         if problems or not operation.get("id"):
             text = "; ".join(str(p.get("message")) for p in problems) or "no bulk operation was created"
             raise FetchError(f"{self.settings.shop}: the bulk pull could not start: {text}")
@@ -848,39 +1019,101 @@ class ShopifyAdapter:
                     + "; nothing is written for this store until a pull succeeds"
                 )
             if waited >= self.settings.bulk_timeout_seconds:
+                await self._cancel_bulk(str(operation["id"]))
                 raise FetchError(
                     f"{self.settings.shop}: the bulk pull did not finish in "
-                    f"{self.settings.bulk_timeout_seconds:.0f} s (still {state})"
+                    f"{self.settings.bulk_timeout_seconds:.0f} s (still {state}); it was cancelled, so it no "
+                    "longer counts against the app's bulk operations. Raise bulk_timeout_seconds for a large shop"
                 )
         url = status.get("url")
         if not url:
-            return []  # Shopify gives no file when the query matched nothing
+            if count > 0:
+                raise FetchError(
+                    f"{self.settings.shop}: the bulk pull completed without a result file although the shop has "
+                    f"{count} variants (objects counted: {status.get('objectCount')}); nothing is written for this "
+                    "store until a pull succeeds"
+                )
+            return []
+        what = f"{self.settings.shop} bulk pull"
+        roots = int(status.get("rootObjectCount") or 0)
+
+        async def read(response: httpx.Response) -> list[dict[str, Any]]:
+            rebuilt = BulkResult(what)
+            async for line in response.aiter_lines():
+                rebuilt.add(line)
+            if len(rebuilt) < roots:  # cut off between two lines
+                raise TransientError(
+                    f"{what}: the result holds {len(rebuilt)} of the {roots} variants Shopify counted (cut off)",
+                    code="unreadable_body",
+                )
+            return rebuilt.variants()
+
         # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
-        response = await send(self._client, "GET", str(url), policy=self._policy, sleep=self._sleep, check=_whole_jsonl)
-        return rebuild_bulk(response.text.splitlines(), what=f"{self.settings.shop} bulk pull")
+        # It is read as it arrives; a download cut off or spoilt is fetched again under the policy.
+        return await receive(self._client, "GET", str(url), read, policy=self._policy, sleep=self._sleep)
+
+    async def _cancel_bulk(self, operation: str) -> None:
+        """Ask Shopify to cancel a bulk operation; a refusal is logged (it may have just ended)."""
+        try:
+            data = await self._graphql("CancelBulkOperation", {"id": operation}, estimate=MUTATION_COST)
+        except RemoteError as exc:
+            log.warning("store %s: could not cancel bulk operation %s: %s", self.settings.shop, operation, exc)
+            return
+        problems = (data.get("bulkOperationCancel") or {}).get("userErrors") or []
+        if problems:
+            log.warning(
+                "store %s: Shopify did not cancel bulk operation %s: %s",
+                self.settings.shop,
+                operation,
+                "; ".join(str(p.get("message")) for p in problems),
+            )
 
     async def open_orders(self) -> list[OpenOrder]:
-        """Open orders (`orders_query`) with their unfulfilled line items."""
+        """The open fulfilment work at the counted locations, one order each with its units still to ship.
+
+        Read from fulfillment orders (`OpenWork.graphql`): held and scheduled work is included
+        (it still waits for stock); work assigned to a location whose stock does not count is
+        left out, and so are test orders unless `test_orders` is set.
+        """
+        if not self._counted:
+            await self.locations()
         nodes = await self._pages(
-            "OpenOrders", "orders", {"query": self.settings.orders_query, "lines": ORDER_LINES_PER_PAGE}, "open orders"
+            "OpenWork", "fulfillmentOrders", {"lines": ORDER_LINES_PER_PAGE}, "open fulfilment work"
         )
-        orders = []
+        work: list[tuple[Mapping[str, Any], list[dict[str, Any]]]] = []
+        elsewhere = tests = 0
         for node in nodes:
+            if str(node.get("status") or "") not in mapping.OPEN_WORK:
+                continue
+            location = ((node.get("assignedLocation") or {}).get("location") or {}).get("id")
+            if location not in self._counted:
+                elsewhere += 1
+                continue
+            if (node.get("order") or {}).get("test") and not self.settings.test_orders:
+                tests += 1
+                continue
             lines_connection = node.get("lineItems") or {}
             lines = list(lines_connection.get("nodes") or ())
             info = lines_connection.get("pageInfo") or {}
             if info.get("hasNextPage"):
-                cursors = Cursors(f"line items of order {node.get('name')}")
+                cursors = Cursors(f"line items of fulfillment order {node.get('id')}")
                 cursors.accept(info)
                 while not cursors.done:
                     data = await self._graphql(
-                        "OrderLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2, "after": cursors.after}
+                        "WorkLineItems", {"id": node["id"], "first": MAX_PAGE_SIZE // 2, "after": cursors.after}
                     )
-                    more = ((data.get("order") or {}).get("lineItems")) or {}
+                    more = ((data.get("fulfillmentOrder") or {}).get("lineItems")) or {}
                     lines.extend(more.get("nodes") or ())
                     cursors.accept(more.get("pageInfo"))
-            orders.append(mapping.open_order(node, lines))
-        return orders
+            work.append((node, lines))
+        if elsewhere or tests:
+            log.info(
+                "store %s: not queued: %d fulfillment orders at locations whose stock does not count, %d of test orders",
+                self.settings.shop,
+                elsewhere,
+                tests,
+            )
+        return mapping.open_work(work)
 
     def plan(self, item: Item, decision: Decision) -> Mapping[str, Any]:
         """Fields to write so the store shows `decision` (see `mapping.plan`); empty when it does.
@@ -1006,58 +1239,63 @@ class ShopifyAdapter:
 # --- bulk -----------------------------------------------------------------------------------
 
 
-def _whole_jsonl(response: httpx.Response) -> None:
-    """A bulk result cut off mid-line, or an error page in its place, is fetched again by the policy.
+class BulkResult:
+    """Variant nodes shaped like a `Variants` page, rebuilt from a bulk JSONL file line by line.
 
-    Only the first and last lines are looked at: that is where a cut or a page shows, and the
-    whole file is parsed line by line next anyway.
+    Root lines are variants, each with its inventory levels (aliased objects) on the same line.
+    Lines of nested connections carry `__parentId`, the id of their variant or of its inventory
+    item; they are attached as inventory levels (both parents are accepted).
     """
-    lines = [line for line in response.content.split(b"\n") if line.strip()]
-    for line in {0: lines[0], -1: lines[-1]}.values() if lines else ():
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.lines = 0
+        self._variants: dict[str, dict[str, Any]] = {}
+        self._parents: dict[str, dict[str, Any]] = {}
+
+    def add(self, text: str) -> None:
+        self.lines += 1
+        if not text.strip():
+            return
         try:
-            json.loads(line)
-        except ValueError as exc:
+            line = json.loads(text)
+        except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
             raise TransientError(
-                f"GET {response.request.url.path} → HTTP {response.status_code} but the bulk result is not "
-                "whole JSON lines (cut off, or an error page)",
-                status=response.status_code,
+                f"{self.what}: line {self.lines} of the result is not JSON (cut off, or an error page)",
                 code="unreadable_body",
             ) from exc
+        if not isinstance(line, dict):
+            raise TransientError(
+                f"{self.what}: line {self.lines} of the result is not an object", code="unreadable_body"
+            )
+        if "__parentId" in line:
+            owner = self._parents.get(str(line.pop("__parentId")))
+            if owner is None:
+                raise FetchError(f"{self.what}: line {self.lines} belongs to no variant of the result")
+            inventory = owner.setdefault("inventoryItem", {})
+            inventory.setdefault("inventoryLevels", {"nodes": []})["nodes"].append(line)
+            return
+        if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
+            raise FetchError(f"{self.what}: line {self.lines} is not a variant ({str(line.get('id'))[:60]!r})")
+        self._variants[line["id"]] = line
+        self._parents[line["id"]] = line
+        inventory = line.get("inventoryItem") or {}
+        if inventory.get("id"):
+            self._parents[str(inventory["id"])] = line
+
+    def variants(self) -> list[dict[str, Any]]:
+        return list(self._variants.values())
+
+    def __len__(self) -> int:
+        return len(self._variants)
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
-    """Variant nodes shaped like a `Variants` page from a bulk JSONL file.
-
-    Root lines are variants; inventory-level lines carry `__parentId`, the id of their variant
-    (or of its inventory item: both are accepted).
-    """
-    variants: dict[str, dict[str, Any]] = {}
-    parents: dict[str, dict[str, Any]] = {}
-    children: list[dict[str, Any]] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            line = json.loads(text)
-        except ValueError as exc:
-            raise FetchError(f"{what}: line {number} of the result is not JSON") from exc
-        if "__parentId" in line:
-            children.append(line)
-            continue
-        if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
-            raise FetchError(f"{what}: line {number} is not a variant ({str(line.get('id'))[:60]!r})")
-        inventory = line.setdefault("inventoryItem", {}) or {}
-        inventory["inventoryLevels"] = {"nodes": []}
-        variants[line["id"]] = line
-        parents[line["id"]] = line
-        if inventory.get("id"):
-            parents[str(inventory["id"])] = line
-    for child in children:
-        owner = parents.get(str(child.pop("__parentId")))
-        if owner is None:
-            raise FetchError(f"{what}: an inventory level belongs to no variant of the result")
-        owner["inventoryItem"]["inventoryLevels"]["nodes"].append(child)
-    return list(variants.values())
+    """Variant nodes shaped like a `Variants` page from the lines of a bulk JSONL file."""
+    result = BulkResult(what)
+    for line in lines:
+        result.add(line)
+    return result.variants()
 
 
 # --- push -----------------------------------------------------------------------------------
@@ -1249,3 +1487,9 @@ def _input_index(problem: Mapping[str, Any]) -> int | None:
         return int(path[1])
     index = problem.get("elementIndex")
     return int(index) if isinstance(index, int) else None
+
+
+def _gid_order(global_id: str) -> tuple[int, str]:
+    """Sort key of a global id: by its number, so aliases follow the shop's own order."""
+    match = mapping.GID.match(global_id)
+    return (int(match.group(2)) if match else 0, global_id)

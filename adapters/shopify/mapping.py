@@ -206,27 +206,38 @@ def parse_time(value: Any, what: str) -> datetime:
         raise FetchError(f"{what}: unreadable createdAt {value!r}") from exc
 
 
-def open_order(node: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]]) -> OpenOrder:
-    """An order with its unfulfilled lines keyed like items; lines of deleted variants are dropped."""
-    order_id = numeric_id(node.get("id"), "Order")
-    lines = []
-    for line in line_items:
-        variant = line.get("variant") or {}
-        waiting = int(line.get("unfulfilledQuantity") or 0)
-        if not variant.get("id") or waiting <= 0:
-            continue
-        lines.append(
-            OrderLine(
-                item_key=numeric_id(variant["id"], "ProductVariant"), sku=line.get("sku") or None, quantity=waiting
-            )
+OPEN_WORK = frozenset({"OPEN", "IN_PROGRESS", "SCHEDULED", "ON_HOLD"})
+"""Fulfillment order statuses whose units still wait to ship (held and scheduled work included)."""
+
+
+def open_work(work: Iterable[tuple[Mapping[str, Any], Iterable[Mapping[str, Any]]]]) -> list[OpenOrder]:
+    """Fulfillment orders (each with all its line items) as open orders: one per order, its lines
+    the units still to ship per variant, keyed like items; lines of deleted variants are dropped."""
+    orders: dict[str, tuple[Mapping[str, Any], dict[str, list[Any]], set[str]]] = {}
+    for fulfillment_order, line_items in work:
+        order = fulfillment_order.get("order") or {}
+        order_id = numeric_id(order.get("id"), "Order")
+        _, lines, statuses = orders.setdefault(order_id, (order, {}, set()))
+        statuses.add(str(fulfillment_order.get("status") or ""))
+        for line in line_items:
+            variant = line.get("variant") or {}
+            waiting = int(line.get("remainingQuantity") or 0)
+            if not variant.get("id") or waiting <= 0:
+                continue
+            key = numeric_id(variant["id"], "ProductVariant")
+            entry = lines.setdefault(key, [line.get("sku") or None, 0])
+            entry[1] += waiting
+    return [
+        OpenOrder(
+            order_id=order_id,
+            created_at=parse_time(order.get("createdAt"), f"order {order.get('name') or order_id}"),
+            lines=tuple(OrderLine(item_key=key, sku=sku, quantity=quantity) for key, (sku, quantity) in lines.items()),
+            status=",".join(sorted(statuses)),
+            number=str(order.get("name") or ""),
         )
-    return OpenOrder(
-        order_id=order_id,
-        created_at=parse_time(node.get("createdAt"), f"order {node.get('name') or order_id}"),
-        lines=tuple(lines),
-        status=str(node.get("displayFulfillmentStatus") or ""),
-        number=str(node.get("name") or ""),
-    )
+        for order_id, (order, lines, statuses) in orders.items()
+        if lines
+    ]
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from stockstatus.core.model import Status
 from stockstatus.core.platform import StoreSettings
 
 API_VERSIONS = ("2026-07", "2026-10")
-DEFAULT_API_VERSION: Literal["2026-07", "2026-10"] = "2026-10"
+"""The versions the connector's documents are checked against (Shopify's official schemas)."""
+DEFAULT_API_VERSION = "2026-10"
+API_VERSION = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 MAX_PAGE_SIZE = 250
 """Shopify's largest `first` for a connection."""
 
@@ -93,13 +95,61 @@ class MetafieldKeys(BaseModel):
         return namespace, key
 
 
+PRODUCT_STATUSES = ("active", "unlisted", "draft", "archived")
+
+
+class PullFilter(BaseModel):
+    """Which products and variants a pass pulls and decides; the rest are left as they are.
+
+    Defaults: active and unlisted products (both sell) and drafts (so a product shows the right
+    status the moment it is published) are pulled; archived ones (no longer sold) are not. Gift
+    cards are left out (they are not stock), and so are bundle parents (variants that require
+    components: Shopify sells them from their components' stock, and the components are pulled
+    as variants of their own).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    statuses: tuple[str, ...] = Field(
+        default=("active", "unlisted", "draft"),
+        description="Product statuses pulled: active, unlisted, draft, archived.",
+    )
+    gift_cards: bool = Field(default=False, description="Pull gift card products.")
+    bundle_parents: bool = Field(default=False, description="Pull bundle parents (variants that require components).")
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        wanted = tuple(dict.fromkeys(s.strip().lower() for s in value))
+        unknown = [s for s in wanted if s not in PRODUCT_STATUSES]
+        if unknown or not wanted:
+            raise ValueError(
+                f"unknown product status {', '.join(map(repr, unknown))}" if unknown else "name at least one status"
+            )
+        return wanted
+
+    @property
+    def search(self) -> str:
+        """The filter as Shopify search terms on `productVariants`."""
+        terms = [f"product_status:{','.join(s.upper() for s in self.statuses)}"]
+        if not self.gift_cards:
+            terms.append("gift_card:false")
+        if not self.bundle_parents:
+            terms.append("requires_components:false")
+        return " AND ".join(terms)
+
+
 class ShopifySettings(StoreSettings):
     """Settings of one Shopify store (Admin GraphQL API)."""
 
     shop: str = Field(
         description='The shop\'s myshopify domain, e.g. "us-shop.myshopify.com" (sandbox: "127.0.0.1:PORT").'
     )
-    api_version: Literal["2026-07", "2026-10"] = Field(default=DEFAULT_API_VERSION, description="Admin API version.")
+    api_version: str = Field(
+        default=DEFAULT_API_VERSION,
+        description="Admin API version (YYYY-MM). Shopify answers a version it no longer supports with the "
+        "oldest one it does; the connector logs that once per pass with the version to set.",
+    )
     token_env: str | None = Field(
         default=None, description="Environment variable holding an Admin API access token (shpat_...)."
     )
@@ -119,9 +169,10 @@ class ShopifySettings(StoreSettings):
         default_factory=dict,
         description='Optional product tag per status, e.g. {backorder = "backorder", pre_order = "pre-order"}.',
     )
-    orders_query: str = Field(
-        default="status:open AND (fulfillment_status:unfulfilled OR fulfillment_status:partial)",
-        description="Search query selecting the open orders (accepted, not yet shipped).",
+    pull: PullFilter = Field(default=PullFilter(), description="Which products and variants are pulled.")
+    test_orders: bool = Field(
+        default=False,
+        description="Queue the work of test orders (Bogus Gateway, test mode) like real orders' work.",
     )
     selling_plans: Literal["keep", "manage"] = Field(
         default="keep",
@@ -172,6 +223,16 @@ class ShopifySettings(StoreSettings):
             'shop must be the shop\'s myshopify domain, e.g. "us-shop.myshopify.com" '
             '(find it in Settings → Domains), or "127.0.0.1:PORT" for the local sandbox'
         )
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        value = value.strip()
+        if not API_VERSION.match(value):
+            raise ValueError(
+                f'api_version must be a Shopify Admin API version "YYYY-MM", e.g. "{DEFAULT_API_VERSION}" (got {value!r})'
+            )
+        return value
 
     @field_validator("token_env", "client_id_env", "client_secret_env")
     @classmethod

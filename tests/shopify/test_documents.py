@@ -10,13 +10,19 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
     build_schema,
+    get_named_type,
     parse,
     validate,
+    visit,
 )
 
 from stockstatus.adapters.shopify.client import document, inline_variables
 from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.queries import at_locations
 from stockstatus.adapters.shopify.settings import API_VERSIONS
 
 OPERATIONS = sorted(
@@ -27,7 +33,7 @@ OPERATIONS = sorted(
 
 
 def test_the_adapter_ships_its_documents():
-    assert {"Variants.graphql", "OpenOrders.graphql", "PushChanges.graphql", "BulkVariants.graphql"} <= set(OPERATIONS)
+    assert {"Variants.graphql", "OpenWork.graphql", "PushChanges.graphql", "BulkVariants.graphql"} <= set(OPERATIONS)
 
 
 @pytest.mark.parametrize("version", API_VERSIONS)
@@ -37,13 +43,72 @@ def test_each_document_is_valid_for_the_official_schema(official_schemas, versio
     assert [e.message for e in errors] == []
 
 
-@pytest.mark.parametrize("version", API_VERSIONS)
-def test_the_bulk_query_as_sent_is_valid_and_takes_no_variables(official_schemas, version):
+LOCATIONS = [f"gid://shopify/Location/{n}" for n in range(1, 251)]
+
+
+def bulk_query(locations: list[str]) -> str:
     values = dict.fromkeys(("namespace", "releaseNamespace", "restockNamespace", "supplierNamespace"), "connector")
     values |= dict.fromkeys(("statusKey", "etaKey", "messageKey", "releaseKey", "restockKey", "supplierKey"), "key")
-    sent = inline_variables(document("BulkVariants"), values)
+    values["query"] = "product_status:ACTIVE AND gift_card:false"
+    return inline_variables(at_locations(document("BulkVariants"), locations), values)
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_the_bulk_query_as_sent_is_valid_and_takes_no_variables(official_schemas, version):
+    sent = bulk_query(LOCATIONS[:3])
     assert "$" not in sent
     assert validate(official_schemas[version], parse(sent)) == []
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+@pytest.mark.parametrize("counted", [1, 30, 100, 250])
+def test_the_variants_query_at_any_number_of_locations_is_valid(official_schemas, version, counted):
+    sent = at_locations(document("Variants"), LOCATIONS[:counted])
+    assert validate(official_schemas[version], parse(sent)) == []
+    assert sent.count("inventoryLevel(") == counted
+    assert validate(official_schemas[version], parse(bulk_query(LOCATIONS[:counted]))) == []
+
+
+def _deprecated_uses(schema, text: str) -> list[str]:
+    """Fields, arguments and enum values the document uses that the schema marks deprecated."""
+    found: list[str] = []
+    info = TypeInfo(schema)
+
+    class Deprecations(Visitor):
+        def enter_field(self, node, *args):
+            definition, parent = info.get_field_def(), info.get_parent_type()
+            if definition is not None and definition.deprecation_reason:
+                found.append(f"{parent}.{node.name.value}: {definition.deprecation_reason}")
+
+        def enter_argument(self, node, *args):
+            argument = info.get_argument()
+            if argument is not None and argument.deprecation_reason:
+                found.append(f"argument {node.name.value}: {argument.deprecation_reason}")
+
+        def enter_enum_value(self, node, *args):
+            kind = get_named_type(info.get_input_type())
+            value = getattr(kind, "values", {}).get(node.value)
+            if value is not None and value.deprecation_reason:
+                found.append(f"{kind}.{node.value}: {value.deprecation_reason}")
+
+    visit(parse(text), TypeInfoVisitor(info, Deprecations()))
+    return found
+
+
+@pytest.mark.parametrize("name", OPERATIONS)
+def test_no_document_uses_what_the_newest_schema_deprecates(official_schemas, name):
+    newest = official_schemas[max(API_VERSIONS)]
+    text = document(name.removesuffix(".graphql"))
+    if "$location" in text:
+        text = at_locations(text, LOCATIONS[:2])
+    assert _deprecated_uses(newest, text) == []
+
+
+def test_the_deprecation_check_finds_a_deprecated_field(official_schemas):
+    old = "query Old($id: ID!) { inventoryItem(id: $id) { variant { id } } }"
+    assert _deprecated_uses(official_schemas[max(API_VERSIONS)], old) == [
+        "InventoryItem.variant: Use `variants` instead."
+    ]
 
 
 @pytest.mark.parametrize("name", OPERATIONS)

@@ -32,7 +32,7 @@ RULES = [
     },
     {"name": "sold out", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}},
 ]
-READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenOrders")
+READS = ("Locations", "ChangedProducts", "ChangedVariants", "ChangedStock", "OpenWork")
 WRITES = frozenset({"PushChanges", "OrderNotice"})
 
 

@@ -14,6 +14,8 @@ would refuse for its shape is refused here too. Like Shopify it:
 - requires `first` or `last` (at most 250) on every connection, except in a bulk operation;
 - answers ACCESS_DENIED for a field whose access scope the token lacks;
 - runs bulk operations (`bulkOperationRunQuery`) whose JSONL result it serves on its own host;
+- charges an inventory level per location asked for: a connection of levels costs `first` of
+  them, an aliased `inventoryLevel(locationId:)` one object each;
 - checks mutation input and answers `userErrors` (unknown product or variant, a metafield value
   that is not a valid date, more than 25 metafields in one metafieldsSet — which is atomic —,
   input lists over 250 entries);
@@ -34,6 +36,21 @@ would refuse for its shape is refused here too. Like Shopify it:
   set or deleted; an inventory level's when any of its quantities changes (counts, orders,
   cancellations). Stock changes move neither the product's nor the variant's `updatedAt`: Shopify
   says a product's "can" move then, which a client cannot count on;
+- answers every GraphQL request with `X-Shopify-API-Version`: a supported version (`versions`,
+  2025-10 to 2026-10) answers as itself, an older one as the oldest supported (Shopify "falls
+  forward"), one not yet released with 404; a document that selects a deprecated field (the
+  schema marks them, e.g. `InventoryItem.variant`) gets `X-Shopify-API-Deprecated-Reason`;
+- routes each order to fulfillment orders (one per location: where the line's stock was
+  committed, else the first active location that fulfils online orders) that a merchant can
+  hold, schedule or move (`hold`, `schedule`, `move_work`); cancelling an order cancels them;
+  `fulfillmentOrders` needs a fulfillment order scope and hides closed ones unless asked;
+- without `read_all_orders` shows only the last 60 days of orders, and of their fulfillment
+  orders (each belongs to an `Order!`, so the fake assumes they follow the order's window);
+- knows test orders, product statuses (ACTIVE, UNLISTED, DRAFT, ARCHIVED), gift cards and bundle
+  parents (`requiresComponents`), and deletes products (`productDelete`);
+- runs up to five bulk query operations at once per app (`bulk_concurrency`, Shopify's limit
+  since 2026-01) and refuses more with LIMIT_REACHED; `bulkOperationCancel` stops one;
+- refuses a revoked token (`revoke`) with 401, as after the app is uninstalled;
 - filters connections by the `query:` argument in Shopify's search syntax (`search_fields` lists
   the fields per connection), and like Shopify drops a term on a field it does not filter on,
   reporting it in `extensions.search[].warnings` (code `invalid_field`) instead of failing.

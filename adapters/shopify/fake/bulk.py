@@ -3,7 +3,9 @@ served as JSONL on the fake's own host, one line per connection node, nested nod
 lines with `__parentId`.
 
 An operation answers RUNNING for `Store.bulk_polls` status polls, then COMPLETED (or the outcome
-`Store.bulk_outcome` injects); one runs at a time, as on Shopify.
+`Store.bulk_outcome` injects). Up to `Store.bulk_concurrency` run at once (five per app and shop
+from API version 2026-01; one before), more are refused with LIMIT_REACHED; `bulkOperationCancel`
+stops one (CANCELING, then CANCELED).
 """
 
 from __future__ import annotations
@@ -15,25 +17,27 @@ from typing import Any
 import httpx
 from graphql import GraphQLError, execute_sync, get_operation_ast, parse, validate
 
-from .records import BulkOperation, Json, gid
+from .records import BulkOperation, Json, gid, parse_gid
 from .store import Store
 from .views import BulkView
 
-__all__ = ["advance", "result", "run_query"]
+__all__ = ["advance", "cancel", "result", "run_query"]
 
 
 def run_query(store: Store, text: str, info: Any) -> Json:
     """bulkOperationRunQuery: the query runs at once, without paging limits, against the root and
     schema of the request that started it; status polls (`advance`) then reveal the result."""
-    running = [op for op in store.bulk_operations.values() if op.status in ("CREATED", "RUNNING")]
-    if running:
+    running = [op for op in store.bulk_operations.values() if op.status in ("CREATED", "RUNNING", "CANCELING")]
+    if len(running) >= store.bulk_concurrency:
         return {
             "bulkOperation": None,
             "userErrors": [
                 {
                     "field": None,
-                    "code": "OPERATION_IN_PROGRESS",
-                    "message": f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}.",
+                    "code": "LIMIT_REACHED",
+                    "message": f"Bulk operations limit reached: {len(running)} bulk query operations for this app and "
+                    f"shop are in progress ({', '.join(gid('BulkOperation', op.id) for op in running)}). Please try "
+                    "again later.",
                 }
             ],
         }
@@ -71,8 +75,29 @@ def run_query(store: Store, text: str, info: Any) -> Json:
     return {"bulkOperation": BulkView(store, operation_record), "userErrors": []}
 
 
+def cancel(store: Store, operation_id: str) -> Json:
+    """bulkOperationCancel: a created or running operation goes CANCELING, then CANCELED at its next poll."""
+    operation = store.bulk_operations.get(parse_gid(operation_id, "BulkOperation") or -1)
+    if operation is None:
+        return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+    if operation.status not in ("CREATED", "RUNNING"):
+        return {
+            "bulkOperation": BulkView(store, operation),
+            "userErrors": [
+                {"field": None, "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}"}
+            ],
+        }
+    operation.status = "CANCELING"
+    operation.lines = []
+    return {"bulkOperation": BulkView(store, operation), "userErrors": []}
+
+
 def advance(operation: BulkOperation) -> None:
-    """One status poll: CREATED → RUNNING (for `bulk_polls` polls) → COMPLETED (or the injected end)."""
+    """One status poll: CREATED → RUNNING (for `bulk_polls` polls) → COMPLETED (or the injected end);
+    CANCELING → CANCELED."""
+    if operation.status == "CANCELING":
+        operation.status = "CANCELED"
+        return
     if operation.status not in ("CREATED", "RUNNING"):
         return
     if operation.polls_left > 0:

@@ -17,6 +17,7 @@ __all__ = [
     "ISO_DATE",
     "AdjustmentGroup",
     "BulkOperation",
+    "FulfillmentOrder",
     "InventoryChange",
     "InventoryItem",
     "InventoryShipment",
@@ -77,6 +78,8 @@ class Location:
     name: str
     active: bool = True
     fulfills_online_orders: bool = True
+    fulfillment_service: bool = False
+    """Run by a fulfilment service app (a 3PL): its work needs the third-party fulfillment order scopes."""
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Product:
     tags: list[str] = field(default_factory=list)
     variant_ids: list[int] = field(default_factory=list)
     status: str = "ACTIVE"
+    gift_card: bool = False
     options: list[str] = field(default_factory=lambda: ["Title"])
     requires_selling_plan: bool = False
     """Sold only through a selling plan (subscriptions, some pre-order apps)."""
@@ -130,6 +134,8 @@ class Variant:
     inventory_item_id: int
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
+    requires_components: bool = False
+    """A bundle parent: sold only with its components (Shopify takes their stock)."""
     selling_plan_groups: list[str] = field(default_factory=list)
     """Names of the selling plan groups (a pre-order app's, say) the variant is sold through."""
 
@@ -178,15 +184,37 @@ class Order:
     tags: list[str] = field(default_factory=list)
     cancel_reason: str | None = None
     closed_at: datetime | None = None
+    test: bool = False
+    work: list[FulfillmentOrder] = field(default_factory=list)
+    """The order's fulfillment orders (Shopify routes each line to a location when the order is made)."""
 
     @property
     def fulfillment_status(self) -> str:
         shipped = sum(line.fulfilled for line in self.lines)
+        waiting = {w.status for w in self.work if w.status not in ("CLOSED", "CANCELLED")}
+        if shipped == 0 and waiting in ({"ON_HOLD"}, {"SCHEDULED"}):
+            return waiting.pop()  # Shopify shows held or scheduled work instead of UNFULFILLED
         if shipped == 0:
             return "UNFULFILLED"
         if all(line.fulfilled >= line.quantity for line in self.lines):
             return "FULFILLED"
         return "PARTIALLY_FULFILLED"
+
+
+@dataclass
+class FulfillmentOrder:
+    """The work one location has to do for an order: its lines and the units still to ship."""
+
+    id: int
+    order_id: int
+    location_id: int
+    remaining: dict[int, int]
+    """line item id → units still to ship from this location."""
+    created_at: datetime
+    status: str = "OPEN"
+    """OPEN, IN_PROGRESS, SCHEDULED, ON_HOLD, CLOSED, CANCELLED."""
+    fulfill_at: datetime | None = None
+    updated_at: datetime = EPOCH
 
 
 @dataclass

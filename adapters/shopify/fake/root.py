@@ -19,7 +19,7 @@ from . import bulk
 from .mutations import inventory, orders, products
 from .records import Json, namespace_of, parse_gid
 from .search import search
-from .store import Store
+from .store import FULFILLMENT_ORDER_SCOPES, Store
 from .views import (
     BulkView,
     LocationView,
@@ -29,9 +29,11 @@ from .views import (
     ShipmentView,
     VariantView,
     View,
+    WorkView,
     connection,
     need_scope,
     view_of,
+    visible_work,
 )
 
 __all__ = ["Root", "load_schema"]
@@ -115,8 +117,27 @@ class Root:
 
     def orders(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_orders", "orders")
-        found = self._search(info, "orders", self.fake.orders.values(), args)
+        scopes = info.context["scopes"]
+        visible = [o for o in self.fake.orders.values() if self.fake.visible_order(o, scopes)]
+        found = self._search(info, "orders", visible, args)
         return connection([OrderView(self.fake, o) for o in found], info, args, key=lambda v: v.record.id)
+
+    def fulfillmentOrders(self, info: Any, **args: Any) -> Json:
+        """Every fulfillment order the token's scopes show; closed and cancelled ones only with includeClosed."""
+        if not info.context["scopes"] & FULFILLMENT_ORDER_SCOPES:
+            need_scope(info, "read_merchant_managed_fulfillment_orders", "fulfillmentOrders")
+        work = [
+            w
+            for w in self.fake.fulfillment_orders.values()
+            if visible_work(info, self.fake, w)
+            and (args.get("includeClosed") or w.status not in ("CLOSED", "CANCELLED", "INCOMPLETE"))
+        ]
+        found = self._search(info, "fulfillmentOrders", work, args)
+        return connection([WorkView(self.fake, w) for w in found], info, args, key=lambda v: v.record.id)
+
+    def fulfillmentOrder(self, info: Any, id: str) -> WorkView | None:
+        found = self.fake.fulfillment_orders.get(parse_gid(id, "FulfillmentOrder") or -1)
+        return WorkView(self.fake, found) if found and visible_work(info, self.fake, found) else None
 
     def _search(self, info: Any, name: str, items: Iterable[T], args: Mapping[str, Any]) -> list[T]:
         return search(info, items, self.fake.search_fields[name], args.get("query"))
@@ -124,7 +145,7 @@ class Root:
     def order(self, info: Any, id: str) -> OrderView | None:
         need_scope(info, "read_orders", "order")
         found = self.fake.orders.get(parse_gid(id, "Order") or -1)
-        return OrderView(self.fake, found) if found else None
+        return OrderView(self.fake, found) if found and self.fake.visible_order(found, info.context["scopes"]) else None
 
     def node(self, info: Any, id: str) -> View | None:
         return view_of(self.fake, id)
@@ -168,6 +189,13 @@ class Root:
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:
         return bulk.run_query(self.fake, query, info)
+
+    def bulkOperationCancel(self, info: Any, id: str) -> Json:
+        return bulk.cancel(self.fake, id)
+
+    def productDelete(self, info: Any, input: Json, synchronous: bool = True) -> Json:
+        need_scope(info, "write_products", "productDelete")
+        return products.delete_product_from_input(self.fake, input)
 
     def orderUpdate(self, info: Any, input: Json) -> Json:
         need_scope(info, "write_orders", "orderUpdate")

@@ -29,11 +29,16 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLSchema,
     OperationDefinitionNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
     execute_sync,
     get_operation_ast,
     parse,
     validate,
+    visit,
 )
 from graphql.execution.values import get_variable_values
 
@@ -45,7 +50,11 @@ from .store import ALL_SCOPES, Store
 
 __all__ = ["INVALID_TOKEN", "FakeShopify", "Fault"]
 
-API_VERSIONS = ("2026-07", "2026-10")
+API_VERSIONS = ("2025-10", "2026-01", "2026-04", "2026-07", "2026-10")
+"""The stable versions the fake answers, oldest first (Shopify supports each for about a year)."""
+VERSION = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
+DEPRECATION_NOTICE = "https://shopify.dev/api/usage/versioning#deprecation-practices"
+"""What the fake sends in X-Shopify-API-Deprecated-Reason when a request uses a deprecated field."""
 TOKEN_LIFETIME = 86399
 """Seconds a client-credentials token lives (Shopify: 24 hours; it answers expires_in 86399)."""
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -106,6 +115,11 @@ class FakeShopify(Store):
         self.issued_tokens: dict[str, float] = {}
         """Client-credentials tokens and when (clock) each expires."""
         self.faults: list[Fault] = []
+        self.versions: tuple[str, ...] = API_VERSIONS
+        """Supported stable versions, oldest first: an older one is answered as the oldest (fall forward)."""
+        self._documents: dict[str, tuple[DocumentNode, list[GraphQLError], list[str]]] = {}
+        self.revoked: set[str] = set()
+        """Access tokens that no longer work (the app was uninstalled or its token rotated)."""
         self.log: list[Json] = []
         """One entry per GraphQL request: operation, requested and actual cost, throttled, errors."""
         self._serving = threading.Lock()
@@ -152,18 +166,36 @@ class FakeShopify(Store):
             return self._grant(request)
         match = re.fullmatch(r"/admin/api/([^/]+)/graphql\.json", path)
         if match and request.method == "POST":
-            if match.group(1) not in API_VERSIONS:
+            served = self.served_version(match.group(1))
+            if served is None:
                 return _json(404, {"errors": "Not Found"})
             if not self._authenticated(request):
                 return _json(401, {"errors": INVALID_TOKEN})
-            return self._graphql(request)
+            response = self._graphql(request)
+            response.headers["X-Shopify-API-Version"] = served
+            return response
         match = re.fullmatch(r"/bulk-results/([0-9a-f]+)\.jsonl", path)
         if match and request.method == "GET":
             return bulk.result(self, match.group(1))
         return _json(404, {"errors": "Not Found"})
 
+    def served_version(self, asked: str) -> str | None:
+        """The version a request for `asked` runs with: itself when supported, the oldest supported
+        one when `asked` is older (Shopify falls forward), None (404) for a version not yet released."""
+        if asked in self.versions:
+            return asked
+        if VERSION.match(asked) and asked < self.versions[0]:
+            return self.versions[0]
+        return None
+
+    def revoke(self, token: str) -> None:
+        """The token stops working, as when the merchant uninstalls the app: every request answers 401."""
+        self.revoked.add(token)
+
     def _authenticated(self, request: httpx.Request) -> bool:
         token = request.headers.get("X-Shopify-Access-Token", "")
+        if token in self.revoked:
+            return False
         if secrets.compare_digest(token, self.access_token):
             return True
         expires = self.issued_tokens.get(token)
@@ -204,6 +236,19 @@ class FakeShopify(Store):
             self.log.append(entry)
         return _json(200, {"errors": errors, "extensions": self._cost_block(requested, None)})
 
+    def _checked(self, text: str) -> tuple[DocumentNode, list[GraphQLError], list[str]]:
+        """A document parsed and validated, with the deprecated fields it uses; remembered by its
+        text, since a client sends the same few documents again and again."""
+        found = self._documents.get(text)
+        if found is None:
+            document = parse(text)
+            problems = validate(self.schema, document)
+            found = (document, list(problems), [] if problems else deprecated_uses(self.schema, document))
+            if len(self._documents) > 256:
+                self._documents.clear()
+            self._documents[text] = found
+        return found
+
     def _graphql(self, request: httpx.Request) -> httpx.Response:
         try:
             body = json.loads(request.content or b"{}")
@@ -214,10 +259,9 @@ class FakeShopify(Store):
             return _json(400, {"errors": {"query": "Required parameter missing or invalid"}})
         entry: Json = {"operation": operation_name, "requested": None, "actual": None, "throttled": False}
         try:
-            document = parse(text)
+            document, problems, deprecated = self._checked(text)
         except GraphQLError as exc:
             return self._errors([dict(exc.formatted)], entry=entry)
-        problems = validate(self.schema, document)
         if problems:
             return self._errors([dict(p.formatted) for p in problems], entry=entry)
         operation = get_operation_ast(document, operation_name)
@@ -274,7 +318,9 @@ class FakeShopify(Store):
             answer["extensions"]["search"] = context["search"]
             entry["search_warnings"] = [w for s in context["search"] for w in s["warnings"]]
         self.log.append(entry)
-        return _json(200, answer)
+        if deprecated:
+            entry["deprecated"] = deprecated
+        return _json(200, answer, {"X-Shopify-API-Deprecated-Reason": DEPRECATION_NOTICE} if deprecated else None)
 
     def _execute(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any], context: Json
@@ -300,3 +346,18 @@ class FakeShopify(Store):
             operation_name=operation.name.value if operation.name else None,
             middleware=[field_faults],
         )
+
+
+def deprecated_uses(schema: GraphQLSchema, document: DocumentNode) -> list[str]:
+    """The deprecated fields a document selects (`Type.field`)."""
+    found: list[str] = []
+    info = TypeInfo(schema)
+
+    class Deprecations(Visitor):
+        def enter_field(self, node: Any, *args: Any) -> None:
+            definition = info.get_field_def()
+            if definition is not None and definition.deprecation_reason:
+                found.append(f"{info.get_parent_type()}.{node.name.value}")
+
+    visit(document, TypeInfoVisitor(info, Deprecations()))
+    return found

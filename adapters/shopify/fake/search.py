@@ -308,6 +308,30 @@ def _text_filter(values: Callable[[Any], Iterable[str | None]]) -> FieldFilter:
     return make
 
 
+def _list_filter(value: Callable[[Any], str]) -> FieldFilter:
+    """A field matched against a comma-separated list of values, case-insensitively (`product_status:ACTIVE,DRAFT`)."""
+
+    def make(comparator: str, given: str) -> Predicate:
+        if comparator != ":":
+            raise ValueError(f"Invalid value {given!r}: a list takes no comparator.")
+        wanted = {part.strip().lower() for part in given.split(",") if part.strip()}
+        return lambda record: value(record).lower() in wanted
+
+    return make
+
+
+def _bool_filter(value: Callable[[Any], bool]) -> FieldFilter:
+    """A boolean field (`gift_card:false`)."""
+
+    def make(comparator: str, given: str) -> Predicate:
+        if comparator != ":" or given.lower() not in ("true", "false"):
+            raise ValueError(f"Invalid value {given!r}: true or false.")
+        wanted = given.lower() == "true"
+        return lambda record: bool(value(record)) == wanted
+
+    return make
+
+
 def search_fields(
     now: Callable[[], datetime], products_by_id: Mapping[int, Product], variants_by_id: Mapping[int, Variant]
 ) -> dict[str, dict[str, FieldFilter]]:
@@ -342,7 +366,9 @@ def search_fields(
         "tag_not": _without(_text_filter(lambda v: product_of(v).tags)),
         "vendor": _text_filter(lambda v: [product_of(v).vendor]),
         "product_type": _text_filter(lambda v: [product_of(v).product_type]),
-        "product_status": _text_filter(lambda v: [product_of(v).status]),
+        "product_status": _list_filter(lambda v: product_of(v).status),
+        "gift_card": _bool_filter(lambda v: product_of(v).gift_card),
+        "requires_components": _bool_filter(lambda v: v.requires_components),
     }
     return {
         "products": products,
@@ -353,6 +379,12 @@ def search_fields(
             "inventory_item_id": _id_filter(lambda level: level[0].id),
             "created_at": _time_filter(level_time("level_created_at"), now),
             "updated_at": _time_filter(level_time("level_updated_at"), now),
+        },
+        "fulfillmentOrders": {  # FulfillmentOrder records
+            "id": _id_filter(lambda w: w.id),
+            "assigned_location_id": _id_filter(lambda w: w.location_id),
+            "status": _list_filter(lambda w: w.status),
+            "updated_at": _time_filter(lambda w: w.updated_at, now),
         },
         "inventoryShipments": {
             "status": _text_filter(lambda shipment: [shipment.status]),

@@ -12,12 +12,13 @@ call these, and `routes.FakeShopify` serves the store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .records import (
     AdjustmentGroup,
     BulkOperation,
+    FulfillmentOrder,
     InventoryChange,
     InventoryItem,
     InventoryShipment,
@@ -43,8 +44,23 @@ ALL_SCOPES = frozenset(
         "read_inventory",
         "write_inventory",
         "read_orders",
+        "read_all_orders",
+        "read_merchant_managed_fulfillment_orders",
         "read_locations",
         "write_orders",
+    }
+)
+ORDER_WINDOW = timedelta(days=60)
+"""Without read_all_orders an app sees only the orders of the last 60 days (Shopify's `Order`
+documentation). Their fulfillment orders are not shown either: each belongs to an `Order!`."""
+FULFILLMENT_ORDER_SCOPES = frozenset(
+    {
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+        "write_third_party_fulfillment_orders",
     }
 )
 
@@ -78,6 +94,9 @@ class Store:
         self.orders: dict[int, Order] = {}
         self.metafields: dict[tuple[str, str, str], Metafield] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
+        self.bulk_concurrency = 5
+        """Bulk query operations one app may run at once (five from API version 2026-01)."""
         self.adjustment_groups: dict[int, AdjustmentGroup] = {}
         self.jobs: set[int] = set()
         self.idempotency_keys: dict[str, tuple[str, str, Json]] = {}
@@ -136,8 +155,10 @@ class Store:
 
     # --- seeding, and what a merchant does -------------------------------------------------
 
-    def add_location(self, name: str, *, active: bool = True, fulfills_online_orders: bool = True) -> Location:
-        location = Location(self.next_id(), name, active, fulfills_online_orders)
+    def add_location(
+        self, name: str, *, active: bool = True, fulfills_online_orders: bool = True, fulfillment_service: bool = False
+    ) -> Location:
+        location = Location(self.next_id(), name, active, fulfills_online_orders, fulfillment_service)
         self.locations[location.id] = location
         return location
 
@@ -153,15 +174,26 @@ class Store:
         product_type: str = "",
         tags: Iterable[str] = (),
         metafields: Mapping[str, tuple[str, str]] | None = None,
+        status: str = "ACTIVE",
+        gift_card: bool = False,
     ) -> Product:
         """A product with its variants. Each variant mapping may give: sku, title, inventory_policy
         ("DENY"/"CONTINUE"), tracked (default True), stock (int at the first location, or
-        {location name: int}), incoming (same forms), metafields ({"ns.key": (type, value)})."""
+        {location name: int}), incoming (same forms), metafields ({"ns.key": (type, value)}),
+        requires_components (a bundle parent). `status` is ACTIVE, UNLISTED, DRAFT or ARCHIVED."""
         if not self.locations:
             self.add_location("Shop location")
         now = self.stamp()
         product = Product(
-            self.next_id(), title, vendor, product_type, list(dict.fromkeys(tags)), created_at=now, updated_at=now
+            self.next_id(),
+            title,
+            vendor,
+            product_type,
+            list(dict.fromkeys(tags)),
+            status=status,
+            gift_card=gift_card,
+            created_at=now,
+            updated_at=now,
         )
         self.products[product.id] = product
         for number, spec in enumerate(variants, start=1):
@@ -182,6 +214,7 @@ class Store:
             inventory_item_id=item.id,
             created_at=now,
             updated_at=now,
+            requires_components=bool(spec.get("requires_components", False)),
         )
         item.variant_id = variant.id
         first = next(iter(self.locations.values()))
@@ -321,7 +354,9 @@ class Store:
             self.move(item, location_id, {"available": -quantity, "committed": quantity})
         return location_id
 
-    def create_order(self, lines: Iterable[tuple[int, int]], *, created_at: datetime | None = None) -> Order:
+    def create_order(
+        self, lines: Iterable[tuple[int, int]], *, created_at: datetime | None = None, test: bool = False
+    ) -> Order:
         """An open, unfulfilled order of (variant id, quantity) lines; takes stock off `available`
         at the first active location that fulfils online orders and stocks the item."""
         items = []
@@ -338,7 +373,7 @@ class Store:
                     claimed_at=self.claim(variant, quantity),
                 )
             )
-        return self.file_order(items, created_at=created_at)
+        return self.file_order(items, created_at=created_at, test=test)
 
     def file_order(
         self,
@@ -359,7 +394,62 @@ class Store:
             **fields,
         )
         self.orders[order.id] = order
+        self.route(order)
         return order
+
+    def route(self, order: Order) -> None:
+        """Shopify's order routing: one fulfillment order per location, each line at the location
+        that committed its stock, else the first active location that fulfils online orders."""
+        fallback = next(
+            (loc.id for loc in self.locations.values() if loc.active and loc.fulfills_online_orders),
+            next(iter(self.locations), None),
+        )
+        by_location: dict[int, dict[int, int]] = {}
+        for line in order.lines:
+            location = line.claimed_at if line.claimed_at is not None else fallback
+            if location is None or line.quantity - line.fulfilled <= 0:
+                continue
+            by_location.setdefault(location, {})[line.id] = line.quantity - line.fulfilled
+        for location_id, remaining in by_location.items():
+            work = FulfillmentOrder(
+                self.next_id(), order.id, location_id, remaining, created_at=order.created_at, updated_at=self.stamp()
+            )
+            order.work.append(work)
+            self.fulfillment_orders[work.id] = work
+
+    def hold(self, order_id: int) -> None:
+        """Put an order's open work on hold (a merchant's or a fraud app's fulfilment hold)."""
+        for work in self.orders[order_id].work:
+            if work.status in ("OPEN", "IN_PROGRESS"):
+                work.status, work.updated_at = "ON_HOLD", self.stamp()
+
+    def schedule(self, order_id: int, fulfill_at: datetime) -> None:
+        """Defer an order's open work to `fulfill_at` (a pre-order or a subscription's next delivery)."""
+        for work in self.orders[order_id].work:
+            if work.status in ("OPEN", "ON_HOLD"):
+                work.status, work.fulfill_at, work.updated_at = "SCHEDULED", fulfill_at, self.stamp()
+
+    def move_work(self, order_id: int, location: str) -> None:
+        """Move an order's open work to another location (fulfillmentOrderMove)."""
+        target = self.location_named(location).id
+        for work in self.orders[order_id].work:
+            if work.status not in ("CLOSED", "CANCELLED"):
+                work.location_id, work.updated_at = target, self.stamp()
+
+    def visible_order(self, order: Order, scopes: Iterable[str]) -> bool:
+        """Whether a token with `scopes` sees the order: without read_all_orders, the last 60 days only."""
+        return "read_all_orders" in scopes or order.created_at >= self.now() - ORDER_WINDOW
+
+    def delete_product(self, product_id: int) -> None:
+        """Delete a product with its variants, inventory items and metafields (productDelete).
+        Order lines keep their SKU but lose their variant, as on Shopify."""
+        product = self.products.pop(product_id)
+        for variant_id in product.variant_ids:
+            variant = self.variants.pop(variant_id)
+            self.inventory_items.pop(variant.inventory_item_id, None)
+        owners = {gid("Product", product_id), *(gid("ProductVariant", v) for v in product.variant_ids)}
+        for key in [k for k in self.metafields if k[0] in owners]:
+            del self.metafields[key]
 
     def set_available(self, variant_id: int, quantity: int, *, location: str | None = None) -> None:
         """Set a variant's `available` at `location` (default: where orders take it from), as a
@@ -389,6 +479,9 @@ class Store:
                 self.move(item, line.claimed_at, {"committed": -unshipped, "on_hand": -unshipped})
         order.cancelled_at = order.updated_at = self.stamp()
         order.cancel_reason = reason
+        for work in order.work:
+            if work.status not in ("CLOSED", "CANCELLED"):
+                work.status, work.updated_at = "CANCELLED", order.cancelled_at
         return order
 
     # --- reading back (tests) -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from .records import EPOCH, Json, gid, iso, namespace_of, parse_gid
+from .records import EPOCH, FulfillmentOrder, Json, gid, iso, namespace_of, parse_gid
 from .search import search
 from .store import Store
 
@@ -148,6 +148,10 @@ class LocationView(View):
     def fulfillsOnlineOrders(self) -> bool:
         return bool(self.record.fulfills_online_orders)
 
+    @property
+    def isFulfillmentService(self) -> bool:
+        return bool(self.record.fulfillment_service)
+
     def inventoryLevels(self, info: Any, **args: Any) -> Json:
         need_scope(info, "read_inventory", "inventoryLevels")
         stocked = [
@@ -195,6 +199,10 @@ class ProductView(HasMetafields):
         return str(self.record.status)
 
     @property
+    def isGiftCard(self) -> bool:
+        return bool(self.record.gift_card)
+
+    @property
     def createdAt(self) -> str:
         return iso(self.record.created_at)
 
@@ -231,6 +239,10 @@ class VariantView(HasMetafields):
     @property
     def inventoryPolicy(self) -> str:
         return str(self.record.inventory_policy)
+
+    @property
+    def requiresComponents(self) -> bool:
+        return bool(self.record.requires_components)
 
     @property
     def inventoryQuantity(self) -> int | None:
@@ -347,6 +359,12 @@ class InventoryItemView(View):
     @property
     def variant(self) -> VariantView:
         return VariantView(self.fake, self.fake.variants[self.record.variant_id])
+
+    def variants(self, info: Any, **args: Any) -> Json:
+        """The variants that use this item (one in the fake; none once its variant is deleted)."""
+        found = self.fake.variants.get(self.record.variant_id)
+        views = [VariantView(self.fake, found)] if found else []
+        return connection(views, info, args, key=lambda v: v.record.id)
 
     def inventoryLevel(self, info: Any, locationId: str, includeInactive: bool = False) -> LevelView | None:
         need_scope(info, "read_inventory", "inventoryLevel")
@@ -469,6 +487,14 @@ class OrderView(HasMetafields):
         return str(self.record.fulfillment_status)
 
     @property
+    def test(self) -> bool:
+        return bool(self.record.test)
+
+    def fulfillmentOrders(self, info: Any, **args: Any) -> Json:
+        views = [WorkView(self.fake, work) for work in self.record.work if visible_work(info, self.fake, work)]
+        return connection(views, info, args, key=lambda v: v.record.id)
+
+    @property
     def note(self) -> str | None:
         return self.record.note  # type: ignore[no-any-return]
 
@@ -504,6 +530,97 @@ class LineView(View):
     def variant(self) -> VariantView | None:
         found = self.fake.variants.get(self.record.variant_id) if self.record.variant_id else None
         return VariantView(self.fake, found) if found else None
+
+
+def visible_work(info: Any, fake: Store, work: FulfillmentOrder) -> bool:
+    """Whether the request's token sees a fulfillment order: work at a merchant's own location needs
+    the merchant-managed scope, at a fulfilment service's location the third-party one; without
+    read_all_orders only the work of the last 60 days' orders shows."""
+    scopes = info.context["scopes"]
+    if fake.locations[work.location_id].fulfillment_service:
+        allowed = scopes & {"read_third_party_fulfillment_orders", "write_third_party_fulfillment_orders"}
+    else:
+        allowed = scopes & {"read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders"}
+    return bool(allowed) and fake.visible_order(fake.orders[work.order_id], scopes)
+
+
+class WorkView(View):
+    """A fulfillment order: one location's work for an order."""
+
+    typename = "FulfillmentOrder"
+
+    @property
+    def id(self) -> str:
+        return gid("FulfillmentOrder", self.record.id)
+
+    @property
+    def status(self) -> str:
+        return str(self.record.status)
+
+    @property
+    def fulfillAt(self) -> str | None:
+        return iso(self.record.fulfill_at) if self.record.fulfill_at else None
+
+    @property
+    def createdAt(self) -> str:
+        return iso(self.record.created_at)
+
+    @property
+    def updatedAt(self) -> str:
+        return iso(self.record.updated_at)
+
+    @property
+    def assignedLocation(self) -> Json:
+        location = self.fake.locations[self.record.location_id]
+        return {"name": location.name, "location": LocationView(self.fake, location)}
+
+    @property
+    def order(self) -> OrderView:
+        return OrderView(self.fake, self.fake.orders[self.record.order_id])
+
+    @property
+    def orderId(self) -> str:
+        return gid("Order", self.record.order_id)
+
+    @property
+    def orderName(self) -> str:
+        return str(self.fake.orders[self.record.order_id].name)
+
+    def lineItems(self, info: Any, **args: Any) -> Json:
+        lines = {line.id: line for line in self.fake.orders[self.record.order_id].lines}
+        views = [WorkLineView(self.fake, (lines[i], left)) for i, left in self.record.remaining.items() if i in lines]
+        return connection(views, info, args, key=lambda v: v.record[0].id)
+
+
+class WorkLineView(View):
+    """A fulfillment order line item: an order line and the units this location still has to ship."""
+
+    typename = "FulfillmentOrderLineItem"
+
+    @property
+    def id(self) -> str:
+        return gid("FulfillmentOrderLineItem", self.record[0].id)
+
+    @property
+    def remainingQuantity(self) -> int:
+        return int(self.record[1])
+
+    @property
+    def totalQuantity(self) -> int:
+        return int(self.record[0].quantity)
+
+    @property
+    def sku(self) -> str | None:
+        return self.record[0].sku  # type: ignore[no-any-return]
+
+    @property
+    def variant(self) -> VariantView | None:
+        found = self.fake.variants.get(self.record[0].variant_id) if self.record[0].variant_id else None
+        return VariantView(self.fake, found) if found else None
+
+    @property
+    def lineItem(self) -> LineView:
+        return LineView(self.fake, self.record[0])
 
 
 class AdjustmentGroupView(View):
@@ -617,6 +734,7 @@ def view_of(fake: Store, global_id: str) -> View | None:
         "Location": (fake.locations, LocationView),
         "Order": (fake.orders, OrderView),
         "BulkOperation": (fake.bulk_operations, BulkView),
+        "FulfillmentOrder": (fake.fulfillment_orders, WorkView),
         "InventoryAdjustmentGroup": (fake.adjustment_groups, AdjustmentGroupView),
     }
     if kind not in table or number not in table[kind][0]:

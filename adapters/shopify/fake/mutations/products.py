@@ -14,7 +14,16 @@ from datetime import date
 from typing import Any
 
 from stockstatus.adapters.shopify.fake.mutations import MAX_INPUT_LIST
-from stockstatus.adapters.shopify.fake.records import ISO_DATE, Json, Order, Product, Variant, namespace_of, parse_gid
+from stockstatus.adapters.shopify.fake.records import (
+    ISO_DATE,
+    Json,
+    Order,
+    Product,
+    Variant,
+    gid,
+    namespace_of,
+    parse_gid,
+)
 from stockstatus.adapters.shopify.fake.store import Store
 from stockstatus.adapters.shopify.fake.views import (
     MetafieldDefinitionView,
@@ -437,3 +446,17 @@ def _is_date(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def delete_product_from_input(store: Store, given: Json) -> Json:
+    """productDelete: the product, its variants, their inventory items and metafields go."""
+    shop = {"id": "gid://shopify/Shop/1", "name": store.shop_name, "myshopifyDomain": store.shop}
+    number = parse_gid(given.get("id"), "Product")
+    if number is None or number not in store.products:
+        return {
+            "deletedProductId": None,
+            "shop": shop,
+            "userErrors": [{"field": ["id"], "message": "Product does not exist"}],
+        }
+    store.delete_product(number)
+    return {"deletedProductId": gid("Product", number), "shop": shop, "userErrors": []}
