@@ -1,6 +1,7 @@
 """The `connector` command: a thin shell over the library, one function per command.
 
-Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid.
+Exit codes: 0 done; 1 a store failed or some writes were refused; 2 the configuration is invalid;
+64 the command line itself is wrong (an unknown option, a missing argument: nothing was read).
 
 Every command reads the time from one clock, `main`'s `clock` (the system clock unless a caller
 passes another), so that "today" in the store's calendar, the state file's timestamps and the
@@ -19,10 +20,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
@@ -38,6 +39,18 @@ from stockstatus.core.sync import Clock, resync, system_clock
 log = logging.getLogger("connector")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_USAGE = 64
+"""A usage error (sysexits' EX_USAGE), apart from an invalid config (2): a script or a service
+manager can tell "fix the command line" from "fix the file"."""
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}   done
+  {EXIT_FAILED}   a store failed, some writes were refused, or a SKU was not found
+  {EXIT_CONFIG}   the configuration is invalid (the file, its rules, purchase-order files, or a
+      credential variable not set): one line per problem names the file and key
+  {EXIT_USAGE}  the command line is wrong (an unknown option, a missing argument); nothing was read
+
+--config, --log-level and --log-format may come before or after the command."""
 
 TEST_CLOCK_VARIABLE = "CONNECTOR_TEST_CLOCK_START"
 """For the project's tests of `connector` as a separate process, and for nothing else: an ISO 8601
@@ -78,9 +91,15 @@ def say(text: str, *, file: TextIO | None = None) -> None:
 def cmd_resync(args: argparse.Namespace) -> int:
     """Run one full pass now: pull, decide, push what changed, record.
 
-    Prints the plan (SKU, from → to, ETA, rule) and a summary per store. With --incremental,
-    only what changed since the store's last completed pass is pulled and decided (a full pass
-    when there is no such pass yet).
+    Prints the plan per store: each item to change with its rule, then its status, ETA,
+    message and the store's selling field, old → new, and the changes counted by kind. With
+    --incremental, only what changed since the store's last completed pass is pulled and
+    decided (a full pass when there is no such pass yet).
+
+    With --dry-run --as-of DATE, plans for that day in the store's calendar (release and
+    restock dates reached by then, ETAs counted from it) with today's stock, orders and supply:
+    what the store would show if nothing else changed. Nothing is written, not even to the
+    state file.
 
     A pass that would change the status of more than the rails allow ([rails] in the config:
     30 % of the store's items, or 20 % turned out of stock) writes nothing, holds the store and
@@ -89,11 +108,17 @@ def cmd_resync(args: argparse.Namespace) -> int:
     If another process is running a pass over the store, waits up to --wait seconds.
 
     Example: connector resync --store eu-shop --dry-run
+    Example: connector resync --dry-run --as-of 2026-12-07
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))  # before the state file is touched
     config.check_supply()
-    state = StateStore(config.state_path, now=_state_now(args.clock))
+    # Planning for another day records nothing: no run, no demand seen on a day not yet come.
+    state = (
+        StateStore.copy_of(config.state_path)
+        if args.as_of
+        else StateStore(config.state_path, now=_state_now(args.clock))
+    )
     try:
         runs = asyncio.run(
             resync(
@@ -107,16 +132,41 @@ def cmd_resync(args: argparse.Namespace) -> int:
                 clock=args.clock,
                 environ=os.environ,
                 progress=None if args.json else TerminalProgress.for_terminal(),
+                as_of=args.as_of,
             )
         )
     finally:
         state.close()
     if args.json:
-        print(json.dumps({"runs": [r.as_dict() for r in runs]}, indent=2))
+        print(json.dumps({**_as_of_json(args), "runs": [r.as_dict() for r in runs]}, indent=2))
     else:
+        _say_as_of(args)
         for run in runs:
             say(report.run_text(run))
     return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
+
+
+def as_of_date(text: str) -> date:
+    """`--as-of`: a calendar date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write it as YYYY-MM-DD (e.g. 2026-12-31), a day in the store's calendar"
+        ) from None
+
+
+def _as_of_json(args: argparse.Namespace) -> dict[str, Any]:
+    return {"as_of": args.as_of.isoformat()} if args.as_of else {}
+
+
+def _say_as_of(args: argparse.Namespace) -> None:
+    """The first line of a plan for another day: which day, and that nothing is written."""
+    if args.as_of:
+        say(
+            f"as of {args.as_of:%A} {args.as_of.isoformat()} in each store's calendar, with today's stock, orders "
+            "and supply: a plan, nothing is written (not to the stores, not to the state file)\n"
+        )
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
@@ -165,14 +215,30 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_rules_check(args: argparse.Namespace) -> int:
     """Validate the configuration and its rules without contacting any store.
 
-    Example: connector --config shop.toml rules check
+    Credential variables that the enabled stores (and the webhook) name but this environment
+    lacks are warnings: the file may be checked on another machine than the one that runs the
+    connector. With --strict they are errors (exit 2), as for the commands that reach a store.
+
+    Example: connector --config shop.toml rules check --strict
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_supply()
+    missing = config.missing_secrets(config.select(None), os.environ)
+    if missing and args.strict:
+        config.check_secrets(config.select(None), os.environ)
     for store in config.stores:
         names = ", ".join(store.rules.names) or "(no rules: built-in default only)"
         say(f"{store.name} ({store.platform}, {store.timezone.key}): {names}")
-    say(f"{', '.join(str(f) for f in config.files)}: OK")
+    for problem in missing:
+        say(f"warning: {problem}")
+    files = ", ".join(str(f) for f in config.files)
+    if missing:
+        say(
+            f"{files}: OK, with {len(missing)} warning{'' if len(missing) == 1 else 's'}: credential variables not "
+            "set in this environment (commands that reach a store stop until they are; --strict makes these errors)"
+        )
+    else:
+        say(f"{files}: OK")
     return EXIT_OK
 
 
@@ -183,7 +249,11 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     backorder queue, incoming supply, sales history and the status the store accepted last.
     Writes nothing, to the store or to the state file.
 
+    With --as-of DATE, explains the decision for that day in the store's calendar, with
+    today's stock, orders and supply.
+
     Example: connector rules explain KTL-1 --store eu-shop
+    Example: connector rules explain PRE-1 --as-of 2026-12-24
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))
@@ -191,7 +261,13 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(
             explain.explain_sku(
-                config, args.sku, store_name=args.store, state=state, clock=args.clock, environ=os.environ
+                config,
+                args.sku,
+                store_name=args.store,
+                state=state,
+                clock=args.clock,
+                environ=os.environ,
+                as_of=args.as_of,
             )
         )
     except explain.UnknownSku as exc:
@@ -200,8 +276,9 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        print(explain.dumps(found))
+        print(explain.dumps(found, as_of=args.as_of))
     else:
+        _say_as_of(args)
         say("\n\n".join(explain.text(e) for e in found))
     return EXIT_OK
 
@@ -213,6 +290,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     from the store and the purchase-order files. Settings: `[demand]` in the config. Pulls the
     store read-only; writes nothing.
 
+    With --as-of DATE, judged on that day in the store's calendar (supply due by then counted
+    as on order, the sales window ending then), with today's stock and orders.
+
     Example: connector report reorder --store eu-shop --csv > reorder.csv
     """
     config = config_module.load(config_module.config_path(args.config))
@@ -220,7 +300,9 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
     state = StateStore.copy_of(config.state_path)
     try:
         found = asyncio.run(
-            report.reorder_report(config, store_name=args.store, state=state, clock=args.clock, environ=os.environ)
+            report.reorder_report(
+                config, store_name=args.store, state=state, clock=args.clock, environ=os.environ, as_of=args.as_of
+            )
         )
     finally:
         state.close()
@@ -229,6 +311,7 @@ def cmd_report_reorder(args: argparse.Namespace) -> int:
         for warning in found.warnings:
             say(f"warning: {warning}", file=sys.stderr)
     else:
+        _say_as_of(args)
         say(report.reorder_table(found))
     return EXIT_OK
 
@@ -306,6 +389,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(json_output=args.json, clock=args.clock)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a starter configuration: the complete, commented example shipped with the connector.
+
+    PATH defaults to --config, else $CONNECTOR_CONFIG, else ./connector.toml. An existing file
+    is never overwritten. Then set each store's url and the names of its credential variables,
+    delete the stores you do not have, and check it with `connector rules check`.
+
+    Example: connector init /etc/stock-connector/connector.toml
+    """
+    path = Path(args.path) if args.path else config_module.config_path(args.config)
+    operator.write_starter_config(path)
+    named = "" if path == config_module.config_path(None) else f" --config {path}"
+    say(
+        f"wrote {path}: the example configuration (two stores, rules, supply and demand settings), to edit\n"
+        "next:\n"
+        "  1. set each store's url (WooCommerce) or shop (Shopify); delete the stores you do not have\n"
+        "  2. export the credential variables each store names (key_env, secret_env, token_env)\n"
+        f"  3. connector{named} rules check, then connector{named} resync --dry-run"
+    )
+    return EXIT_OK
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve a fake store over HTTP on loopback, for trying the connector against an API.
 
@@ -314,24 +419,26 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     Example: connector sandbox woocommerce --port 8080 --products 500 --timezone Europe/Berlin
     Example: connector sandbox woocommerce --catalogue my-shop.toml
     """
+    # The command line alone is wrong here, not a config: usage errors (exit 64).
+    command = "connector sandbox"
     installed = platforms()
     if args.platform not in installed:
-        raise ConfigError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})")
+        raise UsageError(f"unknown platform {args.platform!r} (installed: {', '.join(sorted(installed))})", command)
     platform = installed[args.platform]
     if not simulates(platform):
         offered = ", ".join(sorted(demo.simulated_platforms())) or "none"
-        raise ConfigError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})")
+        raise UsageError(f"platform {args.platform!r} offers no sandbox (platforms with one: {offered})", command)
     if args.products < 0:
-        raise ConfigError(f"--products must be 0 or more, not {args.products}")
+        raise UsageError(f"--products must be 0 or more, not {args.products}", command)
     if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port must be from 0 to 65535 (0 takes a free one), not {args.port}")
+        raise UsageError(f"--port must be from 0 to 65535 (0 takes a free one), not {args.port}", command)
     options = {"plan": args.plan} if args.plan else {}
     if args.timezone is not None:
         try:
             ZoneInfo(args.timezone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise ConfigError(
-                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)"
+            raise UsageError(
+                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)", command
             ) from None
         options["timezone"] = args.timezone
     today = args.clock().astimezone(UTC).date()
@@ -358,28 +465,75 @@ def _help(func: Any) -> str:
     return inspect.cleandoc(func.__doc__ or "")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="connector",
-        description="Keep every SKU's stock status (in stock, backorder, pre-order, out of stock) right.",
-    )
-    top.add_argument(
+class UsageError(Exception):
+    """The command line is wrong; the message says what and which command's help to read."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors raised (exit 64), not printed with exit 2 (an invalid config's code)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--config, --log-level and --log-format: on the top parser with their defaults, and on every
+    command without any (SUPPRESS), so that given after the command they are taken and, not
+    given there, they leave what was given before the command."""
+
+    def default(value: str | None) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
         "--config",
         metavar="PATH",
+        default=default(None),
         help=f"configuration file (default: ${config_module.ENV_VAR} or ./{config_module.DEFAULT_PATH})",
     )
+    parser.add_argument(
+        "--log-level",
+        default=default("WARNING"),
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log lines from this level up (default: WARNING)",
+    )
+    parser.add_argument(
+        "--log-format", default=default("text"), choices=["text", "json"], help="log lines as text or JSON"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(
+        prog="connector",
+        description="Keep every SKU's stock status (in stock, backorder, pre-order, out of stock) right.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _global_options(top, defaults=True)
     top.add_argument("--version", action="version", version=f"%(prog)s {version('stock-status-connector')}")
-    top.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    top.add_argument("--log-format", default="text", choices=["text", "json"], help="log lines as text or JSON")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Any, parent: Any = sub) -> argparse.ArgumentParser:
         text = _help(func)
         p: argparse.ArgumentParser = parent.add_parser(
-            name, help=text.splitlines()[0], description=text, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=text.splitlines()[0],
+            description=text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        _global_options(p, defaults=False)
         p.set_defaults(func=func)
         return p
+
+    def group(name: str, text: str, dest: str, metavar: str) -> Any:
+        p = sub.add_parser(name, help=text, description=text)
+        _global_options(p, defaults=False)
+        return p.add_subparsers(dest=dest, required=True, metavar=metavar)
 
     p = add("resync", cmd_resync)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
@@ -396,6 +550,12 @@ def parser() -> argparse.ArgumentParser:
         help="wait this long for another process's pass over the store to end (default: 10)",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; with --dry-run only",
+    )
 
     p = add("pause", cmd_pause)
     p.add_argument("store", metavar="STORE", help="the store's name in the config")
@@ -403,19 +563,30 @@ def parser() -> argparse.ArgumentParser:
     p = add("resume", cmd_resume)
     p.add_argument("store", metavar="STORE", help="the store's name in the config")
 
-    rules = sub.add_parser("rules", help="check the rules, explain a decision")
-    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
-    add("check", cmd_rules_check, rules_sub)
+    rules_sub = group("rules", "check the rules, explain a decision", "rules_command", "COMMAND")
+    p = add("check", cmd_rules_check, rules_sub)
+    p.add_argument("--strict", action="store_true", help="credential variables not set are errors, not warnings")
     p = add("explain", cmd_rules_explain, rules_sub)
     p.add_argument("sku", metavar="SKU", help="the SKU to explain (or #KEY for an item without a SKU)")
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; writes nothing",
+    )
 
-    reports = sub.add_parser("report", help="reports from the stores and the state file")
-    reports_sub = reports.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    reports_sub = group("report", "reports from the stores and the state file", "report_command", "REPORT")
     p = add("reorder", cmd_report_reorder, reports_sub)
     p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
     p.add_argument("--csv", action="store_true", help="CSV on standard output instead of a table")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=as_of_date,
+        help="decide for this day (YYYY-MM-DD) in the store's calendar; writes nothing",
+    )
 
     p = add("run", cmd_run)
 
@@ -430,6 +601,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="NAME", help="only this store")
     p.add_argument("--limit", type=int, default=50, help="most recent N changes (default: 50)")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
+
+    p = add("init", cmd_init)
+    p.add_argument("path", nargs="?", metavar="PATH", help="where to write it (default: the config path)")
 
     p = add("demo", cmd_demo)
     p.add_argument("--json", action="store_true", help="print machine-readable results")
@@ -450,13 +624,39 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line as a namespace; UsageError naming the command whose help to read."""
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    words = [top.prog, args.command, getattr(args, "rules_command", None), getattr(args, "report_command", None)]
+    command = " ".join(w for w in words if w)
+    if extra:
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}", command)
+    if args.command == "resync" and args.as_of and not args.dry_run:
+        raise UsageError("--as-of plans for another day and writes nothing: add --dry-run", command)
+    return args
+
+
+def _usage_error(exc: UsageError) -> int:
+    say(f"{exc.prog}: usage error: {exc}", file=sys.stderr)
+    say(f"(exit {EXIT_USAGE}: the command line is wrong; see `{exc.prog} --help`)", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     """`connector ARGV`; every command reads the time from `clock`."""
-    args = parser().parse_args(argv)
+    try:
+        args = parse(argv)
+    except UsageError as exc:
+        return _usage_error(exc)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     args.clock = clock
     logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args))
+    except UsageError as exc:
+        return _usage_error(exc)
     except ConfigError as exc:
         say(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

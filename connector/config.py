@@ -272,8 +272,8 @@ class Config:
         known = ", ".join(s.name for s in self.stores)
         raise ConfigError(f"no store named {name!r} (stores: {known})", path=self.path)
 
-    def check_secrets(self, stores: tuple[Store, ...], environ: Mapping[str, str] | None = None) -> None:
-        """Raise ConfigError naming every credential variable the given stores need but lack."""
+    def missing_secrets(self, stores: tuple[Store, ...], environ: Mapping[str, str] | None = None) -> list[str]:
+        """One line per credential variable the given stores (and the webhook) need but lack."""
         environ = os.environ if environ is None else environ
         problems = []
         for store in stores:
@@ -283,6 +283,11 @@ class Config:
         hook = self.settings.webhook
         if stores and hook is not None and not environ.get(hook.secret_env):
             problems.append(f"webhook.secret_env: environment variable {hook.secret_env} is not set")
+        return problems
+
+    def check_secrets(self, stores: tuple[Store, ...], environ: Mapping[str, str] | None = None) -> None:
+        """Raise ConfigError naming every credential variable the given stores need but lack."""
+        problems = self.missing_secrets(stores, environ)
         if problems:
             problems.append(
                 "set each variable in the environment the connector runs in (export NAME=..., or the service's "
@@ -318,9 +323,9 @@ def load(path: Path) -> Config:
     """Read and validate the file; raise ConfigError listing every problem."""
     if not path.is_file():
         hint = (
-            " (copy config.example.toml to start, or pass --config)"
+            " (`connector init` writes a starter one, or pass --config)"
             if path == DEFAULT_PATH
-            else f" (check --config and ${ENV_VAR}; config.example.toml is a complete one to start from)"
+            else f" (check --config and ${ENV_VAR}; `connector init {path}` writes a starter one)"
         )
         raise ConfigError(f"configuration file not found{hint}", path=path)
     problems: list[str] = []

@@ -64,12 +64,15 @@ class Health:
 
     def update(self, run: StoreRun) -> None:
         if run.outcome is RunOutcome.FAILED:
-            if run.store not in self.failing:
-                log.error("store %s is unhealthy: %s", run.store, run.error)
-            self.failing[run.store] = run.error or "failed"
+            self.fail(run.store, run.error or "failed")
         elif run.store in self.failing:
             del self.failing[run.store]
-            log.warning("store %s recovered", run.store)
+            log.warning("store %s recovered", run.store, extra={"store": run.store, "healthy": True})
+
+    def fail(self, store: str, error: str) -> None:
+        if store not in self.failing:
+            log.error("store %s is unhealthy: %s", store, error, extra={"store": store, "healthy": False})
+        self.failing[store] = error
 
 
 class Standing:
@@ -158,7 +161,7 @@ class Daemon:
 
     def __post_init__(self) -> None:
         self.watcher = ConfigWatcher(self.path)
-        self.watcher.config.check_secrets(self.watcher.config.select(None), self.environ)
+        self._check_secrets()
         self._inflight: set[asyncio.Task[object]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         """One per store, shared by its incremental and reconcile jobs: never two passes at once."""
@@ -168,6 +171,18 @@ class Daemon:
     @property
     def config(self) -> Config:
         return self.watcher.config
+
+    def _check_secrets(self) -> None:
+        """A store whose credential variables are not set is unhealthy and the others run; with
+        none that can run, the daemon does not start (ConfigError: exit 2, nothing to serve)."""
+        config = self.config
+        stores = config.select(None)
+        missing = {store.name: config.missing_secrets((store,), self.environ) for store in stores}
+        if stores and all(missing.values()):
+            config.check_secrets(stores, self.environ)
+        for name, problems in missing.items():
+            if problems:
+                self.health.fail(name, "credentials not set: " + "; ".join(problems))
 
     async def serve(self) -> int:
         """Run until stopped by a signal (or `stop()`); 0 on a clean stop."""
@@ -349,6 +364,19 @@ class Daemon:
                 len(run.changes),
                 run.failed,
                 run.seconds,
+                extra={
+                    "store": name,
+                    "run": run.run_id,
+                    "mode": run.mode.value,
+                    "outcome": run.outcome.value,
+                    "items": run.items,
+                    "changed": len(run.changes),
+                    "written": run.written,
+                    "failed": run.failed,
+                    "skipped": len(run.skipped),
+                    "counts": dict(sorted(run.counts.items())),
+                    "seconds": round(run.seconds, 3),
+                },
             )
 
 

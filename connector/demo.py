@@ -252,7 +252,7 @@ def run(*, json_output: bool = False, clock: Clock = system_clock) -> int:
     print("4. A second pass with nothing changed\n")
     for r in again:
         print(run_text(r) + "\n")
-    print("Next: copy config.example.toml to connector.toml, set your store's URL and key names, and run")
-    sandboxes = " or ".join(f"`connector sandbox {name}`" for name in sorted(simulated_platforms()))
-    print(f"`connector resync --dry-run`. Or try an API: {sandboxes}.")
+    print("Next: `connector init` writes connector.toml; set your store's URL and key names")
+    print("in it, and run `connector resync --dry-run`. Or try an API:")
+    print(" or ".join(f"`connector sandbox {name}`" for name in sorted(simulated_platforms())) + ".")
     return 0 if ok else 1

@@ -65,8 +65,12 @@ async def explain_sku(
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     sources: Sources | None = None,
+    as_of: date | None = None,
 ) -> list[Explanation]:
-    """Explain every item with this SKU (or `#key`) in the selected stores; UnknownSku if none has it."""
+    """Explain every item with this SKU (or `#key`) in the selected stores; UnknownSku if none has it.
+
+    `as_of`: the decision for that day in each store's calendar, with today's stock, orders and supply.
+    """
     sources = sources or Sources.of(config)
     gathered = await gather_stores(
         config,
@@ -76,6 +80,7 @@ async def explain_sku(
         environ=environ,
         transports=transports,
         sources=sources,
+        as_of=as_of,
     )
     found = []
     for one in gathered:
@@ -369,5 +374,6 @@ def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
     }
 
 
-def dumps(explanations: Sequence[Explanation]) -> str:
-    return json.dumps({"items": [as_dict(e) for e in explanations]}, indent=2, default=str)
+def dumps(explanations: Sequence[Explanation], *, as_of: date | None = None) -> str:
+    planned = {"as_of": as_of.isoformat()} if as_of else {}
+    return json.dumps({**planned, "items": [as_dict(e) for e in explanations]}, indent=2, default=str)

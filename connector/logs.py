@@ -6,9 +6,39 @@ import json
 import logging
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+_fields: ContextVar[dict[str, object]] = ContextVar("log_fields", default={})  # noqa: B039 - never mutated
+
+
+@contextmanager
+def fields(**values: object) -> Iterator[None]:
+    """Every log record made inside carries these fields (JSON lines show them; text lines do not).
+
+    A pass runs inside `fields(store=..., run=...)`, so that a retry logged by the HTTP policy or
+    a warning from a purchase-order file says which store and run it belongs to. Each asyncio task
+    has its own copy: stores passed side by side by the daemon do not mix their fields.
+    """
+    token = _fields.set({**_fields.get(), **values})
+    try:
+        yield
+    finally:
+        _fields.reset(token)
+
+
+class WithFields(logging.Filter):
+    """Adds the fields of the enclosing `fields(...)` to each record (an `extra=` of the call wins)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _fields.get().items():
+            if key not in vars(record):
+                setattr(record, key, value)
+        return True
 
 
 class JsonLines(logging.Formatter):
@@ -53,6 +83,7 @@ class OneLine(logging.Formatter):
 def configure(level: str = "WARNING", fmt: str = "text") -> None:
     """Send the connector's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(WithFields())
     if fmt == "json":
         handler.setFormatter(JsonLines())
     else:

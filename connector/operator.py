@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +22,29 @@ from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
 from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
+
+EXAMPLE_CONFIG = "config.example.toml"
+"""The complete, commented example shipped in the package (the project's config.example.toml)."""
+
+
+def example_config() -> str:
+    """The example configuration as the package ships it."""
+    return files("stockstatus.core").joinpath(EXAMPLE_CONFIG).read_text("utf-8")
+
+
+def write_starter_config(path: Path) -> None:
+    """Write the example configuration to `path`; ConnectorError if a file is already there.
+
+    Created with "x" (exclusive) so that an existing config, or one another process writes
+    meanwhile, is never overwritten.
+    """
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(example_config())
+    except FileExistsError:
+        raise ConnectorError(
+            f"{path} already exists and was left as it is (remove or rename it first, or name another path)"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +184,27 @@ def next_pass(
     return moment
 
 
+def _local(moment: datetime | str | None, zone: ZoneInfo) -> str | None:
+    """An instant in the store's timezone with its offset ("2026-11-22T11:00:00+01:00")."""
+    if moment is None:
+        return None
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:  # the state file writes UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(zone).isoformat(timespec="seconds")
+
+
 def status(config: Config, state: StateStore, clock: Clock = system_clock) -> list[dict[str, Any]]:
-    """Per store: last run, its outcome and counts, the next scheduled run, the last error, pause and hold."""
+    """Per store: last run, its outcome and counts, the next scheduled run, the last error, pause and hold.
+
+    Times are in the store's timezone with their offset. `counts` is the whole store: what
+    it accepted, item by item, from every pass (an incremental pass decides only what changed);
+    `run_counts` is what the last pass decided.
+    """
     now = clock()
     out = []
     for store in config.stores:
+        zone = store.timezone
         runs = [r for r in state.runs.recent(store.name, limit=50) if r.mode is not PassMode.DRY_RUN]
         last = runs[0] if runs else None
         last_error = next((r for r in runs if r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL)), None)
@@ -172,39 +214,51 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         )
         bookmark = state.bookmarks.get(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = next_pass(store.schedule, store.timezone, datetime.fromisoformat(last.started_at)) if last else None
+        next_run = next_pass(store.schedule, zone, datetime.fromisoformat(last.started_at)) if last else None
         next_full = next_pass(
             store.reconcile,
-            store.timezone,
+            zone,
             datetime.fromisoformat(full.started_at) if full else now,
             default=DEFAULT_RECONCILE,
         )
+        accepted = Counter(a.status.value for a in state.accepted.for_store(store.name).values())
         out.append(
             {
                 "store": store.name,
                 "platform": store.platform,
+                "timezone": zone.key,
                 "enabled": store.enabled,
-                "last_run": last.started_at if last else None,
+                "last_run": _local(last.started_at, zone) if last else None,
                 "mode": last.mode.value if last else None,
-                "last_full": full.started_at if full else None,
-                "bookmark": bookmark.isoformat(timespec="seconds") if bookmark else None,
+                "last_full": _local(full.started_at, zone) if full else None,
+                "bookmark": _local(bookmark, zone),
                 "seconds": last.took if last else None,
                 "outcome": last.outcome.value if last else "never run",
-                "counts": dict(last.counts) if last else {},
+                "counts": dict(sorted(accepted.items())),
+                "items": sum(accepted.values()),
+                "run_counts": dict(last.counts) if last else {},
                 "written": last.written if last else 0,
                 "failed": last.failed if last else 0,
-                "next_run": next_run.isoformat(timespec="seconds") if next_run and store.enabled else None,
-                "next_reconcile": (next_full.isoformat(timespec="minutes") if next_full and store.enabled else None),
+                "next_run": _local(next_run, zone) if next_run and store.enabled else None,
+                "next_reconcile": _local(next_full, zone) if next_full and store.enabled else None,
                 "overdue": bool(store.enabled and next_run is not None and now - next_run > OVERDUE),
-                "last_error": ({"at": last_error.started_at, "error": last_error.error} if last_error else None),
+                "last_error": (
+                    {"at": _local(last_error.started_at, zone), "error": last_error.error} if last_error else None
+                ),
                 "holds": [
-                    {"kind": h.kind.value, "since": h.since, "reason": h.reason} for h in state.holds.of(store.name)
+                    {"kind": h.kind.value, "since": _local(h.since, zone), "reason": h.reason}
+                    for h in state.holds.of(store.name)
                 ],
-                "skipped": _skipped(state, store.name),
-                "outbox": _outbox(state, store.name),
+                "skipped": _skipped(state, store.name, zone),
+                "outbox": _outbox(state, store.name, zone),
             }
         )
     return out
+
+
+def _when(text: str | None) -> str:
+    """An ISO instant as the status text shows it: "2026-11-22 11:00:00+01:00"."""
+    return text.replace("T", " ") if text else "-"
 
 
 HOLD_LINES = {
@@ -219,30 +273,36 @@ def status_text(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(row["counts"].items())) or "-"
         took = f" in {row['seconds']:.1f}s" if row["seconds"] is not None else ""
-        lines.append(f"{row['store']} ({row['platform']}){'' if row['enabled'] else ' [disabled]'}")
+        disabled = "" if row["enabled"] else " [disabled]"
+        lines.append(f"{row['store']} ({row['platform']}; times in {row['timezone']}){disabled}")
         mode = f" ({row['mode']})" if row["mode"] else ""
         lines.append(
-            f"  last run:  {row['last_run'] or '-'}{mode} {row['outcome']}{took}; "
+            f"  last run:  {_when(row['last_run'])}{mode} {row['outcome']}{took}; "
             f"{row['written']} written, {row['failed']} failed"
         )
+        if row["mode"] == PassMode.INCREMENTAL:
+            decided = ", ".join(f"{n} {s}" for s, n in sorted(row["run_counts"].items())) or "nothing"
+            lines.append(f"             decided {decided} (the items that changed)")
         lines.append(
-            f"  statuses:  {counts}"
-            + (" (items that pass decided)" if row["mode"] == PassMode.INCREMENTAL else "")
+            (f"  statuses:  {counts} ({row['items']} items the store accepted)" if row["items"] else "  statuses:  -")
             + (" (what the held pass decided; not written)" if row["outcome"] == RunOutcome.HELD else "")
         )
         lines.append(
-            f"  last full: {row['last_full'] or '-'}; changes since {row['bookmark'] or '- (next pass is full)'}"
+            f"  last full: {_when(row['last_full'])}; changes since {_when(row['bookmark']) if row['bookmark'] else '- (next pass is full)'}"
         )
         late = " (overdue: is `connector run` running?)" if row["overdue"] else ""
-        upcoming = row["next_run"] or ("at the daemon's start" if row["enabled"] else "-")
-        lines.append(f"  next run:  {upcoming}{late}; next full reconcile {row['next_reconcile'] or '-'}")
+        upcoming = _when(row["next_run"]) if row["next_run"] else ("at the daemon's start" if row["enabled"] else "-")
+        lines.append(f"  next run:  {upcoming}{late}; next full reconcile {_when(row['next_reconcile'])}")
         if row["last_error"]:
-            lines.append(f"  last error ({row['last_error']['at']}): {printable(row['last_error']['error'] or '')}")
+            lines.append(
+                f"  last error ({_when(row['last_error']['at'])}): {printable(row['last_error']['error'] or '')}"
+            )
         for hold in row["holds"]:
-            lines.append(f"  {printable(HOLD_LINES[hold['kind']].format(store=row['store'], **hold))}")
+            shown = {**hold, "since": _when(hold["since"])}
+            lines.append(f"  {printable(HOLD_LINES[hold['kind']].format(store=row['store'], **shown))}")
         outbox = row["outbox"]
         if outbox["pending"] or outbox["failed"]:
-            oldest = f", the oldest since {outbox['oldest']}" if outbox["oldest"] else ""
+            oldest = f", the oldest since {_when(outbox['oldest'])}" if outbox["oldest"] else ""
             lines.append(f"  webhook:   {outbox['pending']} events waiting{oldest}; {outbox['failed']} failed for good")
             if outbox["last_error"]:
                 lines.append(f"    last error: {printable(outbox['last_error'])}")
@@ -251,7 +311,8 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             lines.append(f"  skipped:   {skipped['count']} items left as they are; the first {len(skipped['first'])}:")
             for skip in skipped["first"]:
                 lines.append(
-                    f"    {printable(skip['sku'] or '#' + skip['item'])} (since {skip['since']}): {printable(skip['reason'])}"
+                    f"    {printable(skip['sku'] or '#' + skip['item'])} (since {_when(skip['since'])}): "
+                    f"{printable(skip['reason'])}"
                 )
     return "\n".join(lines)
 
@@ -260,22 +321,23 @@ SKIPS_SHOWN = 5
 """How many skipped items `status` lists per store (all are counted)."""
 
 
-def _skipped(state: StateStore, store: str) -> dict[str, Any]:
+def _skipped(state: StateStore, store: str, zone: ZoneInfo) -> dict[str, Any]:
     skips = state.skips.for_store(store)
     return {
         "count": len(skips),
         "first": [
-            {"sku": s.sku, "item": s.item_key, "since": s.first_seen, "reason": s.reason} for s in skips[:SKIPS_SHOWN]
+            {"sku": s.sku, "item": s.item_key, "since": _local(s.first_seen, zone), "reason": s.reason}
+            for s in skips[:SKIPS_SHOWN]
         ],
     }
 
 
-def _outbox(state: StateStore, store: str) -> dict[str, Any]:
+def _outbox(state: StateStore, store: str, zone: ZoneInfo) -> dict[str, Any]:
     summary = state.outbox.summary(store)
     return {
         "pending": summary.pending,
         "failed": summary.failed,
-        "oldest": summary.oldest,
+        "oldest": _local(summary.oldest, zone),
         "last_error": summary.last_error,
     }
 

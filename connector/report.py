@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
+import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 import httpx
@@ -15,9 +18,10 @@ import httpx
 from stockstatus.core.config import Config
 from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
-from stockstatus.core.outcomes import NoticeResult, RunOutcome
+from stockstatus.core.outcomes import ChangeResult, NoticeResult, RunOutcome
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Clock, StoreRun, gather_stores, system_clock
+from stockstatus.core.sync import Change, Clock, StoreRun, gather_stores, system_clock
+from stockstatus.rules.model import Status
 
 if TYPE_CHECKING:
     from stockstatus.rules.demand import ReorderSuggestion
@@ -53,24 +57,142 @@ def writes(fields: Mapping[str, object]) -> str:
     return ", ".join([*plain, *(f"{n} {prefix}" for prefix, n in sorted(prefixed.items()))])
 
 
-def plan_rows(run: StoreRun) -> list[list[str]]:
-    rows = []
-    for change in run.changes:
-        before = change.previous.value if change.previous else "?"
-        rows.append(
-            [
-                change.item.label,
-                f"{before} {ARROW} {change.decision.status.value}",
-                change.decision.eta.isoformat() if change.decision.eta else "",
-                change.decision.rule,
-                writes(change.fields),
-                change.result + (f": {change.error}" if change.error else ""),
-            ]
+WIDTH = 80
+"""Text output fits a terminal this wide: long values are elided ("…"); --json has them whole."""
+LABEL = 14
+"""Where a plan line's value starts ("  status       in_stock → backorder")."""
+
+
+def _field(name: str, value: str) -> str:
+    """`  name         value`: the name column, and at least one space after a longer name."""
+    return f"  {name:<{LABEL - 3}} {value}"
+
+
+def elide(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut marked with "…"."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, Status):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return printable(str(value))
+
+
+def _old_new(name: str, old: object, new: object, width: int) -> list[str]:
+    """`  name        old → new`, or, too long for one line, the old and the new value on a line each."""
+    line = _field(name, f"{_shown(old)} {ARROW} {_shown(new)}")
+    if len(line) <= width:
+        return [line]
+    room = width - LABEL - len("was ")
+    return [_field(name, f"was {elide(_shown(old), room)}"), _field("", f"now {elide(_shown(new), room)}")]
+
+
+def _platform_value(item: Item, field: str) -> object:
+    """What the store holds now in a platform field the plan writes (`inventoryPolicy` is read as `inventory_policy`)."""
+    if field in item.platform:
+        return item.platform[field]
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in field)
+    return item.platform.get(snake)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeKinds:
+    """What one change alters, as a shop owner sees it."""
+
+    status: bool
+    eta: bool
+    message: bool
+    policy: tuple[str, ...]
+    """The platform's own selling fields written (`backorders`, `stock_status`, `inventoryPolicy`, tags)."""
+
+    @classmethod
+    def of(cls, change: Change) -> ChangeKinds:
+        shown, decision = change.item.shown, change.decision
+        return cls(
+            status=shown.status is not decision.status,
+            eta=shown.eta != decision.eta,
+            message=(shown.message or "") != (decision.message or ""),
+            policy=tuple(f for f in change.fields if ":" not in f or f.startswith("tags:")),
         )
-    return rows
 
 
-def notice_lines(run: StoreRun) -> list[str]:
+def change_lines(change: Change, *, width: int = WIDTH) -> list[str]:
+    """One change of the plan: the item and the rule, then each field the shop owner knows, old → new."""
+    item, decision, shown = change.item, change.decision, change.item.shown
+    kinds = ChangeKinds.of(change)
+    rule = f"  (rule: {printable(decision.rule)})"
+    label = printable(item.label)
+    name = printable(item.name)
+    room = width - len(label) - 2 - len(rule)
+    if room >= 8:
+        head = f"{label}  {elide(name, room)}{rule}"
+    else:
+        head = elide(f"{label}  {name}", width)
+        rule_line = _field("rule", printable(decision.rule))
+    out = [head]
+    if kinds.status:
+        out += _old_new("status", shown.status or "?", decision.status, width)
+    else:
+        out.append(_field("status", f"{decision.status.value} (as now)"))
+    if decision.on_sellout not in (None, decision.status, Status.OUT_OF_STOCK) or (
+        decision.on_sellout is not None and kinds.policy and not kinds.status
+    ):
+        out.append(_field("at sell-out", f"{decision.on_sellout.value} (armed now, switches at the last sale)"))
+    if kinds.eta:
+        out += _old_new("ETA", shown.eta, decision.eta, width)
+    if kinds.message:
+        out += _old_new("message", shown.message, decision.message, width)
+    for field in kinds.policy:
+        if field.startswith("tags:"):
+            verb = "add" if field.endswith("add") else "remove"
+            out.append(elide(_field("tags", f"{verb} {_shown(change.fields[field])}"), width))
+        else:
+            out += _old_new(field, _platform_value(item, field), change.fields[field], width)
+    if not (kinds.status or kinds.eta or kinds.message or kinds.policy):
+        # The store shows the decision, but the connector's own fields (read by the theme) lag.
+        own = ", ".join(printable(f.split(":", 1)[-1]) for f in change.fields)
+        out.append(elide(_field("writes", f"{own} (the connector's own, to match)"), width))
+    if room < 8:
+        out.append(elide(rule_line, width))
+    if change.result is not ChangeResult.PLANNED:
+        result = change.result.value + (f": {printable(change.error)}" if change.error else "")
+        out.extend(_wrap(_field("result", result).lstrip(), width, indent=LABEL))
+    return out
+
+
+def _wrap(text: str, width: int, *, indent: int = 4) -> list[str]:
+    """`text` as lines of at most `width`, the first indented by 2, the others by `indent`."""
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent="  ",
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    ) or [""]
+
+
+def plan_summary(run: StoreRun) -> str:
+    """The changes counted by kind: "4 to change: 3 status, 2 ETA, 3 message, 2 policy"."""
+    kinds = [ChangeKinds.of(c) for c in run.changes]
+    counted = [
+        (sum(k.status for k in kinds), "status"),
+        (sum(k.eta for k in kinds), "ETA"),
+        (sum(k.message for k in kinds), "message"),
+        (sum(bool(k.policy) for k in kinds), "policy"),
+    ]
+    counted.append((sum(not (k.status or k.eta or k.message or k.policy) for k in kinds), "own fields only"))
+    parts = ", ".join(f"{n} {kind}" for n, kind in counted if n)
+    total = f"{len(run.changes)} to change"
+    return f"{total}: {parts}" if parts else total
+
+
+def notice_lines(run: StoreRun, *, width: int = WIDTH) -> list[str]:
     """The buyers told (or, in a dry run, to be told), and notices left unconfirmed."""
     if not run.notices:
         return []
@@ -89,7 +211,9 @@ def notice_lines(run: StoreRun) -> list[str]:
     sent = sum(1 for n in run.notices if n.result in (NoticeResult.SENT, NoticeResult.PLANNED))
     unconfirmed = sum(1 for n in run.notices if n.result is NoticeResult.UNCONFIRMED)
     out = ["  customer notices:"]
-    out.extend("  " + line for line in table(["order", "SKU", "notice", "ETA", "result", "message"], rows).splitlines())
+    # The message is the last column: cut to the width (--json has it whole).
+    headers = ["order", "SKU", "notice", "ETA", "result", "message"]
+    out.extend(elide("  " + line, width) for line in table(headers, rows).splitlines())
     tail = f"  {verb} {sent} buyer{'' if sent == 1 else 's'}"
     if unconfirmed:
         tail += f"; {unconfirmed} unconfirmed (the store may or may not have them: check those orders; not sent again)"
@@ -97,7 +221,8 @@ def notice_lines(run: StoreRun) -> list[str]:
     return out
 
 
-def run_text(run: StoreRun) -> str:
+def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
+    """A pass as the terminal shows it: each change with its fields old → new, then counts; `width` columns at most."""
     mode = " (dry run: nothing written)" if run.dry_run else ""
     out = [f"store {run.store} ({run.platform}){mode}"]
     if run.full_because:
@@ -110,22 +235,21 @@ def run_text(run: StoreRun) -> str:
         out.append(f"  {run.outcome.value.upper()}: {printable(run.error or '')}")
         return "\n".join(out)
     if run.changes:
-        out.append(table(["SKU", "status", "ETA", "rule", "writes", "result"], plan_rows(run)))
+        for change in run.changes:
+            out.extend(change_lines(change, width=width))
     else:
         out.append("  nothing to change: the store already shows every decision")
-    for skipped in run.skipped:
-        out.append(f"  skipped {printable(skipped.item.label)}: {printable(skipped.reason)}")
+    for one in run.skipped:
+        out.extend(_wrap(f"skipped {printable(one.item.label)}: {printable(one.reason)}", width))
     for warning in run.warnings:
+        # Whole: a warning names a file and line to open, searched for and copied as it is.
         out.append(f"  warning: {printable(warning)}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.counts.items())) or "none"
-    verb = "would write" if run.dry_run else "written"
-    written = len(run.changes) if run.dry_run else run.written
-    summary = (
-        f"  {run.items} items, {run.decided} decided ({counts}); {len(run.changes)} to change, "
-        f"{written} {verb}, {run.failed} failed, {len(run.skipped)} skipped; {run.seconds:.2f}s"
-    )
-    out.append(summary)
-    out.extend(notice_lines(run))
+    left = f", {len(run.skipped)} skipped" if run.skipped else ""
+    out.extend(_wrap(f"{run.items} items in {run.seconds:.2f}s, {run.decided} decided{left}: {counts}", width))
+    done = "nothing written" if run.dry_run else f"{run.written} written, {run.failed} failed"
+    out.extend(_wrap(f"{plan_summary(run)}; {done}", width))
+    out.extend(notice_lines(run, width=width))
     if run.outcome is RunOutcome.PARTIAL:
         out.append(
             f"  PARTIAL: {printable(run.error or '')}; failed items keep their previous status and are retried next run"
@@ -156,7 +280,7 @@ class ReorderReport:
     not_assessed: int
     """Items left out because an input is missing (see `missing`)."""
     warnings: list[str]
-    missing: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, int] = dataclasses.field(default_factory=dict)
     """Items left out per missing input: "no sales history yet", "no lead time configured",
     "stock not tracked"."""
 
@@ -169,13 +293,17 @@ async def reorder_report(
     clock: Clock = system_clock,
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    as_of: date | None = None,
 ) -> ReorderReport:
-    """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder."""
+    """Pull the stores (read-only), build each item's facts as a pass does, and keep those due for reorder.
+
+    `as_of`: judged on that day in each store's calendar, with today's stock and orders.
+    """
     from stockstatus.rules.demand import missing_for_reorder, reorder_suggestion  # the engine's (pure)
 
     demand = config.demand
     gathered = await gather_stores(
-        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports
+        config, store_name=store_name, state=state, clock=clock, environ=environ, transports=transports, as_of=as_of
     )
     lines: list[ReorderLine] = []
     assessed = not_assessed = 0

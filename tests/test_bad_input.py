@@ -234,7 +234,7 @@ CASES = [
     ),
     Case(
         "config file that does not exist",
-        ("connector.toml", "configuration file not found", "--config", "config.example.toml"),
+        ("connector.toml", "configuration file not found", "--config", "connector init"),
         config_arg="missing/connector.toml",
     ),
     # --- the rules file --------------------------------------------------------------------------

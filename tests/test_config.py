@@ -117,7 +117,7 @@ def test_toml_syntax_errors_name_the_line(tmp_path):
 
 def test_missing_file_says_how_to_start(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match=r"config\.example\.toml"):
+    with pytest.raises(ConfigError, match=r"`connector init` writes a starter one"):
         load(config_module.DEFAULT_PATH)
 
 

@@ -413,3 +413,40 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
     assert [p.mode for p in daemon.passes][-2:] == ["incremental", "incremental"]
     assert len(woo_notes()) == 1 and len(shop_notes()) == 1
     assert f"{slipped.day} {slipped:%B}" in woo_notes()[0] and f"{slipped.day} {slipped:%B}" in shop_notes()[0]
+
+
+async def test_a_store_whose_credentials_are_not_set_is_unhealthy_and_the_others_run(
+    tmp_path, two_stores, clock, caplog
+):
+    caplog.set_level(logging.INFO)
+    woo, kettle, shop, variant = two_stores
+    config = tmp_path / "connector.toml"
+    config.write_text(
+        STORES.format(woo_url=woo.base_url, shop=shop.base_url.removeprefix("http://"))
+        + RULES.replace("{message}", "Soon")
+    )
+    environ = {"WC_KEY": woo.consumer_key, "WC_SECRET": woo.consumer_secret}  # SHOP_TOKEN is not set
+
+    daemon = Daemon(config, environ, clock=clock)
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 2)
+    clock.advance(60)
+    due_now(daemon, "store:woo", "store:shopify")
+    await wait_for(lambda: daemon.runs >= 4)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+
+    assert meta(woo.get_product(kettle), "connector_status") == "in_stock"
+    assert shop.variant_metafield(variant, "connector.status") is None
+    unhealthy = [r for r in caplog.records if "is unhealthy" in r.getMessage()]
+    assert len(unhealthy) == 1 and "shopify" in unhealthy[0].getMessage() and "SHOP_TOKEN" in unhealthy[0].getMessage()
+    assert [(p.store, p.outcome) for p in daemon.passes if p.store == "woo"] == [("woo", "ok"), ("woo", "ok")]
+    [first, _] = [r for r in caplog.records if r.getMessage().startswith("store woo: ")]
+    assert (first.store, first.mode, first.counts, first.items) == ("woo", "full", {"in_stock": 1}, 1)
+
+
+def test_a_daemon_with_no_store_it_could_run_does_not_start(tmp_path):
+    path = tmp_path / "connector.toml"
+    path.write_text(CONFIG.format(sold_out="out_of_stock", schedule="every 1h"))
+    with pytest.raises(ConfigError, match="SHOP_SECRET"):
+        Daemon(path, {"SHOP_KEY": ENV["SHOP_KEY"]})

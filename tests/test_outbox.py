@@ -96,7 +96,7 @@ async def test_a_receiver_that_is_down_does_not_hold_up_the_pass(tmp_path, clock
     [row] = operator.status(config(tmp_path), state)
     assert row["outbox"]["pending"] == ITEMS and row["outbox"]["failed"] == 0
     text = operator.status_text([row])
-    assert f"webhook:   {ITEMS} events waiting, the oldest since 2026-11-22T10:00:00+00:00" in text
+    assert f"webhook:   {ITEMS} events waiting, the oldest since 2026-11-22 11:00:00+01:00" in text
     assert "503" in text and "secretpath" not in text
 
 

@@ -14,7 +14,7 @@ from stockstatus.adapters.shopify.fake import FakeShopify
 from stockstatus.adapters.shopify.fake.samples import seed as shopify_seed
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce, seed, serve
 from stockstatus.core import catalogue
-from stockstatus.core.cli import EXIT_CONFIG, EXIT_FAILED, main
+from stockstatus.core.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_USAGE, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TODAY = date(2026, 12, 7)
@@ -102,7 +102,7 @@ def test_a_bad_catalogue_file_is_one_line_naming_the_file_and_key(tmp_path, caps
 def test_a_bad_sandbox_argument_is_one_line(capsys, args, named):
     code = main(["sandbox", "woocommerce", *args])
     err = capsys.readouterr().err
-    assert code == EXIT_CONFIG and named in err and len(err.strip().splitlines()) == 1
+    assert code == EXIT_USAGE and named in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("platform", ["woocommerce", "shopify"])

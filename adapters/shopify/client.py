@@ -1120,12 +1120,14 @@ class ShopifyAdapter:
 
         A policy the connector never wrote (the variant has no status metafield of the
         connector's yet) is the merchant's own choice: each one a pass would change is logged
-        with its old and new value, so a first dry run lists every policy it would take over.
+        (INFO) with its old and new value. The dry-run plan shows every such change as
+        `inventoryPolicy old → new` already, so this is for the daemon's log, not a warning
+        per variant on every first pass.
         """
         fields = mapping.plan(item, decision, self.settings)
         wanted = fields.get("inventoryPolicy")
         if wanted is not None and not (item.platform.get("metafields") or {}).get("status"):
-            log.warning(
+            log.info(
                 "store %s: %s: the merchant's inventory policy %s would become %s (%s)",
                 self.settings.shop,
                 item.label,

@@ -47,10 +47,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 
+from stockstatus.core import logs
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
 from stockstatus.core.events import OUTBOX_SECONDS, OutboxRound, send_outbox
@@ -59,7 +61,7 @@ from stockstatus.core.model import Item
 from stockstatus.core.platform import Adapter, platforms
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync.announce import announce
-from stockstatus.core.sync.clock import Clock, system_clock, today_in
+from stockstatus.core.sync.clock import Clock, as_of_clock, system_clock, today_in
 from stockstatus.core.sync.facts import (
     Gathered,
     ItemFacts,
@@ -95,6 +97,7 @@ __all__ = [
     "StoreFacts",
     "StoreRun",
     "Verdict",
+    "as_of_clock",
     "backorder_queues",
     "decision_basis",
     "facts_for",
@@ -141,6 +144,7 @@ async def resync(
     scheduled: bool = False,
     wait: float = 0.0,
     send_events: bool = True,
+    as_of: date | None = None,
 ) -> list[StoreRun]:
     """A full pass over each selected store, one after another (`incremental`, `force`,
     `scheduled`, `wait`: see `run_store`).
@@ -150,8 +154,12 @@ async def resync(
 
     `transports` maps a store name to the transport its client uses (the demo's and tests'
     in-process fakes); other stores use the network. `sources` defaults to the config's (whose
-    purchase-order reader keeps its cache for as long as the config is loaded).
+    purchase-order reader keeps its cache for as long as the config is loaded). `as_of` plans
+    a dry run for that day in each store's calendar (give it a copy of the state file: a pass
+    records what it saw, and a day that has not come has nothing to record).
     """
+    if as_of is not None and not dry_run:
+        raise ValueError("as_of plans a dry run: a pass that writes decides for today")
     sources = sources or Sources.of(config)
     stores = config.select(store_name)
     config.check_secrets(stores, environ)
@@ -164,7 +172,7 @@ async def resync(
                 adapter,
                 sources=sources,
                 state=state,
-                clock=clock,
+                clock=clock if as_of is None else as_of_clock(clock, store.timezone, as_of),
                 dry_run=dry_run,
                 incremental=incremental,
                 progress=progress,
@@ -217,11 +225,13 @@ async def gather_stores(
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     sources: Sources | None = None,
+    as_of: date | None = None,
 ) -> list[StoreFacts]:
     """Pull each selected store and build its facts, as a pass would; writes nothing anywhere.
 
     For read-only commands (`rules explain`, `report reorder`). A store that cannot be read
-    raises FetchError naming it: a failed read is never an empty store.
+    raises FetchError naming it: a failed read is never an empty store. `as_of`: the facts of
+    that day in each store's calendar (today's stock, orders and supply, that day's date).
     """
     sources = sources or Sources.of(config)
     stores = config.select(store_name)
@@ -230,7 +240,9 @@ async def gather_stores(
     for store in stores:
         async with open_adapter(store, environ, transports) as adapter:
             try:
-                gathered = await gather(store, adapter, sources=sources, state=state, clock=clock)
+                moved = clock if as_of is None else as_of_clock(clock, store.timezone, as_of)
+                with logs.fields(store=store.name):
+                    gathered = await gather(store, adapter, sources=sources, state=state, clock=moved)
             except AuthError as exc:
                 raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
             except (ConnectorError, httpx.HTTPError) as exc:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from stockstatus.core import logs
 from stockstatus.core.config import Store
 from stockstatus.core.demand import stock_presence
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
@@ -245,52 +246,54 @@ async def _locked_run(
         if dry_run and hold.kind is not HoldKind.RELEASE:
             run.warnings.append(f"the store is {hold.kind.value} since {hold.since}: {hold.reason}")
     run.run_id = state.runs.begin(store.name, mode)
-    pulled_at = clock()
-    try:
-        await _pass(
-            run,
-            store,
-            adapter,
-            sources=sources,
-            state=state,
-            clock=clock,
-            dry_run=dry_run,
-            since=start.since,
-            progress=progress,
-            stopping=stopping,
-            purchase_orders=purchase_orders,
-            today=today,
-            force=force,
-        )
-        if run.outcome is RunOutcome.OK and not dry_run:
-            state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
-    except AuthError as exc:
-        run.outcome = RunOutcome.FAILED
-        run.error = f"the store refused the credentials: {exc}"
-    except (ConnectorError, httpx.HTTPError) as exc:
-        run.outcome, run.error = RunOutcome.FAILED, str(exc)
-    except Exception as exc:
-        log.debug("store %s: the pass failed", store.name, exc_info=True)
-        run.outcome, run.error = RunOutcome.FAILED, f"the pass failed: {failure(exc)}"
-    finally:
-        if run.outcome is RunOutcome.FAILED:
-            # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
-            log.info("store %s: run failed, nothing more was written: %s", store.name, run.error)
-        run.seconds = time.monotonic() - started
-        if run.outcome is RunOutcome.RUNNING:  # cancelled mid-pass
-            run.outcome = RunOutcome.INTERRUPTED
-        state.runs.finish(
-            run.run_id,
-            outcome=run.outcome,
-            items=run.items,
-            changes=len(run.changes),
-            written=run.written,
-            failed=run.failed,
-            counts=run.counts,
-            error=run.error,
-            mode=run.mode,
-            seconds=round(run.seconds, 3),
-        )
+    # JSON log lines made during the pass (the HTTP policy's retries too) name its store and run.
+    with logs.fields(store=store.name, run=run.run_id, mode=mode.value):
+        pulled_at = clock()
+        try:
+            await _pass(
+                run,
+                store,
+                adapter,
+                sources=sources,
+                state=state,
+                clock=clock,
+                dry_run=dry_run,
+                since=start.since,
+                progress=progress,
+                stopping=stopping,
+                purchase_orders=purchase_orders,
+                today=today,
+                force=force,
+            )
+            if run.outcome is RunOutcome.OK and not dry_run:
+                state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
+        except AuthError as exc:
+            run.outcome = RunOutcome.FAILED
+            run.error = f"the store refused the credentials: {exc}"
+        except (ConnectorError, httpx.HTTPError) as exc:
+            run.outcome, run.error = RunOutcome.FAILED, str(exc)
+        except Exception as exc:
+            log.debug("store %s: the pass failed", store.name, exc_info=True)
+            run.outcome, run.error = RunOutcome.FAILED, f"the pass failed: {failure(exc)}"
+        finally:
+            if run.outcome is RunOutcome.FAILED:
+                # Reported by the caller: the CLI prints it, the daemon logs it once per outage.
+                log.info("store %s: run failed, nothing more was written: %s", store.name, run.error)
+            run.seconds = time.monotonic() - started
+            if run.outcome is RunOutcome.RUNNING:  # cancelled mid-pass
+                run.outcome = RunOutcome.INTERRUPTED
+            state.runs.finish(
+                run.run_id,
+                outcome=run.outcome,
+                items=run.items,
+                changes=len(run.changes),
+                written=run.written,
+                failed=run.failed,
+                counts=run.counts,
+                error=run.error,
+                mode=run.mode,
+                seconds=round(run.seconds, 3),
+            )
     return run
 
 
@@ -421,7 +424,13 @@ async def _pass(
             full=not gathered.incremental,
         )
     for skip in fresh:
-        log.warning("store %s: %s left unchanged: %s", store.name, skip.sku or f"#{skip.item_key}", skip.reason)
+        log.warning(
+            "store %s: %s left unchanged: %s",
+            store.name,
+            skip.sku or f"#{skip.item_key}",
+            skip.reason,
+            extra={"sku": skip.sku, "item": skip.item_key},
+        )
 
     if store.notify.enabled:
         refused = {c.item.key for c in run.changes if c.result is ChangeResult.FAILED}

@@ -133,13 +133,13 @@ async def test_each_policy_taken_over_from_the_merchant_is_listed_until_the_conn
     sold_out(fake, "Mug", "MUG", restock=False)  # DENY and out of stock already: nothing to change
     adapter, _, client = make_adapter(fake, clock)
     async with client:
-        with caplog.at_level(logging.WARNING):
+        with caplog.at_level(logging.INFO):
             updates = await plan_all(adapter)
         listed = [r.getMessage() for r in caplog.records if "merchant's inventory policy" in r.getMessage()]
         assert len(listed) == 1 and "KTL" in listed[0] and "DENY would become CONTINUE" in listed[0]
         await adapter.push(updates)
         caplog.clear()
-        with caplog.at_level(logging.WARNING):
+        with caplog.at_level(logging.INFO):
             await plan_all(adapter)
     assert not [r for r in caplog.records if "merchant's inventory policy" in r.getMessage()]
 
