@@ -263,3 +263,9 @@ def test_an_order_served_by_two_shipments_lists_each_with_its_units_and_date(sho
 
     text = cli(capsys, ["--config", str(config), "rules", "explain", "LMP-2"]).out
     assert f"in 2 shipments: 2 by {(first + handling).isoformat()}, 1 by {(second + handling).isoformat()}" in text
+
+    plan = cli(capsys, ["--config", str(config), "resync", "--dry-run", "--json"])
+    [run] = json.loads(plan.out)["runs"]
+    [change] = [c for c in run["changes"] if c["sku"] == "LMP-2"]
+    [planned] = change["order_etas"]
+    assert planned["shipments"] == order["shipments"], "the plan and explain give the order the same shipments"

@@ -131,6 +131,10 @@ class StoreRun:
                             "now": o.now,
                             "later": o.later,
                             "ships_by": o.ships_by.isoformat() if o.ships_by else None,
+                            "shipments": [
+                                {"units": p.units, "ships_by": p.ships_by.isoformat() if p.ships_by else None}
+                                for p in o.shipments
+                            ],
                         }
                         for o in c.decision.order_etas
                     ],
