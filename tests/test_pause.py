@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stockstatus.core.daemon import Daemon
+from tests.conftest import due_now
 from tests.loopback_shop import ENV, Shop, serve_shop
 
 
@@ -65,6 +66,14 @@ async def wait_for(condition, seconds: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def passes(daemon: Daemon, count: int) -> None:
+    """Let `count` more scheduled passes run, each made due at once instead of waiting out the interval."""
+    for _ in range(count):
+        runs = daemon.runs
+        due_now(daemon, "store:shop")
+        await wait_for(lambda runs=runs: daemon.runs > runs)
+
+
 async def test_a_running_daemon_honours_a_pause_at_its_next_run(shop: Shop, caplog):
     caplog.set_level(logging.INFO)
     daemon = Daemon(shop.config, ENV)
@@ -75,19 +84,20 @@ async def test_a_running_daemon_honours_a_pause_at_its_next_run(shop: Shop, capl
         assert shop.cli("pause", "shop") == 0
         root.handlers.append(caplog.handler)  # the command set up its own log handler, as from a shell
         root.setLevel(logging.INFO)
+        due_now(daemon, "store:shop")
         await wait_for(lambda: any(p.outcome == "paused" for p in daemon.passes))
 
         # The shop owner tags a product while the store is paused: nothing is written for it.
         shop.fake.update_product(shop.ids[0], tags=["discontinued"])
         shop.fake.requests.clear()
-        runs = daemon.runs
-        await wait_for(lambda: daemon.runs >= runs + 3)
+        await passes(daemon, 3)
         assert shop.fake.requests == [] and shop.statuses()["MUG-0"] == "in_stock"
         assert caplog.text.count("store shop paused: waiting for the operator") == 1
 
         assert shop.cli("resume", "shop") == 0
         root.handlers.append(caplog.handler)
         root.setLevel(logging.INFO)
+        due_now(daemon, "store:shop")
         await wait_for(lambda: shop.statuses()["MUG-0"] == "out_of_stock")
         await wait_for(lambda: "passes resumed" in caplog.text)
     finally:
