@@ -561,9 +561,9 @@ def describe_validation(exc: ValidationError, *, prefix: str = "") -> list[str]:
             key = f"{prefix}.{key}" if key else prefix
         kind = error["type"]
         if kind == "extra_forbidden":
-            message = "unknown key (check its spelling against config.example.toml, or remove it)"
+            message = "unknown key (check its spelling against the example `connector init` writes, or remove it)"
         elif kind == "missing":
-            message = "required key is missing (add it; config.example.toml shows every key)"
+            message = "required key is missing (add it; the example `connector init` writes shows every key)"
         elif kind == "list_type":
             message = "must be a list: write each entry as its own [[table]] (double brackets), or [a, b] inline"
         else:
