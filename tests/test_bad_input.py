@@ -139,7 +139,7 @@ CASES = [
     ),
     Case(
         "config without stores",
-        ("connector.toml", "stores: required key is missing", "config.example.toml"),
+        ("connector.toml", "stores: required key is missing", "connector init"),
         config=lambda t: t.split("[[stores]]")[0] + '[supply]\npurchase_orders = ["incoming/*.csv"]\n',
     ),
     Case(
