@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
 from stockstatus.core import config as config_module
@@ -257,7 +258,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     Prints the base URL and the credentials it accepts, then serves until Ctrl-C.
 
-    Example: connector sandbox woocommerce --port 8080 --products 500
+    Example: connector sandbox woocommerce --port 8080 --products 500 --timezone Europe/Berlin
     """
     installed = platforms()
     if args.platform not in installed:
@@ -269,6 +270,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.products < 0:
         raise ConfigError(f"--products must be 0 or more, not {args.products}")
     options = {"plan": args.plan} if args.plan else {}
+    if args.timezone is not None:
+        try:
+            ZoneInfo(args.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(
+                f"--timezone: {args.timezone!r} is not a timezone name (an IANA name such as Europe/Berlin)"
+            ) from None
+        options["timezone"] = args.timezone
     today = args.clock().astimezone(UTC).date()
     seeded = Catalogue(()) if args.empty else catalogue.generated(args.products, today)
     platform.run_sandbox(host=args.host, port=args.port, catalogue=seeded, options=options)
@@ -346,6 +355,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--products", type=int, default=50, help="products to generate (default: 50)")
     p.add_argument("--empty", action="store_true", help="start with no products, to seed through the API")
     p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
+    p.add_argument("--timezone", metavar="ZONE", help="the store's timezone, an IANA name (WooCommerce; default: UTC)")
     return top
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
@@ -34,8 +34,13 @@ async def check_stores(
     stores: tuple[Store, ...],
     environ: Mapping[str, str],
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clock: Clock = system_clock,
 ) -> list[CheckResult]:
-    """Credentials, permissions and reachability of each store, with what to fix."""
+    """Credentials, permissions and reachability of each store, with what to fix.
+
+    A store whose adapter can tell its own timezone (`KnowsTimezone`) must keep the same
+    calendar as the config says, else the key to change is named.
+    """
     results = []
     for store in stores:
         platform = platforms()[store.platform]
@@ -58,13 +63,82 @@ async def check_stores(
                         )
                         continue
                     await adapter.check_notices()
+                mismatch = await _timezone_mismatch(config, store, adapter, clock())
+                if mismatch is not None:
+                    results.append(CheckResult(store.name, False, *mismatch))
+                    continue
             except AuthError as exc:
                 results.append(CheckResult(store.name, False, str(exc), "renew the credentials or their permissions"))
             except (ConnectorError, httpx.HTTPError) as exc:
-                results.append(CheckResult(store.name, False, str(exc), "check the store's address and that it is up"))
+                fix = "check the store's address and that it is up"
+                if getattr(exc, "code", None) == URL_NOT_HOME:
+                    fix = f"change stores[{store.index}].url to the URL the message names"
+                results.append(CheckResult(store.name, False, str(exc), fix))
             else:
                 results.append(CheckResult(store.name, True))
     return results
+
+
+URL_NOT_HOME = "url_not_home"
+"""The error code an adapter's `check` gives when the configured url is not the store's own address."""
+
+
+@runtime_checkable
+class KnowsTimezone(Protocol):
+    """An adapter that can tell the store's own timezone after `check` (None when it cannot)."""
+
+    async def store_timezone(self) -> str | None: ...
+
+
+def _zone_or_offset(name: str) -> ZoneInfo | timezone | None:
+    """An IANA zone, or a fixed offset written `UTC+2` / `UTC-5:30`; None when neither."""
+    if name.startswith("UTC") and name[3:4] in ("+", "-"):
+        hours, _, minutes = name[4:].partition(":")
+        if hours.isdigit() and (not minutes or minutes.isdigit()):
+            delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+            return timezone(-delta if name[3] == "-" else delta)
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+
+
+async def _timezone_mismatch(config: Config, store: Store, adapter: object, now: datetime) -> tuple[str, str] | None:
+    """(problem, fix) when the store's own timezone keeps other calendar days than the config's.
+
+    Two names are the same here when their UTC offsets agree all year (Europe/Paris for a store
+    in Europe/Berlin is fine): what matters is the calendar date a buyer is shown.
+    """
+    if not isinstance(adapter, KnowsTimezone):
+        return None
+    theirs = await adapter.store_timezone()
+    if not theirs:
+        return None
+    zone = _zone_or_offset(theirs)
+    ours = store.timezone
+    if zone is not None:
+        year = now.year
+        moments = [datetime(year, month, 15, 12, tzinfo=UTC) for month in (1, 4, 7, 10)]
+        if all(m.astimezone(zone).utcoffset() == m.astimezone(ours).utcoffset() for m in moments):
+            return None
+    entry = config.settings.stores[store.index] if store.index < len(config.settings.stores) else None
+    key = f"stores[{store.index}].timezone" if entry is not None and entry.timezone else "timezone"
+    problem = (
+        f"the store's timezone is {theirs} (WordPress → Settings → General) but the config's is {ours.key}: "
+        "ETAs would be dated in the wrong calendar"
+    )
+    if isinstance(zone, timezone):
+        # WordPress set to a fixed offset (or "UTC"): no daylight saving time; a city is better.
+        hours = (zone.utcoffset(None) or timedelta()).total_seconds() / 3600
+        name = "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}" if hours.is_integer() else None
+        fix = (
+            f'set {key} = "{name}"' if name else f"set {key} to a zone with the store's offset ({theirs})"
+        ) + " (or choose the store's city in WordPress → Settings → General, and that zone here)"
+    elif zone is None:
+        fix = f"set {key} to the store's timezone, an IANA name such as Europe/Berlin"
+    else:
+        fix = f'set {key} = "{theirs}"'
+    return problem, fix
 
 
 OVERDUE = timedelta(minutes=1)

@@ -5,7 +5,10 @@ can then be fetched in any order, several at once. Each page's answer is handed 
 `accept`, which refuses to go on when the store is clearly not paging (a page repeating the
 ids of the page before it, for example a proxy or plugin ignoring `page`) or when the page
 count changes mid-pull (the catalogue moved under us, so pages may have skipped or doubled
-items). Both raise `FetchError`: a pull that cannot be trusted is not a pull.
+items). Once every page is in, `finish` compares the distinct ids read with the item count the
+store reported: a store whose ordering is not stable (WooCommerce 10 orders products by a
+creation date without a tie-break) serves some items twice and others never, while its count
+stays right. All of these raise `FetchError`: a pull that cannot be trusted is not a pull.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 
 from stockstatus.core.errors import FetchError
+
+
+class ListingMoved(FetchError):
+    """The listing's page or item count changed between its pages: read it again from the start."""
 
 
 class PageNumbers:
@@ -67,12 +74,12 @@ class PageNumbers:
         if page in self._ids:
             raise FetchError(f"{self.what}: page {page} was read twice")
         if total_pages is not None and total_pages != self.total_pages:
-            raise FetchError(
+            raise ListingMoved(
                 f"{self.what}: the page count changed from {self.total_pages} to {total_pages} during the pull "
                 "(items were added or removed meanwhile); the next run reads it again"
             )
         if total_items is not None and self.total_items is not None and total_items != self.total_items:
-            raise FetchError(
+            raise ListingMoved(
                 f"{self.what}: the number of items changed from {self.total_items} to {total_items} during the pull "
                 "(items were added or removed meanwhile, so pages may have shifted); the next run reads it again"
             )
@@ -91,6 +98,33 @@ class PageNumbers:
     def complete(self) -> bool:
         """Whether every page has been accepted."""
         return len(self._ids) == self.total_pages
+
+    def finish(self) -> int:
+        """Check the whole listing was read; the number of distinct ids, or FetchError naming the shortfall.
+
+        Every page must have been accepted, and when the store reported an item count, the
+        distinct ids read must be exactly that many: fewer means the store's order let items
+        slip between pages (and others were read twice), more means items appeared meanwhile.
+        """
+        missing_pages = [page for page in range(1, self.total_pages + 1) if page not in self._ids]
+        if missing_pages:
+            raise FetchError(f"{self.what}: pages {missing_pages} were never read")
+        read = [id_ for ids in self._ids.values() for id_ in ids]
+        distinct = len(set(read))
+        if self.total_items is None or distinct == self.total_items:
+            return distinct
+        twice = len(read) - distinct
+        if distinct < self.total_items:
+            raise FetchError(
+                f"{self.what}: the store reports {self.total_items} items but its pages held {distinct} distinct ones "
+                f"({self.total_items - distinct} never served, {twice} served twice): the store's ordering is not "
+                "stable, so this pull is incomplete and nothing is written from it"
+            )
+        raise ListingMoved(
+            f"{self.what}: the store reports {self.total_items} items but its pages held {distinct} distinct ones "
+            f"({distinct - self.total_items} more than it holds): items were added meanwhile; the next run reads "
+            "it again"
+        )
 
 
 def parse_count(value: str | None, *, what: str, header: str) -> int | None:

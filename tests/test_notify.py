@@ -203,7 +203,13 @@ class WooShop:
         self.fake.update_product(self.mug["id"], meta_data=[{"key": "restock_date", "value": in_days(days)}])
 
     def notes(self):
-        return [(n["note"], n["customer_note"]) for n in self.fake.order_notes(self.order["id"])]
+        """The order's notes but the store's own (WooCommerce notes every stock move and status change)."""
+        own = ("Stock levels reduced:", "Stock levels increased:", "Order status changed from ")
+        return [
+            (n["note"], n["customer_note"])
+            for n in self.fake.order_notes(self.order["id"])
+            if not n["note"].startswith(own)
+        ]
 
 
 async def test_an_eta_move_tells_the_buyer_once_with_a_customer_note(tmp_path):

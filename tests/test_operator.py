@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,8 +44,12 @@ then = {{ status = "out_of_stock" }}
 
 @pytest.fixture
 def fake():
+    # The store keeps the config's calendar (Europe/Berlin), so `check` has no timezone to flag.
     fake = FakeWooCommerce(
-        base_url="https://shop.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"]
+        base_url="https://shop.test",
+        consumer_key=ENV["SHOP_KEY"],
+        consumer_secret=ENV["SHOP_SECRET"],
+        timezone=ZoneInfo("Europe/Berlin"),  # as the config says: `check` compares them
     )
     fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     return fake
@@ -112,6 +117,7 @@ async def test_check_finds_a_read_only_key_without_writing_anything(config_path,
         consumer_key=ENV["SHOP_KEY"],
         consumer_secret=ENV["SHOP_SECRET"],
         key_permissions="read",
+        timezone=ZoneInfo("Europe/Berlin"),
     )
     read_only.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=0)
     before = read_only.get_product(next(iter(read_only.products)))["date_modified_gmt"]
@@ -123,7 +129,8 @@ async def test_check_finds_a_read_only_key_without_writing_anything(config_path,
     saved = {n: fake.get_product(n)["date_modified_gmt"] for n in fake.products}
     [ok] = await check_stores(config, config.stores, ENV, {"shop": fake.transport()})
     assert ok.ok and {n: fake.get_product(n)["date_modified_gmt"] for n in fake.products} == saved
-    assert [method for method, _, _ in fake.requests] == ["GET", "GET", "POST"]
+    # The WordPress index (home URL, timezone), a product, an order, then the empty batch.
+    assert [method for method, _, _ in fake.requests] == ["GET", "GET", "GET", "POST"]
 
 
 SHOPIFY_CONFIG = """
@@ -159,3 +166,64 @@ async def test_check_names_each_shopify_access_scope_the_token_lacks(tmp_path, g
     else:
         assert not result.ok and f"lacks the access scope(s) {missing} " in result.problem
         assert "Configuration" in result.problem
+
+
+def store_at(home: str, timezone: str, gmt_offset: object = 0):
+    """A WooCommerce store at https://shop.test that answers the check's requests, with its WordPress index."""
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/wp-json/":
+            body = {"home": home, "url": home, "timezone_string": timezone, "gmt_offset": gmt_offset}
+            return httpx.Response(200, json=body)
+        return httpx.Response(200, json=[])
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize(
+    ("theirs", "offset", "fix"),
+    [
+        ("America/New_York", -5, 'set timezone = "America/New_York"'),
+        ("", 2, 'set timezone = "Etc/GMT-2"'),
+        ("", 0, 'set timezone = "UTC"'),
+    ],
+)
+async def test_check_names_the_timezone_key_when_the_store_keeps_another_calendar(config_path, theirs, offset, fix):
+    config = load(config_path)  # timezone = "Europe/Berlin"
+    [result] = await check_stores(
+        config, config.stores, ENV, {"shop": store_at("https://shop.test", theirs, offset)}, clock=lambda: FIXED_NOW
+    )
+    assert not result.ok
+    assert (
+        f"the store's timezone is {theirs or f'UTC+{offset}'}" in result.problem and "Europe/Berlin" in result.problem
+    )
+    assert fix in result.fix
+
+
+async def test_check_accepts_a_timezone_with_the_same_calendar(config_path):
+    config = load(config_path)
+    for same in ("Europe/Berlin", "Europe/Paris"):
+        [result] = await check_stores(config, config.stores, ENV, {"shop": store_at("https://shop.test", same)})
+        assert result.ok, result
+
+
+async def test_check_names_a_stores_own_timezone_key(tmp_path):
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        CONFIG.format(schedule="*/10 * * * *").replace(
+            'secret_env = "SHOP_SECRET"\n', 'secret_env = "SHOP_SECRET"\ntimezone = "Asia/Tokyo"\n'
+        )
+    )
+    config = load(path)
+    [result] = await check_stores(config, config.stores, ENV, {"shop": store_at("https://shop.test", "UTC")})
+    assert 'set stores[0].timezone = "UTC"' in result.fix
+
+
+async def test_check_names_the_url_to_use_for_a_store_elsewhere(config_path):
+    config = load(config_path)  # url = "https://shop.test"
+    [result] = await check_stores(
+        config, config.stores, ENV, {"shop": store_at("https://www.shop.test", "Europe/Berlin")}
+    )
+    assert not result.ok and 'set url = "https://www.shop.test"' in result.problem
+    assert "stores[0].url" in result.fix

@@ -71,12 +71,15 @@ class WooCommercePlatform:
     def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
         """Serve a plain-http fake WooCommerce seeded with `catalogue` until interrupted.
 
-        WooCommerce has no platform-specific options (a Shopify plan means nothing here): they
-        are ignored.
+        options["timezone"] is the store's timezone (an IANA name; default UTC); other options (a
+        Shopify plan) mean nothing here and are ignored.
         """
+        from zoneinfo import ZoneInfo
+
         from .fake import sandbox
 
-        sandbox.run(host=host, port=port, catalogue=catalogue)
+        zone = options.get("timezone")
+        sandbox.run(host=host, port=port, catalogue=catalogue, timezone=ZoneInfo(zone) if zone else None)
 
 
 platform = WooCommercePlatform()

@@ -19,7 +19,7 @@ import httpx
 from stockstatus.core.errors import AuthError, FetchError, PlatformError, RemoteError, TransientError
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, JsonAnswer, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
-from stockstatus.core.pagination import PageNumbers, parse_count
+from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
 from stockstatus.core.platform import Capabilities
 
 from . import mapping
@@ -31,12 +31,12 @@ log = logging.getLogger(__name__)
 PER_PAGE = 100
 """WooCommerce's largest page (per_page above 100 is a 400)."""
 
-PRODUCT_FIELDS = (
-    "id,name,sku,type,status,manage_stock,stock_quantity,stock_status,backorders,"
-    "meta_data,tags,categories,brands,variations"
-)
-VARIATION_FIELDS = "id,name,sku,manage_stock,stock_quantity,stock_status,backorders,meta_data,attributes,parent_id"
-ORDER_FIELDS = "id,number,status,date_created_gmt,line_items"
+LISTING_ORDER = {"orderby": "id", "order": "asc"}
+"""How every listing is ordered: by id, which is unique, so pages neither overlap nor skip."""
+
+PRODUCT_FIELDS = ",".join(mapping.PRODUCT_FIELDS)
+VARIATION_FIELDS = ",".join(mapping.VARIATION_FIELDS)
+ORDER_FIELDS = ",".join(mapping.ORDER_FIELDS)
 
 T = TypeVar("T")
 
@@ -85,6 +85,10 @@ class WooCommerceAdapter:
         self._auth = auth
         self._policy = policy
         self._sleep = sleep
+        self._index: dict[str, Any] | None = None
+        """The WordPress index (`GET /wp-json/`) as `check` read it."""
+        self._home_confirmed = False
+        """Whether `url` was seen to be the store's home URL (then a bad signature means a bad secret)."""
 
     def __repr__(self) -> str:
         return f"WooCommerceAdapter({self.settings.url!r})"
@@ -122,6 +126,12 @@ class WooCommerceAdapter:
             hint = (
                 "the key has no permission for this: give it Read/Write in WooCommerce → Settings → Advanced → REST API"
             )
+        elif "signature" in str(exc).lower() and not self._home_confirmed:
+            hint = (
+                f"the request was signed for {self.settings.url}, which must be the store's home URL exactly "
+                "(scheme, host and port: WordPress → Settings → General → Site Address), else check the "
+                f"consumer secret in {self.settings.secret_env}; `connector check` compares the two"
+            )
         elif exc.code == "woocommerce_rest_cannot_view":
             hint = (
                 "the key's user may not see this: create the key for an administrator or shop manager "
@@ -147,7 +157,27 @@ class WooCommerceAdapter:
     async def _listing(
         self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
     ) -> list[dict[str, Any]]:
-        """Every object of a paged collection: page 1, then the others at once (bounded by `limit`)."""
+        """Every object of a paged collection, each once, or FetchError: a listing is complete or it fails.
+
+        Pages are ordered by id, ascending (`LISTING_ORDER`): WooCommerce's default order (by
+        creation date, with no tie-break for products) serves products created in the same second
+        twice on one page and never on another. The distinct ids read must match the store's
+        `X-WP-Total` (`PageNumbers.finish`). A product created or deleted while the pages are read
+        changes that total: the listing is read again once from page 1, and fails if it moves
+        again (the next pass reads it; nothing is written from a listing that is not whole).
+        """
+        ordered = {**LISTING_ORDER, **params}
+        where = f"{what} at {self.settings.url}"
+        try:
+            return await self._pages(path, ordered, limit, where)
+        except ListingMoved as moved:
+            log.info("%s; reading it again", moved)
+            return await self._pages(path, ordered, limit, where)
+
+    async def _pages(
+        self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
+    ) -> list[dict[str, Any]]:
+        """One reading of a paged collection: page 1, then the others at once (bounded by `limit`)."""
         first, response = await self._page(path, params, 1, limit, what)
         pages = PageNumbers.from_header(
             response.headers.get("X-WP-TotalPages"),
@@ -169,6 +199,7 @@ class WooCommerceAdapter:
             return body
 
         found = [first, *await _all(rest(page) for page in pages.remaining())]
+        pages.finish()
         objects: dict[Any, dict[str, Any]] = {}
         for body in found:
             for obj in body:
@@ -179,12 +210,18 @@ class WooCommerceAdapter:
     # --- Adapter protocol --------------------------------------------------------------------
 
     async def check(self) -> None:
-        """Read a product and an order, and prove the key may write; raise AuthError/RemoteError with what to fix.
+        """Prove this is the store the config means, read a product and an order, and prove the key may write.
 
-        The write probe is an empty `products/batch`: WooCommerce checks the key's write
-        permission before it looks at the request (WC_REST_Authentication::check_permissions),
-        and a batch with nothing in it saves nothing.
+        First the WordPress index (`GET /wp-json/`, no credentials): its `home` must be the
+        configured `url` — OAuth 1.0a signatures cover the scheme, host and port, so a `url` of
+        `http://localhost` for a store at `http://127.0.0.1`, or plain http for a store behind a
+        TLS proxy, is refused as "Invalid signature" however right the key is. Its timezone is
+        kept for `store_timezone`. The write probe is an empty `products/batch`: WooCommerce checks
+        the key's write permission before it looks at the request
+        (WC_REST_Authentication::check_permissions), and a batch with nothing in it saves nothing.
+        Raises AuthError/PlatformError with what to fix.
         """
+        await self._read_index()
         try:
             body = (await self._send_json("GET", "products", params={"per_page": "1", "_fields": "id"})).body
         except TransientError as exc:
@@ -206,6 +243,71 @@ class WooCommerceAdapter:
             raise PlatformError(f"{self.settings.api_url}/products did not answer a product list: is this WooCommerce?")
         await self._send("GET", "orders", params={"per_page": "1", "_fields": "id"})
         await self._send("POST", "products/batch", json={})
+
+    async def _read_index(self) -> None:
+        """Read `GET /wp-json/` (home URL, timezone); PlatformError naming the URL to use when `url` is not home.
+
+        A store whose index cannot be read (a security plugin hiding it) is not refused here: the
+        requests that follow say whether the API answers.
+        """
+        self._index = None
+        try:
+            response = await send(
+                self._client,
+                "GET",
+                self._index_url(),
+                policy=self._policy,
+                sleep=self._sleep,
+                params={"_fields": "home,url,timezone_string,gmt_offset"},
+                # A store that moved (http to https, a www host) redirects: its index says where.
+                follow_redirects=True,
+            )
+            index = response.json()
+        except (RemoteError, ValueError) as exc:
+            log.info("%s/wp-json/ could not be read (%s); the home URL and timezone are not compared", self, exc)
+            return
+        if not isinstance(index, dict):
+            return
+        self._index = index
+        home = index.get("home")
+        if isinstance(home, str) and home and not same_site(home, self.settings.url):
+            raise PlatformError(
+                f"url {self.settings.url} is not this store's home URL {home.rstrip('/')}: WooCommerce checks "
+                f'request signatures against its home URL, so set url = "{home.rstrip("/")}" '
+                "(WordPress → Settings → General → Site Address)",
+                code="url_not_home",  # stockstatus.core.operator.URL_NOT_HOME,
+            )
+        self._home_confirmed = isinstance(home, str) and bool(home)
+
+    def _index_url(self) -> str:
+        """The WordPress REST index: `api_path` without its `/wc/v3` (a store may serve the API elsewhere)."""
+        root = (
+            self.settings.api_path.removesuffix("/wc/v3") if self.settings.api_path.endswith("/wc/v3") else "/wp-json"
+        )
+        return f"{self.settings.url}{root}/"
+
+    async def store_timezone(self) -> str | None:
+        """The store's timezone as WordPress has it (Settings → General), read by `check`; None if unknown.
+
+        An IANA name (`timezone_string`) when the store has one, else its fixed offset as
+        `UTC+2` / `UTC-5:30` (`gmt_offset`; WordPress then has no daylight saving time).
+        """
+        index = self._index
+        if index is None:
+            return None
+        name = index.get("timezone_string")
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+        offset = index.get("gmt_offset")
+        try:
+            hours = float(offset) if offset not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+        if hours is None:
+            return None
+        sign = "+" if hours >= 0 else "-"
+        whole, minutes = divmod(round(abs(hours) * 60), 60)
+        return f"UTC{sign}{whole}" + (f":{minutes:02d}" if minutes else "")
 
     async def check_notices(self) -> None:
         """Nothing more to prove: adding an order note needs the key's write permission, which `check` proves."""
@@ -283,6 +385,7 @@ class WooCommerceAdapter:
             mapping.validate_fields(update.item, update.fields)
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         endpoints = self._group(updates, errors)
+        pooled = any(u.item.platform.get("stock_pool") is not None for u in updates)
 
         limit = asyncio.Semaphore(self.settings.write_concurrency)
         size = self.settings.batch_size
@@ -291,7 +394,16 @@ class WooCommerceAdapter:
             for path, entries in endpoints.items()
             for start in range(0, len(entries), size)
         ]
-        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in requests)
+        # A stock pool's parent is saved before its variations: WooCommerce derives each
+        # variation's stock_status from the parent's backorders when the variation is saved, and
+        # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
+        # first keeps showing "on backorder" under a parent that no longer allows it.
+        parents_first = [pooled and path == "products/batch" for path, _ in requests]
+        first = [r for r, early in zip(requests, parents_first, strict=True) if early]
+        rest = [r for r, early in zip(requests, parents_first, strict=True) if not early]
+        requests = first + rest
+        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
+        outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)
         for (_, chunk), outcome in zip(requests, outcomes, strict=True):
             for entry, error in zip(chunk, outcome, strict=True):
                 if error:
@@ -329,45 +441,99 @@ class WooCommerceAdapter:
     # --- writing ---------------------------------------------------------------------------
 
     def _group(self, updates: Sequence[Update], errors: dict[int, list[str]]) -> dict[str, dict[int, _Entry]]:
-        """Batch objects per endpoint, one per product/variation id; pool conflicts go to `errors`."""
+        """Batch objects per endpoint, one per product/variation id; outvoted pool members go to `errors`.
+
+        A stock pool's `backorders` is decided over every variation planned this pass (see
+        `mapping.StockPool`). A variation outvoted by a sibling that must not sell past zero gets
+        the meta of what the store will sell instead of its decision's (`mapping.pool_fallback`),
+        and a failed result saying why; a sibling planned without changes of its own is written
+        the same way, as part of the parent's write, so nothing written contradicts the pool.
+        """
         endpoints: dict[str, dict[int, _Entry]] = {}
         pools: dict[int, list[int]] = {}
         for index, update in enumerate(updates):
-            platform = update.item.platform
-            own = mapping.item_payload(update.item, update.fields)
-            if own is not None:
-                path = (
-                    f"products/{platform['product_id']}/variations/batch"
-                    if platform.get("variation_id")
-                    else "products/batch"
-                )
-                entry = endpoints.setdefault(path, {}).setdefault(own["id"], _Entry({"id": own["id"]}))
-                _merge(entry.payload, own)
-                entry.owners.append(index)
-            if "parent_backorders" in update.fields:
-                pools.setdefault(int(platform["product_id"]), []).append(index)
+            if update.item.platform.get("stock_pool") is not None:
+                pools.setdefault(int(update.item.platform["product_id"]), []).append(index)
 
+        def add(item: Item, fields: Mapping[str, Any], owners: Iterable[int]) -> None:
+            own = mapping.item_payload(item, fields)
+            if own is None:
+                return
+            platform = item.platform
+            path = (
+                f"products/{platform['product_id']}/variations/batch"
+                if platform.get("variation_id")
+                else "products/batch"
+            )
+            entry = endpoints.setdefault(path, {}).setdefault(own["id"], _Entry({"id": own["id"]}))
+            _merge(entry.payload, own)
+            entry.owners.extend(owners)
+
+        outvoted: set[int] = set()
         for parent, members in pools.items():
-            wanted = {i: str(updates[i].fields["parent_backorders"]) for i in members}
+            wanted = {
+                i: str(updates[i].fields["parent_backorders"])
+                for i in members
+                if "parent_backorders" in updates[i].fields
+            }
             pool = updates[members[0]].item.platform.get("stock_pool")
             if isinstance(pool, mapping.StockPool):
                 value, current = pool.resolved(wanted.values()), pool.backorders
+                quiet = {key: pair for key, pair in pool.decided.items() if pool.wanted.get(key) != value}
             else:
-                value = mapping.resolve_pool_conflicts(list(wanted.values()))
+                value = mapping.resolve_pool_conflicts(list(wanted.values())) if wanted else None
                 current = updates[members[0]].item.platform.get("parent_backorders")
+                quiet = {}
             owners = []
-            for index, value_wanted in wanted.items():
-                if value_wanted == value:
+            for index in members:
+                update = updates[index]
+                quiet.pop(update.item.key, None)
+                mine = wanted.get(index) or (
+                    mapping.desired_backorders(update.item, update.decision, self.settings.backorders_allowed_as)
+                )
+                if value is None or mine == value or mapping.outvoted(update.item, update.decision, mine):
+                    # Agrees with the pool, or outvoted by an earlier pass (its fields already say so).
                     owners.append(index)
-                else:
-                    errors[index].append(
-                        f"sells from the stock of product #{parent}, shared with a variation that must not sell "
-                        f'past zero; the shared backorders setting stays "{value}"'
-                    )
-            if value != current and owners:
+                    continue
+                outvoted.add(index)
+                fallback = mapping.pool_fallback(update.item, update.decision, self.settings)
+                add(update.item, fallback, [index])
+                errors[index].append(
+                    f"sells from the stock of product #{parent}, shared with a variation that must not sell past "
+                    f'zero: the shared backorders setting stays "{value}", so the store takes no '
+                    f"{update.decision.status.value.replace('_', '-')}s for it; shown as what the store sells "
+                    f"({self.settings.meta_keys.pool_conflict} = {update.decision.status.value}) until the "
+                    "variations agree or get stock of their own"
+                )
+            if value is not None and value != current and owners:
                 entry = endpoints.setdefault("products/batch", {}).setdefault(parent, _Entry({"id": parent}))
                 entry.payload["backorders"] = value
                 entry.owners.extend(owners)
+                # Each variation of the pool is saved after the parent (see `push`) so that the
+                # store derives its stock_status from the new value; an empty entry saves it as it is.
+                siblings = [updates[i].item for i in members]
+                if isinstance(pool, mapping.StockPool):
+                    siblings += [item for item, _ in pool.decided.values()]
+                for sibling in siblings:
+                    vid = sibling.platform.get("variation_id")
+                    if vid:
+                        path = f"products/{parent}/variations/batch"
+                        endpoints.setdefault(path, {}).setdefault(int(vid), _Entry({"id": vid})).owners.extend(owners)
+                for item, decision in quiet.values():
+                    # Planned without changes of its own, but the parent's new value outvotes it.
+                    log.warning(
+                        "%s shares the stock of product #%d with a variation that must not sell past zero: "
+                        "shown as what the store sells (%s = %s)",
+                        item.label,
+                        parent,
+                        self.settings.meta_keys.pool_conflict,
+                        decision.status.value,
+                    )
+                    add(item, mapping.pool_fallback(item, decision, self.settings), owners)
+
+        for index, update in enumerate(updates):
+            if index not in outvoted:
+                add(update.item, update.fields, [index])
         return endpoints
 
     async def _write(self, path: str, chunk: list[_Entry], limit: asyncio.Semaphore) -> list[str | None]:
@@ -406,3 +572,14 @@ def _merge(payload: dict[str, Any], more: Mapping[str, Any]) -> None:
             payload.setdefault("meta_data", []).extend(value)
         else:
             payload[name] = value
+
+
+def same_site(home: str, url: str) -> bool:
+    """Whether two site URLs are the same for a signature: scheme, host, port and path (default ports equal)."""
+    a, b = httpx.URL(home), httpx.URL(url)
+    return (
+        a.scheme == b.scheme
+        and (a.host or "").lower() == (b.host or "").lower()
+        and a.port == b.port
+        and a.path.rstrip("/") == b.path.rstrip("/")
+    )

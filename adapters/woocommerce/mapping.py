@@ -12,8 +12,17 @@ Its `available` is the parent's `stock_quantity` and its sell-past-zero policy i
 `backorders`, so that is where the policy write goes (field `parent_backorders`); its status,
 ETA and message still go to the variation's own meta. Siblings may want different policies for
 their one pool: `StockPool` collects what each planned variation wants and the push writes one
-value, "no" if any of them must not sell past zero (`resolve_pool_conflicts`); a variation that
-wanted otherwise gets a failed result saying why, and no write goes back and forth between runs.
+value, "no" if any of them must not sell past zero (`resolve_pool_conflicts`).
+
+A variation that wanted to sell past zero (backorder, pre-order) in a pool held at "no" cannot:
+the store will sell it from stock and then show it sold out. Nothing contradicting that is
+written: its meta gets what the store sells (`in_stock` while the shared quantity is positive,
+else `out_of_stock`, no ETA, no message) and its `pool_conflict` meta key the status its rules
+wanted. The pass that decides this reports it once as a failed write of that variation, with the
+reason; later passes see the `pool_conflict` meta still naming the same status under a parent
+still at "no" and plan nothing, so the same disagreement does not fail every pass. When the
+siblings agree again (or the variation gets its own stock), the parent changes and the next
+pass writes the variation's own decision and clears `pool_conflict`.
 
 An item whose data cannot be read gets a `problems` entry (the core then leaves it unchanged):
 a merchant date that is not YYYY-MM-DD, a stock quantity that is not a number. An empty
@@ -55,6 +64,38 @@ NOT_ITEMS = frozenset({"grouped", "external"})
 META_PREFIX = "meta:"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# The fields each listing asks for (`_fields`): exactly the top-level fields this module and the
+# adapter read, so a product page is about a sixth of its full size. WooCommerce 10 drops a field
+# asked for by a nested key (`meta_data.key`, `line_items.sku`, even `dimensions.length`), so lists
+# and objects are asked for whole; tests/woocommerce/test_mapping.py proves every read is covered.
+PRODUCT_FIELDS = (
+    "id",
+    "name",
+    "sku",
+    "type",
+    "manage_stock",
+    "stock_quantity",
+    "stock_status",
+    "backorders",
+    "meta_data",
+    "tags",
+    "categories",
+    "brands",
+    "variations",
+)
+VARIATION_FIELDS = (
+    "id",
+    "name",
+    "sku",
+    "manage_stock",
+    "stock_quantity",
+    "stock_status",
+    "backorders",
+    "meta_data",
+    "attributes",
+)
+ORDER_FIELDS = ("id", "number", "status", "date_created_gmt", "line_items")
+
 
 # --- reading -------------------------------------------------------------------------------
 
@@ -73,6 +114,8 @@ class StockPool:
     """The parent's `backorders` as pulled."""
     wanted: dict[str, str] = field(default_factory=dict)
     """Item key → `backorders` that variation's decision needs (filled by `plan`)."""
+    decided: dict[str, tuple[Item, Decision]] = field(default_factory=dict)
+    """Item key → the variation and its decision, for every planned variation (filled by `plan`)."""
 
     def resolved(self, more: Iterable[str] = ()) -> str | None:
         """The value to hold (see `resolve_pool_conflicts`); None when no variation was planned."""
@@ -169,7 +212,12 @@ def _own_meta(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, str | Non
             return None
         return value if isinstance(value, str) else str(value)
 
-    return {"status": raw(keys.status), "eta": raw(keys.eta), "message": raw(keys.message)}
+    return {
+        "status": raw(keys.status),
+        "eta": raw(keys.eta),
+        "message": raw(keys.message),
+        "pool_conflict": raw(keys.pool_conflict),
+    }
 
 
 def product_item(product: Mapping[str, Any], keys: MetaKeys) -> Item:
@@ -320,29 +368,70 @@ def plan(item: Item, decision: Decision, settings: WooCommerceSettings) -> dict[
     if platform.get("type") == "variable":
         raise ValueError(f"{item.label}: a variable product is not an item; its variations are (never written)")
     fields: dict[str, str] = {}
+    held: Mapping[str, str | None] = platform.get("meta") or {}
     if item.managed:
         wanted = desired_backorders(item, decision, settings.backorders_allowed_as)
         pool = platform.get("stock_pool")
         target = "parent_backorders" if pool is not None else "backorders"
         if isinstance(pool, StockPool):
             pool.wanted[item.key] = wanted
+            pool.decided[item.key] = (item, decision)
+        if pool is not None and outvoted(item, decision, wanted):
+            # Decided by an earlier pass and still true: the meta already says what the store sells.
+            fallback = pool_fallback(item, decision, settings)
+            validate_fields(item, fallback)
+            return fallback
         if platform.get(target) != wanted:
             fields[target] = wanted
     else:
         wanted = STATUS_TO_STOCK_STATUS[decision.status]
         if platform.get("stock_status") != wanted:
             fields["stock_status"] = wanted
-    keys = settings.meta_keys
-    held: Mapping[str, str | None] = platform.get("meta") or {}
-    for name, meta_key, value in (
-        ("status", keys.status, decision.status.value),
-        ("eta", keys.eta, decision.eta.isoformat() if decision.eta else ""),
-        ("message", keys.message, decision.message or ""),
-    ):
-        if (held.get(name) or "") != value:
-            fields[META_PREFIX + meta_key] = value
+    fields.update(_meta_diff(held, own_meta_values(decision), settings.meta_keys))
     validate_fields(item, fields)
     return fields
+
+
+def own_meta_values(decision: Decision) -> dict[str, str]:
+    """The connector's meta (by `MetaKeys` field name) that shows `decision`; "" clears a key."""
+    return {
+        "status": decision.status.value,
+        "eta": decision.eta.isoformat() if decision.eta else "",
+        "message": decision.message or "",
+        "pool_conflict": "",
+    }
+
+
+def _meta_diff(held: Mapping[str, str | None], values: Mapping[str, str], keys: MetaKeys) -> dict[str, str]:
+    return {
+        META_PREFIX + getattr(keys, name): value for name, value in values.items() if (held.get(name) or "") != value
+    }
+
+
+def outvoted(item: Item, decision: Decision, wanted: str) -> bool:
+    """Whether an earlier pass found this pooled variation outvoted, and that still holds.
+
+    True while the shared stock is held at "no", the variation's decision would sell past zero,
+    and its `pool_conflict` meta names that same status (written when the conflict was decided).
+    """
+    held: Mapping[str, str | None] = item.platform.get("meta") or {}
+    return (
+        wanted != "no"
+        and item.platform.get("parent_backorders") == "no"
+        and held.get("pool_conflict") == decision.status.value
+    )
+
+
+def pool_fallback(item: Item, decision: Decision, settings: WooCommerceSettings) -> dict[str, str]:
+    """The meta fields (those that differ) that show what the store sells an outvoted pooled variation as.
+
+    With the shared `backorders` at "no" the store sells from the shared quantity and then shows
+    the variation sold out; its status meta says so (no ETA, no message, since no backorder or
+    pre-order is taken) and `pool_conflict` keeps the status its rules wanted, for the merchant.
+    """
+    sells = Status.IN_STOCK if (item.available or 0) > 0 else Status.OUT_OF_STOCK
+    values = {"status": sells.value, "eta": "", "message": "", "pool_conflict": decision.status.value}
+    return _meta_diff(item.platform.get("meta") or {}, values, settings.meta_keys)
 
 
 def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:

@@ -33,6 +33,11 @@ class MetaKeys(BaseModel):
         default="restock_date", description="Meta key merchants keep a restock date (YYYY-MM-DD) in."
     )
     supplier: str = Field(default="supplier", description="Meta key merchants keep the supplier's name in.")
+    pool_conflict: str = Field(
+        default="connector_pool_conflict",
+        description="Meta key the connector writes, on a variation sharing its parent's stock, the status its "
+        "rules wanted when a sibling that must not sell past zero decided the shared stock's policy.",
+    )
 
     @field_validator("*")
     @classmethod
@@ -91,6 +96,13 @@ class WooCommerceSettings(StoreSettings):
             raise ValueError(
                 "url must not carry a user or password (user:password@...): put the key and secret in the "
                 "environment variables key_env and secret_env name"
+            )
+        path = rest.split("?", 1)[0].split("#", 1)[0][len(host) :]
+        if "/wp-json" in path.lower() or "/wp-admin" in path.lower():
+            home = f"{scheme.lower()}://{host}{path[: path.lower().index('/wp-')]}".rstrip("/")
+            raise ValueError(
+                f'give the shop\'s home URL, not an API or admin address: url = "{home}" '
+                "(the connector adds /wp-json/wc/v3 itself, see api_path)"
             )
         if not host or host.startswith(":") or "?" in rest or "#" in rest:
             raise ValueError("url must name the shop's host, e.g. https://shop.example.com (no query or #)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, date, datetime
 
 import httpx
@@ -89,8 +90,15 @@ async def test_create_adapter_satisfies_the_protocol():
 # --- check ------------------------------------------------------------------------------------
 
 
+def wp_index(home: str = SHOP, timezone: str = "Europe/Berlin", gmt_offset: object = 1):
+    """Mock `GET /wp-json/` of the shop at SHOP, as WordPress answers it."""
+    body = {"name": "Shop", "url": home, "home": home, "timezone_string": timezone, "gmt_offset": gmt_offset}
+    return respx.get(f"{SHOP}/wp-json/").mock(return_value=httpx.Response(200, json=body))
+
+
 @respx.mock
 async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
+    wp_index()
     route = respx.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
     orders = respx.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[]))
     batch = respx.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json=[]))
@@ -103,6 +111,7 @@ async def test_check_reads_one_product_one_order_and_sends_an_empty_batch():
 
 @respx.mock
 async def test_check_explains_a_refused_key():
+    wp_index()
     body = {
         "code": "woocommerce_rest_authentication_error",
         "message": "Consumer key is invalid.",
@@ -120,6 +129,7 @@ async def test_check_explains_a_refused_key():
 
 @respx.mock
 async def test_a_key_without_write_permission_says_so():
+    wp_index()
     body = {
         "code": "woocommerce_rest_cannot_edit",
         "message": "Sorry, you are not allowed to edit this resource.",
@@ -133,12 +143,94 @@ async def test_a_key_without_write_permission_says_so():
 
 @respx.mock
 async def test_check_explains_a_missing_api():
+    wp_index()
     respx.get(f"{API}/products").mock(
         return_value=httpx.Response(404, json={"code": "rest_no_route", "message": "No route"})
     )
     async with make_client() as client:
         with pytest.raises(PlatformError, match="no WooCommerce REST API"):
             await adapter(client).check()
+
+
+@pytest.mark.parametrize(
+    ("configured", "home"),
+    [
+        ("http://localhost:8810", "http://127.0.0.1:8810"),
+        ("http://shop.example", "https://shop.example"),  # plain http to a store behind a TLS proxy
+        ("https://shop.example", "https://shop.example/store"),
+    ],
+)
+async def test_check_names_the_url_to_use_when_url_is_not_the_stores_home(configured, home):
+    seen: list[str] = []
+
+    def store(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/wp-json/":
+            return httpx.Response(200, json={"home": home, "url": home, "timezone_string": "UTC", "gmt_offset": 0})
+        return httpx.Response(
+            401, json={"code": "woocommerce_rest_authentication_error", "message": "Invalid signature"}
+        )
+
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = WooCommerceAdapter(
+            settings().model_copy(update={"url": configured}), client, WooCommerceAuth("ck", "cs"), policy=FAST
+        )
+        with pytest.raises(PlatformError) as info:
+            await made.check()
+    assert f'set url = "{home}"' in str(info.value)
+    assert "consumer key" not in str(info.value)
+    assert seen == ["/wp-json/"]  # nothing signed was sent to the wrong address
+
+
+async def test_check_follows_a_redirect_to_the_stores_home_and_names_it():
+    def store(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":  # a TLS proxy sending plain http to https
+            return httpx.Response(301, headers={"Location": str(request.url.copy_with(scheme="https"))})
+        home = "https://shop.example"
+        return httpx.Response(200, json={"home": home, "url": home, "timezone_string": "UTC", "gmt_offset": 0})
+
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = WooCommerceAdapter(
+            settings().model_copy(update={"url": "http://shop.example"}),
+            client,
+            WooCommerceAuth("ck", "cs"),
+            policy=FAST,
+        )
+        with pytest.raises(PlatformError, match=re.escape('set url = "https://shop.example"')):
+            await made.check()
+
+
+@respx.mock
+async def test_an_invalid_signature_points_at_the_url_before_the_secret():
+    respx.get(f"{SHOP}/wp-json/").mock(return_value=httpx.Response(404, json={"code": "rest_no_route"}))
+    body = {
+        "code": "woocommerce_rest_authentication_error",
+        "message": "Invalid signature - provided signature does not match.",
+        "data": {"status": 401},
+    }
+    respx.get(f"{API}/products").mock(return_value=httpx.Response(401, json=body))
+    async with make_client() as client:
+        with pytest.raises(AuthError) as info:
+            await adapter(client).check()
+    text = str(info.value)
+    assert "must be the store's home URL" in text and "check the consumer key and secret" not in text
+
+
+@pytest.mark.parametrize(
+    ("timezone", "gmt_offset", "expected"),
+    [("Europe/Berlin", 1, "Europe/Berlin"), ("", 2, "UTC+2"), ("", "-5.5", "UTC-5:30"), ("", "", None)],
+)
+@respx.mock
+async def test_the_stores_timezone_is_read_from_the_wordpress_index(timezone, gmt_offset, expected):
+    wp_index(timezone=timezone, gmt_offset=gmt_offset)
+    respx.get(f"{API}/products").mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[]))
+    respx.post(f"{API}/products/batch").mock(return_value=httpx.Response(200, json=[]))
+    async with make_client() as client:
+        made = adapter(client)
+        assert await made.store_timezone() is None  # not read before the check
+        await made.check()
+        assert await made.store_timezone() == expected
 
 
 # --- pulling ----------------------------------------------------------------------------------
@@ -213,6 +305,169 @@ async def test_a_store_ignoring_the_page_parameter_is_refused():
     async with make_client() as client:
         with pytest.raises(FetchError, match="repeats"):
             await adapter(client).pull_items()
+
+
+def by_creation_second(objects: list):
+    """Serve like WooCommerce 10 orders products by `date`: same-second ties in no fixed order.
+
+    Each page request sorts the ties differently (as MySQL may), so items near a page boundary are
+    served twice and others never; `X-WP-Total` stays right. Ordered by id, it pages correctly.
+    """
+    calls = 0
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        page = int(request.url.params.get("page", "1"))
+        size = int(request.url.params["per_page"])
+        if request.url.params.get("orderby") == "id":
+            ordered = sorted(objects, key=lambda o: o["id"], reverse=request.url.params.get("order") != "asc")
+        else:
+            ordered = objects[calls % len(objects) :] + objects[: calls % len(objects)]
+        headers = {"X-WP-Total": str(len(objects)), "X-WP-TotalPages": str(-(-len(objects) // size))}
+        return httpx.Response(200, json=ordered[(page - 1) * size : page * size], headers=headers)
+
+    return serve
+
+
+@respx.mock
+async def test_products_are_listed_by_id_so_same_second_products_are_each_read_once():
+    catalogue = [simple(i) for i in range(10, 261)]  # 251 products created in one second
+    listing = respx.get(f"{API}/products").mock(side_effect=by_creation_second(catalogue))
+    async with make_client() as client:
+        items = await adapter(client).pull_items()
+    assert sorted(int(item.key) for item in items) == list(range(10, 261))
+    assert {(c.request.url.params["orderby"], c.request.url.params["order"]) for c in listing.calls} == {("id", "asc")}
+
+
+@respx.mock
+async def test_a_listing_whose_pages_miss_items_fails_naming_the_store_and_the_shortfall():
+    catalogue = [simple(i) for i in range(10, 261)]
+    serve = by_creation_second(catalogue)
+
+    def ignores_orderby(request: httpx.Request) -> httpx.Response:
+        # A plugin or cache that drops `orderby`: the store's own unstable order comes through.
+        return serve(httpx.Request("GET", request.url.copy_remove_param("orderby")))
+
+    respx.get(f"{API}/products").mock(side_effect=ignores_orderby)
+    async with make_client() as client:
+        with pytest.raises(
+            FetchError, match=r"products at https://shop.example: the store reports 251 items .*never served"
+        ):
+            await adapter(client).pull_items()
+
+
+@respx.mock
+async def test_variations_and_orders_are_listed_by_id_too():
+    respx.get(f"{API}/products").mock(
+        side_effect=pages([{**simple(1), "type": "variable", "variations": [5], "manage_stock": False}])
+    )
+    variations = respx.get(f"{API}/products/1/variations").mock(
+        side_effect=pages([{"id": 5, "sku": "V", "manage_stock": True, "stock_quantity": 1}])
+    )
+    orders = respx.get(f"{API}/orders").mock(side_effect=pages([]))
+    async with make_client() as client:
+        made = adapter(client)
+        await made.pull_items()
+        await made.open_orders()
+    for call in (*variations.calls, *orders.calls):
+        assert (call.request.url.params["orderby"], call.request.url.params["order"]) == ("id", "asc")
+
+
+@respx.mock
+async def test_a_product_created_during_the_pull_reads_the_listing_again_once():
+    catalogue = [simple(i) for i in range(1, 201)]
+    reads = 0
+
+    def growing(request: httpx.Request) -> httpx.Response:
+        nonlocal reads
+        reads += 1
+        if reads == 2:  # created between the first and second page of the first reading
+            catalogue.append(simple(201))
+        return pages(catalogue)(request)
+
+    respx.get(f"{API}/products").mock(side_effect=growing)
+    async with make_client() as client:
+        items = await adapter(client, page_concurrency=1).pull_items()
+    assert len(items) == 201
+    assert reads == 2 + 3
+
+
+@respx.mock
+async def test_a_catalogue_that_keeps_moving_fails_the_pull():
+    catalogue = [simple(i) for i in range(1, 201)]
+
+    def always_growing(request: httpx.Request) -> httpx.Response:
+        catalogue.append(simple(len(catalogue) + 1))
+        return pages(catalogue)(request)
+
+    respx.get(f"{API}/products").mock(side_effect=always_growing)
+    async with make_client() as client:
+        with pytest.raises(FetchError, match="changed"):
+            await adapter(client, page_concurrency=1).pull_items()
+
+
+def as_the_store_trims(objects: list, honour_fields: bool):
+    """Pages like `pages`, keeping only the top-level fields named in `_fields` as WooCommerce 10 does."""
+    serve = pages(objects)
+
+    def trimmed(request: httpx.Request) -> httpx.Response:
+        answer = serve(request)
+        asked = request.url.params.get("_fields")
+        if not honour_fields or not asked:
+            return answer
+        keep = set(asked.split(","))
+        body = [{k: v for k, v in obj.items() if k in keep} for obj in answer.json()]
+        return httpx.Response(200, json=body, headers=answer.headers)
+
+    return trimmed
+
+
+@pytest.mark.parametrize("honour_fields", [False, True])
+@respx.mock
+async def test_the_pull_reads_the_same_whether_or_not_the_store_trims_to_fields(honour_fields):
+    extra = {"status": "publish", "price": "9.50", "date_modified_gmt": "2026-12-01T10:00:00", "parent_id": 0}
+    brand = [{"id": 3, "name": "Acme", "slug": "acme"}]
+    meta_entries = [{"id": 1, "key": "release_date", "value": "2027-01-01"}]
+    catalogue = [
+        {**simple(1), **extra, "tags": [{"id": 1, "name": "new"}], "brands": brand, "meta_data": meta_entries},
+        {**simple(2), **extra, "type": "variable", "variations": [5], "manage_stock": True, "stock_quantity": 4},
+    ]
+    variations = [
+        {
+            "id": 5,
+            "sku": "V",
+            "name": "",
+            "manage_stock": "parent",
+            "stock_quantity": 4,
+            "stock_status": "instock",
+            "backorders": "no",
+            "attributes": [{"id": 0, "name": "Size", "option": "L"}],
+            "meta_data": [],
+            **extra,
+        },
+    ]
+    orders = [
+        {
+            "id": 7,
+            "number": "1007",
+            "status": "processing",
+            "date_created_gmt": "2026-12-01T10:00:00",
+            "line_items": [{"product_id": 2, "variation_id": 5, "sku": "V", "quantity": 2, "name": "x"}],
+            **extra,
+        },
+    ]
+    respx.get(f"{API}/products").mock(side_effect=as_the_store_trims(catalogue, honour_fields))
+    respx.get(f"{API}/products/2/variations").mock(side_effect=as_the_store_trims(variations, honour_fields))
+    respx.get(f"{API}/orders").mock(side_effect=as_the_store_trims(orders, honour_fields))
+    async with make_client() as client:
+        made = adapter(client)
+        items, open_orders = await made.pull_items(), await made.open_orders()
+    by_key = {item.key: item for item in items}
+    assert by_key["1"].vendor == "Acme" and by_key["1"].tags == {"new"}
+    assert by_key["1"].release_date == date(2027, 1, 1)
+    assert by_key["2/5"].available == 4 and by_key["2/5"].name.endswith("— L")
+    assert open_orders[0].lines[0].item_key == "2/5" and open_orders[0].number == "1007"
 
 
 async def test_page_requests_in_flight_are_bounded():
@@ -450,6 +705,29 @@ async def test_a_shared_pool_gets_one_write_to_the_parent():
     assert all("backorders" not in v and "stock_status" not in v for v in sent)
 
 
+async def test_a_pools_parent_is_saved_before_its_variations_and_each_variation_after_it():
+    order: list[str] = []
+
+    async def store(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01 if request.url.path.endswith("/products/batch") else 0)
+        order.append(request.url.path)
+        saved[request.url.path] = sorted(obj["id"] for obj in json.loads(request.content)["update"])
+        return batch_echo(request)
+
+    saved: dict[str, list[int]] = {}
+    a, b = pool_items(parent_backorders="no")
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made = adapter(client)
+        # Both want backorders; b was planned (the pass saw it) but only a is pushed: b is saved
+        # after the parent all the same, so the store derives its status from the new policy.
+        made.plan(b, BACKORDER)
+        updates = [Update(item=a, decision=BACKORDER, fields=made.plan(a, BACKORDER))]
+        results = await made.push(updates)
+    assert all(r.ok for r in results)
+    assert order == ["/wp-json/wc/v3/products/batch", "/wp-json/wc/v3/products/50/variations/batch"]
+    assert saved["/wp-json/wc/v3/products/50/variations/batch"] == [51, 52]
+
+
 @respx.mock
 async def test_a_pool_conflict_keeps_the_parent_from_selling_past_zero():
     products = respx.post(f"{API}/products/batch").mock(side_effect=batch_echo)
@@ -618,7 +896,7 @@ async def test_wrong_secret_is_an_auth_error_with_the_fake():
     store, _ = fake_settings(fake)
     async with make_client(transport=fake.transport()) as client:
         made = platform.create_adapter(store, client, {"WC_KEY": "ck_fake", "WC_SECRET": "cs_wrong"})
-        with pytest.raises(AuthError, match="check the consumer key and secret"):
+        with pytest.raises(AuthError, match=r"check the consumer (key and )?secret"):
             await made.check()
 
 
@@ -662,3 +940,69 @@ async def test_demo_store_serves_the_demo_catalogue():
         made = platform.create_adapter(store, client, demo.environ)
         await made.check()
         assert await made.pull_items()
+
+
+async def test_an_outvoted_pool_member_shows_what_the_store_sells_and_is_reported_once():
+    """Two sizes share the parent's stock; one is on pre-order, the other discontinued."""
+    fake = fake_module.FakeWooCommerce(base_url="https://woo.test", consumer_key="ck_fake", consumer_secret="cs_fake")
+    tee = fake.create_product(
+        name="Tee",
+        type="variable",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="notify",
+        attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}],
+    )
+    for size in ("S", "M"):
+        fake.create_variation(
+            tee["id"], sku=f"TEE-{size}", manage_stock=False, attributes=[{"name": "Size", "option": size}]
+        )
+    wanted = {
+        "TEE-S": Decision(status=Status.PRE_ORDER, rule="r", eta=date(2027, 1, 15), message="Pre-order: ships 15 Jan"),
+        "TEE-M": OUT,
+    }
+    posts: list[str] = []
+    inner = fake.transport()
+
+    async def counting(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request.url.path)
+        return await inner.handle_async_request(request)
+
+    store, environ = fake_settings(fake)
+
+    async def one_pass(made):
+        updates = [
+            Update(item=item, decision=wanted[item.sku], fields=fields)
+            for item in await made.pull_items()
+            if (fields := made.plan(item, wanted[item.sku]))
+        ]
+        return updates, (await made.push(updates) if updates else [])
+
+    async with make_client(transport=httpx.MockTransport(counting)) as client:
+        made = platform.create_adapter(store, client, environ)
+        updates, results = await one_pass(made)
+        outcome = {u.item.sku: r for u, r in zip(updates, results, strict=True)}
+        assert outcome["TEE-M"].ok
+        assert not outcome["TEE-S"].ok and "must not sell past zero" in outcome["TEE-S"].error
+        assert "connector_pool_conflict = pre_order" in outcome["TEE-S"].error
+
+        parent = fake.get_product(tee["id"])
+        assert parent["backorders"] == "no"  # the discontinued size decides the shared stock
+        small = next(v for v in fake.variations.values() if v["sku"] == "TEE-S")
+        shown = {m["key"]: m["value"] for m in fake.get_variation(tee["id"], small["id"])["meta_data"]}
+        # No pre-order promised that the store will not take: it shows what the store sells.
+        assert shown["connector_status"] == "out_of_stock" and shown["connector_pool_conflict"] == "pre_order"
+        assert not shown.get("connector_message") and not shown.get("connector_eta")
+
+        posts.clear()
+        again, _ = await one_pass(made)
+        assert again == [] and posts == []  # the same disagreement: nothing planned, nothing failed
+
+        wanted["TEE-M"] = wanted["TEE-S"]  # the sizes agree again: the pre-order is written
+        await one_pass(made)
+        updates, results = await one_pass(made)
+        assert all(r.ok for r in results)
+        shown = {m["key"]: m["value"] for m in fake.get_variation(tee["id"], small["id"])["meta_data"]}
+        assert shown["connector_status"] == "pre_order" and not shown.get("connector_pool_conflict")
+        assert fake.get_product(tee["id"])["backorders"] == "notify"

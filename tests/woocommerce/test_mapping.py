@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -370,3 +373,147 @@ def test_stock_status_refused_for_managed_items():
 def test_pool_conflict_no_wins():
     assert mapping.resolve_pool_conflicts(["notify", "no", "notify"]) == "no"
     assert mapping.resolve_pool_conflicts(["yes"]) == "yes"
+
+
+def pooled(quantity: int, parent_backorders: str, **own_meta):
+    parent = product(id=30, type="variable", variations=[31], stock_quantity=quantity, backorders=parent_backorders)
+    variation = {
+        "id": 31,
+        "sku": "T-S",
+        "manage_stock": "parent",
+        "stock_status": "outofstock",
+        "meta_data": meta(**own_meta),
+    }
+    return mapping.variation_item(parent, variation, KEYS)
+
+
+def test_an_outvoted_pool_member_stays_quiet_while_the_conflict_holds():
+    settled = pooled(0, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    assert mapping.plan(settled, decision(P, eta=date(2027, 1, 15), message="Soon"), SETTINGS) == {}
+
+
+def test_an_outvoted_pool_member_follows_the_shared_stock_not_its_decision():
+    # Restocked: the store now sells it from stock, and its status says so (still no pre-order).
+    restocked = pooled(4, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    assert mapping.plan(restocked, decision(P, eta=date(2027, 1, 15)), SETTINGS) == {
+        "meta:connector_status": "in_stock"
+    }
+
+
+def test_an_outvoted_pool_member_with_another_decision_is_planned_afresh():
+    # Its rules now want a backorder, not the pre-order the conflict was recorded for.
+    moved = pooled(0, "no", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    fields = mapping.plan(moved, decision(B, eta=date(2026, 12, 20)), SETTINGS)
+    assert fields["parent_backorders"] == "notify" and fields["meta:connector_status"] == "backorder"
+
+
+def test_the_conflict_marker_is_cleared_once_the_pool_agrees():
+    agreed = pooled(0, "notify", connector_status="out_of_stock", connector_pool_conflict="pre_order")
+    fields = mapping.plan(agreed, decision(P, eta=date(2027, 1, 15)), SETTINGS)
+    assert fields["meta:connector_pool_conflict"] == "" and fields["meta:connector_status"] == "pre_order"
+    assert "parent_backorders" not in fields
+
+
+# --- what the listings ask for (`_fields`) ------------------------------------------------------
+
+RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "platform-schemas" / "woocommerce"
+
+
+class Recorder(Mapping[str, Any]):
+    """A payload that notes every key read from it, nested ones as `outer.inner` (lists see through)."""
+
+    def __init__(self, data: Mapping[str, Any], reads: set[str], prefix: str = "") -> None:
+        self._data, self._reads, self._prefix = data, reads, prefix
+
+    def _wrap(self, key: str, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return Recorder(value, self._reads, f"{self._prefix}{key}.")
+        if isinstance(value, list):
+            return [self._wrap(key, v) for v in value]
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        self._reads.add(self._prefix + key)
+        return self._wrap(key, self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def recorded(name: str) -> dict[str, Any]:
+    path = RECORDED / name
+    if not path.is_file():
+        pytest.skip(f"recorded WooCommerce payloads not found: {RECORDED}")
+    return json.loads(path.read_text())
+
+
+def with_meta(payload: dict[str, Any]) -> dict[str, Any]:
+    entries = meta(connector_status="backorder", release_date="2027-01-01", restock_date="2026-12-20", supplier="Acme")
+    return {**payload, "meta_data": entries}
+
+
+def read_by_the_pull() -> tuple[set[str], set[str], set[str]]:
+    """Every key the adapter's pull reads of a product, a variation and an order, over every path."""
+    product_reads: set[str] = set()
+    variation_reads: set[str] = set()
+    order_reads: set[str] = set()
+    simple = with_meta(recorded("sample_product_simple.json"))
+    parent = {**simple, "type": "variable", "variations": [15]}
+    variation = with_meta(recorded("sample_variation.json"))
+    for shape in (simple, parent, {**simple, "type": "grouped"}):
+        seen = Recorder(shape, product_reads)
+        if mapping.has_variations(seen):
+            for own in (variation, {**variation, "manage_stock": "parent", "name": ""}, {**variation, "name": ""}):
+                mapping.variation_item(seen, Recorder(own, variation_reads), KEYS)
+        elif mapping.is_item(seen):
+            mapping.product_item(seen, KEYS)
+    order = Recorder(recorded("sample_order.json"), order_reads)
+    mapping.open_order(order)
+    return product_reads, variation_reads, order_reads
+
+
+def test_each_listing_asks_for_exactly_the_fields_the_pull_reads():
+    product_reads, variation_reads, order_reads = read_by_the_pull()
+    for asked, reads in (
+        (mapping.PRODUCT_FIELDS, product_reads),
+        (mapping.VARIATION_FIELDS, variation_reads),
+        (mapping.ORDER_FIELDS, order_reads),
+    ):
+        top = {read.split(".")[0] for read in reads} | {"id"}  # the adapter pages by id
+        assert top - set(asked) == set(), "read but not asked for"
+        assert set(asked) - top == set(), "asked for but never read"
+
+
+def test_nested_keys_read_exist_in_what_the_store_answers():
+    # WooCommerce answers a field asked for whole; a nested key misspelt in the mapping would
+    # read as missing on every item. The recorded answers (plus meta entries) must hold each one.
+    product_reads, variation_reads, order_reads = read_by_the_pull()
+    answers = {
+        "meta_data": {"id", "key", "value"},
+        "tags": {"id", "name", "slug"},
+        "categories": {"id", "name", "slug"},
+        "brands": {"id", "name", "slug"},
+        "attributes": set(recorded("sample_variation.json")["attributes"][0]),
+        "line_items": set(recorded("sample_order.json")["line_items"][0]),
+    }
+    for read in product_reads | variation_reads | order_reads:
+        outer, _, inner = read.partition(".")
+        if inner:
+            assert inner in answers[outer], read
+
+
+@pytest.mark.parametrize(
+    ("pasted", "home"),
+    [
+        ("https://shop.example.com/wp-json/wc/v3", "https://shop.example.com"),
+        ("https://shop.example.com/wp-json/", "https://shop.example.com"),
+        ("https://example.com/store/wp-json/wc/v3/products", "https://example.com/store"),
+        ("https://shop.example.com/wp-admin/admin.php?page=wc-settings", "https://shop.example.com"),
+    ],
+)
+def test_a_pasted_api_address_is_refused_naming_the_home_url(pasted, home):
+    with pytest.raises(ValidationError, match=f'url = "{home}"'):
+        WooCommerceSettings(url=pasted, key_env="WC_KEY", secret_env="WC_SECRET")

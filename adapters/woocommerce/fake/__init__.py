@@ -15,14 +15,25 @@ it too, and a comment says so:
   with per-item errors, and refuse more than 100 items with 413;
 - over plain http only OAuth 1.0a one-legged signatures authenticate; over https Basic does;
 - orders created over REST skip the stock check and carry `_reduced_stock` line-item meta but no
-  `Backordered` meta.
+  `Backordered` meta; every stock move and status change adds WooCommerce's own order note;
+- products listed by `date` or `modified` are sorted on the second alone, by MariaDB's unstable
+  filesort (`filesort`): products sharing a second appear twice or never across pages, while
+  `X-WP-Total` counts them all; variations and orders tie-break on id;
+- `_fields` is honoured as WooCommerce builds and WordPress trims (`fields`); `products?sku=`
+  finds variations, `products/<variation id>` reads one, and variations of a missing product are
+  an empty page;
+- DELETE trashes or (`force`) deletes; `settings/<group>`, `system_status`, `GET /wp-json/` (with
+  `timezone_string` and `gmt_offset`) and OPTIONS answer with what a real store recorded
+  (`recorded`); dates are shown in the store's timezone; meta values read back as strings;
+- the headers WordPress adds (`Link`, `Allow`, `Cache-Control`, `X-Robots-Tag`, ...).
 
-Nothing here reads files: the store lives in memory behind one lock, so the sandbox's HTTP
-threads can share it. The adapter never imports this package; the demo and the sandbox load it
+The store lives in memory behind one lock, so the sandbox's HTTP threads can share it; the only
+file read is the packaged `recorded.json`. The adapter never imports this package; the demo and the sandbox load it
 through the platform's `demo_store` and `run_sandbox`.
 
 By concern: `params` (PHP's parse_str, REST argument checks), `auth` (WC_REST_Authentication),
-`store` (records and what saving them does), `render` and `listing` (what is answered), `routes`
+`store` (records and what saving them does), `render`, `listing`, `filesort`, `fields` and
+`recorded` (what is answered), `routes`
 (`FakeWooCommerce`: the request pipeline and its handlers), `samples` (a sample catalogue as
 WooCommerce products and orders) and `sandbox` (serving it on a loopback port).
 """

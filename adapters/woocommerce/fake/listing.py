@@ -1,9 +1,14 @@
 """Listing routes as WC_REST_CRUD_Controller::get_items answers them: filter, order, page.
 
 Which records a list request selects (status, SKU, stock status, terms, include/exclude, parent,
-the exclusive after/before dates in the store's or GMT time), in which order (date and modified
-tie-break on id so pages stay stable), and the page itself with `X-WP-Total`, `X-WP-TotalPages`
-and `Link` headers that repeat the query without credentials.
+the exclusive after/before dates in the store's or GMT time), in which order, and the page itself
+with `X-WP-Total`, `X-WP-TotalPages` and one `Link` header that repeats the query without
+credentials.
+
+Order: products by `date` or `modified` are sorted by the second alone, with MariaDB's unstable
+filesort (`filesort`), so products sharing a second move between pages exactly as on WooCommerce
+10; variations and orders tie-break on id (`post_date DESC, ID DESC`), and `id`, `title`, `slug`,
+`menu_order`, `price` and `include` are stable.
 """
 
 from __future__ import annotations
@@ -11,19 +16,29 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from . import filesort
 from .auth import CREDENTIAL_PARAMS
 from .errors import Json
 from .params import is_integer, parse_query_date, to_bool, wp_parse_list
 from .render import json_response
 from .store import Store, price_of
 
-__all__ = ["collection", "order_matches", "ordered", "product_matches", "variation_matches"]
+__all__ = [
+    "Paging",
+    "collection",
+    "order_matches",
+    "ordered",
+    "product_matches",
+    "variation_in_products",
+    "variation_matches",
+]
 
 HIDDEN_FROM_ANY = frozenset({"trash", "auto-draft", "checkout-draft"})
 
@@ -55,6 +70,8 @@ def product_matches(store: Store, product: Json, params: Mapping[str, Any]) -> b
 
 def variation_matches(store: Store, variation: Json, params: Mapping[str, Any]) -> bool:
     status = params.get("status", "any")
+    if status == "any" and variation["status"] in HIDDEN_FROM_ANY:
+        return False  # the variations of a trashed product are trashed with it
     if status != "any" and variation["status"] != status:
         return False
     if params.get("sku") and variation["sku"] not in [s.strip() for s in str(params["sku"]).split(",")]:
@@ -62,6 +79,16 @@ def variation_matches(store: Store, variation: Json, params: Mapping[str, Any]) 
     if "stock_status" in params and store.shown_stock(variation)["stock_status"] != params["stock_status"]:
         return False
     return _common_filters(store, variation, params)
+
+
+def variation_in_products(store: Store, variation: Json, params: Mapping[str, Any]) -> bool:
+    """A variation in `products?sku=…`: the products query's status and SKU filters apply to it."""
+    status = params.get("status", "any")
+    if status == "any" and variation["status"] in HIDDEN_FROM_ANY:
+        return False
+    if status != "any" and variation["status"] != status:
+        return False
+    return variation_matches(store, variation, {**params, "status": "any"})
 
 
 def order_matches(store: Store, order: Json, statuses: set[str], params: Mapping[str, Any]) -> bool:
@@ -113,49 +140,72 @@ def _date_filters(store: Store, record: Json, params: Mapping[str, Any]) -> bool
     return True
 
 
+@dataclass(frozen=True)
+class Paging:
+    """How a route's records are ordered: products page by the second alone, others tie-break on id."""
+
+    timezone: tzinfo
+    unstable_dates: bool = False
+    row_estimate: int = filesort.row_estimate(1)
+    """InnoDB's row estimate for wp_posts: the filesort keeps a priority queue below a third of it."""
+
+
 def collection(
     records: list[Json],
     params: Mapping[str, Any],
     query: Mapping[str, Any],
     link_base: str,
-    render: Callable[[Json], Json],
+    render: Callable[[Json], Any],
+    paging: Paging,
 ) -> httpx.Response:
     """One page of `records` as the answer to a list request (`query`: its query string, parsed)."""
     per_page = int(float(params.get("per_page", 10)))
     page = int(float(params.get("page", 1)))
-    selected = ordered(records, params)
-    total = len(selected)
+    total = len(records)
     pages = math.ceil(total / per_page) if total else 0
     start = int(float(params["offset"])) if params.get("offset") is not None else (page - 1) * per_page
     # Past the last page WooCommerce answers 200 with [] and the real totals (it re-counts
     # without LIMIT); the prev link then points at the last page.
-    body = [render(r) for r in selected[start : start + per_page]]
+    body = [render(r) for r in ordered(records, params, paging, max(start, 0), per_page)]
     headers = [("X-WP-Total", str(total)), ("X-WP-TotalPages", str(pages))]
-    # WordPress repeats every query parameter in these links; credentials are left out here
-    # so that a secret sent in the query string is never echoed back.
+    # WordPress repeats every query parameter in these links, in the order sent; credentials are
+    # left out here so that a secret sent in the query string is never echoed back.
     shown = {k: v for k, v in query.items() if k not in CREDENTIAL_PARAMS and not k.startswith("oauth_")}
+    links = []
     if page > 1:
-        headers.append(("Link", f'<{_page_link(link_base, shown, min(page - 1, max(pages, 1)))}>; rel="prev"'))
+        links.append(f'<{_page_link(link_base, shown, min(page - 1, max(pages, 1)))}>; rel="prev"')
     if pages > page:
-        headers.append(("Link", f'<{_page_link(link_base, shown, page + 1)}>; rel="next"'))
+        links.append(f'<{_page_link(link_base, shown, page + 1)}>; rel="next"')
+    if links:
+        # WP_REST_Response::link_header appends to one header, comma-separated.
+        headers.append(("Link", ", ".join(links)))
     return json_response(200, body, headers)
 
 
 def _page_link(base: str, query: Mapping[str, Any], page: int) -> str:
-    flat = {k: (",".join(map(str, v)) if isinstance(v, list) else v) for k, v in query.items() if k != "page"}
+    # add_query_arg keeps the parameters where they were and replaces `page` in place.
+    flat = {k: (",".join(map(str, v)) if isinstance(v, list) else v) for k, v in query.items()}
     flat["page"] = page
     return f"{base}?{urlencode(flat)}"
 
 
-def ordered(records: list[Json], params: Mapping[str, Any]) -> list[Json]:
-    orderby = params.get("orderby", "date")
+def _local_second(moment: datetime, zone: tzinfo) -> int:
+    """post_date / post_modified: the store's wall-clock time to the second, as a number."""
+    wall = moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    return int((wall - datetime(1970, 1, 1)).total_seconds())
+
+
+def ordered(records: list[Json], params: Mapping[str, Any], paging: Paging, offset: int, count: int) -> list[Json]:
+    """The `count` records from `offset` in the order the request asks for, as the store pages them."""
+    orderby = str(params.get("orderby", "date"))
     descending = params.get("order", "desc") == "desc"
     if orderby in ("include", "post__in") and params.get("include"):
         position = {int(i): n for n, i in enumerate(wp_parse_list(params["include"])) if is_integer(i)}
-        return sorted(records, key=lambda r: position.get(r["id"], 0))
+        return sorted(records, key=lambda r: position.get(r["id"], 0))[offset : offset + count]
+    if paging.unstable_dates and orderby in ("date", "modified"):
+        return _by_date_alone(records, orderby, descending, paging, offset, count)
     keys: dict[str, Callable[[Json], Any]] = {
         "id": lambda r: r["id"],
-        # WooCommerce adds ID to date/modified ordering so pages stay stable.
         "date": lambda r: (r["date_created"].replace(microsecond=0), r["id"]),
         "modified": lambda r: (r["date_modified"].replace(microsecond=0), r["id"]),
         "title": lambda r: (str(r.get("name", "")).lower(), r["id"]),
@@ -163,4 +213,25 @@ def ordered(records: list[Json], params: Mapping[str, Any]) -> list[Json]:
         "menu_order": lambda r: (r.get("menu_order", 0), r["id"]),
         "price": lambda r: (price_of(r.get("regular_price")), r["id"]),
     }
-    return sorted(records, key=keys.get(str(orderby), keys["date"]), reverse=descending)
+    return sorted(records, key=keys.get(orderby, keys["date"]), reverse=descending)[offset : offset + count]
+
+
+def _by_date_alone(
+    records: list[Json], orderby: str, descending: bool, paging: Paging, offset: int, count: int
+) -> list[Json]:
+    """`ORDER BY post_date DESC LIMIT offset, count` with no tie-break, as MariaDB answers it.
+
+    By date MariaDB reads the `type_status_date` index (post type, status, date, id); by modified
+    date it scans the table in id order (both seen with EXPLAIN on the real store).
+    """
+    field = "date_created" if orderby == "date" else "date_modified"
+    sign = -1 if descending else 1
+
+    def second(record: Json) -> int:
+        return _local_second(record[field], paging.timezone)
+
+    if orderby == "date":
+        scan = sorted(records, key=lambda r: (r.get("type") == "variation", r["status"], second(r), r["id"]))
+    else:
+        scan = sorted(records, key=lambda r: r["id"])
+    return filesort.limit(scan, lambda r: sign * second(r), offset, count, estimate=paging.row_estimate)

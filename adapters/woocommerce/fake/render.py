@@ -19,7 +19,16 @@ import httpx
 from .errors import Json, WooError
 from .store import Store, money, price_of
 
-__all__ = ["API_ROOT", "error_response", "json_response", "render_order", "render_product", "render_variation"]
+__all__ = [
+    "API_ROOT",
+    "error_response",
+    "json_response",
+    "render_order",
+    "render_product",
+    "render_system_status",
+    "render_variation",
+    "render_variation_as_product",
+]
 
 API_ROOT = "/wp-json/wc/v3"
 WC_VERSION = "10.0.2"
@@ -57,7 +66,8 @@ def error_response(error: WooError, headers: Iterable[tuple[str, str]] = ()) -> 
     return json_response(error.status, error.body(), headers)
 
 
-def render_product(store: Store, product: Json, base: str) -> Json:
+def render_product(store: Store, product: Json, base: str, *, edit: bool = False) -> Json:
+    """A product; `edit` is the context writes answer in (create, update, batch, delete)."""
     stock = store.shown_stock(product)
     price = product["sale_price"] or product["regular_price"]
     if product["type"] == "variable":
@@ -72,7 +82,12 @@ def render_product(store: Store, product: Json, base: str) -> Json:
         "id": pid,
         "name": product["name"],
         "slug": product["slug"],
-        "permalink": f"{base}/product/{product['slug']}/",
+        # A trashed post has no pretty permalink any more.
+        "permalink": (
+            f"{base}/?post_type=product&p={product['id']}"
+            if product["status"] == "trash"
+            else f"{base}/product/{product['slug']}/"
+        ),
         "date_created": _wp_date(product["date_created"], store.timezone),
         "date_created_gmt": _gmt(product["date_created"]),
         "date_modified": _wp_date(product["date_modified"], store.timezone),
@@ -135,6 +150,8 @@ def render_product(store: Store, product: Json, base: str) -> Json:
         "has_options": product["type"] == "variable",
         "post_password": product["post_password"],
         "global_unique_id": product["global_unique_id"],
+        # Only the edit context shows how WordPress would name the product's URL.
+        **({"permalink_template": f"{base}/product/%pagename%/", "generated_slug": product["slug"]} if edit else {}),
         "_links": _links(base, f"products/{pid}", "products"),
     }
 
@@ -156,8 +173,13 @@ def _stock_fields(stock: Json) -> Json:
     }
 
 
-def render_variation(store: Store, variation: Json, base: str) -> Json:
+def render_variation(store: Store, variation: Json, base: str, *, created: bool = False) -> Json:
+    """A variation; `created` for the answer to creating it, which WooCommerce renders before the sync."""
     stock = store.shown_stock(variation)
+    if created and stock["manage_stock"] == "parent":
+        # The new variation's own status ("instock") is shown, not yet the parent's: a re-read
+        # shows the parent's (seen on WooCommerce 10.0.2 for POST and batch create alike).
+        stock = {**stock, "stock_status": variation["stock_status"]}
     parent = store.products.get(variation["parent_id"], {})
     vid, pid = variation["id"], variation["parent_id"]
     price = variation["sale_price"] or variation["regular_price"]
@@ -210,6 +232,109 @@ def render_variation(store: Store, variation: Json, base: str) -> Json:
         "name": ", ".join(a["option"] for a in variation["attributes"]) or parent.get("name", ""),
         "parent_id": pid,
         "_links": _links(base, f"products/{pid}/variations/{vid}", f"products/{pid}/variations", up=f"products/{pid}"),
+    }
+
+
+def render_variation_as_product(store: Store, variation: Json, base: str) -> Json:
+    """A variation read through the products route (`products/<id>`, `products?sku=`).
+
+    The products controller renders the variation object with the product fields: its name is
+    "Parent - S", it has no terms or variations of its own, and its links point at the products
+    route with the parent `up` (as recorded on WooCommerce 10.0.2).
+    """
+    parent = store.products.get(variation["parent_id"], {})
+    shown = render_variation(store, variation, base)
+    options = ", ".join(a["option"] for a in variation["attributes"])
+    name = f"{parent.get('name', '')} - {options}" if options else parent.get("name", "")
+    as_product = {
+        **variation,
+        "name": name,
+        "slug": f"{parent.get('slug', 'product')}-{'-'.join(a['option'].lower() for a in variation['attributes'])}"
+        if variation["attributes"]
+        else parent.get("slug", ""),
+        "featured": False,
+        "catalog_visibility": "visible",
+        "short_description": "",
+        "external_url": "",
+        "button_text": "",
+        "sold_individually": False,
+        "reviews_allowed": False,
+        "purchase_note": "",
+        "categories": [],
+        "tags": [],
+        "default_attributes": [],
+        "upsell_ids": [],
+        "cross_sell_ids": [],
+        "post_password": "",
+        "variations": [],
+    }
+    body = render_product(store, as_product, base)
+    body.update(
+        {
+            "permalink": shown["permalink"],
+            "attributes": shown["attributes"],
+            "has_options": False,
+            "total_sales": str(body["total_sales"]),  # a variation's comes back as a string
+            "_links": {**_links(base, f"products/{variation['id']}", "products", up=f"products/{parent.get('id', 0)}")},
+        }
+    )
+    return body
+
+
+def render_system_status(store: Store, base: str) -> Json:
+    """GET system_status, with the sections and the keys a connector reads (a subset of each)."""
+    return {
+        "environment": {
+            "home_url": base,
+            "site_url": base,
+            "version": WC_VERSION,
+            "wp_version": "6.8.3",
+            "wp_multisite": False,
+            "wp_cron": True,
+            "language": "en_US",
+            "server_info": "nginx",
+            "php_version": "8.2.36",
+            "mysql_version": "10.11.19",
+            "mysql_version_string": "10.11.19-MariaDB-0+deb12u1",
+            "default_timezone": "UTC",
+        },
+        "database": {"wc_database_version": WC_VERSION, "database_prefix": "wp_"},
+        "active_plugins": [
+            {
+                "plugin": "woocommerce/woocommerce.php",
+                "name": "WooCommerce",
+                "version": WC_VERSION,
+                "url": "https://woocommerce.com/",
+                "author_name": "Automattic",
+                "network_activated": False,
+            }
+        ],
+        "inactive_plugins": [],
+        "dropins_mu_plugins": {"dropins": [], "mu_plugins": []},
+        "theme": {"name": "Twenty Twenty-Five", "version": "1.3"},
+        "settings": {
+            "api_enabled": False,
+            "force_ssl": False,
+            "currency": "USD",
+            "currency_symbol": "&#36;",
+            "currency_position": "left",
+            "thousand_separator": ",",
+            "decimal_separator": ".",
+            "number_of_decimals": 2,
+            "order_datastore": "WC_Order_Data_Store_CPT",
+            "HPOS_enabled": False,
+        },
+        "security": {"secure_connection": base.startswith("https://"), "hide_errors": True},
+        "pages": [],
+        "post_type_counts": [
+            {"type": "product", "count": str(len(store.products))},
+            {"type": "product_variation", "count": str(len(store.variations))},
+            {"type": "shop_order", "count": str(len(store.orders))},
+        ],
+        "logging": {
+            "logging_enabled": True,
+            "default_handler": "Automattic\\WooCommerce\\Internal\\Admin\\Logging\\LogHandlerFileV2",
+        },
     }
 
 
@@ -277,13 +402,19 @@ def render_order(store: Store, order: Json, base: str) -> Json:
 def render_note(store: Store, order_id: int, note: Json, base: str) -> Json:
     return {
         "id": note["id"],
-        "author": "admin" if note["added_by_user"] else "system",
+        # System notes are signed by WooCommerce; a note added for a user carries their name.
+        "author": "admin" if note["added_by_user"] else "WooCommerce",
         "date_created": _wp_date(note["date_created"], store.timezone),
         "date_created_gmt": _gmt(note["date_created"]),
         "note": note["note"],
         "customer_note": note["customer_note"],
         "_links": {
-            "self": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}"}],
+            "self": [
+                {
+                    "href": f"{base}{API_ROOT}/orders/{order_id}/notes/{note['id']}",
+                    "targetHints": {"allow": ["GET", "DELETE"]},
+                }
+            ],
             "collection": [{"href": f"{base}{API_ROOT}/orders/{order_id}/notes"}],
             "up": [{"href": f"{base}{API_ROOT}/orders/{order_id}"}],
         },

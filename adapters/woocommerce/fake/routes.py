@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import listing
+from . import fields, filesort, listing, recorded
 from .auth import ApiKey, Authentication, random_key, strip_secrets
 from .errors import Json, WooError
 from .params import (
@@ -50,8 +50,10 @@ from .render import (
     render_note,
     render_order,
     render_product,
+    render_system_status,
     render_term,
     render_variation,
+    render_variation_as_product,
 )
 from .store import Now, Store
 
@@ -60,6 +62,44 @@ __all__ = ["FakeWooCommerce", "Fault"]
 NAMESPACE = "wc/v3"
 BATCH_LIMIT = 100
 """woocommerce_rest_batch_items_limit's default."""
+
+
+_BATCH = {"POST": "_batch_products", "PUT": "_batch_products", "PATCH": "_batch_products"}
+
+
+def _editable(kind: str) -> dict[str, str]:
+    """GET one item, and POST/PUT/PATCH it (WordPress's EDITABLE)."""
+    return {"GET": f"_get_{kind}", "POST": f"_put_{kind}", "PUT": f"_put_{kind}", "PATCH": f"_put_{kind}"}
+
+
+# Answers that are one resource keep `_links` whatever `_fields` says; lists trim each item.
+_RESOURCE_ROUTES = frozenset(
+    {
+        "/wc/v3/products/(?P<id>[\\d]+)",
+        "/wc/v3/products/(?P<product_id>[\\d]+)/variations/(?P<id>[\\d]+)",
+        "/wc/v3/orders/(?P<id>[\\d]+)",
+        "/wc/v3/products/tags/(?P<id>[\\d]+)",
+        "/wc/v3/products/categories/(?P<id>[\\d]+)",
+    }
+)
+_COLLECTION_ROUTES = frozenset(
+    {
+        "/wc/v3/products",
+        "/wc/v3/products/(?P<product_id>[\\d]+)/variations",
+        "/wc/v3/orders",
+        "/wc/v3/orders/(?P<order_id>[\\d]+)/notes",
+        "/wc/v3/products/tags",
+        "/wc/v3/products/categories",
+    }
+)
+
+
+@dataclass
+class _Served:
+    """What the pipeline learnt about a request that decides the answer's headers."""
+
+    authenticated: bool = False
+    allow: list[str] | None = None
 
 
 @dataclass
@@ -99,6 +139,13 @@ class FakeWooCommerce(Store):
     a loopback port. Seed it with `create_product`, `create_variation` and `create_order`, which
     run the same code as the REST routes. `requests` records every request handled (method, URL
     path, query without secrets); `fail_next` injects failures (503, 429 with Retry-After, ...).
+
+    `timezone` is the store's (WordPress → Settings → General). `now` is its clock: products
+    created at one moment share a creation second, and listings by date then page them as
+    MariaDB does. `row_estimate` is InnoDB's estimate of wp_posts' rows, which decides up to which
+    `offset + per_page` MariaDB keeps a priority queue (a third of it); the default, one leaf
+    page's worth (356), is what a young store's statistics say, and a store whose statistics
+    have caught up with a large catalogue estimates ten or more rows per post.
     """
 
     def __init__(
@@ -111,9 +158,13 @@ class FakeWooCommerce(Store):
         timezone: tzinfo = UTC,
         auth_clock: Callable[[], float] = time.time,
         key_permissions: str = "read_write",
+        row_estimate: int = filesort.row_estimate(1),
     ) -> None:
         super().__init__(now=now, timezone=timezone)
         self.base_url = base_url
+        # InnoDB's row estimate for wp_posts decides when MariaDB sorts product pages with a
+        # priority queue; a young store's statistics say one leaf page (see `filesort`).
+        self.row_estimate = row_estimate
         if key_permissions not in ("read", "write", "read_write"):
             raise ValueError(f"key_permissions: one of read, write, read_write (got {key_permissions!r})")
         key = ApiKey(consumer_key or random_key("ck_"), consumer_secret or random_key("cs_"), key_permissions)
@@ -185,14 +236,14 @@ class FakeWooCommerce(Store):
         with self._lock:
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
     def create_variation(self, product_id: int, **fields: Any) -> Json:
         """Create a variation as POST products/<id>/variations would."""
         with self._lock:
             validate_args(fields, VARIATION_WRITE_ARGS)
             parent = self._product(product_id, status=404)
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
     def create_order(self, **fields: Any) -> Json:
         """Create an order as POST orders would (stock is reduced for paid/on-hold statuses)."""
@@ -212,7 +263,7 @@ class FakeWooCommerce(Store):
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
             product = self._product(product_id, status=400)
-            return self._render_product(self._save_product(product, fields))
+            return self._render_product(self._save_product(product, fields), edit=True)
 
     def get_product(self, product_id: int) -> Json:
         with self._lock:
@@ -253,14 +304,16 @@ class FakeWooCommerce(Store):
                 fault.times -= 1
                 self._faults = [f for f in self._faults if f.times > 0]
                 return self._fault_response(fault)
+            served = _Served()
             try:
-                return self._serve(request, query)
+                response = self._serve(request, query, served)
             except WooError as error:
-                return self._error_response(error)
+                response = self._error_response(error)
+            return self._with_server_headers(response, served)
 
     # ---- the request pipeline (WP_REST_Server::serve_request) -------------------------------
 
-    def _serve(self, request: httpx.Request, query: dict[str, Any]) -> httpx.Response:
+    def _serve(self, request: httpx.Request, query: dict[str, Any], served: _Served) -> httpx.Response:
         raw_path = request.url.raw_path.decode().split("?", 1)[0]
         form = self._form_params(request)
         authenticated, auth_error, auth_method = self._auth.authenticate(request, raw_path, form, self._base_url)
@@ -275,14 +328,68 @@ class FakeWooCommerce(Store):
                     )
                 )
             return self._error_response(auth_error, headers)
+        served.authenticated = authenticated
 
         route = self._route_of(request.url.path)
-        body = self._body_params(request, form)
-        parsed = Parsed(request.method.upper(), request.url.path, route, query, body)
+        parsed = Parsed(request.method.upper(), request.url.path, route, query, {})
         if authenticated:
             self._auth.check_key_permissions(self._method(parsed))
-        handler, groups, kind = self._match(parsed)
-        return handler(parsed, authenticated, kind, **groups)
+        handler, groups, kind, wp_route = self._match(parsed)
+        served.allow = self._allowed_methods(wp_route, groups, authenticated)
+        # The body is parsed once the route is matched: a broken one still gets the route's Allow.
+        parsed.body = self._body_params(request, form)
+        response = handler(parsed, authenticated, kind, **groups)
+        names = fields.requested(parsed.query)
+        if names is not None and response.is_success and kind != "OPTIONS":
+            response = self._trimmed(response, names, wp_route)
+        return response
+
+    def _with_server_headers(self, response: httpx.Response, served: _Served) -> httpx.Response:
+        """The headers WordPress sends with every REST answer, in the order the real store sends them."""
+        own = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-type", "content-length")]
+        headers = [
+            ("Content-Type", response.headers.get("content-type", "application/json; charset=UTF-8")),
+            ("X-Robots-Tag", "noindex"),
+        ]
+        if not any(k.lower() == "link" for k, _ in own):
+            # A paginated answer's own Link replaces this one (PHP's header() replaces by name).
+            headers.append(("Link", f'<{self._base_url}/wp-json/>; rel="https://api.w.org/"'))
+        headers += [
+            ("X-Content-Type-Options", "nosniff"),
+            ("Access-Control-Expose-Headers", "X-WP-Total, X-WP-TotalPages, Link"),
+            (
+                "Access-Control-Allow-Headers",
+                "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type",
+            ),
+            *own,
+        ]
+        if served.allow:
+            headers.append(("Allow", ", ".join(served.allow)))
+        if served.authenticated:
+            # wp_get_nocache_headers, sent for a logged-in user (a valid API key logs one in).
+            headers += [
+                ("Expires", "Wed, 11 Jan 1984 05:00:00 GMT"),
+                ("Cache-Control", "no-cache, must-revalidate, max-age=0, no-store, private"),
+            ]
+        return httpx.Response(response.status_code, headers=headers, content=response.content)
+
+    def _trimmed(self, response: httpx.Response, names: list[str], wp_route: str) -> httpx.Response:
+        body = json.loads(response.content)
+        orders = wp_route.startswith("/wc/v3/orders") and "notes" not in wp_route
+        products = wp_route in ("/wc/v3/products", "/wc/v3/products/(?P<id>[\\d]+)")
+        if wp_route in _RESOURCE_ROUTES:
+            body = fields.trim_item(body, names, keep_links=True, nested_objects=orders, in_asked_order=products)
+        elif wp_route in _COLLECTION_ROUTES and isinstance(body, list):
+            body = [
+                fields.trim_item(item, names, keep_links=False, nested_objects=orders, in_asked_order=products)
+                for item in body
+            ]
+        else:
+            body = fields.trim(body, names)
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-type", "content-length")
+        ]
+        return json_response(response.status_code, body, headers)
 
     def _route_of(self, path: str) -> str:
         home_path = urlsplit(self._base_url).path.rstrip("/")
@@ -309,44 +416,71 @@ class FakeWooCommerce(Store):
         try:
             body = json.loads(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # PHP's json_last_error / json_last_error_msg for what json_decode refused.
+            code, message = (
+                (5, "Malformed UTF-8 characters, possibly incorrectly encoded")
+                if isinstance(exc, UnicodeDecodeError)
+                else (4, "Syntax error")
+            )
             raise WooError(
-                "rest_invalid_json",
-                "Invalid JSON body passed.",
-                400,
-                json_error_code=4,
-                json_error_message=f"Syntax error ({type(exc).__name__})",
+                "rest_invalid_json", "Invalid JSON body passed.", 400, json_error_code=code, json_error_message=message
             ) from None
         return body if isinstance(body, dict) else {}
 
     # ---- routing -----------------------------------------------------------------------------
 
-    _ROUTES: tuple[tuple[str, dict[str, str]], ...] = (
-        (r"/wc/v3", {"GET": "_index"}),
-        (r"/wc/v3/products", {"GET": "_list_products", "POST": "_post_product"}),
-        (r"/wc/v3/products/batch", {"POST": "_batch_products", "PUT": "_batch_products", "PATCH": "_batch_products"}),
+    # (pattern the fake matches, WordPress's name of the route, handler per method)
+    _ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
+        (r"/", "/", {"GET": "_site_index"}),
+        (r"/wc/v3", "/wc/v3", {"GET": "_index"}),
+        (r"/wc/v3/products", "/wc/v3/products", {"GET": "_list_products", "POST": "_post_product"}),
+        (r"/wc/v3/products/batch", "/wc/v3/products/batch", _BATCH),
         (
             r"/wc/v3/products/(?P<product_id>\d+)",
-            {"GET": "_get_product", "POST": "_put_product", "PUT": "_put_product", "PATCH": "_put_product"},
+            "/wc/v3/products/(?P<id>[\\d]+)",
+            {**_editable("product"), "DELETE": "_delete_product"},
         ),
-        (r"/wc/v3/products/(?P<product_id>\d+)/variations", {"GET": "_list_variations", "POST": "_post_variation"}),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations",
+            "/wc/v3/products/(?P<product_id>[\\d]+)/variations",
+            {"GET": "_list_variations", "POST": "_post_variation"},
+        ),
         (
             r"/wc/v3/products/(?P<product_id>\d+)/variations/batch",
-            {"POST": "_batch_variations", "PUT": "_batch_variations", "PATCH": "_batch_variations"},
+            "/wc/v3/products/(?P<product_id>[\\d]+)/variations/batch",
+            dict.fromkeys(_BATCH, "_batch_variations"),
         ),
         (
             r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<variation_id>\d+)",
-            {"GET": "_get_variation", "POST": "_put_variation", "PUT": "_put_variation", "PATCH": "_put_variation"},
+            "/wc/v3/products/(?P<product_id>[\\d]+)/variations/(?P<id>[\\d]+)",
+            _editable("variation"),
         ),
-        (r"/wc/v3/products/tags", {"GET": "_list_tags", "POST": "_post_tag"}),
-        (r"/wc/v3/products/tags/(?P<term_id>\d+)", {"GET": "_get_tag"}),
-        (r"/wc/v3/products/categories", {"GET": "_list_categories", "POST": "_post_category"}),
-        (r"/wc/v3/products/categories/(?P<term_id>\d+)", {"GET": "_get_category"}),
-        (r"/wc/v3/orders", {"GET": "_list_orders", "POST": "_post_order"}),
+        (r"/wc/v3/products/tags", "/wc/v3/products/tags", {"GET": "_list_tags", "POST": "_post_tag"}),
+        (r"/wc/v3/products/tags/(?P<term_id>\d+)", "/wc/v3/products/tags/(?P<id>[\\d]+)", {"GET": "_get_tag"}),
+        (
+            r"/wc/v3/products/categories",
+            "/wc/v3/products/categories",
+            {"GET": "_list_categories", "POST": "_post_category"},
+        ),
+        (
+            r"/wc/v3/products/categories/(?P<term_id>\d+)",
+            "/wc/v3/products/categories/(?P<id>[\\d]+)",
+            {"GET": "_get_category"},
+        ),
+        (r"/wc/v3/orders", "/wc/v3/orders", {"GET": "_list_orders", "POST": "_post_order"}),
         (
             r"/wc/v3/orders/(?P<order_id>\d+)",
-            {"GET": "_get_order", "POST": "_put_order", "PUT": "_put_order", "PATCH": "_put_order"},
+            "/wc/v3/orders/(?P<id>[\\d]+)",
+            {**_editable("order"), "DELETE": "_delete_order"},
         ),
-        (r"/wc/v3/orders/(?P<order_id>\d+)/notes", {"GET": "_list_notes", "POST": "_post_note"}),
+        (
+            r"/wc/v3/orders/(?P<order_id>\d+)/notes",
+            "/wc/v3/orders/(?P<order_id>[\\d]+)/notes",
+            {"GET": "_list_notes", "POST": "_post_note"},
+        ),
+        (r"/wc/v3/settings", "/wc/v3/settings", {"GET": "_list_setting_groups"}),
+        (r"/wc/v3/settings/(?P<group>[\w-]+)", "/wc/v3/settings/(?P<group_id>[\\w-]+)", {"GET": "_get_settings"}),
+        (r"/wc/v3/system_status", "/wc/v3/system_status", {"GET": "_system_status"}),
     )
 
     @staticmethod
@@ -357,17 +491,38 @@ class FakeWooCommerce(Store):
             return override.upper()
         return parsed.method
 
-    def _match(self, parsed: Parsed) -> tuple[Callable[..., httpx.Response], dict[str, int], str]:
+    def _match(self, parsed: Parsed) -> tuple[Callable[..., httpx.Response], dict[str, Any], str, str]:
+        """(handler, URL parameters, method, WordPress's route name) for the request."""
         method = self._method(parsed)
-        for pattern, handlers in self._ROUTES:
+        for pattern, wp_route, handlers in self._ROUTES:
             found = re.fullmatch(pattern, parsed.route, flags=re.IGNORECASE)
             if not found:
                 continue
+            groups: dict[str, Any] = {k: (v if k == "group" else int(v)) for k, v in found.groupdict().items()}
+            if method == "OPTIONS":
+                # rest_handle_options_request: the route's description, whoever asks.
+                return self._options, {"wp_route": wp_route}, method, wp_route
             if method not in handlers:
                 break  # WordPress answers a known route with a wrong method as "no route"
-            groups = {k: int(v) for k, v in found.groupdict().items()}
-            return getattr(self, handlers[method]), groups, method
+            return getattr(self, handlers[method]), groups, method, wp_route
         raise WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
+
+    def _allowed_methods(self, wp_route: str, groups: Mapping[str, Any], authenticated: bool) -> list[str] | None:
+        """rest_send_allow_header: the route's methods whose permission check passes for this request."""
+        if wp_route == "/":
+            return ["GET"]
+        methods: list[str] = recorded.route_entry(wp_route)["methods"]
+        if wp_route == "/wc/v3":
+            return methods  # no permission check
+        if not authenticated:
+            return None
+        if "variation_id" in groups:
+            variation = self.variations.get(groups["variation_id"])
+            if variation is None or variation["parent_id"] != groups.get("product_id"):
+                # The variation routes' permission checks refuse an unknown variation, or one
+                # asked for under another product, for every method (products and orders do not).
+                return None
+        return methods
 
     @staticmethod
     def _require(authenticated: bool, code: str, message: str) -> None:
@@ -394,11 +549,11 @@ class FakeWooCommerce(Store):
 
     # ---- rendering (see `render` and `listing`) ------------------------------------------------
 
-    def _render_product(self, product: Json) -> Json:
-        return render_product(self, product, self._base_url)
+    def _render_product(self, product: Json, *, edit: bool = False) -> Json:
+        return render_product(self, product, self._base_url, edit=edit)
 
-    def _render_variation(self, variation: Json) -> Json:
-        return render_variation(self, variation, self._base_url)
+    def _render_variation(self, variation: Json, *, created: bool = False) -> Json:
+        return render_variation(self, variation, self._base_url, created=created)
 
     def _render_order(self, order: Json) -> Json:
         return render_order(self, order, self._base_url)
@@ -417,15 +572,59 @@ class FakeWooCommerce(Store):
         base_route: str,
         render: Callable[[Json], Json],
     ) -> httpx.Response:
-        return listing.collection(records, params, parsed.query, f"{self._base_url}{API_ROOT}/{base_route}", render)
+        return listing.collection(
+            records, params, parsed.query, f"{self._base_url}{API_ROOT}/{base_route}", render, self._paging(base_route)
+        )
+
+    def _paging(self, base_route: str) -> listing.Paging:
+        # Only the products query loses its id tie-break (WooCommerce's catalogue ordering).
+        return listing.Paging(self.timezone, unstable_dates=base_route == "products", row_estimate=self.row_estimate)
 
     # ---- route handlers: index ---------------------------------------------------------------
 
+    def _site_index(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        """GET /wp-json/: the site, its timezone and its namespaces (no credentials needed)."""
+        home = self._base_url
+        body = {
+            "name": "WooCommerce",
+            "description": "",
+            "url": home,
+            "home": home,
+            "gmt_offset": self.gmt_offset(),
+            "timezone_string": self.timezone_string(),
+            "page_for_posts": 0,
+            "page_on_front": 0,
+            "show_on_front": "posts",
+            "namespaces": [NAMESPACE],
+            "authentication": [],
+            "routes": {
+                wp_route: self._route_description(wp_route) for _, wp_route, _ in self._ROUTES if wp_route != "/"
+            },
+            "site_logo": 0,
+            "site_icon": 0,
+            "site_icon_url": "",
+            "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
+        }
+        return json_response(200, body)
+
     def _index(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
-        routes = {}
-        for pattern, handlers in self._ROUTES:
-            routes[pattern] = {"namespace": NAMESPACE, "methods": sorted(handlers)}
+        routes = {wp_route: self._route_description(wp_route) for _, wp_route, _ in self._ROUTES if wp_route != "/"}
         body = {"namespace": NAMESPACE, "routes": routes, "_links": {"up": [{"href": f"{self._base_url}/wp-json/"}]}}
+        return json_response(200, body)
+
+    def _route_description(self, wp_route: str) -> Json:
+        entry = recorded.route_entry(wp_route)
+        if "(?P<" not in wp_route:
+            # WordPress links the routes that need no URL parameters.
+            entry["_links"] = {"self": [{"href": f"{self._base_url}/wp-json{wp_route}"}]}
+        return entry
+
+    def _options(self, parsed: Parsed, authenticated: bool, kind: str, wp_route: str) -> httpx.Response:
+        if wp_route == "/":
+            return json_response(200, {"namespace": "", "methods": ["GET"], "endpoints": []})
+        body = recorded.options(wp_route)
+        if "(?P<" not in wp_route:
+            body["_links"] = {"self": [{"href": f"{self._base_url}/wp-json{wp_route}"}]}
         return json_response(200, body)
 
     # ---- route handlers: products ------------------------------------------------------------
@@ -435,10 +634,21 @@ class FakeWooCommerce(Store):
         validate_args(params, PRODUCT_LIST_ARGS)
         self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         found = [p for p in self.products.values() if listing.product_matches(self, p, params)]
-        return self._collection(found, params, parsed, "products", self._render_product)
+        if params.get("sku") and not any(params.get(k) for k in ("type", "category", "tag")):
+            # With `sku` WooCommerce queries post types product and product_variation.
+            found += [v for v in self.variations.values() if listing.variation_in_products(self, v, params)]
+        return self._collection(found, params, parsed, "products", self._render_any_product)
+
+    def _render_any_product(self, record: Json) -> Json:
+        if record.get("type") == "variation":
+            return render_variation_as_product(self, record, self._base_url)
+        return self._render_product(record)
 
     def _get_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        if product_id in self.variations:
+            # The products controller reads any product object, a variation too.
+            return json_response(200, render_variation_as_product(self, self.variations[product_id], self._base_url))
         return json_response(200, self._render_product(self._product(product_id, status=404)))
 
     def _post_product(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
@@ -450,7 +660,7 @@ class FakeWooCommerce(Store):
             raise WooError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         product = self._create_product(parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product['id']}"
-        return json_response(201, self._render_product(product), [("Location", location)])
+        return json_response(201, self._render_product(product, edit=True), [("Location", location)])
 
     def _put_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
         validate_args(parsed.params, PRODUCT_WRITE_ARGS)
@@ -459,7 +669,7 @@ class FakeWooCommerce(Store):
         )
         # WC_REST_CRUD_Controller::update_item answers an unknown id with 400 (GET says 404).
         product = self._product(product_id, status=400)
-        return json_response(200, self._render_product(self._save_product(product, parsed.body)))
+        return json_response(200, self._render_product(self._save_product(product, parsed.body), edit=True))
 
     def _batch_products(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
         self._require(
@@ -469,20 +679,50 @@ class FakeWooCommerce(Store):
         )
 
         def create(fields: Json) -> Json:
-            return self._render_product(self._create_product(fields))
+            return self._render_product(self._create_product(fields), edit=True)
 
         def update(fields: Json) -> Json:
-            product = self._product(self._batch_id(fields), status=400)
-            return self._render_product(self._save_product(product, fields))
+            product_id = self._batch_id(fields)
+            self._refuse_variation(product_id)
+            product = self._product(product_id, status=400)
+            return self._render_product(self._save_product(product, fields), edit=True)
 
-        return self._batch(parsed.body, create, update, self._delete_product)
+        def delete(product_id: int) -> Json:
+            self._refuse_variation(product_id)
+            return self._remove_product(product_id, force=True)
 
-    def _delete_product(self, product_id: int) -> Json:
+        return self._batch(parsed.body, create, update, delete)
+
+    def _refuse_variation(self, product_id: int) -> None:
+        if product_id in self.variations:
+            # WC_REST_Products_Controller checks the post type; its message is HTML-escaped.
+            raise WooError(
+                "woocommerce_rest_invalid_product_id",
+                "To manipulate product variations you should use the /products/&lt;product_id&gt;/variations/&lt;id&gt;"
+                " endpoint.",
+                404,
+            )
+
+    def _delete_product(self, parsed: Parsed, authenticated: bool, kind: str, product_id: int) -> httpx.Response:
+        self._require(
+            authenticated, "woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."
+        )
+        force = to_bool(parsed.params.get("force", False))
+        return json_response(200, self._remove_product(product_id, force=force))
+
+    def _remove_product(self, product_id: int, *, force: bool) -> Json:
+        """WC_REST_Products_Controller::delete_item: the answer shows the product as it was."""
         product = self._product(product_id, status=404)
-        rendered = self._render_product(product)
-        for variation_id in product["variations"]:
-            self.variations.pop(variation_id, None)
-        del self.products[product_id]
+        rendered = self._render_product(product, edit=True)
+        if force:
+            # A variable product's variations are deleted with it.
+            for variation_id in product["variations"]:
+                self.variations.pop(variation_id, None)
+            del self.products[product_id]
+        elif product["status"] == "trash":
+            raise WooError("woocommerce_rest_already_trashed", "The product has already been deleted.", 410)
+        else:
+            self._trash(product)
         return rendered
 
     # ---- route handlers: variations ----------------------------------------------------------
@@ -491,7 +731,8 @@ class FakeWooCommerce(Store):
         params = parsed.params
         validate_args(params, VARIATION_LIST_ARGS)
         self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
-        parent = self._product(product_id, status=404)
+        # A missing parent is no error: the query for its children finds none (200, totals 0/0).
+        parent = self.products.get(product_id, {"variations": []})
         found = [
             self.variations[v]
             for v in parent["variations"]
@@ -513,7 +754,7 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
         variation = self._create_variation(parent, parsed.body)
         location = f"{self._base_url}{API_ROOT}/products/{product_id}/variations/{variation['id']}"
-        return json_response(201, self._render_variation(variation), [("Location", location)])
+        return json_response(201, self._render_variation(variation, created=True), [("Location", location)])
 
     def _put_variation(
         self, parsed: Parsed, authenticated: bool, kind: str, product_id: int, variation_id: int
@@ -534,10 +775,11 @@ class FakeWooCommerce(Store):
         parent = self._product(product_id, status=404)
 
         def create(fields: Json) -> Json:
-            return self._render_variation(self._create_variation(parent, fields))
+            return self._render_variation(self._create_variation(parent, fields), created=True)
 
         def update(fields: Json) -> Json:
-            variation = self._variation(product_id, self._batch_id(fields), status=400)
+            # Unknown, or a variation of another product: item status 404 in a batch.
+            variation = self._variation(product_id, self._batch_id(fields), status=404)
             return self._render_variation(self._save_variation(variation, fields))
 
         def delete(variation_id: int) -> Json:
@@ -548,7 +790,15 @@ class FakeWooCommerce(Store):
             self._save_product(parent, {})
             return rendered
 
-        return self._batch(parsed.body, create, update, delete)
+        # WC_REST_Product_Variations_Controller::batch_items turns each id to delete into a request
+        # body, and that body is what a failed item's `id` shows.
+        return self._batch(
+            parsed.body,
+            create,
+            update,
+            delete,
+            failed_delete_id=lambda i: {"id": i, "product_id": product_id, "force": True},
+        )
 
     # ---- batches (WC_REST_Controller::batch_items) --------------------------------------------
 
@@ -565,6 +815,8 @@ class FakeWooCommerce(Store):
         create: Callable[[Json], Json],
         update: Callable[[Json], Json],
         delete: Callable[[int], Json],
+        *,
+        failed_delete_id: Callable[[int], Any] = lambda item_id: item_id,
     ) -> httpx.Response:
         groups = {k: body.get(k) for k in ("create", "update", "delete") if body.get(k)}
         total = sum(len(v) for v in groups.values() if isinstance(v, list))
@@ -575,16 +827,19 @@ class FakeWooCommerce(Store):
                 413,
             )
         answer: Json = {}
-        for fields in groups.get("create") or []:
-            answer.setdefault("create", []).append(self._batch_item(partial(create, dict(fields)), 0))
-        for fields in groups.get("update") or []:
-            item_id = fields.get("id") if isinstance(fields, dict) else None
-            answer.setdefault("update", []).append(self._batch_item(partial(update, dict(fields)), item_id))
+        for item in groups.get("create") or []:
+            answer.setdefault("create", []).append(self._batch_item(partial(create, dict(item)), 0))
+        for item in groups.get("update") or []:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            answer.setdefault("update", []).append(self._batch_item(partial(update, dict(item)), item_id))
         for raw_id in groups.get("delete") or []:
             item_id = self._batch_id({"id": raw_id})
             if item_id == 0:
                 continue
-            answer.setdefault("delete", []).append(self._batch_item(partial(delete, item_id), item_id))
+            entry = self._batch_item(partial(delete, item_id), item_id)
+            if "error" in entry and set(entry) == {"id", "error"}:
+                entry["id"] = failed_delete_id(item_id)
+            answer.setdefault("delete", []).append(entry)
         # PHP's empty array: a batch with nothing in it answers [] rather than {}.
         return json_response(200, answer or [])
 
@@ -626,13 +881,35 @@ class FakeWooCommerce(Store):
         order = self._order(order_id, status=400)
         return json_response(200, self._render_order(self._update_order(order, parsed.body)))
 
+    def _delete_order(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
+        self._require(
+            authenticated, "woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."
+        )
+        order = self._order(order_id, status=404)
+        # Like products, the answer shows the order as it was before the delete.
+        rendered = self._render_order(order)
+        if to_bool(parsed.params.get("force", False)):
+            del self.orders[order_id]
+            self.notes.pop(order_id, None)
+        elif order["status"] == "trash":
+            raise WooError("woocommerce_rest_already_trashed", "The shop_order has already been deleted.", 410)
+        else:
+            order["previous_status"] = order["status"]
+            order["status"] = "trash"
+            order["date_modified"] = self.now()
+        return json_response(200, rendered)
+
     def _list_notes(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
         self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         self._order_for_note(order_id)
         wanted = parsed.params.get("type", "any")
+        # Newest first; notes of one second in the order they were added (as seen on the real store).
+        newest_first = sorted(
+            self.notes.get(order_id, []), key=lambda n: (-n["date_created"].replace(microsecond=0).timestamp(), n["id"])
+        )
         notes = [
             self._render_note(order_id, n)
-            for n in reversed(self.notes.get(order_id, []))
+            for n in newest_first
             if wanted == "any" or (wanted == "customer") == n["customer_note"]
         ]
         return json_response(200, notes)
@@ -645,6 +922,45 @@ class FakeWooCommerce(Store):
         note = self._add_note(self._order_for_note(order_id), parsed.params)
         location = f"{self._base_url}{API_ROOT}/orders/{order_id}/notes/{note['id']}"
         return json_response(201, self._render_note(order_id, note), [("Location", location)])
+
+    # ---- route handlers: settings and system status ----------------------------------------------
+
+    def _list_setting_groups(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        groups = [("general", "General"), ("products", "Products")]
+        body = [
+            {
+                "id": group,
+                "label": label,
+                "description": "",
+                "parent_id": "",
+                "sub_groups": [],
+                "_links": {"options": [{"href": f"{self._base_url}{API_ROOT}/settings/{group}"}]},
+            }
+            for group, label in groups
+        ]
+        return json_response(200, body)
+
+    def _get_settings(self, parsed: Parsed, authenticated: bool, kind: str, group: str) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        options = recorded.settings_group(group)
+        if options is None:
+            raise WooError("rest_setting_setting_group_invalid", "Invalid setting group.", 404)
+        for option in options:
+            option["_links"] = {
+                "self": [
+                    {
+                        "href": f"{self._base_url}{API_ROOT}/settings/{group}/{option['id']}",
+                        "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH"]},
+                    }
+                ],
+                "collection": [{"href": f"{self._base_url}{API_ROOT}/settings/{group}"}],
+            }
+        return json_response(200, options)
+
+    def _system_status(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        return json_response(200, render_system_status(self, self._base_url))
 
     # ---- route handlers: product tags and categories (WC_REST_Terms_Controller) ----------------
     # Products are assigned terms by id only, so a store is seeded by creating its tags and

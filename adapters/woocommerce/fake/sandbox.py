@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, tzinfo
 from http.server import ThreadingHTTPServer
 from typing import TextIO
 
@@ -37,14 +38,17 @@ def run(
     catalogue: Catalogue,
     out: TextIO | None = None,
     wait: Callable[[], None] | None = None,
+    timezone: tzinfo | None = None,
 ) -> None:
     """Serve a plain-http fake store seeded with `catalogue` until Ctrl-C, after printing how to reach it.
 
-    `wait` blocks until the store should stop (default: until KeyboardInterrupt); `out` is where
-    the banner goes (default stdout).
+    `timezone` is the store's (WordPress → Settings → General; default UTC): its dates, the
+    `modified_after` it reads without `dates_are_gmt`, and what `/wp-json/` reports. `wait` blocks
+    until the store should stop (default: until KeyboardInterrupt); `out` is where the banner goes
+    (default stdout).
     """
     out = out or sys.stdout
-    fake = FakeWooCommerce(base_url=f"http://{host}:{port}")
+    fake = FakeWooCommerce(base_url=f"http://{host}:{port}", timezone=timezone or UTC)
     server = serve(fake, host, port)
     bound_port = server.server_address[1]
     fake.base_url = f"http://{host}:{bound_port}"
@@ -69,6 +73,7 @@ def _wait_for_interrupt() -> None:
 def _banner(fake: FakeWooCommerce, products: int) -> str:
     return (
         f"Fake WooCommerce 10 (REST v3) serving {products} products at {fake.base_url}\n"
+        f"  timezone:        {fake.timezone_string() or 'UTC+0'}\n"
         f"  consumer key:    {fake.consumer_key}\n"
         f"  consumer secret: {fake.consumer_secret}\n"
         "Plain http, as on a real http store: requests must be signed with OAuth 1.0a.\n"

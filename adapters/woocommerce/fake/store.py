@@ -35,6 +35,16 @@ STOCK_REDUCING_ORDER_STATUSES = frozenset({"processing", "on-hold", "completed"}
 # restocks too. An order moved there gets its reduced units back, once.
 STOCK_RESTORING_ORDER_STATUSES = frozenset({"cancelled", "pending", "refunded"})
 PAID_ORDER_STATUSES = frozenset({"processing", "completed"})
+ORDER_STATUS_LABELS = {
+    "pending": "Pending payment",
+    "processing": "Processing",
+    "on-hold": "On hold",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "failed": "Failed",
+    "checkout-draft": "Draft",
+}
 
 UNCATEGORIZED_ID = 15
 UNCATEGORIZED: dict[str, Any] = {"id": UNCATEGORIZED_ID, "name": "Uncategorized", "slug": "uncategorized"}
@@ -61,11 +71,36 @@ class Store:
         self._next_meta_id = 1
         self._next_item_id = 1
         self._next_item_meta_id = 1
-        self._next_note_id = 1
+        # Order notes are comments; a new WordPress already holds comment 1 (the sample comment).
+        self._next_note_id = 2
 
     def now(self) -> datetime:
         """The store's clock (injected in tests)."""
         return self._now()
+
+    def timezone_string(self) -> str:
+        """WordPress's `timezone_string`: an IANA name, or "" when the site runs on a fixed offset."""
+        # A new WordPress has no name and offset 0: that is a store built on plain `UTC`.
+        key = getattr(self.timezone, "key", None)
+        return key if isinstance(key, str) else ""
+
+    def gmt_offset(self) -> int | float:
+        """WordPress's `gmt_offset` now, in hours (1 for Berlin in winter, 5.5 for Kolkata)."""
+        offset = self.now().astimezone(self.timezone).utcoffset()
+        hours = (offset.total_seconds() if offset else 0.0) / 3600
+        return int(hours) if hours.is_integer() else hours
+
+    def _trash(self, product: Json) -> None:
+        """wp_trash_post: remember the status and free the slug (`name__trashed`); variations go too."""
+        product["previous_status"] = product["status"]
+        product["status"] = "trash"
+        product["slug"] = f"{product['slug']}__trashed"
+        product["date_modified"] = self._now()
+        for variation_id in product.get("variations", []):
+            variation = self.variations.get(variation_id)
+            if variation is not None:
+                variation["previous_status"] = variation["status"]
+                variation["status"] = "trash"
 
     # ---- lookups -------------------------------------------------------------------------------
 
@@ -357,7 +392,7 @@ class Store:
         for entry in updates:
             if not isinstance(entry, dict) or "key" not in entry:
                 continue
-            key, value = str(entry["key"]), entry.get("value")
+            key, value = str(entry["key"]), _stored_meta_value(entry.get("value"))
             target: Json | None = None
             meta_id = entry.get("id")
             if meta_id:
@@ -426,13 +461,16 @@ class Store:
                 return parent
         return None
 
-    def _change_stock(self, record: Json, delta: int) -> None:
+    def _change_stock(self, record: Json, delta: int) -> str | None:
+        """Move the stock `record` draws on; "Name (SKU) 5&rarr;3" for the order note (None if unmanaged)."""
         # wc_update_product_stock re-reads the product and saves it: the date moves and a
         # variation's parent is re-saved, like any other write.
         owner = self._stock_owner(record)
         if owner is None:
-            return
-        owner["stock_quantity"] = (owner["stock_quantity"] or 0) + delta
+            return None
+        before = owner["stock_quantity"] or 0
+        owner["stock_quantity"] = before + delta
+        change = f"{self.formatted_name(record)} {before}&rarr;{before + delta}"
         if owner.get("type") == "variation":
             self._save_variation(owner, {})
         else:
@@ -440,6 +478,15 @@ class Store:
             for variation_id in owner.get("variations", []):
                 if variation_id in self.variations:
                     self.variations[variation_id]["date_modified"] = self._now()
+        return change
+
+    def formatted_name(self, record: Json) -> str:
+        """WC_Product::get_formatted_name: "Name (SKU)", or "Name (#id)" without a SKU."""
+        name = record.get("name", "")
+        if record.get("type") == "variation":
+            parent = self.products.get(record["parent_id"], {})
+            name = self._line_name(record, parent) if parent else name
+        return f"{name} ({record['sku'] or '#' + str(record['id'])})"
 
     # ---- variations -------------------------------------------------------------------------------
 
@@ -616,6 +663,7 @@ class Store:
         return order
 
     def _set_order_status(self, order: Json, status: str) -> None:
+        previous = order["status"]
         order["status"] = status
         now = self._now()
         if status in PAID_ORDER_STATUSES and order["date_paid"] is None:
@@ -623,13 +671,26 @@ class Store:
         if status == "completed" and order["date_completed"] is None:
             order["date_completed"] = now
         if status in STOCK_REDUCING_ORDER_STATUSES and not order["stock_reduced"]:
-            self._reduce_stock(order)
+            self._reduce_stock(order, now)
         elif status in STOCK_RESTORING_ORDER_STATUSES and order["stock_reduced"]:
-            self._restore_stock(order)
+            self._restore_stock(order, now)
+        if status != previous:
+            # WC_Order::status_transition notes the change after the status hooks moved stock.
+            self._system_note(
+                order,
+                f"Order status changed from {ORDER_STATUS_LABELS.get(previous, previous)}"
+                f" to {ORDER_STATUS_LABELS.get(status, status)}.",
+                now,
+            )
         order["date_modified"] = now
 
-    def _reduce_stock(self, order: Json) -> None:
+    def _system_note(self, order: Json, text: str, when: datetime) -> None:
+        # The notes of one status change share its moment: the store lists them in the order added.
+        self._add_note(order, {"note": text}, when)
+
+    def _reduce_stock(self, order: Json, when: datetime) -> None:
         """wc_reduce_stock_levels: no stock check (REST orders may push stock below zero)."""
+        changes: list[str] = []
         for line in order["line_items"]:
             record = (
                 self.variations.get(line["variation_id"])
@@ -640,12 +701,17 @@ class Store:
                 continue
             if any(m["key"] == "_reduced_stock" for m in line["meta_data"]):
                 continue
-            self._change_stock(record, -line["quantity"])
+            change = self._change_stock(record, -line["quantity"])
+            if change is not None:
+                changes.append(change)
             line["meta_data"].append(_item_meta(self._take_item_meta_id(), "_reduced_stock", str(line["quantity"])))
         order["stock_reduced"] = True
+        if changes:
+            self._system_note(order, "Stock levels reduced: " + ", ".join(changes), when)
 
-    def _restore_stock(self, order: Json) -> None:
+    def _restore_stock(self, order: Json, when: datetime) -> None:
         """wc_increase_stock_levels: give back exactly what `_reduced_stock` recorded."""
+        changes: list[str] = []
         for line in order["line_items"]:
             reduced = next((m for m in line["meta_data"] if m["key"] == "_reduced_stock"), None)
             if reduced is None:
@@ -656,16 +722,20 @@ class Store:
                 else self.products.get(line["product_id"])
             )
             if record is not None:
-                self._change_stock(record, int(reduced["value"]))
+                change = self._change_stock(record, int(reduced["value"]))
+                if change is not None:
+                    changes.append(change)
             line["meta_data"].remove(reduced)
         order["stock_reduced"] = False
+        if changes:
+            self._system_note(order, "Stock levels increased: " + ", ".join(changes), when)
 
     def _order_for_note(self, order_id: int) -> Json:
         if order_id not in self.orders:
             raise WooError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
         return self.orders[order_id]
 
-    def _add_note(self, order: Json, params: Mapping[str, Any]) -> Json:
+    def _add_note(self, order: Json, params: Mapping[str, Any], when: datetime | None = None) -> Json:
         """wc_create_order_note from already validated `note`, `customer_note`, `added_by_user`."""
         text = str(params["note"])
         if not text:
@@ -675,7 +745,7 @@ class Store:
             "note": text,
             "customer_note": to_bool(params.get("customer_note", False)),
             "added_by_user": to_bool(params.get("added_by_user", False)),
-            "date_created": self._now(),
+            "date_created": when or self._now(),
         }
         self.notes.setdefault(order["id"], []).append(note)
         return note
@@ -683,6 +753,17 @@ class Store:
     def _take_item_meta_id(self) -> int:
         self._next_item_meta_id += 1
         return self._next_item_meta_id - 1
+
+
+def _stored_meta_value(value: Any) -> Any:
+    """What a meta value reads back as: post meta keeps scalars as strings, arrays as they were."""
+    if value is None or isinstance(value, (dict, list, str)):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else ""  # PHP's (string) true / false
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _derived_status(quantity: int | None, backorders: str) -> str:
