@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,24 +75,19 @@ def platform_schemas() -> Path:
 
 
 @pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def no_backoff() -> Iterator[list[float]]:
     """The HTTP policy retries as configured but does not wait between tries.
 
     For tests of what a failing store leads to, not of the backoff itself (tests/test_http.py
     covers that): five tries of a store answering 500 would otherwise wait several seconds. The
-    list collects each wait the policy chose, so a test can see that it did retry.
+    policy's documented hook, `waiting_with`, does the waits for the test's context (a command the
+    test runs in a thread gets a copy of it); the list collects each wait asked for, so a test can
+    see that it did retry.
     """
-    chosen: list[float] = []
-    policy_wait = http._wait
+    asked: list[float] = []
 
-    def instant(policy: http.HttpPolicy) -> Callable[[Any], float]:
-        wait = policy_wait(policy)
+    async def record(seconds: float) -> None:
+        asked.append(seconds)
 
-        def record(state: Any) -> float:
-            chosen.append(wait(state))
-            return 0.0
-
-        return record
-
-    monkeypatch.setattr(http, "_wait", instant)
-    return chosen
+    with http.waiting_with(record):
+        yield asked

@@ -9,6 +9,7 @@ whenever the tests run.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import sqlite3
@@ -340,7 +341,10 @@ def cli(
         except BaseException as exc:  # noqa: BLE001 - reported below
             outcome["error"] = exc
 
-    thread = threading.Thread(target=target, name="connector-cli", daemon=True)
+    # In a copy of the test's context, as a command run in the test itself would be (so that
+    # fixtures like no_backoff apply to it too).
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name="connector-cli", daemon=True)
     thread.start()
     thread.join(timeout)
     captured = capsys.readouterr()
