@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.cli import main
+from stockstatus.core.daemon import Daemon
 from stockstatus.core.loopback import serve
+from tests.conftest import due_now
 
 KEY, SECRET = "ck_" + "a" * 40, "cs_" + "b" * 40
 ENV = {"SHOP_KEY": KEY, "SHOP_SECRET": SECRET}
@@ -103,3 +106,19 @@ def serve_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def wait_for(condition: Any, seconds: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def passes(daemon: Daemon, count: int) -> None:
+    """Let `count` more scheduled passes of the shop run, each made due at once instead of waiting out the interval."""
+    for _ in range(count):
+        runs = daemon.runs
+        due_now(daemon, "store:shop")
+        await wait_for(lambda runs=runs: daemon.runs > runs)

@@ -13,7 +13,7 @@ import pytest
 
 from stockstatus.core.daemon import Daemon
 from tests.conftest import due_now
-from tests.loopback_shop import ENV, Shop, serve_shop
+from tests.loopback_shop import ENV, Shop, passes, serve_shop, wait_for
 
 
 @pytest.fixture
@@ -56,22 +56,6 @@ def test_resume_of_a_store_neither_paused_nor_held_says_so(shop: Shop, capsys):
 def test_pause_names_an_unknown_store(shop: Shop, capsys):
     assert shop.cli("pause", "nope") == 2
     assert "no store named 'nope'" in capsys.readouterr().err
-
-
-async def wait_for(condition, seconds: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def passes(daemon: Daemon, count: int) -> None:
-    """Let `count` more scheduled passes run, each made due at once instead of waiting out the interval."""
-    for _ in range(count):
-        runs = daemon.runs
-        due_now(daemon, "store:shop")
-        await wait_for(lambda runs=runs: daemon.runs > runs)
 
 
 async def test_a_running_daemon_honours_a_pause_at_its_next_run(shop: Shop, caplog):

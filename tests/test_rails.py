@@ -21,7 +21,7 @@ from stockstatus.core.sync import Sources, resync, run_store
 from stockstatus.core.sync.rails import over_rails, shrank, tally
 from stockstatus.rules.model import Decision, Status
 from tests.conftest import due_now
-from tests.loopback_shop import ENV, Shop, seed, serve_shop
+from tests.loopback_shop import ENV, Shop, passes, seed, serve_shop, wait_for
 
 
 @pytest.fixture
@@ -122,22 +122,6 @@ def test_bad_rail_settings_name_the_key(shop: Shop, capsys, value, key):
     shop.write_config(extra=f"[rails]\n{value}\n")
     assert shop.cli("rules", "check") == 2
     assert key in capsys.readouterr().err
-
-
-async def wait_for(condition, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def passes(daemon: Daemon, count: int) -> None:
-    """Let `count` more scheduled passes run, each made due at once instead of waiting out the interval."""
-    for _ in range(count):
-        runs = daemon.runs
-        due_now(daemon, "store:shop")
-        await wait_for(lambda runs=runs: daemon.runs > runs)
 
 
 async def test_the_daemon_holds_the_store_logs_once_and_waits_for_the_operator(shop: Shop, caplog):
