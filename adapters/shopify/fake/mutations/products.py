@@ -58,26 +58,26 @@ def owner_type(owner: str) -> str | None:
     return OWNER_TYPES.get(str(kind))
 
 
+def _bulk_refusal(missing: bool, count: int) -> Json | None:
+    """What productVariantsBulkUpdate and productVariantsBulkCreate answer for a product that does
+    not exist or too many inputs; None when neither."""
+    if missing:
+        error: Json = {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
+    elif count > MAX_INPUT_LIST:
+        error = {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}
+    else:
+        return None
+    return {"product": None, "productVariants": None, "userErrors": [error]}
+
+
 def bulk_update_variants(store: Store, product_id: str, inputs: list[Json], partial: bool) -> Json:
     """productVariantsBulkUpdate: policy, SKU and tracking of a product's variants; with an error
     nothing changes unless `partial` (allowPartialUpdates)."""
     product = store.products.get(parse_gid(product_id, "Product") or -1)
-    if product is None:
-        return {
-            "product": None,
-            "productVariants": None,
-            "userErrors": [
-                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
-            ],
-        }
-    if len(inputs) > MAX_INPUT_LIST:
-        return {
-            "product": None,
-            "productVariants": None,
-            "userErrors": [
-                {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}
-            ],
-        }
+    refused = _bulk_refusal(product is None, len(inputs))
+    if refused is not None:
+        return refused
+    assert product is not None
     errors: list[Json] = []
     changes: list[tuple[Variant, Json]] = []
     for index, given in enumerate(inputs):
@@ -336,22 +336,10 @@ def bulk_create_variants(store: Store, product_id: str, inputs: list[Json], stra
     productCreate); DEFAULT drops a lone "Default Title" variant, REMOVE_STANDALONE_VARIANT any
     lone variant, PRESERVE_STANDALONE_VARIANT none."""
     product = store.products.get(parse_gid(product_id, "Product") or -1)
-    if product is None:
-        return {
-            "product": None,
-            "productVariants": None,
-            "userErrors": [
-                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
-            ],
-        }
-    if len(inputs) > MAX_INPUT_LIST:
-        return {
-            "product": None,
-            "productVariants": None,
-            "userErrors": [
-                {"field": ["variants"], "message": f"Input exceeds {MAX_INPUT_LIST} items", "code": "INVALID_INPUT"}
-            ],
-        }
+    refused = _bulk_refusal(product is None, len(inputs))
+    if refused is not None:
+        return refused
+    assert product is not None
     lone = store.variants[product.variant_ids[0]] if len(product.variant_ids) == 1 else None
     remove = lone is not None and (
         strategy == "REMOVE_STANDALONE_VARIANT" or (strategy == "DEFAULT" and lone.title == "Default Title")
