@@ -64,6 +64,12 @@ class Store:
         self.notes: dict[int, list[Json]] = {}
         self.tags: dict[int, Json] = {}
         self.categories: dict[int, Json] = {UNCATEGORIZED_ID: dict(UNCATEGORIZED)}
+        # What MySQL's indexes on meta `_sku` and `post_name` give WooCommerce: finding a SKU's or
+        # a slug's owner without reading every record, so that seeding and order lines stay O(1)
+        # per item. Entries are hints checked against the record itself, so one left behind by a
+        # deleted record or a changed SKU never answers wrongly.
+        self._sku_owner: dict[str, int] = {}
+        self._slug_owners: dict[str, set[int]] = {}
         # WordPress posts share one id sequence (products, variations, orders); terms, post meta,
         # order items and order item meta each have their own table.
         self._next_post_id = 10
@@ -94,7 +100,7 @@ class Store:
         """wp_trash_post: remember the status and free the slug (`name__trashed`); variations go too."""
         product["previous_status"] = product["status"]
         product["status"] = "trash"
-        product["slug"] = f"{product['slug']}__trashed"
+        self._set_slug(product, f"{product['slug']}__trashed")
         product["date_modified"] = self._now()
         for variation_id in product.get("variations", []):
             variation = self.variations.get(variation_id)
@@ -290,7 +296,7 @@ class Store:
             if fields.get(key) is not None:
                 product[key] = to_bool(fields[key])
         if fields.get("sku") is not None:
-            product["sku"] = str(fields["sku"])
+            self._set_sku(product, str(fields["sku"]))
         if fields.get("type") in PRODUCT_TYPES and not creating:
             product["type"] = fields["type"]
         for key, allowed in (
@@ -301,9 +307,9 @@ class Store:
             if fields.get(key) in allowed:
                 product[key] = fields[key]
         if fields.get("slug"):
-            product["slug"] = self._unique_slug(slugify(str(fields["slug"])), product["id"])
+            self._set_slug(product, self._unique_slug(slugify(str(fields["slug"])), product["id"]))
         elif not product["slug"]:
-            product["slug"] = self._unique_slug(slugify(product["name"]), product["id"])
+            self._set_slug(product, self._unique_slug(slugify(product["name"]), product["id"]))
         if "categories" in fields:
             product["categories"] = self._assign_terms(self.categories, fields["categories"])
         if "tags" in fields:
@@ -326,20 +332,49 @@ class Store:
         sku = fields.get("sku")
         if not sku:
             return
-        for other in [*self.products.values(), *self.variations.values()]:
-            if other["id"] != record["id"] and other["sku"] == sku:
-                raise WooError(
-                    "product_invalid_sku",
-                    "Invalid or duplicated SKU.",
-                    400,
-                    resource_id=other["id"],
-                    unique_sku=f"{sku}-1",
-                )
+        other = self.sku_owner(sku)
+        if other is not None and other["id"] != record["id"]:
+            raise WooError(
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                400,
+                resource_id=other["id"],
+                unique_sku=f"{sku}-1",
+            )
+
+    def sku_owner(self, sku: Any) -> Json | None:
+        """The product or variation whose SKU is `sku` (trashed ones too, as WooCommerce checks them)."""
+        if not isinstance(sku, str) or not sku:
+            return None
+        owner_id = self._sku_owner.get(sku)
+        if owner_id is None:
+            return None
+        record = self.products.get(owner_id) or self.variations.get(owner_id)
+        return record if record is not None and record["sku"] == sku else None
+
+    def _set_sku(self, record: Json, sku: str) -> None:
+        if self._sku_owner.get(record["sku"]) == record["id"]:
+            del self._sku_owner[record["sku"]]
+        record["sku"] = sku
+        if sku:
+            self._sku_owner[sku] = record["id"]
+
+    def _set_slug(self, product: Json, slug: str) -> None:
+        owners = self._slug_owners.get(product["slug"])
+        if owners is not None:
+            owners.discard(product["id"])
+        product["slug"] = slug
+        self._slug_owners.setdefault(slug, set()).add(product["id"])
+
+    def _slug_taken(self, slug: str, own_id: int) -> bool:
+        return any(
+            owner != own_id and owner in self.products and self.products[owner]["slug"] == slug
+            for owner in self._slug_owners.get(slug, ())
+        )
 
     def _unique_slug(self, slug: str, own_id: int) -> str:
-        taken = {p["slug"] for p in self.products.values() if p["id"] != own_id}
         candidate, n = slug, 2
-        while candidate in taken:
+        while self._slug_taken(candidate, own_id):
             candidate, n = f"{slug}-{n}", n + 1
         return candidate
 
@@ -521,7 +556,7 @@ class Store:
             if isinstance(fields.get(key), str):
                 variation[key] = fields[key]
         if fields.get("sku") is not None:
-            variation["sku"] = str(fields["sku"])
+            self._set_sku(variation, str(fields["sku"]))
         for key in ("virtual", "downloadable"):
             if fields.get(key) is not None:
                 variation[key] = to_bool(fields[key])
@@ -629,9 +664,7 @@ class Store:
         elif product_id:
             record = self.products.get(product_id) or self.variations.get(product_id)
         elif line.get("sku"):
-            record = next(
-                (r for r in [*self.products.values(), *self.variations.values()] if r["sku"] == line["sku"]), None
-            )
+            record = self.sku_owner(line["sku"])
         else:
             raise WooError("woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400)
         if record is None:
