@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from stockstatus.core.model import Item, OpenOrder
-from stockstatus.core.state import DemandHistory, SeenLine, StockPresence
+from stockstatus.core.state import DemandHistory, ItemHistory, SeenLine, StockPresence
 from stockstatus.rules.model import DaySales, Status
 
 
@@ -67,35 +67,87 @@ def daily_sales(
     recorded counts once. An item never observed gets every day as unknown. With `items`, only
     those items' histories are built.
     """
+    by_item: dict[str, tuple[list[tuple[date, bool]], list[tuple[str, date, int]]]] = defaultdict(lambda: ([], []))
+    for line in history.lines:
+        by_item[line.item_key][1].append((line.order_id, line.day, line.units))
+    for item_key, observed in history.stock_days.items():
+        by_item[item_key][0].extend(sorted(observed.items()))
+    histories = (ItemHistory(key, tuple(stock), tuple(lines)) for key, (stock, lines) in sorted(by_item.items()))
+    return sales_by_item(histories, current=current, today=today, days=days, items=items)
+
+
+def sales_by_item(
+    histories: Iterable[ItemHistory],
+    *,
+    current: Sequence[SeenLine] = (),
+    today: date,
+    days: int,
+    items: Collection[str] | None = None,
+) -> dict[str, tuple[DaySales, ...]]:
+    """`daily_sales` from one item's recorded rows at a time (`DemandRecords.by_item`).
+
+    Only the figures are kept, never the rows: equal days of different items share one
+    `DaySales`, so an item's history costs a tuple of references.
+    """
     since = today - timedelta(days=days)
-    units: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    counted: set[tuple[str, str]] = set()
-    for line in (*current, *history.lines):
-        if (line.order_id, line.item_key) in counted or not since <= line.day < today:
-            continue
-        counted.add((line.order_id, line.item_key))
-        units[line.item_key][line.day] += line.units
+    now_lines: dict[str, list[SeenLine]] = defaultdict(list)
+    for line in current:
+        if since <= line.day < today and (items is None or line.item_key in items):
+            now_lines[line.item_key].append(line)
+    shared: dict[tuple[date, int, bool], DaySales] = {}
     sales: dict[str, tuple[DaySales, ...]] = {}
-    keys = set(history.stock_days) | set(units)
-    for item_key in keys if items is None else keys.intersection(items):
-        observed = history.stock_days.get(item_key, {})
-        sold = units.get(item_key, {})
-        known = [d for d in observed if since <= d < today]
-        first = min(known) if known else today
-        rows = []
-        in_stock = False
-        day = since
-        while day < today:
-            n = sold.get(day, 0)
-            if day < first:
-                rows.append(DaySales(day, n, in_stock=False))
-            else:
-                in_stock = observed.get(day, in_stock)
-                if n > 0 or not in_stock:
-                    rows.append(DaySales(day, n, in_stock=in_stock or n > 0))
-            day += timedelta(days=1)
-        sales[item_key] = tuple(rows)
+    for history in histories:
+        if items is not None and history.item_key not in items:
+            continue
+        now = now_lines.pop(history.item_key, ())
+        if not (history.stock_days or now or any(since <= day < today for _, day, _ in history.lines)):
+            continue  # nothing known inside the window: the caller's "never seen" applies
+        sales[history.item_key] = _item_sales(history.stock_days, history.lines, now, since, today, shared)
+    for item_key, lines in now_lines.items():
+        sales[item_key] = _item_sales((), (), lines, since, today, shared)
     return sales
+
+
+def _item_sales(
+    stock_days: Sequence[tuple[date, bool]],
+    recorded: Iterable[tuple[str, date, int]],
+    current: Iterable[SeenLine],
+    since: date,
+    today: date,
+    shared: dict[tuple[date, int, bool], DaySales],
+) -> tuple[DaySales, ...]:
+    sold: dict[date, int] = defaultdict(int)
+    counted: set[str] = set()
+    for line in current:
+        if line.order_id not in counted:
+            counted.add(line.order_id)
+            sold[line.day] += line.units
+    for order_id, day, units in recorded:
+        if order_id not in counted and since <= day < today:
+            counted.add(order_id)
+            sold[day] += units
+    observed = {day: orderable for day, orderable in stock_days if since <= day < today}
+    first = min(observed) if observed else today
+    rows = []
+    in_stock = False
+    day = since
+    one_day = timedelta(days=1)
+    while day < today:
+        n = sold.get(day, 0)
+        if day < first:
+            key = (day, n, False)
+        else:
+            in_stock = observed.get(day, in_stock)
+            if not (n > 0 or not in_stock):
+                day += one_day
+                continue
+            key = (day, n, in_stock or n > 0)
+        row = shared.get(key)
+        if row is None:
+            row = shared[key] = DaySales(*key)
+        rows.append(row)
+        day += one_day
+    return tuple(rows)
 
 
 def unknown_history(today: date, days: int) -> tuple[DaySales, ...]:

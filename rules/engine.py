@@ -161,6 +161,7 @@ _ETA_CHECK_SECTION = {"has_eta": "then.eta", "eta_within_days": "when.eta_within
 _HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
 """Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
 _SOLD_OUT = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
+_SALES_KEYS = frozenset({"velocity", "days_of_cover"})
 """Previous statuses that hysteresis (`back_in_stock_at`) holds on to."""
 
 
@@ -225,6 +226,12 @@ class RuleSet:
         object.__setattr__(self, "_plans", plans)
         object.__setattr__(self, "_untracked", untracked)
         object.__setattr__(self, "_zero_plans", zero)
+
+    @property
+    def reads_sales(self) -> bool:
+        """Whether any rule reads the sales history (`velocity`, `days_of_cover`): without one, a
+        pass need not build it."""
+        return any(c.key in _SALES_KEYS for r in self.rules for c in r.conditions)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ passes recorded in the state file. The expected figures are computed by hand in 
 from __future__ import annotations
 
 import csv
+import json
 import io
 from datetime import timedelta
 
@@ -164,3 +165,23 @@ def test_a_sku_without_a_lead_time_is_counted_as_such(shop, tmp_path, monkeypatc
     result = cli(capsys, ["--config", str(config), "report", "reorder"])
     assert result.code == 0, result.err
     assert "1 not assessed (1 no lead time configured)" in result.out
+
+
+def test_a_pass_decides_a_velocity_rule_on_the_recorded_history(shop, tmp_path, monkeypatch, capsys):  # noqa: F811
+    config = setup(shop, tmp_path, monkeypatch)
+    # Sales history is built only for rules that read it: this one does, so a pass must read it.
+    text = config.read_text(encoding="utf-8")
+    first_rule = text.index("[[rules]]")
+    fast = (
+        '[[rules]]\nname = "fast movers"\n'
+        'when = { velocity = { window_days = 3, is = ">= 2" } }\nthen = { status = "backorder" }\n\n'
+    )
+    config.write_text(text[:first_rule] + fast + text[first_rule:], encoding="utf-8")
+
+    result = cli(capsys, ["--config", str(config), "resync", "--dry-run", "--json"])
+    assert result.code == 0, result.err
+    [run] = json.loads(result.out)["runs"]
+    rules = {c["sku"]: c["rule"] for c in run["changes"]}
+    # BEAN-1 and MUG-1 sold 2 a day, KTL-1 3 a day on its one day in stock; the print has no history.
+    assert rules["BEAN-1"] == rules["MUG-1"] == rules["KTL-1"] == "fast movers"
+    assert rules.get("UNM-1") != "fast movers"

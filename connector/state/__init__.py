@@ -36,7 +36,14 @@ from stockstatus.core.state import schema
 from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
-from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
+from stockstatus.core.state.demand import (
+    HISTORY_KEYS_PER_QUERY,
+    DemandHistory,
+    DemandRecords,
+    ItemHistory,
+    SeenLine,
+    StockPresence,
+)
 from stockstatus.core.state.holds import Hold, HoldKind, Holds
 from stockstatus.core.state.incoming import IncomingSightings
 from stockstatus.core.state.lock import StoreBusy, StoreLock, lock_path
@@ -64,6 +71,7 @@ __all__ = [
     "HoldKind",
     "Holds",
     "IncomingSightings",
+    "ItemHistory",
     "Migration",
     "NotificationRecord",
     "Notifications",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,6 +40,17 @@ class DemandHistory:
     lines: tuple[SeenLine, ...] = ()
     stock_days: Mapping[str, Mapping[date, bool]] = field(default_factory=dict)
     """item key -> day -> whether the item could be ordered that day."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHistory:
+    """One item's recorded stock presence and order lines since a day, oldest first."""
+
+    item_key: str
+    stock_days: tuple[tuple[date, bool], ...]
+    """(day, whether the item could be ordered that day)."""
+    lines: tuple[tuple[str, date, int], ...]
+    """(order id, day, units)."""
 
 
 class DemandRecords:
@@ -88,6 +99,57 @@ class DemandRecords:
             else:
                 stock.setdefault(item_key, {})[date.fromisoformat(day)] = bool(value)
         return DemandHistory(tuple(lines), stock)
+
+    def by_item(self, store: str, since: date, items: Collection[str] | None = None) -> Iterator[ItemHistory]:
+        """The same rows as `since`, one item at a time in key order, read as they are used.
+
+        A full pass over a large shop reads months of rows for every item: holding them all at
+        once (as `since` does) costs far more memory than the sales figures made from them.
+        """
+        chunks: Iterable[Sequence[str]]
+        if items is None:
+            chunks = [()]
+        else:
+            keys = sorted(items)
+            chunks = (
+                keys[start : start + HISTORY_KEYS_PER_QUERY] for start in range(0, len(keys), HISTORY_KEYS_PER_QUERY)
+            )
+        days: dict[str, date] = {}
+
+        def day_of(text: str) -> date:
+            known = days.get(text)
+            if known is None:
+                known = days[text] = date.fromisoformat(text)
+            return known
+
+        for chunk in chunks:
+            if items is not None and not chunk:
+                continue
+            only = f" AND item_key IN ({', '.join('?' * len(chunk))})" if chunk else ""
+            start = since.isoformat()
+            stock = self._db.conn.execute(
+                f"SELECT item_key, day, in_stock FROM stock_days WHERE store = ? AND day >= ?{only} "
+                "ORDER BY item_key, day",
+                [store, start, *chunk],
+            )
+            lines = self._db.conn.execute(
+                f"SELECT item_key, order_id, day, units FROM order_lines WHERE store = ? AND day >= ?{only} "
+                "ORDER BY item_key, day, order_id",
+                [store, start, *chunk],
+            )
+            next_stock = next(stock, None)
+            next_line = next(lines, None)
+            while next_stock is not None or next_line is not None:
+                key = min(row[0] for row in (next_stock, next_line) if row is not None)
+                observed: list[tuple[date, bool]] = []
+                while next_stock is not None and next_stock[0] == key:
+                    observed.append((day_of(next_stock[1]), bool(next_stock[2])))
+                    next_stock = next(stock, None)
+                sold: list[tuple[str, date, int]] = []
+                while next_line is not None and next_line[0] == key:
+                    sold.append((next_line[1], day_of(next_line[2]), int(next_line[3])))
+                    next_line = next(lines, None)
+                yield ItemHistory(key, tuple(observed), tuple(sold))
 
     def _rows(self, store: str, since: date, keys: Sequence[str]) -> list[tuple[Any, ...]]:
         """One query over both tables; every item's rows when `keys` is empty."""

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from stockstatus.core.config import Config, Demand, Store, Supply
-from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
+from stockstatus.core.demand import sales_by_item, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder, OrderLine
 from stockstatus.core.platform import Adapter, pulls_changes
 from stockstatus.core.state import Accepted, SeenLine, StateStore
@@ -313,12 +313,14 @@ async def gather(
     since: datetime | None = None,
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
+    sales: bool = True,
 ) -> Gathered:
     """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
     open orders always all are); otherwise the whole catalogue. `purchase_orders` and `today`
-    default to reading the files and the clock now.
+    default to reading the files and the clock now. Without `sales` the facts carry no sales
+    history (`Facts.sales` empty): for rules that read none, it is months of rows per item not read.
     """
     changed: list[Item] | None = None
     if since is not None and pulls_changes(adapter):
@@ -335,9 +337,12 @@ async def gather(
     days = sources.demand.history_days
     # An incremental pass decides only what it pulled: build only those items' sales histories.
     keys = {item.key for item in items} if changed is not None else None
-    history = state.demand.since(store.name, since=today - timedelta(days=days), items=keys)
-    sales = daily_sales(history, current=seen, today=today, days=days, items=keys)
-    never_seen = unknown_history(today, days)
+    history: dict[str, tuple[DaySales, ...]] = {}
+    never_seen: tuple[DaySales, ...] = ()
+    if sales:
+        recorded = state.demand.by_item(store.name, since=today - timedelta(days=days), items=keys)
+        history = sales_by_item(recorded, current=seen, today=today, days=days, items=keys)
+        never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
     shared = shared_skus(items, accepted.values() if changed is not None else ())
     without_orders = frozenset().union(*(group.others for group in shared))
@@ -358,7 +363,7 @@ async def gather(
                 queue=queues.get(item.key, ()),
                 purchase_orders=NO_PURCHASE_ORDERS if item.key in without_orders else purchase_orders,
                 previous=previous.status if previous is not None else None,
-                sales=sales.get(item.key, never_seen),
+                sales=history.get(item.key, never_seen),
                 incoming_since=first_seen.get(item.key),
             )
         except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store

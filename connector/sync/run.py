@@ -326,6 +326,7 @@ async def _pass(
         since=since,
         purchase_orders=purchase_orders,
         today=today,
+        sales=store.rules.reads_sales,
     )
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
