@@ -4,8 +4,8 @@ passes recorded in the state file. The expected figures are computed by hand in 
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from datetime import timedelta
 
 from stockstatus.core.state import SeenLine, StateStore, StockPresence
