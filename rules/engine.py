@@ -24,7 +24,6 @@ from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, merge
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
-_later_decision = Decision.explained_later
 
 
 class _Build(Protocol):
@@ -47,22 +46,8 @@ class _Build(Protocol):
     ) -> Decision: ...
 
 
-def _later(
-    rules: RuleSet,
-    facts: Facts,
-    status: Status,
-    rule: str,
-    eta: date | None,
-    sell_limit: int | None,
-    message: str | None,
-    on_sellout: Status | None,
-    order_etas: tuple[OrderEta, ...],
-    explain: Callable[..., Why],
-    /,
-    *args: object,
-) -> Decision:
-    """The decision, its reasons and inputs worked out when read (by `rules.why(facts)`)."""
-    return _later_decision(status, rule, eta, sell_limit, message, on_sellout, order_etas, rules, facts)
+_later: _Build = Decision.made_by
+"""The decision, its reasons and inputs worked out when read (by `rules.why(facts)`)."""
 
 
 def _now(
@@ -396,12 +381,14 @@ class RuleSet:
         """The first rule that holds, with its ETA. With `stock_only_before` = k (pre-arming at
         available 0), rules before position k that do not read the stock level are skipped: they
         already failed."""
-        if stock_only_before is None:
-            plan = self._plan(subject.available)
-        elif subject.available == 0:
+        available = subject.available
+        if stock_only_before is not None and available == 0:
             plan = self._zero_plans[stock_only_before]
+        elif available is None:
+            plan = self._untracked
         else:
-            plan = self._plan(subject.available)
+            # `_plan` inlined: this runs once or twice for every SKU of every pass.
+            plan = self._plans[bisect_right(self._points, available)]
         for match, resolve, checks, rule in plan:
             if match is not None and not match(subject):
                 continue

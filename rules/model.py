@@ -217,6 +217,35 @@ class Decision:
         _SET_FACTS(made, facts)
         return made
 
+    @staticmethod
+    def made_by(
+        explainer: Explains,
+        facts: Facts,
+        status: Status,
+        rule: str,
+        eta: date | None,
+        sell_limit: int | None,
+        message: str | None,
+        on_sellout: Status | None,
+        order_etas: tuple[OrderEta, ...],
+        *explain: object,
+    ) -> Decision:
+        """`explained_later` in the order a RuleSet's evaluation hands its results over (anything
+        after `order_etas` says how to explain the decision now, and is not needed here): one call
+        less for every decision of a pass."""
+        made = _new(Decision)
+        _SET_STATUS(made, status)
+        _SET_RULE(made, rule)
+        _SET_ETA(made, eta)
+        _SET_SELL_LIMIT(made, 0 if status is Status.OUT_OF_STOCK else sell_limit)
+        _SET_MESSAGE(made, message)
+        _SET_ON_SELLOUT(made, on_sellout)
+        _SET_ORDER_ETAS(made, order_etas)
+        _SET_WHY(made, None)
+        _SET_EXPLAINER(made, explainer)
+        _SET_FACTS(made, facts)
+        return made
+
     def _worked_out(self) -> Why:
         why = self._why
         if why is None:

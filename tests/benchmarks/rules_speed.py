@@ -141,16 +141,21 @@ def main() -> None:
     gc.collect()
     gc.freeze()
 
-    # 1. Streaming, as a sync pass consumes them: decide, look at the status, move on.
-    counts: Counter[str] = Counter()
-    wall, cpu = time.perf_counter(), time.process_time()
-    for f in items:
-        d = decide(f)
-        counts[d.status if d is not None else None] += 1
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    # 1. Streaming, as a sync pass consumes them: decide, look at the status, move on. The best
+    # of three rounds: on a shared machine other processes only ever make a round slower.
+    rounds = []
+    for _ in range(3):
+        counts: Counter[str] = Counter()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for f in items:
+            d = decide(f)
+            counts[d.status if d is not None else None] += 1
+        rounds.append((time.process_time() - cpu, time.perf_counter() - wall))
+    cpu, wall = min(rounds)
     print(
         f"decide, streaming: {len(items):,} SKUs in {cpu:.2f} s of CPU = {len(items) / cpu:,.0f} decisions/s"
-        f" on one core (wall {wall:.2f} s; Python {sys.version.split()[0]})"
+        f" on one core, best of 3 rounds (wall {wall:.2f} s; Python {sys.version.split()[0]};"
+        f" the rounds: {', '.join(f'{len(items) / c:,.0f}/s' for c, _ in rounds)})"
     )
 
     # 2. Keeping all of them in a list (more work for Python's cyclic garbage collector).
