@@ -61,9 +61,14 @@ class Skipped:
     reason: str
 
 
-@dataclass
+@dataclass(repr=False)
 class StoreRun:
-    """What one pass over one store did."""
+    """What one pass over one store did.
+
+    Its repr names the lists' lengths, not their items: asyncio formats a finished task's result
+    with `repr` (`asyncio.run` does it on every return, reprlib cutting the text only after
+    building it), and a 100,000-item pass's plan printed in full is hundreds of megabytes.
+    """
 
     store: str
     platform: str
@@ -89,6 +94,15 @@ class StoreRun:
     """Why an incremental pass was asked for but a full one ran."""
     forced: bool = False
     """Run with --force: the rails and the suspicious-read check were not applied."""
+
+    def __repr__(self) -> str:
+        return (
+            f"StoreRun(store={self.store!r}, platform={self.platform!r}, dry_run={self.dry_run!r},"
+            f" run_id={self.run_id!r}, mode={self.mode.value!r}, outcome={self.outcome.value!r},"
+            f" error={self.error!r}, items={self.items}, decided={self.decided}, changes={len(self.changes)},"
+            f" skipped={len(self.skipped)}, warnings={len(self.warnings)}, notices={len(self.notices)},"
+            f" seconds={self.seconds:.3f})"
+        )
 
     @property
     def written(self) -> int:
