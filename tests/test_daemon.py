@@ -450,3 +450,44 @@ def test_a_daemon_with_no_store_it_could_run_does_not_start(tmp_path):
     path.write_text(CONFIG.format(sold_out="out_of_stock", schedule="every 1h"))
     with pytest.raises(ConfigError, match="SHOP_SECRET"):
         Daemon(path, {"SHOP_KEY": ENV["SHOP_KEY"]})
+
+
+async def test_passes_over_many_stores_take_turns_within_the_daemons_bound(tmp_path, clock):
+    """A daemon carrying many stores runs at most `concurrent_passes` passes at once; the rest wait."""
+    stores = ["north", "south", "east"]
+    tables = "".join(
+        f'[[stores]]\nname = "{name}"\nplatform = "woocommerce"\nurl = "https://{name}.test"\n'
+        'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nschedule = "every 1h"\n'
+        for name in stores
+    )
+    path = tmp_path / "connector.toml"
+    path.write_text(f'timezone = "Europe/Berlin"\nstate = "state.sqlite"\n{tables}')
+    busy: dict[str, int] = dict.fromkeys(stores, 0)
+    most_at_once = 0
+
+    def transport(name: str) -> httpx.AsyncBaseTransport:
+        store = FakeWooCommerce(
+            base_url=f"https://{name}.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"], now=clock
+        )
+        store.create_product(name="Mug", sku=f"MUG-{name}", manage_stock=True, stock_quantity=1)
+
+        async def handle(request: httpx.Request) -> httpx.Response:
+            nonlocal most_at_once
+            busy[name] += 1
+            most_at_once = max(most_at_once, sum(1 for n in busy.values() if n))
+            await asyncio.sleep(0.01)  # a store that takes its time: other passes could start meanwhile
+            try:
+                return store.handle(request)
+            finally:
+                busy[name] -= 1
+
+        return httpx.MockTransport(handle)
+
+    daemon = Daemon(path, ENV, clock=clock, transports={n: transport(n) for n in stores}, concurrent_passes=1)
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= len(stores))
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert sorted(p.store for p in daemon.passes) == sorted(stores)
+    assert all(p.outcome == "ok" for p in daemon.passes)
+    assert most_at_once == 1

@@ -61,6 +61,7 @@ class TimedDaemon(Daemon):
     def _schedule(self, config: Config, *, first: bool = False) -> None:
         if first:
             self._due = defaultdict(list)
+            self._wanted: dict[str, datetime] = {}
             # APScheduler says which run time it submits a job for just before the pass starts.
             self.scheduler._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         super()._schedule(config, first=first)
@@ -69,10 +70,14 @@ class TimedDaemon(Daemon):
         self._due[event.job_id].append(max(event.scheduled_run_times))
 
     async def _run_store(self, name: str, full: bool = False) -> None:
-        due = self._due[f"{JobKind.RECONCILE if full else JobKind.PASS}:{name}"].pop(0)
-        lag = (datetime.now(UTC) - due).total_seconds()
-        self.starts.append((int((time.monotonic() - self.t0) // self.interval), lag, name))
+        self._wanted[name] = self._due[f"{JobKind.RECONCILE if full else JobKind.PASS}:{name}"].pop(0)
         await super()._run_store(name, full)
+
+    async def _pass(self, name: str, full: bool) -> None:
+        # The pass itself starts here, once the store's lock and a turn among all passes are had.
+        lag = (datetime.now(UTC) - self._wanted[name]).total_seconds()
+        self.starts.append((int((time.monotonic() - self.t0) // self.interval), lag, name))
+        await super()._pass(name, full)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -80,8 +85,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run_daemon(config: Path, environ: dict[str, str], interval: float, rounds: int) -> None:
-    daemon = TimedDaemon(config, environ)
+async def run_daemon(
+    config: Path, environ: dict[str, str], interval: float, rounds: int, concurrent: int | None
+) -> None:
+    daemon = TimedDaemon(config, environ, **({} if concurrent is None else {"concurrent_passes": concurrent}))
     daemon.interval = interval
     daemon.starts = []
     stores = len(daemon.config.select(None))
@@ -125,6 +132,7 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=500, help="sellable items per store")
     parser.add_argument("--interval", type=float, default=300, help="seconds between a store's passes")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrent", type=int, help="passes at once (default: the daemon's own)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     products = max(1, round(args.skus / SKUS_PER_PRODUCT))
@@ -150,7 +158,7 @@ def main() -> None:
             example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
             rules = example[example.index("\n[[rules]]") :]
             config.write_text(f'timezone = "Europe/Berlin"\nstate = "{folder}/state.sqlite"\n' + tables + rules)
-            asyncio.run(run_daemon(config, {**os.environ, **environ}, args.interval, args.rounds))
+            asyncio.run(run_daemon(config, {**os.environ, **environ}, args.interval, args.rounds, args.concurrent))
     finally:
         for sandbox in sandboxes:
             sandbox.stop()
