@@ -89,15 +89,25 @@ def one_pass(config_path: str, dry_run: bool) -> None:
     state.close()
 
 
-def measure(config_path: Path, environ: dict[str, str], dry_run: bool) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, what the child printed) of one pass in a fresh process."""
+IMPORTS_ONLY = (
+    "import stockstatus.core.sync, stockstatus.core.config, stockstatus.adapters.woocommerce.client,"
+    " stockstatus.adapters.shopify.client"
+)
+
+
+def measure(config_path: Path | None, environ: dict[str, str], dry_run: bool) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, what the child printed) of one pass in a fresh process; with no
+    config, of a process that only imports what a pass imports."""
     read, write = os.pipe()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # the child: nothing of the parent's heap is touched, and exec starts it afresh
         os.close(read)
         os.dup2(write, 1)
-        argv = [sys.executable, __file__, "--child", str(config_path)] + ([] if dry_run else ["--write"])
+        if config_path is None:
+            argv = [sys.executable, "-c", IMPORTS_ONLY]
+        else:
+            argv = [sys.executable, __file__, "--child", str(config_path)] + ([] if dry_run else ["--write"])
         os.execve(sys.executable, argv, {**os.environ, **environ})
     os.close(write)
     with os.fdopen(read) as out:
@@ -123,7 +133,9 @@ def main() -> None:
         return
 
     mode = "writing pass" if args.write else "dry run"
+    _, imports, _ = measure(None, {}, dry_run=True)
     print(f"peak RSS of one full pass ({mode}), {args.days} days of history, rules: {args.rules}")
+    print(f"the connector's imports alone: {imports:.1f} MB; KB/SKU is the pass's RSS above them")
     print(f"{'platform':<13}{'SKUs':>8}{'history rows':>14}{'seconds':>9}{'peak RSS MB':>13}{'KB/SKU':>8}")
     for platform in args.platform:
         for skus in args.skus:
@@ -139,7 +151,8 @@ def main() -> None:
             finally:
                 sandbox.stop()
             count = len(store.keys)
-            print(f"{platform:<13}{count:>8}{rows:>14}{seconds:>9.1f}{rss:>13.1f}{rss * 1024 / count:>8.1f}")
+            above = (rss - imports) * 1024 / count
+            print(f"{platform:<13}{count:>8}{rows:>14}{seconds:>9.1f}{rss:>13.1f}{above:>8.1f}")
 
 
 if __name__ == "__main__":
