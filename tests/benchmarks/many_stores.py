@@ -23,6 +23,7 @@ import logging
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrent", type=int, help="passes at once (default: the daemon's own)")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # each round as it ends
     logging.basicConfig(level=logging.ERROR)
     products = max(1, round(args.skus / SKUS_PER_PRODUCT))
     woo = args.stores - args.stores // 2
