@@ -32,7 +32,7 @@ from datetime import date, datetime
 from typing import Any
 
 from stockstatus.core.errors import FetchError
-from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status, name_set
 
 from .settings import MetafieldKeys, ShopifySettings
 
@@ -168,8 +168,8 @@ def variant_item(
             policy=policy,
             available=available if tracked else None,
         ),
-        tags=frozenset(str(t) for t in product.get("tags") or ()),
-        categories=frozenset({str(product["productType"])}) if product.get("productType") else frozenset(),
+        tags=name_set(str(t) for t in product.get("tags") or ()),
+        categories=name_set([str(product["productType"])] if product.get("productType") else ()),
         vendor=str(product["vendor"]) if product.get("vendor") else None,
         supplier=merchant("supplier"),
         release_date=_date(merchant("releaseDate"), keys.release_date, problems),

@@ -43,7 +43,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from stockstatus.core.errors import FetchError
-from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status, name_set
 
 from .settings import MetaKeys, WooCommerceSettings
 
@@ -162,7 +162,7 @@ def _date(value: Any, key: str, problems: list[str]) -> date | None:
 
 
 def _names(terms: Any) -> frozenset[str]:
-    return frozenset(t["name"] for t in terms or () if isinstance(t, Mapping) and t.get("name"))
+    return name_set(t["name"] for t in terms or () if isinstance(t, Mapping) and t.get("name"))
 
 
 def _quantity(value: Any, problems: list[str], whose: str) -> int:
