@@ -191,9 +191,11 @@ def upload(store: Store, request: httpx.Request) -> httpx.Response:
     xml = (
         "<?xml version='1.0' encoding='UTF-8'?><PostResponse><Location>"
         f"{store.base_url}{STAGED_UPLOAD_PATH}{key}</Location><Bucket>shopify-staged-uploads</Bucket>"
-        f"<Key>{key}</Key><ETag>\"{secrets.token_hex(16)}\"</ETag></PostResponse>"
+        f'<Key>{key}</Key><ETag>"{secrets.token_hex(16)}"</ETag></PostResponse>'
     )
-    return httpx.Response(int(issued["success_action_status"]), content=xml.encode(), headers={"Content-Type": "application/xml"})
+    return httpx.Response(
+        int(issued["success_action_status"]), content=xml.encode(), headers={"Content-Type": "application/xml"}
+    )
 
 
 def _mutation_error(code: str, message: str, field: list[str] | None = None) -> Json:
@@ -237,7 +239,9 @@ def run_mutation(store: Store, text: str, path: str, info: Any) -> Json:
                 ["stagedUploadPath"],
             )
         variables.append(line)
-    record = BulkOperation(store.next_id(), text, store.now(), polls_left=store.bulk_polls, fail_with=store.bulk_outcome)
+    record = BulkOperation(
+        store.next_id(), text, store.now(), polls_left=store.bulk_polls, fail_with=store.bulk_outcome
+    )
     record.type = "MUTATION"
     context = {"bulk": True, "scopes": info.context["scopes"]}
     for number, given in enumerate(variables):
@@ -248,11 +252,11 @@ def run_mutation(store: Store, text: str, path: str, info: Any) -> Json:
         executed = execute_sync(
             info.schema, document, root_value=info.root_value, context_value=context, variable_values=coerced
         )
-        line: Json = {"data": executed.data}
+        answer: Json = {"data": executed.data}
         if executed.errors:
-            line["errors"] = [dict(e.formatted) for e in executed.errors]
-        line["__lineNumber"] = number
-        record.lines.append(line)
+            answer["errors"] = [dict(e.formatted) for e in executed.errors]
+        answer["__lineNumber"] = number
+        record.lines.append(answer)
     record.ready_at = _ready_at(store, len(record.lines))
     store.bulk_operations[record.id] = record
     return {"bulkOperation": BulkView(store, record), "userErrors": []}
