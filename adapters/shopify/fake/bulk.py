@@ -58,11 +58,12 @@ def _running(store: Store, kind: str) -> list[BulkOperation]:
     ]
 
 
-def _ready_at(store: Store, objects: int) -> float | None:
+def _ready_at(store: Store, objects: int, *, mutation: bool = False) -> float | None:
     clock: Callable[[], float] | None = getattr(store, "clock", None)
-    if store.bulk_rate is None or clock is None:
+    rate = (store.bulk_mutation_rate or store.bulk_rate) if mutation else store.bulk_rate
+    if rate is None or clock is None:
         return None
-    return clock() + objects / store.bulk_rate
+    return clock() + objects / rate
 
 
 def run_query(store: Store, text: str, info: Any) -> Json:
@@ -257,7 +258,7 @@ def run_mutation(store: Store, text: str, path: str, info: Any) -> Json:
             answer["errors"] = [dict(e.formatted) for e in executed.errors]
         answer["__lineNumber"] = number
         record.lines.append(answer)
-    record.ready_at = _ready_at(store, len(record.lines))
+    record.ready_at = _ready_at(store, len(record.lines), mutation=True)
     store.bulk_operations[record.id] = record
     return {"bulkOperation": BulkView(store, record), "userErrors": []}
 

@@ -108,6 +108,8 @@ class Store:
         self.bulk_rate: float | None = None
         """Objects (result lines) a bulk operation works through per second of the monotonic clock;
         None: it completes after `bulk_polls` polls whatever its size."""
+        self.bulk_mutation_rate: float | None = None
+        """Lines a bulk mutation works through per second, when it differs from `bulk_rate`."""
         self.staged_targets: dict[str, dict[str, str]] = {}
         """Staged upload key → the form parameters `stagedUploadsCreate` issued for it."""
         self.staged_files: dict[str, bytes] = {}
