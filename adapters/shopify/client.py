@@ -103,6 +103,8 @@ BULK_START_SECONDS = 5.0
 """Assumed time before a bulk operation's first object, however small it is (Shopify queues it)."""
 RESTORE_RATE = 100.0
 """Points a second assumed before Shopify has reported the bucket (Standard's documented rate)."""
+UPLOAD_BYTES = 90 * 1024 * 1024
+"""A bulk import's file is closed past this size (Shopify takes files of up to 100 MB)."""
 BULK_BUSY = ("LIMIT_REACHED", "OPERATION_IN_PROGRESS")
 """userErrors codes of a bulk operation refused because the app runs as many as it may."""
 SHIPMENTS_PER_PAGE = 8
@@ -194,16 +196,30 @@ class _BulkImport:
     kind: str
     """The alias of the document's field ("variants" or "metafields"), as in PushChanges."""
     document: str
-    lines: list[dict[str, Any]]
-    payloads: list[list[dict[str, Any]]]
+    lines: list[str] = field(default_factory=list)
+    """The JSONL lines: each the variables of one execution."""
+    payloads: list[list[dict[str, Any]]] = field(default_factory=list)
     """Per line, its input entries (what `_Work.answer` names in messages)."""
-    owners: list[list[list[int]]]
+    owners: list[list[list[int]]] = field(default_factory=list)
     """Per line, per input entry, the indexes of the updates it carries."""
+    taken: list[Any] = field(default_factory=list)
+    """The `_Work` queue entries it carries, given back when it cannot start."""
+    size: int = 0
     operation: str | None = None
     started: float = 0.0
 
+    def add(
+        self, variables: dict[str, Any], payloads: list[dict[str, Any]], owners: list[list[int]], entry: Any
+    ) -> None:
+        line = json.dumps(variables, separators=(",", ":")) + "\n"
+        self.lines.append(line)
+        self.size += len(line.encode())
+        self.payloads.append(payloads)
+        self.owners.append(owners)
+        self.taken.append(entry)
+
     def content(self) -> bytes:
-        return "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in self.lines).encode()
+        return "".join(self.lines).encode()
 
 
 class Credentials:
@@ -1331,32 +1347,30 @@ class ShopifyAdapter:
         the next pass writes it again. Nothing is applied before an import starts, so an import
         that cannot be staged or started is written with requests instead.
         """
-        imports = [
-            _BulkImport(
+        imports: list[_BulkImport] = []
+
+        def admit(kind: str, name: str, variables: dict[str, Any], chunk: list[Any], entry: Any) -> None:
+            last = imports[-1] if imports and imports[-1].kind == kind else None
+            if last is None or last.size >= UPLOAD_BYTES:
+                last = _BulkImport(kind, name)
+                imports.append(last)
+            last.add(variables, [p for p, _ in chunk], [o for _, o in chunk], entry)
+
+        for product, entries in work.variants:
+            admit(
                 "variants",
                 "BulkPolicies",
-                [{"productId": product, "variants": [p for p, _ in entries]} for product, entries in work.variants],
-                [[p for p, _ in entries] for _, entries in work.variants],
-                [[o for _, o in entries] for _, entries in work.variants],
-            ),
-            _BulkImport(
-                "metafields",
-                "BulkMetafields",
-                [{"metafields": [p for p, _ in chunk]} for chunk in work.metafields],
-                [[p for p, _ in chunk] for chunk in work.metafields],
-                [[o for _, o in chunk] for chunk in work.metafields],
-            ),
-        ]
-        imports = [i for i in imports if i.lines]
-        taken_variants, taken_metafields = work.variants, work.metafields
+                {"productId": product, "variants": [p for p, _ in entries]},
+                entries,
+                (product, entries),
+            )
+        for chunk in work.metafields:
+            admit("metafields", "BulkMetafields", {"metafields": [p for p, _ in chunk]}, chunk, chunk)
         work.variants, work.metafields = [], []
 
         def back(bulk: _BulkImport, why: str) -> None:
             log.warning("store %s: %s: writing the %s with requests instead", self.settings.shop, why, bulk.kind)
-            if bulk.kind == "variants":
-                work.variants.extend(taken_variants)
-            else:
-                work.metafields.extend(taken_metafields)
+            (work.variants if bulk.kind == "variants" else work.metafields).extend(bulk.taken)
 
         try:
             paths = await self._stage(imports)
@@ -1377,10 +1391,8 @@ class ShopifyAdapter:
                 else:
                     back(bulk, f"Shopify did not start the bulk import ({refusal})")
             waiting = deferred
-            if running:
+            while running:  # polled in turn: they run at the same time on Shopify's side
                 await self._finish_import(running.pop(0), work, errors)
-                while running:
-                    await self._finish_import(running.pop(0), work, errors)
 
     async def _stage(self, imports: Sequence[_BulkImport]) -> list[str]:
         """Upload each import's JSONL file to a staged target; the staged upload paths, in order."""

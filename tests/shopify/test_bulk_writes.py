@@ -267,3 +267,19 @@ async def test_the_read_follows_the_estimate_and_bulk_threshold_still_overrides_
         paged, bulk = adapter.read_estimates(len(items))
     assert bulk.seconds < paged.seconds and "RunBulkQuery" in operations(fake)
     assert paged.points > 10 * bulk.points
+
+
+async def test_a_large_push_is_split_into_files_shopify_takes(monkeypatch):
+    from stockstatus.adapters.shopify import client as shopify_client
+
+    monkeypatch.setattr(shopify_client, "UPLOAD_BYTES", 3000)  # Shopify's limit is 100 MB; the same rule, smaller
+    fake, clock = make_fake()
+    generated_catalogue(fake, 40, today=TODAY)
+    adapter, _, client = make_adapter(fake, clock, bulk_write_threshold=0)
+    async with client:
+        results = await adapter.push(await planned(adapter))
+        assert results and all(r.ok for r in results)
+        assert all(adapter.plan(i, decide(i)) == {} for i in await adapter.pull_items())
+    sizes = [len(content) for content in fake.staged_files.values()]
+    assert len(sizes) > 2 and max(sizes) < 3000 + 4000  # a file closes once past the limit, after one line
+    assert "PushChanges" not in operations(fake)
