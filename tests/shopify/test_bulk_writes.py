@@ -8,6 +8,7 @@ from datetime import date
 import httpx
 import pytest
 from graphql import parse, validate
+from graphql.execution.values import get_variable_values
 
 from stockstatus.adapters.shopify.client import document
 from stockstatus.adapters.shopify.fake import generated_catalogue
@@ -71,6 +72,14 @@ async def test_every_document_of_a_bulk_push_is_valid_for_the_official_schema(of
     for name, text in recorder.documents:
         assert [e.message for e in validate(official_schemas[version], parse(text))] == [], name
     assert len(recorder.uploads) == 2  # one JSONL file per kind: policies, metafields
+    # Every line of every file is a valid set of variables for its mutation, by the official schema.
+    schema = official_schemas[version]
+    for key, content in fake.staged_files.items():
+        mutation = parse(document("BulkPolicies" if key.endswith("variants.jsonl") else "BulkMetafields"))
+        definitions = mutation.definitions[0].variable_definitions
+        for line in content.decode().splitlines():
+            coerced = get_variable_values(schema, definitions, json.loads(line))
+            assert isinstance(coerced, dict), [e.message for e in coerced]
 
 
 @pytest.mark.parametrize("name", BULK_DOCUMENTS)
