@@ -1,4 +1,6 @@
-"""The Shopify adapter: Admin GraphQL API reads (pages or a bulk operation) and aliased writes.
+"""The Shopify adapter: Admin GraphQL API reads (pages or a bulk operation) and writes (aliased
+requests or bulk imports), each way chosen per pass by its estimated time (`read_estimates`,
+`write_estimates`).
 
 Every request goes through `connector.http.send` (the one retry/backoff policy). What is
 Shopify's own is added here:
