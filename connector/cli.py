@@ -490,6 +490,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535 (0 takes a free one), not {args.port}", command)
     options = {"plan": args.plan} if args.plan else {}
+    if args.client_secret_env is not None:
+        secret = os.environ.get(args.client_secret_env)
+        if not secret:
+            raise UsageError(f"--client-secret-env: environment variable {args.client_secret_env} is not set", command)
+        options["client_secret"] = secret
     if args.timezone is not None:
         try:
             ZoneInfo(args.timezone)
@@ -691,6 +696,11 @@ def parser() -> argparse.ArgumentParser:
         help="seed with the products and open orders of a TOML file (see the README), instead of --products",
     )
     p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
+    p.add_argument(
+        "--client-secret-env",
+        metavar="NAME",
+        help="the sandbox app's client secret, which signs its webhooks, from this variable (Shopify; default: random)",
+    )
     p.add_argument("--timezone", metavar="ZONE", help="the store's timezone, an IANA name (WooCommerce; default: UTC)")
     return top
 

@@ -18,6 +18,7 @@ __all__ = ["Credentials", "MetafieldKeys", "ShopifyAdapter", "ShopifySettings", 
 
 DEMO_SHOP = "demo-shopify.myshopify.com"
 DEMO_TOKEN_ENV = "DEMO_SHOPIFY_TOKEN"
+DEMO_WEBHOOK_SECRET_ENV = "DEMO_SHOPIFY_WEBHOOK_SECRET"
 
 
 class ShopifyPlatform:
@@ -58,14 +59,22 @@ class ShopifyPlatform:
 
         fake = FakeShopify(DEMO_SHOP, access_token=f"shpat_{secrets.token_hex(16)}", plan="plus")
         seed(fake, catalogue)
-        settings: dict[str, Any] = {"shop": DEMO_SHOP, "token_env": DEMO_TOKEN_ENV}
-        return DemoStore(settings=settings, environ={DEMO_TOKEN_ENV: fake.access_token}, transport=fake.transport())
+        # Its webhooks are signed with the app's client secret: the store names it for the listener.
+        settings: dict[str, Any] = {
+            "shop": DEMO_SHOP,
+            "token_env": DEMO_TOKEN_ENV,
+            "webhook_secret_env": DEMO_WEBHOOK_SECRET_ENV,
+        }
+        environ = {DEMO_TOKEN_ENV: fake.access_token, DEMO_WEBHOOK_SECRET_ENV: fake.client_secret}
+        return DemoStore(settings=settings, environ=environ, transport=fake.transport())
 
     def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
         """Serve a fake Shopify seeded with `catalogue` until interrupted; options["plan"] picks the limits."""
         from .fake import sandbox
 
-        sandbox.run(host, port, catalogue, plan=options.get("plan") or "standard")
+        sandbox.run(
+            host, port, catalogue, plan=options.get("plan") or "standard", client_secret=options.get("client_secret")
+        )
 
 
 platform = ShopifyPlatform()

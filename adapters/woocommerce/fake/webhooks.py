@@ -251,9 +251,8 @@ class Hookshot:
         if status:
             if status not in ("active", "paused", "disabled"):
                 raise WooError("woocommerce_rest_shop_webhook_invalid_status", "Webhook status must be valid.", 400)
-            if status == "active" and webhook.status != "active":
-                # Re-activating is how a merchant revives a disabled webhook: the count starts over.
-                webhook.failure_count = 0
+            # The failure count is kept: a re-enabled webhook that failed six times in a row is
+            # disabled again by its next failure.
             webhook.status = str(status)
         if params.get("name"):
             webhook.name = str(params["name"])
