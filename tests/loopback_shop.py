@@ -51,8 +51,7 @@ class Shop:
             f"{extra}\n"
             f'[[stores]]\nname = "shop"\nplatform = "woocommerce"\nurl = "{self.url}"\n'
             'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nwebhook_secret_env = "SHOP_WEBHOOK_SECRET"\n'
-            'schedule = "every 1s"\n'
-            + SOLD_OUT_RULE.format(condition=condition)
+            'schedule = "every 1s"\n' + SOLD_OUT_RULE.format(condition=condition)
         )
 
     def cli(self, *args: str) -> int:

@@ -21,7 +21,9 @@ mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
   }
 }"""
 LIST = "{ webhookSubscriptions(first: 50) { nodes { id topic uri } } }"
-DELETE = "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }"
+DELETE = (
+    "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }"
+)
 ORDER = """
 mutation($order: OrderCreateOrderInput!) {
   orderCreate(order: $order, options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY}) {
