@@ -38,6 +38,7 @@ import queue
 import secrets
 import string
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -291,14 +292,15 @@ class Hookshot:
 
     def wait(self, timeout: float = 10.0) -> bool:
         """Block until every queued delivery was attempted; False if `timeout` passed first."""
-        finished = threading.Event()
-
-        def join() -> None:
-            self._queue.join()
-            finished.set()
-
-        threading.Thread(target=join, daemon=True).start()
-        return finished.wait(timeout)
+        deadline = time.monotonic() + timeout
+        done = self._queue.all_tasks_done  # the condition Queue.join waits on
+        with done:
+            while self._queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                done.wait(left)
+        return True
 
     def _enqueue(self, job: _Job) -> None:
         if self._thread is None or not self._thread.is_alive():
