@@ -149,9 +149,9 @@ def test_deliveries_of_one_webhook_in_one_second_share_a_delivery_id(fake, clien
 
 def test_a_webhook_is_disabled_by_the_failure_after_six_in_a_row_and_never_retried(fake, client, hook):
     product = fake.create_product(name="Kettle", sku="KTL-1", manage_stock=True, stock_quantity=50)
+    hook.default = 500  # the ping fails too, as the whole endpoint does
     webhook = subscribe(client, "product.updated", hook.url)
     assert fake.wait_for_deliveries(10)
-    hook.default = 500
     for quantity in range(40, 47):  # seven updates, seven failed deliveries
         fake.update_product(product["id"], stock_quantity=quantity)
         assert fake.wait_for_deliveries(10)
@@ -160,10 +160,17 @@ def test_a_webhook_is_disabled_by_the_failure_after_six_in_a_row_and_never_retri
             assert shown == "active"
     assert shown == "disabled"
     sent = len(hook.received)
-    assert sent == 1 + 7  # the ping, then one POST per update: WooCommerce does not retry
+    assert len(deliveries(fake, hook)) == 7  # one POST per update: WooCommerce does not retry
+    # The ping was never answered 200: each save of the webhook while active pinged again.
+    assert sum(1 for r in hook.received if r.body.startswith(b"webhook_id=")) == 1 + 6
     fake.update_product(product["id"], stock_quantity=1)
     assert fake.wait_for_deliveries(10)
     assert len(hook.received) == sent  # a disabled webhook delivers nothing
+    client.put(f"{API}/webhooks/{webhook['id']}", json={"status": "active"})
+    fake.update_product(product["id"], stock_quantity=2)
+    assert fake.wait_for_deliveries(10)
+    # Re-enabled, it kept its failure count: one more failure disables it again.
+    assert client.get(f"{API}/webhooks/{webhook['id']}").json()["status"] == "disabled"
 
 
 def test_a_success_resets_the_failure_count(fake, client, hook):

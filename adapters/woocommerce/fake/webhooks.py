@@ -9,10 +9,12 @@ What the real store does, and the fake with it:
   only as the status turning `disabled`. A delivery answered 2xx, 301 or 302 resets the count;
   anything else (or no answer) adds one, and a failure while the count is already above 5 disables
   the webhook (`woocommerce_max_webhook_delivery_failures`), so the seventh consecutive failure
-  does it. A failed delivery is never sent again: WooCommerce has no retries;
-- creating a webhook sends a ping, `webhook_id=<id>` as a form body, unsigned, whose answer changes
-  nothing;
-- each save of a resource fires its hooks; a webhook delivers each resource at most once per
+  does it (as seen on the real store). Re-enabling keeps the count: the next failure disables it
+  again. A failed delivery is never sent again: WooCommerce has no retries;
+- creating a webhook sends a ping, `webhook_id=<id>` as a form body, unsigned; until a ping is
+  answered 200, every save of the webhook (each delivery's outcome is one) pings again;
+- each save of a resource fires its hooks (a REST-created order fires order.created, then
+  order.updated); a webhook delivers each resource at most once per
   request (`WC_Webhook::is_already_processed`), in the background (Action Scheduler), with the
   payload built when it is sent: the resource as `GET /wc/v3/<resource>s/<id>` renders it then
   (a variation is `product.updated` with the variation as `products/<id>` renders it), or
@@ -368,6 +370,10 @@ class Hookshot:
                 webhook.status = "disabled"
             else:
                 webhook.failure_count += 1
+            if webhook.status == "active" and webhook.pending_delivery:
+                # Counting saves the webhook, and WC_Webhook_Data_Store::update pings an active
+                # webhook whose ping never got a 200 (seen on the real store: a ping per failure).
+                self._enqueue(_Job(webhook.id, None))
 
     @staticmethod
     def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
