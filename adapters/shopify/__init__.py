@@ -18,7 +18,6 @@ __all__ = ["Credentials", "MetafieldKeys", "ShopifyAdapter", "ShopifySettings", 
 
 DEMO_SHOP = "demo-shopify.myshopify.com"
 DEMO_TOKEN_ENV = "DEMO_SHOPIFY_TOKEN"
-DEMO_WEBHOOK_SECRET_ENV = "DEMO_SHOPIFY_WEBHOOK_SECRET"
 
 
 class ShopifyPlatform:
@@ -59,14 +58,8 @@ class ShopifyPlatform:
 
         fake = FakeShopify(DEMO_SHOP, access_token=f"shpat_{secrets.token_hex(16)}", plan="plus")
         seed(fake, catalogue)
-        # Its webhooks are signed with the app's client secret: the store names it for the listener.
-        settings: dict[str, Any] = {
-            "shop": DEMO_SHOP,
-            "token_env": DEMO_TOKEN_ENV,
-            "webhook_secret_env": DEMO_WEBHOOK_SECRET_ENV,
-        }
-        environ = {DEMO_TOKEN_ENV: fake.access_token, DEMO_WEBHOOK_SECRET_ENV: fake.client_secret}
-        return DemoStore(settings=settings, environ=environ, transport=fake.transport())
+        settings: dict[str, Any] = {"shop": DEMO_SHOP, "token_env": DEMO_TOKEN_ENV}
+        return DemoStore(settings=settings, environ={DEMO_TOKEN_ENV: fake.access_token}, transport=fake.transport())
 
     def run_sandbox(self, *, host: str, port: int, catalogue: Catalogue, options: Mapping[str, str]) -> None:
         """Serve a fake Shopify seeded with `catalogue` until interrupted; options["plan"] picks the limits."""

@@ -61,16 +61,10 @@ class WooCommercePlatform:
         key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
         fake = FakeWooCommerce(base_url=DEMO_URL, consumer_key=key, consumer_secret=secret)
         seed(fake, catalogue)
-        settings: dict[str, Any] = {
-            "url": DEMO_URL,
-            "key_env": "DEMO_WC_KEY",
-            "secret_env": "DEMO_WC_SECRET",
-            # The secret `connector webhooks install` sets on the webhooks it creates.
-            "webhook_secret_env": "DEMO_WC_WEBHOOK_SECRET",
-        }
+        settings: dict[str, Any] = {"url": DEMO_URL, "key_env": "DEMO_WC_KEY", "secret_env": "DEMO_WC_SECRET"}
         return DemoStore(
             settings=settings,
-            environ={"DEMO_WC_KEY": key, "DEMO_WC_SECRET": secret, "DEMO_WC_WEBHOOK_SECRET": secrets.token_hex(32)},
+            environ={"DEMO_WC_KEY": key, "DEMO_WC_SECRET": secret},
             transport=fake.transport(),
         )
 
