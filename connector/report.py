@@ -290,19 +290,28 @@ def restore_text(run: StoreRestore, *, width: int = WIDTH) -> str:
     elif not run.fields and not run.unknown_skus:
         out.append("  nothing recorded: the connector has not changed a field of this store (or it was restored)")
     if run.fields:
+        # Field names as the merchant knows them: the meta key or metafield, without its kind.
+        names = [f.original.field.split(":", 1)[-1] for f in run.fields]
+        skus = [f.sku or f"#{f.item_key or f.original.owner}" for f in run.fields]
+        results = [f.result for f in run.fields]
+        fixed = 2 + max(map(len, skus)) + max(map(len, names)) + max(map(len, results)) + 4 * 2
+        value = max(10, (width - fixed) // 2)
+
+        def shown(text: str | None, absent: str) -> str:
+            return elide(_shown(text), value) if text is not None else absent
+
         rows = [
-            [
-                f.sku or f"#{f.item_key or f.original.owner}",
-                f.original.field,
-                _shown(f.now),
-                _shown(f.original.original) if f.original.original is not None else "(absent: delete)",
-                f.result + (f": {f.reason}" if f.reason else ""),
-            ]
-            for f in run.fields
+            [sku, name, shown(f.now, "(none)"), shown(f.original.original, "(none)"), f.result]
+            for sku, name, f in zip(skus, names, run.fields, strict=True)
         ]
-        out.extend(
-            elide("  " + line, width) for line in table(["SKU", "field", "now", "before", "result"], rows).splitlines()
-        )
+        headers = ["SKU", "field", "now", "before", "result"]
+        out.extend(elide("  " + line, width) for line in table(headers, rows).splitlines())
+        if any(f.original.original is None for f in run.fields):
+            out.append("  before (none): the field did not exist before the connector wrote it; restore deletes it")
+        for f in run.fields:
+            if f.reason:
+                label = f"{f.sku or '#' + (f.item_key or f.original.owner)} {f.original.field}"
+                out.extend(_wrap(f"{printable(label)} {f.result}: {printable(f.reason)}", width, indent=4))
     for sku in run.unknown_skus:
         out.append(f"  {printable(sku)}: nothing recorded for this SKU")
     done = Fate.PLANNED if run.dry_run else Fate.RESTORED

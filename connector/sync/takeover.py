@@ -37,7 +37,15 @@ class FieldTakeover:
 
     def groups(self) -> list[tuple[int, str]]:
         """(count, "old → new") per kind of change, most first; bucketed when the values are many."""
-        if len(self.changes) <= DISTINCT_SHOWN:
+        fresh = Counter({after: n for (before, after), n in self.changes.items() if before is None})
+        if len(self.changes) <= DISTINCT_SHOWN and len(fresh) > 1:
+            # A field the store never had: one "new" group, with the values it gets.
+            detail = ", ".join(
+                f"{n:,} {after}" for after, n in sorted(fresh.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            )
+            pairs = [(n, _pair(before, after)) for (before, after), n in self.changes.items() if before is not None]
+            pairs.append((sum(fresh.values()), f"new ({detail})"))
+        elif len(self.changes) <= DISTINCT_SHOWN:
             pairs = [(n, _pair(before, after)) for (before, after), n in self.changes.items()]
         else:
             buckets: Counter[str] = Counter()
