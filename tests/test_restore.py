@@ -28,7 +28,7 @@ from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import StoreRun, resync
 from stockstatus.core.sync.restore import Fate, StoreRestore, restore_store
 from tests.cli_shop import Shop as CliShop
-from tests.cli_shop import run_cli, shop_fixture  # noqa: F401 - the fixture `shop`
+from tests.cli_shop import in_days, run_cli, shop_fixture  # noqa: F401 - the fixture `shop`
 from tests.conftest import FIXED_NOW
 
 STORE = "shop"
@@ -338,6 +338,42 @@ def test_the_restore_command_restores_reports_and_pauses(shop: CliShop, capsys: 
     assert run_cli(capsys, "--config", config, "resume", "eu-shop").code == 0
     assert run_cli(capsys, "--config", config, "resync").code == 0
     assert shop.read("MUG-1")["backorders"] == "no"
+
+
+def test_a_stock_pools_shared_backorders_are_restored_on_the_parent(shop: CliShop, capsys: pytest.CaptureFixture[str]):
+    # Two sizes sell from the tee's one stock: the backorders the connector sets live on the parent.
+    tee = shop.fake.create_product(
+        name="Tee",
+        type="variable",
+        manage_stock=True,
+        stock_quantity=0,
+        backorders="no",
+        attributes=[{"name": "Size", "options": ["S", "M"], "variation": True}],
+        meta_data=[{"key": "restock_date", "value": in_days(10).isoformat()}],
+    )
+    sizes = {
+        size: shop.fake.create_variation(
+            tee["id"], sku=f"TEE-{size}", manage_stock=False, attributes=[{"name": "Size", "option": size}]
+        )["id"]
+        for size in ("S", "M")
+    }
+    config = str(shop.config)
+    assert run_cli(capsys, "--config", config, "resync").code == 0
+    assert shop.fake.get_product(tee["id"])["backorders"] == "notify"
+
+    restored = run_cli(capsys, "--config", config, "restore", "--store", "eu-shop", "--sku", "TEE-M", "--json")
+
+    assert restored.code == 0, restored.err
+    fields = {(f["field"], f["on"], f["result"]) for f in json.loads(restored.out)["fields"]}
+    assert ("parent_backorders", "parent", "restored") in fields
+    assert ("meta:connector_status", "item", "restored") in fields
+    assert shop.fake.get_product(tee["id"])["backorders"] == "no"
+    # The shared field went back for both sizes; TEE-S keeps its own meta until it is restored too.
+    small = shop.fake.get_variation(tee["id"], sizes["S"])
+    medium = shop.fake.get_variation(tee["id"], sizes["M"])
+    assert [m["key"] for m in medium["meta_data"]] == []
+    assert "connector_status" in {m["key"] for m in small["meta_data"]}
+    assert medium["stock_status"] == small["stock_status"] == "outofstock"
 
 
 def test_the_restore_command_needs_a_store(shop: CliShop, capsys: pytest.CaptureFixture[str]):
