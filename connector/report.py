@@ -310,16 +310,14 @@ def restore_text(run: StoreRestore, *, width: int = WIDTH) -> str:
             out.append("  before (none): the field did not exist before the connector wrote it; restore deletes it")
         for f in run.fields:
             if f.reason:
-                label = f"{f.sku or '#' + (f.item_key or f.original.owner)} {f.original.field}"
+                label = f"{f.sku or '#' + (f.item_key or f.original.owner)} {f.original.field.split(':', 1)[-1]}"
                 out.extend(_wrap(f"{printable(label)} {f.result}: {printable(f.reason)}", width, indent=4))
     for sku in run.unknown_skus:
         out.append(f"  {printable(sku)}: nothing recorded for this SKU")
     done = Fate.PLANNED if run.dry_run else Fate.RESTORED
-    counts = [
-        f"{run.count(done)} {done}",
-        f"{run.count(Fate.LEFT)} left",
-        f"{run.count(Fate.ALREADY)} {Fate.ALREADY}",
-    ]
+    counts = [f"{run.count(done)} {done}", f"{run.count(Fate.LEFT)} left"]
+    if run.count(Fate.ALREADY):
+        counts.append(f"{run.count(Fate.ALREADY)} {Fate.ALREADY}")
     if run.count(Fate.FAILED):
         counts.append(f"{run.count(Fate.FAILED)} failed (kept: a later restore tries them again)")
     if run.fields:

@@ -227,6 +227,7 @@ def _judge(
         elif now == original.last_written:
             run.fields.append(FieldRestore(original, sku, item.key, now, Fate.PLANNED))
         else:
-            why = "changed since the connector wrote it: kept as it is"
+            wrote = "deleted it" if original.last_written is None else f"wrote {original.last_written!r}"
+            why = f"changed since the connector wrote it (it {wrote}): kept as it is"
             run.fields.append(FieldRestore(original, sku, item.key, now, Fate.LEFT, why))
     run.unknown_skus = sorted(wanted - found)
