@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -379,3 +380,61 @@ def test_a_stock_pools_shared_backorders_are_restored_on_the_parent(shop: CliSho
 def test_the_restore_command_needs_a_store(shop: CliShop, capsys: pytest.CaptureFixture[str]):
     result = run_cli(capsys, "--config", str(shop.config), "restore")
     assert result.code == 64 and "--store" in result.err
+
+
+SHOPIFY_CONFIG = """\
+timezone = "Europe/Berlin"
+state = "connector.sqlite"
+
+[[stores]]
+name = "us-shop"
+platform = "shopify"
+shop = "{shop}"
+token_env = "US_SHOP_TOKEN"
+tags = {{ backorder = "backorder" }}
+
+[[rules]]
+name = "backorder while a restock is due"
+when = {{ available = "<= 0", eta_within_days = 30 }}
+then = {{ status = "backorder", eta = "restock_date", message = "Ships by {{eta:%-d %B}}" }}
+"""
+
+
+def test_the_restore_command_on_a_shopify_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from stockstatus.adapters.shopify.fake import sandbox
+
+    fake = FakeShopify("us-shop.myshopify.com", access_token="shpat_" + "d" * 32, plan="plus")
+    restock = (FIXED_NOW.date() + timedelta(days=10)).isoformat()
+    fake.create_product(
+        "Kettle",
+        tags=["Kitchen"],
+        variants=[{"sku": "KTL-1", "stock": 0, "metafields": {"custom.restock_date": ("date", restock)}}],
+    )
+    fake.create_product("Mug", variants=[{"sku": "MUG-1", "stock": 0, "inventory_policy": "CONTINUE"}])
+    server = sandbox.serve(fake)
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        fake.base_url = f"http://{address}"
+        config = tmp_path / "connector.toml"
+        config.write_text(SHOPIFY_CONFIG.format(shop=address), encoding="utf-8")
+        monkeypatch.setenv("US_SHOP_TOKEN", fake.access_token)
+        before = ShopifySandbox(fake).snapshot()
+
+        assert run_cli(capsys, "--config", str(config), "resync").code == 0
+        kettle = next(p for p in fake.products.values() if p.title == "Kettle")
+        assert "backorder" in kettle.tags
+        assert ShopifySandbox(fake).snapshot() != before
+
+        result = run_cli(capsys, "--config", str(config), "restore", "--store", "us-shop", "--json")
+
+        assert result.code == 0, result.err
+        fields = {(f["sku"], f["field"], f["result"]) for f in json.loads(result.out)["fields"]}
+        assert ("KTL-1", "tag:backorder", "restored") in fields
+        assert ("MUG-1", "inventoryPolicy", "restored") in fields
+        assert ShopifySandbox(fake).snapshot() == before
+        assert run_cli(capsys, "--config", str(config), "resync").code == 1  # paused
+    finally:
+        server.shutdown()
+        server.server_close()
