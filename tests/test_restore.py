@@ -438,3 +438,39 @@ def test_the_restore_command_on_a_shopify_sandbox(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_store_that_cannot_be_read_gets_no_restore_writes(
+    shop: CliShop, capsys: pytest.CaptureFixture[str], no_backoff: list[float]
+):
+    shop.product("MUG-1", manage_stock=True, stock_quantity=0, backorders="notify")
+    config = str(shop.config)
+    assert run_cli(capsys, "--config", config, "resync").code == 0
+    shop.fake.requests.clear()
+    shop.fake.fail_next(503, times=50)
+
+    result = run_cli(capsys, "--config", config, "restore", "--store", "eu-shop")
+
+    assert result.code == 1
+    assert "could not be read, nothing was written" in result.out
+    assert shop.fake.write_requests == [] and no_backoff  # retried, then gave up without writing
+    assert shop.read("MUG-1")["backorders"] == "no"
+    # Still paused (nothing restored, but the operator asked the connector to stop), and still recorded.
+    assert "PAUSED" in result.out
+
+
+def test_a_fields_original_is_kept_from_its_first_write_while_the_last_value_moves(tmp_path: Path):
+    from stockstatus.core.state import FieldRecord, Scope
+
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        first = FieldRecord(Scope.ITEM, "10", "backorders", "MUG-1", "no", "notify")
+        state.record(1, STORE, fields=[first, FieldRecord(Scope.ITEM, "10", "meta:eta", "MUG-1", None, "2026-12-20")])
+        state.record(2, STORE, fields=[FieldRecord(Scope.ITEM, "10", "backorders", "MUG-1", "notify", "yes")])
+        recorded = {o.field: (o.original, o.last_written) for o in state.originals.for_store(STORE)}
+        assert recorded == {"backorders": ("no", "yes"), "meta:eta": (None, "2026-12-20")}
+        assert state.has_written(STORE) and not state.has_written("other")
+        state.originals.forget(STORE, [o for o in state.originals.for_store(STORE) if o.field == "backorders"])
+        assert [o.field for o in state.originals.for_store(STORE)] == ["meta:eta"]
+    finally:
+        state.close()
