@@ -200,7 +200,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 state=state,
                 environ=os.environ,
-                clock=args.clock,
                 wait=args.wait,
             )
         )

@@ -151,7 +151,6 @@ class Setup:
             dry_run=dry_run,
             state=self.state,
             environ=self.environ,
-            clock=lambda: FIXED_NOW,
             transports={STORE: self.sandbox.transport()},
         )
 

@@ -18,12 +18,11 @@ import httpx
 
 from stockstatus.core.config import Config
 from stockstatus.core.errors import AuthError, ConfigError, ConnectorError
-from stockstatus.core.model import Item
+from stockstatus.core.model import Item, WriteResult
 from stockstatus.core.outcomes import RunOutcome
 from stockstatus.core.platform import Restoration, restores
 from stockstatus.core.state import Original, Scope, StateStore, StoreBusy
 from stockstatus.core.sync import open_adapter
-from stockstatus.core.sync.clock import Clock, system_clock
 
 log = logging.getLogger("stockstatus.core.sync")
 
@@ -105,7 +104,6 @@ async def restore_store(
     dry_run: bool = False,
     state: StateStore,
     environ: Mapping[str, str],
-    clock: Clock = system_clock,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     wait: float = 0.0,
 ) -> StoreRestore:
@@ -147,17 +145,22 @@ async def restore_store(
                 run.outcome, run.error = RunOutcome.FAILED, f"the store could not be read, nothing was written: {exc}"
                 return run
             _judge(run, recorded, items, restorer.held, skus)
+            by_key = {i.key: i for i in items}
             todo: dict[str, tuple[Item, dict[str, str | None], list[int]]] = {}
             for index, one in enumerate(run.fields):
                 if one.result != Fate.PLANNED or one.item_key is None:
                     continue
-                item = next(i for i in items if i.key == one.item_key)
+                item = by_key[one.item_key]
                 entry = todo.setdefault(item.key, (item, {}, []))
                 entry[1][one.original.field] = one.original.original
                 entry[2].append(index)
             if not dry_run and todo:
                 batch = list(todo.values())
-                results = await restorer.restore([Restoration(item, fields) for item, fields, _ in batch])
+                try:
+                    results = await restorer.restore([Restoration(item, fields) for item, fields, _ in batch])
+                except (ConnectorError, httpx.HTTPError, ValueError) as exc:
+                    # Refused before or while sending: every field stays recorded for a later restore.
+                    results = [WriteResult(item.key, ok=False, error=str(exc)) for item, _, _ in batch]
                 for (_, _, indexes), result in zip(batch, results, strict=True):
                     for index in indexes:
                         one = run.fields[index]
