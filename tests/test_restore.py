@@ -219,7 +219,8 @@ async def test_a_field_the_merchant_edited_since_is_kept_and_reported(setup: Set
     [key] = changed
     assert after[key] == edited[key] or "Merchant's own words" in json.dumps(after[key])
     text = report.restore_text(result)
-    assert "Merchant's" in text and "left" in text and "connector resume shop" in text
+    assert f"{message.sku} {message.field.split(':', 1)[-1]} left: changed since the connector wrote it" in text
+    assert "connector resume shop" in text
 
 
 async def test_restore_of_some_skus_leaves_the_others_as_the_connector_set_them(setup: Setup):
