@@ -199,3 +199,15 @@ def test_shopify_subscriptions_are_installed_idempotently_and_a_removed_one_come
         [removed] = asyncio.run(subscriptions.remove(config, config.stores, environ, transports))
         assert len(removed.delete) == 5
         assert fake.webhooks.subscriptions == {}
+
+
+def test_status_as_json_lists_each_topic_with_its_subscription(shop, hook, capsys):
+    assert shop.cli("webhooks", "install") == 0
+    capsys.readouterr()
+
+    assert shop.cli("webhooks", "status", "--json") == 0
+
+    [store] = json.loads(capsys.readouterr().out)["stores"]
+    assert store["address"] == hook.url
+    assert {t["topic"]: t["status"] for t in store["topics"]} == dict.fromkeys(WOO_TOPICS, "active")
+    assert sorted(i for t in store["topics"] for i in t["ids"]) == sorted(str(w.id) for w in shop.fake.webhooks)
