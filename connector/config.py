@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stockstatus.core.errors import ConfigError
-from stockstatus.core.events import WebhookSettings, looks_like_secret
+from stockstatus.core.events import ENV_NAME, WebhookSettings, looks_like_secret
 from stockstatus.core.notify import NotifySettings
 from stockstatus.core.platform import Platform, StoreSettings, broken_platforms, platforms
 from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
@@ -150,6 +150,28 @@ class Rails(_Strict):
     in a small shop one edit is a large share."""
 
 
+class Listen(_Strict):
+    """`[listen]`: the daemon's HTTP listener (webhook deliveries and the status page)."""
+
+    address: str = "127.0.0.1:8787"
+    """host:port to bind; loopback by default."""
+    public_url: str | None = None
+    """What stores post webhooks to, when the listener sits behind a reverse proxy."""
+    status_token_env: str | None = None
+    """Environment variable holding the token the status page asks of any request not from loopback.
+    Without it, only loopback may read the page."""
+
+    @field_validator("status_token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or looks_like_secret(value)):
+            raise ValueError(
+                "give the NAME of the environment variable holding the status page's token (e.g. "
+                "CONNECTOR_STATUS_TOKEN), never the token itself; the value is not shown"
+            )
+        return value
+
+
 class StoreEntry(BaseModel):
     """The keys every store has; the rest belong to its platform's settings model."""
 
@@ -192,6 +214,8 @@ class ConnectorSettings(BaseSettings):
     """Limits on what one pass may change (see `Rails`)."""
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
+    listen: Listen = Listen()
+    """The daemon's HTTP listener: webhook deliveries and the status page."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
