@@ -148,9 +148,7 @@ def sandboxes(folder: Path) -> Iterator[Sandboxes]:
         )
         config = folder / "connector.toml"
         config.write_text(
-            CONFIG.format(
-                woo_url=woo.base_url, shop=shop.base_url.removeprefix("http://"), handling=HANDLING_DAYS
-            ),
+            CONFIG.format(woo_url=woo.base_url, shop=shop.base_url.removeprefix("http://"), handling=HANDLING_DAYS),
             encoding="utf-8",
         )
         environ = {

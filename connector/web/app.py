@@ -57,6 +57,14 @@ def owns(path: str) -> bool:
     return path == "/" or path == "/stores" or path.startswith("/stores/")
 
 
+class _Answer(Exception):
+    """Raised by a handler's helper to answer at once (an unknown store's 404 page)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 def _remote(request: web.BaseRequest) -> str | None:
     return request.remote
 
@@ -114,9 +122,10 @@ class StatusPage:
     def _store(self, config: Config, name: str) -> Store:
         found = next((s for s in config.stores if s.name == name), None)
         if found is None:
-            raise web.HTTPNotFound(
-                text=self._error_page(f"no store named {name!r} in the config", config),
-                content_type="text/html",
+            raise _Answer(
+                self._render(
+                    "error.html", status=404, message=f"no store named {name!r} in the config", stores=config.stores
+                )
             )
         return found
 
@@ -151,7 +160,7 @@ class StatusPage:
             assert rule.token is not None
             # The token leaves the address bar (and the history, and any log of URLs) at once.
             query = {k: v for k, v in request.query.items() if k != "token"}
-            response = web.HTTPSeeOther(request.rel_url.with_query(query).human_repr())
+            response = web.Response(status=303, headers={"Location": str(request.rel_url.with_query(query))})
             secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
             response.set_cookie(
                 COOKIE, cookie_value(rule.token), httponly=True, samesite="Strict", secure=secure, path="/"
@@ -159,8 +168,8 @@ class StatusPage:
         else:
             try:
                 response = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
+            except _Answer as answer:
+                response = answer.response
         response.headers.update(HEADERS)
         return response
 
