@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlite_utils
 from aiohttp.test_utils import TestClient, TestServer
 
-from stockstatus.core.state import StateStore
+from stockstatus.core.state import MIGRATIONS, StateStore
 from stockstatus.core.web import Deliveries, status_app, views
 from stockstatus.core.web.access import COOKIE
 from tests.conftest import FIXED_NOW
@@ -344,3 +345,39 @@ def test_the_token_variable_is_checked_as_a_name_not_a_value(tmp_path: Path):
     with pytest.raises(ConfigError) as raised:
         config_module.load(path)
     assert "listen.status_token_env" in str(raised.value) and TOKEN not in str(raised.value)
+
+
+async def test_the_page_never_writes_the_state_file(built):
+    path = built.load().state_path
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    c = await client(built)
+    try:
+        for url in every_path():
+            assert (await c.get(url)).status in (200, 400, 404)
+    finally:
+        await c.close()
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_a_state_file_an_older_connector_wrote_is_read_from_an_upgraded_copy(tmp_path: Path):
+    # A file at schema version 1 (the first release): one run recorded.
+    path = tmp_path / "old.sqlite"
+    db = sqlite_utils.Database(path)
+    db.table("migrations").create({"version": int, "name": str, "applied_at": str}, pk="version")
+    MIGRATIONS[0].apply(db)
+    db.table("migrations").insert({"version": 1, "name": MIGRATIONS[0].name, "applied_at": "2026-01-01T00:00:00+00:00"})
+    db.table("runs").insert(
+        {"store": "shop", "mode": "full", "started_at": "2026-01-01T00:00:00+00:00", "outcome": "ok"}
+    )
+    db.close()
+    before = path.read_bytes()
+    reader = StateStore.read_only(path)
+    try:
+        assert reader.path is None  # an in-memory copy, upgraded there
+        assert [r.outcome.value for r in reader.runs.recent("shop")] == ["ok"]
+    finally:
+        reader.close()
+    assert path.read_bytes() == before  # the file is left as the older connector wrote it
+    missing = StateStore.read_only(tmp_path / "missing.sqlite")
+    assert missing.runs.recent("shop") == [] and not (tmp_path / "missing.sqlite").exists()
+    missing.close()

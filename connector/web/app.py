@@ -1,6 +1,6 @@
 """The status page as an aiohttp application: `GET /` and everything under `/stores/`.
 
-Read-only. Each request reads a read-only copy of the state file and the current config; a SKU's
+Read-only. Each request opens the state file read-only and the current config; a SKU's
 page runs `rules explain` for it (a read-only pull of its store) so the page and the terminal
 show the same explanation. Access: see `access`. Every answer carries headers that keep it out of
 caches and frames and let it load nothing from anywhere (its CSS and chart are inline).
@@ -97,14 +97,17 @@ class StatusPage:
 
     @contextlib.contextmanager
     def _state(self, config: Config) -> Iterator[StateStore]:
-        state = StateStore.copy_of(config.state_path)
+        state = StateStore.read_only(config.state_path)
         try:
             yield state
         finally:
             state.close()
 
     async def _explain(self, config: Config, store: str, sku: str) -> list[explain.Explanation]:
-        with self._state(config) as state:
+        # As `connector rules explain` does: on an in-memory copy, which the pass's own gathering
+        # code may use as it likes without touching the file.
+        state = StateStore.copy_of(config.state_path)
+        try:
             return await explain.explain_sku(
                 config,
                 sku,
@@ -114,6 +117,8 @@ class StatusPage:
                 environ=self._environ,
                 transports=self._transports,
             )
+        finally:
+            state.close()
 
     def _render(self, template: str, *, status: int = 200, **context: Any) -> web.Response:
         html = _templates.get_template(template).render(**context)

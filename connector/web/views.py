@@ -1,6 +1,6 @@
 """What the status page shows, read from the config and the state file (and the daemon, when it runs).
 
-Pure reading: every view is built from a read-only copy of the state file, so the page never
+Pure reading: every view is built from the state file opened read-only, so the page never
 writes, and from the `Live` source for what only the running daemon knows. Times are shown in
 each store's timezone, dates are calendar dates in it.
 """
@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stockstatus.core import operator
 from stockstatus.core.config import Config, Store
-from stockstatus.core.outcomes import RunOutcome
-from stockstatus.core.state import HoldKind, StateStore
+from stockstatus.core.outcomes import PassMode, RunOutcome
+from stockstatus.core.state import HoldKind, RunRecord, StateStore
 from stockstatus.core.sync import Clock
 from stockstatus.rules.model import Status
 
@@ -58,26 +58,29 @@ class Live(Protocol):
     def deliveries(self, store: str) -> Deliveries | None: ...
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class FromStateFile:
     """`Live` without a daemon: everything from the config and the state file."""
 
     config: Config
     state: StateStore
     clock: Clock
-    _rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def _row(self, store: str) -> dict[str, Any]:
-        if not self._rows:
-            self._rows = {row["store"]: row for row in operator.status(self.config, self.state, self.clock)}
-        return self._rows.get(store, {})
+    def _last(self, store: str) -> RunRecord | None:
+        runs = (r for r in self.state.runs.recent(store, limit=50) if r.mode is not PassMode.DRY_RUN)
+        return next(runs, None)
 
     def next_run(self, store: str) -> datetime | None:
-        when = self._row(store).get("next_run")
-        return datetime.fromisoformat(when) if when else None
+        """From the store's schedule and its last pass, as `connector status` counts it."""
+        last = self._last(store)
+        if last is None:
+            return None
+        found = _store(self.config, store)
+        return operator.next_pass(found.schedule, found.timezone, datetime.fromisoformat(last.started_at))
 
     def pass_running(self, store: str) -> bool:
-        return self._row(store).get("outcome") == RunOutcome.RUNNING.value
+        last = self._last(store)
+        return last is not None and last.outcome is RunOutcome.RUNNING
 
     def deliveries(self, store: str) -> Deliveries | None:
         return recorded_deliveries(self.state, store, self.clock())
