@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from stockstatus.core.state import MIGRATIONS, StateStore
 from stockstatus.core.web import Deliveries, status_app, views
 from stockstatus.core.web.access import COOKIE
+from stockstatus.core.web.serve import split_address, start
 from tests.conftest import FIXED_NOW
 from tests.status_shops import HANDLING_DAYS, PO_DAYS, RELEASE_DAYS, Sandboxes, in_days, pinned, run_passes, sandboxes
 
@@ -381,3 +383,24 @@ def test_a_state_file_an_older_connector_wrote_is_read_from_an_upgraded_copy(tmp
     missing = StateStore.read_only(tmp_path / "missing.sqlite")
     assert missing.runs.recent("shop") == [] and not (tmp_path / "missing.sqlite").exists()
     missing.close()
+
+
+async def test_served_on_an_address_the_access_log_never_shows_the_token(built, caplog):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    serving = await start(status_app(built.load(), environ=environ(built), clock=pinned), "127.0.0.1:0")
+    try:
+        assert serving.port > 0 and serving.url == f"http://127.0.0.1:{serving.port}"
+        async with httpx.AsyncClient() as http:
+            response = await http.get(f"{serving.url}/stores/eu-shop?status=backorder&token={TOKEN}")
+        assert response.status_code == 200  # loopback: the token is not needed, and not echoed
+    finally:
+        await serving.stop()
+    logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert logged == [logged[0]] and logged[0].startswith("GET /stores/eu-shop 200")
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("address", ["8787", "localhost", "127.0.0.1:http", ":8787", "127.0.0.1:70000"])
+def test_a_bad_address_is_refused_naming_it(address):
+    with pytest.raises(ValueError, match=re.escape(f"address {address!r}: give host:port, e.g. 127.0.0.1:8787")):
+        split_address(address)
