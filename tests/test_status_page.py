@@ -404,3 +404,16 @@ async def test_served_on_an_address_the_access_log_never_shows_the_token(built, 
 def test_a_bad_address_is_refused_naming_it(address):
     with pytest.raises(ValueError, match=re.escape(f"address {address!r}: give host:port, e.g. 127.0.0.1:8787")):
         split_address(address)
+
+
+@pytest.mark.parametrize(
+    "header", [("X-Forwarded-For", OUTSIDE), ("Forwarded", f"for={OUTSIDE};proto=https"), ("X-Real-IP", OUTSIDE)]
+)
+async def test_a_request_a_proxy_on_this_machine_forwarded_needs_the_token(built, header):
+    c = await client(built, peer="127.0.0.1")
+    try:
+        refused = await c.get("/", headers=dict([header]))
+        allowed = await c.get("/", headers=dict([header, ("Authorization", f"Bearer {TOKEN}")]))
+        assert (refused.status, allowed.status) == (401, 200)
+    finally:
+        await c.close()

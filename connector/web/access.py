@@ -1,5 +1,9 @@
 """Who may read the status page: loopback always; any other address only with the token.
 
+A request a reverse proxy forwarded (it carries `Forwarded` or `X-Forwarded-For`) counts as from
+another address even when the proxy runs on this machine: the page must not be open to whoever
+reaches the proxy.
+
 The token comes from the environment variable `[listen] status_token_env` names. It is sent as
 `Authorization: Bearer TOKEN`, or once as `?token=TOKEN`, which answers with a redirect to the
 same page without it (so the token leaves the address bar and the history) and a cookie that
@@ -42,6 +46,14 @@ def is_loopback(peer: str | None) -> bool:
     return address.is_loopback
 
 
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def forwarded(headers: Mapping[str, str]) -> bool:
+    """Whether a proxy forwarded the request (for someone else, wherever the proxy runs)."""
+    return any(name in headers for name in FORWARDING_HEADERS)
+
+
 def cookie_value(token: str) -> str:
     """What the cookie holds: a digest of the token, so a leaked cookie jar does not leak the token."""
     return hmac.new(token.encode(), b"connector status page", hashlib.sha256).hexdigest()
@@ -56,7 +68,7 @@ class AccessRule:
     def grant(
         self, peer: str | None, headers: Mapping[str, str], cookies: Mapping[str, str], query: Mapping[str, str]
     ) -> Grant:
-        if is_loopback(peer):
+        if is_loopback(peer) and not forwarded(headers):
             return Grant.LOOPBACK
         if not self.token:
             return Grant.REFUSED
