@@ -7,6 +7,14 @@
 - `chart.chart_series(explanation, zone)`: the one function from `rules explain`'s explanation to
   the chart's series;
 - `serve.start(app, "127.0.0.1:8787")`: serve it on the running loop.
+
+In the daemon, on its listener's application (before it starts)::
+
+    add_status_routes(listener, StatusPage(lambda: daemon.config, environ=daemon.environ, clock=daemon.clock))
+
+or on an address of its own::
+
+    serving = await start(status_app(lambda: daemon.config, environ=daemon.environ, clock=daemon.clock), address)
 """
 
 from __future__ import annotations

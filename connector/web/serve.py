@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         serving = await start(status_app(config, environ=os.environ), address)
-        print(f"status page on {serving.url}/ (times in each store's timezone); Ctrl-C stops it")
+        print(f"status page on {serving.url}/ (times in each store's timezone); Ctrl-C stops it", flush=True)
         try:
             await stopping.wait()
         finally:
