@@ -417,3 +417,10 @@ async def test_a_request_a_proxy_on_this_machine_forwarded_needs_the_token(built
         assert (refused.status, allowed.status) == (401, 200)
     finally:
         await c.close()
+
+
+async def test_a_sku_of_a_paused_or_held_store_says_no_pass_writes_to_it(built):
+    _, paused = await page(built, "/stores/eu-shop/skus/MUG-1")
+    _, held = await page(built, "/stores/us-shop/skus/LAMP-0")
+    assert "The store is paused" in text_of(paused) and "stocktake until Monday" in text_of(paused)
+    assert "The store is held" in text_of(held) and "connector resync --store us-shop --force" in text_of(held)

@@ -228,6 +228,7 @@ class StatusPage:
             error = f"could not read the store to explain this SKU: {exc}"
         with self._state(config) as state:
             changes = views.history(state, store, sku)
+            holds = views.holds(state, store)
         shown = [
             {
                 "e": e,
@@ -240,7 +241,14 @@ class StatusPage:
             for e in explained
         ]
         return self._render(
-            "sku.html", store=store, sku=sku, error=error, explained=shown, changes=changes, stores=config.stores
+            "sku.html",
+            store=store,
+            sku=sku,
+            error=error,
+            explained=shown,
+            changes=changes,
+            holds=holds,
+            stores=config.stores,
         )
 
 

@@ -202,6 +202,20 @@ def overview(config: Config, state: StateStore, live: Live, clock: Clock) -> lis
     return views
 
 
+def holds(state: StateStore, store: Store) -> tuple[HoldView, ...]:
+    """Why no pass writes to the store now (paused, held), with the command that lifts each."""
+    return tuple(
+        HoldView(
+            kind=h.kind.value,
+            since=local(h.since, store.timezone),
+            reason=h.reason,
+            command=_lift_command(h.kind, store.name),
+        )
+        for h in state.holds.of(store.name)
+        if h.kind is not HoldKind.RELEASE
+    )
+
+
 def _store(config: Config, name: str) -> Store:
     return next(s for s in config.stores if s.name == name)
 
