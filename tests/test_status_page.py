@@ -424,3 +424,18 @@ async def test_a_sku_of_a_paused_or_held_store_says_no_pass_writes_to_it(built):
     _, held = await page(built, "/stores/us-shop/skus/LAMP-0")
     assert "The store is paused" in text_of(paused) and "stocktake until Monday" in text_of(paused)
     assert "The store is held" in text_of(held) and "connector resync --store us-shop --force" in text_of(held)
+
+
+async def test_a_page_that_fails_says_so_and_the_next_one_is_served(built, caplog):
+    async def broken(config, store, sku):
+        raise RuntimeError("the explanation broke")
+
+    c = await client(built, explainer=broken)
+    try:
+        failed = await c.get("/stores/eu-shop/skus/KTL-1")
+        assert failed.status == 500 and "this page failed" in await failed.text()
+        assert failed.headers["Cache-Control"] == "no-store"
+        assert (await c.get("/")).status == 200
+    finally:
+        await c.close()
+    assert "the explanation broke" in caplog.text

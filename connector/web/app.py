@@ -175,6 +175,15 @@ class StatusPage:
                 response = await handler(request)
             except _Answer as answer:
                 response = answer.response
+            except web.HTTPException:
+                raise
+            except Exception:  # any failure is one page's, told as such; the daemon goes on
+                log.exception("status page %s failed", request.path)
+                response = web.Response(
+                    status=500,
+                    text=self._error_page("this page failed; the connector's log says why (nothing was changed)"),
+                    content_type="text/html",
+                )
         response.headers.update(HEADERS)
         return response
 
