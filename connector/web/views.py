@@ -224,9 +224,7 @@ def _lift_command(kind: HoldKind, store: str) -> str:
     if kind is HoldKind.PAUSED:
         return f"connector resume {store}"
     if kind is HoldKind.HELD:
-        return f"connector resync --store {store} --dry-run (to see the plan), then connector resume {store}" + (
-            f" or connector resync --store {store} --force"
-        )
+        return f"connector resync --store {store} --force (or connector resume {store}: the next pass applies it)"
     return ""
 
 
