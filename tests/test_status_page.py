@@ -281,7 +281,7 @@ async def test_a_token_in_the_address_becomes_a_strict_cookie_and_leaves_the_add
 async def test_without_a_configured_token_only_loopback_is_served(built):
     unset = {k: v for k, v in environ(built).items() if k != "STATUS_TOKEN"}
     status, html = await page(built, f"/?token={TOKEN}", peer=OUTSIDE, environ=unset)
-    assert status == 401 and "set [listen] status_token_env" in html
+    assert status == 401 and "the variable STATUS_TOKEN, which [listen] status_token_env names, is not set" in html
     for loopback in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
         status, _ = await page(built, "/", peer=loopback, environ=unset)
         assert status == 200

@@ -65,6 +65,15 @@ class _Answer(Exception):
         self.response = response
 
 
+def _token_hint(variable: str | None, token: str | None) -> str:
+    """Why no token opens the page, when none can: the variable's name, never a value."""
+    if token:
+        return ""
+    if variable:
+        return f" (the variable {variable}, which [listen] status_token_env names, is not set)"
+    return " (none is configured: set [listen] status_token_env)"
+
+
 def _remote(request: web.BaseRequest) -> str | None:
     return request.remote
 
@@ -155,7 +164,7 @@ class StatusPage:
                 text=self._error_page(
                     "this status page answers other machines only with its access token: send it as "
                     "`Authorization: Bearer TOKEN` or open the page once with ?token=TOKEN"
-                    + ("" if rule.token else " (none is configured: set [listen] status_token_env)")
+                    + _token_hint(listen.status_token_env, rule.token)
                 ),
                 content_type="text/html",
                 charset="utf-8",
