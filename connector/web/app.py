@@ -8,6 +8,7 @@ caches and frames and let it load nothing from anywhere (its CSS and chart are i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -99,6 +100,9 @@ class StatusPage:
         self._explainer = explainer or self._explain
         self._transports = transports
         self._peer = peer
+        self._pulling: dict[str, asyncio.Lock] = {}
+        """One explanation's pull per store at a time: reloads of SKU pages queue, they do not
+        multiply the requests a store gets."""
 
     @property
     def config(self) -> Config:
@@ -238,7 +242,8 @@ class StatusPage:
         error = None
         explained: list[explain.Explanation] = []
         try:
-            explained = await self._explainer(config, store.name, sku)
+            async with self._pulling.setdefault(store.name, asyncio.Lock()):
+                explained = await self._explainer(config, store.name, sku)
         except explain.UnknownSku as exc:
             error = f"the store lists no item with this SKU now: {exc}"
         except (ConnectorError, httpx.HTTPError) as exc:
