@@ -151,18 +151,31 @@ class Rails(_Strict):
     in a small shop one edit is a large share."""
 
 
-class ListenSettings(_Strict):
-    """`[listen]`: the daemon's webhook receiver; `connector webhooks install` points the stores at it."""
+class Listen(_Strict):
+    """`[listen]`: the daemon's HTTP listener (webhook deliveries and the status page)."""
 
     address: str = "127.0.0.1:8787"
-    """host:port the listener binds; loopback by default, behind a reverse proxy that adds TLS."""
+    """host:port to bind; loopback by default."""
     public_url: str | None = None
-    """The https:// address the stores post to (the reverse proxy's); deliveries arrive at
-    `<public_url>/webhooks/<store name>`."""
+    """What stores post webhooks to, when the listener sits behind a reverse proxy."""
+    status_token_env: str | None = None
+    """Environment variable holding the token the status page asks of any request not from loopback.
+    Without it, only loopback may read the page."""
+
+    @field_validator("status_token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or looks_like_secret(value)):
+            raise ValueError(
+                "give the NAME of the environment variable holding the status page's token (e.g. "
+                "CONNECTOR_STATUS_TOKEN), never the token itself; the value is not shown"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
+        # `connector webhooks install` hands it to the stores, which post orders to it.
         if value is None:
             return None
         match = re.fullmatch(r"(https?)://(\[[^\]]+\]|[^/:?#\s]+)(:\d+)?(/[^?#\s]*)?", value)
@@ -230,8 +243,8 @@ class ConnectorSettings(BaseSettings):
     """Limits on what one pass may change (see `Rails`)."""
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
-    listen: ListenSettings | None = None
-    """The daemon's receiver of store webhooks (optional): targeted passes within seconds."""
+    listen: Listen = Listen()
+    """The daemon's HTTP listener: webhook deliveries and the status page."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
@@ -306,7 +319,7 @@ class Config:
         return self.settings.demand
 
     @property
-    def listen(self) -> ListenSettings | None:
+    def listen(self) -> Listen:
         return self.settings.listen
 
     def select(self, name: str | None) -> tuple[Store, ...]:

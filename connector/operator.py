@@ -116,7 +116,7 @@ async def _webhooks_unhealthy(config: Config, store: Store, adapter: object) -> 
     Asked only when `[listen] public_url` is set: without it the connector uses no webhooks.
     """
     listen = config.listen
-    if listen is None or not listen.public_url or not manages_webhooks(adapter):
+    if not listen.public_url or not manages_webhooks(adapter):
         return None
     address = subscriptions.delivery_address(listen.public_url, store.name)
     plan = subscriptions.survey(adapter, await adapter.list_webhooks(), address)

@@ -118,7 +118,7 @@ class StorePlan:
 def public_url(config: Config) -> str:
     """`[listen] public_url`, or ConfigError saying how to set it."""
     listen = config.listen
-    if listen is None or not listen.public_url:
+    if not listen.public_url:
         raise ConfigError(
             [
                 "listen.public_url: not set; the stores need the https:// address that reaches the daemon's listener",
