@@ -240,13 +240,13 @@ async def test_a_small_push_uses_requests_and_a_large_one_on_standard_uses_bulk_
     assert "RunBulkMutation" not in operations(fake) and "PushChanges" in operations(fake)
 
     fake, clock = make_fake(plan="standard")
-    generated_catalogue(fake, 3000, today=TODAY)
+    generated_catalogue(fake, 1500, today=TODAY)
     adapter, _, client = make_adapter(fake, clock)
     async with client:
         updates = await planned(adapter)
         from stockstatus.adapters.shopify.client import _Work
 
-        paged, bulk = adapter.write_estimates(_Work.of(updates, adapter.settings))
+        paged, bulk = adapter.write_estimates(_Work.of([(u.item, u.fields) for u in updates], adapter.settings))
         assert bulk.seconds < paged.seconds
         results = await adapter.push(updates)
         assert results and all(r.ok for r in results)
@@ -269,7 +269,7 @@ async def test_the_read_follows_the_estimate_and_bulk_threshold_still_overrides_
     assert "RunBulkQuery" in operations(fake)
 
     fake, clock = make_fake(plan="standard")
-    generated_catalogue(fake, 3000, today=TODAY)
+    generated_catalogue(fake, 1500, today=TODAY)
     adapter, _, client = make_adapter(fake, clock)
     async with client:
         items = await adapter.pull_items()
