@@ -68,9 +68,9 @@ class Listener:
 
     async def start(self) -> None:
         """Bind and serve; OSError (address in use, not this machine's) is the caller's to report."""
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, shutdown_timeout=5.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, shutdown_timeout=5.0)
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         try:
             await site.start()
         except OSError:
