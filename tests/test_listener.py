@@ -20,6 +20,7 @@ import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.daemon import Daemon
+from stockstatus.core.operator import status, status_text
 from stockstatus.core.state import StateStore
 from tests.conftest import MovingClock, due_now
 from tests.webhooks import deliver
@@ -155,6 +156,9 @@ async def test_an_order_delivery_writes_the_new_status_without_waiting_for_the_s
     assert summary.p95_lag_ms is not None and summary.last is not None
     [run] = [r for r in state.runs.recent("shop") if r.mode == "webhook"]
     assert run.outcome == "ok"
+    shown = status_text(status(rig.daemon.config, state, rig.daemon.clock))
+    assert "last 24 h: 1 received, 0 rejected; p95 delivery to write" in shown
+    assert "last run:  2026-11-22 11:00:00+01:00 (webhook) ok" in shown
 
 
 async def test_deliveries_close_together_are_served_by_one_targeted_pass(tmp_path, fake, clock):
@@ -208,6 +212,9 @@ async def test_forged_unsigned_oversized_or_misaddressed_deliveries_change_nothi
     assert rig.webhook_passes() == 0 and rig.status() == "in_stock"
     if "store" not in bad:
         assert summary.rejected == 1 and summary.last_rejection
+        shown = status_text(status(rig.daemon.config, state, rig.daemon.clock))
+        assert "no delivery received yet (the store posts to https://connector.example.com/webhooks/shop)" in shown
+        assert f"last rejected: {summary.last_rejection}" in shown
 
 
 async def test_a_repeated_delivery_answers_200_and_triggers_nothing_more(rig):
@@ -296,3 +303,52 @@ async def test_polling_stretches_while_webhooks_are_healthy_and_reconciles_still
     assert daemon.passes[-1].mode == "full"
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
+
+
+class Gate(httpx.AsyncBaseTransport):
+    """The store's transport, held shut while `opened` is clear: a pass in flight waits there."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.opened = asyncio.Event()
+        self.opened.set()
+        self.waiting = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.opened.is_set():
+            self.waiting.set()
+            await self.opened.wait()
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_delivery_during_a_targeted_pass_gets_one_more_pass_after_it(tmp_path, fake, clock):
+    mugs = [
+        fake.create_product(name=f"Mug {n}", sku=f"MUG-{n}", manage_stock=True, stock_quantity=1)["id"]
+        for n in range(2)
+    ]
+    path = tmp_path / "connector.toml"
+    write_config(path)
+    gate = Gate(fake.transport())
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": gate})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 1)
+    url = f"http://127.0.0.1:{daemon.listener.port}/webhooks/shop"
+
+    def webhook_passes() -> int:
+        return sum(1 for p in daemon.passes if p.mode == "webhook")
+
+    async with httpx.AsyncClient() as client:
+        gate.opened.clear()
+        first = fake.create_order(status="processing", line_items=[{"product_id": mugs[0], "quantity": 1}])
+        await deliver(client, url, "woocommerce", "order.created", first, SECRET)
+        await wait_for(gate.waiting.is_set)  # its pass is reading the store
+        second = fake.create_order(status="processing", line_items=[{"product_id": mugs[1], "quantity": 1}])
+        await deliver(client, url, "woocommerce", "order.created", second, SECRET)
+        gate.opened.set()
+        await wait_for(lambda: webhook_passes() == 2)
+    await asyncio.sleep(0.3)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert webhook_passes() == 2
+    for mug in mugs:
+        assert {m["key"]: m["value"] for m in fake.get_product(mug)["meta_data"]}["connector_status"] == "out_of_stock"
