@@ -19,7 +19,9 @@ import httpx
 import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core.config import load
 from stockstatus.core.daemon import Daemon
+from stockstatus.core.errors import ConfigError
 from stockstatus.core.operator import status, status_text
 from stockstatus.core.state import StateStore
 from tests.conftest import MovingClock, due_now
@@ -352,3 +354,23 @@ async def test_a_delivery_during_a_targeted_pass_gets_one_more_pass_after_it(tmp
     assert webhook_passes() == 2
     for mug in mugs:
         assert {m["key"]: m["value"] for m in fake.get_product(mug)["meta_data"]}["connector_status"] == "out_of_stock"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (('address = "127.0.0.1:0"', 'address = "8787"'), "listen.address"),
+        (('address = "127.0.0.1:0"', 'address = "127.0.0.1:99999"'), "is not host:port"),
+        (("https://connector.example.com", "http://connector.example.com"), "use https://"),
+        (('webhook_secret_env = "SHOP_WEBHOOKS"', 'webhook_secret_env = "whsec_9f8a7b6c5d4e3f2a1b0c"'), "NAME"),
+        (("debounce_seconds = 0.05", "debounce_seconds = -1"), "debounce_seconds"),
+    ],
+)
+def test_listen_settings_and_webhook_secrets_are_checked_when_the_config_loads(tmp_path, edit, said):
+    path = tmp_path / "connector.toml"
+    write_config(path)
+    path.write_text(path.read_text().replace(*edit, 1))
+    with pytest.raises(ConfigError) as refused:
+        load(path)
+    assert said in str(refused.value)
+    assert "whsec_9f8a" not in str(refused.value)
