@@ -399,6 +399,7 @@ def history(state: StateStore, sku: str, *, store: str | None = None, limit: int
             "result": ChangeResult.SKIPPED.value,
             "error": s.reason,
             "reasons": "[]",
+            "pass": None,
         }
         for s in state.skips.for_sku(sku, store)
     ]
@@ -412,6 +413,7 @@ def history_text(rows: list[dict[str, Any]]) -> str:
         [
             r["at"],
             r["store"],
+            r.get("pass") or "",
             f"{r['previous_status'] or '?'} → {r['status']}",
             r["eta"] or "",
             r["rule"],
@@ -420,4 +422,4 @@ def history_text(rows: list[dict[str, Any]]) -> str:
         ]
         for r in rows
     ]
-    return table(["when", "store", "status", "ETA", "rule", "result", "why"], body)
+    return table(["when", "store", "pass", "status", "ETA", "rule", "result", "why"], body)

@@ -22,7 +22,7 @@ from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.config import load
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
-from stockstatus.core.operator import status, status_text
+from stockstatus.core.operator import history, history_text, status, status_text
 from stockstatus.core.state import StateStore
 from tests.conftest import MovingClock, due_now
 from tests.webhooks import deliver
@@ -161,6 +161,9 @@ async def test_an_order_delivery_writes_the_new_status_without_waiting_for_the_s
     shown = status_text(status(rig.daemon.config, state, rig.daemon.clock))
     assert "last 24 h: 1 received, 0 rejected; p95 delivery to write" in shown
     assert "last run:  2026-11-22 11:00:00+01:00 (webhook) ok" in shown
+    [decision] = list(state.decisions.history("MUG"))[:1]
+    assert (decision["pass"], decision["status"]) == ("webhook", "out_of_stock")
+    assert " webhook " in history_text(history(state, "MUG")).splitlines()[2]
 
 
 async def test_deliveries_close_together_are_served_by_one_targeted_pass(tmp_path, fake, clock):
