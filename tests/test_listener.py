@@ -22,8 +22,10 @@ from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.config import load
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
+from stockstatus.core.listener import Listener
 from stockstatus.core.operator import history, history_text, status, status_text
 from stockstatus.core.state import StateStore
+from stockstatus.core.sync import Touched
 from tests.conftest import MovingClock, due_now
 from tests.webhooks import deliver
 
@@ -377,3 +379,53 @@ def test_listen_settings_and_webhook_secrets_are_checked_when_the_config_loads(t
         load(path)
     assert said in str(refused.value)
     assert "whsec_9f8a" not in str(refused.value)
+
+
+SHOPIFY_CONFIG = """
+state = "state.sqlite"
+[listen]
+address = "127.0.0.1:0"
+replay_minutes = 60
+
+[[stores]]
+name = "us"
+platform = "shopify"
+shop = "us-shop.myshopify.com"
+client_id_env = "US_CLIENT_ID"
+client_secret_env = "US_APP_SECRET"
+"""
+
+
+@dataclass
+class Queued:
+    calls: list[tuple[str, Any]]
+
+    def delivered(self, store: str, touched: Any, receipt: int, received: float) -> None:
+        self.calls.append((store, touched))
+
+
+async def test_shopify_deliveries_are_signed_with_the_app_secret_and_old_ones_are_replays(tmp_path, clock):
+    path = tmp_path / "connector.toml"
+    path.write_text(SHOPIFY_CONFIG)
+    config = load(path)
+    state = StateStore(tmp_path / "state.sqlite")
+    queued = Queued([])
+    secret = "shpss_" + "q" * 32
+    listener = Listener(config.listen, lambda: config, state, {"US_APP_SECRET": secret}, clock, queued)
+    await listener.start()
+    url = f"http://127.0.0.1:{listener.port}/webhooks/us"
+    order = {"id": 1, "line_items": [{"variant_id": 501, "product_id": 50, "sku": "KTL", "quantity": 1}]}
+    try:
+        async with httpx.AsyncClient() as client:
+            fresh = await deliver(client, url, "shopify", "orders/create", order, secret, triggered_at=clock.now)
+            replay = await deliver(
+                client, url, "shopify", "orders/create", order, secret, triggered_at=clock.now - timedelta(hours=2)
+            )
+            forged = await deliver(client, url, "shopify", "orders/create", order, "shpss_" + "x" * 32)
+    finally:
+        await listener.stop()
+    assert (fresh.status_code, replay.status_code, forged.status_code) == (200, 200, 401)
+    assert "replay" in replay.text
+    assert queued.calls == [("us", Touched.of(keys=["501"], skus=["KTL"]))]
+    summary = state.deliveries.summary("us", clock.now - timedelta(days=1))
+    assert (summary.received, summary.rejected, summary.waiting) == (2, 1, 1)
