@@ -151,7 +151,7 @@ def read_shopify(headers: Mapping[str, str], body: bytes, secret: str) -> Ping |
         try:
             triggered_at = datetime.fromisoformat(when.replace("Z", "+00:00"))
         except ValueError:
-            raise Refused(400, f"X-Shopify-Triggered-At {when[:40]!r} is not a date and time") from None
+            raise Refused(400, "X-Shopify-Triggered-At is not a date and time") from None
         if triggered_at.tzinfo is None:
             raise Refused(400, "X-Shopify-Triggered-At has no time zone")
     return Verified(delivery_id, topic, shopify_touched(topic, _json(body)), triggered_at)

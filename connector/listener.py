@@ -56,6 +56,8 @@ class Listener:
     queue: Queue
 
     def __post_init__(self) -> None:
+        self._said: set[tuple[str, str]] = set()
+        """(store, reason) of rejections logged as warnings: a repeat is logged at INFO only."""
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         """The port bound (the configured one, or the one the system chose for port 0)."""
@@ -142,7 +144,10 @@ class Listener:
 
     def _reject(self, store: str, topic: str, status: int, reason: str, now: datetime) -> web.Response:
         self.state.deliveries.reject(store, topic, reason, now)
-        log.warning("store %s: webhook delivery refused (%d): %s", store, status, reason, extra={"store": store})
+        # A wrong secret refuses every delivery: said once as a warning, then quietly (status counts them).
+        level = logging.INFO if (store, reason) in self._said else logging.WARNING
+        self._said.add((store, reason))
+        log.log(level, "store %s: webhook delivery refused (%d): %s", store, status, reason, extra={"store": store})
         return _answer(status, reason)
 
 
