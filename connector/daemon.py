@@ -378,9 +378,17 @@ class Daemon:
             )
             return
         self.listener = listener
-        unsigned = [s.name for s in self.config.select(None) if not s.webhook_secret_env]
-        if unsigned:
-            log.warning("stores with no webhook_secret_env (their deliveries are refused): %s", ", ".join(unsigned))
+        for store in self.config.select(None):
+            # Said at start: otherwise the first sign would be the store's deliveries refused.
+            if not store.webhook_secret_env:
+                log.warning("store %s has no webhook_secret_env: its webhook deliveries are refused", store.name)
+            elif not self.environ.get(store.webhook_secret_env):
+                log.warning(
+                    "store %s: environment variable %s (webhook_secret_env) is not set: its webhook deliveries "
+                    "are refused",
+                    store.name,
+                    store.webhook_secret_env,
+                )
 
     def delivered(self, store: str, touched: Touched, receipt: int, received: float) -> None:
         """A verified delivery for `store`: its targeted pass is queued (the listener calls this)."""
