@@ -143,7 +143,8 @@ async def order_to_write_latency(
     folder: Path, orders: int, clock: Callable[[], datetime], *, poll: float = 0.005
 ) -> dict[str, list[float]]:
     """Seconds from an order placed through each sandbox's API (and its delivery posted) to the
-    item's new status, ETA and message written in that store, for `orders` orders per platform.
+    item's new status, ETA, message and selling policy (past zero, by the ETA) written in that
+    store, for `orders` orders per platform.
 
     Each order takes the last unit of an item of its own, so each one changes what the store
     must show. The daemon runs with its listener; its scheduled passes are hourly, so only the
@@ -186,14 +187,21 @@ async def order_to_write_latency(
     }
 
     def woo_shows(mug: int) -> bool:
-        meta = {m["key"]: m["value"] for m in woo.get_product(mug)["meta_data"]}
-        return meta.get("connector_status") == "backorder" and meta.get("connector_eta") == restock
+        product = woo.get_product(mug)
+        meta = {m["key"]: m["value"] for m in product["meta_data"]}
+        return (
+            meta.get("connector_status") == "backorder"
+            and meta.get("connector_eta") == restock
+            and bool(meta.get("connector_message"))
+            and product["backorders"] != "no"  # may be sold past zero, to be shipped by the ETA
+        )
 
     def shop_shows(variant: int) -> bool:
         return (
             shop.variant_metafield(variant, "connector.status") == "backorder"
             and shop.variant_metafield(variant, "connector.eta") == restock
             and bool(shop.variant_metafield(variant, "connector.message"))
+            and shop.variants[variant].inventory_policy == "CONTINUE"
         )
 
     async def shown(check: Callable[[], bool], started: float) -> float:
