@@ -429,3 +429,17 @@ async def test_shopify_deliveries_are_signed_with_the_app_secret_and_old_ones_ar
     assert queued.calls == [("us", Touched.of(keys=["501"], skus=["KTL"]))]
     summary = state.deliveries.summary("us", clock.now - timedelta(days=1))
     assert (summary.received, summary.rejected, summary.waiting) == (2, 1, 1)
+
+
+async def test_deliveries_out_of_order_end_with_what_the_store_holds(rig):
+    order = rig.order()  # the last mug sold...
+    cancelled = rig.fake.update_order(order["id"], status="cancelled")  # ...and the order cancelled: back on the shelf
+    assert rig.fake.get_product(rig.mug)["stock_quantity"] == 1
+
+    # The cancellation arrives first, the older creation after it (a retry, a slow queue).
+    await rig.post(cancelled, topic="order.updated")
+    await wait_for(lambda: rig.webhook_passes() == 1)
+    await rig.post(order, topic="order.created")
+    await wait_for(lambda: rig.webhook_passes() == 2)
+
+    assert rig.status() == "in_stock"  # each pass read the store, not the payload
