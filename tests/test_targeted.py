@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,3 +148,14 @@ async def test_a_targeted_pass_decides_the_touched_items_the_change_listing_leav
     assert (quiet.mode, quiet.items) == ("incremental", 0)
     assert targeted.mode == "webhook" and targeted.outcome == "ok"
     assert targeted.items == 1 and dict(targeted.counts) == {"backorder": 1}  # the kettle, with its queue
+
+
+def test_delivery_ids_are_remembered_for_a_week_then_forgotten(state):
+    monday = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    first = state.deliveries.receive("shop", "7:a1", "order.created", None, monday)
+    assert first is not None
+    state.deliveries.passed([(first, 800)], run_id=None)
+    assert state.deliveries.receive("shop", "7:a1", "order.created", None, monday + timedelta(days=6)) is None
+    # A week on, the next delivery prunes it: the id would be taken as new (and a pass is harmless).
+    state.deliveries.receive("shop", "7:b2", "order.created", None, monday + timedelta(days=8))
+    assert state.deliveries.receive("shop", "7:a1", "order.created", None, monday + timedelta(days=8)) is not None

@@ -73,7 +73,7 @@ class Deliveries:
                         "items": items,
                     }
                 )
-                self._prune(at)
+                self._prune(store, at)
         except sqlite3.IntegrityError:
             return None
         return table.last_pk
@@ -98,7 +98,7 @@ class Deliveries:
                     "reason": reason,
                 }
             )
-            self._prune(at)
+            self._prune(store, at)
 
     def waiting(self, store: str | None = None) -> list[Receipt]:
         """Verified deliveries whose pass has not run (a daemon stopped in between), oldest first."""
@@ -151,11 +151,12 @@ class Deliveries:
             last_rejection=rejection[0] if rejection else None,
         )
 
-    def _prune(self, at: datetime) -> None:
-        # Inside the caller's transaction: the table stays a week long however busy the store is.
+    def _prune(self, store: str, at: datetime) -> None:
+        # Inside the caller's transaction, by the (store, received_at) index: the table stays a
+        # week long however busy the store is. Queued ones wait for their pass however old.
         self._db.execute(
-            "DELETE FROM deliveries WHERE received_at < ? AND outcome != ?",
-            [iso(at - KEPT), ReceiptOutcome.QUEUED.value],
+            "DELETE FROM deliveries WHERE store = ? AND received_at < ? AND outcome != ?",
+            [store, iso(at - KEPT), ReceiptOutcome.QUEUED.value],
         )
 
 
