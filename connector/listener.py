@@ -110,7 +110,9 @@ class Listener:
                 if store.webhook_secret_env
                 else "no webhook_secret_env in its config"
             )
-            return self._reject(store.name, topic, 403, f"the store has no webhook secret ({why})", now)
+            # The sender is told no more than that: the variable's name is for the operator (status, log).
+            reason = f"the store has no webhook secret ({why})"
+            return self._reject(store.name, topic, 403, reason, now, said="this store takes no webhooks yet")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -133,7 +135,7 @@ class Listener:
                 delivery.delivery_id,
                 delivery.triggered_at.isoformat(),
             )
-            return _answer(200, "replay: older than delivery ids are kept; nothing done")
+            return _answer(200, "replay: fired longer ago than the connector takes deliveries; nothing done")
         receipt = self.state.deliveries.receive(
             store.name, delivery.delivery_id, delivery.topic, delivery.touched.to_json(), now
         )
@@ -142,13 +144,15 @@ class Listener:
         self.queue.delivered(store.name, delivery.touched, receipt, time.monotonic())
         return _answer(200, "queued")
 
-    def _reject(self, store: str, topic: str, status: int, reason: str, now: datetime) -> web.Response:
+    def _reject(
+        self, store: str, topic: str, status: int, reason: str, now: datetime, *, said: str | None = None
+    ) -> web.Response:
         self.state.deliveries.reject(store, topic, reason, now)
         # A wrong secret refuses every delivery: said once as a warning, then quietly (status counts them).
         level = logging.INFO if (store, reason) in self._said else logging.WARNING
         self._said.add((store, reason))
         log.log(level, "store %s: webhook delivery refused (%d): %s", store, status, reason, extra={"store": store})
-        return _answer(status, reason)
+        return _answer(status, said or reason)
 
 
 def _answer(status: int, text: str) -> web.Response:

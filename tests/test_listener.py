@@ -443,3 +443,25 @@ async def test_deliveries_out_of_order_end_with_what_the_store_holds(rig):
     await wait_for(lambda: rig.webhook_passes() == 2)
 
     assert rig.status() == "in_stock"  # each pass read the store, not the payload
+
+
+async def test_a_store_whose_webhook_secret_is_not_set_refuses_deliveries_and_says_why_to_the_operator_only(
+    tmp_path, clock
+):
+    path = tmp_path / "connector.toml"
+    path.write_text(SHOPIFY_CONFIG)
+    config = load(path)
+    state = StateStore(tmp_path / "state.sqlite")
+    queued = Queued([])
+    listener = Listener(config.listen, lambda: config, state, {}, clock, queued)
+    await listener.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{listener.port}/webhooks/us"
+            answer = await deliver(client, url, "shopify", "orders/create", {"id": 1}, "shpss_" + "q" * 32)
+    finally:
+        await listener.stop()
+    assert answer.status_code == 403 and "US_APP_SECRET" not in answer.text
+    assert queued.calls == []
+    summary = state.deliveries.summary("us", clock.now - timedelta(days=1))
+    assert summary.rejected == 1 and "US_APP_SECRET is not set" in (summary.last_rejection or "")
