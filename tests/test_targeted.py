@@ -159,3 +159,34 @@ def test_delivery_ids_are_remembered_for_a_week_then_forgotten(state):
     # A week on, the next delivery prunes it: the id would be taken as new (and a pass is harmless).
     state.deliveries.receive("shop", "7:b2", "order.created", None, monday + timedelta(days=8))
     assert state.deliveries.receive("shop", "7:a1", "order.created", None, monday + timedelta(days=8)) is not None
+
+
+async def test_an_item_shown_in_stock_is_not_worth_reading_the_whole_catalogue_for(tmp_path, state, clock):
+    fake = FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"], now=clock)
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=4)
+    order = fake.create_order(status="processing", line_items=[{"product_id": mug["id"], "quantity": 1}])
+    store = {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
+    rules = [{"name": "on the shelf", "when": {}, "then": {"status": "in_stock"}}]
+    config = from_mapping(
+        {"timezone": "Europe/Berlin", "stores": [store], "rules": rules}, path=tmp_path / "c.toml", base_dir=tmp_path
+    )
+
+    async def run(**kw):
+        [result] = await resync(
+            config, state=state, clock=clock, environ=ENV, transports={"shop": fake.transport()}, **kw
+        )
+        return result
+
+    await run()
+    for _ in range(2):
+        clock.advance(15)
+        await run(incremental=True)
+    clock.advance(15)
+    fake.update_order(order["id"], status="completed")  # 3 mugs left on the shelf either way
+    fake.requests.clear()
+
+    targeted = await run(incremental=True, touched=woo_touched("order.updated", fake.get_order(order["id"])))
+
+    assert targeted.mode == "webhook" and targeted.outcome == "ok"
+    listings = [query for method, path, query in fake.requests if method == "GET" and path.endswith("/products")]
+    assert listings and all("modified_after" in query for query in listings)  # changes only

@@ -320,13 +320,14 @@ async def gather(
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
     open orders always all are); otherwise the whole catalogue. `touched` (a targeted pass)
-    adds the items a webhook delivery named that the change listing left out, found in the
-    whole listing. `purchase_orders` and `today` default to reading the files and the clock now.
+    adds the items a webhook delivery named that the change listing left out and whose decision
+    the open orders can change, found in the whole listing. `purchase_orders` and `today` default to reading the files and the clock now.
     """
     changed: list[Item] | None = None
+    accepted = state.accepted.for_store(store.name)
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
-    if changed is not None and touched is not None and touched.missing_from(changed):
+    if changed is not None and touched is not None and touched.with_queues(accepted).missing_from(changed):
         changed = widen(changed, await adapter.pull_items(), touched)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
@@ -335,7 +336,6 @@ async def gather(
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
         purchase_orders = sources.purchase_orders.read()
-    accepted = state.accepted.for_store(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
     # An incremental pass decides only what it pulled: build only those items' sales histories.

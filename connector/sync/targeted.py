@@ -4,7 +4,10 @@ A targeted pass is an incremental pass widened by the delivery: it pulls what ch
 store since the bookmark (which is how an order's stock movement is found: the platform marks
 the item modified) and every open order (each item's whole backorder queue, exactly as a full
 pass sees it), and adds the touched items the change listing did not return (an order that
-moved to another status without moving stock). It reads the store's current state and never
+moved to another status without moving stock) when their decision can depend on the open
+orders: an item the store last showed in stock has stock above zero and no queue, so an order
+that did not move its stock cannot change it, and it is not worth a read of the whole
+catalogue. It reads the store's current state and never
 the delivery's values, so a late, repeated or out-of-order delivery cannot bring back an old
 value: the worst it costs is a pass that finds nothing to write.
 
@@ -17,10 +20,12 @@ incremental pass of the store, never nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from stockstatus.core.model import Item
+from stockstatus.core.state import Accepted
+from stockstatus.rules.model import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,13 @@ class Touched:
             or item.key in self.products
             or (item.sku is not None and item.sku in self.skus)
         )
+
+    def with_queues(self, accepted: Mapping[str, Accepted]) -> Touched:
+        """Without the keys and SKUs the store last showed in stock (their decision needs no queue)."""
+        shelved = {key for key, a in accepted.items() if a.status is Status.IN_STOCK}
+        waiting = {a.sku for a in accepted.values() if a.sku and a.status is not Status.IN_STOCK}
+        shelved_skus = {a.sku for a in accepted.values() if a.sku and a.status is Status.IN_STOCK} - waiting
+        return replace(self, keys=self.keys - shelved, skus=self.skus - shelved_skus)
 
     def missing_from(self, items: Sequence[Item]) -> bool:
         """Whether some touched key, product or SKU is not among `items` (so they must be looked up)."""
