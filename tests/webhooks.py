@@ -148,7 +148,8 @@ async def order_to_write_latency(
 
     Each order takes the last unit of an item of its own, so each one changes what the store
     must show. The daemon runs with its listener; its scheduled passes are hourly, so only the
-    deliveries can bring the writes in time.
+    deliveries can bring the writes in time. `answer`: seconds from posting each delivery to
+    the listener's answer (the pass is queued, never run in the request).
     """
     restock = (clock().astimezone(ZoneInfo("Europe/Berlin")).date() + timedelta(days=10)).isoformat()
     woo = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
@@ -219,9 +220,11 @@ async def order_to_write_latency(
             auth=WooCommerceAuth(woo.consumer_key, woo.consumer_secret),
         )
         answer.raise_for_status()
+        answering = time.perf_counter()
         posted = await deliver(
             client, url, "woocommerce", "order.created", answer.json(), WEBHOOK_SECRETS["woocommerce"]
         )
+        lags["answer"].append(time.perf_counter() - answering)
         posted.raise_for_status()
         return await shown(lambda: woo_shows(mug), started)
 
@@ -240,15 +243,17 @@ async def order_to_write_latency(
         )
         order_id = int(answer.json()["data"]["orderCreate"]["order"]["id"].rsplit("/", 1)[1])
         payload = shopify_order_payload(shop, order_id)
+        answering = time.perf_counter()
         posted = await deliver(
             client, url, "shopify", "orders/create", payload, WEBHOOK_SECRETS["shopify"], triggered_at=clock()
         )
+        lags["answer"].append(time.perf_counter() - answering)
         posted.raise_for_status()
         return await shown(lambda: shop_shows(variant), started)
 
     daemon = Daemon(config, environ, clock=clock)
     serving = asyncio.create_task(daemon.serve())
-    lags: dict[str, list[float]] = {"woocommerce": [], "shopify": []}
+    lags: dict[str, list[float]] = {"woocommerce": [], "shopify": [], "answer": []}
     try:
         await shown(lambda: daemon.runs >= 2, time.perf_counter())  # each store's first pass, at start
         assert daemon.listener is not None

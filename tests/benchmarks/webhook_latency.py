@@ -43,7 +43,8 @@ def main() -> int:
     logging.getLogger("stockstatus").setLevel(logging.ERROR)  # the daemon's start and stop lines
     with tempfile.TemporaryDirectory() as folder:
         lags = asyncio.run(order_to_write_latency(Path(folder), args.orders, Clock()))
-    print(f"order placed → status, ETA and message written; {args.orders} orders per platform")
+    print(f"order placed → status, ETA, message and selling policy written; {args.orders} orders per platform")
+    answers = lags.pop("answer")
     for platform, seconds in lags.items():
         p95 = p(seconds, 0.95)
         verdict = "within" if p95 < TARGET_P95 else "OVER"
@@ -51,6 +52,10 @@ def main() -> int:
             f"  {platform:12} p50 {p(seconds, 0.5):5.2f}s  p95 {p95:5.2f}s  max {max(seconds):5.2f}s  "
             f"({verdict} the {TARGET_P95:.0f} s target; p95/target {p95 / TARGET_P95:.2f})"
         )
+    print(
+        f"  listener answer (delivery posted → 200): p50 {p(answers, 0.5) * 1000:.1f} ms, "
+        f"p95 {p(answers, 0.95) * 1000:.1f} ms"
+    )
     return 0
 
 
