@@ -26,9 +26,10 @@
   its pass passes over them at its first pass after the restart (the store's changes since the
   bookmark are read then in any case). While a store's webhooks are healthy, its incremental
   schedule may stretch (`polling_stretch`); the nightly reconcile always runs.
-- SIGTERM/SIGINT: the listener stops taking deliveries; no new runs start; passes in flight get `stop_timeout` seconds to finish their
-  write and record state, then are cancelled; exit 0. A second signal exits at once: every state
-  write is one SQLite transaction, so the file stays consistent.
+- SIGTERM/SIGINT: the listener stops taking deliveries; no new runs start; passes in flight get
+  `stop_timeout` seconds to finish their write and record state, then are cancelled; exit 0.
+  A second signal exits at once: every state write is one SQLite transaction, so the file stays
+  consistent.
 """
 
 from __future__ import annotations
