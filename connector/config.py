@@ -151,8 +151,11 @@ class Rails(_Strict):
     in a small shop one edit is a large share."""
 
 
-class ListenSettings(_Strict):
-    """`[listen]`: the daemon's webhook receiver (see `connector.listener`)."""
+class Listen(_Strict):
+    """`[listen]`: the daemon's HTTP listener: store webhooks (`connector.listener`) and the status page.
+
+    The daemon listens only when the file has a `[listen]` table (`Config.listen`).
+    """
 
     address: str = "127.0.0.1:8787"
     """host:port the listener binds; loopback by default, behind a reverse proxy that adds TLS."""
@@ -172,6 +175,19 @@ class ListenSettings(_Strict):
     replay_minutes: PositiveInt = 24 * 60
     """A Shopify delivery triggered longer ago than this (X-Shopify-Triggered-At) is a replay:
     answered 200, recorded, and passes over nothing."""
+    status_token_env: str | None = None
+    """Environment variable holding the token the status page asks of any request not from loopback.
+    Without it, only loopback may read the page."""
+
+    @field_validator("status_token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or looks_like_secret(value)):
+            raise ValueError(
+                "give the NAME of the environment variable holding the status page's token (e.g. "
+                "CONNECTOR_STATUS_TOKEN), never the token itself; the value is not shown"
+            )
+        return value
 
     @field_validator("address")
     @classmethod
@@ -266,8 +282,9 @@ class ConnectorSettings(BaseSettings):
     """Limits on what one pass may change (see `Rails`)."""
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
-    listen: ListenSettings | None = None
-    """The daemon's receiver of store webhooks (optional): targeted passes within seconds."""
+    listen: Listen = Listen()
+    """The daemon's HTTP listener: webhook deliveries and the status page (on only with a
+    `[listen]` table; the defaults serve `python -m stockstatus.core.web.serve`)."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
@@ -342,8 +359,9 @@ class Config:
         return self.settings.demand
 
     @property
-    def listen(self) -> ListenSettings | None:
-        return self.settings.listen
+    def listen(self) -> Listen | None:
+        """The `[listen]` table when the file has one: the daemon listens only then."""
+        return self.settings.listen if "listen" in self.settings.model_fields_set else None
 
     def select(self, name: str | None) -> tuple[Store, ...]:
         """The enabled stores, or the one named (enabled or not); ConfigError for an unknown name."""

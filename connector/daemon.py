@@ -55,6 +55,7 @@ from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, Touched, flush_outbox, resync, system_clock
+from stockstatus.core.web import StatusPage
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +368,7 @@ class Daemon:
             environ=self.environ,
             clock=self.clock,
             queue=self,
+            page=StatusPage(lambda: self.config, environ=self.environ, clock=self.clock, transports=self.transports),
         )
         try:
             await listener.start()

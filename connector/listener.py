@@ -11,6 +11,7 @@ library that gives the raw body (signatures are over the exact bytes) and refuse
   answers 200 and triggers nothing), queued for a targeted pass of its store, and answered
   200 at once: the pass runs apart, debounced and under the store's lock (`Daemon.deliveries`).
 - `GET /healthz`: 200 while the daemon runs (for the reverse proxy and the service manager).
+- `GET /` and `/stores/...`: the status page (`connector.web`), with its own access rules.
 
 The listener binds `[listen] address` (loopback by default): TLS and the public name belong to
 a reverse proxy in front of it (README, "Real-time updates").
@@ -27,10 +28,11 @@ from typing import Protocol
 
 from aiohttp import web
 
-from stockstatus.core.config import Config, ListenSettings
+from stockstatus.core.config import Config, Listen
 from stockstatus.core.inbound import READERS, Ping, Refused
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync.targeted import Touched
+from stockstatus.core.web import StatusPage, add_status_routes
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,15 @@ class Queue(Protocol):
 class Listener:
     """The HTTP server of one daemon: started and stopped with it, on its loop."""
 
-    settings: ListenSettings
+    settings: Listen
     config: Callable[[], Config]
     """The config as last validated (a reload takes effect at the next delivery)."""
     state: StateStore
     environ: Mapping[str, str]
     clock: Callable[[], datetime]
     queue: Queue
+    page: StatusPage | None = None
+    """The status page, served on the same address (`GET /`, `/stores/...`)."""
 
     def __post_init__(self) -> None:
         self._said: set[tuple[str, str]] = set()
@@ -66,6 +70,8 @@ class Listener:
         app = web.Application(client_max_size=self.settings.max_body_bytes)
         app.router.add_post(WEBHOOK_PATH, self.webhook)
         app.router.add_get("/healthz", self.healthz)
+        if self.page is not None:
+            add_status_routes(app, self.page)
         return app
 
     async def start(self) -> None:

@@ -253,9 +253,11 @@ async def test_a_delivery_it_cannot_map_still_brings_an_incremental_pass(rig):
     await wait_for(lambda: rig.status() == "out_of_stock")  # found by what changed since the bookmark
 
 
-async def test_healthz_answers_while_the_daemon_runs(rig):
+async def test_healthz_and_the_status_page_answer_on_the_listener(rig):
     answer = await rig.client.get(rig.url.replace("/webhooks/shop", "/healthz"))
     assert answer.status_code == 200 and answer.json()["ok"] is True
+    page = await rig.client.get(rig.url.replace("/webhooks/shop", "/"))
+    assert page.status_code == 200 and "/stores/shop" in page.text
 
 
 async def test_a_daemon_stopped_between_a_delivery_and_its_pass_catches_up_at_its_next_start(tmp_path, fake, clock):
