@@ -67,6 +67,12 @@ OUTBOX_EVERY_SECONDS = 15
 """How often the daemon sends the webhook events waiting in the outbox."""
 OUTBOX_JOB = "webhook-outbox"
 RECONCILE_WAIT_SECONDS = 60.0
+RETRY_FIRST_SECONDS = 5.0
+RETRY_LONGEST_SECONDS = 300.0
+"""A targeted pass that could not serve its deliveries (the store failed, held, paused or busy)
+is tried again after 5 s, then 10, 20, ... at most every 5 minutes, until one serves them."""
+SERVED = frozenset({RunOutcome.OK, RunOutcome.PARTIAL})
+"""Outcomes of a pass that read the store and wrote: the deliveries it took are served."""
 
 
 class Health:
@@ -406,6 +412,7 @@ class Daemon:
         debounce = settings.debounce_seconds if settings is not None else 0.0
         task = asyncio.current_task()
         assert task is not None
+        retry = RETRY_FIRST_SECONDS
         try:
             while name in self._wanted and not self._stopping.is_set():
                 await asyncio.sleep(debounce)  # deliveries within it are served by this one pass
@@ -415,12 +422,16 @@ class Daemon:
                         return
                     self._inflight.add(task)
                     try:
-                        await self._pass(name, full=False)
+                        run = await self._pass(name, full=False)
                     finally:
                         self._inflight.discard(task)
-                wanted = self._wanted.get(name)
-                if wanted is not None and all(at is None for at in wanted.receipts.values()):
-                    return  # only deliveries a failed pass put back: the next scheduled pass retries
+                if run.outcome in SERVED:
+                    retry = RETRY_FIRST_SECONDS
+                elif name in self._wanted:
+                    # The deliveries were put back: a scheduled pass may serve them first, else
+                    # this one tries again, waiting longer each time (a store that is down).
+                    await asyncio.sleep(retry)
+                    retry = min(retry * 2, RETRY_LONGEST_SECONDS)
         finally:
             self._targeting.pop(name, None)
 
@@ -467,7 +478,7 @@ class Daemon:
         finally:
             self._inflight.discard(task)
 
-    async def _pass(self, name: str, full: bool) -> None:
+    async def _pass(self, name: str, full: bool) -> StoreRun:
         self.watcher.poll()
         config = self.config
         wanted = self._wanted.pop(name, None)  # this pass serves the deliveries waiting so far
@@ -497,6 +508,10 @@ class Daemon:
             )
         if wanted is not None:
             self._served(name, wanted, run)
+        self._record(name, run)
+        return run
+
+    def _record(self, name: str, run: StoreRun) -> None:
         self.runs += 1
         self.passes.append(PassRecord(name, run.mode, run.outcome))
         self.health.update(run)
@@ -528,7 +543,7 @@ class Daemon:
 
     def _served(self, name: str, wanted: Wanted, run: StoreRun) -> None:
         """Record the deliveries a pass served, with their lag; a pass that wrote nothing puts them back."""
-        if run.outcome in (RunOutcome.OK, RunOutcome.PARTIAL):
+        if run.outcome in SERVED:
             done = time.monotonic()
             self.state.deliveries.passed(
                 (
@@ -539,9 +554,7 @@ class Daemon:
             )
             return
         # Failed, held, paused or busy: the deliveries wait for the store's next pass (kept
-        # queued in the state file too), without a new targeted pass of their own.
-        for receipt in wanted.receipts:
-            wanted.receipts[receipt] = None
+        # queued in the state file too); their lag counts from their arrival still.
         waiting = self._wanted.setdefault(name, Wanted())
         waiting.merge(wanted)
 

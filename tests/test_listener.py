@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.core import daemon as daemon_module
 from stockstatus.core.config import load
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
@@ -467,3 +468,51 @@ async def test_a_store_whose_webhook_secret_is_not_set_refuses_deliveries_and_sa
     assert queued.calls == []
     summary = state.deliveries.summary("us", clock.now - timedelta(days=1))
     assert summary.rejected == 1 and "US_APP_SECRET is not set" in (summary.last_rejection or "")
+
+
+class Refusing(httpx.AsyncBaseTransport):
+    """The store's transport, refusing the credentials while `refusing` (a key revoked, then restored)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.refusing = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.refusing:
+            body = {
+                "code": "woocommerce_rest_cannot_view",
+                "message": "Sorry, you cannot list resources.",
+                "data": {"status": 401},
+            }
+            return httpx.Response(401, json=body)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_targeted_pass_that_fails_is_tried_again_until_it_serves_its_delivery(
+    tmp_path, fake, clock, monkeypatch
+):
+    monkeypatch.setattr(daemon_module, "RETRY_FIRST_SECONDS", 0.2)
+    mug = fake.create_product(name="Mug", sku="MUG", manage_stock=True, stock_quantity=1)["id"]
+    path = tmp_path / "connector.toml"
+    write_config(path)
+    store = Refusing(fake.transport())
+    daemon = Daemon(path, ENV, clock=clock, transports={"shop": store})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 1)
+
+    def webhook_passes() -> list[str]:
+        return [p.outcome for p in daemon.passes if p.mode == "webhook"]
+
+    store.refusing = True
+    order = fake.create_order(status="processing", line_items=[{"product_id": mug, "quantity": 1}])
+    async with httpx.AsyncClient() as client:
+        url = f"http://127.0.0.1:{daemon.listener.port}/webhooks/shop"
+        assert (await deliver(client, url, "woocommerce", "order.created", order, SECRET)).status_code == 200
+    await wait_for(lambda: "failed" in webhook_passes())
+    store.refusing = False
+    await wait_for(lambda: "ok" in webhook_passes())
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert {m["key"]: m["value"] for m in fake.get_product(mug)["meta_data"]}["connector_status"] == "out_of_stock"
+    state = StateStore(tmp_path / "state.sqlite")
+    assert [r.store for r in state.deliveries.waiting()] == []
