@@ -198,6 +198,7 @@ class Listen(_Strict):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
+        # `connector webhooks install` hands it to the stores, which post orders to it.
         if value is None:
             return None
         match = re.fullmatch(r"(https?)://(\[[^\]]+\]|[^/:?#\s]+)(:\d+)?(/[^?#\s]*)?", value)
@@ -359,8 +360,12 @@ class Config:
         return self.settings.demand
 
     @property
-    def listen(self) -> Listen | None:
-        """The `[listen]` table when the file has one: the daemon listens only then."""
+    def listen(self) -> Listen:
+        return self.settings.listen
+
+    @property
+    def listening(self) -> Listen | None:
+        """The `[listen]` table when the file has one: the daemon runs its listener only then."""
         return self.settings.listen if "listen" in self.settings.model_fields_set else None
 
     def select(self, name: str | None) -> tuple[Store, ...]:

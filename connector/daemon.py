@@ -364,7 +364,7 @@ class Daemon:
                 wanted.add(Touched.from_json(receipt.items), receipt.id, None)
 
     async def _listen(self) -> None:
-        settings = self.config.listen
+        settings = self.config.listening
         if settings is None:
             return
         listener = Listener(
@@ -408,7 +408,7 @@ class Daemon:
 
     async def _targeted(self, name: str) -> None:
         """Targeted passes over a store while deliveries for it wait, each after the debounce."""
-        settings = self.config.listen
+        settings = self.config.listening
         debounce = settings.debounce_seconds if settings is not None else 0.0
         task = asyncio.current_task()
         assert task is not None
@@ -436,7 +436,7 @@ class Daemon:
             self._targeting.pop(name, None)
 
     def _webhooks_healthy(self, name: str) -> bool:
-        settings = self.config.listen
+        settings = self.config.listening
         if self.listener is None or settings is None:
             return False
         last = self.state.deliveries.last_received(name)
@@ -444,7 +444,7 @@ class Daemon:
 
     def _stretched(self, name: str) -> bool:
         """Whether this scheduled incremental pass is skipped: webhooks are healthy and it is not the Nth."""
-        settings = self.config.listen
+        settings = self.config.listening
         stretch = settings.polling_stretch if settings is not None else 1
         if stretch <= 1 or not self._webhooks_healthy(name):
             self._polls.pop(name, None)

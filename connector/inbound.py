@@ -4,7 +4,8 @@ Pure functions over a delivery's headers and raw body (no I/O), one reader per p
 delivery format is documented:
 
 - WooCommerce signs the raw body with the webhook's secret (`X-WC-Webhook-Signature`: base64
-  HMAC-SHA256) and names the delivery with `X-WC-Webhook-ID` and `X-WC-Webhook-Delivery-ID`;
+  HMAC-SHA256) and names the delivery with `X-WC-Webhook-ID` and `X-WC-Webhook-Delivery-ID` (a
+  hash of the webhook and the second: with the body's digest, one delivery);
   the topic is `X-WC-Webhook-Topic` (`order.created`, `product.updated`, ...), the body the
   resource as the REST API v3 shows it. Saving a webhook first sends an unsigned ping (a form
   body `webhook_id=N`) that must be answered 2xx, or WooCommerce refuses to save the webhook.
@@ -107,8 +108,11 @@ def read_woocommerce(headers: Mapping[str, str], body: bytes, secret: str) -> Pi
     delivery = headers.get("X-WC-Webhook-Delivery-ID")
     if not delivery:
         raise Refused(400, "no X-WC-Webhook-Delivery-ID header: a delivery cannot be told from its repeat")
-    # Delivery ids count per webhook: the webhook's id makes them one store-wide.
-    delivery_id = f"{headers.get('X-WC-Webhook-ID') or '?'}:{delivery}"
+    # WooCommerce's delivery id is a hash of the webhook's id and the second it was sent: every
+    # delivery of one webhook within a second shares it. The body's digest tells them apart,
+    # while a repeat of one delivery (same body) is still one.
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    delivery_id = f"{headers.get('X-WC-Webhook-ID') or '?'}:{delivery}:{digest}"
     return Verified(delivery_id, topic, woocommerce_touched(topic, _json(body)))
 
 

@@ -130,7 +130,7 @@ class Listener:
             return self._reject(store.name, topic, exc.status, exc.reason, now)
         if isinstance(delivery, Ping):
             return _answer(200, "ping")
-        settings = self.config().listen or self.settings  # reloaded keys apply from this delivery
+        settings = self.config().listening or self.settings  # reloaded keys apply from this delivery
         if delivery.triggered_at is not None and now - delivery.triggered_at > timedelta(
             minutes=settings.replay_minutes
         ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from stockstatus.adapters.shopify.fake import sandbox as shopify_sandbox
 from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox
+from stockstatus.core import subscriptions
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.inbound import signature
 
@@ -104,8 +106,8 @@ state = "state.sqlite"
 timezone = "Europe/Berlin"
 
 [listen]
-address = "127.0.0.1:0"
-public_url = "https://connector.example.com"
+address = "127.0.0.1:{port}"
+public_url = "{public_url}"
 
 [[stores]]
 name = "woo"
@@ -139,8 +141,14 @@ BUY = """mutation Buy($order: OrderCreateOrderInput!, $options: OrderCreateOptio
   orderCreate(order: $order, options: $options) { order { id } userErrors { message } } }"""
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def order_to_write_latency(
-    folder: Path, orders: int, clock: Callable[[], datetime], *, poll: float = 0.005
+    folder: Path, orders: int, clock: Callable[[], datetime], *, sandboxes_send: bool = False, poll: float = 0.005
 ) -> dict[str, list[float]]:
     """Seconds from an order placed through each sandbox's API (and its delivery posted) to the
     item's new status, ETA, message and selling policy (past zero, by the ETA) written in that
@@ -150,6 +158,10 @@ async def order_to_write_latency(
     must show. The daemon runs with its listener; its scheduled passes are hourly, so only the
     deliveries can bring the writes in time. `answer`: seconds from posting each delivery to
     the listener's answer (the pass is queued, never run in the request).
+
+    `sandboxes_send`: the subscriptions are installed (`connector webhooks install`) and the
+    sandboxes send the deliveries themselves, as the platforms do; otherwise each delivery is
+    built from the order and posted by `deliver` (and `answer` is measured).
     """
     restock = (clock().astimezone(ZoneInfo("Europe/Berlin")).date() + timedelta(days=10)).isoformat()
     woo = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
@@ -177,8 +189,17 @@ async def order_to_write_latency(
         ).variant_ids[0]
         for n in range(orders)
     ]
+    shop.client_secret = WEBHOOK_SECRETS["shopify"]  # the app's, which signs its deliveries
+    port = free_port() if sandboxes_send else 0
     config = folder / "connector.toml"
-    config.write_text(LATENCY_CONFIG.format(woo_url=woo.base_url, shop=shop.base_url.removeprefix("http://")))
+    config.write_text(
+        LATENCY_CONFIG.format(
+            woo_url=woo.base_url,
+            shop=shop.base_url.removeprefix("http://"),
+            port=port,
+            public_url=f"http://127.0.0.1:{port}" if sandboxes_send else "https://connector.example.com",
+        )
+    )
     environ = {
         "WC_KEY": woo.consumer_key,
         "WC_SECRET": woo.consumer_secret,
@@ -220,6 +241,8 @@ async def order_to_write_latency(
             auth=WooCommerceAuth(woo.consumer_key, woo.consumer_secret),
         )
         answer.raise_for_status()
+        if sandboxes_send:
+            return await shown(lambda: woo_shows(mug), started)
         answering = time.perf_counter()
         posted = await deliver(
             client, url, "woocommerce", "order.created", answer.json(), WEBHOOK_SECRETS["woocommerce"]
@@ -242,6 +265,8 @@ async def order_to_write_latency(
             headers={"X-Shopify-Access-Token": shop.access_token},
         )
         order_id = int(answer.json()["data"]["orderCreate"]["order"]["id"].rsplit("/", 1)[1])
+        if sandboxes_send:
+            return await shown(lambda: shop_shows(variant), started)
         payload = shopify_order_payload(shop, order_id)
         answering = time.perf_counter()
         posted = await deliver(
@@ -258,6 +283,9 @@ async def order_to_write_latency(
         await shown(lambda: daemon.runs >= 2, time.perf_counter())  # each store's first pass, at start
         assert daemon.listener is not None
         base = f"http://127.0.0.1:{daemon.listener.port}/webhooks"
+        if sandboxes_send:
+            for plan in await subscriptions.install(daemon.config, daemon.config.stores, environ):
+                assert plan.error is None, plan.error
         async with httpx.AsyncClient(timeout=30) as client:
             for mug, variant in zip(mugs, kettles, strict=True):
                 woo_lag, shop_lag = await asyncio.gather(
