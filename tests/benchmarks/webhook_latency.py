@@ -5,7 +5,9 @@ webhook listener and hourly schedules, the subscriptions installed (`connector w
 install`); each order is placed through the store's API and the sandbox sends its deliveries as
 the platform does. With `--posted` the benchmark builds and posts each delivery itself
 (`tests/webhooks.py`'s `deliver`) and also times the listener's answer. Prints p50 and p95 per
-platform against the 5-second target. The default debounce (1 s: deliveries within it share one
+platform against the 5-second target. Orders are two minutes apart on the stores' clock (a
+fixed day; the stores and the connector share it), so each pass pulls what changed since its
+bookmark, as in a shop. The default debounce (1 s: deliveries within it share one
 pass) is most of the figure; the rest is the targeted pass itself.
 
     python tests/benchmarks/webhook_latency.py --orders 20 [--posted]
@@ -18,24 +20,14 @@ import asyncio
 import logging
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for `tests.webhooks`
 
+from tests.conftest import MovingClock
 from tests.webhooks import order_to_write_latency, p
 
 TARGET_P95 = 5.0
-
-
-class Clock:
-    """A fixed day for the stores and the connector (no real date is needed to time a pass)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def main() -> int:
@@ -45,7 +37,9 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("stockstatus").setLevel(logging.ERROR)  # the daemon's start and stop lines
     with tempfile.TemporaryDirectory() as folder:
-        lags = asyncio.run(order_to_write_latency(Path(folder), args.orders, Clock(), sandboxes_send=not args.posted))
+        lags = asyncio.run(
+            order_to_write_latency(Path(folder), args.orders, MovingClock(), sandboxes_send=not args.posted)
+        )
     sender = "posted by the benchmark" if args.posted else "sent by the sandboxes"
     print(
         f"order placed → status, ETA, message and selling policy written; {args.orders} orders per platform, "
