@@ -27,6 +27,7 @@ from stockstatus.core.supply import (
     supply_for,
 )
 from stockstatus.core.sync.clock import Clock, today_in
+from stockstatus.core.sync.targeted import Touched, widen
 from stockstatus.rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 
 MOST_UNITS = 10**9
@@ -314,17 +315,23 @@ async def gather(
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
     sales: bool = True,
+    touched: Touched | None = None,
 ) -> Gathered:
     """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
-    open orders always all are); otherwise the whole catalogue. `purchase_orders` and `today`
+    open orders always all are); otherwise the whole catalogue. `touched` (a targeted pass)
+    adds the items a webhook delivery named that the change listing left out and whose decision
+    the open orders can change, found in the whole listing. `purchase_orders` and `today`
     default to reading the files and the clock now. Without `sales` the facts carry no sales
     history (`Facts.sales` empty): for rules that read none, it is months of rows per item not read.
     """
     changed: list[Item] | None = None
+    accepted = state.accepted.for_store(store.name)
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
+    if changed is not None and touched is not None and touched.with_queues(accepted).missing_from(changed):
+        changed = widen(changed, await adapter.pull_items(), touched)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
     items, orders = believable(items, orders)
@@ -332,7 +339,6 @@ async def gather(
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
         purchase_orders = sources.purchase_orders.read()
-    accepted = state.accepted.for_store(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
     # An incremental pass decides only what it pulled: build only those items' sales histories.

@@ -36,6 +36,7 @@ from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from stockstatus.core.config import Config
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.outcomes import JobKind
+from stockstatus.core.sync import StoreRun
 
 SKUS_PER_PRODUCT = 1.45
 
@@ -62,7 +63,7 @@ class TimedDaemon(Daemon):
     def _schedule(self, config: Config, *, first: bool = False) -> None:
         if first:
             self._due = defaultdict(list)
-            self._wanted: dict[str, datetime] = {}
+            self._due_at: dict[str, datetime] = {}
             # APScheduler says which run time it submits a job for just before the pass starts.
             self.scheduler._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         super()._schedule(config, first=first)
@@ -71,14 +72,16 @@ class TimedDaemon(Daemon):
         self._due[event.job_id].append(max(event.scheduled_run_times))
 
     async def _run_store(self, name: str, full: bool = False) -> None:
-        self._wanted[name] = self._due[f"{JobKind.RECONCILE if full else JobKind.PASS}:{name}"].pop(0)
+        self._due_at[name] = self._due[f"{JobKind.RECONCILE if full else JobKind.PASS}:{name}"].pop(0)
         await super()._run_store(name, full)
 
-    async def _pass(self, name: str, full: bool) -> None:
+    async def _pass(self, name: str, full: bool) -> StoreRun:
         # The pass itself starts here, once the store's lock and a turn among all passes are had.
-        lag = (datetime.now(UTC) - self._wanted[name]).total_seconds()
-        self.starts.append((int((time.monotonic() - self.t0) // self.interval), lag, name))
-        await super()._pass(name, full)
+        due = self._due_at.pop(name, None)
+        if due is not None:  # a scheduled pass (a webhook's targeted pass has no schedule)
+            lag = (datetime.now(UTC) - due).total_seconds()
+            self.starts.append((int((time.monotonic() - self.t0) // self.interval), lag, name))
+        return await super()._pass(name, full)
 
 
 def percentile(values: list[float], share: float) -> float:
