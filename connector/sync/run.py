@@ -30,6 +30,7 @@ from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
 from stockstatus.core.sync.facts import Sources, failure, gather
 from stockstatus.core.sync.facts import verdict as judge
+from stockstatus.core.sync.group import Peers, join_group, read_peers
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
@@ -165,8 +166,12 @@ async def run_store(
     force: bool = False,
     scheduled: bool = False,
     wait: float = 0.0,
+    peers: Peers | None = None,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
+
+    `peers`: the other stores of its supply group, read (in full, read-only) to decide the SKUs
+    they share (see `sync.group`); such a pass is always a full one.
 
     `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
     with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
@@ -213,6 +218,7 @@ async def run_store(
             progress=progress,
             stopping=stopping,
             force=force,
+            peers=peers,
         )
     finally:
         if lock is not None:
@@ -231,12 +237,17 @@ async def _locked_run(
     progress: Progress | None,
     stopping: asyncio.Event | None,
     force: bool,
+    peers: Peers | None = None,
 ) -> StoreRun:
     started = time.monotonic()
     today = today_in(store.timezone, clock)
     purchase_orders = sources.purchase_orders.read()
     basis = decision_basis(store, purchase_orders, today)
-    start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
+    if incremental and peers is not None:
+        # Another store's new order moves this store's dates for the same SKU: decide every item.
+        start = IncrementalStart(full_because=f"the store is in supply group {peers.group}: decided with the group")
+    else:
+        start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
     mode = PassMode.DRY_RUN if dry_run else (PassMode.INCREMENTAL if start.since is not None else PassMode.FULL)
     run = StoreRun(
         store=store.name,
@@ -268,6 +279,7 @@ async def _locked_run(
                 purchase_orders=purchase_orders,
                 today=today,
                 force=force,
+                peers=peers,
             )
             if run.outcome is RunOutcome.OK and not dry_run:
                 state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
@@ -316,6 +328,7 @@ async def _pass(
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
     force: bool = False,
+    peers: Peers | None = None,
 ) -> None:
     gathered = await gather(
         store,
@@ -327,6 +340,12 @@ async def _pass(
         purchase_orders=purchase_orders,
         today=today,
     )
+    if peers is not None:
+        purchase_orders = purchase_orders or sources.purchase_orders.read()
+        read = await read_peers(
+            peers, sources=sources, state=state, clock=clock, purchase_orders=purchase_orders, today=gathered.today
+        )
+        gathered = join_group(store, gathered, peers.group, read, purchase_orders=purchase_orders, state=state)
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
         run.full_because = "the store could not tell what changed"
