@@ -226,7 +226,9 @@ def timeline(
     queued = own + also_queued
     needed = queued + 1
     have = shelf if not also_queued else 0
-    note = "on hand" if not also_queued else "on hand (this store's shelf: covers none of the group's queue)"
+    note = (
+        "on hand" if not (also_queued and shelf) else "on hand (this store's shelf: covers none of the group's queue)"
+    )
     rows: list[TimelineRow] = [TimelineRow(today, shelf, have, min(have, queued), note)]
     next_unit = today if shelf >= own + 1 else None
     by_day: dict[date, list[SupplyEvent]] = {}
