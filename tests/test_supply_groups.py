@@ -14,11 +14,13 @@ import pytest
 from stockstatus.adapters.shopify.fake import FakeShopify
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.core.config import Config, from_mapping
+from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.explain import as_dict, explain_sku, text
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import StoreRun, resync
-from tests.conftest import FIXED_NOW, MovingClock
+from tests.conftest import FIXED_NOW, MovingClock, due_now
+from tests.loopback_shop import wait_for
 
 TODAY = FIXED_NOW.date()  # 2026-11-22 in Berlin
 FIRST, SECOND = TODAY + timedelta(days=10), TODAY + timedelta(days=30)
@@ -162,11 +164,10 @@ async def test_an_order_cancelled_in_one_store_moves_the_other_stores_orders_up(
     runs = await warehouse.passes()
     # us-1's 4 units are free again: eu-2 and all of us-2 now fit in the first shipment.
     assert warehouse.dates(runs["us-shop"], "KTL-1") == {"us-2": FIRST}
-    eu = decision(runs["eu-shop"], "KTL-1") if runs["eu-shop"].changes else None
-    if eu is not None:  # the eu dates were already the first shipment's: only the cap moved
-        assert eu.sell_limit == 15 - 8 and eu.eta == FIRST
-    accepted = warehouse.state.accepted.for_store("eu-shop")[str(warehouse.woo_ids["KTL-1"])]
-    assert accepted.eta == FIRST.isoformat()
+    # eu-shop's orders were in the first shipment already; its next unit moves up to it too.
+    eu = decision(runs["eu-shop"], "KTL-1")
+    assert (eu.eta, eu.sell_limit) == (FIRST, 15 - 8)
+    assert warehouse.dates(runs["eu-shop"], "KTL-1") == {"eu-1": FIRST, "eu-2": FIRST}
     # 8 waiting and 10 coming: the next unit is covered by the first shipment, in both stores.
     assert decision(runs["us-shop"], "KTL-1").eta == FIRST
 
@@ -213,6 +214,36 @@ async def test_passes_of_both_stores_at_once_finish_and_agree(warehouse):
     runs = {name: run for one in both for name, run in one.items()}
     assert {run.outcome for run in runs.values()} == {"ok"}
     assert decision(runs["eu-shop"], "KTL-1").eta == decision(runs["us-shop"], "KTL-1").eta == SECOND
+
+
+async def test_the_daemon_runs_both_stores_passes_side_by_side_without_waiting_on_each_other(warehouse, tmp_path):
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        'timezone = "Europe/Berlin"\nstate = "state.sqlite"\n'
+        f'[supply]\npurchase_orders = ["incoming.csv"]\nhandling_days = 0\n'
+        '[[stores]]\nname = "eu-shop"\nplatform = "woocommerce"\nurl = "https://eu.test"\nkey_env = "EU_KEY"\n'
+        'secret_env = "EU_SECRET"\nschedule = "every 1h"\nsupply_group = "wh"\n'
+        f'[[stores]]\nname = "us-shop"\nplatform = "shopify"\nshop = "{US_SHOP}"\ntoken_env = "US_TOKEN"\n'
+        'schedule = "every 1h"\nsupply_group = "wh"\n'
+        '[[rules]]\nname = "backorder while a shipment is due"\n'
+        'when = { available = "<= 0", eta_within_days = 60 }\n'
+        'then = { status = "backorder", eta = "supply", cap = "incoming" }\n'
+    )
+    daemon = Daemon(path, ENV, clock=warehouse.clock, transports=warehouse.transports)
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 2)  # both stores' first passes, started together
+    warehouse.clock.advance(15)
+    warehouse.order_shop("us-3", "KTL-1", 1, days_ago=0)
+    due_now(daemon, "store:eu-shop", "store:us-shop")  # due at the same moment
+    await wait_for(lambda: daemon.runs >= 4)
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert {(p.mode, p.outcome) for p in daemon.passes} == {("full", "ok")}
+    # 13 waiting against 15 coming: both stores show the second shipment as the next unit's date.
+    after = StateStore(tmp_path / "state.sqlite")
+    etas = {store: {a.eta for a in after.accepted.for_store(store).values()} for store in ("eu-shop", "us-shop")}
+    after.close()
+    assert etas == {"eu-shop": {SECOND.isoformat()}, "us-shop": {SECOND.isoformat()}}
 
 
 async def test_explain_shows_the_other_stores_orders_in_the_timeline(warehouse):
