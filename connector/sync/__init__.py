@@ -36,7 +36,11 @@ purchase-order files, the day in the store's timezone), and an incremental pass 
 another basis runs as a full one, so a rules edit, a new purchase order or midnight reaches
 every item at the next pass.
 
-By job: `facts` (queues, facts, `gather`), `incremental` (bookmark and basis), `run` (the pass
+Stores sharing a warehouse (a supply group): a pass over one of them also reads the group's
+other stores, read-only, and decides its items along the group's one queue; it is always full,
+and holds only its own store's lock (`group` says why each of these).
+
+By job: `facts` (queues, facts, `gather`), `group` (supply groups), `incremental` (bookmark and basis), `run` (the pass
 template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events queued after a
 pass, sent by `flush_outbox`); this module opens adapters and runs passes over a config's stores.
 """
