@@ -197,6 +197,9 @@ class SupplyTimeline:
         return out
 
 
+_OWN_SHELF = "on hand (this store's shelf: covers none of the group's queue)"
+
+
 def _label(events: Sequence[SupplyEvent]) -> str:
     parts = []
     for e in events:
@@ -226,9 +229,7 @@ def timeline(
     queued = own + also_queued
     needed = queued + 1
     have = shelf if not also_queued else 0
-    note = (
-        "on hand" if not (also_queued and shelf) else "on hand (this store's shelf: covers none of the group's queue)"
-    )
+    note = "on hand" if not (also_queued and shelf) else _OWN_SHELF
     rows: list[TimelineRow] = [TimelineRow(today, shelf, have, min(have, queued), note)]
     next_unit = today if shelf >= own + 1 else None
     by_day: dict[date, list[SupplyEvent]] = {}
@@ -260,7 +261,7 @@ def timeline(
         note = label + (" (quantity not known: taken to cover the queue)" if unknown else "")
         rows.append(TimelineRow(day, incoming, None if enough else have, covered, note.strip()))
     # Late rows sort first: show them in date order with the rest.
-    rows.sort(key=lambda r: (r.day, not r.note.startswith("on hand")))
+    rows.sort(key=lambda r: (r.day, r.note not in ("on hand", _OWN_SHELF)))
     return SupplyTimeline(
         today=today,
         horizon_end=horizon_end,
