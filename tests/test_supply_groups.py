@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 
 from stockstatus.adapters.shopify.fake import FakeShopify
+from stockstatus.adapters.shopify.fake.sandbox import serve as serve_shopify
 from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
+from stockstatus.adapters.woocommerce.fake import serve as serve_woocommerce
 from stockstatus.core.config import Config, from_mapping
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
 from stockstatus.core.explain import as_dict, explain_sku, text
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import StoreRun, resync
+from tests.cli_shop import run_cli
 from tests.conftest import FIXED_NOW, MovingClock, due_now
 from tests.loopback_shop import wait_for
 
@@ -270,6 +273,52 @@ async def test_explain_shows_the_other_stores_orders_in_the_timeline(warehouse):
         ("us-shop", 3),
     ]
     assert data["orders"][3]["ships_by"] == SECOND.isoformat()
+
+
+def test_the_operator_sees_the_group_in_explain_and_the_waiting_items_in_status(
+    warehouse, tmp_path, monkeypatch, capsys
+):
+    woo_server = serve_woocommerce(warehouse.woo, host="127.0.0.1", port=0)
+    shop_server = serve_shopify(warehouse.shop)
+    try:
+        warehouse.woo.base_url = f"http://127.0.0.1:{woo_server.server_address[1]}"
+        shop = f"127.0.0.1:{shop_server.server_address[1]}"
+        warehouse.shop.base_url = f"http://{shop}"
+        path = tmp_path / "connector.toml"
+        path.write_text(
+            'timezone = "Europe/Berlin"\nstate = "connector.sqlite"\n'
+            '[supply]\npurchase_orders = ["incoming.csv"]\nhandling_days = 0\n'
+            f'[[stores]]\nname = "eu-shop"\nplatform = "woocommerce"\nurl = "{warehouse.woo.base_url}"\n'
+            'key_env = "EU_KEY"\nsecret_env = "EU_SECRET"\nsupply_group = "wh"\n'
+            f'[[stores]]\nname = "us-shop"\nplatform = "shopify"\nshop = "{shop}"\ntoken_env = "US_TOKEN"\n'
+            'supply_group = "wh"\n'
+            '[[rules]]\nname = "backorder while a shipment is due"\n'
+            'when = { available = "<= 0", eta_within_days = 60 }\n'
+            'then = { status = "backorder", eta = "supply", cap = "incoming" }\n'
+        )
+        for name, value in ENV.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
+        config = ("--config", str(path))
+
+        explained = run_cli(capsys, *config, "rules", "explain", "KTL-1", "--store", "eu-shop")
+        assert explained.code == 0, explained.err
+        assert "supply group wh: every store's waiting orders, first in first out" in explained.out
+        us_2 = warehouse.shop_orders["us-2"]
+        assert f"order {us_2} (us-shop, ordered 2026-11-20 10:00 UTC): 0 now, 3 later by {SECOND}" in explained.out
+        assert run_cli(capsys, *config, "resync").code == 0
+
+        warehouse.shop.revoke(ENV["US_TOKEN"])
+        warehouse.order_woo("eu-3", "KTL-1", 5, days_ago=0)
+        waited = run_cli(capsys, *config, "resync", "--store", "eu-shop")
+        assert "supply group wh: store us-shop could not be read" in waited.out + waited.err
+        status = run_cli(capsys, *config, "status")
+        [line] = [row for row in status.out.splitlines() if "KTL-1" in row]
+        assert "waits for supply group wh: store us-shop could not be read" in line
+    finally:
+        for server in (woo_server, shop_server):
+            server.shutdown()
+            server.server_close()
 
 
 def _store(name: str, **keys: str) -> dict[str, str]:
