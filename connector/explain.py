@@ -168,7 +168,16 @@ def _decision_lines(decision: Decision | None) -> list[str]:
         out.append("  sell limit  0: nothing more may be sold")
     elif decision.sell_limit is not None:
         out.append(f"  sell limit  {decision.sell_limit} more unit(s) may be sold past zero")
-    if decision.on_sellout is not None:
+    after = decision.at_sellout
+    if after is not None:
+        # Written ahead into the store's sell-out fields, so the theme has it at the last sale.
+        ahead = [after.status.value]
+        if after.eta:
+            ahead.append(f"ETA {after.eta.isoformat()}")
+        if after.message:
+            ahead.append(f"message {after.message!r}")
+        out.append(f"  at sell-out {', '.join(ahead)}  (written ahead)")
+    elif decision.on_sellout is not None:
         out.append(f"  at sell-out {decision.on_sellout.value}")
     if decision.message:
         out.append(f"  message     {decision.message}")
@@ -398,6 +407,15 @@ def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
         "sell_limit": decision.sell_limit,
         "message": decision.message,
         "on_sellout": decision.on_sellout.value if decision.on_sellout else None,
+        "at_sellout": (
+            {
+                "status": decision.at_sellout.status.value,
+                "eta": _iso(decision.at_sellout.eta),
+                "message": decision.at_sellout.message,
+            }
+            if decision.at_sellout
+            else None
+        ),
         "reasons": list(decision.reasons),
         "order_etas": [_order_dict(o) for o in decision.order_etas],
     }

@@ -142,7 +142,9 @@ def change_lines(change: Change, *, width: int = WIDTH) -> list[str]:
     if decision.on_sellout not in (None, decision.status, Status.OUT_OF_STOCK) or (
         decision.on_sellout is not None and kinds.policy and not kinds.status
     ):
-        out.append(_field("at sell-out", f"{decision.on_sellout.value} (armed now, switches at the last sale)"))
+        after = decision.at_sellout
+        ships = f", ships by {after.eta.isoformat()}" if after is not None and after.eta else ""
+        out.append(_field("at sell-out", f"{decision.on_sellout.value}{ships} (armed now, switches at the last sale)"))
     if kinds.eta:
         out += _old_new("ETA", shown.eta, decision.eta, width)
     if kinds.message:

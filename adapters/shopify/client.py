@@ -120,6 +120,9 @@ DEFINITIONS = (
     Definition("PRODUCTVARIANT", "status", STATUS_TYPE, "Stock status", True),
     Definition("PRODUCTVARIANT", "eta", DATE_TYPE, "Expected ship date", True),
     Definition("PRODUCTVARIANT", "message", STATUS_TYPE, "Stock message", True),
+    Definition("PRODUCTVARIANT", "sellout_status", STATUS_TYPE, "Stock status once sold out", True),
+    Definition("PRODUCTVARIANT", "sellout_eta", DATE_TYPE, "Expected ship date once sold out", True),
+    Definition("PRODUCTVARIANT", "sellout_message", STATUS_TYPE, "Stock message once sold out", True),
     Definition("ORDER", "notice", NOTICE_TYPE, "Stock notice for the buyer", False),
 )
 
@@ -973,6 +976,9 @@ class ShopifyAdapter:
             "statusKey": keys.status,
             "etaKey": keys.eta,
             "messageKey": keys.message,
+            "selloutStatusKey": keys.sellout_status,
+            "selloutEtaKey": keys.sellout_eta,
+            "selloutMessageKey": keys.sellout_message,
         }
         for name, prefix in (("release_date", "release"), ("restock_date", "restock"), ("supplier", "supplier")):
             namespace, key = keys.merchant(name)
@@ -1318,7 +1324,7 @@ class _Work:
     def of(cls, updates: Sequence[Update], settings: ShopifySettings) -> _Work:
         work = cls()
         keys = settings.metafields
-        eta_field = mapping.metafield_field(keys, "eta")
+        date_fields = {mapping.metafield_field(keys, "eta"), mapping.metafield_field(keys, "sellout_eta")}
         policies: dict[str, dict[str, tuple[dict[str, Any], list[int]]]] = {}
         sets: list[tuple[dict[str, Any], list[int]]] = []
         deletes: list[tuple[dict[str, Any], list[int]]] = []
@@ -1337,7 +1343,7 @@ class _Work:
                     namespace, _, key = name[len(mapping.METAFIELD_PREFIX) :].partition(".")
                     identity = {"ownerId": owner, "namespace": namespace, "key": key}
                     if value:
-                        kind = DATE_TYPE if name == eta_field else STATUS_TYPE
+                        kind = DATE_TYPE if name in date_fields else STATUS_TYPE
                         sets.append(({**identity, "type": kind, "value": value}, [index]))
                     else:
                         deletes.append((identity, [index]))

@@ -153,7 +153,7 @@ def variant_item(
 
     title = str(product.get("title") or "")
     variant_title = str(node.get("title") or "")
-    own = {name: _value(node.get(name)) for name in ("status", "eta", "message")}
+    own = {name: _value(node.get(alias)) for name, alias in OWN_METAFIELDS.items()}
     return Item(
         key=numeric_id(node.get("id"), "ProductVariant"),
         sku=(str(node["sku"]).strip() or None) if node.get("sku") else None,
@@ -243,6 +243,17 @@ def open_work(work: Iterable[tuple[Mapping[str, Any], Iterable[Mapping[str, Any]
 # --- writing -------------------------------------------------------------------------------
 
 
+OWN_METAFIELDS = {
+    "status": "status",
+    "eta": "eta",
+    "message": "message",
+    "sellout_status": "selloutStatus",
+    "sellout_eta": "selloutEta",
+    "sellout_message": "selloutMessage",
+}
+"""The connector's own variant metafields (`MetafieldKeys` field → alias in the variant queries)."""
+
+
 def desired_policy(decision: Decision) -> str:
     """CONTINUE while the variant should sell past zero; pre-armed while stock is positive.
 
@@ -270,10 +281,17 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
             fields["inventoryPolicy"] = wanted
     keys = settings.metafields
     held: Mapping[str, str | None] = platform.get("metafields") or {}
+    # The sell-out metafields hold what an in-stock variant shows once its last unit sells,
+    # written ahead: Shopify switches by itself at that sale (the policy is pre-armed), and a
+    # theme that reads them at zero stock shows the right date and message before the next pass.
+    after = decision.at_sellout
     for name, value in (
         ("status", decision.status.value),
         ("eta", decision.eta.isoformat() if decision.eta else ""),
         ("message", (decision.message or "").strip()),
+        ("sellout_status", after.status.value if after is not None else ""),
+        ("sellout_eta", after.eta.isoformat() if after is not None and after.eta else ""),
+        ("sellout_message", (after.message or "").strip() if after is not None else ""),
     ):
         if (held.get(name) or "") != value:
             fields[metafield_field(keys, name)] = value

@@ -217,6 +217,9 @@ def _own_meta(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, str | Non
         "eta": raw(keys.eta),
         "message": raw(keys.message),
         "pool_conflict": raw(keys.pool_conflict),
+        "sellout_status": raw(keys.sellout_status),
+        "sellout_eta": raw(keys.sellout_eta),
+        "sellout_message": raw(keys.sellout_message),
     }
 
 
@@ -393,12 +396,22 @@ def plan(item: Item, decision: Decision, settings: WooCommerceSettings) -> dict[
 
 
 def own_meta_values(decision: Decision) -> dict[str, str]:
-    """The connector's meta (by `MetaKeys` field name) that shows `decision`; "" clears a key."""
+    """The connector's meta (by `MetaKeys` field name) that shows `decision`; "" clears a key.
+
+    The sell-out keys hold what an in-stock item shows once its last unit sells, written ahead:
+    WooCommerce switches the stock status by itself at that sale (`backorders` is pre-armed), and
+    a theme that reads these keys when the stock reaches zero shows the right date and message
+    before the next pass. They are empty for anything not in stock (the keys above say it).
+    """
+    after = decision.at_sellout
     return {
         "status": decision.status.value,
         "eta": decision.eta.isoformat() if decision.eta else "",
         "message": decision.message or "",
         "pool_conflict": "",
+        "sellout_status": after.status.value if after is not None else "",
+        "sellout_eta": after.eta.isoformat() if after is not None and after.eta else "",
+        "sellout_message": (after.message or "") if after is not None else "",
     }
 
 
@@ -430,7 +443,16 @@ def pool_fallback(item: Item, decision: Decision, settings: WooCommerceSettings)
     pre-order is taken) and `pool_conflict` keeps the status its rules wanted, for the merchant.
     """
     sells = Status.IN_STOCK if (item.available or 0) > 0 else Status.OUT_OF_STOCK
-    values = {"status": sells.value, "eta": "", "message": "", "pool_conflict": decision.status.value}
+    values = {
+        "status": sells.value,
+        "eta": "",
+        "message": "",
+        "pool_conflict": decision.status.value,
+        # Sold out it shows out of stock: nothing to write ahead.
+        "sellout_status": "",
+        "sellout_eta": "",
+        "sellout_message": "",
+    }
     return _meta_diff(item.platform.get("meta") or {}, values, settings.meta_keys)
 
 
