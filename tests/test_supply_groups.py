@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from stockstatus.adapters.shopify.fake import FakeShopify
@@ -203,6 +204,39 @@ async def test_a_store_of_the_group_that_cannot_be_read_makes_the_shared_skus_wa
     # What the operator sees in `connector status`: the skipped item and its reason.
     [skip] = [s for s in warehouse.state.skips.for_store("eu-shop") if s.sku == "KTL-1"]
     assert "us-shop could not be read" in skip.reason
+
+
+class EmptyListing(httpx.AsyncBaseTransport):
+    """A store whose product listing comes back empty (a cache or plugin gone wrong) once `on`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.on = inner, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.on and request.method == "GET" and request.url.path.endswith("/products"):
+            return httpx.Response(200, json=[], headers={"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_listing_of_another_store_that_is_not_believed_makes_the_shared_skus_wait(warehouse):
+    for n in range(12):  # enough items for a shrunken listing to be doubted
+        warehouse.woo.create_product(name=f"Mug {n}", sku=f"MUG-{n}", manage_stock=True, stock_quantity=3)
+    woo = EmptyListing(warehouse.woo.transport())
+    transports = {"eu-shop": woo, "us-shop": warehouse.shop.transport()}
+    config = warehouse.config()
+
+    async def passes() -> dict[str, StoreRun]:
+        runs = await resync(config, state=warehouse.state, clock=warehouse.clock, environ=ENV, transports=transports)
+        return {run.store: run for run in runs}
+
+    assert {run.outcome for run in (await passes()).values()} == {"ok"}
+    warehouse.clock.advance(60)
+    woo.on = True
+    runs = await passes()
+    assert runs["eu-shop"].outcome == "failed"  # its own pass does not believe the listing either
+    [skipped] = runs["us-shop"].skipped
+    assert skipped.item.sku == "KTL-1" and "eu-shop could not be read" in skipped.reason
+    assert any("the listing has 0 items" in w for w in runs["us-shop"].warnings)
 
 
 async def test_passes_of_both_stores_at_once_finish_and_agree(warehouse):

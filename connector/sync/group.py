@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -73,8 +73,13 @@ async def read_peers(
     clock: Clock,
     purchase_orders: PurchaseOrders,
     today: date,
+    doubt: Callable[[Store, Adapter, int], Awaitable[str | None]] | None = None,
 ) -> list[PeerRead]:
-    """Pull every other store of the group, in full, as its own pass would; writes nothing anywhere."""
+    """Pull every other store of the group, in full, as its own pass would; writes nothing anywhere.
+
+    `doubt` (a pass's check of a listing that is empty or shrank sharply) says why a store's
+    listing is not believed: such a store counts as not read, as it would fail its own pass.
+    """
     out = []
     for peer in peers.stores:
         try:
@@ -88,6 +93,10 @@ async def read_peers(
                     purchase_orders=purchase_orders,
                     today=today,
                 )
+                reason = await doubt(peer, adapter, len(gathered.items)) if doubt is not None else None
+            if reason is not None:
+                out.append(PeerRead(peer, None, reason))
+                continue
         except Exception as exc:  # whatever stopped the read, the group's decisions wait
             log.debug("supply group %s: store %s could not be read", peers.group, peer.name, exc_info=True)
             out.append(PeerRead(peer, None, failure(exc)))

@@ -343,7 +343,13 @@ async def _pass(
     if peers is not None:
         purchase_orders = purchase_orders or sources.purchase_orders.read()
         read = await read_peers(
-            peers, sources=sources, state=state, clock=clock, purchase_orders=purchase_orders, today=gathered.today
+            peers,
+            sources=sources,
+            state=state,
+            clock=clock,
+            purchase_orders=purchase_orders,
+            today=gathered.today,
+            doubt=None if force else lambda peer, read, pulled: _doubt_listing(peer, read, state, pulled),
         )
         gathered = join_group(store, gathered, peers.group, read, purchase_orders=purchase_orders, state=state)
     if since is not None and not gathered.incremental and not dry_run:
