@@ -19,7 +19,8 @@ stores takes none of theirs (the connector's writes never change the stock and o
 two passes of one group running at once never wait for each other and cannot deadlock. Both
 decide from the same facts and give the same dates.
 
-One store of the group cannot be read. The group's decisions wait: each item of this store
+One store of the group cannot be read (or its listing is not believed, as its own pass would not
+believe it: empty, or shrunk past the rails). The group's decisions wait: each item of this store
 whose SKU that store also sells (as its last accepted decisions in the state file say; every
 item with a SKU when it never had one) is left as it is, nothing is written for it, and it is
 listed among the pass's skipped items with the reason, which `connector status` shows and the
