@@ -35,6 +35,7 @@ from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, resync, system_clock
+from stockstatus.core.sync.restore import restore_store
 
 log = logging.getLogger("connector")
 
@@ -167,6 +168,48 @@ def _say_as_of(args: argparse.Namespace) -> None:
             f"as of {args.as_of:%A} {args.as_of.isoformat()} in each store's calendar, with today's stock, orders "
             "and supply: a plan, nothing is written (not to the stores, not to the state file)\n"
         )
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put back every field the connector changed on a store, as it was before the connector first wrote it.
+
+    Each field (WooCommerce: stock_status, backorders, the meta keys it writes; Shopify:
+    inventoryPolicy, metafields, the tags it added or removed) goes back only where the store still
+    holds the connector's own last value, read now: a field the merchant edited since is left and
+    reported. A field that did not exist before the connector (a meta key, a metafield, a tag) is
+    deleted. With --sku, only those SKUs. Afterwards the store is paused (as `connector pause`)
+    until `connector resume`, so the daemon does not write its values again; --dry-run shows what
+    would be restored and writes nothing, not even the pause.
+
+    Example: connector restore --store eu-shop --dry-run
+    Example: connector restore --store eu-shop --sku KTL-1 --sku KTL-2
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    config.check_secrets(config.select(args.store))
+    state = (
+        StateStore.copy_of(config.state_path)
+        if args.dry_run
+        else StateStore(config.state_path, now=_state_now(args.clock))
+    )
+    try:
+        run = asyncio.run(
+            restore_store(
+                config,
+                store_name=args.store,
+                skus=args.sku or (),
+                dry_run=args.dry_run,
+                state=state,
+                environ=os.environ,
+                wait=args.wait,
+            )
+        )
+    finally:
+        state.close()
+    if args.json:
+        print(json.dumps(run.as_dict(), indent=2))
+    else:
+        say(report.restore_text(run))
+    return EXIT_OK if run.outcome is RunOutcome.OK else EXIT_FAILED
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
@@ -556,6 +599,21 @@ def parser() -> argparse.ArgumentParser:
         type=as_of_date,
         help="decide for this day (YYYY-MM-DD) in the store's calendar; with --dry-run only",
     )
+
+    p = add("restore", cmd_restore)
+    p.add_argument("--store", metavar="NAME", required=True, help="the store to restore")
+    p.add_argument("--dry-run", action="store_true", help="show what would be restored; write nothing")
+    p.add_argument(
+        "--sku", metavar="SKU", action="append", help="only this SKU (repeat for more; default: every recorded field)"
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for another process's pass over the store to end (default: 10)",
+    )
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     p = add("pause", cmd_pause)
     p.add_argument("store", metavar="STORE", help="the store's name in the config")

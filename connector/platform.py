@@ -134,6 +134,54 @@ def tells_customers(adapter: object) -> TypeGuard[TellsCustomers]:
     return isinstance(adapter, TellsCustomers)
 
 
+@dataclass(frozen=True, slots=True)
+class FieldWrite:
+    """One field a plan writes, as the store will hold it once written (see `Restores.written`)."""
+
+    field: str
+    """The field's name in the adapter's own plan vocabulary (`backorders`, `meta:_eta`, `tag:pre-order`)."""
+    value: str | None
+    """What the store holds after the write; None when the write removes the field."""
+    shared: bool = False
+    """True when the field lives on the product the item shares with its siblings (`Item.parent_key`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restoration:
+    """Fields to put back on one item: field -> the value before the connector's first write (None: delete)."""
+
+    item: Item
+    fields: Mapping[str, str | None]
+
+
+@runtime_checkable
+class Restores(Protocol):
+    """Optional capability of an adapter: tell what each field held before a write, and put it back.
+
+    With it a pass records, at the first write of each field, what the store held there, and
+    `connector restore` can undo the connector's writes. The core stays generic over fields:
+    every field a plan names is split by `written` and read back by `held`, so a platform that
+    writes a new field needs no change in the core.
+    """
+
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each single field `fields` (a plan of `item`) writes, with the value the store then holds."""
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What `item` holds now (as pulled) in `field` (a `FieldWrite.field`); None when it has no such field.
+
+        Raises LookupError when the adapter cannot read the field back.
+        """
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Write the values back, in batches, retried like pushes; one result per restoration, in order."""
+
+
+def restores(adapter: object) -> TypeGuard[Restores]:
+    """Whether the adapter can record and restore the fields it writes."""
+    return isinstance(adapter, Restores)
+
+
 class Platform(Protocol):
     """The entry-point object of one platform."""
 

@@ -54,7 +54,7 @@ from stockstatus.core.errors import (
 )
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
-from stockstatus.core.platform import Capabilities
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration
 
 from . import mapping, queries
 from .pagination import Cursors
@@ -1160,8 +1160,25 @@ class ShopifyAdapter:
             # before the first write, not one refusal per variant.
             await self.metafield_definitions(("PRODUCTVARIANT",), create=False, report_missing=False)
             self._definitions_checked = True
-        errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
-        work = _Work.of(updates, self.settings)
+        return await self._write([(u.item, u.fields) for u in updates], "pushed")
+
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each field a plan writes, as the store then holds it (see `mapping.written`)."""
+        return mapping.written(fields)
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What the variant (or its product, for a tag) holds now in a field (see `mapping.held`)."""
+        return mapping.held(item, field, self.settings.metafields)
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Put fields back with the same mutations and slots as `push`; one result per restoration."""
+        changes = [(r.item, mapping.restore_fields(r.item, r.fields)) for r in restorations]
+        return await self._write(changes, "restored")
+
+    async def _write(self, changes: Sequence[tuple[Item, Mapping[str, Any]]], verb: str) -> list[WriteResult]:
+        """Send the fields of each item (validated by the caller) in PushChanges requests; one result per item."""
+        errors: dict[int, list[str]] = {i: [] for i in range(len(changes))}
+        work = _Work.of(changes, self.settings)
         while work.pending():
             slots = work.take()
             failures: list[dict[str, Any]] = []
@@ -1184,13 +1201,14 @@ class ShopifyAdapter:
                 )
             work.answer(slots, data, errors, failures)
         results = [
-            WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
-            for i, u in enumerate(updates)
+            WriteResult(item_key=item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
+            for i, (item, _) in enumerate(changes)
         ]
         log.info(
-            "store %s: pushed %d updates in %d requests; %d failed",
+            "store %s: %s %d updates in %d requests; %d failed",
             self.settings.shop,
-            len(updates),
+            verb,
+            len(changes),
             work.requests,
             sum(not r.ok for r in results),
         )
@@ -1321,7 +1339,7 @@ class _Work:
         self.requests = 0
 
     @classmethod
-    def of(cls, updates: Sequence[Update], settings: ShopifySettings) -> _Work:
+    def of(cls, changes: Sequence[tuple[Item, Mapping[str, Any]]], settings: ShopifySettings) -> _Work:
         work = cls()
         keys = settings.metafields
         date_fields = {mapping.metafield_field(keys, "eta"), mapping.metafield_field(keys, "sellout_eta")}
@@ -1330,11 +1348,11 @@ class _Work:
         deletes: list[tuple[dict[str, Any], list[int]]] = []
         adds: dict[str, dict[str, list[int]]] = {}
         removes: dict[str, dict[str, list[int]]] = {}
-        for index, update in enumerate(updates):
-            platform = update.item.platform
-            owner = str(platform.get("variant_id") or mapping.variant_gid(update.item.key))
+        for index, (item, fields) in enumerate(changes):
+            platform = item.platform
+            owner = str(platform.get("variant_id") or mapping.variant_gid(item.key))
             product = str(platform.get("product_id") or "")
-            for name, value in update.fields.items():
+            for name, value in fields.items():
                 if name == "inventoryPolicy":
                     entry = policies.setdefault(product, {}).setdefault(owner, ({"id": owner}, []))
                     entry[0]["inventoryPolicy"] = value

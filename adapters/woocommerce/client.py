@@ -21,7 +21,7 @@ from stockstatus.core.errors import AuthError, FetchError, PlatformError, Remote
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, JsonAnswer, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
-from stockstatus.core.platform import Capabilities
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration
 
 from . import mapping
 from .auth import WooCommerceAuth
@@ -438,6 +438,54 @@ class WooCommerceAdapter:
         ]
         failed = sum(not r.ok for r in results)
         log.info("pushed %d updates in %d requests; %d failed", len(updates), len(requests), failed)
+        return results
+
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each field a plan writes, as the store then holds it (see `mapping.written`)."""
+        return mapping.written(fields)
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What the item holds now in a plan field (see `mapping.held`)."""
+        return mapping.held(item, field)
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Put fields back through the same batch endpoints as `push`; one result per restoration.
+
+        Pools' parents go first, as in `push`, so that variations saved after them derive their
+        stock_status from the restored `backorders`.
+        """
+        parents: dict[int, _Entry] = {}
+        endpoints: dict[str, dict[int, _Entry]] = {}
+        for index, restoration in enumerate(restorations):
+            for path, payload in mapping.restore_payloads(restoration.item, restoration.fields).items():
+                target = parents if path.endswith("#parent") else endpoints.setdefault(path, {})
+                entry = target.setdefault(int(payload["id"]), _Entry({"id": payload["id"]}))
+                _merge(entry.payload, {k: v for k, v in payload.items() if k != "id"})
+                entry.owners.append(index)
+        size = self.settings.batch_size
+        limit = asyncio.Semaphore(self.settings.write_concurrency)
+        waves = [{"products/batch": parents}, endpoints]
+        errors: dict[int, list[str]] = {i: [] for i in range(len(restorations))}
+        requests = 0
+        for wave in waves:
+            chunks = [
+                (path, list(entries.values())[start : start + size])
+                for path, entries in wave.items()
+                for start in range(0, len(entries), size)
+            ]
+            requests += len(chunks)
+            outcomes = await _all(self._write(path, chunk, limit) for path, chunk in chunks)
+            for (_, chunk), outcome in zip(chunks, outcomes, strict=True):
+                for entry, error in zip(chunk, outcome, strict=True):
+                    for owner in entry.owners if error else ():
+                        errors[owner].append(error or "")
+        results = [
+            WriteResult(item_key=r.item.key, ok=not errors[i], error="; ".join(errors[i]) or None)
+            for i, r in enumerate(restorations)
+        ]
+        log.info(
+            "restored %d items in %d requests; %d failed", len(restorations), requests, sum(not r.ok for r in results)
+        )
         return results
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
