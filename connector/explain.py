@@ -24,7 +24,7 @@ from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock, v
 from stockstatus.rules import RuleTrace
 from stockstatus.rules.demand import daily_demand, velocity
 from stockstatus.rules.model import Decision, Facts, OrderEta, Status
-from stockstatus.rules.supply import GroupOrderEta
+from stockstatus.rules.supply import GroupOrderEta, SupplyTimeline
 
 
 class UnknownSku(ConnectorError):
@@ -54,6 +54,8 @@ class Explanation:
     sales: str = ""
     """The sales history in words (units, velocity over the configured window)."""
     warnings: tuple[str, ...] = ()
+    supply_timeline: SupplyTimeline | None = None
+    """The supply/queue derivation itself (`timeline` is its text): what the status page draws."""
     group_orders: tuple[GroupOrderEta, ...] = ()
     """In a supply group (`facts.group`): every store's waiting orders for the SKU in the group's
     first-in-first-out order, each with its store and ship dates (this store's are the decision's)."""
@@ -110,6 +112,7 @@ async def explain_sku(
                     accepted=seen.accepted.get(item.key),
                     sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
                     warnings=tuple(seen.warnings),
+                    supply_timeline=explained.timeline,
                     group_orders=explained.group_orders,
                 )
             )
@@ -201,16 +204,9 @@ def _order_lines(order: OrderEta, where: str = "") -> list[str]:
     return out
 
 
-def text(explanation: Explanation) -> str:
-    """The explanation as the terminal shows it."""
+def fact_rows(explanation: Explanation) -> list[tuple[str, str]]:
+    """The facts as (name, value) rows, as `text` prints them (and the status page shows them)."""
     e, f = explanation, explanation.facts
-    out = [
-        f"{escape_controls(e.item.label)} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}",
-        "",
-        "facts",
-    ]
-    if e.skipped is not None:
-        out[1:1] = ["", f"SKIPPED by a pass (nothing written): {e.skipped}"]
     rows = [
         ("today", f.today.isoformat()),
         ("available", "not tracked" if f.available is None else str(f.available)),
@@ -234,6 +230,20 @@ def text(explanation: Explanation) -> str:
         rows.append(("supply group", f"{f.group.name}: shares stock and supply with {others}"))
     if e.item.problems:
         rows.append(("unreadable", "; ".join(e.item.problems)))
+    return rows
+
+
+def text(explanation: Explanation) -> str:
+    """The explanation as the terminal shows it."""
+    e, f = explanation, explanation.facts
+    out = [
+        f"{escape_controls(e.item.label)} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}",
+        "",
+        "facts",
+    ]
+    if e.skipped is not None:
+        out[1:1] = ["", f"SKIPPED by a pass (nothing written): {e.skipped}"]
+    rows = fact_rows(e)
     out.extend(f"  {name:<13}{value}" for name, value in rows)
     out.append("")
     out.append("incoming supply (soonest first)")

@@ -182,6 +182,55 @@ def restores(adapter: object) -> TypeGuard[Restores]:
     return isinstance(adapter, Restores)
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """One webhook subscription as the store reports it."""
+
+    id: str
+    """The platform's id for it (what `delete_webhook` takes)."""
+    topic: str
+    """The platform's own name for what it reports: `order.created`, `ORDERS_CREATE`, ..."""
+    address: str
+    """Where the store delivers it."""
+    status: str
+    """`active`, or the platform's word for a subscription that delivers nothing (`paused`,
+    `disabled`: WooCommerce disables a webhook after repeated failed deliveries)."""
+    name: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@runtime_checkable
+class ManagesWebhooks(Protocol):
+    """Optional capability of an adapter: the store's webhook subscriptions.
+
+    `connector webhooks install | status | remove` and `connector check` use it; an adapter
+    without it leaves the store to scheduled passes alone.
+    """
+
+    webhook_topics: tuple[str, ...]
+    """The topics the connector subscribes to, in the platform's own names."""
+    webhook_name: str
+    """The name the connector gives its subscriptions (how it recognises them with their address)."""
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """Every webhook subscription of the store (the connector's and others')."""
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """Subscribe `address` to `topic`; `secret` signs the deliveries where the platform takes one
+        (WooCommerce; Shopify signs with the app's client secret)."""
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """Remove one subscription."""
+
+
+def manages_webhooks(adapter: object) -> TypeGuard[ManagesWebhooks]:
+    """Whether the adapter can list, create and delete the store's webhook subscriptions."""
+    return isinstance(adapter, ManagesWebhooks)
+
+
 class Platform(Protocol):
     """The entry-point object of one platform."""
 

@@ -54,7 +54,7 @@ from stockstatus.core.errors import (
 )
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
-from stockstatus.core.platform import Capabilities, FieldWrite, Restoration
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration, WebhookSubscription
 
 from . import mapping, queries
 from .pagination import Cursors
@@ -215,6 +215,11 @@ class _Slots:
     owners: dict[str, list[list[int]]] = field(default_factory=dict)
     """alias → per input entry, the indexes of the updates it carries."""
     used: int = 0
+
+
+WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "INVENTORY_LEVELS_UPDATE", "PRODUCTS_UPDATE")
+"""What the connector subscribes to: orders placed, changed and cancelled, stock moved at a
+location, and products or variants edited (an inventory policy among them)."""
 
 
 class ShopifyAdapter:
@@ -1260,6 +1265,54 @@ class ShopifyAdapter:
         if problems:
             return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
         return WriteResult(item_key=order_id, ok=True)
+
+    # --- webhook subscriptions (ManagesWebhooks) ------------------------------------------------
+
+    webhook_topics = WEBHOOK_TOPICS
+    webhook_name = "stock-status-connector"
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """The app's webhook subscriptions (Shopify shows an app only its own).
+
+        Shopify keeps no disabled state: a subscription whose deliveries kept failing is removed,
+        so a missing one is what a failing one becomes.
+        """
+        nodes = await self._pages("WebhookSubscriptions", "webhookSubscriptions", {}, "webhook subscriptions")
+        return [_subscription(node, f"webhook subscriptions of {self.settings.shop}") for node in nodes]
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """webhookSubscriptionCreate (JSON); `secret` is not sent: Shopify signs with the app's client secret."""
+        variables = {"topic": topic, "subscription": {"uri": address, "format": "JSON", "name": self.webhook_name}}
+        data = await self._graphql("CreateWebhook", variables, estimate=MUTATION_COST)
+        payload = data.get("webhookSubscriptionCreate")
+        if not isinstance(payload, dict):
+            raise PlatformError(f"Shopify did not answer webhookSubscriptionCreate for {topic}")
+        refused = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        if refused:
+            raise PlatformError(f"Shopify refused the {topic} subscription: {'; '.join(refused)}")
+        return _subscription(payload.get("webhookSubscription"), f"new {topic} subscription")
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """webhookSubscriptionDelete; one already gone (Shopify removed it) is no error."""
+        data = await self._graphql("DeleteWebhook", {"id": subscription.id}, estimate=MUTATION_COST)
+        payload = data.get("webhookSubscriptionDelete")
+        if not isinstance(payload, dict):
+            raise PlatformError(f"Shopify did not answer webhookSubscriptionDelete for {subscription.id}")
+        refused = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        if refused and not any("does not exist" in message for message in refused):
+            raise PlatformError(f"Shopify refused to delete {subscription.id}: {'; '.join(refused)}")
+
+
+def _subscription(node: Any, what: str) -> WebhookSubscription:
+    if not isinstance(node, dict) or not all(isinstance(node.get(k), str) for k in ("id", "topic", "uri")):
+        raise FetchError(f"{what}: not a webhook subscription (id, topic and uri expected)")
+    return WebhookSubscription(
+        id=node["id"],
+        topic=node["topic"],
+        address=node["uri"],
+        status="active",
+        name=node.get("name") if isinstance(node.get("name"), str) else None,
+    )
 
 
 # --- bulk -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from stockstatus.core.errors import AuthError, FetchError, PlatformError, Remote
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, JsonAnswer, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
-from stockstatus.core.platform import Capabilities, FieldWrite, Restoration
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration, WebhookSubscription
 
 from . import mapping
 from .auth import WooCommerceAuth
@@ -38,6 +38,18 @@ LISTING_ORDER = {"orderby": "id", "order": "asc"}
 PRODUCT_FIELDS = ",".join(mapping.PRODUCT_FIELDS)
 VARIATION_FIELDS = ",".join(mapping.VARIATION_FIELDS)
 ORDER_FIELDS = ",".join(mapping.ORDER_FIELDS)
+
+WEBHOOK_TOPICS = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+)
+"""What the connector subscribes to: new and changed orders (a cancellation is an update, a
+trashed order a deletion), and products and variations changed by anyone, an order included
+(a variation reports as product.updated under its own id)."""
 
 T = TypeVar("T")
 
@@ -508,6 +520,42 @@ class WooCommerceAdapter:
             raise
         return WriteResult(item_key=order_id, ok=True)
 
+    # --- webhooks (ManagesWebhooks) -----------------------------------------------------------
+
+    webhook_topics = WEBHOOK_TOPICS
+    webhook_name = "Stock-status connector"
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """Every webhook of the store, whatever its status (`GET webhooks`, all pages).
+
+        WooCommerce's answer has no failure count: a webhook that failed too often shows as
+        `disabled`, which is all a client can see of its health.
+        """
+        found = await self._listing("webhooks", {}, asyncio.Semaphore(2), "webhooks")
+        return [_webhook(raw, f"webhooks at {self.settings.url}") for raw in found]
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """POST webhooks, active, signed with `secret` (WooCommerce pings `address` once, unsigned)."""
+        if not secret:
+            raise ValueError("a WooCommerce webhook needs the secret its deliveries are signed with")
+        body = {
+            "name": f"{self.webhook_name}: {topic}",
+            "status": "active",
+            "topic": topic,
+            "delivery_url": address,
+            "secret": secret,
+        }
+        answer = await self._send_json("POST", "webhooks", json=body)
+        return _webhook(answer.body, f"new webhook at {self.settings.url}")
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """DELETE webhooks/<id> (`force`: webhooks cannot be trashed); one already gone is no error."""
+        try:
+            await self._send("DELETE", f"webhooks/{subscription.id}", params={"force": "true"})
+        except PlatformError as exc:
+            if exc.status != 404:
+                raise
+
     # --- writing ---------------------------------------------------------------------------
 
     def _group(self, updates: Sequence[Update], errors: dict[int, list[str]]) -> dict[str, dict[int, _Entry]]:
@@ -652,4 +700,17 @@ def same_site(home: str, url: str) -> bool:
         and (a.host or "").lower() == (b.host or "").lower()
         and a.port == b.port
         and a.path.rstrip("/") == b.path.rstrip("/")
+    )
+
+
+def _webhook(raw: Any, what: str) -> WebhookSubscription:
+    """A webhook as the REST API shows it, or FetchError naming what is missing."""
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), (str, int)) for k in ("id", "topic", "status")):
+        raise FetchError(f"{what}: not a webhook (id, topic and status expected)")
+    return WebhookSubscription(
+        id=str(raw["id"]),
+        topic=str(raw["topic"]),
+        address=str(raw.get("delivery_url") or ""),
+        status=str(raw["status"]),
+        name=str(raw["name"]) if raw.get("name") is not None else None,
     )

@@ -118,6 +118,10 @@ class StateStore:
             schema.migrate(self.db, now)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        self._attach()
+
+    def _attach(self) -> None:
+        now = self._now
         self.runs = Runs(self.db, now)
         self.bookmarks = Bookmarks(self.db, now)
         self.accepted = AcceptedItems(self.db, now)
@@ -152,6 +156,31 @@ class StateStore:
         except StateError:
             store.close()
             raise
+        return store
+
+    @classmethod
+    def read_only(cls, path: Path | str) -> StateStore:
+        """The state file opened read-only, without copying it: for a reader beside the daemon.
+
+        A writer (the daemon) goes on while it is open (WAL). A missing file, or one at an older
+        schema version (a daemon not yet upgraded), gives `copy_of` instead.
+        """
+        if not Path(path).is_file():
+            return cls.copy_of(path)
+        try:
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+            db = sqlite_utils.Database(conn)
+            current = schema.version(db)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        if current != len(schema.MIGRATIONS):
+            db.close()
+            return cls.copy_of(path)
+        store = cls.__new__(cls)
+        store._now = utc_now
+        store.path = Path(path)
+        store.db = db
+        store._attach()
         return store
 
     def lock(self, store: str) -> StoreLock | None:
