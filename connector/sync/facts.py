@@ -16,7 +16,7 @@ from typing import Any
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder, OrderLine
-from stockstatus.core.platform import Adapter, pulls_changes
+from stockstatus.core.platform import Adapter, pulls_changes, reads_known_items
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import (
     NO_PURCHASE_ORDERS,
@@ -321,6 +321,9 @@ async def gather(
     default to reading the files and the clock now.
     """
     changed: list[Item] | None = None
+    accepted = state.accepted.for_store(store.name)
+    if reads_known_items(adapter):
+        adapter.known_items({key: known.sku for key, known in accepted.items()})
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
     items = changed if changed is not None else await adapter.pull_items()
@@ -330,7 +333,6 @@ async def gather(
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
         purchase_orders = sources.purchase_orders.read()
-    accepted = state.accepted.for_store(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
     # An incremental pass decides only what it pulled: build only those items' sales histories.
