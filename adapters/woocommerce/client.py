@@ -518,8 +518,10 @@ class WooCommerceAdapter:
         # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
         # first keeps showing "on backorder" under a parent that no longer allows it.
         parents_first = [pooled and path == "products/batch" for path, _ in requests]
-        first = [r for r, early in zip(requests, parents_first, strict=True) if early]
-        rest = [r for r, early in zip(requests, parents_first, strict=True) if not early]
+        # The largest batches first: the store's workers then finish close together, rather than
+        # one saving a batch of 100 while the others wait idle at the end of the push.
+        first = sorted((r for r, early in zip(requests, parents_first, strict=True) if early), key=_largest_first)
+        rest = sorted((r for r, early in zip(requests, parents_first, strict=True) if not early), key=_largest_first)
         requests = first + rest
         outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
         outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)
@@ -683,6 +685,10 @@ class WooCommerceAdapter:
             else:
                 outcome.append(None)
         return outcome
+
+
+def _largest_first(request: tuple[str, list[_Entry]]) -> int:
+    return -len(request[1])
 
 
 def _as_listed(variation: Mapping[str, Any], parent_name: str) -> dict[str, Any]:

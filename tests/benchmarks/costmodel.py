@@ -16,7 +16,8 @@ client's own:
 
 It prints one JSON line (`url`, `key`, `secret`) and serves until its stdin closes. Besides the
 store's own REST API it answers `GET /costmodel/stats` (requests, items and busy seconds by
-endpoint since the last reset) and `POST /costmodel/reset`. A request carrying the header
+endpoint since the last reset), `POST /costmodel/reset` and `POST /costmodel/clock?shift=SECONDS`
+(the store's clock that far ahead of the real one, as a daemon's schedule moves between passes). A request carrying the header
 `X-Costmodel-Free: 1` is answered at no cost and not counted (a benchmark's own set-up: a
 merchant's sale between passes). `Sandbox.start(...)` does all this from a benchmark script.
 
@@ -55,7 +56,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,10 @@ class Tally:
     items: Counter[str] = field(default_factory=Counter)
     busy: float = 0.0
     """Seconds of server time, over all workers."""
+    fake: float = 0.0
+    """Seconds the fake itself took to answer (CPU of this process, not modelled)."""
+    over: int = 0
+    """Requests whose answer took the fake longer than the model's cost (then the fake's time counts)."""
 
 
 class CostModel:
@@ -183,6 +188,8 @@ class CostModel:
                 self.tally.items[kind] += items
                 # The fake's own time counts when it exceeds the model's (a scaled-down run).
                 self.tally.busy += max(cost, spent)
+                self.tally.fake += spent
+                self.tally.over += spent > cost
             return response
 
         return costly
@@ -197,6 +204,8 @@ class CostModel:
                 "reads": sum(tally.requests.values()) - writes,
                 "writes": writes,
                 "busy": tally.busy,
+                "fake": tally.fake,
+                "over": tally.over,
                 "bound": tally.busy / self.workers,
                 "workers": self.workers,
                 "time_scale": self.time_scale,
@@ -207,8 +216,8 @@ class CostModel:
             self.tally = Tally()
 
 
-def _control(model: CostModel, inner: Handle) -> Handle:
-    """The store behind the model, plus `/costmodel/stats` and `/costmodel/reset`."""
+def _control(model: CostModel, inner: Handle, shift: list[timedelta]) -> Handle:
+    """The store behind the model, plus `/costmodel/stats`, `/costmodel/reset` and `/costmodel/clock`."""
     costly = model.wrap(inner)
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -216,6 +225,9 @@ def _control(model: CostModel, inner: Handle) -> Handle:
             return httpx.Response(200, json=model.stats())
         if request.url.path == "/costmodel/reset" and request.method == "POST":
             model.reset()
+            return httpx.Response(204)
+        if request.url.path == "/costmodel/clock" and request.method == "POST":
+            shift[0] = timedelta(seconds=float(request.url.params.get("shift", "0")))
             return httpx.Response(204)
         return costly(request)
 
@@ -228,9 +240,10 @@ def serve_woocommerce(skus: int, *, workers: int, time_scale: float) -> None:
     from stockstatus.core import catalogue
     from stockstatus.core.loopback import serve
 
-    fake = FakeWooCommerce(base_url="http://127.0.0.1")
+    shift = [timedelta(0)]
+    fake = FakeWooCommerce(base_url="http://127.0.0.1", now=lambda: datetime.now(UTC) + shift[0])
     model = CostModel(WOOCOMMERCE, workers=workers, time_scale=time_scale)
-    server = serve(_control(model, fake.handle), "127.0.0.1", 0, server_version="nginx")
+    server = serve(_control(model, fake.handle, shift), "127.0.0.1", 0, server_version="nginx")
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     started = time.monotonic()
     # catalogue.generated makes about 1.45 SKUs a product (30 % variable with 2 or 3 variations).
@@ -299,6 +312,10 @@ class Sandbox:
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/costmodel/reset").raise_for_status()
+
+    def shift_clock(self, by: timedelta) -> None:
+        """Move the store's clock (it starts at the real time) to `by` ahead of the real time."""
+        httpx.post(f"{self.url}/costmodel/clock", params={"shift": str(by.total_seconds())}).raise_for_status()
 
     def stop(self) -> None:
         if self.process.stdin is not None:

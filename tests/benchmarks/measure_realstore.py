@@ -1,9 +1,11 @@
 """Measure a real WooCommerce store's time per request and per item, by endpoint (the cost model's figures).
 
 Seeds its own products (a random SKU prefix; deleted at the end) into the store that
-`REALSTORE_URL` / `REALSTORE_KEY` / `REALSTORE_SECRET` name, then times each request one at a
-time: one warm-up, then the fastest of `--repeat` runs (the machine's other
-work only ever adds time). A per-item cost is the slope between two
+`REALSTORE_URL` / `REALSTORE_KEY` / `REALSTORE_SECRET` name (`REALSTORE_DIR` names its
+processes), then sends each request one at a time and counts the CPU time the store's processes
+(php and MariaDB) spent on it: one warm-up, then the least of `--repeat` runs. On a machine whose
+cores other work shares, wall time grows with that work; the store's CPU per request is its
+service time on an idle machine (MariaDB's data stays in its buffer pool). A per-item cost is the slope between two
 sizes of the same request, the per-request cost its intercept. Also prints what the store allows
 for reading variations many at a time (`products?sku=` across parents, `include=` of variation
 ids, `type=variation`).
@@ -17,8 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,13 +33,36 @@ VARIATION_FIELDS = ",".join(mapping.VARIATION_FIELDS)
 SKU_FIELDS = ",".join((*mapping.VARIATION_FIELDS, "parent_id", "type"))
 
 
+def store_cpu() -> float:
+    """CPU seconds used so far by the store's processes (php -S and its workers, MariaDB).
+
+    Requests are sent one at a time, so the CPU the store spends on one is its service time on
+    an idle machine: unlike wall time, it does not grow when other work shares the cores.
+    """
+    folder = os.environ.get("REALSTORE_DIR", "")
+    ticks = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not folder or folder not in command:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def timed(call: Callable[[], httpx.Response], repeat: int) -> float:
+    """The store's CPU seconds for one request: the fewest of `repeat` after a warm-up (WP-cron only adds)."""
     call().raise_for_status()  # warm-up: PHP's opcache, MariaDB's buffer pool
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        before = store_cpu()
         call().raise_for_status()
-        times.append(time.perf_counter() - started)
+        times.append(store_cpu() - before)
     return min(times)
 
 
@@ -110,7 +135,7 @@ def main() -> None:
                 params = {"per_page": str(size), "orderby": "id", "order": "asc", "_fields": PRODUCT_FIELDS}
                 return lambda: api.get("products", params={**params, "include": ",".join(map(str, ours[:size]))})
 
-            print(f"\nfirst product id {first_id}; fastest of {repeat} after a warm-up, one request at a time\n")
+            print(f"\nfirst product id {first_id}; the store's CPU ms per request, least of {repeat} after a warm-up\n")
             line("GET products (page)", (10, timed(page(10), repeat)), (100, timed(page(100), repeat)))
 
             def variations(parent: dict[str, Any]) -> Callable[[], httpx.Response]:
