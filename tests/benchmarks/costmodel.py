@@ -24,23 +24,45 @@ merchant's sale between passes). `Sandbox.start(...)` does all this from a bench
 ## WooCommerce figures, and how they were measured
 
 Measured on the real WordPress 6.8.3 + WooCommerce 10.0.2 store of `../shared/realstore/`
-(`php -S` + MariaDB 10.11 on the same 2 shared cores), one request at a time from a signed httpx
-client, each figure the median of 5 runs, after one warm-up; per-item costs are the slope between
-two sizes of the same request (products pages of 10 and 100 with the connector's `_fields`;
-variation listings of parents with 2 and 12 variations; `products?sku=` with 10 and 100 variation
-SKUs across parents; batch updates of 10 and 50 items setting `backorders` and one meta key), the
-per-request cost the intercept. `tests/benchmarks/measure_realstore.py` re-measures them:
+(`php -S` + MariaDB 10.11 on the machine's 2 shared cores) by `measure_realstore.py`: it seeds
+its own products, sends each request one at a time and counts the CPU time the store's
+processes (php and MariaDB) spent on it, the least of 5 after a warm-up. CPU rather than wall
+time because the cores were shared with other work (load average 10-12): wall times were 2-5
+times the CPU times and varied from run to run, while a request sent alone on an idle store
+takes its CPU time (MariaDB answers from its buffer pool). The clock ticks in 10 ms steps, so
+each figure is ±10 ms. Per-item costs are the slope between two sizes of the same request
+(products pages of 10 and 100 with the connector's `_fields` and with every field; variation
+listings of parents with 2 and 12 variations; `products?sku=` with 10 and 100 variation SKUs
+of 34 parents; batch updates of 10 and 50 items setting `backorders` and one meta key), the
+per-request cost the intercept.
 
     eval "$(bash ../shared/realstore/start.sh /tmp/realstore 8811)"
     python tests/benchmarks/measure_realstore.py
 
-| endpoint                            | per request | per item | source                                  |
-|-------------------------------------|------------:|---------:|-----------------------------------------|
-| GET products (a page)               |  MEASURED   |          | see WOOCOMMERCE below                   |
+| request                                   | 10 (2) items | 100 (12) items | per request | per item |
+|-------------------------------------------|-------------:|---------------:|------------:|---------:|
+| GET products, the connector's `_fields`   |       160 ms |         420 ms |      131 ms |   2.9 ms |
+| GET products, every field (merchant)      |       140 ms |         830 ms |       63 ms |   7.7 ms |
+| GET products/<id>/variations, `_fields`   |      (90 ms) |       (200 ms) |       68 ms |  11.0 ms |
+| GET products/<id>/variations, every field |     (140 ms) |       (250 ms) |      118 ms |  11.0 ms |
+| GET products?sku= (variations), `_fields` |       240 ms |         980 ms |      158 ms |   8.2 ms |
+| POST products/batch (10 and 50 items)     |       480 ms |        1730 ms |      168 ms |  31.2 ms |
+| POST products/<id>/variations/batch (10, 50) |    610 ms |        2070 ms |      245 ms |  36.5 ms |
+| PUT products/<id>                         |              |                |      130 ms |          |
+| PUT products/<id>/variations/<id>         |              |                |      260 ms |          |
+| GET orders (an empty page)                |              |                |       70 ms |          |
 
-The table in `WOOCOMMERCE` is what the harness uses; `--time-scale S` multiplies every cost by
-S (0.1 runs ten times faster with the same ratios, as long as the fake's own time per request
-stays below the scaled cost: `busy` counts whichever is longer).
+A variable product with 2.5 variations (the generated catalogue's mean) costs 95 ms to list
+with `_fields` and 146 ms with every field; its variations read by SKU cost 20 ms plus their
+share of the request, 36 ms in all. The per-order cost of an orders page (5 ms) is not
+measured (the store had no orders); a pass reads few pages of orders. WooCommerce answers
+`products?include=<variation ids>` with no variations and refuses `type=variation` (400), so
+`products?sku=` is the way to read variations across parents; more than 100 SKUs in one
+request are paged at 100.
+
+`WOOCOMMERCE` holds these figures; `--time-scale S` multiplies every cost by S (0.5 runs twice
+as fast with the same ratios, as long as the fake's own time per request stays below the scaled
+cost: `busy` counts whichever is longer, and the benchmark prints the fake's own time).
 """
 
 from __future__ import annotations
@@ -78,17 +100,17 @@ class Cost:
 
 
 WOOCOMMERCE: dict[str, Cost] = {
-    "product page": Cost(0.095, 0.0025),
-    "product page (all fields)": Cost(0.095, 0.0025),
-    "variation listing": Cost(0.20, 0.012),
-    "variation listing (all fields)": Cost(0.20, 0.012),
-    "sku read": Cost(0.11, 0.003),
-    "product batch": Cost(0.10, 0.025),
-    "variation batch": Cost(0.18, 0.070),
-    "product write": Cost(0.14),
-    "variation write": Cost(0.20),
-    "order page": Cost(0.10, 0.004),
-    "other": Cost(0.095),
+    "product page": Cost(0.131, 0.0029),
+    "product page (all fields)": Cost(0.063, 0.0077),
+    "variation listing": Cost(0.068, 0.011),
+    "variation listing (all fields)": Cost(0.118, 0.011),
+    "sku read": Cost(0.158, 0.0082),
+    "product batch": Cost(0.168, 0.0312),
+    "variation batch": Cost(0.245, 0.0365),
+    "product write": Cost(0.130),
+    "variation write": Cost(0.260),
+    "order page": Cost(0.070, 0.005),
+    "other": Cost(0.070),
 }
 """Server time by endpoint (see the module docstring for how each was measured)."""
 
