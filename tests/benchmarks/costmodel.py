@@ -16,7 +16,7 @@ client's own:
 
 It prints one JSON line (`url`, `key`, `secret`) and serves until its stdin closes. Besides the
 store's own REST API it answers `GET /costmodel/stats` (requests, items and busy seconds by
-endpoint since the last reset), `POST /costmodel/reset` and `POST /costmodel/clock?shift=SECONDS`
+endpoint since the last reset), `POST /costmodel/reset`, `POST /costmodel/workers?n=W` and `POST /costmodel/clock?shift=SECONDS`
 (the store's clock that far ahead of the real one, as a daemon's schedule moves between passes). A request carrying the header
 `X-Costmodel-Free: 1` is answered at no cost and not counted (a benchmark's own set-up: a
 merchant's sale between passes). `Sandbox.start(...)` does all this from a benchmark script.
@@ -197,7 +197,9 @@ class CostModel:
         def costly(request: httpx.Request) -> httpx.Response:
             if request.headers.get(FREE):
                 return inner(request)
-            with self._slots:
+            with self._lock:
+                slots = self._slots
+            with slots:
                 started = time.monotonic()
                 response = inner(request)
                 kind, items = self._kind(request, response)
@@ -215,6 +217,14 @@ class CostModel:
             return response
 
         return costly
+
+    def set_workers(self, workers: int) -> None:
+        """Serve the requests that come from now on with `workers` workers (those in flight finish as they are)."""
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        with self._lock:
+            self.workers = workers
+            self._slots = threading.BoundedSemaphore(workers)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -247,6 +257,9 @@ def _control(model: CostModel, inner: Handle, shift: list[timedelta]) -> Handle:
             return httpx.Response(200, json=model.stats())
         if request.url.path == "/costmodel/reset" and request.method == "POST":
             model.reset()
+            return httpx.Response(204)
+        if request.url.path == "/costmodel/workers" and request.method == "POST":
+            model.set_workers(int(request.url.params["n"]))
             return httpx.Response(204)
         if request.url.path == "/costmodel/clock" and request.method == "POST":
             shift[0] = timedelta(seconds=float(request.url.params.get("shift", "0")))
@@ -334,6 +347,9 @@ class Sandbox:
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/costmodel/reset").raise_for_status()
+
+    def set_workers(self, workers: int) -> None:
+        httpx.post(f"{self.url}/costmodel/workers", params={"n": str(workers)}).raise_for_status()
 
     def shift_clock(self, by: timedelta) -> None:
         """Move the store's clock (it starts at the real time) to `by` ahead of the real time."""

@@ -17,12 +17,14 @@ wall time, wall / bound, the connector's peak RSS, and the merchant's script
 changed item) on the same catalogue, cost model and run, with how many times faster the
 connector was.
 
-    python tests/benchmarks/woocommerce_pass.py --skus 20000 --workers 1 --time-scale 0.1
-    python tests/benchmarks/woocommerce_pass.py --skus 20000 --workers 4 --time-scale 0.1
+    python tests/benchmarks/woocommerce_pass.py --skus 5000 --workers 1 --time-scale 0.25
+    python tests/benchmarks/woocommerce_pass.py --skus 5000 --workers 4 --time-scale 0.25
 
 `--time-scale` multiplies every cost (ratios stay as long as the fake's own time per request
 stays below the scaled cost: "fake s" is the fake's own answering time, counted in the bound
-wherever it exceeded the model's). `--no-merchant` leaves it out.
+wherever it exceeded the model's). `--merchant nothing` runs the merchant's script in the
+"nothing to change" scenario only (its first pass, one PUT per item, is the longest part of a
+run); `--first-pass-workers 4` shortens a W = 1 run's first pass.
 """
 
 from __future__ import annotations
@@ -172,7 +174,17 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=2000, help="about how many SKUs (default 2000)")
     parser.add_argument("--workers", type=int, default=1, help="the store's PHP workers (default 1)")
     parser.add_argument("--time-scale", type=float, default=0.1, help="multiply every cost (default 0.1)")
-    parser.add_argument("--no-merchant", action="store_true", help="leave the merchant's script out")
+    parser.add_argument(
+        "--first-pass-workers",
+        type=int,
+        default=None,
+        help="the store's workers during the first pass only (a shorter run when --workers is 1)",
+    )
+    parser.add_argument(
+        "--merchant",
+        default="first,nothing,incremental",
+        help="the scenarios the merchant's script runs in, comma-separated (default all; '' for none)",
+    )
     parser.add_argument("--sold", type=float, default=0.01, help="share of SKUs sold out before the incremental pass")
     parser.add_argument("--settings", default="", help="extra store settings (TOML lines), e.g. write_concurrency = 4")
     args = parser.parse_args()
@@ -204,7 +216,8 @@ def main() -> None:
             def clock() -> datetime:
                 return datetime.now(UTC) + shift[0]
 
-            def one(incremental: bool, force: bool) -> tuple[StoreRun, Figures]:
+            def one(scenario: str, incremental: bool, force: bool, workers: int) -> tuple[StoreRun, Figures]:
+                sandbox.set_workers(workers)
                 shift[0] += timedelta(minutes=20)
                 sandbox.shift_clock(shift[0])
                 sandbox.reset()
@@ -226,20 +239,21 @@ def main() -> None:
                     peak_rss_mb(),
                     None,
                 )
-                if not args.no_merchant:
+                if scenario in args.merchant.split(","):
                     figures.merchant = run_merchant(sandbox, merchant_changes(run), folder)
                 return run, figures
 
-            first, figures = one(incremental=False, force=True)
-            table("first pass", figures, first, args.workers)
-            again, figures = one(incremental=False, force=False)
+            workers = args.first_pass_workers or args.workers
+            first, figures = one("first", incremental=False, force=True, workers=workers)
+            table("first pass", figures, first, workers)
+            again, figures = one("nothing", incremental=False, force=False, workers=args.workers)
             table("nothing to change", figures, again, args.workers)
             in_stock = [c.item.key for c in first.changes if (c.item.available or 0) > 0]
             sold = in_stock[:: max(1, round(len(in_stock) / max(1, args.skus * args.sold)))]
             shift[0] += timedelta(minutes=5)
             sandbox.shift_clock(shift[0])
             sell_out(sandbox, sold)
-            later, figures = one(incremental=True, force=False)
+            later, figures = one("incremental", incremental=True, force=False, workers=args.workers)
             table(f"incremental after {len(sold)} sell-outs", figures, later, args.workers)
             state.close()
     finally:
