@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report
+from stockstatus.core import catalogue, daemon, demo, explain, logs, operator, report, subscriptions
 from stockstatus.core import config as config_module
 from stockstatus.core.catalogue import Catalogue
 from stockstatus.core.errors import ConfigError, ConnectorError
@@ -35,6 +35,7 @@ from stockstatus.core.platform import platforms, simulates
 from stockstatus.core.progress import TerminalProgress
 from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, resync, system_clock
+from stockstatus.core.sync.restore import restore_store
 
 log = logging.getLogger("connector")
 
@@ -167,6 +168,48 @@ def _say_as_of(args: argparse.Namespace) -> None:
             f"as of {args.as_of:%A} {args.as_of.isoformat()} in each store's calendar, with today's stock, orders "
             "and supply: a plan, nothing is written (not to the stores, not to the state file)\n"
         )
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put back every field the connector changed on a store, as it was before the connector first wrote it.
+
+    Each field (WooCommerce: stock_status, backorders, the meta keys it writes; Shopify:
+    inventoryPolicy, metafields, the tags it added or removed) goes back only where the store still
+    holds the connector's own last value, read now: a field the merchant edited since is left and
+    reported. A field that did not exist before the connector (a meta key, a metafield, a tag) is
+    deleted. With --sku, only those SKUs. Afterwards the store is paused (as `connector pause`)
+    until `connector resume`, so the daemon does not write its values again; --dry-run shows what
+    would be restored and writes nothing, not even the pause.
+
+    Example: connector restore --store eu-shop --dry-run
+    Example: connector restore --store eu-shop --sku KTL-1 --sku KTL-2
+    """
+    config = config_module.load(config_module.config_path(args.config))
+    config.check_secrets(config.select(args.store))
+    state = (
+        StateStore.copy_of(config.state_path)
+        if args.dry_run
+        else StateStore(config.state_path, now=_state_now(args.clock))
+    )
+    try:
+        run = asyncio.run(
+            restore_store(
+                config,
+                store_name=args.store,
+                skus=args.sku or (),
+                dry_run=args.dry_run,
+                state=state,
+                environ=os.environ,
+                wait=args.wait,
+            )
+        )
+    finally:
+        state.close()
+    if args.json:
+        print(json.dumps(run.as_dict(), indent=2))
+    else:
+        say(report.restore_text(run))
+    return EXIT_OK if run.outcome is RunOutcome.OK else EXIT_FAILED
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
@@ -343,6 +386,63 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
+def _webhooks(args: argparse.Namespace, action: str) -> int:
+    config = config_module.load(config_module.config_path(args.config))
+    stores = config.select(args.store)
+    config.check_secrets(stores)
+    subscriptions.public_url(config)  # a ConfigError before any store is reached
+    dry_run = getattr(args, "dry_run", False)
+    run = {"install": subscriptions.install, "remove": subscriptions.remove}.get(action)
+    if run is None:
+        plans = asyncio.run(subscriptions.survey_stores(config, stores, os.environ))
+    else:
+        plans = asyncio.run(run(config, stores, os.environ, dry_run=dry_run))
+    if args.json:
+        print(json.dumps({"dry_run": dry_run, "stores": [p.as_dict() for p in plans]}, indent=2))
+    else:
+        say(subscriptions.text(plans, action, dry_run=dry_run))
+    if any(p.error is not None for p in plans):
+        return EXIT_FAILED
+    return EXIT_OK if action != "status" or all(p.healthy for p in plans) else EXIT_FAILED
+
+
+def cmd_webhooks_install(args: argparse.Namespace) -> int:
+    """Subscribe each store's webhooks to the daemon's listener at `[listen] public_url`.
+
+    Each store posts to <public_url>/webhooks/<store name>. Creates the subscriptions that are
+    missing, replaces those the store disabled after failed deliveries, removes duplicates and
+    leaves healthy ones alone: running it again changes nothing. WooCommerce webhooks are signed
+    with the secret in the store's `webhook_secret_env`; Shopify signs with the app's client
+    secret. With --dry-run, prints what it would do and changes nothing.
+
+    Example: connector webhooks install --store eu-shop --dry-run
+    """
+    return _webhooks(args, "install")
+
+
+def cmd_webhooks_status(args: argparse.Namespace) -> int:
+    """List each store's webhook subscriptions to the listener and their health.
+
+    A topic is active, missing (never installed, or removed by Shopify after its deliveries kept
+    failing), or disabled/paused (WooCommerce stops a webhook after more than five failed
+    deliveries in a row). Exits 1 when one is not active. Changes nothing.
+
+    Example: connector webhooks status
+    """
+    return _webhooks(args, "status")
+
+
+def cmd_webhooks_remove(args: argparse.Namespace) -> int:
+    """Delete the connector's webhook subscriptions (those at its listener's address; no others).
+
+    Scheduled passes keep the stores up to date without them. With --dry-run, prints what it
+    would delete.
+
+    Example: connector webhooks remove --store eu-shop
+    """
+    return _webhooks(args, "remove")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Per store: the last run, its outcome and counts by status, the next run, the last error.
 
@@ -433,6 +533,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535 (0 takes a free one), not {args.port}", command)
     options = {"plan": args.plan} if args.plan else {}
+    if args.client_secret_env is not None:
+        secret = os.environ.get(args.client_secret_env)
+        if not secret:
+            raise UsageError(f"--client-secret-env: environment variable {args.client_secret_env} is not set", command)
+        options["client_secret"] = secret
     if args.timezone is not None:
         try:
             ZoneInfo(args.timezone)
@@ -557,6 +662,21 @@ def parser() -> argparse.ArgumentParser:
         help="decide for this day (YYYY-MM-DD) in the store's calendar; with --dry-run only",
     )
 
+    p = add("restore", cmd_restore)
+    p.add_argument("--store", metavar="NAME", required=True, help="the store to restore")
+    p.add_argument("--dry-run", action="store_true", help="show what would be restored; write nothing")
+    p.add_argument(
+        "--sku", metavar="SKU", action="append", help="only this SKU (repeat for more; default: every recorded field)"
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for another process's pass over the store to end (default: 10)",
+    )
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+
     p = add("pause", cmd_pause)
     p.add_argument("store", metavar="STORE", help="the store's name in the config")
     p.add_argument("--reason", help="why, shown by `connector status`")
@@ -587,6 +707,20 @@ def parser() -> argparse.ArgumentParser:
         type=as_of_date,
         help="decide for this day (YYYY-MM-DD) in the store's calendar; writes nothing",
     )
+
+    webhooks_sub = group(
+        "webhooks", "the store webhooks that reach the daemon's listener", "webhooks_command", "COMMAND"
+    )
+    for name, func in (
+        ("install", cmd_webhooks_install),
+        ("status", cmd_webhooks_status),
+        ("remove", cmd_webhooks_remove),
+    ):
+        p = add(name, func, webhooks_sub)
+        p.add_argument("--store", metavar="NAME", help="only this store (default: every enabled store)")
+        if name != "status":
+            p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+        p.add_argument("--json", action="store_true", help="print machine-readable results")
 
     p = add("run", cmd_run)
 
@@ -620,6 +754,11 @@ def parser() -> argparse.ArgumentParser:
         help="seed with the products and open orders of a TOML file (see the README), instead of --products",
     )
     p.add_argument("--plan", help="platform plan whose limits to mimic (Shopify)")
+    p.add_argument(
+        "--client-secret-env",
+        metavar="NAME",
+        help="the sandbox app's client secret, which signs its webhooks, from this variable (Shopify; default: random)",
+    )
     p.add_argument("--timezone", metavar="ZONE", help="the store's timezone, an IANA name (WooCommerce; default: UTC)")
     return top
 

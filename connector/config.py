@@ -34,7 +34,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stockstatus.core.errors import ConfigError
-from stockstatus.core.events import WebhookSettings, looks_like_secret
+from stockstatus.core.events import ENV_NAME, WebhookSettings, looks_like_secret
+from stockstatus.core.http import is_loopback
 from stockstatus.core.notify import NotifySettings
 from stockstatus.core.platform import Platform, StoreSettings, broken_platforms, platforms
 from stockstatus.core.schedule import DEFAULT_RECONCILE, trigger_for
@@ -150,6 +151,43 @@ class Rails(_Strict):
     in a small shop one edit is a large share."""
 
 
+class Listen(_Strict):
+    """`[listen]`: the daemon's HTTP listener (webhook deliveries and the status page)."""
+
+    address: str = "127.0.0.1:8787"
+    """host:port to bind; loopback by default."""
+    public_url: str | None = None
+    """What stores post webhooks to, when the listener sits behind a reverse proxy."""
+    status_token_env: str | None = None
+    """Environment variable holding the token the status page asks of any request not from loopback.
+    Without it, only loopback may read the page."""
+
+    @field_validator("status_token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or looks_like_secret(value)):
+            raise ValueError(
+                "give the NAME of the environment variable holding the status page's token (e.g. "
+                "CONNECTOR_STATUS_TOKEN), never the token itself; the value is not shown"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        # `connector webhooks install` hands it to the stores, which post orders to it.
+        if value is None:
+            return None
+        match = re.fullmatch(r"(https?)://(\[[^\]]+\]|[^/:?#\s]+)(:\d+)?(/[^?#\s]*)?", value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a URL like https://connector.example.com")
+        if match.group(1) == "http" and not is_loopback(match.group(2)):
+            raise ValueError(
+                "stores post orders to it: use https:// (a reverse proxy with TLS in front of the listener)"
+            )
+        return value.rstrip("/")
+
+
 class StoreEntry(BaseModel):
     """The keys every store has; the rest belong to its platform's settings model."""
 
@@ -169,6 +207,19 @@ class StoreEntry(BaseModel):
     """Telling waiting buyers when their order's ETA moves or its item is back (opt-in)."""
     rails: Rails | None = None
     """This store's limits, instead of the file's `[rails]`."""
+    webhook_secret_env: str | None = None
+    """The environment variable holding the secret store webhooks are signed with (WooCommerce:
+    the secret set on the webhooks; Shopify: the app's client secret, `client_secret_env` by default)."""
+
+    @field_validator("webhook_secret_env")
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        if value is not None and (not ENV_NAME.match(value) or looks_like_secret(value)):
+            raise ValueError(
+                "give the NAME of the environment variable holding the webhook secret (e.g. "
+                "EU_SHOP_WEBHOOK_SECRET), never the secret itself; the value is not shown"
+            )
+        return value
 
     @field_validator("name")
     @classmethod
@@ -192,6 +243,8 @@ class ConnectorSettings(BaseSettings):
     """Limits on what one pass may change (see `Rails`)."""
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
+    listen: Listen = Listen()
+    """The daemon's HTTP listener: webhook deliveries and the status page."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
@@ -232,6 +285,9 @@ class Store:
     """Whether and what to tell waiting buyers (`connector.notify`)."""
     rails: Rails = field(default_factory=Rails)
     """What one pass may change without the operator (`--force`)."""
+    webhook_secret_env: str | None = None
+    """The variable holding the secret this store's webhook deliveries are signed with, if any
+    (`webhook_secret_env`, else the platform settings' `client_secret_env`: Shopify signs with the app's)."""
     decides_by: str = ""
     """A digest of every setting the store's decisions depend on (rules, supply and demand
     settings, timezone, platform settings); an edit that changes it makes the next pass a full
@@ -261,6 +317,10 @@ class Config:
     @property
     def demand(self) -> Demand:
         return self.settings.demand
+
+    @property
+    def listen(self) -> Listen:
+        return self.settings.listen
 
     def select(self, name: str | None) -> tuple[Store, ...]:
         """The enabled stores, or the one named (enabled or not); ConfigError for an unknown name."""
@@ -445,6 +505,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 reconcile=(entry.reconcile or DEFAULT_RECONCILE).strip(),
                 notify=entry.notify,
                 rails=entry.rails or settings.rails,
+                webhook_secret_env=entry.webhook_secret_env or getattr(store_settings, "client_secret_env", None),
                 decides_by=_decides_by(settings, entry, tz, raw_rules),
             )
         )
@@ -462,7 +523,7 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
     )
 
 
-_NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify", "rails"})
+_NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify", "rails", "webhook_secret_env"})
 """Store keys that change when and whether passes run, what buyers are told, or what a pass may
 write without the operator, but no decision."""
 

@@ -24,6 +24,7 @@ from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock, v
 from stockstatus.rules import RuleTrace
 from stockstatus.rules.demand import daily_demand, velocity
 from stockstatus.rules.model import Decision, Facts, Status
+from stockstatus.rules.supply import SupplyTimeline
 
 
 class UnknownSku(ConnectorError):
@@ -53,6 +54,8 @@ class Explanation:
     sales: str = ""
     """The sales history in words (units, velocity over the configured window)."""
     warnings: tuple[str, ...] = ()
+    supply_timeline: SupplyTimeline | None = None
+    """The supply/queue derivation itself (`timeline` is its text): what the status page draws."""
 
 
 async def explain_sku(
@@ -106,6 +109,7 @@ async def explain_sku(
                     accepted=seen.accepted.get(item.key),
                     sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
                     warnings=tuple(seen.warnings),
+                    supply_timeline=explained.timeline,
                 )
             )
         for item, reason in seen.refused:
@@ -163,7 +167,16 @@ def _decision_lines(decision: Decision | None) -> list[str]:
         out.append("  sell limit  0: nothing more may be sold")
     elif decision.sell_limit is not None:
         out.append(f"  sell limit  {decision.sell_limit} more unit(s) may be sold past zero")
-    if decision.on_sellout is not None:
+    after = decision.at_sellout
+    if after is not None:
+        # Written ahead into the store's sell-out fields, so the theme has it at the last sale.
+        ahead = [after.status.value]
+        if after.eta:
+            ahead.append(f"ETA {after.eta.isoformat()}")
+        if after.message:
+            ahead.append(f"message {after.message!r}")
+        out.append(f"  at sell-out {', '.join(ahead)}  (written ahead)")
+    elif decision.on_sellout is not None:
         out.append(f"  at sell-out {decision.on_sellout.value}")
     if decision.message:
         out.append(f"  message     {decision.message}")
@@ -172,16 +185,9 @@ def _decision_lines(decision: Decision | None) -> list[str]:
     return out
 
 
-def text(explanation: Explanation) -> str:
-    """The explanation as the terminal shows it."""
+def fact_rows(explanation: Explanation) -> list[tuple[str, str]]:
+    """The facts as (name, value) rows, as `text` prints them (and the status page shows them)."""
     e, f = explanation, explanation.facts
-    out = [
-        f"{escape_controls(e.item.label)} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}",
-        "",
-        "facts",
-    ]
-    if e.skipped is not None:
-        out[1:1] = ["", f"SKIPPED by a pass (nothing written): {e.skipped}"]
     rows = [
         ("today", f.today.isoformat()),
         ("available", "not tracked" if f.available is None else str(f.available)),
@@ -202,6 +208,20 @@ def text(explanation: Explanation) -> str:
     ]
     if e.item.problems:
         rows.append(("unreadable", "; ".join(e.item.problems)))
+    return rows
+
+
+def text(explanation: Explanation) -> str:
+    """The explanation as the terminal shows it."""
+    e, f = explanation, explanation.facts
+    out = [
+        f"{escape_controls(e.item.label)} {e.item.name!r} in store {e.store} ({e.platform}), item {e.item.key}",
+        "",
+        "facts",
+    ]
+    if e.skipped is not None:
+        out[1:1] = ["", f"SKIPPED by a pass (nothing written): {e.skipped}"]
+    rows = fact_rows(e)
     out.extend(f"  {name:<13}{value}" for name, value in rows)
     out.append("")
     out.append("incoming supply (soonest first)")
@@ -359,6 +379,15 @@ def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
         "sell_limit": decision.sell_limit,
         "message": decision.message,
         "on_sellout": decision.on_sellout.value if decision.on_sellout else None,
+        "at_sellout": (
+            {
+                "status": decision.at_sellout.status.value,
+                "eta": _iso(decision.at_sellout.eta),
+                "message": decision.at_sellout.message,
+            }
+            if decision.at_sellout
+            else None
+        ),
         "reasons": list(decision.reasons),
         "order_etas": [
             {

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from stockstatus.core import subscriptions
 from stockstatus.core.config import Config, Store
 from stockstatus.core.errors import AuthError, ConnectorError
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
-from stockstatus.core.platform import platforms, tells_customers
+from stockstatus.core.platform import manages_webhooks, platforms, tells_customers
 from stockstatus.core.report import printable, table
 from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
 from stockstatus.core.state import HoldKind, StateStore
@@ -93,6 +94,10 @@ async def check_stores(
                 if mismatch is not None:
                     results.append(CheckResult(store.name, False, *mismatch))
                     continue
+                unhealthy = await _webhooks_unhealthy(config, store, adapter)
+                if unhealthy is not None:
+                    results.append(CheckResult(store.name, False, *unhealthy))
+                    continue
             except AuthError as exc:
                 results.append(CheckResult(store.name, False, str(exc), "renew the credentials or their permissions"))
             except (ConnectorError, httpx.HTTPError) as exc:
@@ -103,6 +108,32 @@ async def check_stores(
             else:
                 results.append(CheckResult(store.name, True))
     return results
+
+
+async def _webhooks_unhealthy(config: Config, store: Store, adapter: object) -> tuple[str, str] | None:
+    """(problem, fix) when the store's webhooks to the listener are missing or stopped.
+
+    Asked only when `[listen] public_url` is set: without it the connector uses no webhooks.
+    """
+    listen = config.listen
+    if not listen.public_url or not manages_webhooks(adapter):
+        return None
+    address = subscriptions.delivery_address(listen.public_url, store.name)
+    plan = subscriptions.survey(adapter, await adapter.list_webhooks(), address)
+    missing = [t.topic for t in plan.topics if t.health is subscriptions.Health.MISSING]
+    stopped = [f"{t.topic} ({t.status})" for t in plan.topics if t.health is subscriptions.Health.INACTIVE]
+    if not missing and not stopped:
+        return None
+    problems = []
+    if missing:
+        problems.append(f"webhooks missing at {address}: {', '.join(missing)}")
+    if stopped:
+        problems.append(f"webhooks not delivering: {', '.join(stopped)}")
+    why = (
+        " (WooCommerce disables a webhook after more than five failed deliveries in a row; Shopify removes a "
+        "subscription whose deliveries failed for four hours)"
+    )
+    return "; ".join(problems) + why, f"connector webhooks install --store {store.name}"
 
 
 URL_NOT_HOME = "url_not_home"

@@ -152,6 +152,103 @@ def tells_customers(adapter: object) -> TypeGuard[TellsCustomers]:
     return isinstance(adapter, TellsCustomers)
 
 
+@dataclass(frozen=True, slots=True)
+class FieldWrite:
+    """One field a plan writes, as the store will hold it once written (see `Restores.written`)."""
+
+    field: str
+    """The field's name in the adapter's own plan vocabulary (`backorders`, `meta:_eta`, `tag:pre-order`)."""
+    value: str | None
+    """What the store holds after the write; None when the write removes the field."""
+    shared: bool = False
+    """True when the field lives on the product the item shares with its siblings (`Item.parent_key`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restoration:
+    """Fields to put back on one item: field -> the value before the connector's first write (None: delete)."""
+
+    item: Item
+    fields: Mapping[str, str | None]
+
+
+@runtime_checkable
+class Restores(Protocol):
+    """Optional capability of an adapter: tell what each field held before a write, and put it back.
+
+    With it a pass records, at the first write of each field, what the store held there, and
+    `connector restore` can undo the connector's writes. The core stays generic over fields:
+    every field a plan names is split by `written` and read back by `held`, so a platform that
+    writes a new field needs no change in the core.
+    """
+
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each single field `fields` (a plan of `item`) writes, with the value the store then holds."""
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What `item` holds now (as pulled) in `field` (a `FieldWrite.field`); None when it has no such field.
+
+        Raises LookupError when the adapter cannot read the field back.
+        """
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Write the values back, in batches, retried like pushes; one result per restoration, in order."""
+
+
+def restores(adapter: object) -> TypeGuard[Restores]:
+    """Whether the adapter can record and restore the fields it writes."""
+    return isinstance(adapter, Restores)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """One webhook subscription as the store reports it."""
+
+    id: str
+    """The platform's id for it (what `delete_webhook` takes)."""
+    topic: str
+    """The platform's own name for what it reports: `order.created`, `ORDERS_CREATE`, ..."""
+    address: str
+    """Where the store delivers it."""
+    status: str
+    """`active`, or the platform's word for a subscription that delivers nothing (`paused`,
+    `disabled`: WooCommerce disables a webhook after repeated failed deliveries)."""
+    name: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@runtime_checkable
+class ManagesWebhooks(Protocol):
+    """Optional capability of an adapter: the store's webhook subscriptions.
+
+    `connector webhooks install | status | remove` and `connector check` use it; an adapter
+    without it leaves the store to scheduled passes alone.
+    """
+
+    webhook_topics: tuple[str, ...]
+    """The topics the connector subscribes to, in the platform's own names."""
+    webhook_name: str
+    """The name the connector gives its subscriptions (how it recognises them with their address)."""
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """Every webhook subscription of the store (the connector's and others')."""
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """Subscribe `address` to `topic`; `secret` signs the deliveries where the platform takes one
+        (WooCommerce; Shopify signs with the app's client secret)."""
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """Remove one subscription."""
+
+
+def manages_webhooks(adapter: object) -> TypeGuard[ManagesWebhooks]:
+    """Whether the adapter can list, create and delete the store's webhook subscriptions."""
+    return isinstance(adapter, ManagesWebhooks)
+
+
 class Platform(Protocol):
     """The entry-point object of one platform."""
 

@@ -21,6 +21,7 @@ from stockstatus.core.model import Item
 from stockstatus.core.outcomes import ChangeResult, NoticeResult, RunOutcome
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Change, Clock, StoreRun, gather_stores, system_clock
+from stockstatus.core.sync.restore import Fate, StoreRestore
 from stockstatus.rules.model import Status
 
 if TYPE_CHECKING:
@@ -142,7 +143,9 @@ def change_lines(change: Change, *, width: int = WIDTH) -> list[str]:
     if decision.on_sellout not in (None, decision.status, Status.OUT_OF_STOCK) or (
         decision.on_sellout is not None and kinds.policy and not kinds.status
     ):
-        out.append(_field("at sell-out", f"{decision.on_sellout.value} (armed now, switches at the last sale)"))
+        after = decision.at_sellout
+        ships = f", ships by {after.eta.isoformat()}" if after is not None and after.eta else ""
+        out.append(_field("at sell-out", f"{decision.on_sellout.value}{ships} (armed now, switches at the last sale)"))
     if kinds.eta:
         out += _old_new("ETA", shown.eta, decision.eta, width)
     if kinds.message:
@@ -192,6 +195,22 @@ def plan_summary(run: StoreRun) -> str:
     return f"{total}: {parts}" if parts else total
 
 
+def takeover_lines(run: StoreRun, *, width: int = WIDTH) -> list[str]:
+    """The takeover plan: per field the first pass writes, what the merchant has now → what it sets."""
+    out = _wrap(
+        "takeover: no pass has written to this store yet. Per field (items): what the merchant has now "
+        f"{ARROW} what the first pass sets",
+        width,
+        indent=2,
+    )
+    for one in run.takeover or ():
+        out.extend(_wrap(printable(one.text()), width, indent=6))
+    if not run.takeover:
+        out.append("  nothing: the store already holds every value the connector would set")
+    out.extend(_wrap("`connector restore` puts these fields back later. The plan:", width, indent=2))
+    return out
+
+
 def notice_lines(run: StoreRun, *, width: int = WIDTH) -> list[str]:
     """The buyers told (or, in a dry run, to be told), and notices left unconfirmed."""
     if not run.notices:
@@ -234,6 +253,8 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
     if run.outcome in (RunOutcome.PAUSED, RunOutcome.BUSY):
         out.append(f"  {run.outcome.value.upper()}: {printable(run.error or '')}")
         return "\n".join(out)
+    if run.takeover is not None:
+        out.extend(takeover_lines(run, width=width))
     if run.changes:
         for change in run.changes:
             out.extend(change_lines(change, width=width))
@@ -256,6 +277,61 @@ def run_text(run: StoreRun, *, width: int = WIDTH) -> str:
         )
     if run.outcome is RunOutcome.HELD:
         out.append(f"  HELD: {printable(run.error or '')}")
+    return "\n".join(out)
+
+
+# ---- restore ----
+
+
+def restore_text(run: StoreRestore, *, width: int = WIDTH) -> str:
+    """`connector restore` for one store: what it restored (or would), what it left and why, then counts."""
+    mode = " (dry run: nothing written)" if run.dry_run else ""
+    out = [f"store {run.store} ({run.platform}): restore{mode}"]
+    if run.outcome in (RunOutcome.FAILED, RunOutcome.BUSY) and run.error:
+        out.append(f"  {run.outcome.value.upper()}: {printable(run.error)}")
+    elif not run.fields and not run.unknown_skus:
+        out.append("  nothing recorded: the connector has not changed a field of this store (or it was restored)")
+    if run.fields:
+        # Field names as the merchant knows them: the meta key or metafield, without its kind.
+        names = [f.original.field.split(":", 1)[-1] for f in run.fields]
+        skus = [f.sku or f"#{f.item_key or f.original.owner}" for f in run.fields]
+        results = [f.result for f in run.fields]
+        fixed = 2 + max(map(len, skus)) + max(map(len, names)) + max(map(len, results)) + 4 * 2
+        value = max(10, (width - fixed) // 2)
+
+        def shown(text: str | None, absent: str) -> str:
+            return elide(_shown(text), value) if text is not None else absent
+
+        rows = [
+            [sku, name, shown(f.now, "(none)"), shown(f.original.original, "(none)"), f.result]
+            for sku, name, f in zip(skus, names, run.fields, strict=True)
+        ]
+        headers = ["SKU", "field", "now", "before", "result"]
+        out.extend(elide("  " + line, width) for line in table(headers, rows).splitlines())
+        if any(f.original.original is None for f in run.fields):
+            out.append("  before (none): the field did not exist before the connector wrote it; restore deletes it")
+        for f in run.fields:
+            if f.reason:
+                label = f"{f.sku or '#' + (f.item_key or f.original.owner)} {f.original.field.split(':', 1)[-1]}"
+                out.extend(_wrap(f"{printable(label)} {f.result}: {printable(f.reason)}", width, indent=4))
+    for sku in run.unknown_skus:
+        out.append(f"  {printable(sku)}: nothing recorded for this SKU")
+    done = Fate.PLANNED if run.dry_run else Fate.RESTORED
+    counts = [f"{run.count(done)} {done}", f"{run.count(Fate.LEFT)} left"]
+    if run.count(Fate.ALREADY):
+        counts.append(f"{run.count(Fate.ALREADY)} {Fate.ALREADY}")
+    if run.count(Fate.FAILED):
+        counts.append(f"{run.count(Fate.FAILED)} failed (kept: a later restore tries them again)")
+    if run.fields:
+        out.extend(_wrap(", ".join(counts), width))
+    if run.paused:
+        out.extend(
+            _wrap(
+                f"PAUSED: no pass writes to {run.store} until `connector resume {run.store}` (the daemon would "
+                "otherwise write the connector's values again)",
+                width,
+            )
+        )
     return "\n".join(out)
 
 

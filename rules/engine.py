@@ -17,7 +17,7 @@ from typing import Protocol
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import Decision, Facts, OrderEta, Shipment, Status, Why
+from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, merged, queue_etas, timeline
@@ -41,6 +41,7 @@ class _Build(Protocol):
         message: str | None,
         on_sellout: Status | None,
         order_etas: tuple[OrderEta, ...],
+        at_sellout: AtSellout | None,
         explain: Callable[..., Why],
         /,
         *args: object,
@@ -57,12 +58,13 @@ def _later(
     message: str | None,
     on_sellout: Status | None,
     order_etas: tuple[OrderEta, ...],
+    at_sellout: AtSellout | None,
     explain: Callable[..., Why],
     /,
     *args: object,
 ) -> Decision:
     """The decision, its reasons and inputs worked out when read (by `rules.why(facts)`)."""
-    return _later_decision(status, rule, eta, sell_limit, message, on_sellout, order_etas, rules, facts)
+    return _later_decision(status, rule, eta, sell_limit, message, on_sellout, order_etas, rules, facts, at_sellout)
 
 
 def _now(
@@ -75,13 +77,14 @@ def _now(
     message: str | None,
     on_sellout: Status | None,
     order_etas: tuple[OrderEta, ...],
+    at_sellout: AtSellout | None,
     explain: Callable[..., Why],
     /,
     *args: object,
 ) -> Decision:
     """The decision with its reasons and inputs, `explain(rules, facts, *args)`, worked out now."""
     reasons, inputs = explain(rules, facts, *args)
-    return Decision(status, rule, eta, sell_limit, message, reasons, on_sellout, order_etas, inputs)
+    return Decision(status, rule, eta, sell_limit, message, reasons, on_sellout, order_etas, inputs, at_sellout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +269,7 @@ class RuleSet:
                 None,
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
+                None,
                 _explain_default,
                 Status.OUT_OF_STOCK,
             )
@@ -291,6 +295,7 @@ class RuleSet:
         limit = None
         if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
             limit = sellout_rule.action.cap.sell_limit(subject)
+        at_sellout = self._at_sellout(subject, sellout_status, sellout_rule, at_zero, limit)
         subject.available = available
         sellout_name = sellout_rule.name if sellout_rule is not None else DEFAULT_RULE
         order_etas = (
@@ -307,6 +312,7 @@ class RuleSet:
                 None,
                 sellout_status,
                 order_etas,
+                at_sellout,
                 _explain_default,
                 Status.IN_STOCK,
                 sellout_status,
@@ -323,10 +329,52 @@ class RuleSet:
                 None,
                 sellout_status,
                 order_etas,
+                at_sellout,
                 _explain_on_shelf,
                 rule,
             )
-        return self._rule_decision(build, rule, subject, eta, sellout_status, sellout_name, limit)
+        return self._rule_decision(
+            build, rule, subject, eta, sellout_status, sellout_name, limit, at_sellout=at_sellout
+        )
+
+    def _at_sellout(
+        self,
+        subject: Subject,
+        status: Status,
+        rule: Rule | None,
+        at_zero: tuple[Rule, date | None] | None,
+        limit: int | None,
+    ) -> AtSellout | None:
+        """What the SKU shows after its last unit sells (`subject` is at available 0): the
+        sell-out rule's ETA and message as a pass at that moment would write them. None for a
+        plain sell-out (out of stock, no message): the store's own sold-out text says it all."""
+        if rule is None:
+            return None if status is Status.OUT_OF_STOCK else AtSellout(status, None, None)
+        action = rule.action
+        eta = None
+        if action.eta is not None:
+            if at_zero is not None and at_zero[0] is rule and at_zero[1] is not None:
+                eta = at_zero[1]
+            elif rule.eta_source is not None:
+                # The rule matched while units were on the shelf: its ETA at zero may differ.
+                eta = rule.eta_source.resolve(subject)
+        message = None
+        template = action.message
+        if template is not None:
+            facts = subject.facts
+            message = render_message(
+                template,
+                sku=facts.sku,
+                name=facts.name,
+                available=0,
+                eta=eta,
+                today=facts.today,
+                queue=queued_units(subject) if "queue" in template.fields else None,
+                limit=limit,
+            )
+        if status is Status.OUT_OF_STOCK and message is None:
+            return None
+        return AtSellout(status, eta, message)
 
     def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.
@@ -418,6 +466,7 @@ class RuleSet:
         sellout_rule: str | None,
         limit: int | None = None,
         held: str | None = None,
+        at_sellout: AtSellout | None = None,
     ) -> Decision:
         facts = subject.facts
         action = rule.action
@@ -450,6 +499,7 @@ class RuleSet:
             message,
             sellout,
             order_etas,
+            at_sellout,
             _explain_rule,
             rule,
             subject.available,
@@ -478,6 +528,7 @@ class RuleSet:
                 None,
                 None,
                 self._order_etas(subject, Status.OUT_OF_STOCK, None, self.handling_days),
+                None,
                 _explain_default,
                 Status.OUT_OF_STOCK,
                 None,

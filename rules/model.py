@@ -119,6 +119,21 @@ class Facts:
     """Standard deviation of the supplier's lead time, when known."""
 
 
+@dataclass(frozen=True, slots=True)
+class AtSellout:
+    """What an in-stock SKU shows once its last unit is sold, decided now so the store has it before.
+
+    The platform switches by itself at the last sale (the policy is pre-armed); these go into
+    fields of their own, so a theme shows the right date and message at that instant, before
+    the next pass.
+    """
+
+    status: Status
+    eta: date | None
+    """The date the first unit sold past zero ships (None: no date to show)."""
+    message: str | None
+
+
 Why = tuple[tuple[str, ...], dict[str, object]]
 """A decision's (reasons, inputs)."""
 
@@ -140,7 +155,7 @@ class Decision:
     """What the store should show for one SKU, and why.
 
     Built like this: `Decision(status, rule, eta=None, sell_limit=None, message=None, reasons=(),
-    on_sellout=None, order_etas=(), inputs={})`. Equality compares everything but `inputs`.
+    on_sellout=None, order_etas=(), inputs={}, at_sellout=None)`. Equality compares everything but `inputs`.
 
     `reasons` and `inputs` of decisions made by a RuleSet are worked out the first time they are
     read, not when the decision is made: most decisions equal the last one the store accepted and
@@ -161,6 +176,9 @@ class Decision:
     """For an in-stock SKU: the status the platform should switch to at the last sale (pre-armed)."""
     order_etas: tuple[OrderEta, ...]
     """Per queued order: what ships now and by when the rest ships (FIFO against supply)."""
+    at_sellout: AtSellout | None
+    """For an in-stock SKU with a status decided for the last sale: that status with its ETA and
+    message as they will be at sell-out (written ahead into fields of their own)."""
     _why: Why | None
     _explainer: Explains | None
     _facts: Facts | None
@@ -176,6 +194,7 @@ class Decision:
         on_sellout: Status | None = None,
         order_etas: Iterable[OrderEta] = (),
         inputs: Mapping[str, object] | None = None,
+        at_sellout: AtSellout | None = None,
     ) -> None:
         _set(self, "status", status)
         _set(self, "rule", rule)
@@ -184,6 +203,7 @@ class Decision:
         _set(self, "message", message)
         _set(self, "on_sellout", on_sellout)
         _set(self, "order_etas", tuple(order_etas))
+        _set(self, "at_sellout", at_sellout)
         _set(self, "_why", (tuple(reasons), dict(inputs) if inputs else {}))
         _set(self, "_explainer", None)
         _set(self, "_facts", None)
@@ -200,6 +220,7 @@ class Decision:
         order_etas: tuple[OrderEta, ...],
         explainer: Explains,
         facts: Facts,
+        at_sellout: AtSellout | None = None,
     ) -> Decision:
         """A decision whose reasons and inputs `explainer.why(facts)` works out when first read."""
         # Every decision of a pass is made here: the slots' own setters skip the per-call name
@@ -212,6 +233,7 @@ class Decision:
         _SET_MESSAGE(made, message)
         _SET_ON_SELLOUT(made, on_sellout)
         _SET_ORDER_ETAS(made, order_etas)
+        _SET_AT_SELLOUT(made, at_sellout)
         _SET_WHY(made, None)
         _SET_EXPLAINER(made, explainer)
         _SET_FACTS(made, facts)
@@ -240,7 +262,16 @@ class Decision:
         return self._worked_out()[1]
 
     def _key(self) -> tuple[object, ...]:
-        return (self.status, self.rule, self.eta, self.sell_limit, self.message, self.on_sellout, self.order_etas)
+        return (
+            self.status,
+            self.rule,
+            self.eta,
+            self.sell_limit,
+            self.message,
+            self.on_sellout,
+            self.order_etas,
+            self.at_sellout,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -254,7 +285,7 @@ class Decision:
         return (
             f"Decision(status={self.status!r}, rule={self.rule!r}, eta={self.eta!r},"
             f" sell_limit={self.sell_limit!r}, message={self.message!r}, reasons={self.reasons!r},"
-            f" on_sellout={self.on_sellout!r}, order_etas={self.order_etas!r})"
+            f" on_sellout={self.on_sellout!r}, order_etas={self.order_etas!r}, at_sellout={self.at_sellout!r})"
         )
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -270,6 +301,7 @@ class Decision:
                 self.on_sellout,
                 self.order_etas,
                 self.inputs,
+                self.at_sellout,
             ),
         )
 
@@ -285,6 +317,7 @@ class Decision:
             self.on_sellout,
             self.order_etas,
             self.inputs,
+            self.at_sellout,
         )
 
 
@@ -300,6 +333,7 @@ _SET_SELL_LIMIT = _slot_setter("sell_limit")
 _SET_MESSAGE = _slot_setter("message")
 _SET_ON_SELLOUT = _slot_setter("on_sellout")
 _SET_ORDER_ETAS = _slot_setter("order_etas")
+_SET_AT_SELLOUT = _slot_setter("at_sellout")
 _SET_WHY = _slot_setter("_why")
 _SET_EXPLAINER = _slot_setter("_explainer")
 _SET_FACTS = _slot_setter("_facts")

@@ -20,7 +20,9 @@ from stockstatus.core.loopback import serve
 from tests.conftest import due_now
 
 KEY, SECRET = "ck_" + "a" * 40, "cs_" + "b" * 40
-ENV = {"SHOP_KEY": KEY, "SHOP_SECRET": SECRET}
+WEBHOOK_SECRET = "whsec-" + "c" * 32
+"""What `connector webhooks install` signs the shop's webhooks with (the config's webhook_secret_env)."""
+ENV = {"SHOP_KEY": KEY, "SHOP_SECRET": SECRET, "SHOP_WEBHOOK_SECRET": WEBHOOK_SECRET}
 SOLD_OUT_RULE = """
 [[rules]]
 name = "discontinued"
@@ -48,8 +50,8 @@ class Shop:
             'timezone = "Europe/Berlin"\nstate = "state.sqlite"\n'
             f"{extra}\n"
             f'[[stores]]\nname = "shop"\nplatform = "woocommerce"\nurl = "{self.url}"\n'
-            'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nschedule = "every 1s"\n'
-            + SOLD_OUT_RULE.format(condition=condition)
+            'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nwebhook_secret_env = "SHOP_WEBHOOK_SECRET"\n'
+            'schedule = "every 1s"\n' + SOLD_OUT_RULE.format(condition=condition)
         )
 
     def cli(self, *args: str) -> int:

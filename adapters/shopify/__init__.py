@@ -65,7 +65,9 @@ class ShopifyPlatform:
         """Serve a fake Shopify seeded with `catalogue` until interrupted; options["plan"] picks the limits."""
         from .fake import sandbox
 
-        sandbox.run(host, port, catalogue, plan=options.get("plan") or "standard")
+        sandbox.run(
+            host, port, catalogue, plan=options.get("plan") or "standard", client_secret=options.get("client_secret")
+        )
 
 
 platform = ShopifyPlatform()

@@ -54,7 +54,7 @@ from stockstatus.core.errors import (
 )
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
-from stockstatus.core.platform import Capabilities
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration, WebhookSubscription
 
 from . import mapping, queries
 from .pagination import Cursors
@@ -120,6 +120,9 @@ DEFINITIONS = (
     Definition("PRODUCTVARIANT", "status", STATUS_TYPE, "Stock status", True),
     Definition("PRODUCTVARIANT", "eta", DATE_TYPE, "Expected ship date", True),
     Definition("PRODUCTVARIANT", "message", STATUS_TYPE, "Stock message", True),
+    Definition("PRODUCTVARIANT", "sellout_status", STATUS_TYPE, "Stock status once sold out", True),
+    Definition("PRODUCTVARIANT", "sellout_eta", DATE_TYPE, "Expected ship date once sold out", True),
+    Definition("PRODUCTVARIANT", "sellout_message", STATUS_TYPE, "Stock message once sold out", True),
     Definition("ORDER", "notice", NOTICE_TYPE, "Stock notice for the buyer", False),
 )
 
@@ -212,6 +215,11 @@ class _Slots:
     owners: dict[str, list[list[int]]] = field(default_factory=dict)
     """alias → per input entry, the indexes of the updates it carries."""
     used: int = 0
+
+
+WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "INVENTORY_LEVELS_UPDATE", "PRODUCTS_UPDATE")
+"""What the connector subscribes to: orders placed, changed and cancelled, stock moved at a
+location, and products or variants edited (an inventory policy among them)."""
 
 
 class ShopifyAdapter:
@@ -973,6 +981,9 @@ class ShopifyAdapter:
             "statusKey": keys.status,
             "etaKey": keys.eta,
             "messageKey": keys.message,
+            "selloutStatusKey": keys.sellout_status,
+            "selloutEtaKey": keys.sellout_eta,
+            "selloutMessageKey": keys.sellout_message,
         }
         for name, prefix in (("release_date", "release"), ("restock_date", "restock"), ("supplier", "supplier")):
             namespace, key = keys.merchant(name)
@@ -1154,8 +1165,25 @@ class ShopifyAdapter:
             # before the first write, not one refusal per variant.
             await self.metafield_definitions(("PRODUCTVARIANT",), create=False, report_missing=False)
             self._definitions_checked = True
-        errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
-        work = _Work.of(updates, self.settings)
+        return await self._write([(u.item, u.fields) for u in updates], "pushed")
+
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each field a plan writes, as the store then holds it (see `mapping.written`)."""
+        return mapping.written(fields)
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What the variant (or its product, for a tag) holds now in a field (see `mapping.held`)."""
+        return mapping.held(item, field, self.settings.metafields)
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Put fields back with the same mutations and slots as `push`; one result per restoration."""
+        changes = [(r.item, mapping.restore_fields(r.item, r.fields)) for r in restorations]
+        return await self._write(changes, "restored")
+
+    async def _write(self, changes: Sequence[tuple[Item, Mapping[str, Any]]], verb: str) -> list[WriteResult]:
+        """Send the fields of each item (validated by the caller) in PushChanges requests; one result per item."""
+        errors: dict[int, list[str]] = {i: [] for i in range(len(changes))}
+        work = _Work.of(changes, self.settings)
         while work.pending():
             slots = work.take()
             failures: list[dict[str, Any]] = []
@@ -1178,13 +1206,14 @@ class ShopifyAdapter:
                 )
             work.answer(slots, data, errors, failures)
         results = [
-            WriteResult(item_key=u.item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
-            for i, u in enumerate(updates)
+            WriteResult(item_key=item.key, ok=not errors[i], error="; ".join(dict.fromkeys(errors[i])) or None)
+            for i, (item, _) in enumerate(changes)
         ]
         log.info(
-            "store %s: pushed %d updates in %d requests; %d failed",
+            "store %s: %s %d updates in %d requests; %d failed",
             self.settings.shop,
-            len(updates),
+            verb,
+            len(changes),
             work.requests,
             sum(not r.ok for r in results),
         )
@@ -1236,6 +1265,54 @@ class ShopifyAdapter:
         if problems:
             return WriteResult(item_key=order_id, ok=False, error="; ".join(problems))
         return WriteResult(item_key=order_id, ok=True)
+
+    # --- webhook subscriptions (ManagesWebhooks) ------------------------------------------------
+
+    webhook_topics = WEBHOOK_TOPICS
+    webhook_name = "stock-status-connector"
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """The app's webhook subscriptions (Shopify shows an app only its own).
+
+        Shopify keeps no disabled state: a subscription whose deliveries kept failing is removed,
+        so a missing one is what a failing one becomes.
+        """
+        nodes = await self._pages("WebhookSubscriptions", "webhookSubscriptions", {}, "webhook subscriptions")
+        return [_subscription(node, f"webhook subscriptions of {self.settings.shop}") for node in nodes]
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """webhookSubscriptionCreate (JSON); `secret` is not sent: Shopify signs with the app's client secret."""
+        variables = {"topic": topic, "subscription": {"uri": address, "format": "JSON", "name": self.webhook_name}}
+        data = await self._graphql("CreateWebhook", variables, estimate=MUTATION_COST)
+        payload = data.get("webhookSubscriptionCreate")
+        if not isinstance(payload, dict):
+            raise PlatformError(f"Shopify did not answer webhookSubscriptionCreate for {topic}")
+        refused = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        if refused:
+            raise PlatformError(f"Shopify refused the {topic} subscription: {'; '.join(refused)}")
+        return _subscription(payload.get("webhookSubscription"), f"new {topic} subscription")
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """webhookSubscriptionDelete; one already gone (Shopify removed it) is no error."""
+        data = await self._graphql("DeleteWebhook", {"id": subscription.id}, estimate=MUTATION_COST)
+        payload = data.get("webhookSubscriptionDelete")
+        if not isinstance(payload, dict):
+            raise PlatformError(f"Shopify did not answer webhookSubscriptionDelete for {subscription.id}")
+        refused = [str(e.get("message") or "refused") for e in payload.get("userErrors") or ()]
+        if refused and not any("does not exist" in message for message in refused):
+            raise PlatformError(f"Shopify refused to delete {subscription.id}: {'; '.join(refused)}")
+
+
+def _subscription(node: Any, what: str) -> WebhookSubscription:
+    if not isinstance(node, dict) or not all(isinstance(node.get(k), str) for k in ("id", "topic", "uri")):
+        raise FetchError(f"{what}: not a webhook subscription (id, topic and uri expected)")
+    return WebhookSubscription(
+        id=node["id"],
+        topic=node["topic"],
+        address=node["uri"],
+        status="active",
+        name=node.get("name") if isinstance(node.get("name"), str) else None,
+    )
 
 
 # --- bulk -----------------------------------------------------------------------------------
@@ -1315,20 +1392,20 @@ class _Work:
         self.requests = 0
 
     @classmethod
-    def of(cls, updates: Sequence[Update], settings: ShopifySettings) -> _Work:
+    def of(cls, changes: Sequence[tuple[Item, Mapping[str, Any]]], settings: ShopifySettings) -> _Work:
         work = cls()
         keys = settings.metafields
-        eta_field = mapping.metafield_field(keys, "eta")
+        date_fields = {mapping.metafield_field(keys, "eta"), mapping.metafield_field(keys, "sellout_eta")}
         policies: dict[str, dict[str, tuple[dict[str, Any], list[int]]]] = {}
         sets: list[tuple[dict[str, Any], list[int]]] = []
         deletes: list[tuple[dict[str, Any], list[int]]] = []
         adds: dict[str, dict[str, list[int]]] = {}
         removes: dict[str, dict[str, list[int]]] = {}
-        for index, update in enumerate(updates):
-            platform = update.item.platform
-            owner = str(platform.get("variant_id") or mapping.variant_gid(update.item.key))
+        for index, (item, fields) in enumerate(changes):
+            platform = item.platform
+            owner = str(platform.get("variant_id") or mapping.variant_gid(item.key))
             product = str(platform.get("product_id") or "")
-            for name, value in update.fields.items():
+            for name, value in fields.items():
                 if name == "inventoryPolicy":
                     entry = policies.setdefault(product, {}).setdefault(owner, ({"id": owner}, []))
                     entry[0]["inventoryPolicy"] = value
@@ -1337,7 +1414,7 @@ class _Work:
                     namespace, _, key = name[len(mapping.METAFIELD_PREFIX) :].partition(".")
                     identity = {"ownerId": owner, "namespace": namespace, "key": key}
                     if value:
-                        kind = DATE_TYPE if name == eta_field else STATUS_TYPE
+                        kind = DATE_TYPE if name in date_fields else STATUS_TYPE
                         sets.append(({**identity, "type": kind, "value": value}, [index]))
                     else:
                         deletes.append((identity, [index]))

@@ -33,6 +33,7 @@ from typing import Any
 
 from stockstatus.core.errors import FetchError
 from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.platform import FieldWrite
 
 from .settings import MetafieldKeys, ShopifySettings
 
@@ -40,6 +41,8 @@ CONTINUE, DENY = "CONTINUE", "DENY"
 POLICIES = frozenset({CONTINUE, DENY})
 METAFIELD_PREFIX = "metafield:"
 TAGS_ADD, TAGS_REMOVE = "tags:add", "tags:remove"
+TAG_PREFIX = "tag:"
+"""One product tag as a single field (`tag:<name>`): its value is the tag, None when absent (restore)."""
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(\?.*)?$")
 
@@ -153,7 +156,7 @@ def variant_item(
 
     title = str(product.get("title") or "")
     variant_title = str(node.get("title") or "")
-    own = {name: _value(node.get(name)) for name in ("status", "eta", "message")}
+    own = {name: _value(node.get(alias)) for name, alias in OWN_METAFIELDS.items()}
     return Item(
         key=numeric_id(node.get("id"), "ProductVariant"),
         sku=(str(node["sku"]).strip() or None) if node.get("sku") else None,
@@ -243,6 +246,17 @@ def open_work(work: Iterable[tuple[Mapping[str, Any], Iterable[Mapping[str, Any]
 # --- writing -------------------------------------------------------------------------------
 
 
+OWN_METAFIELDS = {
+    "status": "status",
+    "eta": "eta",
+    "message": "message",
+    "sellout_status": "selloutStatus",
+    "sellout_eta": "selloutEta",
+    "sellout_message": "selloutMessage",
+}
+"""The connector's own variant metafields (`MetafieldKeys` field → alias in the variant queries)."""
+
+
 def desired_policy(decision: Decision) -> str:
     """CONTINUE while the variant should sell past zero; pre-armed while stock is positive.
 
@@ -270,10 +284,17 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
             fields["inventoryPolicy"] = wanted
     keys = settings.metafields
     held: Mapping[str, str | None] = platform.get("metafields") or {}
+    # The sell-out metafields hold what an in-stock variant shows once its last unit sells,
+    # written ahead: Shopify switches by itself at that sale (the policy is pre-armed), and a
+    # theme that reads them at zero stock shows the right date and message before the next pass.
+    after = decision.at_sellout
     for name, value in (
         ("status", decision.status.value),
         ("eta", decision.eta.isoformat() if decision.eta else ""),
         ("message", (decision.message or "").strip()),
+        ("sellout_status", after.status.value if after is not None else ""),
+        ("sellout_eta", after.eta.isoformat() if after is not None and after.eta else ""),
+        ("sellout_message", (after.message or "").strip() if after is not None else ""),
     ):
         if (held.get(name) or "") != value:
             fields[metafield_field(keys, name)] = value
@@ -325,3 +346,65 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
                 raise ValueError(f"{item.label}: {name} needs tags and the product's id")
         else:
             raise ValueError(f"{item.label}: unknown Shopify field {name!r}")
+
+
+# --- restoring -----------------------------------------------------------------------------
+
+
+def written(fields: Mapping[str, Any]) -> list[FieldWrite]:
+    """Each field a plan writes, as the store then holds it: a metafield written "" is deleted
+    (None), each tag added or removed is a field `tag:<name>` on the product."""
+    out: list[FieldWrite] = []
+    for name, value in fields.items():
+        if name in (TAGS_ADD, TAGS_REMOVE):
+            for tag in str(value).split(","):
+                if tag:
+                    out.append(FieldWrite(TAG_PREFIX + tag.lower(), tag if name == TAGS_ADD else None, shared=True))
+        elif name.startswith(METAFIELD_PREFIX):
+            out.append(FieldWrite(name, str(value) or None))
+        else:
+            out.append(FieldWrite(name, str(value)))
+    return out
+
+
+def held(item: Item, name: str, keys: MetafieldKeys) -> str | None:
+    """What `item` holds now in a field of `written` (None: no such metafield or tag).
+
+    The connector's metafields are read by the names `variant_item` keeps (`platform["metafields"]`);
+    LookupError for a field the pull does not read.
+    """
+    platform = item.platform
+    if name == "inventoryPolicy":
+        # Shopify ignores the policy of a variant whose inventory is not tracked; the connector never sets it.
+        return str(platform.get("inventory_policy") or DENY) if platform.get("tracked") else None
+    if name.startswith(TAG_PREFIX):
+        wanted = name[len(TAG_PREFIX) :]
+        return next((t for t in sorted(item.tags) if t.lower() == wanted), None)
+    if name.startswith(METAFIELD_PREFIX):
+        values: Mapping[str, str | None] = platform.get("metafields") or {}
+        for own, value in values.items():
+            if hasattr(keys, own) and metafield_field(keys, own) == name:
+                return value
+    raise LookupError(f"{item.label}: no Shopify field {name!r} to read back")
+
+
+def restore_fields(item: Item, fields: Mapping[str, str | None]) -> dict[str, str]:
+    """The plan fields (as `push` writes them) that put `fields` back: "" deletes a metafield,
+    a tag absent before is removed, one present before is added."""
+    out: dict[str, str] = {}
+    adds: list[str] = []
+    removes: list[str] = []
+    for name, value in fields.items():
+        if name.startswith(TAG_PREFIX):
+            if value is None:
+                removes.extend(t for t in sorted(item.tags) if t.lower() == name[len(TAG_PREFIX) :])
+            else:
+                adds.append(value)
+        else:
+            out[name] = value or ""
+    if adds:
+        out[TAGS_ADD] = ",".join(adds)
+    if removes:
+        out[TAGS_REMOVE] = ",".join(removes)
+    validate_fields(item, out)
+    return out

@@ -39,7 +39,8 @@ class MetafieldKeys(BaseModel):
     """Where the connector writes (status, ETA, message) and reads (merchant fields) per variant.
 
     The connector's own metafields live on the variant, in `namespace`: `status` and `message`
-    as `single_line_text_field`, `eta` as `date`. The merchant fields are `namespace.key` names,
+    as `single_line_text_field`, `eta` as `date`, and the same three for the answer at sell-out
+    (`sellout_*`, written ahead while the variant is in stock). The merchant fields are `namespace.key` names,
     read from the variant first and then from its product.
     """
 
@@ -53,6 +54,21 @@ class MetafieldKeys(BaseModel):
     status: str = Field(default="status", description="Key of the status metafield (single_line_text_field).")
     eta: str = Field(default="eta", description="Key of the ETA metafield (date, YYYY-MM-DD).")
     message: str = Field(default="message", description="Key of the buyer message metafield (single_line_text_field).")
+    sellout_status: str = Field(
+        default="sellout_status",
+        description="Key of the metafield (single_line_text_field) holding, while the variant is in stock, the status "
+        "it shows once sold out (set only when that is a backorder, a pre-order or has a message).",
+    )
+    sellout_eta: str = Field(
+        default="sellout_eta",
+        description="Key of the metafield (date) holding, while the variant is in stock, the ETA of the first unit "
+        "sold past zero.",
+    )
+    sellout_message: str = Field(
+        default="sellout_message",
+        description="Key of the metafield (single_line_text_field) holding, while the variant is in stock, the "
+        "buyer message it shows once sold out.",
+    )
     notice: str = Field(
         default="stock_notice",
         description="Key of the order metafield (multi_line_text_field) that holds the latest notice for the buyer.",
@@ -75,7 +91,7 @@ class MetafieldKeys(BaseModel):
             )
         return value
 
-    @field_validator("status", "eta", "message", "notice")
+    @field_validator("status", "eta", "message", "notice", "sellout_status", "sellout_eta", "sellout_message")
     @classmethod
     def _key(cls, value: str) -> str:
         if not KEY.match(value):

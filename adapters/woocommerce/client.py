@@ -21,7 +21,7 @@ from stockstatus.core.errors import AuthError, FetchError, PlatformError, Remote
 from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, JsonAnswer, Sleep, pause, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.pagination import ListingMoved, PageNumbers, parse_count
-from stockstatus.core.platform import Capabilities
+from stockstatus.core.platform import Capabilities, FieldWrite, Restoration, WebhookSubscription
 
 from . import mapping
 from .auth import WooCommerceAuth
@@ -44,6 +44,18 @@ SKU_READ_FIELDS = ",".join((*(f for f in mapping.VARIATION_FIELDS if f != "name"
 SKUS_PER_REQUEST = 100
 """SKUs per `products?sku=` request: one page (`per_page` is at most 100)."""
 ORDER_FIELDS = ",".join(mapping.ORDER_FIELDS)
+
+WEBHOOK_TOPICS = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+)
+"""What the connector subscribes to: new and changed orders (a cancellation is an update, a
+trashed order a deletion), and products and variations changed by anyone, an order included
+(a variation reports as product.updated under its own id)."""
 
 T = TypeVar("T")
 
@@ -539,6 +551,54 @@ class WooCommerceAdapter:
         log.info("pushed %d updates in %d requests; %d failed", len(updates), len(requests), failed)
         return results
 
+    def written(self, item: Item, fields: Mapping[str, Any]) -> list[FieldWrite]:
+        """Each field a plan writes, as the store then holds it (see `mapping.written`)."""
+        return mapping.written(fields)
+
+    def held(self, item: Item, field: str) -> str | None:
+        """What the item holds now in a plan field (see `mapping.held`)."""
+        return mapping.held(item, field)
+
+    async def restore(self, restorations: Sequence[Restoration]) -> list[WriteResult]:
+        """Put fields back through the same batch endpoints as `push`; one result per restoration.
+
+        Pools' parents go first, as in `push`, so that variations saved after them derive their
+        stock_status from the restored `backorders`.
+        """
+        parents: dict[int, _Entry] = {}
+        endpoints: dict[str, dict[int, _Entry]] = {}
+        for index, restoration in enumerate(restorations):
+            for path, payload in mapping.restore_payloads(restoration.item, restoration.fields).items():
+                target = parents if path.endswith("#parent") else endpoints.setdefault(path, {})
+                entry = target.setdefault(int(payload["id"]), _Entry({"id": payload["id"]}))
+                _merge(entry.payload, {k: v for k, v in payload.items() if k != "id"})
+                entry.owners.append(index)
+        size = self.settings.batch_size
+        limit = asyncio.Semaphore(self.settings.write_concurrency)
+        waves = [{"products/batch": parents}, endpoints]
+        errors: dict[int, list[str]] = {i: [] for i in range(len(restorations))}
+        requests = 0
+        for wave in waves:
+            chunks = [
+                (path, list(entries.values())[start : start + size])
+                for path, entries in wave.items()
+                for start in range(0, len(entries), size)
+            ]
+            requests += len(chunks)
+            outcomes = await _all(self._write(path, chunk, limit) for path, chunk in chunks)
+            for (_, chunk), outcome in zip(chunks, outcomes, strict=True):
+                for entry, error in zip(chunk, outcome, strict=True):
+                    for owner in entry.owners if error else ():
+                        errors[owner].append(error or "")
+        results = [
+            WriteResult(item_key=r.item.key, ok=not errors[i], error="; ".join(errors[i]) or None)
+            for i, r in enumerate(restorations)
+        ]
+        log.info(
+            "restored %d items in %d requests; %d failed", len(restorations), requests, sum(not r.ok for r in results)
+        )
+        return results
+
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
         """Add a customer note to the order (`customer_note: true`): WooCommerce emails it to the buyer.
 
@@ -558,6 +618,42 @@ class WooCommerceAdapter:
                 return WriteResult(item_key=order_id, ok=False, error=str(exc))
             raise
         return WriteResult(item_key=order_id, ok=True)
+
+    # --- webhooks (ManagesWebhooks) -----------------------------------------------------------
+
+    webhook_topics = WEBHOOK_TOPICS
+    webhook_name = "Stock-status connector"
+
+    async def list_webhooks(self) -> list[WebhookSubscription]:
+        """Every webhook of the store, whatever its status (`GET webhooks`, all pages).
+
+        WooCommerce's answer has no failure count: a webhook that failed too often shows as
+        `disabled`, which is all a client can see of its health.
+        """
+        found = await self._listing("webhooks", {}, asyncio.Semaphore(2), "webhooks")
+        return [_webhook(raw, f"webhooks at {self.settings.url}") for raw in found]
+
+    async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
+        """POST webhooks, active, signed with `secret` (WooCommerce pings `address` once, unsigned)."""
+        if not secret:
+            raise ValueError("a WooCommerce webhook needs the secret its deliveries are signed with")
+        body = {
+            "name": f"{self.webhook_name}: {topic}",
+            "status": "active",
+            "topic": topic,
+            "delivery_url": address,
+            "secret": secret,
+        }
+        answer = await self._send_json("POST", "webhooks", json=body)
+        return _webhook(answer.body, f"new webhook at {self.settings.url}")
+
+    async def delete_webhook(self, subscription: WebhookSubscription) -> None:
+        """DELETE webhooks/<id> (`force`: webhooks cannot be trashed); one already gone is no error."""
+        try:
+            await self._send("DELETE", f"webhooks/{subscription.id}", params={"force": "true"})
+        except PlatformError as exc:
+            if exc.status != 404:
+                raise
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -720,4 +816,17 @@ def same_site(home: str, url: str) -> bool:
         and (a.host or "").lower() == (b.host or "").lower()
         and a.port == b.port
         and a.path.rstrip("/") == b.path.rstrip("/")
+    )
+
+
+def _webhook(raw: Any, what: str) -> WebhookSubscription:
+    """A webhook as the REST API shows it, or FetchError naming what is missing."""
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), (str, int)) for k in ("id", "topic", "status")):
+        raise FetchError(f"{what}: not a webhook (id, topic and status expected)")
+    return WebhookSubscription(
+        id=str(raw["id"]),
+        topic=str(raw["topic"]),
+        address=str(raw.get("delivery_url") or ""),
+        status=str(raw["status"]),
+        name=str(raw["name"]) if raw.get("name") is not None else None,
     )

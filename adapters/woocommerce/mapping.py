@@ -36,6 +36,7 @@ Field names in a plan (the mapping `plan` returns, also what `connector resync` 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from typing import Any
 
 from stockstatus.core.errors import FetchError
 from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status
+from stockstatus.core.platform import FieldWrite
 
 from .settings import MetaKeys, WooCommerceSettings
 
@@ -141,6 +143,16 @@ def meta_value(product: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def meta_values(record: Mapping[str, Any]) -> dict[str, str]:
+    """Every meta key the product or variation holds, with its first value as text (what restore reads back)."""
+    values: dict[str, str] = {}
+    for entry in record.get("meta_data") or ():
+        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str) and entry.get("value") is not None:
+            value = entry["value"]
+            values.setdefault(entry["key"], value if isinstance(value, str) else json.dumps(value))
+    return values
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -217,6 +229,9 @@ def _own_meta(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, str | Non
         "eta": raw(keys.eta),
         "message": raw(keys.message),
         "pool_conflict": raw(keys.pool_conflict),
+        "sellout_status": raw(keys.sellout_status),
+        "sellout_eta": raw(keys.sellout_eta),
+        "sellout_message": raw(keys.sellout_message),
     }
 
 
@@ -248,6 +263,7 @@ def product_item(product: Mapping[str, Any], keys: MetaKeys) -> Item:
             "stock_status": product.get("stock_status"),
             "backorders": product.get("backorders"),
             "meta": meta,
+            "meta_data": meta_values(product),
         },
     )
 
@@ -314,6 +330,7 @@ def variation_item(
             "parent_backorders": parent.get("backorders") if pooled else None,
             "stock_pool": pool if pooled else None,
             "meta": meta,
+            "meta_data": meta_values(variation),
         },
     )
 
@@ -393,12 +410,22 @@ def plan(item: Item, decision: Decision, settings: WooCommerceSettings) -> dict[
 
 
 def own_meta_values(decision: Decision) -> dict[str, str]:
-    """The connector's meta (by `MetaKeys` field name) that shows `decision`; "" clears a key."""
+    """The connector's meta (by `MetaKeys` field name) that shows `decision`; "" clears a key.
+
+    The sell-out keys hold what an in-stock item shows once its last unit sells, written ahead:
+    WooCommerce switches the stock status by itself at that sale (`backorders` is pre-armed), and
+    a theme that reads these keys when the stock reaches zero shows the right date and message
+    before the next pass. They are empty for anything not in stock (the keys above say it).
+    """
+    after = decision.at_sellout
     return {
         "status": decision.status.value,
         "eta": decision.eta.isoformat() if decision.eta else "",
         "message": decision.message or "",
         "pool_conflict": "",
+        "sellout_status": after.status.value if after is not None else "",
+        "sellout_eta": after.eta.isoformat() if after is not None and after.eta else "",
+        "sellout_message": (after.message or "") if after is not None else "",
     }
 
 
@@ -430,7 +457,16 @@ def pool_fallback(item: Item, decision: Decision, settings: WooCommerceSettings)
     pre-order is taken) and `pool_conflict` keeps the status its rules wanted, for the merchant.
     """
     sells = Status.IN_STOCK if (item.available or 0) > 0 else Status.OUT_OF_STOCK
-    values = {"status": sells.value, "eta": "", "message": "", "pool_conflict": decision.status.value}
+    values = {
+        "status": sells.value,
+        "eta": "",
+        "message": "",
+        "pool_conflict": decision.status.value,
+        # Sold out it shows out of stock: nothing to write ahead.
+        "sellout_status": "",
+        "sellout_eta": "",
+        "sellout_message": "",
+    }
     return _meta_diff(item.platform.get("meta") or {}, values, settings.meta_keys)
 
 
@@ -483,3 +519,59 @@ def resolve_pool_conflicts(wanted: Sequence[str]) -> str:
     Otherwise the values agree (they all come from the same `backorders_allowed_as`).
     """
     return "no" if "no" in wanted else wanted[0]
+
+
+# --- restoring -----------------------------------------------------------------------------
+
+
+def written(fields: Mapping[str, Any]) -> list[FieldWrite]:
+    """Each field a plan writes, as the store then holds it (a meta key written "" keeps ""; only null deletes)."""
+    return [FieldWrite(name, str(value), shared=name == "parent_backorders") for name, value in fields.items()]
+
+
+def held(item: Item, name: str) -> str | None:
+    """What `item` holds now in a plan field (None: a meta key it does not have); LookupError for another name."""
+    platform = item.platform
+    if name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):
+        return (platform.get("meta_data") or {}).get(name[len(META_PREFIX) :])
+    if name in ("stock_status", "backorders", "parent_backorders"):
+        # Only where the connector sets it: WooCommerce derives a managed item's stock_status, and
+        # an unmanaged item's backorders has no effect (a change of `manage_stock` reads as an edit).
+        own = (name == "stock_status") != item.managed and (name == "parent_backorders") == bool(
+            platform.get("stock_pool")
+        )
+        value = platform.get(name) if own else None
+        return None if value is None else str(value)
+    raise LookupError(f"{item.label}: no WooCommerce field {name!r} to read back")
+
+
+def restore_payloads(item: Item, fields: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
+    """The batch objects that put `fields` back, by endpoint: the item's own, and its pool's parent.
+
+    A meta key that did not exist before is deleted (value null: WC_Data::save_meta_data deletes it).
+    """
+    platform = item.platform
+    own: dict[str, Any] = {}
+    parent: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name.startswith(META_PREFIX):
+            own.setdefault("meta_data", []).append({"key": name[len(META_PREFIX) :], "value": value})
+        elif name == "parent_backorders":
+            if value not in BACKORDERS:
+                raise ValueError(f"{item.label}: refusing to restore the parent's backorders={value!r}")
+            parent["backorders"] = value
+        elif name in ("stock_status", "backorders"):
+            allowed = STOCK_STATUSES if name == "stock_status" else BACKORDERS
+            if value not in allowed:
+                raise ValueError(f"{item.label}: refusing to restore {name}={value!r} (not one of {sorted(allowed)})")
+            own[name] = value
+        else:
+            raise ValueError(f"{item.label}: unknown WooCommerce field {name!r}")
+    out: dict[str, dict[str, Any]] = {}
+    if own:
+        variation = platform.get("variation_id")
+        path = f"products/{platform['product_id']}/variations/batch" if variation else "products/batch"
+        out[path] = {"id": variation or platform["product_id"], **own}
+    if parent:
+        out["products/batch#parent"] = {"id": platform["product_id"], **parent}
+    return out

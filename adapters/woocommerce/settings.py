@@ -41,6 +41,21 @@ class MetaKeys(BaseModel):
     status: str = Field(default="connector_status", description="Meta key the connector writes the status to.")
     eta: str = Field(default="connector_eta", description="Meta key the connector writes the ETA (YYYY-MM-DD) to.")
     message: str = Field(default="connector_message", description="Meta key the connector writes the buyer message to.")
+    sellout_status: str = Field(
+        default="connector_sellout_status",
+        description="Meta key the connector writes, while the item is in stock, the status it shows once sold out "
+        "(set only when that is a backorder, a pre-order or has a message; empty otherwise).",
+    )
+    sellout_eta: str = Field(
+        default="connector_sellout_eta",
+        description="Meta key the connector writes, while the item is in stock, the ETA (YYYY-MM-DD) of the first "
+        "unit sold past zero.",
+    )
+    sellout_message: str = Field(
+        default="connector_sellout_message",
+        description="Meta key the connector writes, while the item is in stock, the buyer message it shows once "
+        "sold out.",
+    )
     release_date: str = Field(
         default="release_date", description="Meta key merchants keep a release date (YYYY-MM-DD) in."
     )

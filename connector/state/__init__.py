@@ -12,7 +12,9 @@ Small repositories over one sqlite-utils database, each owning its tables:
 - `skips`: the items passes leave as they are, and why (`Skips`);
 - `outbox`: webhook events waiting to be sent (`Outbox`);
 - `holds`: stores paused by the operator or held by a rail (`Holds`);
-- `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`).
+- `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`);
+- `originals`: what each field the connector writes held before its first write, and the
+  connector's last value there, for `connector restore` (`Originals`).
 
 `lock(store)` is the cross-process lock on one store's passes (`lock`: a flock beside the file).
 
@@ -41,6 +43,7 @@ from stockstatus.core.state.holds import Hold, HoldKind, Holds
 from stockstatus.core.state.incoming import IncomingSightings
 from stockstatus.core.state.lock import StoreBusy, StoreLock, lock_path
 from stockstatus.core.state.notices import Baseline, NotificationRecord, Notifications
+from stockstatus.core.state.originals import FieldRecord, Original, Originals, Scope
 from stockstatus.core.state.outbox import Delivery, Outbox, OutboxSummary
 from stockstatus.core.state.runs import RunRecord, Runs
 from stockstatus.core.state.schema import MIGRATIONS, Migration
@@ -60,6 +63,7 @@ __all__ = [
     "Delivery",
     "DemandHistory",
     "DemandRecords",
+    "FieldRecord",
     "Hold",
     "HoldKind",
     "Holds",
@@ -67,11 +71,14 @@ __all__ = [
     "Migration",
     "NotificationRecord",
     "Notifications",
+    "Original",
+    "Originals",
     "Outbox",
     "OutboxSummary",
     "Outcome",
     "RunRecord",
     "Runs",
+    "Scope",
     "SeenLine",
     "Skip",
     "SkipRecord",
@@ -111,6 +118,10 @@ class StateStore:
             schema.migrate(self.db, now)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        self._attach()
+
+    def _attach(self) -> None:
+        now = self._now
         self.runs = Runs(self.db, now)
         self.bookmarks = Bookmarks(self.db, now)
         self.accepted = AcceptedItems(self.db, now)
@@ -121,6 +132,7 @@ class StateStore:
         self.skips = Skips(self.db, now)
         self.outbox = Outbox(self.db, now)
         self.incoming = IncomingSightings(self.db, now)
+        self.originals = Originals(self.db, now)
 
     @classmethod
     def copy_of(cls, path: Path | str) -> StateStore:
@@ -146,6 +158,31 @@ class StateStore:
             raise
         return store
 
+    @classmethod
+    def read_only(cls, path: Path | str) -> StateStore:
+        """The state file opened read-only, without copying it: for a reader beside the daemon.
+
+        A writer (the daemon) goes on while it is open (WAL). A missing file, or one at an older
+        schema version (a daemon not yet upgraded), gives `copy_of` instead.
+        """
+        if not Path(path).is_file():
+            return cls.copy_of(path)
+        try:
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+            db = sqlite_utils.Database(conn)
+            current = schema.version(db)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state file {path}: {exc} (is it a connector state file?)") from exc
+        if current != len(schema.MIGRATIONS):
+            db.close()
+            return cls.copy_of(path)
+        store = cls.__new__(cls)
+        store._now = utc_now
+        store.path = Path(path)
+        store.db = db
+        store._attach()
+        return store
+
     def lock(self, store: str) -> StoreLock | None:
         """The cross-process lock on `store`'s passes; None for an in-memory state (nothing to share)."""
         if self.path is None:
@@ -160,10 +197,27 @@ class StateStore:
         self.db.close()
 
     def record(
-        self, run_id: int, store: str, *, accepted: Iterable[Acceptance] = (), outcomes: Iterable[Outcome] = ()
+        self,
+        run_id: int,
+        store: str,
+        *,
+        accepted: Iterable[Acceptance] = (),
+        outcomes: Iterable[Outcome] = (),
+        fields: Iterable[FieldRecord] = (),
     ) -> None:
-        """In one transaction: advance the items the store now shows and append decision-log lines."""
+        """In one transaction: advance the items the store now shows, append decision-log lines, and
+        note the fields written (the first write of a field keeps what it held before: `originals`)."""
         now = self._now()
         with self.db.conn:
             self.accepted.upsert(run_id, store, accepted, at=now)
             self.decisions.append(run_id, store, outcomes, at=now)
+            self.originals.note(run_id, store, fields, at=now)
+
+    def has_written(self, store: str) -> bool:
+        """Whether any pass ever wrote to `store` (a write the store accepted)."""
+        if self.originals.recorded(store):
+            return True
+        row = self.db.execute(
+            "SELECT 1 FROM decisions WHERE store = ? AND result = 'written' LIMIT 1", [store]
+        ).fetchone()
+        return row is not None

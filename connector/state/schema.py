@@ -221,6 +221,32 @@ def _v10(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["store", "status"])
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    # What each field the connector writes held before its first write, and what the connector
+    # last wrote there, so `connector restore` can put the original back where the store still
+    # holds the connector's own value. `scope` is "item" (the field is the item's own) or
+    # "parent" (it lives on the product several items share: a stock pool's backorders, product
+    # tags); `owner` is then the item's or the product's key. Values are JSON: null is a field
+    # that did not exist (a meta key, a metafield, a tag), which restore deletes.
+    db.table("originals").create(
+        {
+            "store": str,
+            "scope": str,
+            "owner": str,
+            "field": str,
+            "sku": str,
+            "original": str,
+            "last_written": str,
+            "first_run_id": int,
+            "first_written_at": str,
+            "last_written_at": str,
+        },
+        pk=("store", "scope", "owner", "field"),
+        not_null=["store", "scope", "owner", "field", "original", "last_written", "first_written_at"],
+    )
+    db.table("originals").create_index(["store", "sku"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -240,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("paused and held stores", _v8),
     Migration("the items passes skip, and why", _v9),
     Migration("the outbox of webhook events", _v10),
+    Migration("original values of the fields the connector writes, for restore", _v11),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

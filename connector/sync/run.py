@@ -24,8 +24,19 @@ from stockstatus.core.errors import AuthError, ConnectorError, FetchError
 from stockstatus.core.model import Item, Update, WriteResult
 from stockstatus.core.notify import Decided, Notice, tell_customers
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
-from stockstatus.core.platform import Adapter, counts_items
-from stockstatus.core.state import Acceptance, Accepted, HoldKind, Outcome, Skip, StateStore, StoreBusy, clip
+from stockstatus.core.platform import Adapter, counts_items, restores
+from stockstatus.core.state import (
+    Acceptance,
+    Accepted,
+    FieldRecord,
+    HoldKind,
+    Outcome,
+    Scope,
+    Skip,
+    StateStore,
+    StoreBusy,
+    clip,
+)
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
 from stockstatus.core.sync.facts import Sources, failure, gather
@@ -33,6 +44,7 @@ from stockstatus.core.sync.facts import verdict as judge
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
+from stockstatus.core.sync.takeover import FieldTakeover, takeover
 from stockstatus.rules.model import Decision, Status
 
 log = logging.getLogger("stockstatus.core.sync")
@@ -89,6 +101,9 @@ class StoreRun:
     """Why an incremental pass was asked for but a full one ran."""
     forced: bool = False
     """Run with --force: the rails and the suspicious-read check were not applied."""
+    takeover: list[FieldTakeover] | None = None
+    """A dry run before the connector's first write to the store: what the merchant has now in
+    each field the plan writes against what the connector will set, counted (`takeover`)."""
 
     @property
     def written(self) -> int:
@@ -148,6 +163,7 @@ class StoreRun:
             "skipped": [{"item": s.item.key, "sku": s.item.sku, "reason": s.reason} for s in self.skipped],
             "warnings": list(self.warnings),
             "notices": [n.as_dict() for n in self.notices],
+            "takeover": None if self.takeover is None else [t.as_dict() for t in self.takeover],
         }
 
 
@@ -346,6 +362,7 @@ async def _pass(
     state.incoming.update(store.name, gathered.incoming_seen, gathered.incoming_gone)
 
     unchanged: list[Acceptance] = []
+    unchanged_items: list[Item] = []
     updates: list[Update] = []
     decided: list[Decided] = []
     for item, reason in gathered.refused:
@@ -371,6 +388,7 @@ async def _pass(
             updates.append(Update(item=item, decision=decision, fields=fields))
         else:
             unchanged.append(Acceptance(item.key, item.sku, item.name, decision, {}))
+            unchanged_items.append(item)
 
     store_items = run.items if not gathered.incremental else max(run.items, len(gathered.accepted))
     release = state.holds.get(store.name, HoldKind.RELEASE)
@@ -405,7 +423,15 @@ async def _pass(
     outcomes = [
         Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in run.changes
     ]
-    state.record(run.run_id or 0, store.name, accepted=[] if dry_run else accepted, outcomes=outcomes)
+    if dry_run and restores(adapter) and not state.has_written(store.name):
+        run.takeover = takeover(adapter, [(u.item, u.fields) for u in updates], unchanged_items)
+    state.record(
+        run.run_id or 0,
+        store.name,
+        accepted=[] if dry_run else accepted,
+        outcomes=outcomes,
+        fields=[] if dry_run else _field_records(adapter, run.changes),
+    )
     if run.failed:
         run.outcome = RunOutcome.PARTIAL
         run.error = f"{run.failed} of {len(run.changes)} writes failed"
@@ -477,6 +503,32 @@ async def _doubt_listing(store: Store, adapter: Adapter, state: StateStore, pull
         f"{last.items}; {confirm}. Not believed: nothing was written and the bookmark stays. If the catalogue "
         f"really shrank, accept it with `{FORCE_HINT.format(store=store.name)}`"
     )
+
+
+def _field_records(adapter: Adapter, changes: list[Change]) -> list[FieldRecord]:
+    """Each field the store accepted from this pass, with what it held before (read from the pull).
+
+    Kept by `StateStore.record` in the same transaction as the write's acceptance; only a field's
+    first write keeps its `before` (`state.originals`). An adapter without `Restores` records nothing.
+    """
+    if not restores(adapter):
+        return []
+    records: list[FieldRecord] = []
+    for change in changes:
+        if change.result is not ChangeResult.WRITTEN:
+            continue
+        item = change.item
+        for write in adapter.written(item, change.fields):
+            if write.shared and item.parent_key is None:
+                continue  # a shared field needs its product: nothing to restore it onto
+            try:
+                before = adapter.held(item, write.field)
+            except LookupError as exc:
+                log.warning("%s: %s is not recorded for restore: %s", item.label, write.field, exc)
+                continue
+            scope, owner = (Scope.PARENT, str(item.parent_key)) if write.shared else (Scope.ITEM, item.key)
+            records.append(FieldRecord(scope, owner, write.field, item.sku, before, write.value))
+    return records
 
 
 def _applied(update: Update, result: WriteResult | None) -> Change:

@@ -283,3 +283,33 @@ def test_a_listing_by_date_pages_the_real_catalogue_id_for_id(pair: Pair):
             theirs = [p["id"] for p in pair.real.get("products", params=params).json()]
             ours = [to_real[p["id"]] for p in http.get("/wp-json/wc/v3/products", params=params).json()]
             assert ours == theirs, f"page {page}"
+
+
+def test_webhooks(pair: Pair):
+    """The webhooks resource `connector webhooks install | status | remove` uses: same answers, same refusals."""
+    # Port 9 (discard): nothing listens, and the real store refuses the port before any request.
+    hook = {
+        "name": f"Same {pair.tag}",
+        "topic": "order.created",
+        "delivery_url": "http://127.0.0.1:9/webhooks/shop",
+        "secret": "same-secret",
+    }
+    made = pair.alike("POST", "webhooks", json=hook)
+    pair.remember("hook", made)
+    try:
+        real, fake = made
+        assert "secret" not in real.json() and "secret" not in fake.json()
+        pair.alike("GET", "webhooks/{hook}")
+        pair.alike("GET", "webhooks", params={"search": f"Same {pair.tag}"})
+        pair.alike("PUT", "webhooks/{hook}", json={"status": "paused"})
+        pair.alike("GET", "webhooks", params={"status": "paused", "search": f"Same {pair.tag}"})
+        pair.alike("POST", "webhooks", json={**hook, "topic": "order.sold"})
+        pair.alike("POST", "webhooks", json={**hook, "delivery_url": "ftp://example.com/"})
+        pair.alike("POST", "webhooks", json={"topic": "order.created"})
+        pair.alike("GET", "webhooks/999999")
+        pair.alike("PUT", "webhooks/999999", json={"status": "active"})
+        pair.alike("DELETE", "webhooks/{hook}")
+        pair.alike("DELETE", "webhooks/{hook}", params={"force": "true"})
+        pair.alike("DELETE", "webhooks/{hook}", params={"force": "true"})
+    finally:
+        pair.real.delete(f"webhooks/{pair.ids['real']['hook']}", params={"force": "true"})

@@ -48,7 +48,20 @@ LOCATIONS = [f"gid://shopify/Location/{n}" for n in range(1, 251)]
 
 def bulk_query(locations: list[str]) -> str:
     values = dict.fromkeys(("namespace", "releaseNamespace", "restockNamespace", "supplierNamespace"), "connector")
-    values |= dict.fromkeys(("statusKey", "etaKey", "messageKey", "releaseKey", "restockKey", "supplierKey"), "key")
+    values |= dict.fromkeys(
+        (
+            "statusKey",
+            "etaKey",
+            "messageKey",
+            "selloutStatusKey",
+            "selloutEtaKey",
+            "selloutMessageKey",
+            "releaseKey",
+            "restockKey",
+            "supplierKey",
+        ),
+        "key",
+    )
     values["query"] = "product_status:ACTIVE AND gift_card:false"
     return inline_variables(at_locations(document("BulkVariants"), locations), values)
 

@@ -162,7 +162,7 @@ async def test_check_names_missing_definitions_and_creates_them_with_the_operato
             await adapter.check()
     assert definitions(fake) == {}
     missing = [r.getMessage() for r in caplog.records if "no metafield definition" in r.getMessage()]
-    assert len(missing) == 3 and all("create_metafield_definitions = true" in m for m in missing)
+    assert len(missing) == 6 and all("create_metafield_definitions = true" in m for m in missing)
 
     adapter, _, client = make_adapter(fake, clock, create_metafield_definitions=True)
     async with client:
@@ -173,6 +173,9 @@ async def test_check_names_missing_definitions_and_creates_them_with_the_operato
         ("PRODUCTVARIANT", "connector.status"): ("single_line_text_field", "PUBLIC_READ"),
         ("PRODUCTVARIANT", "connector.eta"): ("date", "PUBLIC_READ"),
         ("PRODUCTVARIANT", "connector.message"): ("single_line_text_field", "PUBLIC_READ"),
+        ("PRODUCTVARIANT", "connector.sellout_status"): ("single_line_text_field", "PUBLIC_READ"),
+        ("PRODUCTVARIANT", "connector.sellout_eta"): ("date", "PUBLIC_READ"),
+        ("PRODUCTVARIANT", "connector.sellout_message"): ("single_line_text_field", "PUBLIC_READ"),
         ("ORDER", "connector.stock_notice"): ("multi_line_text_field", "NONE"),
     }
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLSchema, build_schema
 
 from . import bulk
-from .mutations import inventory, orders, products
+from .mutations import inventory, orders, products, webhooks
 from .records import Json, namespace_of, parse_gid
 from .search import search
 from .store import FULFILLMENT_ORDER_SCOPES, Store
@@ -230,6 +230,31 @@ class Root:
     ) -> Json:
         need_scope(info, "write_products", "productVariantsBulkCreate")
         return products.bulk_create_variants(self.fake, productId, variants, strategy)
+
+    # --- webhook subscriptions ----------------------------------------------------------------
+
+    def webhookSubscriptions(self, info: Any, **args: Any) -> Json:
+        found = [s for s in self.fake.webhooks.subscriptions.values() if webhooks.matches(s, args)]
+        key = (lambda s: s.created_at.timestamp() * 1e6 + s.id) if args.get("sortKey") == "CREATED_AT" else None
+        page = connection(found, info, args, key or (lambda s: s.id))
+        page["nodes"] = [webhooks.subscription_view(s) for s in page["nodes"]]
+        for edge in page["edges"]:
+            edge["node"] = webhooks.subscription_view(edge["node"])
+        return page
+
+    def webhookSubscription(self, info: Any, id: str) -> Json | None:
+        found = self.fake.webhooks.subscriptions.get(parse_gid(id, "WebhookSubscription") or -1)
+        return webhooks.subscription_view(found) if found else None
+
+    def webhookSubscriptionCreate(self, info: Any, topic: str, webhookSubscription: Json) -> Json:
+        need_scope(info, webhooks.TOPIC_SCOPES.get(topic, "read_products"), "webhookSubscriptionCreate")
+        return webhooks.create(self.fake, self.fake.webhooks, topic, webhookSubscription, info.context["version"])
+
+    def webhookSubscriptionUpdate(self, info: Any, id: str, webhookSubscription: Json) -> Json:
+        return webhooks.update(self.fake, self.fake.webhooks, id, webhookSubscription)
+
+    def webhookSubscriptionDelete(self, info: Any, id: str) -> Json:
+        return webhooks.delete(self.fake.webhooks, id)
 
 
 def _count(total: int, limit: int | None) -> Json:

@@ -42,11 +42,12 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from . import bulk, cost
+from . import bulk, cost, payloads
 from .cost import PLANS, LeakyBucket
 from .records import Json
 from .root import Root, load_schema
 from .store import ALL_SCOPES, Store
+from .webhooks import DEFAULT_RETRY_DELAYS
 
 __all__ = ["INVALID_TOKEN", "FakeShopify", "Fault"]
 
@@ -99,6 +100,7 @@ class FakeShopify(Store):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         scopes: Iterable[str] = ALL_SCOPES,
         token_lifetime: int = TOKEN_LIFETIME,
+        webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
     ) -> None:
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r} (one of {', '.join(PLANS)})")
@@ -122,6 +124,8 @@ class FakeShopify(Store):
         """Access tokens that no longer work (the app was uninstalled or its token rotated)."""
         self.log: list[Json] = []
         """One entry per GraphQL request: operation, requested and actual cost, throttled, errors."""
+        self._in_request = False
+        self.webhooks.retry_delays = webhook_retry_delays
         self._serving = threading.Lock()
         """One request at a time: the sandbox's threaded server may run a daemon's reads and an
         operator's writes at once."""
@@ -154,7 +158,42 @@ class FakeShopify(Store):
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         with self._serving:
-            return self._handle(request)
+            self._in_request = True
+            try:
+                return self._handle(request)
+            finally:
+                # Webhooks go out once the request's work is done, each event once.
+                self._in_request = False
+                self.flush_events()
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def flush_events(self) -> None:
+        """Render each pending event's payload now and queue its deliveries."""
+        if getattr(self, "_in_request", False):
+            return
+        events, self.events = list(self.events), {}
+        for topic, about in events:
+            if not self.webhooks.wants(topic):
+                continue
+            payload = self._event_payload(topic, about)
+            if payload is not None:
+                self.webhooks.fire(topic, payload)
+
+    def _event_payload(self, topic: str, about: Any) -> Json | None:
+        if topic.startswith("ORDERS_"):
+            found = self.orders.get(about)
+            return payloads.order(self, found) if found else None
+        if topic == "PRODUCTS_UPDATE":
+            product = self.products.get(about)
+            return payloads.product(self, product) if product else None
+        item_id, location_id = about
+        item = self.inventory_items.get(item_id)
+        return payloads.inventory_level(self, item, location_id) if item else None
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery owed so far (retries included) was attempted; False on timeout."""
+        return self.webhooks.wait(timeout)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -171,7 +210,7 @@ class FakeShopify(Store):
                 return _json(404, {"errors": "Not Found"})
             if not self._authenticated(request):
                 return _json(401, {"errors": INVALID_TOKEN})
-            response = self._graphql(request)
+            response = self._graphql(request, served)
             response.headers["X-Shopify-API-Version"] = served
             return response
         match = re.fullmatch(r"/bulk-results/([0-9a-f]+)\.jsonl", path)
@@ -249,7 +288,7 @@ class FakeShopify(Store):
             self._documents[text] = found
         return found
 
-    def _graphql(self, request: httpx.Request) -> httpx.Response:
+    def _graphql(self, request: httpx.Request, version: str) -> httpx.Response:
         try:
             body = json.loads(request.content or b"{}")
             text = body["query"]
@@ -304,7 +343,7 @@ class FakeShopify(Store):
                 requested,
                 entry,
             )
-        context: Json = {"bulk": False, "scopes": self.scopes}
+        context: Json = {"bulk": False, "scopes": self.scopes, "version": version}
         result = self._execute(document, operation, coerced, context)
         actual = cost.actual_cost(self.schema, operation, fragments, coerced, result.data)
         self.bucket.refund(requested - actual)

@@ -56,12 +56,17 @@ def run(
     plan: str = "standard",
     out: TextIO | None = None,
     wait: Callable[[], None] | None = None,
+    client_secret: str | None = None,
 ) -> None:
-    """Serve a seeded fake Shopify until Ctrl-C, after printing how to reach it."""
+    """Serve a seeded fake Shopify until Ctrl-C, after printing how to reach it.
+
+    `client_secret` is the sandbox app's (random when not given): its webhook deliveries are
+    signed with it, so a connector that names the same secret verifies them.
+    """
     if plan not in PLANS:
         raise SystemExit(f"unknown plan {plan!r}: one of {', '.join(PLANS)}")
     out = out or sys.stdout
-    fake = FakeShopify("sandbox.myshopify.com", plan=plan)
+    fake = FakeShopify("sandbox.myshopify.com", plan=plan, client_secret=client_secret)
     server = serve(fake, host, port)
     bound = server.server_address[1]
     fake.base_url = f"http://{host}:{bound}"
@@ -83,6 +88,11 @@ def run(
         '  inventorySetQuantities / inventoryAdjustQuantities (with @idempotent(key: "<uuid>")),\n'
         "  orderCreate (options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY} takes stock), orderCancel,\n"
         "  productCreate + productVariantsBulkCreate to seed an empty sandbox.\n"
+        "Webhooks (`connector webhooks install` with [listen] public_url): deliveries of orders/create,\n"
+        "  orders/updated, orders/cancelled, inventory_levels/update and products/update are signed with the\n"
+        "  client secret, and go to loopback addresses only (plain http accepted there):\n"
+        '  webhook_secret_env = "SHOPIFY_WEBHOOK_SECRET"\n'
+        f"  export SHOPIFY_WEBHOOK_SECRET={fake.client_secret}\n"
         "Press Ctrl-C to stop.\n"
     )
     out.flush()

@@ -34,6 +34,7 @@ from .records import (
     parse_gid,
 )
 from .search import search_fields
+from .webhooks import Dispatcher
 
 __all__ = ["ALL_SCOPES", "Store"]
 
@@ -112,6 +113,20 @@ class Store:
         """(owner type, namespace, key) → the definition that fixes those metafields' type."""
         self.field_faults: dict[str, list[Json]] = {}
         """Mutation or query field name → errors its next resolutions raise (see `fail_field`)."""
+        self.webhooks = Dispatcher(shop, client_secret=lambda: str(getattr(self, "client_secret", "")), now=now)
+        """Webhook subscriptions and their deliveries."""
+        self.events: dict[tuple[str, Any], None] = {}
+        """Webhook events since the request began, in order, each once: (topic, what it is about)."""
+
+    def event(self, topic: str, about: Any) -> None:
+        """Something webhooks tell about happened: `about` is an order or product id, or an
+        (inventory item id, location id) pair. `flush_events` turns them into deliveries."""
+        self.events[(topic, about)] = None
+        self.flush_events()
+
+    def flush_events(self) -> None:
+        """Deliver what `events` holds (the HTTP front end defers this to the end of a request)."""
+        self.events.clear()
 
     # --- ids, times and inventory levels (the mutations change records through these too) ---
 
@@ -131,6 +146,7 @@ class Store:
         )
         if record is not None:
             record.updated_at = self.stamp()
+            self.event("PRODUCTS_UPDATE", record.product_id if isinstance(record, Variant) else record.id)
 
     def stock(self, item: InventoryItem, location_id: int, available: int = 0, incoming: int = 0) -> None:
         """Stock `item` at a location (a new inventory level)."""
@@ -140,6 +156,7 @@ class Store:
         level["available"], level["incoming"] = available, incoming
         item.level_created_at.setdefault(location_id, now)
         item.level_updated_at[location_id] = now
+        self.event("INVENTORY_LEVELS_UPDATE", (item.id, location_id))
 
     def move(self, item: InventoryItem, location_id: int, deltas: Mapping[str, int]) -> list[InventoryChange]:
         """Change quantities of one inventory level by `deltas` (name → delta); its updatedAt moves.
@@ -151,6 +168,13 @@ class Store:
             changes.append(InventoryChange(item.id, location_id, name, delta, level[name]))
         if any(deltas.values()):
             item.level_updated_at[location_id] = self.stamp()
+        if deltas.get("available"):
+            # inventory_levels/update, and products/update for the variant's inventory_quantity
+            # (Shopify sends both in the same second).
+            self.event("INVENTORY_LEVELS_UPDATE", (item.id, location_id))
+            variant = self.variants.get(item.variant_id)
+            if variant is not None:
+                self.event("PRODUCTS_UPDATE", variant.product_id)
         return changes
 
     # --- seeding, and what a merchant does -------------------------------------------------
@@ -323,6 +347,7 @@ class Store:
         variant.selling_plan_groups = list(groups)
         self.products[variant.product_id].requires_selling_plan = required
         variant.updated_at = self.stamp()
+        self.event("PRODUCTS_UPDATE", variant.product_id)
 
     def put_metafield(self, owner: str, name: str, kind: str, value: str) -> Metafield:
         """Set a metafield on a product or variant (its owner's updatedAt moves when it changes)."""
@@ -395,6 +420,7 @@ class Store:
         )
         self.orders[order.id] = order
         self.route(order)
+        self.event("ORDERS_CREATE", order.id)
         return order
 
     def route(self, order: Order) -> None:
@@ -482,6 +508,8 @@ class Store:
         for work in order.work:
             if work.status not in ("CLOSED", "CANCELLED"):
                 work.status, work.updated_at = "CANCELLED", order.cancelled_at
+        self.event("ORDERS_CANCELLED", order.id)
+        self.event("ORDERS_UPDATED", order.id)
         return order
 
     # --- reading back (tests) -----------------------------------------------------------------

@@ -320,6 +320,37 @@ TERM_WRITE_ARGS = {
     "slug": Arg("string"),
     "description": Arg("string"),
 }
+WEBHOOK_STATUSES = ("active", "paused", "disabled")
+WEBHOOK_LIST_ARGS = {
+    "context": Arg("string", enum=("view", "edit")),
+    "page": Arg("integer", minimum=1),
+    "per_page": Arg("integer", minimum=1, maximum=MAX_PER_PAGE),
+    "search": Arg("string"),
+    "after": Arg("string", date=True),
+    "before": Arg("string", date=True),
+    "exclude": Arg("array"),
+    "include": Arg("array"),
+    "offset": Arg("integer"),
+    "order": Arg("string", enum=("asc", "desc")),
+    "orderby": Arg("string", enum=("date", "id", "title")),
+    "status": Arg("string", enum=("all", *WEBHOOK_STATUSES)),
+}
+WEBHOOK_CREATE_ARGS = {
+    "name": Arg("string"),
+    "status": Arg("string", enum=WEBHOOK_STATUSES),
+    "topic": Arg("string", required=True),
+    "secret": Arg("string"),
+    "delivery_url": Arg("string", required=True),
+}
+# The update endpoint's args come from the schema, where delivery_url is read-only; the
+# controller still honours one sent.
+WEBHOOK_UPDATE_ARGS = {
+    "id": Arg("integer"),
+    "name": Arg("string"),
+    "status": Arg("string", enum=WEBHOOK_STATUSES),
+    "topic": Arg("string"),
+    "secret": Arg("string"),
+}
 NOTE_WRITE_ARGS = {
     "note": Arg("string", required=True),
     "customer_note": Arg("boolean"),

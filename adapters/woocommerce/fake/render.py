@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from .errors import Json, WooError
 from .store import Store, money, price_of
+
+if TYPE_CHECKING:
+    from .webhooks import Webhook
 
 __all__ = [
     "API_ROOT",
@@ -28,6 +31,7 @@ __all__ = [
     "render_system_status",
     "render_variation",
     "render_variation_as_product",
+    "render_webhook",
 ]
 
 API_ROOT = "/wp-json/wc/v3"
@@ -435,6 +439,38 @@ def render_term(store: Store, table: dict[int, Json], route: str, term: Json, ba
         "self": [{"href": f"{base}{API_ROOT}/{route}/{term['id']}"}],
         "collection": [{"href": f"{base}{API_ROOT}/{route}"}],
     }
+    return body
+
+
+def render_webhook(store: Store, webhook: Webhook, base: str) -> Json:
+    """A webhook as WC_REST_Webhooks_Controller (v3) shows it: never its secret, in any context."""
+    body: Json = {
+        "id": webhook.id,
+        "name": webhook.name,
+        "status": webhook.status,
+        "topic": webhook.topic,
+        "resource": webhook.resource,
+        "event": webhook.event,
+        "hooks": webhook.hooks,
+        "delivery_url": webhook.delivery_url,
+    }
+    body.update(
+        {
+            "date_created": _wp_date(webhook.date_created, store.timezone),
+            "date_created_gmt": _gmt(webhook.date_created),
+            "date_modified": _wp_date(webhook.date_modified, store.timezone),
+            "date_modified_gmt": _gmt(webhook.date_modified),
+            "_links": {
+                "self": [
+                    {
+                        "href": f"{base}{API_ROOT}/webhooks/{webhook.id}",
+                        "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+                    }
+                ],
+                "collection": [{"href": f"{base}{API_ROOT}/webhooks"}],
+            },
+        }
+    )
     return body
 
 

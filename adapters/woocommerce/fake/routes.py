@@ -14,7 +14,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -36,6 +37,9 @@ from .params import (
     TERM_WRITE_ARGS,
     VARIATION_LIST_ARGS,
     VARIATION_WRITE_ARGS,
+    WEBHOOK_CREATE_ARGS,
+    WEBHOOK_LIST_ARGS,
+    WEBHOOK_UPDATE_ARGS,
     PhpValue,
     php_parse_str,
     php_to_json,
@@ -54,8 +58,10 @@ from .render import (
     render_term,
     render_variation,
     render_variation_as_product,
+    render_webhook,
 )
 from .store import Now, Store
+from .webhooks import Delivery, Hookshot, Webhook
 
 __all__ = ["FakeWooCommerce", "Fault"]
 
@@ -80,6 +86,7 @@ _RESOURCE_ROUTES = frozenset(
         "/wc/v3/orders/(?P<id>[\\d]+)",
         "/wc/v3/products/tags/(?P<id>[\\d]+)",
         "/wc/v3/products/categories/(?P<id>[\\d]+)",
+        "/wc/v3/webhooks/(?P<id>[\\d]+)",
     }
 )
 _COLLECTION_ROUTES = frozenset(
@@ -90,6 +97,7 @@ _COLLECTION_ROUTES = frozenset(
         "/wc/v3/orders/(?P<order_id>[\\d]+)/notes",
         "/wc/v3/products/tags",
         "/wc/v3/products/categories",
+        "/wc/v3/webhooks",
     }
 )
 
@@ -172,6 +180,11 @@ class FakeWooCommerce(Store):
         self._lock = threading.RLock()
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self._faults: list[Fault] = []
+        # Webhooks live in their own table (wc_webhooks), with its own id sequence.
+        self._next_webhook_id = 1
+        self._hookshot = Hookshot(
+            lock=self._lock, now=self.now, render=self._webhook_payload, home_url=lambda: self._base_url
+        )
 
     def __repr__(self) -> str:
         return f"FakeWooCommerce(base_url={self.base_url!r}, products={len(self.products)}, orders={len(self.orders)})"
@@ -233,68 +246,115 @@ class FakeWooCommerce(Store):
 
     def create_product(self, **fields: Any) -> Json:
         """Create a product as POST products would; tags/categories may be plain names."""
-        with self._lock:
+        with self._action():
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
             return self._render_product(self._create_product(fields), edit=True)
 
     def create_variation(self, product_id: int, **fields: Any) -> Json:
         """Create a variation as POST products/<id>/variations would."""
-        with self._lock:
+        with self._action():
             validate_args(fields, VARIATION_WRITE_ARGS)
             parent = self._product(product_id, status=404)
             return self._render_variation(self._create_variation(parent, fields), created=True)
 
     def create_order(self, **fields: Any) -> Json:
         """Create an order as POST orders would (stock is reduced for paid/on-hold statuses)."""
-        with self._lock:
+        with self._action():
             validate_args(fields, ORDER_WRITE_ARGS)
             return self._render_order(self._create_order(fields))
 
     def update_order(self, order_id: int, **fields: Any) -> Json:
         """Update an order as PUT orders/<id> would."""
-        with self._lock:
+        with self._action():
             validate_args(fields, ORDER_WRITE_ARGS)
             return self._render_order(self._update_order(self._order(order_id, status=400), fields))
 
     def update_product(self, product_id: int, **fields: Any) -> Json:
         """Update a product as PUT products/<id> would."""
-        with self._lock:
+        with self._action():
             fields = self._terms_by_name(fields)
             validate_args(fields, PRODUCT_WRITE_ARGS)
             product = self._product(product_id, status=400)
             return self._render_product(self._save_product(product, fields), edit=True)
 
     def get_product(self, product_id: int) -> Json:
-        with self._lock:
+        with self._action():
             return self._render_product(self._product(product_id, status=404))
 
     def get_variation(self, product_id: int, variation_id: int) -> Json:
-        with self._lock:
+        with self._action():
             return self._render_variation(self._variation(product_id, variation_id, status=404))
 
     def get_order(self, order_id: int) -> Json:
-        with self._lock:
+        with self._action():
             return self._render_order(self._order(order_id, status=404))
 
     def order_notes(self, order_id: int) -> list[Json]:
-        with self._lock:
+        with self._action():
             return [self._render_note(order_id, note) for note in self.notes.get(order_id, [])]
 
     def tag(self, name: str) -> Json:
         """The product tag called `name`, created when missing (REST assigns tags by id)."""
-        with self._lock:
+        with self._action():
             return self._term(self.tags, name)
 
     def category(self, name: str) -> Json:
-        with self._lock:
+        with self._action():
             return self._term(self.categories, name)
+
+    def create_webhook(self, **fields: Any) -> Json:
+        """Create a webhook as POST webhooks would (its ping is sent like any delivery)."""
+        with self._action():
+            validate_args(fields, WEBHOOK_CREATE_ARGS)
+            return self._render_webhook(self._new_webhook(fields))
+
+    # ---- webhooks: what a test reads back ------------------------------------------------------
+
+    @property
+    def webhooks(self) -> list[Webhook]:
+        """The store's webhooks, with what the REST API does not show (`failure_count`)."""
+        with self._lock:
+            return list(self._hookshot.webhooks.values())
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery the store attempted (pings included), oldest first."""
+        with self._lock:
+            return list(self._hookshot.deliveries)
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery owed so far was attempted; False if `timeout` passed first."""
+        return self._hookshot.wait(timeout)
+
+    @contextmanager
+    def _action(self) -> Iterator[None]:
+        """One request's worth of work under the lock; the webhooks it fired are queued at its end."""
+        with self._lock:
+            try:
+                yield
+            finally:
+                fired, self.fired = self.fired, []
+                self._hookshot.fire(fired)
+
+    def _webhook_payload(self, resource: str, resource_id: int) -> Json | None:
+        """What `GET /wc/v3/<resource>s/<id>` would answer now (the store's lock is held)."""
+        try:
+            if resource == "order":
+                return self._render_order(self._order(resource_id, status=404))
+            if resource == "product":
+                if resource_id in self.variations:
+                    return render_variation_as_product(self, self.variations[resource_id], self._base_url)
+                return self._render_product(self._product(resource_id, status=404))
+        except WooError as error:
+            return error.body()  # the resource went before the delivery: get_endpoint_data's error
+        return None
 
     # ---- HTTP entry point ------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one HTTP request the way WordPress + WooCommerce would."""
-        with self._lock:
+        with self._action():
             query = php_to_json(php_parse_str(request.url.query.decode()))
             if not isinstance(query, dict):
                 query = {}
@@ -481,6 +541,13 @@ class FakeWooCommerce(Store):
         (r"/wc/v3/settings", "/wc/v3/settings", {"GET": "_list_setting_groups"}),
         (r"/wc/v3/settings/(?P<group>[\w-]+)", "/wc/v3/settings/(?P<group_id>[\\w-]+)", {"GET": "_get_settings"}),
         (r"/wc/v3/system_status", "/wc/v3/system_status", {"GET": "_system_status"}),
+        (r"/wc/v3/webhooks", "/wc/v3/webhooks", {"GET": "_list_webhooks", "POST": "_post_webhook"}),
+        (r"/wc/v3/webhooks/batch", "/wc/v3/webhooks/batch", dict.fromkeys(_BATCH, "_batch_webhooks")),
+        (
+            r"/wc/v3/webhooks/(?P<webhook_id>\d+)",
+            "/wc/v3/webhooks/(?P<id>[\\d]+)",
+            {**_editable("webhook"), "DELETE": "_delete_webhook"},
+        ),
     )
 
     @staticmethod
@@ -787,7 +854,7 @@ class FakeWooCommerce(Store):
             rendered = self._render_variation(variation)
             del self.variations[variation_id]
             parent["variations"].remove(variation_id)
-            self._save_product(parent, {})
+            self._save_product(parent, {}, syncing=True)
             return rendered
 
         # WC_REST_Product_Variations_Controller::batch_items turns each id to delete into a request
@@ -897,6 +964,7 @@ class FakeWooCommerce(Store):
             order["previous_status"] = order["status"]
             order["status"] = "trash"
             order["date_modified"] = self.now()
+            self.fired.append(("order", "deleted", order_id))  # wp_trash_post; a forced delete fires nothing
         return json_response(200, rendered)
 
     def _list_notes(self, parsed: Parsed, authenticated: bool, kind: str, order_id: int) -> httpx.Response:
@@ -1018,3 +1086,81 @@ class FakeWooCommerce(Store):
         if term_id not in table:
             raise WooError("woocommerce_rest_term_invalid", "Resource does not exist.", 404)
         return json_response(200, self._render_term(table, route, table[term_id]))
+
+    # ---- route handlers: webhooks (WC_REST_Webhooks_Controller) ---------------------------------
+
+    def _render_webhook(self, webhook: Webhook) -> Json:
+        return render_webhook(self, webhook, self._base_url)
+
+    def _new_webhook(self, params: Mapping[str, Any]) -> Webhook:
+        webhook = self._hookshot.create(self._next_webhook_id, dict(params))
+        self._next_webhook_id += 1
+        return webhook
+
+    def _list_webhooks(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        params = parsed.params
+        validate_args(params, WEBHOOK_LIST_ARGS)
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        wanted = params.get("status", "all")
+        needle = str(params.get("search") or "").lower()
+        found: list[Json] = [
+            {"id": w.id, "date_created": w.date_created, "name": w.name, "webhook": w}
+            for w in self._hookshot.webhooks.values()
+            if (wanted == "all" or w.status == wanted) and needle in w.name.lower()
+        ]
+        return self._collection(found, params, parsed, "webhooks", lambda r: self._render_webhook(r["webhook"]))
+
+    def _get_webhook(self, parsed: Parsed, authenticated: bool, kind: str, webhook_id: int) -> httpx.Response:
+        self._require(authenticated, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        return json_response(200, self._render_webhook(self._hookshot.get(webhook_id, status=404)))
+
+    def _post_webhook(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        validate_args(parsed.params, WEBHOOK_CREATE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+        )
+        if parsed.params.get("id"):
+            raise WooError("woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook.", 400)
+        webhook = self._new_webhook(parsed.params)
+        location = f"{self._base_url}{API_ROOT}/webhooks/{webhook.id}"
+        return json_response(201, self._render_webhook(webhook), [("Location", location)])
+
+    def _put_webhook(self, parsed: Parsed, authenticated: bool, kind: str, webhook_id: int) -> httpx.Response:
+        validate_args(parsed.params, WEBHOOK_UPDATE_ARGS)
+        self._require(
+            authenticated, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+        )
+        webhook = self._hookshot.update(self._hookshot.get(webhook_id, status=400), parsed.params)
+        return json_response(200, self._render_webhook(webhook))
+
+    def _delete_webhook(self, parsed: Parsed, authenticated: bool, kind: str, webhook_id: int) -> httpx.Response:
+        self._require(
+            authenticated, "woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."
+        )
+        if not to_bool(parsed.params.get("force", False)):
+            raise WooError("woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501)
+        rendered = self._render_webhook(self._hookshot.get(webhook_id, status=404, message="Invalid ID."))
+        self._hookshot.delete(webhook_id, force=True)
+        return json_response(200, rendered)
+
+    def _batch_webhooks(self, parsed: Parsed, authenticated: bool, kind: str) -> httpx.Response:
+        self._require(
+            authenticated,
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
+
+        def create(fields: Json) -> Json:
+            validate_args(fields, WEBHOOK_CREATE_ARGS)
+            return self._render_webhook(self._new_webhook(fields))
+
+        def update(fields: Json) -> Json:
+            webhook = self._hookshot.get(self._batch_id(fields), status=400)
+            return self._render_webhook(self._hookshot.update(webhook, fields))
+
+        def delete(webhook_id: int) -> Json:
+            rendered = self._render_webhook(self._hookshot.get(webhook_id, status=404, message="Invalid ID."))
+            self._hookshot.delete(webhook_id, force=True)
+            return rendered
+
+        return self._batch(parsed.body, create, update, delete)

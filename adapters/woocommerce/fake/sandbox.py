@@ -82,5 +82,10 @@ def _banner(fake: FakeWooCommerce, products: int) -> str:
         '  key_env = "WC_KEY"\n'
         '  secret_env = "WC_SECRET"\n'
         f"  export WC_KEY={fake.consumer_key} WC_SECRET={fake.consumer_secret}\n"
+        "Webhooks: `connector webhooks install` (with [listen] public_url) creates them, signed with the secret\n"
+        "  in the store's webhook_secret_env; the store delivers orders and products as WooCommerce 10 does,\n"
+        "  to loopback addresses only:\n"
+        '  webhook_secret_env = "WC_WEBHOOK_SECRET"\n'
+        "  export WC_WEBHOOK_SECRET=$(openssl rand -hex 32)\n"
         "Press Ctrl-C to stop.\n"
     )

@@ -73,6 +73,14 @@ class Store:
         self._next_item_meta_id = 1
         # Order notes are comments; a new WordPress already holds comment 1 (the sample comment).
         self._next_note_id = 2
+        # The hooks webhooks listen to, as (resource, event, id), fired since the request began.
+        self.fired: list[tuple[str, str, int]] = []
+
+    def _fire(self, resource: str, event: str, record: Json) -> None:
+        # WC_Webhook::is_valid_resource skips auto-drafts, and draft orders.
+        ignored = ("auto-draft", "new") if resource == "product" else ("draft", "auto-draft", "new")
+        if record.get("status") not in ignored:
+            self.fired.append((resource, event, int(record["id"])))
 
     def now(self) -> datetime:
         """The store's clock (injected in tests)."""
@@ -96,6 +104,7 @@ class Store:
         product["status"] = "trash"
         product["slug"] = f"{product['slug']}__trashed"
         product["date_modified"] = self._now()
+        self.fired.append(("product", "deleted", product["id"]))
         for variation_id in product.get("variations", []):
             variation = self.variations.get(variation_id)
             if variation is not None:
@@ -263,9 +272,12 @@ class Store:
         except WooError:
             del self.products[product["id"]]
             raise
+        self._fire("product", "created", product)  # woocommerce_new_product
         return product
 
-    def _save_product(self, product: Json, fields: Mapping[str, Any], *, creating: bool = False) -> Json:
+    def _save_product(
+        self, product: Json, fields: Mapping[str, Any], *, creating: bool = False, syncing: bool = False
+    ) -> Json:
         """prepare_object_for_database + save(): apply `fields`, settle stock, bump the date."""
         self._check_sku(product, fields)
         plain = (
@@ -320,6 +332,10 @@ class Store:
         self._apply_common(product, fields)
         self._settle(product)
         product["date_modified"] = self._now()
+        if not creating and not syncing:
+            # woocommerce_update_product; a parent re-saved by its variation's save fires nothing
+            # (seen on the real store).
+            self._fire("product", "updated", product)
         return product
 
     def _check_sku(self, record: Json, fields: Mapping[str, Any]) -> None:
@@ -500,14 +516,14 @@ class Store:
         self.variations[variation["id"]] = variation
         parent["variations"].append(variation["id"])
         try:
-            self._save_variation(variation, fields)
+            self._save_variation(variation, fields, creating=True)
         except WooError:
             del self.variations[variation["id"]]
             parent["variations"].remove(variation["id"])
             raise
         return variation
 
-    def _save_variation(self, variation: Json, fields: Mapping[str, Any]) -> Json:
+    def _save_variation(self, variation: Json, fields: Mapping[str, Any], *, creating: bool = False) -> Json:
         self._check_sku(variation, fields)
         for key in (
             "description",
@@ -545,10 +561,13 @@ class Store:
         self._apply_common(variation, fields)
         self._settle(variation)
         variation["date_modified"] = self._now()
+        # woocommerce_new_product_variation / woocommerce_update_product_variation: topics
+        # product.created and product.updated, with the variation's own id.
+        self._fire("product", "created" if creating else "updated", variation)
         # Saving a variation re-saves its parent (WC_Product_Variable::sync): its date moves too.
         parent = self.products.get(variation["parent_id"])
         if parent is not None:
-            self._save_product(parent, {})
+            self._save_product(parent, {}, syncing=True)
         return variation
 
     # ---- orders -------------------------------------------------------------------------------------
@@ -585,7 +604,12 @@ class Store:
         status = fields.get("status", "pending")
         if to_bool(fields.get("set_paid", False)) and status == "pending":
             status = "processing"  # payment_complete() moves a pending order on
+        # woocommerce_new_order fires when the row is created, before the status moves stock.
+        self._fire("order", "created", order)
         self._set_order_status(order, str(status))
+        # The REST controller saves a new order twice (calculate_totals, then save): the second
+        # save fires woocommerce_update_order, so order.updated follows order.created.
+        self._fire("order", "updated", order)
         return order
 
     def _line_item(self, line: Any) -> Json:
@@ -660,6 +684,7 @@ class Store:
         if to_bool(fields.get("set_paid", False)) and status in ("pending", "failed", "on-hold"):
             status = "processing"
         self._set_order_status(order, str(status))
+        self._fire("order", "updated", order)  # woocommerce_update_order
         return order
 
     def _set_order_status(self, order: Json, status: str) -> None:

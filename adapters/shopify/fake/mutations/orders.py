@@ -25,6 +25,7 @@ def update_order(store: Store, given: Json) -> Json:
     if "note" in given and given["note"] != order.note:
         order.note = given["note"]
         order.updated_at = store.stamp()
+        store.event("ORDERS_UPDATED", order.id)
     return {"order": OrderView(store, order), "userErrors": []}
 
 

@@ -137,6 +137,7 @@ def bulk_update_variants(store: Store, product_id: str, inputs: list[Json], part
             store.inventory_items[variant.inventory_item_id].tracked,
         ) != before:
             variant.updated_at = store.stamp()
+            store.event("PRODUCTS_UPDATE", variant.product_id)
     return {
         "product": ProductView(store, product),
         "productVariants": [VariantView(store, v) for v, _ in changes],
@@ -301,6 +302,7 @@ def change_tags(store: Store, owner: str, tags: list[str], *, add: bool) -> Json
         product.tags = [t for t in product.tags if t.lower() not in gone]
     if product.tags != before:
         product.updated_at = store.stamp()
+        store.event("ORDERS_UPDATED" if isinstance(product, Order) else "PRODUCTS_UPDATE", product.id)
     if isinstance(product, Order):
         return {"node": OrderView(store, product), "userErrors": []}
     return {"node": ProductView(store, product), "userErrors": []}
