@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -407,18 +408,18 @@ class WooCommerceAdapter:
         """
         wanted: dict[str, tuple[int, int]] = {}
         """SKU → (parent id, variation id) of the variations read by SKU."""
-        listed: list[Mapping[str, Any]] = []
-        for parent in parents:
-            skus = self._readable_by_sku(parent)
-            if skus is None:
-                listed.append(parent)
-            else:
+        readable = [skus for skus in map(self._readable_by_sku, parents) if skus is not None]
+        count = Counter(sku for skus in readable for sku in skus)
+        for skus in readable:
+            # Two known variations with one SKU (moved between products since the last pass):
+            # neither parent could tell its own from the answer, so both are listed.
+            if all(count[sku] == 1 for sku in skus):
                 wanted |= skus
         found: dict[Any, list[dict[str, Any]]] = {}
         if wanted:
             found = await self._by_sku(wanted, {p["id"]: str(p.get("name") or "") for p in parents}, limit)
-            listing = {p["id"] for p in listed}
-            listed += [p for p in parents if p["id"] not in found and p["id"] not in listing]
+        # Whatever did not come back whole by SKU is listed, one request per product.
+        listed = [p for p in parents if p["id"] not in found]
         listings = await _all(
             self._listing(
                 f"products/{p['id']}/variations",
@@ -443,7 +444,7 @@ class WooCommerceAdapter:
             if not sku or "," in sku or sku != sku.strip():
                 return None
             skus[sku] = (int(parent["id"]), vid)
-        return skus
+        return skus if len(skus) == len(known) else None
 
     async def _by_sku(
         self, wanted: Mapping[str, tuple[int, int]], names: Mapping[Any, str], limit: asyncio.Semaphore

@@ -146,3 +146,21 @@ async def test_a_sku_the_store_would_split_or_trim_has_its_parent_listed(sku):
     await pull(fake, told)
 
     assert kinds(fake)["variation listing"] == 1
+
+
+async def test_two_known_variations_with_one_sku_have_both_parents_listed():
+    fake, parents = seeded(parents=3)
+    known = await pull(fake, None)
+    first, second = (str(p["id"]) for p in parents[:2])
+    # The state file still says the SKU belongs to a variation of the first product, and the
+    # store has since given it to one of the second's (the first one's was renamed).
+    moved = next(i for i in known if i.parent_key == second)
+    told = [
+        dataclasses.replace(i, sku=moved.sku) if i.parent_key == first and i.sku.endswith("-S") else i for i in known
+    ]
+
+    pulled = await pull(fake, told)
+
+    listings = {path.split("/")[-2] for _, path, _ in fake.requests if path.endswith("/variations")}
+    assert listings == {first, second}
+    assert shown(pulled) == shown(known)
