@@ -68,6 +68,28 @@ secret_env = "BENCH_WC_SECRET"
 """
 
 
+class WritePhase:
+    """Told by the pass when its writes start and end (its `progress`): the write phase's own wall time and bound."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.started: tuple[float, float] | None = None
+        self.wall = self.bound = 0.0
+
+    def start(self, label: str, total: int) -> None:
+        self.started = (time.perf_counter(), self.sandbox.stats()["busy"])
+
+    def advance(self, done: int) -> None:
+        return None
+
+    def finish(self) -> None:
+        if self.started is None:
+            return
+        stats = self.sandbox.stats()
+        self.wall = time.perf_counter() - self.started[0]
+        self.bound = (stats["busy"] - self.started[1]) / stats["workers"]
+
+
 @dataclass
 class Figures:
     reads: int
@@ -79,6 +101,8 @@ class Figures:
     wall: float
     rss: float
     merchant: dict[str, Any] | None
+    writes_wall: float = 0.0
+    writes_bound: float = 0.0
 
 
 def minimum_reads(stats: dict[str, Any]) -> int:
@@ -153,6 +177,11 @@ def table(title: str, figures: Figures, run: StoreRun, workers: int) -> None:
         f"{figures.wall:>8.1f}{figures.wall / figures.bound if figures.bound else 0:>12.2f}{figures.rss:>8.0f}"
         f"{figures.fake:>8.1f}"
     )
+    if figures.writes_bound:
+        print(
+            f"  the write phase alone: {figures.writes_wall:.1f} s against a bound of {figures.writes_bound:.1f} s "
+            f"({figures.writes_wall / figures.writes_bound:.2f})"
+        )
     merchant = figures.merchant
     if merchant is None:
         return
@@ -221,9 +250,18 @@ def main() -> None:
                 shift[0] += timedelta(minutes=20)
                 sandbox.shift_clock(shift[0])
                 sandbox.reset()
+                phase = WritePhase(sandbox)
                 started = time.perf_counter()
                 [run] = asyncio.run(
-                    resync(config, state=state, clock=clock, environ=os.environ, incremental=incremental, force=force)
+                    resync(
+                        config,
+                        state=state,
+                        clock=clock,
+                        environ=os.environ,
+                        incremental=incremental,
+                        force=force,
+                        progress=phase,
+                    )
                 )
                 wall = time.perf_counter() - started
                 assert run.outcome.value == "ok", (run.outcome, run.error)
@@ -238,6 +276,8 @@ def main() -> None:
                     wall,
                     peak_rss_mb(),
                     None,
+                    phase.wall,
+                    phase.bound,
                 )
                 if scenario in args.merchant.split(","):
                     figures.merchant = run_merchant(sandbox, merchant_changes(run), folder)
