@@ -1,4 +1,6 @@
-"""The Shopify adapter: Admin GraphQL API reads (pages or a bulk operation) and aliased writes.
+"""The Shopify adapter: Admin GraphQL API reads (pages or a bulk operation) and writes (aliased
+requests or bulk imports), each way chosen per pass by its estimated time (`read_estimates`,
+`write_estimates`).
 
 Every request goes through `connector.http.send` (the one retry/backoff policy). What is
 Shopify's own is added here:
@@ -52,7 +54,7 @@ from stockstatus.core.errors import (
     RemoteError,
     TransientError,
 )
-from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send_json
+from stockstatus.core.http import DEFAULT_POLICY, HttpPolicy, Sleep, pause, receive, send, send_json
 from stockstatus.core.model import Decision, Item, OpenOrder, Update, WriteResult
 from stockstatus.core.platform import Capabilities, FieldWrite, Restoration, WebhookSubscription
 
@@ -97,6 +99,16 @@ SCOPES_PAGE = "Shopify admin → Settings → Apps → Develop apps → the app 
 SCOPES_HINT = f"the app needs the access scopes {', '.join(PASS_SCOPES)} ({SCOPES_PAGE})"
 STATUS_TYPE, DATE_TYPE, NOTICE_TYPE = "single_line_text_field", "date", "multi_line_text_field"
 DEFINITIONS_PAGE = "Shopify admin → Settings → Custom data"
+REQUEST_SECONDS = 0.25
+"""Assumed round trip of one Admin API request, for the estimates that choose pages or bulk."""
+BULK_START_SECONDS = 5.0
+"""Assumed time before a bulk operation's first object, however small it is (Shopify queues it)."""
+RESTORE_RATE = 100.0
+"""Points a second assumed before Shopify has reported the bucket (Standard's documented rate)."""
+UPLOAD_BYTES = 90 * 1024 * 1024
+"""A bulk import's file is closed past this size (Shopify takes files of up to 100 MB)."""
+BULK_BUSY = ("LIMIT_REACHED", "OPERATION_IN_PROGRESS")
+"""userErrors codes of a bulk operation refused because the app runs as many as it may."""
 SHIPMENTS_PER_PAGE = 8
 """In-transit shipments a page asks for: each may carry 50 line items (an inventory item each),
 about 103 cost points, so a page stays well under the 1,000-point single-query limit."""
@@ -168,6 +180,51 @@ class _Bucket:
 
     def now(self, clock: float) -> float:
         return min(self.maximum, self.available + max(0.0, clock - self.at) * self.restore_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What one way of reading or writing is expected to cost: bucket points and seconds."""
+
+    points: float
+    seconds: float
+    requests: int
+
+    def __str__(self) -> str:
+        return f"{self.points:.0f} points, {self.requests} requests, about {self.seconds:.0f} s"
+
+
+@dataclass
+class _BulkImport:
+    """One bulk import of a push: a document run once per line, and the updates behind each line."""
+
+    kind: str
+    """The alias of the document's field ("variants" or "metafields"), as in PushChanges."""
+    document: str
+    lines: list[str] = field(default_factory=list)
+    """The JSONL lines: each the variables of one execution."""
+    payloads: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Per line, its input entries (what `_Work.answer` names in messages)."""
+    owners: list[list[list[int]]] = field(default_factory=list)
+    """Per line, per input entry, the indexes of the updates it carries."""
+    taken: list[Any] = field(default_factory=list)
+    """The `_Work` queue entries it carries, given back when it cannot start."""
+    size: int = 0
+    operation: str | None = None
+    started: float = 0.0
+
+    def add(
+        self, variables: dict[str, Any], payloads: list[dict[str, Any]], owners: list[list[int]], entry: Any
+    ) -> None:
+        line = json.dumps(variables, separators=(",", ":")) + "\n"
+        self.lines.append(line)
+        self.size += len(line.encode())
+        self.payloads.append(payloads)
+        self.owners.append(owners)
+        self.taken.append(entry)
+
+    def content(self) -> bytes:
+        return "".join(self.lines).encode()
 
 
 class Credentials:
@@ -700,18 +757,64 @@ class ShopifyAdapter:
         query = self.settings.pull.search + (f" AND {search}" if search else "")
         return {"query": query, **self._metafield_variables()}
 
-    def _bulk_pays(self, count: int) -> bool:
-        """Whether `count` variants are pulled with a bulk operation rather than pages.
+    def _paged(self, points: float, requests: int) -> Estimate:
+        """Requests costing `points`: what the bucket holds now is spent first, the rest restores at its rate."""
+        bucket = self._bucket
+        rate = bucket.restore_rate if bucket is not None and bucket.restore_rate > 0 else RESTORE_RATE
+        held = bucket.now(self._clock()) if bucket is not None else 0.0
+        return Estimate(points, max(0.0, points - held) / rate + requests * REQUEST_SECONDS, requests)
 
-        `bulk_threshold` counts variants at one location; a variant read at many counted locations
-        costs more points a page, so the pull turns to a bulk operation sooner.
+    def _bulk(self, objects: int, rate: float, operations: int = 1, extra_requests: int = 0) -> Estimate:
+        """A bulk operation over `objects`: a start and a result per operation, polls while it runs."""
+        wait = objects / rate
+        polls = max(1, int(wait // self.settings.bulk_poll_seconds) + 1) * operations
+        requests = 2 * operations + polls + extra_requests
+        points = (MUTATION_COST + 2) * operations + polls * 2 + extra_requests * MUTATION_COST
+        seconds = BULK_START_SECONDS + wait + self.settings.bulk_poll_seconds + requests * REQUEST_SECONDS
+        return Estimate(points, seconds, requests)
+
+    def read_estimates(self, count: int, shop_size: int | None = None) -> tuple[Estimate, Estimate]:
+        """(pages, bulk) for reading `count` variants with pages, or the shop's `shop_size` in one bulk query.
+
+        Pages: each variant costs what Variants.graphql requests a node at the counted locations,
+        a page 2 more, pages as large as the single-query limit and the bucket allow.
+        """
+        variables = {**self._variables(), "after": None}
+        per_variant = max(1.0, queries.per_node_cost(self._variants_query(), variables))
+        budget = float(MAX_QUERY_COST)
+        if self._bucket is not None and self._bucket.maximum > 0:
+            budget = min(budget, self._bucket.maximum)
+        first = max(1, min(self.settings.page_size, MAX_PAGE_SIZE, int((budget - 2) // per_variant)))
+        pages = max(1, -(-count // first))
+        paged = self._paged(count * per_variant + 2 * pages, pages)
+        return paged, self._bulk(shop_size if shop_size is not None else count, self.settings.bulk_read_rate)
+
+    def _bulk_pays(self, count: int, shop_size: int | None = None) -> bool:
+        """Whether `count` variants are pulled with a bulk operation (over `shop_size`) rather than pages.
+
+        With `bulk_threshold` set, that count decides: it counts variants at one location, and a
+        variant read at many counted locations costs more points a page, so the pull turns to a
+        bulk operation sooner. Unset, the estimated seconds decide (`read_estimates`).
         """
         if count <= 0:
             return False
-        variables = {**self._variables(), "after": None}
-        per_variant = queries.per_node_cost(self._variants_query(), variables)
-        one_location = queries.per_node_cost(queries.at_locations(document("Variants"), self._counted[:1]), variables)
-        return count * per_variant > self.settings.bulk_threshold * one_location
+        threshold = self.settings.bulk_threshold
+        if threshold is not None:
+            variables = {**self._variables(), "after": None}
+            per_variant = queries.per_node_cost(self._variants_query(), variables)
+            one = queries.at_locations(document("Variants"), self._counted[:1])
+            return count * per_variant > threshold * queries.per_node_cost(one, variables)
+        paged, bulk = self.read_estimates(count, shop_size)
+        chosen = bulk.seconds < paged.seconds
+        log.info(
+            "store %s: reading %d variants: pages %s, a bulk operation %s: %s",
+            self.settings.shop,
+            count,
+            paged,
+            bulk,
+            "bulk" if chosen else "pages",
+        )
+        return chosen
 
     async def count_items(self) -> int | None:
         """The shop's own count of its variants (`productVariantsCount`), apart from the listing; None if not exact."""
@@ -795,7 +898,12 @@ class ShopifyAdapter:
                         moment,
                     )
                     return None
-        if self._bulk_pays(len(products)):
+        shop_size: int | None = None
+        if self.settings.bulk_threshold is None and products:
+            paged, _ = self.read_estimates(len(products))
+            if paged.seconds > self._bulk(0, self.settings.bulk_read_rate).seconds:
+                shop_size = await self.count_items()  # worth a request only where bulk could win
+        if self._bulk_pays(len(products), shop_size):
             # At least a variant each: paging them costs more than a bulk operation over the shop.
             log.info(
                 "store %s: %d products changed since %s, at %d counted locations: pulling the whole catalogue",
@@ -1184,6 +1292,8 @@ class ShopifyAdapter:
         """Send the fields of each item (validated by the caller) in PushChanges requests; one result per item."""
         errors: dict[int, list[str]] = {i: [] for i in range(len(changes))}
         work = _Work.of(changes, self.settings)
+        if self._bulk_writes_pay(work, len(changes)):
+            await self._bulk_push(work, errors)
         while work.pending():
             slots = work.take()
             failures: list[dict[str, Any]] = []
@@ -1210,7 +1320,7 @@ class ShopifyAdapter:
             for i, (item, _) in enumerate(changes)
         ]
         log.info(
-            "store %s: %s %d updates in %d requests; %d failed",
+            "store %s: %s %d updates in %d PushChanges requests; %d failed",
             self.settings.shop,
             verb,
             len(changes),
@@ -1218,6 +1328,247 @@ class ShopifyAdapter:
             sum(not r.ok for r in results),
         )
         return results
+
+    def write_estimates(self, work: _Work) -> tuple[Estimate, Estimate]:
+        """(requests, bulk) for the policy and metafield writes of `work`.
+
+        Requests: every PushChanges slot is a mutation (10 points), a request carries at most
+        10 product policy updates and 4 metafieldsSet calls. Bulk: one staged upload request and,
+        per import, an upload, a start, polls and the result; the imports run at once from API
+        version 2026-01 (five per app and shop), one after the other before.
+        """
+        policies, metafields = len(work.variants), len(work.metafields)
+        requests = max(-(-policies // VARIANT_SLOTS), -(-metafields // METAFIELD_SLOTS))
+        paged = self._paged(MUTATION_COST * (policies + metafields), requests)
+        sizes = [n for n in (policies, metafields) if n]
+        together = self.settings.api_version >= "2026-01"
+        lines = (max(sizes) if together else sum(sizes)) if sizes else 0
+        return paged, self._bulk(lines, self.settings.bulk_write_rate, len(sizes), extra_requests=1 + len(sizes))
+
+    def _bulk_writes_pay(self, work: _Work, changed: int) -> bool:
+        """Whether the policies and metafields of a push go as bulk imports (see `write_estimates`).
+
+        `bulk_write_threshold`, when set, decides by the number of changed variants instead.
+        """
+        if not (work.variants or work.metafields):
+            return False
+        threshold = self.settings.bulk_write_threshold
+        if threshold is not None:
+            return changed >= threshold
+        paged, bulk = self.write_estimates(work)
+        chosen = bulk.seconds < paged.seconds
+        log.info(
+            "store %s: writing %d changed variants: requests %s, bulk imports %s: %s",
+            self.settings.shop,
+            changed,
+            paged,
+            bulk,
+            "bulk" if chosen else "requests",
+        )
+        return chosen
+
+    async def _bulk_push(self, work: _Work, errors: dict[int, list[str]]) -> None:
+        """Policies and metafields of `work` through bulkOperationRunMutation; what cannot start goes back to `work`.
+
+        Staged upload (stagedUploadsCreate, then the JSONL file POSTed to the storage with the
+        form fields it gave), one bulk import per kind, polls, then each result file read line by
+        line: a line's userErrors and errors are mapped to its updates as PushChanges answers are
+        (a refused metafieldsSet line sends its innocent metafields again as requests). An update
+        whose line is not in the result, or whose import failed, is not confirmed: it fails, and
+        the next pass writes it again. Nothing is applied before an import starts, so an import
+        that cannot be staged or started is written with requests instead.
+        """
+        imports: list[_BulkImport] = []
+
+        def admit(kind: str, name: str, variables: dict[str, Any], chunk: list[Any], entry: Any) -> None:
+            last = imports[-1] if imports and imports[-1].kind == kind else None
+            if last is None or last.size >= UPLOAD_BYTES:
+                last = _BulkImport(kind, name)
+                imports.append(last)
+            last.add(variables, [p for p, _ in chunk], [o for _, o in chunk], entry)
+
+        for product, entries in work.variants:
+            admit(
+                "variants",
+                "BulkPolicies",
+                {"productId": product, "variants": [p for p, _ in entries]},
+                entries,
+                (product, entries),
+            )
+        for chunk in work.metafields:
+            admit("metafields", "BulkMetafields", {"metafields": [p for p, _ in chunk]}, chunk, chunk)
+        work.variants, work.metafields = [], []
+
+        def back(bulk: _BulkImport, why: str) -> None:
+            log.warning("store %s: %s: writing the %s with requests instead", self.settings.shop, why, bulk.kind)
+            (work.variants if bulk.kind == "variants" else work.metafields).extend(bulk.taken)
+
+        try:
+            paths = await self._stage(imports)
+        except RemoteError as exc:
+            for bulk in imports:
+                back(bulk, f"the bulk import could not be staged ({exc})")
+            return
+        waiting = list(zip(imports, paths, strict=True))
+        running: list[_BulkImport] = []
+        while waiting or running:
+            deferred: list[tuple[_BulkImport, str]] = []
+            for bulk, path in waiting:
+                refusal = await self._start_import(bulk, path)
+                if refusal is None:
+                    running.append(bulk)
+                elif refusal in BULK_BUSY and running:
+                    deferred.append((bulk, path))  # this pass's other import holds the slot: after it
+                else:
+                    back(bulk, f"Shopify did not start the bulk import ({refusal})")
+            waiting = deferred
+            while running:  # polled in turn: they run at the same time on Shopify's side
+                await self._finish_import(running.pop(0), work, errors)
+
+    async def _stage(self, imports: Sequence[_BulkImport]) -> list[str]:
+        """Upload each import's JSONL file to a staged target; the staged upload paths, in order."""
+        data = await self._graphql(
+            "StageUploads",
+            {
+                "input": [
+                    {
+                        "resource": "BULK_MUTATION_VARIABLES",
+                        "filename": f"{bulk.kind}.jsonl",
+                        "mimeType": "text/jsonl",
+                        "httpMethod": "POST",
+                    }
+                    for bulk in imports
+                ]
+            },
+            estimate=MUTATION_COST,
+        )
+        payload = data.get("stagedUploadsCreate") or {}
+        targets = payload.get("stagedTargets") or []
+        problems = [str(p.get("message")) for p in payload.get("userErrors") or ()]
+        if problems or len(targets) != len(imports):
+            raise PlatformError(f"{self.settings.shop}: no staged upload targets ({'; '.join(problems) or 'none'})")
+        paths: list[str] = []
+        for bulk, target in zip(imports, targets, strict=True):
+            fields = {str(p["name"]): str(p["value"]) for p in target.get("parameters") or ()}
+            if not target.get("url") or "key" not in fields:
+                raise PlatformError(f"{self.settings.shop}: a staged upload target without a url or key")
+            # The storage is Google Cloud Storage on real shops: the signed form fields are the
+            # credential, so no token goes there. The file must be the form's last field.
+            await send(
+                self._client,
+                "POST",
+                str(target["url"]),
+                policy=self._policy,
+                sleep=self._sleep,
+                describe=f"{self.settings.shop} staged upload of the {bulk.kind}",
+                data=fields,
+                files={"file": (f"{bulk.kind}.jsonl", bulk.content(), "text/jsonl")},
+            )
+            paths.append(fields["key"])
+        return paths
+
+    async def _start_import(self, bulk: _BulkImport, path: str) -> str | None:
+        """Start one bulk import; None when it runs, else why not (a userErrors code or message)."""
+        try:
+            data = await self._graphql(
+                "RunBulkMutation",
+                {"mutation": document(bulk.document), "stagedUploadPath": path},
+                estimate=MUTATION_COST,
+            )
+        except RemoteError as exc:
+            return str(exc)
+        payload = data.get("bulkOperationRunMutation") or {}
+        problems = payload.get("userErrors") or []
+        operation = (payload.get("bulkOperation") or {}).get("id")
+        if problems or not operation:
+            first = problems[0] if problems else {}
+            return str(first.get("code") or first.get("message") or "no bulk operation was created")
+        bulk.operation = str(operation)
+        bulk.started = self._clock()
+        log.info(
+            "store %s: bulk import of %d %s lines started (%s)",
+            self.settings.shop,
+            len(bulk.lines),
+            bulk.kind,
+            operation,
+        )
+        return None
+
+    async def _finish_import(self, bulk: _BulkImport, work: _Work, errors: dict[int, list[str]]) -> None:
+        """Wait for one bulk import, then map its result file to the updates; never read a missing line as done."""
+        assert bulk.operation is not None
+        everyone = sorted({i for line in bulk.owners for owners in line for i in owners})
+
+        def fail(reason: str) -> None:
+            log.warning("store %s: bulk import of the %s: %s", self.settings.shop, bulk.kind, reason)
+            for index in everyone:
+                errors[index].append(f"bulk import of the {bulk.kind}: {reason}")
+
+        waited = 0.0
+        while True:
+            status = (await self._graphql("BulkOperation", {"id": bulk.operation})).get("bulkOperation") or {}
+            state = status.get("status")
+            if state == "COMPLETED":
+                break
+            if state in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or state is None:
+                code = f" ({status.get('errorCode')})" if status.get("errorCode") else ""
+                fail(f"Shopify ended it {state or 'unknown'}{code}; not confirmed")
+                return
+            if waited >= self.settings.bulk_timeout_seconds:
+                await self._cancel_bulk(bulk.operation)
+                fail(f"not finished in {self.settings.bulk_timeout_seconds:.0f} s; cancelled, not confirmed")
+                return
+            await self._sleep(self.settings.bulk_poll_seconds)
+            waited += self.settings.bulk_poll_seconds
+        url = status.get("url")
+        if not url:
+            fail("Shopify completed it without a result file; not confirmed")
+            return
+        what = f"{self.settings.shop} bulk import of the {bulk.kind}"
+        expected = len(bulk.lines)
+
+        async def read(response: httpx.Response) -> dict[int, dict[str, Any]]:
+            found: dict[int, dict[str, Any]] = {}
+            number = 0
+            async for text in response.aiter_lines():
+                number += 1
+                if not text.strip():
+                    continue
+                try:
+                    line = json.loads(text)
+                except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
+                    raise TransientError(
+                        f"{what}: line {number} of the result is not JSON (cut off, or an error page)",
+                        code="unreadable_body",
+                    ) from exc
+                position = line.get("__lineNumber") if isinstance(line, dict) else None
+                if not isinstance(position, int) or not 0 <= position < expected:
+                    raise FetchError(f"{what}: line {number} of the result names no line of the upload")
+                found[position] = line
+            if len(found) < expected:  # cut off between two lines
+                raise TransientError(
+                    f"{what}: the result answers {len(found)} of the {expected} lines sent (cut off)",
+                    code="unreadable_body",
+                )
+            return found
+
+        try:
+            answered = await receive(self._client, "GET", str(url), read, policy=self._policy, sleep=self._sleep)
+        except RemoteError as exc:
+            fail(f"its result could not be read ({exc}); not confirmed")
+            return
+        for position, line in sorted(answered.items()):
+            slots = _Slots(variables={bulk.kind: bulk.payloads[position]}, owners={bulk.kind: bulk.owners[position]})
+            data = line.get("data") if isinstance(line.get("data"), dict) else {}
+            failures = [f if isinstance(f, dict) else {"message": str(f)} for f in line.get("errors") or ()]
+            work.answer(slots, data or {}, errors, failures)
+        log.info(
+            "store %s: bulk import of %d %s lines done in %.0f s",
+            self.settings.shop,
+            expected,
+            bulk.kind,
+            self._clock() - bulk.started,
+        )
 
     async def notify_customer(self, order_id: str, message: str) -> WriteResult:
         """Leave `message` for the order's buyer: an order metafield holds it, a tag marks the order.

@@ -204,8 +204,30 @@ class ShopifySettings(StoreSettings):
         default="stock-notice",
         description="Order tag added with each buyer notice (a Shopify Flow trigger can email the buyer).",
     )
-    bulk_threshold: int = Field(
-        default=2000, ge=0, description="Variants above which the pull uses a bulk operation instead of pages."
+    bulk_threshold: int | None = Field(
+        default=None,
+        ge=0,
+        description="Override: variants (at one location) above which the pull uses a bulk operation instead of "
+        "pages. Unset, the pull takes whichever the estimated time favours (points over the restore rate, "
+        "against a bulk operation's wait).",
+    )
+    bulk_write_threshold: int | None = Field(
+        default=None,
+        ge=0,
+        description="Override: changed variants from which a push is a bulk import (bulkOperationRunMutation) "
+        "instead of PushChanges requests. Unset, the push takes whichever the estimated time favours.",
+    )
+    bulk_read_rate: float = Field(
+        default=2000.0,
+        gt=0,
+        description="Objects a second a bulk query is assumed to export, for the estimate that chooses pages or "
+        "bulk (an assumption: Shopify publishes no figure).",
+    )
+    bulk_write_rate: float = Field(
+        default=50.0,
+        gt=0,
+        description="Result lines (one mutation each) a second a bulk import is assumed to run, for the estimate "
+        "that chooses requests or bulk (an assumption: Shopify publishes no figure).",
     )
     page_size: int = Field(
         default=MAX_PAGE_SIZE,

@@ -54,6 +54,9 @@ def shop_with(locations: int, variants: int = 12) -> tuple[FakeShopify, FakeCloc
 
 def adapter_for(fake: FakeShopify, clock: FakeClock, recorder: Recorder | None = None, **fields) -> ShopifyAdapter:
     transport = httpx.MockTransport(recorder or fake.handle)
+    # These shops are small: the estimate would read them with bulk operations, and the pages'
+    # cost at many locations is what is checked here.
+    fields.setdefault("bulk_threshold", 2000)
     return ShopifyAdapter(
         settings(**fields),
         httpx.AsyncClient(transport=transport),

@@ -264,3 +264,7 @@ class BulkOperation:
     error_code: str | None = None
     fail_with: tuple[str, str] | None = None
     """(status, errorCode) to end in instead of COMPLETED."""
+    type: str = "QUERY"
+    """QUERY (bulkOperationRunQuery) or MUTATION (bulkOperationRunMutation)."""
+    ready_at: float | None = None
+    """With a timed store (`Store.bulk_rate`), the monotonic time it completes at; else polls decide."""

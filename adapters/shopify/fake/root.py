@@ -158,7 +158,8 @@ class Root:
         operation = self.fake.bulk_operations.get(parse_gid(id, "BulkOperation") or -1)
         if operation is None:
             return None
-        bulk.advance(operation)
+        clock = getattr(self.fake, "clock", None)
+        bulk.advance(operation, clock() if clock is not None else None)
         return BulkView(self.fake, operation)
 
     # --- mutations -------------------------------------------------------------------------
@@ -189,6 +190,19 @@ class Root:
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> Json:
         return bulk.run_query(self.fake, query, info)
+
+    def bulkOperationRunMutation(
+        self,
+        info: Any,
+        mutation: str,
+        stagedUploadPath: str,
+        clientIdentifier: str | None = None,
+        groupObjects: bool | None = None,
+    ) -> Json:
+        return bulk.run_mutation(self.fake, mutation, stagedUploadPath, info)
+
+    def stagedUploadsCreate(self, info: Any, input: list[Json]) -> Json:
+        return bulk.stage(self.fake, input)
 
     def bulkOperationCancel(self, info: Any, id: str) -> Json:
         return bulk.cancel(self.fake, id)

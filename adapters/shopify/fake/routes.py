@@ -7,7 +7,8 @@ scope, expires_in); `POST /admin/api/<version>/graphql.json` authenticates with
 against the schema, charges its requested cost (`cost`) to the plan's leaky bucket — refusing it
 with `THROTTLED` (HTTP 200) when the bucket holds too little, or with `MAX_COST_EXCEEDED` above
 1,000 points — runs it (`root`), refunds what it did not spend, and answers `extensions.cost`
-with `throttleStatus`; `GET /bulk-results/<key>.jsonl` serves a bulk operation's result (`bulk`).
+with `throttleStatus`; `GET /bulk-results/<key>.jsonl` serves a bulk operation's result and `POST /staged-uploads/` takes a
+staged upload (`bulk`).
 One lock serves one request at a time, so the sandbox's HTTP threads can share the store.
 """
 
@@ -216,6 +217,8 @@ class FakeShopify(Store):
         match = re.fullmatch(r"/bulk-results/([0-9a-f]+)\.jsonl", path)
         if match and request.method == "GET":
             return bulk.result(self, match.group(1))
+        if path == bulk.STAGED_UPLOAD_PATH and request.method == "POST":
+            return bulk.upload(self, request)
         return _json(404, {"errors": "Not Found"})
 
     def served_version(self, asked: str) -> str | None:

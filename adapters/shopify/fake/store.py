@@ -106,6 +106,17 @@ class Store:
         """Status polls a new bulk operation answers RUNNING before it completes."""
         self.bulk_outcome: tuple[str, str] | None = None
         """(status, errorCode) the next bulk operations end in instead of COMPLETED."""
+        self.bulk_rate: float | None = None
+        """Objects (result lines) a bulk operation works through per second of the monotonic clock;
+        None: it completes after `bulk_polls` polls whatever its size."""
+        self.bulk_mutation_rate: float | None = None
+        """Lines a bulk mutation works through per second, when it differs from `bulk_rate`."""
+        self.staged_targets: dict[str, dict[str, str]] = {}
+        """Staged upload key → the form parameters `stagedUploadsCreate` issued for it."""
+        self.staged_files: dict[str, bytes] = {}
+        """Staged upload key → the file uploaded there."""
+        self.bulk_result_cut: int | None = None
+        """When set, result files are served cut after this many bytes (a download that broke off)."""
         self.shipments: dict[int, InventoryShipment] = {}
         self.iana_timezone = "UTC"
         """The shop's timezone (Settings → General), as `shop.ianaTimezone` answers it."""

@@ -708,7 +708,7 @@ class BulkView(View):
 
     @property
     def type(self) -> str:
-        return "QUERY"
+        return str(self.record.type)
 
     @property
     def url(self) -> str | None:
