@@ -45,6 +45,7 @@ from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
 from stockstatus.core.sync.takeover import FieldTakeover, takeover
+from stockstatus.core.sync.targeted import Touched
 from stockstatus.rules.model import Decision, Status
 
 log = logging.getLogger("stockstatus.core.sync")
@@ -181,11 +182,13 @@ async def run_store(
     force: bool = False,
     scheduled: bool = False,
     wait: float = 0.0,
+    touched: Touched | None = None,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
 
     `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
-    with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
+    with an adapter that cannot, the pass is a full one. `touched` (with `incremental`) makes
+    it a targeted pass (mode `webhook`, see `targeted`): the items store webhooks named as well. A pass that ends "ok" (not a dry run)
     moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
 
     A paused store is not passed over (a dry run still shows its plan). A held store is not
@@ -229,6 +232,7 @@ async def run_store(
             progress=progress,
             stopping=stopping,
             force=force,
+            touched=touched,
         )
     finally:
         if lock is not None:
@@ -247,13 +251,18 @@ async def _locked_run(
     progress: Progress | None,
     stopping: asyncio.Event | None,
     force: bool,
+    touched: Touched | None = None,
 ) -> StoreRun:
     started = time.monotonic()
     today = today_in(store.timezone, clock)
     purchase_orders = sources.purchase_orders.read()
     basis = decision_basis(store, purchase_orders, today)
     start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
-    mode = PassMode.DRY_RUN if dry_run else (PassMode.INCREMENTAL if start.since is not None else PassMode.FULL)
+    mode = PassMode.FULL
+    if dry_run:
+        mode = PassMode.DRY_RUN
+    elif start.since is not None:
+        mode = PassMode.INCREMENTAL if touched is None else PassMode.WEBHOOK
     run = StoreRun(
         store=store.name,
         platform=store.platform,
@@ -284,6 +293,7 @@ async def _locked_run(
                 purchase_orders=purchase_orders,
                 today=today,
                 force=force,
+                touched=touched,
             )
             if run.outcome is RunOutcome.OK and not dry_run:
                 state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
@@ -332,6 +342,7 @@ async def _pass(
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
     force: bool = False,
+    touched: Touched | None = None,
 ) -> None:
     gathered = await gather(
         store,
@@ -342,6 +353,7 @@ async def _pass(
         since=since,
         purchase_orders=purchase_orders,
         today=today,
+        touched=touched,
     )
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
