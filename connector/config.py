@@ -152,12 +152,29 @@ class Rails(_Strict):
 
 
 class Listen(_Strict):
-    """`[listen]`: the daemon's HTTP listener (webhook deliveries and the status page)."""
+    """`[listen]`: the daemon's HTTP listener: store webhooks (`connector.listener`) and the status page.
+
+    The daemon listens only when the file has a `[listen]` table (`Config.listen`).
+    """
 
     address: str = "127.0.0.1:8787"
-    """host:port to bind; loopback by default."""
+    """host:port the listener binds; loopback by default, behind a reverse proxy that adds TLS."""
     public_url: str | None = None
-    """What stores post webhooks to, when the listener sits behind a reverse proxy."""
+    """The https:// address the stores post to (the reverse proxy's); deliveries arrive at
+    `<public_url>/webhooks/<store name>`."""
+    max_body_bytes: PositiveInt = 1024 * 1024
+    """A delivery larger than this is refused (413) before it is read whole."""
+    debounce_seconds: NonNegativeFloat = Field(default=1.0, le=60)
+    """Deliveries for one store within this long of the first are served by one targeted pass."""
+    polling_stretch: PositiveInt = 1
+    """While the store's webhooks are healthy (a verified delivery within `healthy_minutes`),
+    only every Nth scheduled incremental pass runs; 1 keeps the schedule as it is. Reconcile
+    passes always run."""
+    healthy_minutes: PositiveInt = 60
+    """How recent a store's last verified delivery must be for its webhooks to count as healthy."""
+    replay_minutes: PositiveInt = 24 * 60
+    """A Shopify delivery triggered longer ago than this (X-Shopify-Triggered-At) is a replay:
+    answered 200, recorded, and passes over nothing."""
     status_token_env: str | None = None
     """Environment variable holding the token the status page asks of any request not from loopback.
     Without it, only loopback may read the page."""
@@ -170,6 +187,12 @@ class Listen(_Strict):
                 "give the NAME of the environment variable holding the status page's token (e.g. "
                 "CONNECTOR_STATUS_TOKEN), never the token itself; the value is not shown"
             )
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        host_port(value)
         return value
 
     @field_validator("public_url")
@@ -186,6 +209,23 @@ class Listen(_Strict):
                 "stores post orders to it: use https:// (a reverse proxy with TLS in front of the listener)"
             )
         return value.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return host_port(self.address)[0]
+
+    @property
+    def port(self) -> int:
+        return host_port(self.address)[1]
+
+
+def host_port(address: str) -> tuple[str, int]:
+    """`host:port` (IPv6 in brackets) as a pair; ValueError saying what is wrong."""
+    host, sep, port = address.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{address!r} is not host:port (e.g. 127.0.0.1:8787)")
+    return host, int(port)
 
 
 class StoreEntry(BaseModel):
@@ -255,7 +295,8 @@ class ConnectorSettings(BaseSettings):
     webhook: WebhookSettings | None = None
     """Where status changes, ETA slips and back-in-stock events are posted (optional)."""
     listen: Listen = Listen()
-    """The daemon's HTTP listener: webhook deliveries and the status page."""
+    """The daemon's HTTP listener: webhook deliveries and the status page (on only with a
+    `[listen]` table; the defaults serve `python -m stockstatus.core.web.serve`)."""
     back_in_stock_at: PositiveInt | None = None
     """Hysteresis: an item last shown sold out shows in stock again only once available reaches this."""
     rules: list[dict[str, Any]] = []
@@ -343,6 +384,11 @@ class Config:
     @property
     def listen(self) -> Listen:
         return self.settings.listen
+
+    @property
+    def listening(self) -> Listen | None:
+        """The `[listen]` table when the file has one: the daemon runs its listener only then."""
+        return self.settings.listen if "listen" in self.settings.model_fields_set else None
 
     def select(self, name: str | None) -> tuple[Store, ...]:
         """The enabled stores, or the one named (enabled or not); ConfigError for an unknown name."""

@@ -17,9 +17,19 @@
   and once when passes resume. A pass another process is running over the store (a manual
   `connector resync`, a second daemon) is waited for by a reconcile for a while; an incremental
   pass is skipped.
-- SIGTERM/SIGINT: no new runs start; passes in flight get `stop_timeout` seconds to finish their
-  write and record state, then are cancelled; exit 0. A second signal exits at once: every state
-  write is one SQLite transaction, so the file stays consistent.
+- With `[listen]`, the daemon also runs the webhook listener (`connector.listener`) on its loop.
+  A verified delivery queues a targeted pass of its store (`sync.targeted`): debounced
+  (`debounce_seconds`, deliveries within it are served by one pass), coalesced per store, and
+  under the store's lock, so it waits for a running pass and a delivery that arrives during a
+  pass gets one more targeted pass after it. A scheduled pass takes what is queued with it.
+  Deliveries are recorded before they are answered: a daemon stopped between a delivery and
+  its pass passes over them at its first pass after the restart (the store's changes since the
+  bookmark are read then in any case). While a store's webhooks are healthy, its incremental
+  schedule may stretch (`polling_stretch`); the nightly reconcile always runs.
+- SIGTERM/SIGINT: the listener stops taking deliveries; no new runs start; passes in flight get
+  `stop_timeout` seconds to finish their write and record state, then are cancelled; exit 0.
+  A second signal exits at once: every state write is one SQLite transaction, so the file stays
+  consistent.
 """
 
 from __future__ import annotations
@@ -28,10 +38,11 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -39,10 +50,12 @@ import httpx
 from stockstatus.core import config as config_module
 from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError, ConnectorError
+from stockstatus.core.listener import Listener
 from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
 from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
 from stockstatus.core.state import StateStore
-from stockstatus.core.sync import Clock, StoreRun, flush_outbox, resync, system_clock
+from stockstatus.core.sync import Clock, StoreRun, Touched, flush_outbox, resync, system_clock
+from stockstatus.core.web import StatusPage
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,12 @@ OUTBOX_EVERY_SECONDS = 15
 """How often the daemon sends the webhook events waiting in the outbox."""
 OUTBOX_JOB = "webhook-outbox"
 RECONCILE_WAIT_SECONDS = 60.0
+RETRY_FIRST_SECONDS = 5.0
+RETRY_LONGEST_SECONDS = 300.0
+"""A targeted pass that could not serve its deliveries (the store failed, held, paused or busy)
+is tried again after 5 s, then 10, 20, ... at most every 5 minutes, until one serves them."""
+SERVED = frozenset({RunOutcome.OK, RunOutcome.PARTIAL})
+"""Outcomes of a pass that read the store and wrote: the deliveries it took are served."""
 
 
 class Health:
@@ -147,6 +166,23 @@ class PassRecord:
 
 
 @dataclass
+class Wanted:
+    """Deliveries of one store waiting for their pass: what they touched, and their receipts."""
+
+    touched: Touched = field(default_factory=Touched)
+    receipts: dict[int, float | None] = field(default_factory=dict)
+    """Row id in the deliveries table → when it arrived (monotonic seconds; None: before a restart)."""
+
+    def add(self, touched: Touched, receipt: int, received: float | None) -> None:
+        self.touched = self.touched | touched
+        self.receipts[receipt] = received
+
+    def merge(self, other: Wanted) -> None:
+        self.touched = self.touched | other.touched
+        self.receipts.update(other.receipts)
+
+
+@dataclass
 class Daemon:
     path: Path
     environ: Mapping[str, str]
@@ -167,6 +203,12 @@ class Daemon:
         """One per store, shared by its incremental and reconcile jobs: never two passes at once."""
         self._stopping = asyncio.Event()
         self._signals = 0
+        self._wanted: dict[str, Wanted] = {}
+        """Per store, the deliveries its next pass serves (the targeted pass, or a scheduled one first)."""
+        self._targeting: dict[str, asyncio.Task[None]] = {}
+        self._polls: dict[str, int] = {}
+        """Per store, scheduled incremental passes skipped in a row while its webhooks are healthy."""
+        self.listener: Listener | None = None
 
     @property
     def config(self) -> Config:
@@ -192,6 +234,8 @@ class Daemon:
             self.config.state_path, now=lambda: clock().astimezone(UTC).isoformat(timespec="seconds")
         )
         self.scheduler = Scheduler(loop)
+        self._catch_up()
+        await self._listen()
         self._schedule(self.config, first=True)
         self.scheduler.add_job(self._watch, every(seconds=WATCH_SECONDS), id="config-watch", coalesce=True)
         # Webhook events go out from a job of their own, never under a store's lock; the first
@@ -214,7 +258,13 @@ class Daemon:
         finally:
             # Pause first: shutting the scheduler down cancels the passes it started, and those
             # get `stop_timeout` to finish their chunk. The signal handlers stay meanwhile, so a
-            # second signal still exits at once.
+            # second signal still exits at once. The listener stops first: a delivery it answered
+            # is recorded and passed over after a restart.
+            if self.listener is not None:
+                await self.listener.stop()
+            for task in self._targeting.values():
+                if task not in self._inflight:
+                    task.cancel()  # still debouncing: the deliveries stay queued in the state file
             self.scheduler.pause()
             await self._drain()
             self.scheduler.shutdown(wait=False)
@@ -305,6 +355,108 @@ class Daemon:
             except ValueError as exc:  # a schedule that validated but APScheduler refuses
                 log.error("schedule not applied: %s", exc)
 
+    def _catch_up(self) -> None:
+        """Deliveries a previous run answered but never passed over: the first pass serves them."""
+        known = {s.name for s in self.config.select(None)}
+        for receipt in self.state.deliveries.waiting():
+            if receipt.store in known:
+                wanted = self._wanted.setdefault(receipt.store, Wanted())
+                wanted.add(Touched.from_json(receipt.items), receipt.id, None)
+
+    async def _listen(self) -> None:
+        settings = self.config.listening
+        if settings is None:
+            return
+        listener = Listener(
+            settings=settings,
+            config=lambda: self.config,
+            state=self.state,
+            environ=self.environ,
+            clock=self.clock,
+            queue=self,
+            page=StatusPage(lambda: self.config, environ=self.environ, clock=self.clock, transports=self.transports),
+        )
+        try:
+            await listener.start()
+        except OSError as exc:
+            # Polling goes on without it: the stores are still kept current, only more slowly.
+            log.error(
+                "webhook listener not started on %s: %s; scheduled passes go on without it",
+                settings.address,
+                exc.strerror or exc,
+            )
+            return
+        self.listener = listener
+        for store in self.config.select(None):
+            # Said at start: otherwise the first sign would be the store's deliveries refused.
+            if not store.webhook_secret_env:
+                log.warning("store %s has no webhook_secret_env: its webhook deliveries are refused", store.name)
+            elif not self.environ.get(store.webhook_secret_env):
+                log.warning(
+                    "store %s: environment variable %s (webhook_secret_env) is not set: its webhook deliveries "
+                    "are refused",
+                    store.name,
+                    store.webhook_secret_env,
+                )
+
+    def delivered(self, store: str, touched: Touched, receipt: int, received: float) -> None:
+        """A verified delivery for `store`: its targeted pass is queued (the listener calls this)."""
+        self._wanted.setdefault(store, Wanted()).add(touched, receipt, received)
+        if store not in self._targeting and not self._stopping.is_set():
+            task = asyncio.get_running_loop().create_task(self._targeted(store), name=f"targeted pass over {store}")
+            self._targeting[store] = task
+
+    async def _targeted(self, name: str) -> None:
+        """Targeted passes over a store while deliveries for it wait, each after the debounce."""
+        settings = self.config.listening
+        debounce = settings.debounce_seconds if settings is not None else 0.0
+        task = asyncio.current_task()
+        assert task is not None
+        retry = RETRY_FIRST_SECONDS
+        try:
+            while name in self._wanted and not self._stopping.is_set():
+                await asyncio.sleep(debounce)  # deliveries within it are served by this one pass
+                lock = self._locks.setdefault(name, asyncio.Lock())
+                async with lock:  # a running pass is waited for
+                    if self._stopping.is_set() or name not in self._wanted:
+                        return
+                    self._inflight.add(task)
+                    try:
+                        run = await self._pass(name, full=False)
+                    finally:
+                        self._inflight.discard(task)
+                if run.outcome in SERVED:
+                    retry = RETRY_FIRST_SECONDS
+                elif name in self._wanted:
+                    # The deliveries were put back: a scheduled pass may serve them first, else
+                    # this one tries again, waiting longer each time (a store that is down).
+                    await asyncio.sleep(retry)
+                    retry = min(retry * 2, RETRY_LONGEST_SECONDS)
+        finally:
+            self._targeting.pop(name, None)
+
+    def _webhooks_healthy(self, name: str) -> bool:
+        settings = self.config.listening
+        if self.listener is None or settings is None:
+            return False
+        last = self.state.deliveries.last_received(name)
+        return last is not None and self.clock() - last <= timedelta(minutes=settings.healthy_minutes)
+
+    def _stretched(self, name: str) -> bool:
+        """Whether this scheduled incremental pass is skipped: webhooks are healthy and it is not the Nth."""
+        settings = self.config.listening
+        stretch = settings.polling_stretch if settings is not None else 1
+        if stretch <= 1 or not self._webhooks_healthy(name):
+            self._polls.pop(name, None)
+            return False
+        skipped = self._polls.get(name, 0) + 1
+        if skipped >= stretch:
+            self._polls.pop(name, None)
+            return False
+        self._polls[name] = skipped
+        log.info("store %s: webhooks are healthy; scheduled incremental pass %d of %d skipped", name, skipped, stretch)
+        return True
+
     async def _run_store(self, name: str, full: bool = False) -> None:
         """One pass over a store: incremental (its `schedule` job) or full (its `reconcile` job)."""
         if self._stopping.is_set():
@@ -312,6 +464,8 @@ class Daemon:
         lock = self._locks.setdefault(name, asyncio.Lock())
         if lock.locked() and not full:
             log.info("store %s: a pass is still running; this incremental pass is skipped", name)
+            return
+        if not full and name not in self._wanted and self._stretched(name):
             return
         task = asyncio.current_task()
         assert task is not None
@@ -324,9 +478,10 @@ class Daemon:
         finally:
             self._inflight.discard(task)
 
-    async def _pass(self, name: str, full: bool) -> None:
+    async def _pass(self, name: str, full: bool) -> StoreRun:
         self.watcher.poll()
         config = self.config
+        wanted = self._wanted.pop(name, None)  # this pass serves the deliveries waiting so far
         try:
             [run] = await resync(
                 config,
@@ -341,6 +496,7 @@ class Daemon:
                 # A reconcile waits a while for a pass another process runs; an incremental one is due again soon.
                 wait=RECONCILE_WAIT_SECONDS if full else 0.0,
                 send_events=False,
+                touched=wanted.touched if wanted is not None and not full else None,
             )
         except ConnectorError as exc:  # e.g. a credential variable unset after a reload
             run = StoreRun(store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=str(exc))
@@ -350,6 +506,12 @@ class Daemon:
             run = StoreRun(
                 store=name, platform="?", dry_run=False, outcome=RunOutcome.FAILED, error=f"the pass failed: {exc!r}"
             )
+        if wanted is not None:
+            self._served(name, wanted, run)
+        self._record(name, run)
+        return run
+
+    def _record(self, name: str, run: StoreRun) -> None:
         self.runs += 1
         self.passes.append(PassRecord(name, run.mode, run.outcome))
         self.health.update(run)
@@ -378,6 +540,23 @@ class Daemon:
                     "seconds": round(run.seconds, 3),
                 },
             )
+
+    def _served(self, name: str, wanted: Wanted, run: StoreRun) -> None:
+        """Record the deliveries a pass served, with their lag; a pass that wrote nothing puts them back."""
+        if run.outcome in SERVED:
+            done = time.monotonic()
+            self.state.deliveries.passed(
+                (
+                    (receipt, None if at is None else round((done - at) * 1000))
+                    for receipt, at in wanted.receipts.items()
+                ),
+                run.run_id,
+            )
+            return
+        # Failed, held, paused or busy: the deliveries wait for the store's next pass (kept
+        # queued in the state file too); their lag counts from their arrival still.
+        waiting = self._wanted.setdefault(name, Wanted())
+        waiting.merge(wanted)
 
 
 def run(path: Path, environ: Mapping[str, str], *, clock: Clock = system_clock) -> int:

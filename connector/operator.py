@@ -282,6 +282,7 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
                 ],
                 "skipped": _skipped(state, store.name, zone),
                 "outbox": _outbox(state, store.name, zone),
+                "webhooks": _webhooks(config, state, store.name, zone, now),
             }
         )
     return out
@@ -311,7 +312,7 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             f"  last run:  {_when(row['last_run'])}{mode} {row['outcome']}{took}; "
             f"{row['written']} written, {row['failed']} failed"
         )
-        if row["mode"] == PassMode.INCREMENTAL:
+        if row["mode"] in (PassMode.INCREMENTAL, PassMode.WEBHOOK):
             decided = ", ".join(f"{n} {s}" for s, n in sorted(row["run_counts"].items())) or "nothing"
             lines.append(f"             decided {decided} (the items that changed)")
         lines.append(
@@ -337,6 +338,7 @@ def status_text(rows: list[dict[str, Any]]) -> str:
             lines.append(f"  webhook:   {outbox['pending']} events waiting{oldest}; {outbox['failed']} failed for good")
             if outbox["last_error"]:
                 lines.append(f"    last error: {printable(outbox['last_error'])}")
+        lines.extend(_webhook_lines(row))
         skipped = row["skipped"]
         if skipped["count"]:
             lines.append(f"  skipped:   {skipped['count']} items left as they are; the first {len(skipped['first'])}:")
@@ -373,6 +375,46 @@ def _outbox(state: StateStore, store: str, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+WEBHOOK_WINDOW = timedelta(hours=24)
+"""The window `status` counts deliveries and measures their lag over."""
+
+
+def _webhooks(config: Config, state: StateStore, store: str, zone: ZoneInfo, now: datetime) -> dict[str, Any] | None:
+    """The store's webhook deliveries, when the daemon listens for them (or has before)."""
+    summary = state.deliveries.summary(store, now - WEBHOOK_WINDOW)
+    listen = config.listening
+    if listen is None and summary.last is None and not summary.rejected:
+        return None
+    return {
+        "url": f"{listen.public_url}/webhooks/{store}" if listen is not None and listen.public_url else None,
+        "last_delivery": _local(summary.last, zone),
+        "received_24h": summary.received,
+        "rejected_24h": summary.rejected,
+        "waiting": summary.waiting,
+        "p95_lag_seconds": None if summary.p95_lag_ms is None else round(summary.p95_lag_ms / 1000, 3),
+        "last_rejection": summary.last_rejection,
+    }
+
+
+def _webhook_lines(row: dict[str, Any]) -> list[str]:
+    hooks = row["webhooks"]
+    if hooks is None:
+        return []
+    if hooks["last_delivery"] is None:
+        where = f" (the store posts to {hooks['url']})" if hooks["url"] else ""
+        lines = [f"  webhooks:  no delivery received yet{where}; passes follow the schedule"]
+    else:
+        lag = f"{hooks['p95_lag_seconds']:.1f}s" if hooks["p95_lag_seconds"] is not None else "-"
+        waiting = f"; {hooks['waiting']} waiting for their pass" if hooks["waiting"] else ""
+        lines = [
+            f"  webhooks:  last delivery {_when(hooks['last_delivery'])}; last 24 h: {hooks['received_24h']} "
+            f"received, {hooks['rejected_24h']} rejected; p95 delivery to write {lag}{waiting}"
+        ]
+    if hooks["rejected_24h"] and hooks["last_rejection"]:
+        lines.append(f"    last rejected: {printable(hooks['last_rejection'])}")
+    return lines
+
+
 def history(state: StateStore, sku: str, *, store: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """A SKU's logged decisions, newest first, after where it is skipped now and why."""
     skipped = [
@@ -388,6 +430,7 @@ def history(state: StateStore, sku: str, *, store: str | None = None, limit: int
             "result": ChangeResult.SKIPPED.value,
             "error": s.reason,
             "reasons": "[]",
+            "pass": None,
         }
         for s in state.skips.for_sku(sku, store)
     ]
@@ -401,6 +444,7 @@ def history_text(rows: list[dict[str, Any]]) -> str:
         [
             r["at"],
             r["store"],
+            r.get("pass") or "",
             f"{r['previous_status'] or '?'} → {r['status']}",
             r["eta"] or "",
             r["rule"],
@@ -409,4 +453,4 @@ def history_text(rows: list[dict[str, Any]]) -> str:
         ]
         for r in rows
     ]
-    return table(["when", "store", "status", "ETA", "rule", "result", "why"], body)
+    return table(["when", "store", "pass", "status", "ETA", "rule", "result", "why"], body)

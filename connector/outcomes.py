@@ -17,6 +17,7 @@ __all__ = [
     "NoticeResult",
     "NotificationStatus",
     "PassMode",
+    "ReceiptOutcome",
     "RunOutcome",
 ]
 
@@ -45,6 +46,8 @@ class PassMode(StrEnum):
 
     FULL = "full"
     INCREMENTAL = "incremental"
+    WEBHOOK = "webhook"
+    """Targeted: the items store webhooks said were touched, with what changed since the bookmark."""
     DRY_RUN = "dry-run"
 
 
@@ -113,3 +116,16 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     """Every try failed: kept to be seen, not sent again."""
+
+
+class ReceiptOutcome(StrEnum):
+    """What became of one webhook delivery a store sent to the listener (`deliveries.outcome`)."""
+
+    QUEUED = "queued"
+    """Verified and waiting for its targeted pass (a restart passes over it then)."""
+    PASSED = "passed"
+    """A pass read the store after it arrived and wrote what changed."""
+    STALE = "stale"
+    """Verified, but sent longer ago than delivery ids are remembered: a replay; nothing triggered."""
+    REJECTED = "rejected"
+    """Unsigned, wrongly signed, too large or malformed: answered 4xx, nothing triggered."""

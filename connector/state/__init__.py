@@ -11,6 +11,7 @@ Small repositories over one sqlite-utils database, each owning its tables:
 - `notices`: what waiting buyers were told (`Notifications`);
 - `skips`: the items passes leave as they are, and why (`Skips`);
 - `outbox`: webhook events waiting to be sent (`Outbox`);
+- `deliveries`: webhook deliveries received from the stores, for duplicates and `status` (`Deliveries`);
 - `holds`: stores paused by the operator or held by a rail (`Holds`);
 - `incoming`: when each item's undated incoming stock was first seen (`IncomingSightings`);
 - `originals`: what each field the connector writes held before its first write, and the
@@ -38,6 +39,7 @@ from stockstatus.core.state import schema
 from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
+from stockstatus.core.state.deliveries import Deliveries, Receipt, ReceiptSummary
 from stockstatus.core.state.demand import HISTORY_KEYS_PER_QUERY, DemandHistory, DemandRecords, SeenLine, StockPresence
 from stockstatus.core.state.holds import Hold, HoldKind, Holds
 from stockstatus.core.state.incoming import IncomingSightings
@@ -60,6 +62,7 @@ __all__ = [
     "Baseline",
     "Bookmarks",
     "DecisionLog",
+    "Deliveries",
     "Delivery",
     "DemandHistory",
     "DemandRecords",
@@ -76,6 +79,8 @@ __all__ = [
     "Outbox",
     "OutboxSummary",
     "Outcome",
+    "Receipt",
+    "ReceiptSummary",
     "RunRecord",
     "Runs",
     "Scope",
@@ -132,6 +137,7 @@ class StateStore:
         self.skips = Skips(self.db, now)
         self.outbox = Outbox(self.db, now)
         self.incoming = IncomingSightings(self.db, now)
+        self.deliveries = Deliveries(self.db, now)
         self.originals = Originals(self.db, now)
 
     @classmethod

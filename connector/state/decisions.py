@@ -58,7 +58,10 @@ class DecisionLog:
 
     def history(self, sku: str, store: str | None = None, limit: int = 50) -> Iterator[dict[str, Any]]:
         """A SKU's logged decisions, newest first."""
-        where, args = ("AND store = ?", [store]) if store else ("", [])
+        where, args = ("AND d.store = ?", [store]) if store else ("", [])
+        # With the pass that made each decision: a scheduled one, a reconcile, or a store webhook's.
         yield from self._db.query(
-            f"SELECT * FROM decisions WHERE sku = ? {where} ORDER BY id DESC LIMIT ?", [sku, *args, limit]
+            f"SELECT d.*, r.mode AS pass FROM decisions d LEFT JOIN runs r ON r.id = d.run_id "
+            f"WHERE d.sku = ? {where} ORDER BY d.id DESC LIMIT ?",
+            [sku, *args, limit],
         )

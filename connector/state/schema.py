@@ -247,6 +247,31 @@ def _v11(db: sqlite_utils.Database) -> None:
     db.table("originals").create_index(["store", "sku"])
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    # Webhook deliveries the daemon's listener received from the stores (see state.deliveries):
+    # their ids, so a repeat or replay triggers nothing, and what became of each, for `status`.
+    # Rejected ones have no delivery id (it is not believed) and are kept for counting only.
+    db.table("deliveries").create(
+        {
+            "id": int,
+            "store": str,
+            "delivery_id": str,
+            "topic": str,
+            "received_at": str,
+            "outcome": str,
+            "items": str,
+            "reason": str,
+            "run_id": int,
+            "lag_ms": int,
+        },
+        pk="id",
+        not_null=["store", "topic", "received_at", "outcome"],
+    )
+    db.execute("CREATE UNIQUE INDEX deliveries_store_delivery_id ON deliveries (store, delivery_id)")
+    db.table("deliveries").create_index(["store", "received_at"])
+    db.table("deliveries").create_index(["outcome"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -267,6 +292,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("the items passes skip, and why", _v9),
     Migration("the outbox of webhook events", _v10),
     Migration("original values of the fields the connector writes, for restore", _v11),
+    Migration("webhook deliveries received from the stores", _v12),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

@@ -40,7 +40,11 @@ Stores sharing a warehouse (a supply group): a pass over one of them also reads 
 other stores, read-only, and decides its items along the group's one queue; it is always full,
 and holds only its own store's lock (`group` says why each of these).
 
-By job: `facts` (queues, facts, `gather`), `group` (supply groups), `incremental` (bookmark and basis), `run` (the pass
+Targeted passes (`targeted`): the daemon's webhook listener turns each verified delivery into
+the items it touched; an incremental pass widened by those items runs (mode `webhook`).
+
+By job: `facts` (queues, facts, `gather`), `group` (supply groups), `incremental` (bookmark and basis), `targeted`
+(what deliveries touched), `run` (the pass
 template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events queued after a
 pass, sent by `flush_outbox`); this module opens adapters and runs passes over a config's stores.
 """
@@ -86,6 +90,7 @@ from stockstatus.core.sync.incremental import (
 )
 from stockstatus.core.sync.push import Progress, push_chunks, push_in_chunks
 from stockstatus.core.sync.run import Change, Skipped, StoreRun, run_store
+from stockstatus.core.sync.targeted import Touched
 from stockstatus.rules.model import Decision
 
 __all__ = [
@@ -102,6 +107,7 @@ __all__ = [
     "Sources",
     "StoreFacts",
     "StoreRun",
+    "Touched",
     "Verdict",
     "as_of_clock",
     "backorder_queues",
@@ -165,9 +171,10 @@ async def resync(
     wait: float = 0.0,
     send_events: bool = True,
     as_of: date | None = None,
+    touched: Touched | None = None,
 ) -> list[StoreRun]:
     """A full pass over each selected store, one after another (`incremental`, `force`,
-    `scheduled`, `wait`: see `run_store`).
+    `scheduled`, `wait`, `touched`: see `run_store`).
 
     Each pass queues its webhook events in the outbox; with `send_events` (not the daemon, whose
     outbox job sends them) one bounded round of the outbox follows the passes.
@@ -201,6 +208,7 @@ async def resync(
                 scheduled=scheduled,
                 wait=wait,
                 peers=peers_of(config, store, environ, transports),
+                touched=touched,
             )
         runs.append(run)
         if hook is not None and not dry_run:

@@ -16,7 +16,7 @@ from typing import Any
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import daily_sales, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder, OrderLine
-from stockstatus.core.platform import Adapter, pulls_changes
+from stockstatus.core.platform import Adapter, pulls_changes, reads_known_items
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import (
     NO_PURCHASE_ORDERS,
@@ -27,6 +27,7 @@ from stockstatus.core.supply import (
     supply_for,
 )
 from stockstatus.core.sync.clock import Clock, today_in
+from stockstatus.core.sync.targeted import Touched, widen
 from stockstatus.rules.model import DaySales, Decision, Facts, QueuedOrder, Status
 
 MOST_UNITS = 10**9
@@ -313,16 +314,23 @@ async def gather(
     since: datetime | None = None,
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
+    touched: Touched | None = None,
 ) -> Gathered:
     """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
-    open orders always all are); otherwise the whole catalogue. `purchase_orders` and `today`
-    default to reading the files and the clock now.
+    open orders always all are); otherwise the whole catalogue. `touched` (a targeted pass)
+    adds the items a webhook delivery named that the change listing left out and whose decision
+    the open orders can change, found in the whole listing. `purchase_orders` and `today` default to reading the files and the clock now.
     """
     changed: list[Item] | None = None
+    accepted = state.accepted.for_store(store.name)
+    if reads_known_items(adapter):
+        adapter.known_items({key: known.sku for key, known in accepted.items()})
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
+    if changed is not None and touched is not None and touched.with_queues(accepted).missing_from(changed):
+        changed = widen(changed, await adapter.pull_items(), touched)
     items = changed if changed is not None else await adapter.pull_items()
     orders = await adapter.open_orders()
     items, orders = believable(items, orders)
@@ -330,7 +338,6 @@ async def gather(
         today = today_in(store.timezone, clock)
     if purchase_orders is None:
         purchase_orders = sources.purchase_orders.read()
-    accepted = state.accepted.for_store(store.name)
     seen = seen_lines(orders, store.timezone)
     days = sources.demand.history_days
     # An incremental pass decides only what it pulled: build only those items' sales histories.

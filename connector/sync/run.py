@@ -46,6 +46,7 @@ from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
 from stockstatus.core.sync.takeover import FieldTakeover, takeover
+from stockstatus.core.sync.targeted import Touched
 from stockstatus.rules.model import Decision, Status
 
 log = logging.getLogger("stockstatus.core.sync")
@@ -183,6 +184,7 @@ async def run_store(
     scheduled: bool = False,
     wait: float = 0.0,
     peers: Peers | None = None,
+    touched: Touched | None = None,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
 
@@ -190,7 +192,8 @@ async def run_store(
     they share (see `sync.group`); such a pass is always a full one.
 
     `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
-    with an adapter that cannot, the pass is a full one. A pass that ends "ok" (not a dry run)
+    with an adapter that cannot, the pass is a full one. `touched` (with `incremental`) makes
+    it a targeted pass (mode `webhook`, see `targeted`): the items store webhooks named as well. A pass that ends "ok" (not a dry run)
     moves the bookmark to the start of its pull, minus `BOOKMARK_OVERLAP`.
 
     A paused store is not passed over (a dry run still shows its plan). A held store is not
@@ -235,6 +238,7 @@ async def run_store(
             stopping=stopping,
             force=force,
             peers=peers,
+            touched=touched,
         )
     finally:
         if lock is not None:
@@ -254,6 +258,7 @@ async def _locked_run(
     stopping: asyncio.Event | None,
     force: bool,
     peers: Peers | None = None,
+    touched: Touched | None = None,
 ) -> StoreRun:
     started = time.monotonic()
     today = today_in(store.timezone, clock)
@@ -264,7 +269,11 @@ async def _locked_run(
         start = IncrementalStart(full_because=f"the store is in supply group {peers.group}: decided with the group")
     else:
         start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
-    mode = PassMode.DRY_RUN if dry_run else (PassMode.INCREMENTAL if start.since is not None else PassMode.FULL)
+    mode = PassMode.FULL
+    if dry_run:
+        mode = PassMode.DRY_RUN
+    elif start.since is not None:
+        mode = PassMode.INCREMENTAL if touched is None else PassMode.WEBHOOK
     run = StoreRun(
         store=store.name,
         platform=store.platform,
@@ -296,6 +305,7 @@ async def _locked_run(
                 today=today,
                 force=force,
                 peers=peers,
+                touched=touched,
             )
             if run.outcome is RunOutcome.OK and not dry_run:
                 state.bookmarks.set(store.name, pulled_at - BOOKMARK_OVERLAP, basis=basis)
@@ -345,6 +355,7 @@ async def _pass(
     today: date | None = None,
     force: bool = False,
     peers: Peers | None = None,
+    touched: Touched | None = None,
 ) -> None:
     gathered = await gather(
         store,
@@ -355,6 +366,7 @@ async def _pass(
         since=since,
         purchase_orders=purchase_orders,
         today=today,
+        touched=touched,
     )
     if peers is not None:
         purchase_orders = purchase_orders or sources.purchase_orders.read()
