@@ -247,6 +247,17 @@ class StoreEntry(BaseModel):
     """Telling waiting buyers when their order's ETA moves or its item is back (opt-in)."""
     rails: Rails | None = None
     """This store's limits, instead of the file's `[rails]`."""
+    supply_group: str | None = None
+    """The name of the group of stores this one shares its warehouse and incoming supply with: its
+    waiting orders and theirs are served first in first out from one supply (see `Config.group`)."""
+
+    @field_validator("supply_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError("use letters, digits, '-', '_' or '.' (it names the group in logs and explain)")
+        return value
+
     webhook_secret_env: str | None = None
     """The environment variable holding the secret store webhooks are signed with (WooCommerce:
     the secret set on the webhooks; Shopify: the app's client secret, `client_secret_env` by default)."""
@@ -333,6 +344,8 @@ class Store:
     """A digest of every setting the store's decisions depend on (rules, supply and demand
     settings, timezone, platform settings); an edit that changes it makes the next pass a full
     one. Schedules and customer notices are left out: changing them changes no decision."""
+    supply_group: str | None = None
+    """The supply group the store shares its warehouse and incoming supply with (None: alone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +371,15 @@ class Config:
     @property
     def demand(self) -> Demand:
         return self.settings.demand
+
+    def group(self, store: Store) -> tuple[Store, ...]:
+        """The other stores of `store`'s supply group, in file order (empty when it is in none).
+
+        Disabled stores count: their waiting orders still wait for the same warehouse.
+        """
+        if store.supply_group is None:
+            return ()
+        return tuple(s for s in self.stores if s.supply_group == store.supply_group and s.name != store.name)
 
     @property
     def listen(self) -> Listen:
@@ -553,8 +575,10 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
                 rails=entry.rails or settings.rails,
                 webhook_secret_env=entry.webhook_secret_env or getattr(store_settings, "client_secret_env", None),
                 decides_by=_decides_by(settings, entry, tz, raw_rules),
+                supply_group=entry.supply_group,
             )
         )
+    problems.extend(_group_problems(settings.stores, stores))
     if problems:
         raise ConfigError(problems, path=path)
     state = settings.state if settings.state.is_absolute() else base_dir / settings.state
@@ -567,6 +591,38 @@ def build(settings: ConnectorSettings, *, path: Path, base_dir: Path) -> Config:
         purchase_orders=purchase_orders,
         rules_path=rules_path,
     )
+
+
+def _group_problems(entries: list[StoreEntry], stores: list[Store]) -> list[str]:
+    """What is wrong with the supply groups: a group of one store, stores of one group in two timezones.
+
+    A group is named on each of its stores (`supply_group = "eu-wh"`), so a store cannot be in two
+    groups and a group cannot name a store that does not exist; a typo in a group's name leaves a
+    group of one, which is refused here.
+    """
+    members: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        if entry.supply_group is not None:
+            members.setdefault(entry.supply_group, []).append(index)
+    problems = []
+    for group, indexes in members.items():
+        if len(indexes) == 1:
+            [index] = indexes
+            problems.append(
+                f"stores[{index}] ({entries[index].name}).supply_group: {group!r} has no other store; a supply "
+                "group is two or more stores sharing one warehouse (check the name's spelling on each store, or "
+                "remove the key)"
+            )
+            continue
+        zones = {s.timezone.key: s for s in stores if s.supply_group == group}
+        if len(zones) > 1:
+            named = ", ".join(f"{s.name} {zone}" for zone, s in sorted(zones.items()))
+            problems.append(
+                f"stores[{indexes[0]}] ({entries[indexes[0]].name}).supply_group: the stores of {group!r} are in "
+                f"different timezones ({named}); a group's orders are dated on one calendar, so give its stores "
+                "one timezone"
+            )
+    return problems
 
 
 _NOT_DECIDING = frozenset({"schedule", "reconcile", "enabled", "notify", "rails", "webhook_secret_env"})

@@ -23,8 +23,8 @@ from stockstatus.core.state import Accepted, StateStore
 from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock, verdict
 from stockstatus.rules import RuleTrace
 from stockstatus.rules.demand import daily_demand, velocity
-from stockstatus.rules.model import Decision, Facts, Status
-from stockstatus.rules.supply import SupplyTimeline
+from stockstatus.rules.model import Decision, Facts, OrderEta, Status
+from stockstatus.rules.supply import GroupOrderEta, SupplyTimeline
 
 
 class UnknownSku(ConnectorError):
@@ -56,6 +56,9 @@ class Explanation:
     warnings: tuple[str, ...] = ()
     supply_timeline: SupplyTimeline | None = None
     """The supply/queue derivation itself (`timeline` is its text): what the status page draws."""
+    group_orders: tuple[GroupOrderEta, ...] = ()
+    """In a supply group (`facts.group`): every store's waiting orders for the SKU in the group's
+    first-in-first-out order, each with its store and ship dates (this store's are the decision's)."""
 
 
 async def explain_sku(
@@ -110,6 +113,7 @@ async def explain_sku(
                     sales=_sales_summary(facts, sources.demand.history_days, sources.demand.velocity_window_days),
                     warnings=tuple(seen.warnings),
                     supply_timeline=explained.timeline,
+                    group_orders=explained.group_orders,
                 )
             )
         for item, reason in seen.refused:
@@ -185,6 +189,21 @@ def _decision_lines(decision: Decision | None) -> list[str]:
     return out
 
 
+def _order_lines(order: OrderEta, where: str = "") -> list[str]:
+    when = f"by {order.ships_by.isoformat()}" if order.ships_by else "no reliable timeline"
+    partial = "  (partial backorder)" if order.partial else ""
+    out = [f"  order {order.order_id}{where}: {order.now} now, {order.later} later {when}{partial}"]
+    if order.split:
+        parts = ", ".join(
+            f"{part.units} by {part.ships_by.isoformat()}"
+            if part.ships_by
+            else f"{part.units} with no reliable timeline"
+            for part in order.shipments
+        )
+        out.append(f"    in {len(order.shipments)} shipments: {parts}")
+    return out
+
+
 def fact_rows(explanation: Explanation) -> list[tuple[str, str]]:
     """The facts as (name, value) rows, as `text` prints them (and the status page shows them)."""
     e, f = explanation, explanation.facts
@@ -206,6 +225,9 @@ def fact_rows(explanation: Explanation) -> list[tuple[str, str]]:
         ("previous", f.previous_status.value if f.previous_status else "-"),
         ("sales", e.sales),
     ]
+    if f.group is not None:
+        others = ", ".join(o.store for o in f.group.others)
+        rows.append(("supply group", f"{f.group.name}: shares stock and supply with {others}"))
     if e.item.problems:
         rows.append(("unreadable", "; ".join(e.item.problems)))
     return rows
@@ -241,6 +263,15 @@ def text(explanation: Explanation) -> str:
             )
     else:
         out.append("  empty")
+    if f.group is not None:
+        out.append("")
+        out.append(f"supply group {f.group.name}: every store's waiting orders, first in first out")
+        if not e.group_orders:
+            out.append("  none")
+        for grouped in e.group_orders:
+            out.extend(
+                _order_lines(grouped.eta, f" ({grouped.store}, ordered {grouped.ordered_at:%Y-%m-%d %H:%M} UTC)")
+            )
     if e.timeline:
         out.append("")
         out.append("supply timeline")
@@ -267,6 +298,13 @@ def text(explanation: Explanation) -> str:
     if e.held:
         out.append(f"  {e.held}")
     out.extend(_decision_lines(e.decision))
+    if (
+        f.group is not None
+        and e.decision is not None
+        and e.decision.sell_limit
+        and e.decision.status.sellable_past_zero
+    ):
+        out.append(f"              (the group's: every store of {f.group.name} sells from the same incoming supply)")
     if e.skipped is None and e.fields is not None:
         if e.fields:
             written = ", ".join(f"{name}={value}" for name, value in sorted(e.fields.items()))
@@ -277,17 +315,7 @@ def text(explanation: Explanation) -> str:
         out.append("")
         out.append("per order")
         for order in e.decision.order_etas:
-            when = f"by {order.ships_by.isoformat()}" if order.ships_by else "no reliable timeline"
-            partial = "  (partial backorder)" if order.partial else ""
-            out.append(f"  order {order.order_id}: {order.now} now, {order.later} later {when}{partial}")
-            if order.split:
-                parts = ", ".join(
-                    f"{part.units} by {part.ships_by.isoformat()}"
-                    if part.ships_by
-                    else f"{part.units} with no reliable timeline"
-                    for part in order.shipments
-                )
-                out.append(f"    in {len(order.shipments)} shipments: {parts}")
+            out.extend(_order_lines(order))
     out.append("")
     out.append("last accepted by the store (state file)")
     if e.accepted is None:
@@ -335,7 +363,17 @@ def as_dict(explanation: Explanation) -> dict[str, Any]:
                 {"order_id": q.order_id, "ordered_at": q.ordered_at.isoformat(), "quantity": q.quantity}
                 for q in f.backorder_queue
             ],
+            "supply_group": None if f.group is None else f.group.name,
             "sales": [{"day": d.day.isoformat(), "units": d.units, "in_stock": d.in_stock} for d in f.sales],
+        },
+        "group": None
+        if f.group is None
+        else {
+            "name": f.group.name,
+            "stores": [f.group.store, *(o.store for o in f.group.others)],
+            "orders": [
+                {"store": g.store, "ordered_at": g.ordered_at.isoformat(), **_order_dict(g.eta)} for g in e.group_orders
+            ],
         },
         "timeline": list(e.timeline),
         "rules": [
@@ -389,17 +427,18 @@ def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
             else None
         ),
         "reasons": list(decision.reasons),
-        "order_etas": [
-            {
-                "order_id": o.order_id,
-                "now": o.now,
-                "later": o.later,
-                "ships_by": _iso(o.ships_by),
-                "partial": o.partial,
-                "shipments": [{"units": p.units, "ships_by": _iso(p.ships_by)} for p in o.shipments],
-            }
-            for o in decision.order_etas
-        ],
+        "order_etas": [_order_dict(o) for o in decision.order_etas],
+    }
+
+
+def _order_dict(o: OrderEta) -> dict[str, Any]:
+    return {
+        "order_id": o.order_id,
+        "now": o.now,
+        "later": o.later,
+        "ships_by": _iso(o.ships_by),
+        "partial": o.partial,
+        "shipments": [{"units": p.units, "ships_by": _iso(p.ships_by)} for p in o.shipments],
     }
 
 

@@ -92,6 +92,24 @@ def pulls_changes(adapter: object) -> TypeGuard[PullsChanges]:
 
 
 @runtime_checkable
+class ReadsKnownItems(Protocol):
+    """Optional capability of an adapter: read faster when told which items the last passes saw.
+
+    Called before a pull with what the state file knows; an adapter uses it only to choose
+    cheaper requests (e.g. reading known variations many at a time by SKU) and must still
+    return every item of the store, known or not.
+    """
+
+    def known_items(self, skus: Mapping[str, str | None]) -> None:
+        """Item key → SKU (None when it had none) of the items the store last confirmed."""
+
+
+def reads_known_items(adapter: object) -> TypeGuard[ReadsKnownItems]:
+    """Whether the adapter reads faster when told the items it already knows."""
+    return isinstance(adapter, ReadsKnownItems)
+
+
+@runtime_checkable
 class CountsItems(Protocol):
     """Optional capability of an adapter: the store's own count of its sellable items.
 

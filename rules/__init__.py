@@ -48,6 +48,11 @@ Decisions this engine makes on the shop owner's behalf:
   armed rule's `sell_limit` (how many may be sold past zero).
 - **Per-order dates** (`Decision.order_etas`): FIFO over the queue; none later than the
   decision's ETA (the next unit's, behind them all); a pre-order's not before its release date.
+- **Supply groups** (`Facts.group`: stores sharing one warehouse): the waiting orders of every
+  store of the group are one FIFO queue by order time against the group's incoming supply
+  (`supply.group_etas`); each store's shelf stays its own. Queued units (caps, `queued_units`,
+  `{queue}`) and the next unit's ETA count the whole group's, so they are the same in every
+  store; `queue_length` and `order_etas` are the store's own orders.
 - **Hysteresis** (`compile_rules(..., back_in_stock_at=N)`): an item the store last showed as
   out_of_stock or backorder (`Facts.previous_status`) goes back to in_stock only once available
   reaches N. Until then it gets the decision the rules give at sell-out (available treated as 0),
@@ -69,7 +74,7 @@ What the core may rely on, always present and typed: `compile_rules(raw, source=
 handling_days=..., horizon_days=..., back_in_stock_at=...)`; `RuleSet.horizon_days`,
 `.handling_days`, `.back_in_stock_at`, `.names`; `RuleSet.explain(facts)` returns an
 `Explanation` (the list of `RuleTrace`s, also as `.traces`) with `.decision`, `.timeline`
-(`.lines()`), `.held`, `.order_etas`, `.velocity`, `.days_of_cover`; `supply.timeline`,
+(`.lines()`), `.held`, `.order_etas`, `.velocity`, `.days_of_cover`, `.group_orders`; `supply.timeline`,
 `demand.velocity`, `demand.daily_demand`, `demand.reorder_suggestion`.
 """
 
@@ -95,12 +100,16 @@ from stockstatus.rules.model import (
     OrderEta,
     QueuedOrder,
     Status,
+    StoreQueue,
     SupplyEvent,
+    SupplyGroup,
 )
 from stockstatus.rules.supply import (
     DEFAULT_HORIZON_DAYS,
+    GroupOrderEta,
     SupplyTimeline,
     TimelineRow,
+    group_etas,
     next_arrival,
     order_etas,
     queue_etas,
@@ -115,6 +124,7 @@ __all__ = [
     "Decision",
     "Explanation",
     "Facts",
+    "GroupOrderEta",
     "MessageTemplate",
     "OrderEta",
     "QueuedOrder",
@@ -123,13 +133,16 @@ __all__ = [
     "RuleSet",
     "RuleTrace",
     "Status",
+    "StoreQueue",
     "SupplyEvent",
+    "SupplyGroup",
     "SupplyTimeline",
     "TimelineRow",
     "compile_rules",
     "daily_demand",
     "days_of_cover",
     "demand_sd",
+    "group_etas",
     "next_arrival",
     "order_etas",
     "parse_template",

@@ -20,7 +20,16 @@ from stockstatus.rules.errors import RuleError
 from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, SupplyTimeline, merged, queue_etas, timeline
+from stockstatus.rules.supply import (
+    DEFAULT_HORIZON_DAYS,
+    GroupOrderEta,
+    SupplyTimeline,
+    group_etas,
+    merged,
+    queue_etas,
+    queued_elsewhere,
+    timeline,
+)
 from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
@@ -118,6 +127,8 @@ class Explanation(list[RuleTrace]):
     - `order_etas`: per queued order, units now / later and the ship-by date.
     - `held`: why hysteresis kept the sold-out status (None when it did not).
     - `velocity`, `days_of_cover`: demand over the default window (None when unknown).
+    - `group_orders`: in a supply group, every store's waiting orders in the group's FIFO order,
+      each with its store and ship dates (this store's are the decision's `order_etas`).
     """
 
     decision: Decision | None
@@ -125,6 +136,7 @@ class Explanation(list[RuleTrace]):
     held: str | None
     velocity: float | None
     days_of_cover: float | None
+    group_orders: tuple[GroupOrderEta, ...]
 
     def __init__(
         self,
@@ -135,6 +147,7 @@ class Explanation(list[RuleTrace]):
         held: str | None = None,
         velocity: float | None = None,
         days_of_cover: float | None = None,
+        group_orders: tuple[GroupOrderEta, ...] = (),
     ) -> None:
         super().__init__(traces)
         self.decision = decision
@@ -142,6 +155,7 @@ class Explanation(list[RuleTrace]):
         self.held = held
         self.velocity = velocity
         self.days_of_cover = days_of_cover
+        self.group_orders = group_orders
 
     @property
     def traces(self) -> tuple[RuleTrace, ...]:
@@ -426,13 +440,29 @@ class RuleSet:
                 )
             )
         v = subject.velocity(DEFAULT_WINDOW_DAYS)
+        group_orders: tuple[GroupOrderEta, ...] = ()
+        if facts.group is not None:
+            # Dated as the decision dates this store's own orders, so both lists agree.
+            subject.available = facts.available
+            deciding = next((r for r in self.rules if decision is not None and r.name == decision.rule), None)
+            handling = deciding.action.handling_days if deciding is not None else self.handling_days
+            status = decision.status if decision is not None else Status.OUT_OF_STOCK
+            group_orders = self._group_orders(subject, status, decision.eta if decision else None, handling)
         return Explanation(
             traces,
             decision=decision,
-            timeline=timeline(view, facts.backorder_queue, facts.supply, facts.today, horizon_days=self.horizon_days),
+            timeline=timeline(
+                view,
+                facts.backorder_queue,
+                facts.supply,
+                facts.today,
+                horizon_days=self.horizon_days,
+                also_queued=queued_elsewhere(facts.group),
+            ),
             held=held,
             velocity=v,
             days_of_cover=days_of_cover(facts.available, v),
+            group_orders=group_orders,
         )
 
     def _plan(self, available: int | None) -> tuple[_Step, ...]:
@@ -551,13 +581,15 @@ class RuleSet:
         self, subject: Subject, status: Status, eta: date | None, handling_days: int
     ) -> tuple[OrderEta, ...]:
         """Per queued order: FIFO against supply; no later than the decision's ETA (which is the
-        next unit's, behind every queued one); a pre-order no earlier than its release date."""
+        next unit's, behind every queued one); a pre-order no earlier than its release date.
+
+        In a supply group: this store's orders, dated along the whole group's queue."""
         facts = subject.facts
         if not facts.backorder_queue:
             return ()
-        not_before = None
-        if status is Status.PRE_ORDER and facts.release_date is not None and facts.release_date >= facts.today:
-            not_before = facts.release_date
+        if facts.group is not None:
+            store = facts.group.store
+            return tuple(g.eta for g in self._group_orders(subject, status, eta, handling_days) if g.store == store)
         etas = queue_etas(
             subject.available,
             facts.backorder_queue,
@@ -565,25 +597,58 @@ class RuleSet:
             facts.today,
             horizon_days=self.horizon_days,
             handling_days=handling_days,
-            not_before=not_before,
+            not_before=_not_before(facts, status),
+        )
+        return _no_later_than(etas, eta)
+
+    def _group_orders(
+        self, subject: Subject, status: Status, eta: date | None, handling_days: int
+    ) -> tuple[GroupOrderEta, ...]:
+        """Every waiting order of the SKU's supply group, dated along the group's one FIFO queue."""
+        facts = subject.facts
+        assert facts.group is not None
+        dated = group_etas(
+            subject.available,
+            facts.backorder_queue,
+            facts.group,
+            facts.supply,
+            facts.today,
+            horizon_days=self.horizon_days,
+            handling_days=handling_days,
+            not_before=_not_before(facts, status),
         )
         if eta is None:
-            return etas
-        return tuple(
-            o
-            if o.ships_by is not None and o.ships_by <= eta
-            else OrderEta(
-                o.order_id,
-                o.now,
-                o.later,
-                eta,
-                merged(
-                    Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta)
-                    for p in o.shipments
-                ),
-            )
-            for o in etas
+            return dated
+        capped = _no_later_than(tuple(g.eta for g in dated), eta)
+        return tuple(GroupOrderEta(g.store, g.ordered_at, e) for g, e in zip(dated, capped, strict=True))
+
+
+def _not_before(facts: Facts, status: Status) -> date | None:
+    """A pre-order ships on its release date at the earliest."""
+    if status is Status.PRE_ORDER and facts.release_date is not None and facts.release_date >= facts.today:
+        return facts.release_date
+    return None
+
+
+def _no_later_than(etas: tuple[OrderEta, ...], eta: date | None) -> tuple[OrderEta, ...]:
+    """No order ships after the decision's ETA (the next unit's, behind every queued one)."""
+    if eta is None:
+        return etas
+    return tuple(
+        o
+        if o.ships_by is not None and o.ships_by <= eta
+        else OrderEta(
+            o.order_id,
+            o.now,
+            o.later,
+            eta,
+            merged(
+                Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta)
+                for p in o.shipments
+            ),
         )
+        for o in etas
+    )
 
 
 def _base_inputs(facts: Facts, available: int | None = None, *, view: bool = False) -> dict[str, object]:

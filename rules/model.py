@@ -37,6 +37,35 @@ class QueuedOrder:
     order_id: str
     ordered_at: datetime
     quantity: int
+    store: str | None = None
+    """The store the order was placed in, for an order of another store of a supply group (None: this
+    SKU's own store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQueue:
+    """Another store of a supply group, as one SKU's group allocation sees it: its stock level and its
+    orders waiting for the shared supply (oldest first)."""
+
+    store: str
+    available: int | None
+    """That store's own sellable count (negative: units sold beyond its own stock; None: not tracked)."""
+    queue: tuple[QueuedOrder, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyGroup:
+    """Stores that share one SKU's warehouse and incoming supply (`supply_group` in the config).
+
+    The group's waiting orders form one queue, first in first out by order time across its stores;
+    incoming supply is allocated once along it. Each store's shelf stays its own (each platform
+    counts its own stock and takes its own orders off it): only what is still to come is shared.
+    """
+
+    name: str
+    store: str
+    """The store whose facts these are."""
+    others: tuple[StoreQueue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +146,9 @@ class Facts:
     """Daily sales, oldest first, ending yesterday."""
     lead_time_sd_days: float | None = None
     """Standard deviation of the supplier's lead time, when known."""
+    group: SupplyGroup | None = None
+    """The supply group this SKU's store shares supply with (None: the store is decided alone).
+    `supply` is then the group's, and `backorder_queue` this store's part of the group's queue."""
 
 
 @dataclass(frozen=True, slots=True)

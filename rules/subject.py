@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from stockstatus.rules.demand import velocity
 from stockstatus.rules.model import Facts
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival, queued_elsewhere
 
 _EMPTY: frozenset[str] = frozenset()
 _UNSET = object()
@@ -102,7 +102,14 @@ class Subject:
         if not facts.supply:
             arrival = self.today if available is not None and available > 0 else None
         else:
-            arrival = next_arrival(available, facts.backorder_queue, facts.supply, self.today, self.horizon_end)
+            arrival = next_arrival(
+                available,
+                facts.backorder_queue,
+                facts.supply,
+                self.today,
+                self.horizon_end,
+                also_queued=queued_elsewhere(facts.group),
+            )
         self._arrival_key = available
         self._arrival = arrival
         return arrival
@@ -131,10 +138,12 @@ class Subject:
 
 
 def queued_units(s: Subject) -> int:
-    """Units already sold beyond stock (waiting for supply)."""
+    """Units already sold beyond stock (waiting for supply); in a supply group, the whole group's
+    (a cap and the next unit's ETA count every store's waiting units against the shared supply)."""
+    elsewhere = queued_elsewhere(s.facts.group) if s.facts.group is not None else 0
     if s.available is not None:
-        return -s.available if s.available < 0 else 0
-    return sum(q.quantity for q in s.facts.backorder_queue)
+        return (-s.available if s.available < 0 else 0) + elsewhere
+    return sum(q.quantity for q in s.facts.backorder_queue) + elsewhere
 
 
 def describe_arrival(s: Subject) -> str:
@@ -153,6 +162,7 @@ def supply_values(s: Subject) -> dict[str, object]:
     arrival = s.arrival()
     return {
         "queued": s.queued(),
+        **({"queued_elsewhere": queued_elsewhere(s.facts.group)} if s.facts.group is not None else {}),
         "supply": [[e.expected.isoformat(), e.quantity, e.reference] for e in s.facts.supply],
         "next_arrival": arrival.isoformat() if arrival is not None else None,
         "horizon_end": s.horizon_end.isoformat(),

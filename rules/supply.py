@@ -25,15 +25,25 @@ The model (DESIGN "ETA by first-in-first-out allocation"):
 - The **next unit** arrives on the first day t with S(t) >= queued + 1; its ETA is that day plus
   the handling days. None when no such day is inside the horizon.
 - **Per order**: the day S(t) covers the order's last waiting unit, plus handling days.
+
+**Supply groups** (stores sharing one warehouse, `Facts.group`): the waiting orders of every
+store of the group are one queue, first in first out by order time (ties: store name, order id),
+each order keeping its store; the incoming supply is allocated once along it (`group_etas`).
+Units a store's count says are waiting but no open order explains queue first, as in one store.
+Each store's shelf stays its own: a platform's count already has that platform's own orders
+taken off, and the connector never moves stock between platforms, so on-hand units serve only
+their own store (its next unit ships now while its shelf lasts) and S(t) for the shared queue is
+the incoming supply alone. The next unit of a store with an empty shelf needs the whole group's
+queue covered plus one, so its ETA, and a cap's room, are the same whichever store is asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent
+from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent, SupplyGroup
 
 DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
@@ -62,21 +72,34 @@ def queued_units(available: int | None, queue: Sequence[QueuedOrder]) -> int:
     return sum(q.quantity for q in queue)
 
 
+def queued_elsewhere(group: SupplyGroup | None) -> int:
+    """Units the other stores of a supply group have waiting for the shared supply (0: no group)."""
+    if group is None:
+        return 0
+    return sum(queued_units(other.available, other.queue) for other in group.others)
+
+
 def next_arrival(
     available: int | None,
     queue: Sequence[QueuedOrder],
     supply: Iterable[SupplyEvent],
     today: date,
     horizon_end: date,
+    *,
+    also_queued: int = 0,
 ) -> date | None:
     """The day supply first covers the queue plus one more unit (no handling days), or None.
 
-    The fast path of `timeline(...).next_unit`; both give the same day.
+    The fast path of `timeline(...).next_unit`; both give the same day. `also_queued`: units the
+    other stores of a supply group have waiting ahead (the shelf, being this store's own, does
+    not serve them: units on it ship now).
     """
     needed = queued_units(available, queue) + 1
     have = on_hand(available)
     if have >= needed:
         return today
+    # An empty or oversold shelf (have is 0 here): incoming supply covers the whole group's queue first.
+    needed += also_queued
     # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
     counted = (
         sorted(
@@ -174,6 +197,9 @@ class SupplyTimeline:
         return out
 
 
+_OWN_SHELF = "on hand (this store's shelf: covers none of the group's queue)"
+
+
 def _label(events: Sequence[SupplyEvent]) -> str:
     parts = []
     for e in events:
@@ -190,14 +216,22 @@ def timeline(
     today: date,
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    also_queued: int = 0,
 ) -> SupplyTimeline:
-    """The whole FIFO timeline (for explain and per-order ETAs)."""
+    """The whole FIFO timeline (for explain and per-order ETAs).
+
+    `also_queued`: units the other stores of a supply group have waiting; `queued` is then the
+    group's, and the shelf (this store's own) is shown but covers none of the shared queue.
+    """
     horizon_end = today + timedelta(days=horizon_days)
-    have = on_hand(available)
-    queued = queued_units(available, queue)
+    shelf = on_hand(available)
+    own = queued_units(available, queue)
+    queued = own + also_queued
     needed = queued + 1
-    rows: list[TimelineRow] = [TimelineRow(today, have, have, min(have, queued), "on hand")]
-    next_unit = today if have >= needed else None
+    have = shelf if not also_queued else 0
+    note = "on hand" if not (also_queued and shelf) else _OWN_SHELF
+    rows: list[TimelineRow] = [TimelineRow(today, shelf, have, min(have, queued), note)]
+    next_unit = today if shelf >= own + 1 else None
     by_day: dict[date, list[SupplyEvent]] = {}
     for event in supply:
         by_day.setdefault(event.expected, []).append(event)
@@ -227,11 +261,11 @@ def timeline(
         note = label + (" (quantity not known: taken to cover the queue)" if unknown else "")
         rows.append(TimelineRow(day, incoming, None if enough else have, covered, note.strip()))
     # Late rows sort first: show them in date order with the rest.
-    rows.sort(key=lambda r: (r.day, r.note != "on hand"))
+    rows.sort(key=lambda r: (r.day, r.note not in ("on hand", _OWN_SHELF)))
     return SupplyTimeline(
         today=today,
         horizon_end=horizon_end,
-        on_hand=on_hand(available),
+        on_hand=shelf,
         queued=queued,
         rows=tuple(rows),
         next_unit=next_unit,
@@ -275,8 +309,13 @@ def queue_etas(
     """`order_etas(timeline(...), queue, ...)` without building the printable timeline."""
     if not queue:
         return ()
-    horizon_end = today + timedelta(days=horizon_days)
-    have = on_hand(available)
+    steps = _steps(on_hand(available), supply, today, today + timedelta(days=horizon_days))
+    return _allocate(steps, queued_units(available, queue), queue, today, handling_days, not_before)
+
+
+def _steps(start: int, supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> list[tuple[date, int | None]]:
+    """S(t) at each counted event day, from `start` units today (None: enough from that day on)."""
+    have = start
     steps: list[tuple[date, int | None]] = [(today, have)]
     counted = (
         sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
@@ -290,7 +329,55 @@ def queue_etas(
         if quantity > 0:
             have += quantity
         steps.append((day, have))
-    return _allocate(steps, queued_units(available, queue), queue, today, handling_days, not_before)
+    return steps
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOrderEta:
+    """One waiting order of a supply group: the store it was placed in, when, and when it ships."""
+
+    store: str
+    ordered_at: datetime
+    eta: OrderEta
+
+
+def group_etas(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    group: SupplyGroup,
+    supply: Iterable[SupplyEvent],
+    today: date,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    handling_days: int = 0,
+    not_before: date | None = None,
+) -> tuple[GroupOrderEta, ...]:
+    """Every waiting order of the group's stores in the group's FIFO order, each with its ship dates.
+
+    `available` and `queue` are the store `group.store`'s own; the others' come with the group.
+    Within each store the units its own shelf covers go to its oldest orders (`now`); the rest of
+    every store's orders queue together by order time against the incoming supply alone.
+    """
+    stores = [(group.store, available, tuple(queue))] + [(o.store, o.available, o.queue) for o in group.others]
+    ahead = 0
+    entries: list[tuple[QueuedOrder, str, int]] = []
+    for name, count, waiting in stores:
+        queued = queued_units(count, waiting)
+        listed = sum(q.quantity for q in waiting)
+        excess = max(listed - queued, 0)
+        ahead += max(queued - listed, 0)
+        for order in waiting:
+            now = min(order.quantity, excess)
+            excess -= now
+            entries.append((order, name, now))
+    if not entries:
+        return ()
+    entries.sort(key=lambda e: (e[0].ordered_at, e[1], e[0].order_id))
+    steps = _steps(0, supply, today, today + timedelta(days=horizon_days))
+    served = _serve([(order, now) for order, _, now in entries], ahead, steps, today, handling_days, not_before)
+    return tuple(
+        GroupOrderEta(name, order.ordered_at, eta) for (order, name, _), eta in zip(entries, served, strict=True)
+    )
 
 
 def _allocate(
@@ -306,6 +393,24 @@ def _allocate(
     listed = sum(q.quantity for q in queue)
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
+    entries: list[tuple[QueuedOrder, int]] = []
+    for order in queue:
+        now = min(order.quantity, excess)
+        excess -= now
+        entries.append((order, now))
+    return _serve(entries, position, steps, today, handling_days, not_before)
+
+
+def _serve(
+    entries: Sequence[tuple[QueuedOrder, int]],
+    position: int,
+    steps: Sequence[tuple[date, int | None]],
+    today: date,
+    handling_days: int,
+    not_before: date | None,
+) -> tuple[OrderEta, ...]:
+    """Each order's `now` units ship today; its other units take the next places in the queue
+    (after `position` units ahead) and ship the day S(t) covers them."""
     out: list[OrderEta] = []
 
     def shipped(arrival: date | None) -> date | None:
@@ -314,9 +419,7 @@ def _allocate(
             ships_by = not_before
         return ships_by
 
-    for order in queue:
-        now = min(order.quantity, excess)
-        excess -= now
+    for order, now in entries:
         later = order.quantity - now
         parts: list[Shipment] = [Shipment(now, shipped(today))] if now else []
         arrival: date | None = today

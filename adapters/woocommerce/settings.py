@@ -103,7 +103,12 @@ class WooCommerceSettings(StoreSettings):
         description="Order statuses counted as open (accepted, not yet shipped).",
     )
     page_concurrency: int = Field(default=4, ge=1, le=16, description="Pages fetched at once while pulling.")
-    write_concurrency: int = Field(default=2, ge=1, le=8, description="Batch write requests in flight at once.")
+    write_concurrency: int = Field(
+        default=6,
+        ge=1,
+        le=8,
+        description="Batch write requests in flight at once (the store's PHP workers and one or two waiting).",
+    )
     batch_size: int = Field(
         default=100, ge=1, le=100, description="Items per batch write request (WooCommerce allows 100)."
     )

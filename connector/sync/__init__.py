@@ -36,10 +36,14 @@ purchase-order files, the day in the store's timezone), and an incremental pass 
 another basis runs as a full one, so a rules edit, a new purchase order or midnight reaches
 every item at the next pass.
 
+Stores sharing a warehouse (a supply group): a pass over one of them also reads the group's
+other stores, read-only, and decides its items along the group's one queue; it is always full,
+and holds only its own store's lock (`group` says why each of these).
+
 Targeted passes (`targeted`): the daemon's webhook listener turns each verified delivery into
 the items it touched; an incremental pass widened by those items runs (mode `webhook`).
 
-By job: `facts` (queues, facts, `gather`), `incremental` (bookmark and basis), `targeted`
+By job: `facts` (queues, facts, `gather`), `group` (supply groups), `incremental` (bookmark and basis), `targeted`
 (what deliveries touched), `run` (the pass
 template, `StoreRun`, `Change`), `push` (chunks and progress), `announce` (webhook events queued after a
 pass, sent by `flush_outbox`); this module opens adapters and runs passes over a config's stores.
@@ -76,6 +80,7 @@ from stockstatus.core.sync.facts import (
     gather,
     verdict,
 )
+from stockstatus.core.sync.group import Peers, join_group, read_peers
 from stockstatus.core.sync.incremental import (
     BASIS_CHANGES,
     BOOKMARK_OVERLAP,
@@ -96,6 +101,7 @@ __all__ = [
     "Gathered",
     "IncrementalStart",
     "ItemFacts",
+    "Peers",
     "Progress",
     "Skipped",
     "Sources",
@@ -112,6 +118,7 @@ __all__ = [
     "gather_stores",
     "incremental_start",
     "open_adapter",
+    "peers_of",
     "push_chunks",
     "push_in_chunks",
     "resync",
@@ -131,6 +138,19 @@ async def open_adapter(
     """The store's adapter on a configured client (through `transports[store.name]` when given)."""
     async with make_client(transport=(transports or {}).get(store.name)) as client:
         yield platforms()[store.platform].create_adapter(store.settings, client, environ)
+
+
+def peers_of(
+    config: Config,
+    store: Store,
+    environ: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Peers | None:
+    """The other stores of `store`'s supply group, opened on demand; None when it is in none."""
+    others = config.group(store)
+    if store.supply_group is None or not others:
+        return None
+    return Peers(store.supply_group, others, lambda peer: open_adapter(peer, environ, transports))
 
 
 async def resync(
@@ -187,6 +207,7 @@ async def resync(
                 force=force,
                 scheduled=scheduled,
                 wait=wait,
+                peers=peers_of(config, store, environ, transports),
                 touched=touched,
             )
         runs.append(run)
@@ -251,6 +272,18 @@ async def gather_stores(
                 moved = clock if as_of is None else as_of_clock(clock, store.timezone, as_of)
                 with logs.fields(store=store.name):
                     gathered = await gather(store, adapter, sources=sources, state=state, clock=moved)
+                    peers = peers_of(config, store, environ, transports)
+                    if peers is not None:
+                        orders = sources.purchase_orders.read()
+                        read = await read_peers(
+                            peers,
+                            sources=sources,
+                            state=state,
+                            clock=moved,
+                            purchase_orders=orders,
+                            today=gathered.today,
+                        )
+                        gathered = join_group(store, gathered, peers.group, read, purchase_orders=orders, state=state)
             except AuthError as exc:
                 raise FetchError(f"store {store.name}: the store refused the credentials ({exc})") from exc
             except (ConnectorError, httpx.HTTPError) as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from stockstatus.core.config import Config, Demand, Store, Supply
 from stockstatus.core.demand import sales_by_item, seen_lines, unknown_history
 from stockstatus.core.model import Item, OpenOrder, OrderLine
-from stockstatus.core.platform import Adapter, pulls_changes
+from stockstatus.core.platform import Adapter, pulls_changes, reads_known_items
 from stockstatus.core.state import Accepted, SeenLine, StateStore
 from stockstatus.core.supply import (
     NO_PURCHASE_ORDERS,
@@ -328,6 +328,8 @@ async def gather(
     """
     changed: list[Item] | None = None
     accepted = state.accepted.for_store(store.name)
+    if reads_known_items(adapter):
+        adapter.known_items({key: known.sku for key, known in accepted.items()})
     if since is not None and pulls_changes(adapter):
         changed = await adapter.pull_changed(since)
     if changed is not None and touched is not None and touched.with_queues(accepted).missing_from(changed):

@@ -41,6 +41,7 @@ from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
 from stockstatus.core.sync.facts import Sources, failure, gather
 from stockstatus.core.sync.facts import verdict as judge
+from stockstatus.core.sync.group import Peers, join_group, read_peers
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
 from stockstatus.core.sync.push import Progress, push_in_chunks
 from stockstatus.core.sync.rails import FORCE_HINT, over_rails, shrank, tally
@@ -196,9 +197,13 @@ async def run_store(
     force: bool = False,
     scheduled: bool = False,
     wait: float = 0.0,
+    peers: Peers | None = None,
     touched: Touched | None = None,
 ) -> StoreRun:
     """One pass over one store. Never raises for a remote failure: the run records it.
+
+    `peers`: the other stores of its supply group, read (in full, read-only) to decide the SKUs
+    they share (see `sync.group`); such a pass is always a full one.
 
     `incremental` pulls only what changed since the store's bookmark; without a bookmark, or
     with an adapter that cannot, the pass is a full one. `touched` (with `incremental`) makes
@@ -246,6 +251,7 @@ async def run_store(
             progress=progress,
             stopping=stopping,
             force=force,
+            peers=peers,
             touched=touched,
         )
     finally:
@@ -265,13 +271,18 @@ async def _locked_run(
     progress: Progress | None,
     stopping: asyncio.Event | None,
     force: bool,
+    peers: Peers | None = None,
     touched: Touched | None = None,
 ) -> StoreRun:
     started = time.monotonic()
     today = today_in(store.timezone, clock)
     purchase_orders = sources.purchase_orders.read()
     basis = decision_basis(store, purchase_orders, today)
-    start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
+    if incremental and peers is not None:
+        # Another store's new order moves this store's dates for the same SKU: decide every item.
+        start = IncrementalStart(full_because=f"the store is in supply group {peers.group}: decided with the group")
+    else:
+        start = incremental_start(store, adapter, state, basis) if incremental else IncrementalStart()
     mode = PassMode.FULL
     if dry_run:
         mode = PassMode.DRY_RUN
@@ -307,6 +318,7 @@ async def _locked_run(
                 purchase_orders=purchase_orders,
                 today=today,
                 force=force,
+                peers=peers,
                 touched=touched,
             )
             if run.outcome is RunOutcome.OK and not dry_run:
@@ -356,6 +368,7 @@ async def _pass(
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
     force: bool = False,
+    peers: Peers | None = None,
     touched: Touched | None = None,
 ) -> None:
     gathered = await gather(
@@ -370,6 +383,18 @@ async def _pass(
         sales=store.rules.reads_sales,
         touched=touched,
     )
+    if peers is not None:
+        purchase_orders = purchase_orders or sources.purchase_orders.read()
+        read = await read_peers(
+            peers,
+            sources=sources,
+            state=state,
+            clock=clock,
+            purchase_orders=purchase_orders,
+            today=gathered.today,
+            doubt=None if force else lambda peer, read, pulled: _doubt_listing(peer, read, state, pulled),
+        )
+        gathered = join_group(store, gathered, peers.group, read, purchase_orders=purchase_orders, state=state)
     if since is not None and not gathered.incremental and not dry_run:
         run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
         run.full_because = "the store could not tell what changed"

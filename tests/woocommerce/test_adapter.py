@@ -656,11 +656,11 @@ async def test_write_requests_in_flight_are_bounded():
 
     async with make_client(transport=httpx.MockTransport(handler)) as client:
         made, updates = await planned(
-            client, [(product_item(i, stock_quantity=0), OUT) for i in range(1, 21)], batch_size=2
+            client, [(product_item(i, stock_quantity=0), OUT) for i in range(1, 21)], batch_size=2, write_concurrency=3
         )
         results = await made.push(updates)
     assert all(r.ok for r in results)
-    assert peak == 2
+    assert peak == 3
 
 
 async def test_push_refuses_an_invalid_enum_before_sending_anything():
