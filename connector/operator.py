@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -252,7 +251,7 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
             datetime.fromisoformat(full.started_at) if full else now,
             default=DEFAULT_RECONCILE,
         )
-        accepted = Counter(a.status.value for a in state.accepted.for_store(store.name).values())
+        accepted = state.accepted.counts(store.name)
         out.append(
             {
                 "store": store.name,
