@@ -115,11 +115,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
     config.check_secrets(config.select(args.store))  # before the state file is touched
     config.check_supply()
     # Planning for another day records nothing: no run, no demand seen on a day not yet come.
-    state = (
-        StateStore.copy_of(config.state_path)
-        if args.as_of
-        else StateStore(config.state_path, now=_state_now(args.clock))
-    )
+    state = _state(config, args, record=not args.as_of)
     try:
         runs = asyncio.run(
             resync(
@@ -145,6 +141,13 @@ def cmd_resync(args: argparse.Namespace) -> int:
         for run in runs:
             say(report.run_text(run))
     return EXIT_OK if all(r.outcome is RunOutcome.OK for r in runs) else EXIT_FAILED
+
+
+def _state(config: config_module.Config, args: argparse.Namespace, *, record: bool) -> StateStore:
+    """The state file, or (not `record`) an in-memory copy of it that the command may change freely."""
+    if record:
+        return StateStore(config.state_path, now=_state_now(args.clock))
+    return StateStore.copy_of(config.state_path)
 
 
 def as_of_date(text: str) -> date:
@@ -186,11 +189,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     """
     config = config_module.load(config_module.config_path(args.config))
     config.check_secrets(config.select(args.store))
-    state = (
-        StateStore.copy_of(config.state_path)
-        if args.dry_run
-        else StateStore(config.state_path, now=_state_now(args.clock))
-    )
+    state = _state(config, args, record=not args.dry_run)
     try:
         run = asyncio.run(
             restore_store(
