@@ -8,10 +8,15 @@ cores other work shares, wall time grows with that work; the store's CPU per req
 service time on an idle machine (MariaDB's data stays in its buffer pool). A per-item cost is the slope between two
 sizes of the same request, the per-request cost its intercept. Also prints what the store allows
 for reading variations many at a time (`products?sku=` across parents, `include=` of variation
-ids, `type=variation`).
+ids, `type=variation`), and what other listings of variations cost and carry (the WooCommerce
+Admin stock report and variations listing, the Store API).
+
+`--filler N` then adds N bare products and variations straight into the store's database (through
+`REALSTORE_DIR/bin/wp db query`; removed at the end) and measures the reads by SKU again: a query
+that walks the whole catalogue costs more as it grows, one that starts from ids does not.
 
     eval "$(bash ../shared/realstore/start.sh /tmp/realstore 8811)"
-    python tests/benchmarks/measure_realstore.py
+    python tests/benchmarks/measure_realstore.py --filler 120000
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +83,38 @@ def line(name: str, small: tuple[int, float], large: tuple[int, float]) -> tuple
     return per_request, per_item
 
 
+def wp_db(sql: str) -> None:
+    """Run SQL in the store's database with its own wp-cli (`REALSTORE_DIR/bin/wp db query`)."""
+    folder = os.environ["REALSTORE_DIR"]
+    subprocess.run([f"{folder}/bin/wp", "db", "query", sql], check=True, cwd=folder, capture_output=True)
+
+
+FILLER_FROM = 50_000_000
+"""Ids of the filler posts: far above the store's own, so they are removed by range."""
+
+
+def add_filler(count: int) -> None:
+    """`count` bare published products (40 %) and variations with a SKU each (MariaDB's seq engine)."""
+    wp_db(
+        "INSERT INTO wp_posts (ID, post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, "
+        "post_status, comment_status, ping_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, "
+        "post_content_filtered, post_parent, guid, menu_order, post_type) "
+        f"SELECT {FILLER_FROM} + seq, 1, NOW(), UTC_TIMESTAMP(), '', CONCAT('Filler ', seq), '', 'publish', "
+        "'closed', 'closed', CONCAT('filler-', seq), '', '', NOW(), UTC_TIMESTAMP(), '', 0, '', 0, "
+        f"IF(seq % 10 < 4, 'product', 'product_variation') FROM seq_1_to_{count}; "
+        "INSERT INTO wp_postmeta (post_id, meta_key, meta_value) "
+        f"SELECT {FILLER_FROM} + seq, '_sku', CONCAT('FILLER-', seq) FROM seq_1_to_{count}; "
+        "ANALYZE TABLE wp_posts, wp_postmeta;"
+    )
+
+
+def remove_filler() -> None:
+    wp_db(
+        f"DELETE FROM wp_postmeta WHERE post_id > {FILLER_FROM}; DELETE FROM wp_posts WHERE ID > {FILLER_FROM}; "
+        "OPTIMIZE TABLE wp_posts, wp_postmeta;"
+    )
+
+
 def variable(api: httpx.Client, prefix: str, name: str, count: int, *, pool: bool = False) -> dict[str, Any]:
     sizes = [f"V{i}" for i in range(count)]
     fields: dict[str, Any] = {
@@ -110,6 +148,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="leave the seeded products in the store")
+    parser.add_argument(
+        "--filler", type=int, default=0, help="measure reads by SKU again with this many more products and variations"
+    )
     args = parser.parse_args()
     url = os.environ["REALSTORE_URL"]
     auth = WooCommerceAuth(os.environ["REALSTORE_KEY"], os.environ["REALSTORE_SECRET"])
@@ -167,6 +208,32 @@ def main() -> None:
                 return lambda: api.get("products", params={**params, "sku": ",".join(skus[:count])})
 
             line("GET products?sku= (varns)", (10, timed(by_sku(10), repeat)), (100, timed(by_sku(100), repeat)))
+            vids = {v["sku"]: v["id"] for p in parents for v in p["made"]}
+
+            def by_id(count: int) -> Callable[[], httpx.Response]:
+                ids = ",".join(str(vids[sku]) for sku in skus[:count])
+                params = {"per_page": "100", "orderby": "id", "order": "asc", "_fields": SKU_FIELDS}
+                return lambda: api.get("products", params={**params, "sku": ",".join(skus[:count]), "include": ids})
+
+            line("GET products?sku=&include=", (10, timed(by_id(10), repeat)), (100, timed(by_id(100), repeat)))
+            admin = httpx.Client(base_url=f"{url}/wp-json/", auth=auth, timeout=600)
+
+            def elsewhere(path: str, **extra: str) -> Callable[[int], Callable[[], httpx.Response]]:
+                def make(count: int) -> Callable[[], httpx.Response]:
+                    ids = ",".join(str(vids[sku]) for sku in skus[:count])
+                    return lambda: admin.get(path, params={"per_page": "100", "include": ids, **extra})
+
+                return make
+
+            others = {
+                "wc-analytics/reports/stock": elsewhere("wc-analytics/reports/stock"),
+                "wc-analytics/variations": elsewhere("wc-analytics/variations", _fields=SKU_FIELDS),
+                "wc/store/v1/products": elsewhere("wc/store/v1/products", type="variation"),
+            }
+            for name, make in others.items():
+                line(name[:28], (10, timed(make(10), repeat)), (100, timed(make(100), repeat)))
+                fields = sorted(make(1)().json()[0])
+                print(f"    fields: {', '.join(fields)}")
 
             flip = iter(range(10**6))
 
@@ -249,6 +316,16 @@ def main() -> None:
             for found in answer.json()[:1] + listed.json()[-1:]:
                 shown = {k: found.get(k) for k in mapping.VARIATION_FIELDS if k != "meta_data"}
                 print(f"    {shown}")
+            if args.filler:
+                print(f"\nwith {args.filler} more products and variations in the store:")
+                add_filler(args.filler)
+                try:
+                    line(
+                        "GET products?sku= (varns)", (10, timed(by_sku(10), repeat)), (100, timed(by_sku(100), repeat))
+                    )
+                    line("GET products?sku=&include=", (10, timed(by_id(10), repeat)), (100, timed(by_id(100), repeat)))
+                finally:
+                    remove_filler()
         finally:
             if not args.keep:
                 for start in range(0, len(ours), 100):
