@@ -46,24 +46,25 @@ per-request cost the intercept.
 | GET products/<id>/variations, `_fields`   |      (90 ms) |       (200 ms) |       68 ms |  11.0 ms |
 | GET products/<id>/variations, every field |     (140 ms) |       (250 ms) |      118 ms |  11.0 ms |
 | GET products?sku= (variations), `_fields` |       240 ms |         980 ms |      158 ms |   8.2 ms |
-| GET products?sku=&include= (the same, by id) |    150 ms |         960 ms |       60 ms |   8.2 ms |
+| GET products?sku=&include= (the same, by id) |    170 ms |         740 ms |       70 ms |   8.2 ms |
 | POST products/batch (10 and 50 items)     |       480 ms |        1730 ms |      168 ms |  31.2 ms |
 | POST products/<id>/variations/batch (10, 50) |    610 ms |        2070 ms |      245 ms |  36.5 ms |
 | PUT products/<id>                         |              |                |      130 ms |          |
 | PUT products/<id>/variations/<id>         |              |                |      260 ms |          |
 | GET orders (an empty page)                |              |                |       70 ms |          |
 
-`products?sku=` alone walks every product and variation of the store (WooCommerce joins the
-SKU meta to each and keeps those that match), so its cost per request grows with the catalogue:
-with 120,000 more products and variations in the store (`measure_realstore.py --filler 120000`)
-it was 720-800 ms a request, 5 µs for each product or variation stored (`per_stored`; the cost
-model counts the fake's). Naming the same variations by id as well (`include=`) starts the query
-from those rows: 60 ms a request at either size, and the same 8 ms or so per variation, most of
-which is WordPress (6.7 and later) adding to each object's `self` link the methods the key may
-use there (`targetHints`: the link's route is matched and its permission checks run, each
-loading the product again), whatever `_fields` asks. No listing that leaves that out (the
-WooCommerce Admin stock report, 2 ms a variation; the Store API, 5 ms) carries `backorders` and
-`meta_data`, which a pass needs.
+`products?sku=` alone walks every product and variation of the store (MariaDB joins each one's
+meta rows, about 20 a product, and keeps the SKUs that match), so its cost grows with the
+catalogue: with 120,000 more products and variations in the store (`measure_realstore.py
+--filler 120000`) a request for 100 variations cost 1.5-1.8 s instead of 0.8-1.1 s, 5-7 µs more
+for each product or variation stored (`per_stored`: 5 µs; the model counts the fake's). Naming
+the same variations by id as well (`include=`) starts the query from those rows: 0.7-1.0 s for
+100 at either size (per request 60-107 ms over six runs, 70 ms in the model). Of the 8 ms or so
+per variation, most is WordPress (6.7 and later) adding to each object's `self` link the
+methods the key may use there (`targetHints`: the link's route is matched and its permission
+checks run, each loading the product again), whatever `_fields` asks. No listing without it (the
+WooCommerce Admin stock report, 1.3-2 ms a variation; the Store API, 5-6 ms) carries
+`backorders` and `meta_data`, which a pass needs.
 
 A variable product with 2.5 variations (the generated catalogue's mean) costs 95 ms to list
 with `_fields` and 146 ms with every field; its variations read by SKU cost 20 ms plus their
@@ -123,7 +124,7 @@ WOOCOMMERCE: dict[str, Cost] = {
     "variation listing": Cost(0.068, 0.011),
     "variation listing (all fields)": Cost(0.118, 0.011),
     "sku read": Cost(0.158, 0.0082, per_stored=0.000005),
-    "sku read by id": Cost(0.060, 0.0082),
+    "sku read by id": Cost(0.070, 0.0082),
     "product batch": Cost(0.168, 0.0312),
     "variation batch": Cost(0.245, 0.0365),
     "product write": Cost(0.130),

@@ -83,41 +83,48 @@ def line(name: str, small: tuple[int, float], large: tuple[int, float]) -> tuple
     return per_request, per_item
 
 
-def wp_db(sql: str) -> None:
+def wp_db(sql: str) -> str:
     """Run SQL in the store's database with its own wp-cli (`REALSTORE_DIR/bin/wp db query`)."""
     folder = os.environ["REALSTORE_DIR"]
-    subprocess.run([f"{folder}/bin/wp", "db", "query", sql], check=True, cwd=folder, capture_output=True)
+    done = subprocess.run(
+        [f"{folder}/bin/wp", "db", "query", sql, "--skip-column-names"],
+        check=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
 
 
-FILLER_FROM = 50_000_000
-"""Ids of the filler posts: far above the store's own, so they are removed by range."""
-
-
-def add_filler(count: int, like: int) -> None:
+def add_filler(count: int, like: int) -> range:
     """`count` published products (40 %) and variations, each with the meta rows of post `like` and a SKU of its own.
 
     A WooCommerce product or variation has about 20 meta rows (`_sku`, `_price`, `_stock`, …);
     how many there are decides how MariaDB runs a query that joins them (MariaDB's seq engine
-    makes the rows).
+    makes the rows). Returns the filler's ids: above any the store has, so removed by range.
     """
+    first = int(wp_db("SELECT MAX(ID) FROM wp_posts").strip() or 0) + 1
     wp_db(
         "INSERT INTO wp_posts (ID, post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, "
         "post_status, comment_status, ping_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, "
         "post_content_filtered, post_parent, guid, menu_order, post_type) "
-        f"SELECT {FILLER_FROM} + seq, 1, NOW(), UTC_TIMESTAMP(), '', CONCAT('Filler ', seq), '', 'publish', "
+        f"SELECT {first - 1} + seq, 1, NOW(), UTC_TIMESTAMP(), '', CONCAT('Filler ', seq), '', 'publish', "
         "'closed', 'closed', CONCAT('filler-', seq), '', '', NOW(), UTC_TIMESTAMP(), '', 0, '', 0, "
         f"IF(seq % 10 < 4, 'product', 'product_variation') FROM seq_1_to_{count}; "
         "INSERT INTO wp_postmeta (post_id, meta_key, meta_value) "
-        f"SELECT {FILLER_FROM} + seq, m.meta_key, IF(m.meta_key = '_sku', CONCAT('FILLER-', seq), m.meta_value) "
+        f"SELECT {first - 1} + seq, m.meta_key, IF(m.meta_key = '_sku', CONCAT('FILLER-', seq), m.meta_value) "
         f"FROM seq_1_to_{count} JOIN wp_postmeta m ON m.post_id = {int(like)}; "
         "ANALYZE TABLE wp_posts, wp_postmeta;"
     )
+    return range(first, first + count)
 
 
-def remove_filler() -> None:
+def remove_filler(ids: range) -> None:
+    """Delete the filler posts and their meta, and give the store its next post id back."""
+    between = f"BETWEEN {ids.start} AND {ids.stop - 1}"
     wp_db(
-        f"DELETE FROM wp_postmeta WHERE post_id > {FILLER_FROM}; DELETE FROM wp_posts WHERE ID > {FILLER_FROM}; "
-        "OPTIMIZE TABLE wp_posts, wp_postmeta;"
+        f"DELETE FROM wp_postmeta WHERE post_id {between}; DELETE FROM wp_posts WHERE ID {between}; "
+        f"ALTER TABLE wp_posts AUTO_INCREMENT = {ids.start}; OPTIMIZE TABLE wp_posts, wp_postmeta;"
     )
 
 
@@ -324,14 +331,14 @@ def main() -> None:
                 print(f"    {shown}")
             if args.filler:
                 print(f"\nwith {args.filler} more products and variations in the store:")
-                add_filler(args.filler, like=parents[0]["made"][0]["id"])
+                filler = add_filler(args.filler, like=parents[0]["made"][0]["id"])
                 try:
                     line(
                         "GET products?sku= (varns)", (10, timed(by_sku(10), repeat)), (100, timed(by_sku(100), repeat))
                     )
                     line("GET products?sku=&include=", (10, timed(by_id(10), repeat)), (100, timed(by_id(100), repeat)))
                 finally:
-                    remove_filler()
+                    remove_filler(filler)
         finally:
             if not args.keep:
                 for start in range(0, len(ours), 100):
