@@ -26,10 +26,10 @@ information (a variant that was not planned — unreadable data — keeps the ta
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from stockstatus.core.errors import FetchError
 from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status, name_set
@@ -73,6 +73,81 @@ class TagGroup:
     adding: set[str] = field(default_factory=set)
 
 
+V = TypeVar("V", bound=Hashable)
+
+
+class Shared:
+    """One object for equal values within a pull (statuses, dates, messages, vendors, ...).
+
+    JSON gives every variant its own copy of each string; a catalogue's variants share a few
+    hundred distinct values of these, so each item keeping a copy of its own cost hundreds of
+    bytes an item. Lives as long as one pull: what it holds, the items hold anyway.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Hashable, Any] = {}
+
+    def __call__(self, value: V) -> V:
+        found: V = self._seen.setdefault(value, value)
+        return found
+
+
+PLATFORM_FIELDS = (
+    "variant_id",
+    "product_id",
+    "inventory_item_id",
+    "tracked",
+    "inventory_policy",
+    "selling_plans",
+    "metafields",
+    "tag_group",
+)
+"""The names `VariantFields` answers, as plan, push, restore and the report read them."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VariantFields(Mapping[str, Any]):
+    """`Item.platform` of a pulled variant: what plan, push and restore read of it, and no more.
+
+    Read by name like a dict (`PLATFORM_FIELDS`): `variant_id`, `product_id` and
+    `inventory_item_id` are global ids (kept as their numbers and given back whole),
+    `metafields` the connector's own metafields by `MetafieldKeys` name (kept as one tuple,
+    shared by variants that hold the same values). A dict of the raw values cost about 1 KB a
+    variant, most of a 100,000-variant pass's memory.
+    """
+
+    variant: str
+    """The variant's number (the item's key)."""
+    product: str | None
+    """The product's number (the item's parent key)."""
+    inventory_item: int | None
+    tracked: bool
+    inventory_policy: str
+    selling_plans: bool
+    held: tuple[str | None, ...]
+    """The values of the connector's metafields, in the order of `OWN_METAFIELDS`."""
+    tag_group: TagGroup | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "variant_id":
+            return variant_gid(self.variant)
+        if name == "product_id":
+            return f"gid://shopify/Product/{self.product}" if self.product is not None else None
+        if name == "inventory_item_id":
+            return f"gid://shopify/InventoryItem/{self.inventory_item}" if self.inventory_item is not None else None
+        if name == "metafields":
+            return dict(zip(OWN_METAFIELDS, self.held, strict=True))
+        if name in ("tracked", "inventory_policy", "selling_plans", "tag_group"):
+            return getattr(self, name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PLATFORM_FIELDS)
+
+    def __len__(self) -> int:
+        return len(PLATFORM_FIELDS)
+
+
 def _value(node: Any) -> str | None:
     if isinstance(node, Mapping):
         text = node.get("value")
@@ -81,25 +156,23 @@ def _value(node: Any) -> str | None:
     return None
 
 
-def _date(text: str | None, name: str, problems: list[str]) -> date | None:
+def _date(text: str | None, name: str, problems: list[str], shared: Shared) -> date | None:
     if text is None:
         return None
-    if ISO_DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    problems.append(f"metafield {name}={text!r} is not a date (YYYY-MM-DD)")
-    return None
+    found = _quiet_date(text, shared)
+    if found is None:
+        problems.append(f"metafield {name}={text!r} is not a date (YYYY-MM-DD)")
+    return found
 
 
-def _quiet_date(text: str | None) -> date | None:
+def _quiet_date(text: str | None, shared: Shared | None = None) -> date | None:
     if text is None or not ISO_DATE.match(text):
         return None
     try:
-        return date.fromisoformat(text)
+        found = date.fromisoformat(text)
     except ValueError:
         return None
+    return shared(found) if shared is not None else found
 
 
 def quantities(levels: Iterable[Any], locations: frozenset[str]) -> tuple[int, int]:
@@ -124,6 +197,7 @@ def shown(
     tracked: bool,
     policy: str,
     available: int | None,
+    shared: Shared | None = None,
 ) -> Shown:
     status: Status | None = None
     if status_text is not None:
@@ -136,29 +210,44 @@ def shown(
             status = Status.IN_STOCK
         else:
             status = Status.BACKORDER if policy == CONTINUE else Status.OUT_OF_STOCK
-    return Shown(status=status, eta=_quiet_date(eta_text), message=message)
+    made = Shown(status=status, eta=_quiet_date(eta_text, shared), message=message)
+    return shared(made) if shared is not None else made
 
 
 def variant_item(
-    node: Mapping[str, Any], keys: MetafieldKeys, locations: frozenset[str], group: TagGroup | None = None
+    node: Mapping[str, Any],
+    keys: MetafieldKeys,
+    locations: frozenset[str],
+    group: TagGroup | None = None,
+    shared: Shared | None = None,
 ) -> Item:
-    """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it)."""
+    """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it).
+
+    Keeps nothing of the node itself: values many variants share are taken through `shared`
+    (one pull's), so a catalogue's items hold one copy of each.
+    """
+    share = shared if shared is not None else Shared()
     problems: list[str] = []
     product = node.get("product") or {}
     inventory = node.get("inventoryItem") or {}
     tracked = bool(inventory.get("tracked"))
     levels = ((inventory.get("inventoryLevels") or {}).get("nodes")) or ()
     available, incoming = quantities(levels, locations)
-    policy = str(node.get("inventoryPolicy") or DENY)
+    raw_policy = str(node.get("inventoryPolicy") or DENY)
+    policy = CONTINUE if raw_policy == CONTINUE else DENY if raw_policy == DENY else raw_policy
 
     def merchant(alias: str) -> str | None:
         return _value(node.get(alias)) or _value(product.get(alias))
 
     title = str(product.get("title") or "")
     variant_title = str(node.get("title") or "")
-    own = {name: _value(node.get(alias)) for name, alias in OWN_METAFIELDS.items()}
+    held = share(tuple(_value(node.get(alias)) for alias in OWN_METAFIELDS.values()))
+    own = dict(zip(OWN_METAFIELDS, held, strict=True))
+    key = numeric_id(node.get("id"), "ProductVariant")
+    parent_key = numeric_id(product.get("id"), "Product") if product.get("id") else None
+    supplier = merchant("supplier")
     return Item(
-        key=numeric_id(node.get("id"), "ProductVariant"),
+        key=key,
         sku=(str(node["sku"]).strip() or None) if node.get("sku") else None,
         name=f"{title} — {variant_title}" if variant_title and variant_title != "Default Title" else title,
         managed=tracked,
@@ -170,26 +259,27 @@ def variant_item(
             tracked=tracked,
             policy=policy,
             available=available if tracked else None,
+            shared=share,
         ),
         tags=name_set(str(t) for t in product.get("tags") or ()),
         categories=name_set([str(product["productType"])] if product.get("productType") else ()),
-        vendor=str(product["vendor"]) if product.get("vendor") else None,
-        supplier=merchant("supplier"),
-        release_date=_date(merchant("releaseDate"), keys.release_date, problems),
-        restock_date=_date(merchant("restockDate"), keys.restock_date, problems),
-        parent_key=numeric_id(product.get("id"), "Product") if product.get("id") else None,
+        vendor=share(str(product["vendor"])) if product.get("vendor") else None,
+        supplier=share(supplier) if supplier is not None else None,
+        release_date=_date(merchant("releaseDate"), keys.release_date, problems, share),
+        restock_date=_date(merchant("restockDate"), keys.restock_date, problems, share),
+        parent_key=parent_key,
         problems=tuple(problems),
         incoming=incoming if tracked else None,
-        platform={
-            "variant_id": node.get("id"),
-            "product_id": product.get("id"),
-            "inventory_item_id": inventory.get("id"),
-            "tracked": tracked,
-            "inventory_policy": policy,
-            "selling_plans": selling_plans(node),
-            "metafields": own,
-            "tag_group": group,
-        },
+        platform=VariantFields(
+            variant=key,
+            product=parent_key,
+            inventory_item=int(numeric_id(inventory["id"], "InventoryItem")) if inventory.get("id") else None,
+            tracked=tracked,
+            inventory_policy=policy,
+            selling_plans=selling_plans(node),
+            held=held,
+            tag_group=group,
+        ),
     )
 
 
