@@ -828,6 +828,8 @@ class ShopifyAdapter:
         await self.locations()
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
+        # Shipments first, so that each variant is dated as it is mapped.
+        arrivals = await self._arrivals(frozenset(self._counted)) if count else {}
         pulled: _Pulled | None = None
         if self._bulk_pays(count):
             log.info(
@@ -836,11 +838,11 @@ class ShopifyAdapter:
                 count,
                 len(self._counted),
             )
-            pulled = await self._bulk_variants(count)
+            pulled = await self._bulk_variants(count, arrivals)
         if pulled is None:
-            pulled = _Pulled(self)
+            pulled = _Pulled(self, arrivals)
             await self._read_pages(pulled, self._variables(), "variants")
-        items = await self._finish(pulled)
+        items = self._finish(pulled)
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -911,12 +913,12 @@ class ShopifyAdapter:
                 len(self._counted),
             )
             return None
-        pulled = _Pulled(self)
+        pulled = _Pulled(self, await self._arrivals(frozenset(self._counted)) if products else {})
         ordered = sorted(products)
         for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
             ids = ",".join(str(n) for n in ordered[start : start + PRODUCT_IDS_PER_QUERY])
             await self._read_pages(pulled, self._variables(f"product_ids:{ids}"), "variants of changed products")
-        items = await self._finish(pulled)
+        items = self._finish(pulled)
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -1023,8 +1025,8 @@ class ShopifyAdapter:
             for node in page:
                 pulled.add(node)
 
-    async def _finish(self, pulled: _Pulled) -> list[Item]:
-        """The pulled items, dated by in-transit shipments; says what the pull filter left out."""
+    def _finish(self, pulled: _Pulled) -> list[Item]:
+        """The pulled items; says what the pull filter left out, and which variants a selling plan keeps."""
         items = pulled.items
         if pulled.left_out:
             log.info(
@@ -1032,10 +1034,6 @@ class ShopifyAdapter:
                 self.settings.shop,
                 ", ".join(f"{n} {reason}" for reason, n in sorted(pulled.left_out.items())),
             )
-        if pulled.seen:
-            arrivals = await self._arrivals(frozenset(self._counted))
-            if arrivals:
-                items = [_dated(item, arrivals) for item in items]
         planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
         if planned and self.settings.selling_plans == "keep":
             names = ", ".join(i.label for i in planned[:10]) + (
@@ -1066,7 +1064,7 @@ class ShopifyAdapter:
             variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
         return variables
 
-    async def _bulk_variants(self, count: int) -> _Pulled | None:
+    async def _bulk_variants(self, count: int, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> _Pulled | None:
         """The catalogue through bulkOperationRunQuery: run, poll, then map the result file to items as it arrives.
 
         None when Shopify runs as many bulk operations for the app as it allows (another pass, or
@@ -1120,14 +1118,14 @@ class ShopifyAdapter:
                     f"{count} variants (objects counted: {status.get('objectCount')}); nothing is written for this "
                     "store until a pull succeeds"
                 )
-            return _Pulled(self)
+            return _Pulled(self, arrivals)
         what = f"{self.settings.shop} bulk pull"
         roots = int(status.get("rootObjectCount") or 0)
         objects = int(status.get("objectCount") or 0)
 
         async def read(response: httpx.Response) -> _Pulled:
             # Each attempt starts from nothing: the items of a download cut off are dropped with it.
-            pulled = _Pulled(self)
+            pulled = _Pulled(self, arrivals)
             rebuilt = BulkResult(what, pulled.add)
             async for line in response.aiter_lines():
                 rebuilt.add(line)
@@ -1728,8 +1726,9 @@ def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
 class _Pulled:
     """The items of one pull, each variant node mapped as it arrives (a page, a bulk line) and then let go."""
 
-    def __init__(self, adapter: ShopifyAdapter) -> None:
+    def __init__(self, adapter: ShopifyAdapter, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> None:
         self._admitted = adapter._admitted
+        self._arrivals = arrivals
         self._keys = adapter.settings.metafields
         self._counted = adapter._counted
         self._chosen = frozenset(adapter._counted)
@@ -1739,11 +1738,8 @@ class _Pulled:
         self.items: list[Item] = []
         self.left_out: dict[str, int] = {}
         """Variants the pull filter left out, by why."""
-        self.seen = 0
-        """Variant nodes read, left out or not."""
 
     def add(self, node: dict[str, Any]) -> None:
-        self.seen += 1
         reason = self._admitted(node)
         if reason is not None:
             self.left_out[reason] = self.left_out.get(reason, 0) + 1
@@ -1762,7 +1758,7 @@ class _Pulled:
                 tags = frozenset(str(t) for t in product.get("tags") or ())
                 group = self._groups[product_id] = mapping.TagGroup(product_id, tags, 0)
             group.variants += 1
-        self.items.append(mapping.variant_item(node, self._keys, self._chosen, group, self._shared))
+        self.items.append(mapping.variant_item(node, self._keys, self._chosen, group, self._shared, self._arrivals))
 
 
 # --- push -----------------------------------------------------------------------------------
@@ -1790,9 +1786,8 @@ class _Work:
         adds: dict[str, dict[str, list[int]]] = {}
         removes: dict[str, dict[str, list[int]]] = {}
         for index, (item, fields) in enumerate(changes):
-            platform = item.platform
-            owner = str(platform.get("variant_id") or mapping.variant_gid(item.key))
-            product = str(platform.get("product_id") or "")
+            owner = mapping.variant_owner(item)
+            product = mapping.product_owner(item) or ""
             for name, value in fields.items():
                 if name == "inventoryPolicy":
                     entry = policies.setdefault(product, {}).setdefault(owner, ({"id": owner}, []))
@@ -1930,21 +1925,6 @@ def _zone(name: Any) -> tzinfo:
         return ZoneInfo(str(name)) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
-
-
-def _dated(item: Item, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> Item:
-    """The item with the dated part of its `incoming`, soonest first and never more than it."""
-    found = arrivals.get(str(item.platform.get("inventory_item_id") or ""))
-    if not found or not item.incoming:
-        return item
-    left = item.incoming
-    dated: list[tuple[date, int]] = []
-    for day, quantity in sorted(found):
-        if left <= 0:
-            break
-        dated.append((day, min(quantity, left)))
-        left -= dated[-1][1]
-    return dataclasses.replace(item, incoming_dated=tuple(dated))
 
 
 def _input_index(problem: Mapping[str, Any]) -> int | None:

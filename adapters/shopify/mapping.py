@@ -26,7 +26,7 @@ information (a variant that was not planned — unreadable data — keeps the ta
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -86,22 +86,35 @@ class Shared:
 
     def __init__(self) -> None:
         self._seen: dict[Hashable, Any] = {}
+        self._product: tuple[Any, str | None] = (None, None)
 
     def __call__(self, value: V) -> V:
         found: V = self._seen.setdefault(value, value)
         return found
 
+    def fields(
+        self, tracked: bool, policy: str, plans: bool, held: tuple[str | None, ...], group: TagGroup | None
+    ) -> VariantFields:
+        """The `VariantFields` of these values: one object for all variants that hold them."""
+        key = (VariantFields, tracked, policy, plans, held, group)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = VariantFields(tracked, policy, plans, held, group)
+        assert isinstance(found, VariantFields)
+        return found
 
-PLATFORM_FIELDS = (
-    "variant_id",
-    "product_id",
-    "inventory_item_id",
-    "tracked",
-    "inventory_policy",
-    "selling_plans",
-    "metafields",
-    "tag_group",
-)
+    def product_key(self, global_id: Any) -> str | None:
+        """The product's number; one string for a product's variants, which a listing gives one after another."""
+        if not global_id:
+            return None
+        last, key = self._product
+        if global_id != last:
+            key = numeric_id(global_id, "Product")
+            self._product = (global_id, key)
+        return key
+
+
+PLATFORM_FIELDS = ("tracked", "inventory_policy", "selling_plans", "metafields", "tag_group")
 """The names `VariantFields` answers, as plan, push, restore and the report read them."""
 
 
@@ -109,18 +122,13 @@ PLATFORM_FIELDS = (
 class VariantFields(Mapping[str, Any]):
     """`Item.platform` of a pulled variant: what plan, push and restore read of it, and no more.
 
-    Read by name like a dict (`PLATFORM_FIELDS`): `variant_id`, `product_id` and
-    `inventory_item_id` are global ids (kept as their numbers and given back whole),
-    `metafields` the connector's own metafields by `MetafieldKeys` name (kept as one tuple,
-    shared by variants that hold the same values). A dict of the raw values cost about 1 KB a
-    variant, most of a 100,000-variant pass's memory.
+    Read by name like a dict (`PLATFORM_FIELDS`); `metafields` are the connector's own by
+    `MetafieldKeys` name, kept as one tuple. Nothing in it is the variant's own (its ids are the
+    item's key and parent key: `variant_owner`, `product_owner`), so variants that hold the same
+    values share one object (`Shared.fields`): at 100,000 variants a dict of the raw values each
+    cost about 1 KB a variant, most of the pass's memory.
     """
 
-    variant: str
-    """The variant's number (the item's key)."""
-    product: str | None
-    """The product's number (the item's parent key)."""
-    inventory_item: int | None
     tracked: bool
     inventory_policy: str
     selling_plans: bool
@@ -129,15 +137,9 @@ class VariantFields(Mapping[str, Any]):
     tag_group: TagGroup | None = None
 
     def __getitem__(self, name: str) -> Any:
-        if name == "variant_id":
-            return variant_gid(self.variant)
-        if name == "product_id":
-            return f"gid://shopify/Product/{self.product}" if self.product is not None else None
-        if name == "inventory_item_id":
-            return f"gid://shopify/InventoryItem/{self.inventory_item}" if self.inventory_item is not None else None
         if name == "metafields":
             return dict(zip(OWN_METAFIELDS, self.held, strict=True))
-        if name in ("tracked", "inventory_policy", "selling_plans", "tag_group"):
+        if name in PLATFORM_FIELDS:
             return getattr(self, name)
         raise KeyError(name)
 
@@ -146,6 +148,19 @@ class VariantFields(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(PLATFORM_FIELDS)
+
+
+def variant_owner(item: Item) -> str:
+    """The variant's global id, the owner of its metafields."""
+    return str(item.platform.get("variant_id") or variant_gid(item.key))
+
+
+def product_owner(item: Item) -> str | None:
+    """The global id of the variant's product (policies are written per product, tags are the product's)."""
+    found = item.platform.get("product_id")
+    if found:
+        return str(found)
+    return f"gid://shopify/Product/{item.parent_key}" if item.parent_key else None
 
 
 def _value(node: Any) -> str | None:
@@ -220,12 +235,15 @@ def variant_item(
     locations: frozenset[str],
     group: TagGroup | None = None,
     shared: Shared | None = None,
+    arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
 ) -> Item:
     """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it).
 
-    Keeps nothing of the node itself: values many variants share are taken through `shared`
-    (one pull's), so a catalogue's items hold one copy of each.
+    `arrivals`: per inventory item gid, the dated units of in-transit shipments. Keeps nothing
+    of the node itself: values many variants share are taken through `shared` (one pull's), so
+    a catalogue's items hold one copy of each.
     """
+    arrivals = arrivals or {}
     share = shared if shared is not None else Shared()
     problems: list[str] = []
     product = node.get("product") or {}
@@ -244,7 +262,7 @@ def variant_item(
     held = share(tuple(_value(node.get(alias)) for alias in OWN_METAFIELDS.values()))
     own = dict(zip(OWN_METAFIELDS, held, strict=True))
     key = numeric_id(node.get("id"), "ProductVariant")
-    parent_key = numeric_id(product.get("id"), "Product") if product.get("id") else None
+    parent_key = share.product_key(product.get("id"))
     supplier = merchant("supplier")
     return Item(
         key=key,
@@ -270,17 +288,25 @@ def variant_item(
         parent_key=parent_key,
         problems=tuple(problems),
         incoming=incoming if tracked else None,
-        platform=VariantFields(
-            variant=key,
-            product=parent_key,
-            inventory_item=int(numeric_id(inventory["id"], "InventoryItem")) if inventory.get("id") else None,
-            tracked=tracked,
-            inventory_policy=policy,
-            selling_plans=selling_plans(node),
-            held=held,
-            tag_group=group,
-        ),
+        incoming_dated=_dated(incoming if tracked else None, arrivals.get(str(inventory.get("id") or "")), share),
+        platform=share.fields(tracked, policy, selling_plans(node), held, group),
     )
+
+
+def _dated(
+    incoming: int | None, found: Sequence[tuple[date, int]] | None, shared: Shared
+) -> tuple[tuple[date, int], ...]:
+    """The dated part of `incoming` (in-transit shipments of the variant's item), soonest first and never more."""
+    if not found or not incoming:
+        return ()
+    left = incoming
+    dated: list[tuple[date, int]] = []
+    for day, quantity in sorted(found):
+        if left <= 0:
+            break
+        dated.append((shared(day), min(quantity, left)))
+        left -= dated[-1][1]
+    return tuple(dated)
 
 
 def selling_plans(node: Mapping[str, Any]) -> bool:
@@ -432,7 +458,7 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
             if value and "\n" in value:
                 raise ValueError(f"{item.label}: metafield {key} must be a single line")
         elif name in (TAGS_ADD, TAGS_REMOVE):
-            if not value or not item.platform.get("product_id"):
+            if not value or not product_owner(item):
                 raise ValueError(f"{item.label}: {name} needs tags and the product's id")
         else:
             raise ValueError(f"{item.label}: unknown Shopify field {name!r}")
