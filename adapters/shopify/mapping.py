@@ -29,6 +29,8 @@ import re
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from stockstatus.core.errors import FetchError
@@ -95,11 +97,15 @@ class Shared:
     def fields(
         self, tracked: bool, policy: str, plans: bool, held: tuple[str | None, ...], group: TagGroup | None
     ) -> VariantFields:
-        """The `VariantFields` of these values: one object for all variants that hold them."""
+        """The `VariantFields` of these values (`held` in the order of `OWN_METAFIELDS`): one object
+        for all variants that hold them."""
         key = (VariantFields, tracked, policy, plans, held, group)
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = VariantFields(tracked, policy, plans, held, group)
+            values = self._seen.get(("metafields", held))
+            if values is None:
+                values = self._seen["metafields", held] = MappingProxyType(dict(zip(OWN_METAFIELDS, held, strict=True)))
+            found = self._seen[key] = VariantFields(tracked, policy, plans, values, group)
         assert isinstance(found, VariantFields)
         return found
 
@@ -132,13 +138,13 @@ class VariantFields(Mapping[str, Any]):
     tracked: bool
     inventory_policy: str
     selling_plans: bool
-    held: tuple[str | None, ...]
-    """The values of the connector's metafields, in the order of `OWN_METAFIELDS`."""
+    held: Mapping[str, str | None]
+    """The connector's metafields by `MetafieldKeys` name (read-only: shared by equal variants)."""
     tag_group: TagGroup | None = None
 
     def __getitem__(self, name: str) -> Any:
         if name == "metafields":
-            return dict(zip(OWN_METAFIELDS, self.held, strict=True))
+            return self.held
         if name in PLATFORM_FIELDS:
             return getattr(self, name)
         raise KeyError(name)
@@ -259,7 +265,7 @@ def variant_item(
 
     title = str(product.get("title") or "")
     variant_title = str(node.get("title") or "")
-    held = share(tuple(_value(node.get(alias)) for alias in OWN_METAFIELDS.values()))
+    held = tuple(_value(node.get(alias)) for alias in OWN_METAFIELDS.values())
     own = dict(zip(OWN_METAFIELDS, held, strict=True))
     key = numeric_id(node.get("id"), "ProductVariant")
     parent_key = share.product_key(product.get("id"))
@@ -385,7 +391,19 @@ def desired_policy(decision: Decision) -> str:
 
 
 def metafield_field(keys: MetafieldKeys, name: str) -> str:
-    return f"{METAFIELD_PREFIX}{keys.namespace}.{getattr(keys, name)}"
+    return _field_name(keys.namespace, getattr(keys, name))
+
+
+@lru_cache(maxsize=256)
+def _field_name(namespace: str, key: str) -> str:
+    # One string per metafield, not one per planned variant: a pass holds its whole plan.
+    return f"{METAFIELD_PREFIX}{namespace}.{key}"
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date) -> str:
+    """A date as a plan writes it; one string per date, as many variants share an ETA."""
+    return day.isoformat()
 
 
 def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str, str]:
@@ -406,10 +424,10 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
     after = decision.at_sellout
     for name, value in (
         ("status", decision.status.value),
-        ("eta", decision.eta.isoformat() if decision.eta else ""),
+        ("eta", _iso(decision.eta) if decision.eta else ""),
         ("message", (decision.message or "").strip()),
         ("sellout_status", after.status.value if after is not None else ""),
-        ("sellout_eta", after.eta.isoformat() if after is not None and after.eta else ""),
+        ("sellout_eta", _iso(after.eta) if after is not None and after.eta else ""),
         ("sellout_message", (after.message or "").strip() if after is not None else ""),
     ):
         if (held.get(name) or "") != value:
