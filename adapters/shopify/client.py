@@ -315,6 +315,7 @@ class ShopifyAdapter:
         """Whether the token was refused inventory shipments (said once, then not asked again)."""
         self._definitions_checked = False
         """Whether the variant metafield definitions were compared with what a push writes."""
+        self._plans = mapping.Plans()
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -1225,7 +1226,7 @@ class ShopifyAdapter:
                 wanted,
                 decision.status.value,
             )
-        return fields
+        return self._plans(fields)
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates with as few PushChanges requests as its slots allow; one result per update.

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from stockstatus.core.errors import FetchError
 from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status, name_set
@@ -377,6 +377,44 @@ OWN_METAFIELDS = {
     "sellout_message": "selloutMessage",
 }
 """The connector's own variant metafields (`MetafieldKeys` field → alias in the variant queries)."""
+
+
+class Plan(dict[str, str]):
+    """The fields of a plan, read-only once made, so that equal plans can be one object (`Plans`).
+
+    A dict still (the state file stores plans as JSON objects); every change to it is refused.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a plan is read-only: build a new one")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[type[Plan], tuple[dict[str, str]]]:
+        # copy and pickle rebuild a dict subclass item by item, which a read-only one refuses.
+        return (Plan, (dict(self),))
+
+
+class Plans:
+    """One `Plan` object for equal plans: a pass holds its whole plan until it ends, and on a
+    first pass most variants plan the same few sets of fields (a dict each cost about 250 bytes
+    a variant). Kept to `limit` distinct plans, then started afresh, so a daemon's adapter does
+    not grow with every ETA it ever planned."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._made: dict[tuple[tuple[str, str], ...], Plan] = {}
+        self._limit = limit
+
+    def __call__(self, fields: Mapping[str, str]) -> Plan:
+        key = tuple(fields.items())
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) >= self._limit:
+                self._made.clear()
+            found = self._made[key] = Plan(fields)
+        return found
 
 
 def desired_policy(decision: Decision) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import subprocess
 import sys
 from datetime import date
@@ -332,6 +334,19 @@ def test_policy_table(decision, policy, expected):
     fields = platform.settings_model  # noqa: F841 - keeps the import honest
     planned = mapping.plan(item(policy=policy), decision, settings())
     assert planned.get("inventoryPolicy") == expected
+
+
+def test_equal_plans_are_one_read_only_plan_that_stores_as_json():
+    plans = mapping.Plans(limit=2)
+    decision = Decision(Status.BACKORDER, "r", eta=ETA, message="Soon")
+    first, second = (plans(mapping.plan(item(), decision, settings())) for _ in range(2))
+    assert first is second and first == mapping.plan(item(), decision, settings())
+    assert json.loads(json.dumps(first))["metafield:connector.eta"] == "2026-12-03"
+    with pytest.raises(TypeError, match="read-only"):
+        first["inventoryPolicy"] = "DENY"
+    assert copy.deepcopy(first) == first
+    other = plans(mapping.plan(item(), Decision(Status.OUT_OF_STOCK, "r"), settings()))
+    assert other != first and plans({"a": "1"}) == {"a": "1"}  # past the limit: started afresh, still right
 
 
 def test_metafields_are_written_when_they_differ_and_cleared_when_the_decision_has_none():
