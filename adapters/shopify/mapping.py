@@ -129,7 +129,7 @@ class VariantFields(Mapping[str, Any]):
     """`Item.platform` of a pulled variant: what plan, push and restore read of it, and no more.
 
     Read by name like a dict (`PLATFORM_FIELDS`); `metafields` are the connector's own by
-    `MetafieldKeys` name, kept as one tuple. Nothing in it is the variant's own (its ids are the
+    `MetafieldKeys` name, a read-only mapping. Nothing in it is the variant's own (its ids are the
     item's key and parent key: `variant_owner`, `product_owner`), so variants that hold the same
     values share one object (`Shared.fields`): at 100,000 variants a dict of the raw values each
     cost about 1 KB a variant, most of the pass's memory.
