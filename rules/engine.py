@@ -24,9 +24,9 @@ from stockstatus.rules.supply import (
     DEFAULT_HORIZON_DAYS,
     GroupOrderEta,
     SupplyTimeline,
+    etas_in,
     group_etas,
     merged,
-    queue_etas,
     queued_elsewhere,
     timeline,
 )
@@ -590,14 +590,13 @@ class RuleSet:
         if facts.group is not None:
             store = facts.group.store
             return tuple(g.eta for g in self._group_orders(subject, status, eta, handling_days) if g.store == store)
-        etas = queue_etas(
+        etas = etas_in(
             subject.available,
             facts.backorder_queue,
-            facts.supply,
+            subject.counted(),
             facts.today,
-            horizon_days=self.horizon_days,
-            handling_days=handling_days,
-            not_before=_not_before(facts, status),
+            handling_days,
+            _not_before(facts, status),
         )
         return _no_later_than(etas, eta)
 
@@ -634,6 +633,11 @@ def _no_later_than(etas: tuple[OrderEta, ...], eta: date | None) -> tuple[OrderE
     """No order ships after the decision's ETA (the next unit's, behind every queued one)."""
     if eta is None:
         return etas
+    for o in etas:
+        if o.ships_by is None or o.ships_by > eta:
+            break
+    else:
+        return etas  # the usual case: every order ships by then already
     return tuple(
         o
         if o.ships_by is not None and o.ships_by <= eta

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from stockstatus.rules.demand import velocity
 from stockstatus.rules.model import Facts
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival, queued_elsewhere
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, arrival_in, counted_supply, queued_elsewhere
 
 _EMPTY: frozenset[str] = frozenset()
 _UNSET = object()
@@ -39,6 +39,7 @@ class Subject:
         "_arrival",
         "_arrival_key",
         "_categories",
+        "_counted",
         "_horizon_end",
         "_incoming",
         "_tags",
@@ -61,6 +62,7 @@ class Subject:
         self._categories: frozenset[str] | None = None
         self._horizon_end: date | None = None
         self._incoming: int | None = None
+        self._counted: list[tuple[date, int | None]] | None = None
 
     @property
     def tags(self) -> frozenset[str]:
@@ -93,6 +95,13 @@ class Subject:
             end = self._horizon_end = self.today + timedelta(days=self.horizon_days)
         return end
 
+    def counted(self) -> list[tuple[date, int | None]]:
+        """The supply that counts, today to the horizon, as (expected, quantity), soonest first."""
+        counted = self._counted
+        if counted is None:
+            counted = self._counted = counted_supply(self.facts.supply, self.today, self.horizon_end)
+        return counted
+
     def arrival(self) -> date | None:
         """The day supply covers the queue plus the next unit (FIFO, no handling); None: no timeline."""
         available = self.available
@@ -102,13 +111,12 @@ class Subject:
         if not facts.supply:
             arrival = self.today if available is not None and available > 0 else None
         else:
-            arrival = next_arrival(
+            arrival = arrival_in(
                 available,
                 facts.backorder_queue,
-                facts.supply,
+                self.counted(),
                 self.today,
-                self.horizon_end,
-                also_queued=queued_elsewhere(facts.group),
+                queued_elsewhere(facts.group),
             )
         self._arrival_key = available
         self._arrival = arrival
@@ -118,8 +126,13 @@ class Subject:
         """Known incoming units inside the horizon."""
         incoming = self._incoming
         if incoming is None:
-            supply = self.facts.supply
-            incoming = self._incoming = incoming_known(supply, self.today, self.horizon_end) if supply else 0
+            incoming = 0
+            if self.facts.supply:
+                # What `supply.incoming_known` counts, from the events already counted.
+                for _, quantity in self.counted():
+                    if quantity is not None and quantity > 0:
+                        incoming += quantity
+            self._incoming = incoming
         return incoming
 
     def velocity(self, window_days: int) -> float | None:

@@ -94,21 +94,32 @@ def next_arrival(
     other stores of a supply group have waiting ahead (the shelf, being this store's own, does
     not serve them: units on it ship now).
     """
+    return arrival_in(available, queue, counted_supply(supply, today, horizon_end), today, also_queued)
+
+
+def counted_supply(supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> list[tuple[date, int | None]]:
+    """The events that count, from today to the horizon, as (expected, quantity), soonest first
+    (events of one day in the order given)."""
+    # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
+    if not supply:
+        return []
+    return sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
+
+
+def arrival_in(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    counted: Sequence[tuple[date, int | None]],
+    today: date,
+    also_queued: int = 0,
+) -> date | None:
+    """`next_arrival` over supply already counted (`counted_supply`)."""
     needed = queued_units(available, queue) + 1
     have = on_hand(available)
     if have >= needed:
         return today
     # An empty or oversold shelf (have is 0 here): incoming supply covers the whole group's queue first.
     needed += also_queued
-    # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
-    counted = (
-        sorted(
-            [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end],
-            key=_first,
-        )
-        if supply
-        else ()
-    )
     for day, quantity in counted:
         if quantity is None:
             return day
@@ -309,19 +320,27 @@ def queue_etas(
     """`order_etas(timeline(...), queue, ...)` without building the printable timeline."""
     if not queue:
         return ()
-    steps = _steps(on_hand(available), supply, today, today + timedelta(days=horizon_days))
+    counted = counted_supply(supply, today, today + timedelta(days=horizon_days))
+    return etas_in(available, queue, counted, today, handling_days, not_before)
+
+
+def etas_in(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    counted: Sequence[tuple[date, int | None]],
+    today: date,
+    handling_days: int,
+    not_before: date | None,
+) -> tuple[OrderEta, ...]:
+    """`queue_etas` over supply already counted (`counted_supply`)."""
+    steps = _steps(on_hand(available), counted, today)
     return _allocate(steps, queued_units(available, queue), queue, today, handling_days, not_before)
 
 
-def _steps(start: int, supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> list[tuple[date, int | None]]:
+def _steps(start: int, counted: Sequence[tuple[date, int | None]], today: date) -> list[tuple[date, int | None]]:
     """S(t) at each counted event day, from `start` units today (None: enough from that day on)."""
     have = start
     steps: list[tuple[date, int | None]] = [(today, have)]
-    counted = (
-        sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
-        if supply
-        else ()
-    )
     for day, quantity in counted:
         if quantity is None:
             steps.append((day, None))
@@ -373,7 +392,7 @@ def group_etas(
     if not entries:
         return ()
     entries.sort(key=lambda e: (e[0].ordered_at, e[1], e[0].order_id))
-    steps = _steps(0, supply, today, today + timedelta(days=horizon_days))
+    steps = _steps(0, counted_supply(supply, today, today + timedelta(days=horizon_days)), today)
     served = _serve([(order, now) for order, _, now in entries], ahead, steps, today, handling_days, not_before)
     return tuple(
         GroupOrderEta(name, order.ordered_at, eta) for (order, name, _), eta in zip(entries, served, strict=True)
@@ -411,34 +430,38 @@ def _serve(
 ) -> tuple[OrderEta, ...]:
     """Each order's `now` units ship today; its other units take the next places in the queue
     (after `position` units ahead) and ship the day S(t) covers them."""
-    out: list[OrderEta] = []
 
-    def shipped(arrival: date | None) -> date | None:
-        ships_by = None if arrival is None else days_after(arrival, handling_days)
+    def shipped(arrival: date) -> date | None:
+        ships_by = days_after(arrival, handling_days)
         if ships_by is not None and not_before is not None and ships_by < not_before:
             ships_by = not_before
         return ships_by
 
+    # Each step's ship date once: every order of the queue looks them up.
+    dated = [(supply, shipped(day)) for day, supply in steps]
+    ships_now = shipped(today)
+    out: list[OrderEta] = []
     for order, now in entries:
         later = order.quantity - now
-        parts: list[Shipment] = [Shipment(now, shipped(today))] if now else []
-        arrival: date | None = today
-        if later:
-            start = position  # units queued ahead of this order's waiting ones
-            position += later
-            arrival = None
-            covered = 0
-            for day, supply in steps:
-                reach = later if supply is None else min(max(supply - start, 0), later)
-                if reach > covered:
-                    parts.append(Shipment(reach - covered, shipped(day)))
-                    covered = reach
-                if covered >= later:
-                    arrival = day
-                    break
-            if covered < later:
-                parts.append(Shipment(later - covered, None))
-        out.append(OrderEta(order.order_id, now, later, shipped(arrival), merged(parts)))
+        if not later:
+            out.append(OrderEta(order.order_id, now, 0, ships_now, (Shipment(now, ships_now),) if now else ()))
+            continue
+        parts: list[Shipment] = [Shipment(now, ships_now)] if now else []
+        start = position  # units queued ahead of this order's waiting ones
+        position += later
+        ships_by = None
+        covered = 0
+        for supply, ship in dated:
+            reach = later if supply is None else min(max(supply - start, 0), later)
+            if reach > covered:
+                parts.append(Shipment(reach - covered, ship))
+                covered = reach
+            if covered >= later:
+                ships_by = ship
+                break
+        if covered < later:
+            parts.append(Shipment(later - covered, None))
+        out.append(OrderEta(order.order_id, now, later, ships_by, merged(parts) if len(parts) > 1 else tuple(parts)))
     return tuple(out)
 
 
