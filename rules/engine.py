@@ -30,7 +30,6 @@ from stockstatus.rules.supply import (
     queued_elsewhere,
     timeline,
 )
-from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
 _later_decision = Decision.explained_later
@@ -316,7 +315,10 @@ class RuleSet:
         limit = None
         if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
             limit = sellout_rule.action.cap.sell_limit(subject)
-        at_sellout = self._at_sellout(subject, sellout_status, sellout_rule, at_zero, limit)
+        if sellout_status is Status.OUT_OF_STOCK and (sellout_rule is None or sellout_rule.action.message is None):
+            at_sellout = None  # a plain sell-out: what `_at_sellout` answers, without the call
+        else:
+            at_sellout = self._at_sellout(subject, sellout_status, sellout_rule, at_zero, limit)
         subject.available = available
         sellout_name = sellout_rule.name if sellout_rule is not None else DEFAULT_RULE
         order_etas = (
@@ -383,15 +385,14 @@ class RuleSet:
         template = action.message
         if template is not None:
             facts = subject.facts
-            message = render_message(
-                template,
-                sku=facts.sku,
-                name=facts.name,
-                available=0,
-                eta=eta,
-                today=facts.today,
-                queue=queued_units(subject) if "queue" in template.fields else None,
-                limit=limit,
+            message = template.render(
+                facts.sku,
+                facts.name,
+                0,
+                eta,
+                facts.today,
+                queued_units(subject) if "queue" in template.fields else None,
+                limit,
             )
         if status is Status.OUT_OF_STOCK and message is None:
             return None
@@ -515,15 +516,14 @@ class RuleSet:
         message = None
         template = action.message
         if template is not None:
-            message = render_message(
-                template,
-                sku=facts.sku,
-                name=facts.name,
-                available=subject.available,
-                eta=shown,
-                today=facts.today,
-                queue=queued_units(subject) if "queue" in template.fields else None,
-                limit=limit,
+            message = template.render(
+                facts.sku,
+                facts.name,
+                subject.available,
+                shown,
+                facts.today,
+                queued_units(subject) if "queue" in template.fields else None,
+                limit,
             )
         order_etas = (
             self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()

@@ -55,9 +55,19 @@ def days_after(day: date, days: int) -> date | None:
     A date that far out is no reliable timeline; it must not take the item's decision down.
     """
     try:
-        return day + timedelta(days=days)
+        step = _SPANS.get(days)
+        if step is None:
+            if len(_SPANS) > 4096:
+                _SPANS.clear()
+            step = _SPANS[days] = timedelta(days=days)
+        return day + step
     except OverflowError:
         return None
+
+
+_SPANS: dict[int, timedelta] = {}
+"""timedelta(days=n) by n: making one costs four times the addition, and a pass asks for a few
+values of n (handling days, lead times) over and over."""
 
 
 def on_hand(available: int | None) -> int:
