@@ -177,8 +177,10 @@ _ETA_CHECK_SECTION = {"has_eta": "then.eta", "eta_within_days": "when.eta_within
 _HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
 """Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
 _SOLD_OUT = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
-_SALES_KEYS = frozenset({"velocity", "days_of_cover"})
 """Previous statuses that hysteresis (`back_in_stock_at`) holds on to."""
+_PAST_ZERO = frozenset({Status.BACKORDER, Status.PRE_ORDER})
+"""`Status.sellable_past_zero` as a set (a property call costs more on the hot path)."""
+_SALES_KEYS = frozenset({"velocity", "days_of_cover"})
 
 
 def _jsonable(value: object) -> object:
@@ -313,7 +315,7 @@ class RuleSet:
         ):
             return self._held(build, subject, at_zero)
         limit = None
-        if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
+        if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status in _PAST_ZERO:
             limit = sellout_rule.action.cap.sell_limit(subject)
         if sellout_status is Status.OUT_OF_STOCK and (sellout_rule is None or sellout_rule.action.message is None):
             at_sellout = None  # a plain sell-out: what `_at_sellout` answers, without the call

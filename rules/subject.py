@@ -7,11 +7,11 @@ the first time one asks and kept for the rest of the decision.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from stockstatus.rules.demand import velocity
 from stockstatus.rules.model import Facts
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, arrival_in, counted_supply, queued_elsewhere
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, arrival_in, counted_supply, queued_elsewhere, span
 
 _EMPTY: frozenset[str] = frozenset()
 _UNSET = object()
@@ -92,7 +92,7 @@ class Subject:
     def horizon_end(self) -> date:
         end = self._horizon_end
         if end is None:
-            end = self._horizon_end = self.today + timedelta(days=self.horizon_days)
+            end = self._horizon_end = self.today + span(self.horizon_days)
         return end
 
     def counted(self) -> list[tuple[date, int | None]]:

@@ -55,19 +55,23 @@ def days_after(day: date, days: int) -> date | None:
     A date that far out is no reliable timeline; it must not take the item's decision down.
     """
     try:
-        step = _SPANS.get(days)
-        if step is None:
-            if len(_SPANS) > 4096:
-                _SPANS.clear()
-            step = _SPANS[days] = timedelta(days=days)
-        return day + step
+        return day + span(days)
     except OverflowError:
         return None
 
 
+def span(days: int) -> timedelta:
+    """`timedelta(days=days)`, remembered: making one costs four times adding it to a date, and
+    a pass asks for a few values (handling days, lead times, the horizon) over and over."""
+    step = _SPANS.get(days)
+    if step is None:
+        if len(_SPANS) > 4096:
+            _SPANS.clear()
+        step = _SPANS[days] = timedelta(days=days)
+    return step
+
+
 _SPANS: dict[int, timedelta] = {}
-"""timedelta(days=n) by n: making one costs four times the addition, and a pass asks for a few
-values of n (handling days, lead times) over and over."""
 
 
 def on_hand(available: int | None) -> int:
