@@ -166,12 +166,36 @@ class Explanation(list[RuleTrace]):
         return self.decision.order_etas if self.decision is not None else ()
 
 
+_Check = Callable[[Subject, date | None], bool]
 _Step = tuple[
     Callable[[Subject], bool] | None,
     Callable[[Subject], date | None] | None,
-    tuple[Callable[[Subject, date | None], bool], ...],
+    bool,
+    _Check | None,
     Rule,
 ]
+"""A rule as a plan runs it: its `when` tests in one call, its ETA source, whether it needs an
+ETA to match, its other checks of the ETA (and cap) in one call, and the rule."""
+
+
+def _all_checks(checks: Sequence[_Check]) -> _Check | None:
+    """`compiler.all_of` for the checks that take the ETA too."""
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        a, b = checks
+        return lambda s, eta: a(s, eta) and b(s, eta)
+
+    def every(s: Subject, eta: date | None) -> bool:
+        for check in checks:  # noqa: SIM110
+            if not check(s, eta):
+                return False
+        return True
+
+    return every
+
 
 _ETA_CHECK_SECTION = {"has_eta": "then.eta", "eta_within_days": "when.eta_within_days", "cap": "then.cap"}
 _HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
@@ -212,10 +236,13 @@ class RuleSet:
         # conditions the same rules can apply, so each stretch gets its own plan in which those
         # tests are already answered. A plan is flat tuples: no attribute lookups in the loop.
         def step(rule: Rule, indexed: bool) -> _Step:
+            # A rule that gives an ETA matches only with one: asked in place, not by a call.
+            needs_eta = rule.eta_source is not None and rule.action.eta is not None
             return (
                 rule.match_rest if indexed else rule.match,
                 rule.eta_source.resolve if rule.eta_source is not None else None,
-                tuple(k.test for k in rule.eta_checks),
+                needs_eta,
+                _all_checks([k.test for k in rule.eta_checks if not (needs_eta and k.key == "has_eta")]),
                 rule,
             )
 
@@ -237,7 +264,7 @@ class RuleSet:
         # Pre-arming after the first pass stopped at rule k: rules before k that do not read the
         # stock level answer the same at sell-out (they failed), so only the others are asked.
         zero = tuple(
-            tuple(s for s in at_zero if s[3].position >= k or s[3].stock_dependent) for k in range(len(self.rules) + 1)
+            tuple(s for s in at_zero if s[4].position >= k or s[4].stock_dependent) for k in range(len(self.rules) + 1)
         )
         untracked = tuple(step(r, False) for r in self.rules if r.stock_range is None)
         object.__setattr__(self, "_points", tuple(points))
@@ -485,16 +512,16 @@ class RuleSet:
         else:
             # `_plan` inlined: this runs once or twice for every SKU of every pass.
             plan = self._plans[bisect_right(self._points, available)]
-        for match, resolve, checks, rule in plan:
+        for match, resolve, needs_eta, check, rule in plan:
             if match is not None and not match(subject):
                 continue
-            if not checks:
-                return rule, None
-            eta = resolve(subject) if resolve is not None else None
-            for check in checks:
-                if not check(subject, eta):
-                    break
+            if resolve is None:
+                eta = None
             else:
+                eta = resolve(subject)
+                if eta is None and needs_eta:
+                    continue
+            if check is None or check(subject, eta):
                 return rule, eta
         return None
 

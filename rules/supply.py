@@ -423,7 +423,7 @@ def _allocate(
 ) -> tuple[OrderEta, ...]:
     if not queue:
         return ()
-    listed = sum(q.quantity for q in queue)
+    listed = sum([q.quantity for q in queue])
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
     entries: list[tuple[QueuedOrder, int]] = []
@@ -445,10 +445,21 @@ def _serve(
     """Each order's `now` units ship today; its other units take the next places in the queue
     (after `position` units ahead) and ship the day S(t) covers them."""
 
+    try:
+        handling: timedelta | None = span(handling_days)
+    except OverflowError:
+        handling = None
+
     def shipped(arrival: date) -> date | None:
-        ships_by = days_after(arrival, handling_days)
-        if ships_by is not None and not_before is not None and ships_by < not_before:
-            ships_by = not_before
+        # `days_after` with the span looked up once per queue.
+        if handling is None:
+            return None
+        try:
+            ships_by = arrival + handling
+        except OverflowError:
+            return None
+        if not_before is not None and ships_by < not_before:
+            return not_before
         return ships_by
 
     # Each step's ship date once: every order of the queue looks them up.
