@@ -17,7 +17,7 @@ from typing import Protocol
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why
+from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why, make_at_sellout
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import (
@@ -401,7 +401,7 @@ class RuleSet:
         sell-out rule's ETA and message as a pass at that moment would write them. None for a
         plain sell-out (out of stock, no message): the store's own sold-out text says it all."""
         if rule is None:
-            return None if status is Status.OUT_OF_STOCK else AtSellout(status, None, None)
+            return None if status is Status.OUT_OF_STOCK else make_at_sellout(status, None, None)
         action = rule.action
         eta = None
         if action.eta is not None:
@@ -425,7 +425,7 @@ class RuleSet:
             )
         if status is Status.OUT_OF_STOCK and message is None:
             return None
-        return AtSellout(status, eta, message)
+        return make_at_sellout(status, eta, message)
 
     def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.

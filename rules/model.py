@@ -6,11 +6,11 @@ date already expressed in the store's timezone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Status(StrEnum):
@@ -88,7 +88,7 @@ class DaySales:
     """False on days the SKU was out of stock: such days say nothing about demand."""
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class OrderEta:
     """When one queued order ships: `now` units from stock, the rest (`later`) by `ships_by`."""
 
@@ -102,17 +102,6 @@ class OrderEta:
     that covers some of it); one entry when one shipment serves the whole order. Not compared:
     what the store shows and what buyers are told hang on `ships_by`, the last unit's day."""
 
-    def __init__(
-        self, order_id: str, now: int, later: int, ships_by: date | None, shipments: tuple[Shipment, ...] = ()
-    ) -> None:
-        # Made for every waiting order of every decision: the slots' own setters are about a
-        # third cheaper than the frozen dataclass's object.__setattr__ by name.
-        _SET_ORDER_ID(self, order_id)
-        _SET_NOW(self, now)
-        _SET_LATER(self, later)
-        _SET_SHIPS_BY(self, ships_by)
-        _SET_SHIPMENTS(self, shipments)
-
     @property
     def partial(self) -> bool:
         return self.now > 0 and self.later > 0
@@ -123,16 +112,12 @@ class OrderEta:
         return len(self.shipments) > 1
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class Shipment:
     """`units` of one order that ship by `ships_by` (None: no supply inside the horizon covers them)."""
 
     units: int
     ships_by: date | None
-
-    def __init__(self, units: int, ships_by: date | None) -> None:
-        _SET_UNITS(self, units)  # as OrderEta: one or more for every waiting order
-        _SET_SHIPMENT_BY(self, ships_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +151,7 @@ class Facts:
     `supply` is then the group's, and `backorder_queue` this store's part of the group's queue."""
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class AtSellout:
     """What an in-stock SKU shows once its last unit is sold, decided now so the store has it before.
 
@@ -179,11 +164,6 @@ class AtSellout:
     eta: date | None
     """The date the first unit sold past zero ships (None: no date to show)."""
     message: str | None
-
-    def __init__(self, status: Status, eta: date | None, message: str | None) -> None:
-        _SET_SELLOUT_STATUS(self, status)  # as OrderEta: one for most in-stock decisions
-        _SET_SELLOUT_ETA(self, eta)
-        _SET_SELLOUT_MESSAGE(self, message)
 
 
 Why = tuple[tuple[str, ...], dict[str, object]]
@@ -393,21 +373,50 @@ class _Unsealed:
     _facts: Facts | None
 
 
-def _slot_setter(name: str, cls: type) -> Callable[[Any, object], None]:
-    setter: Callable[[Any, object], None] = cls.__dict__[name].__set__
-    return setter
+class _UnsealedOrderEta:
+    """An OrderEta's slots without its frozen __setattr__ (see `make_order_eta`)."""
+
+    __slots__ = OrderEta.__slots__
+    order_id: str
+    now: int
+    later: int
+    ships_by: date | None
+    shipments: tuple[Shipment, ...]
 
 
-_SET_ORDER_ID = _slot_setter("order_id", OrderEta)
-_SET_NOW = _slot_setter("now", OrderEta)
-_SET_LATER = _slot_setter("later", OrderEta)
-_SET_SHIPS_BY = _slot_setter("ships_by", OrderEta)
-_SET_SHIPMENTS = _slot_setter("shipments", OrderEta)
-_SET_UNITS = _slot_setter("units", Shipment)
-_SET_SHIPMENT_BY = _slot_setter("ships_by", Shipment)
-_SET_SELLOUT_STATUS = _slot_setter("status", AtSellout)
-_SET_SELLOUT_ETA = _slot_setter("eta", AtSellout)
-_SET_SELLOUT_MESSAGE = _slot_setter("message", AtSellout)
+def make_order_eta(
+    order_id: str, now: int, later: int, ships_by: date | None, shipments: tuple[Shipment, ...]
+) -> OrderEta:
+    """`OrderEta(...)` for the engine, made as `Decision.explained_later` makes a decision (half
+    the cost of the constructor: one for every waiting order of every decision)."""
+    made = _new(_UnsealedOrderEta)
+    made.order_id = order_id
+    made.now = now
+    made.later = later
+    made.ships_by = ships_by
+    made.shipments = shipments
+    made.__class__ = OrderEta  # type: ignore[assignment]
+    return made  # type: ignore[return-value]
+
+
+class _UnsealedAtSellout:
+    """An AtSellout's slots without its frozen __setattr__ (see `make_at_sellout`)."""
+
+    __slots__ = AtSellout.__slots__
+    status: Status
+    eta: date | None
+    message: str | None
+
+
+def make_at_sellout(status: Status, eta: date | None, message: str | None) -> AtSellout:
+    """`AtSellout(...)` for the engine, made as `make_order_eta` (one for most in-stock decisions)."""
+    made = _new(_UnsealedAtSellout)
+    made.status = status
+    made.eta = eta
+    made.message = message
+    made.__class__ = AtSellout  # type: ignore[assignment]
+    return made  # type: ignore[return-value]
+
 
 _new = object.__new__
 _set = object.__setattr__

@@ -39,11 +39,11 @@ queue covered plus one, so its ETA, and a cap's room, are the same whichever sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent, SupplyGroup
+from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent, SupplyGroup, make_order_eta
 
 DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
@@ -434,17 +434,8 @@ def _allocate(
     return _serve(entries, position, steps, today, handling_days, not_before)
 
 
-def _serve(
-    entries: Sequence[tuple[QueuedOrder, int]],
-    position: int,
-    steps: Sequence[tuple[date, int | None]],
-    today: date,
-    handling_days: int,
-    not_before: date | None,
-) -> tuple[OrderEta, ...]:
-    """Each order's `now` units ship today; its other units take the next places in the queue
-    (after `position` units ahead) and ship the day S(t) covers them."""
-
+def _ship_date(handling_days: int, not_before: date | None) -> Callable[[date], date | None]:
+    """The day units that arrive on a day ship: handling days later, not before `not_before`."""
     try:
         handling: timedelta | None = span(handling_days)
     except OverflowError:
@@ -462,6 +453,21 @@ def _serve(
             return not_before
         return ships_by
 
+    return shipped
+
+
+def _serve(
+    entries: Sequence[tuple[QueuedOrder, int]],
+    position: int,
+    steps: Sequence[tuple[date, int | None]],
+    today: date,
+    handling_days: int,
+    not_before: date | None,
+) -> tuple[OrderEta, ...]:
+    """Each order's `now` units ship today; its other units take the next places in the queue
+    (after `position` units ahead) and ship the day S(t) covers them."""
+
+    shipped = _ship_date(handling_days, not_before)
     # Each step's ship date once: every order of the queue looks them up.
     dated = [(supply, shipped(day)) for day, supply in steps]
     ships_now = shipped(today)
@@ -469,25 +475,53 @@ def _serve(
     for order, now in entries:
         later = order.quantity - now
         if not later:
-            out.append(OrderEta(order.order_id, now, 0, ships_now, (Shipment(now, ships_now),) if now else ()))
+            out.append(make_order_eta(order.order_id, now, 0, ships_now, _one_shipment(now, ships_now) if now else ()))
             continue
-        parts: list[Shipment] = [Shipment(now, ships_now)] if now else []
+        # (units, ships_by) until the end: most orders are one shipment, a shared one.
+        parts: list[tuple[int, date | None]] = [(now, ships_now)] if now else []
         start = position  # units queued ahead of this order's waiting ones
         position += later
         ships_by = None
         covered = 0
         for supply, ship in dated:
-            reach = later if supply is None else min(max(supply - start, 0), later)
+            # min(max(supply - start, 0), later) without the two calls (this is the inner loop).
+            if supply is None:
+                reach = later
+            else:
+                reach = supply - start
+                if reach >= later:
+                    reach = later
+                elif reach < 0:
+                    reach = 0
             if reach > covered:
-                parts.append(Shipment(reach - covered, ship))
+                parts.append((reach - covered, ship))
                 covered = reach
             if covered >= later:
                 ships_by = ship
                 break
         if covered < later:
-            parts.append(Shipment(later - covered, None))
-        out.append(OrderEta(order.order_id, now, later, ships_by, merged(parts) if len(parts) > 1 else tuple(parts)))
+            parts.append((later - covered, None))
+        if len(parts) == 1:
+            shipments = _one_shipment(*parts[0])
+        else:
+            shipments = merged(Shipment(units, day) for units, day in parts)
+        out.append(make_order_eta(order.order_id, now, later, ships_by, shipments))
     return tuple(out)
+
+
+def _one_shipment(units: int, ships_by: date | None) -> tuple[Shipment, ...]:
+    """`(Shipment(units, ships_by),)`, one tuple shared by every order it describes (a value: a
+    pass has few distinct ones)."""
+    key = (units, ships_by)
+    one = _ONE_SHIPMENT.get(key)
+    if one is None:
+        if len(_ONE_SHIPMENT) > 4096:
+            _ONE_SHIPMENT.clear()
+        one = _ONE_SHIPMENT[key] = (Shipment(units, ships_by),)
+    return one
+
+
+_ONE_SHIPMENT: dict[tuple[int, date | None], tuple[Shipment, ...]] = {}
 
 
 def merged(parts: Iterable[Shipment]) -> tuple[Shipment, ...]:
