@@ -17,7 +17,17 @@ from typing import Protocol
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why, make_at_sellout
+from stockstatus.rules.model import (
+    AtSellout,
+    Decision,
+    Facts,
+    OrderEta,
+    Shipment,
+    Status,
+    Why,
+    make_at_sellout,
+    make_order_eta,
+)
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import (
@@ -27,6 +37,7 @@ from stockstatus.rules.supply import (
     etas_in,
     group_etas,
     merged,
+    one_shipment,
     queued_elsewhere,
     timeline,
 )
@@ -667,21 +678,20 @@ def _no_later_than(etas: tuple[OrderEta, ...], eta: date | None) -> tuple[OrderE
             break
     else:
         return etas  # the usual case: every order ships by then already
-    return tuple(
-        o
-        if o.ships_by is not None and o.ships_by <= eta
-        else OrderEta(
-            o.order_id,
-            o.now,
-            o.later,
-            eta,
-            merged(
-                Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta)
-                for p in o.shipments
-            ),
+    return tuple(o if o.ships_by is not None and o.ships_by <= eta else _ships_by(o, eta) for o in etas)
+
+
+def _ships_by(order: OrderEta, eta: date) -> OrderEta:
+    """`order` with every part that would ship after `eta` (or never) shipping by `eta`."""
+    parts = order.shipments
+    if len(parts) == 1:
+        day = parts[0].ships_by
+        shipments = one_shipment(parts[0].units, day if day is not None and day <= eta else eta)
+    else:
+        shipments = merged(
+            Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta) for p in parts
         )
-        for o in etas
-    )
+    return make_order_eta(order.order_id, order.now, order.later, eta, shipments)
 
 
 def _base_inputs(facts: Facts, available: int | None = None, *, view: bool = False) -> dict[str, object]:

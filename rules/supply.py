@@ -475,7 +475,7 @@ def _serve(
     for order, now in entries:
         later = order.quantity - now
         if not later:
-            out.append(make_order_eta(order.order_id, now, 0, ships_now, _one_shipment(now, ships_now) if now else ()))
+            out.append(make_order_eta(order.order_id, now, 0, ships_now, one_shipment(now, ships_now) if now else ()))
             continue
         # (units, ships_by) until the end: most orders are one shipment, a shared one.
         parts: list[tuple[int, date | None]] = [(now, ships_now)] if now else []
@@ -501,15 +501,12 @@ def _serve(
                 break
         if covered < later:
             parts.append((later - covered, None))
-        if len(parts) == 1:
-            shipments = _one_shipment(*parts[0])
-        else:
-            shipments = merged(Shipment(units, day) for units, day in parts)
+        shipments = one_shipment(*parts[0]) if len(parts) == 1 else merged(Shipment(units, day) for units, day in parts)
         out.append(make_order_eta(order.order_id, now, later, ships_by, shipments))
     return tuple(out)
 
 
-def _one_shipment(units: int, ships_by: date | None) -> tuple[Shipment, ...]:
+def one_shipment(units: int, ships_by: date | None) -> tuple[Shipment, ...]:
     """`(Shipment(units, ships_by),)`, one tuple shared by every order it describes (a value: a
     pass has few distinct ones)."""
     key = (units, ships_by)
