@@ -21,10 +21,19 @@ def _folded(names: frozenset[str]) -> frozenset[str]:
     """Names casefolded; the set itself when they already are (the usual case, no copy)."""
     if not names:
         return _EMPTY
-    joined = "\x00".join(names)
-    if joined.casefold() == joined:
-        return names
-    return frozenset(n.casefold() for n in names)
+    # A catalogue repeats a few sets of tags and categories: remembered by value (a set's hash
+    # is kept in it, so asking again costs a lookup, not a join and a casefold).
+    folded = _FOLDED.get(names)
+    if folded is None:
+        joined = "\x00".join(names)
+        folded = names if joined.casefold() == joined else frozenset(n.casefold() for n in names)
+        if len(_FOLDED) > 4096:
+            _FOLDED.clear()
+        _FOLDED[names] = folded
+    return folded
+
+
+_FOLDED: dict[frozenset[str], frozenset[str]] = {}
 
 
 class Subject:
