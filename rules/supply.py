@@ -426,6 +426,9 @@ def _allocate(
     listed = sum([q.quantity for q in queue])
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
+    if not excess:
+        # The usual case (the queue lists exactly the units sold past zero): nothing ships now.
+        return _serve([(order, 0) for order in queue], position, steps, today, handling_days, not_before)
     entries: list[tuple[QueuedOrder, int]] = []
     for order in queue:
         now = min(order.quantity, excess)
