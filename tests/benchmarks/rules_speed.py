@@ -189,7 +189,9 @@ def _streaming_round(items: list[Facts], decide: Callable[[Facts], Decision | No
 
 def against(ref: str, skus: int, explained: int, rounds: int) -> None:
     """Old (`ref`'s rules folder) and new (this tree) in alternating processes; see the docstring."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "rules"], capture_output=True, check=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "rules"], capture_output=True, check=False)
+    if archive.returncode != 0:
+        sys.exit(f"--against {ref}: no rules/ folder to compare with ({archive.stderr.decode().strip()})")
     me = [sys.executable, __file__, "--skus", str(skus), "--explain", str(explained), "--child"]
     rates: dict[str, list[float]] = {"old": [], "new": []}
     digests: dict[str, set[str]] = {"old": set(), "new": set()}
@@ -200,7 +202,9 @@ def against(ref: str, skus: int, explained: int, rounds: int) -> None:
         envs["new"].pop("RULES_SPEED_IMPORT_ROOT", None)
         for n in range(rounds):
             for side in ("old", "new") if n % 2 == 0 else ("new", "old"):
-                out = subprocess.run(me, env=envs[side], capture_output=True, text=True, check=True)
+                out = subprocess.run(me, env=envs[side], capture_output=True, text=True, check=False)
+                if out.returncode != 0:
+                    sys.exit(f"the {side} side ({ref if side == 'old' else 'this tree'}) failed:\n{out.stderr}")
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 rates[side].append(result["rate"])
                 digests[side].add(result["digest"])
