@@ -114,19 +114,15 @@ class Subject:
     def arrival(self) -> date | None:
         """The day supply covers the queue plus the next unit (FIFO, no handling); None: no timeline."""
         available = self.available
-        if self._arrival_key is not _UNSET and self._arrival_key == available:
-            return self._arrival
         facts = self.facts
         if not facts.supply:
-            arrival = self.today if available is not None and available > 0 else None
-        else:
-            arrival = arrival_in(
-                available,
-                facts.backorder_queue,
-                self.counted(),
-                self.today,
-                queued_elsewhere(facts.group),
-            )
+            # Nothing coming: only the shelf serves (most SKUs; not worth remembering).
+            return self.today if available is not None and available > 0 else None
+        if self._arrival_key is not _UNSET and self._arrival_key == available:
+            return self._arrival
+        arrival = arrival_in(
+            available, facts.backorder_queue, self.counted(), self.today, queued_elsewhere(facts.group)
+        )
         self._arrival_key = available
         self._arrival = arrival
         return arrival
