@@ -77,12 +77,28 @@ def slot_of(store: str, interval: timedelta) -> timedelta:
     return timedelta(seconds=int.from_bytes(digest[:8], "big") % seconds)
 
 
+class _Slots(IntervalTrigger):  # type: ignore[misc]  # APScheduler ships no type information
+    """An interval that keeps to its slots (`start_date` plus whole intervals).
+
+    APScheduler's own interval counts on from the previous run, so one run at another moment
+    (a store's first pass at start, a pass made due by hand) would move every later one; here
+    the next run after any run is the next slot.
+    """
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        after = now if previous_fire_time is None else max(now, previous_fire_time + timedelta(microseconds=1))
+        found: datetime | None = super().get_next_fire_time(None, after)
+        return found
+
+
 def every(*, seconds: int, timezone: ZoneInfo | None = None, slot: timedelta | None = None) -> Trigger:
     """A trigger firing every `seconds` seconds: `slot` seconds past each multiple of the interval
     (counted from `SLOTS_FROM`), or, without a slot, from one interval after now."""
-    start = None if slot is None else SLOTS_FROM + slot
-    trigger: Trigger = IntervalTrigger(seconds=seconds, timezone=timezone, start_date=start)
-    return trigger
+    if slot is None:
+        plain: Trigger = IntervalTrigger(seconds=seconds, timezone=timezone)
+        return plain
+    slots: Trigger = _Slots(seconds=seconds, timezone=timezone, start_date=SLOTS_FROM + slot)
+    return slots
 
 
 def trigger_for(
