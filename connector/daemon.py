@@ -317,6 +317,7 @@ class Daemon:
             kind, _, name = job.id.partition(":")
             if kind in JOB_KINDS and name not in wanted:
                 job.remove()
+                self._applied.pop(job.id, None)
                 if kind == JobKind.PASS:
                     log.warning("store %s removed from the config: no longer scheduled", name)
         for name, store in wanted.items():
