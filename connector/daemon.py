@@ -5,8 +5,8 @@
   nightly at 03:00). A pass without a bookmark is a full one. An interval runs in the store's
   own slot within it, from a hash of its name (`schedule.slot_of`), so stores on one interval
   fall due spread over it, and keep their slots across restarts and reloads. At start, a store
-  whose pass is overdue (it never ran, or its slot passed while no daemon ran it) passes at
-  once; the others wait for their slots.
+  whose pass is overdue (it never ran, its last pass did not finish, or its slot passed while
+  no daemon ran it) passes at once; the others wait for their slots.
   One store never runs two passes at once: its two jobs share one lock (an incremental pass due
   while a pass is running is skipped, a reconcile waits for the running pass), and each job has
   max one instance, missed runs coalesced and an explicit misfire grace. Stores run
@@ -217,9 +217,9 @@ class Daemon:
         self._signals = 0
         self._turns = asyncio.Semaphore(self.concurrent_passes)
         self._wanted: dict[str, Wanted] = {}
+        """Per store, the deliveries its next pass serves (the targeted pass, or a scheduled one first)."""
         self._applied: dict[str, tuple[str, str]] = {}
         """Job id → the schedule and timezone its trigger was made from."""
-        """Per store, the deliveries its next pass serves (the targeted pass, or a scheduled one first)."""
         self._targeting: dict[str, asyncio.Task[None]] = {}
         self._polls: dict[str, int] = {}
         """Per store, scheduled incremental passes skipped in a row while its webhooks are healthy."""
