@@ -2,7 +2,11 @@
 
 - Each enabled store has two jobs: incremental passes on its `schedule` and full reconcile
   passes on its `reconcile` schedule (cron or interval, in the store's timezone; default
-  nightly at 03:00). The first pass after start, and any pass without a bookmark, is a full one.
+  nightly at 03:00). A pass without a bookmark is a full one. An interval runs in the store's
+  own slot within it, from a hash of its name (`schedule.slot_of`), so stores on one interval
+  fall due spread over it, and keep their slots across restarts and reloads. At start, a store
+  whose pass is overdue (it never ran, its last pass did not finish, or its slot passed while
+  no daemon ran it) passes at once; the others wait for their slots.
   One store never runs two passes at once: its two jobs share one lock (an incremental pass due
   while a pass is running is skipped, a reconcile waits for the running pass), and each job has
   max one instance, missed runs coalesced and an explicit misfire grace. Stores run
@@ -52,7 +56,7 @@ from stockstatus.core.config import Config
 from stockstatus.core.errors import ConfigError, ConnectorError
 from stockstatus.core.listener import Listener
 from stockstatus.core.outcomes import JobKind, PassMode, RunOutcome
-from stockstatus.core.schedule import DEFAULT_RECONCILE, Scheduler, every, trigger_for
+from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, Scheduler, Trigger, every, trigger_for
 from stockstatus.core.state import StateStore
 from stockstatus.core.sync import Clock, StoreRun, Touched, flush_outbox, resync, system_clock
 from stockstatus.core.web import StatusPage
@@ -76,6 +80,8 @@ RETRY_FIRST_SECONDS = 5.0
 RETRY_LONGEST_SECONDS = 300.0
 """A targeted pass that could not serve its deliveries (the store failed, held, paused or busy)
 is tried again after 5 s, then 10, 20, ... at most every 5 minutes, until one serves them."""
+UNFINISHED = frozenset({RunOutcome.RUNNING, RunOutcome.INTERRUPTED, RunOutcome.PARTIAL, RunOutcome.FAILED})
+"""Outcomes of a last pass that leave work for the next start: its first pass runs at once."""
 SERVED = frozenset({RunOutcome.OK, RunOutcome.PARTIAL})
 """Outcomes of a pass that read the store and wrote: the deliveries it took are served."""
 
@@ -212,6 +218,8 @@ class Daemon:
         self._turns = asyncio.Semaphore(self.concurrent_passes)
         self._wanted: dict[str, Wanted] = {}
         """Per store, the deliveries its next pass serves (the targeted pass, or a scheduled one first)."""
+        self._applied: dict[str, tuple[str, str]] = {}
+        """Job id → the schedule and timezone its trigger was made from."""
         self._targeting: dict[str, asyncio.Task[None]] = {}
         self._polls: dict[str, int] = {}
         """Per store, scheduled incremental passes skipped in a row while its webhooks are healthy."""
@@ -309,22 +317,25 @@ class Daemon:
             kind, _, name = job.id.partition(":")
             if kind in JOB_KINDS and name not in wanted:
                 job.remove()
+                self._applied.pop(job.id, None)
                 if kind == JobKind.PASS:
                     log.warning("store %s removed from the config: no longer scheduled", name)
         for name, store in wanted.items():
             jobs = (
-                (f"{JobKind.PASS}:{name}", trigger_for(store.schedule, store.timezone), False, f"pass over {name}"),
-                (
-                    f"{JobKind.RECONCILE}:{name}",
-                    trigger_for(store.reconcile, store.timezone, default=DEFAULT_RECONCILE),
-                    True,
-                    f"full reconcile of {name}",
-                ),
+                (f"{JobKind.PASS}:{name}", store.schedule, DEFAULT_SCHEDULE, False, f"pass over {name}"),
+                (f"{JobKind.RECONCILE}:{name}", store.reconcile, DEFAULT_RECONCILE, True, f"full reconcile of {name}"),
             )
-            for job_id, trigger, full, title in jobs:
+            for job_id, text, default, full, title in jobs:
+                applied = (text or default, store.timezone.key)
+                trigger = trigger_for(text, store.timezone, default=default, store=name)
                 if self.scheduler.get_job(job_id) is not None:
-                    self.scheduler.reschedule_job(job_id, trigger=trigger)
+                    # Only a changed schedule is applied: an interval keeps its slot either way,
+                    # but a reload at the very moment a slot falls due would skip that pass.
+                    if self._applied.get(job_id) != applied:
+                        self.scheduler.reschedule_job(job_id, trigger=trigger)
+                        self._applied[job_id] = applied
                     continue
+                first_run = None if full else self._first_run(name, trigger)
                 self.scheduler.add_job(
                     self._run_store,
                     trigger,
@@ -335,9 +346,30 @@ class Daemon:
                     max_instances=1,
                     coalesce=True,
                     misfire_grace_time=MISFIRE_GRACE_SECONDS,
-                    # A first pass at start (full when the store has no bookmark yet).
-                    **({} if full else {"next_run_time": datetime.now(store.timezone)}),
+                    next_run_time=first_run,
                 )
+                self._applied[job_id] = applied
+
+    def _first_run(self, name: str, trigger: Trigger) -> datetime | None:
+        """When this daemon first passes over a store: now if its pass is overdue, else None (its slot).
+
+        Overdue: it has never run, its last pass did not finish its work (stopped mid-pass,
+        failed, some writes refused), its schedule fell due since its last pass (no daemon ran
+        it meanwhile), or deliveries a previous run answered wait for it. Any other store waits
+        for its own slot, so a restart does not make every store due at one moment.
+        """
+        now = datetime.now(UTC)
+        if name in self._wanted:
+            return now
+        last = next((r for r in self.state.runs.recent(name, limit=50) if r.mode is not PassMode.DRY_RUN), None)
+        if last is None or last.outcome in UNFINISHED:
+            return now
+        started = datetime.fromisoformat(last.started_at)
+        if started.tzinfo is None:  # the state file writes UTC
+            started = started.replace(tzinfo=UTC)
+        due = trigger.get_next_fire_time(None, started + timedelta(seconds=1))
+        # Passes are recorded on the daemon's clock, so "overdue" is judged on it too.
+        return now if due is None or due <= self.clock() else None
 
     async def _send_events(self) -> None:
         if self._stopping.is_set():

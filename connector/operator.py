@@ -19,7 +19,7 @@ from stockstatus.core.errors import AuthError, ConnectorError
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import manages_webhooks, platforms, tells_customers
 from stockstatus.core.report import printable, table
-from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, interval_of, trigger_for
+from stockstatus.core.schedule import DEFAULT_RECONCILE, DEFAULT_SCHEDULE, next_run
 from stockstatus.core.state import HoldKind, StateStore
 from stockstatus.core.sync import Clock, open_adapter, system_clock
 
@@ -202,16 +202,10 @@ OVERDUE = timedelta(minutes=1)
 
 
 def next_pass(
-    schedule: str | None, timezone: ZoneInfo, after: datetime, *, default: str = DEFAULT_SCHEDULE
+    schedule: str | None, timezone: ZoneInfo, after: datetime, *, store: str, default: str = DEFAULT_SCHEDULE
 ) -> datetime | None:
-    """When a schedule runs next after a pass that started at `after` (an interval counts from it)."""
-    interval = interval_of(schedule or default)
-    if interval is not None:
-        return after.astimezone(timezone) + interval
-    moment: datetime | None = trigger_for(schedule, timezone, default=default).get_next_fire_time(
-        None, after.astimezone(timezone) + timedelta(seconds=1)
-    )
-    return moment
+    """When a store's schedule runs next after a pass that started at `after` (an interval: its next slot)."""
+    return next_run(schedule, timezone, store, after, default=default)
 
 
 def _local(moment: datetime | str | None, zone: ZoneInfo) -> str | None:
@@ -244,11 +238,14 @@ def status(config: Config, state: StateStore, clock: Clock = system_clock) -> li
         )
         bookmark = state.bookmarks.get(store.name)
         # Counted from the passes the state file records, so a stopped daemon shows as overdue.
-        next_run = next_pass(store.schedule, zone, datetime.fromisoformat(last.started_at)) if last else None
+        next_run = (
+            next_pass(store.schedule, zone, datetime.fromisoformat(last.started_at), store=store.name) if last else None
+        )
         next_full = next_pass(
             store.reconcile,
             zone,
             datetime.fromisoformat(full.started_at) if full else now,
+            store=store.name,
             default=DEFAULT_RECONCILE,
         )
         accepted = state.accepted.counts(store.name)

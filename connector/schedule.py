@@ -8,9 +8,10 @@ and a move to another scheduler touches only this file.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,9 @@ _UNITS = {
 }
 _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*([a-z]+?)s?$", re.IGNORECASE)
 MIN_INTERVAL = timedelta(seconds=1)
+SLOTS_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+"""Interval schedules count their slots from here: "every 15m" runs at the same minute and second
+past each quarter-hour, day after day and across restarts."""
 
 
 class Trigger(Protocol):
@@ -61,24 +65,59 @@ def interval_of(text: str) -> timedelta | None:
     return timedelta(seconds=int(found.group(1)) * _UNITS[found.group(2).lower()])
 
 
-def every(*, seconds: int, timezone: ZoneInfo | None = None) -> Trigger:
-    """A trigger firing every `seconds` seconds."""
-    trigger: Trigger = IntervalTrigger(seconds=seconds, timezone=timezone)
-    return trigger
+def slot_of(store: str, interval: timedelta) -> timedelta:
+    """Where in each interval a store's passes fall: whole seconds from a hash of its name.
+
+    Stores on the same interval then fall due spread over it instead of all at one moment, and
+    a store keeps its slot across restarts and config reloads (Python's own `hash` of a string
+    changes with every process, so a digest of the name is used).
+    """
+    seconds = max(1, int(interval.total_seconds()))
+    digest = hashlib.sha256(store.encode()).digest()
+    return timedelta(seconds=int.from_bytes(digest[:8], "big") % seconds)
 
 
-def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_SCHEDULE) -> Trigger:
+class _Slots(IntervalTrigger):  # type: ignore[misc]  # APScheduler ships no type information
+    """An interval that keeps to its slots (`start_date` plus whole intervals).
+
+    APScheduler's own interval counts on from the previous run, so one run at another moment
+    (a store's first pass at start, a pass made due by hand) would move every later one; here
+    the next run after any run is the next slot.
+    """
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        after = now if previous_fire_time is None else max(now, previous_fire_time + timedelta(microseconds=1))
+        found: datetime | None = super().get_next_fire_time(None, after)
+        return found
+
+
+def every(*, seconds: int, timezone: ZoneInfo | None = None, slot: timedelta | None = None) -> Trigger:
+    """A trigger firing every `seconds` seconds: `slot` seconds past each multiple of the interval
+    (counted from `SLOTS_FROM`), or, without a slot, from one interval after now."""
+    if slot is None:
+        plain: Trigger = IntervalTrigger(seconds=seconds, timezone=timezone)
+        return plain
+    slots: Trigger = _Slots(seconds=seconds, timezone=timezone, start_date=SLOTS_FROM + slot)
+    return slots
+
+
+def trigger_for(
+    text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_SCHEDULE, store: str | None = None
+) -> Trigger:
     """The APScheduler trigger of a schedule; ValueError with what is wrong for a bad one.
 
     A cron expression has five fields (minute hour day month weekday) and is read in the
     store's timezone, so "0 6 * * *" runs at 06:00 local time across daylight-saving changes.
+    An interval given a `store` runs in that store's slot (`slot_of`); a cron expression runs
+    at the times it names.
     """
     text = (text or default).strip()
     interval = interval_of(text)
     if interval is not None:
         if interval < MIN_INTERVAL:
             raise ValueError(f"{text!r} is shorter than {int(MIN_INTERVAL.total_seconds())} seconds")
-        return every(seconds=int(interval.total_seconds()), timezone=timezone)
+        slot = None if store is None else slot_of(store, interval)
+        return every(seconds=int(interval.total_seconds()), timezone=timezone, slot=slot)
     if len(text.split()) != 5:
         raise ValueError(
             f'{text!r} is neither an interval ("every 15m", "1h") nor a cron expression with five fields '
@@ -89,6 +128,18 @@ def trigger_for(text: str | None, timezone: ZoneInfo, *, default: str = DEFAULT_
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from exc
     return cron
+
+
+def next_run(
+    text: str | None, timezone: ZoneInfo, store: str, after: datetime, *, default: str = DEFAULT_SCHEDULE
+) -> datetime | None:
+    """When a store's schedule runs next after a pass that started at `after`, in its timezone.
+
+    The daemon's own triggers answer, so what `connector status` shows is when the daemon runs it.
+    """
+    trigger = trigger_for(text, timezone, default=default, store=store)
+    # A second on: a pass recorded at its slot's own second is followed by the next slot.
+    return trigger.get_next_fire_time(None, after.astimezone(timezone) + timedelta(seconds=1))
 
 
 class Scheduler:
@@ -145,6 +196,11 @@ class Scheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+
+    @property
+    def running(self) -> bool:
+        """Started and not shut down (paused counts as running)."""
+        return bool(self._scheduler.running)
 
     def pause(self) -> None:
         self._scheduler.pause()

@@ -106,8 +106,15 @@ def serve_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop
     try:
         yield shop
     finally:
+        # The store sends its webhook deliveries (a new webhook's ping, say) from a thread of its
+        # own after the request that owed them has been answered. Left to go on after the test,
+        # they reached whatever the next tests had mocked: respx patches httpx in every thread,
+        # so a ping sent during a respx test killed the thread with "not mocked", and that test
+        # ended in an ERROR. The receivers a test set up are still there while this runs.
+        owed = fake.wait_for_deliveries(10)
         server.shutdown()
         server.server_close()
+    assert owed, "the store still owed webhook deliveries 10 s after the test"
 
 
 async def wait_for(condition: Any, seconds: float = 15.0) -> None:

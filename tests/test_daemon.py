@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,10 @@ from stockstatus.adapters.woocommerce.fake import FakeWooCommerce
 from stockstatus.adapters.woocommerce.fake import sandbox as woo_sandbox
 from stockstatus.core.daemon import Daemon
 from stockstatus.core.errors import ConfigError
+from stockstatus.core.operator import status
+from stockstatus.core.outcomes import PassMode, RunOutcome
 from stockstatus.core.schedule import trigger_for
+from stockstatus.core.state import StateStore
 from tests.conftest import MovingClock, due_now
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -78,6 +82,40 @@ def test_cron_runs_at_local_time_across_daylight_saving():
 def test_bad_schedules_say_what_is_wrong(text):
     with pytest.raises(ValueError, match=repr(text).replace("*", r"\*")):
         trigger_for(text, BERLIN)
+
+
+def test_stores_on_one_interval_fall_due_spread_over_it_each_in_its_own_slot():
+    interval = timedelta(minutes=5)
+    quarter = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # on every store's grid of 5-minute intervals
+    offsets = []
+    for n in range(200):
+        trigger = trigger_for("every 5m", BERLIN, store=f"shop-{n:03}")
+        first = trigger.get_next_fire_time(None, quarter)
+        # The same second of every interval, however late the previous pass ran.
+        assert trigger.get_next_fire_time(first, first + timedelta(seconds=90)) == first + interval
+        assert trigger.get_next_fire_time(None, first + timedelta(seconds=1)) == first + interval
+        offsets.append(first - quarter)
+    assert all(timedelta(0) <= offset < interval for offset in offsets)
+    # 200 stores over 30 windows of 10 seconds: about 7 in each, never all at one moment.
+    busiest = max(Counter(int(offset.total_seconds()) // 10 for offset in offsets).values())
+    assert busiest <= 20, busiest
+
+
+def test_a_pass_at_another_moment_does_not_move_the_stores_slot():
+    trigger = trigger_for("every 15m", BERLIN, store="shop")
+    slot = trigger.get_next_fire_time(None, datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    by_hand = slot + timedelta(minutes=4, seconds=3)  # a first pass at start, or one made due by hand
+    assert trigger.get_next_fire_time(by_hand, by_hand) == slot + timedelta(minutes=15)
+
+
+def test_cron_schedules_run_at_the_times_they_name_for_every_store():
+    moments = {
+        trigger_for("*/10 * * * *", BERLIN, store=name).get_next_fire_time(
+            None, datetime(2026, 11, 22, 10, 1, tzinfo=UTC)
+        )
+        for name in ("north", "south", "east")
+    }
+    assert moments == {datetime(2026, 11, 22, 11, 10, tzinfo=BERLIN)}
 
 
 async def wait_for(condition, seconds=10.0):
@@ -403,10 +441,13 @@ async def test_the_daemon_follows_both_stores_takes_rule_edits_and_tells_each_bu
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
 
-    # A restart takes up from the state file: nobody is told twice.
+    # A restart takes up from the state file: the stores' slots have not come round yet (the
+    # clock stood still), so no pass runs at start; at the next one nobody is told twice.
     daemon = Daemon(config, environ, clock=clock)
     serving = asyncio.create_task(daemon.serve())
-    await wait_for(lambda: daemon.runs >= 2)
+    await wait_for(lambda: hasattr(daemon, "scheduler") and daemon.scheduler.running)
+    await asyncio.sleep(0.2)
+    assert daemon.runs == 0
     await both_passes(daemon)
     daemon.stop()
     assert await asyncio.wait_for(serving, 10) == 0
@@ -491,3 +532,82 @@ async def test_passes_over_many_stores_take_turns_within_the_daemons_bound(tmp_p
     assert sorted(p.store for p in daemon.passes) == sorted(stores)
     assert all(p.outcome == "ok" for p in daemon.passes)
     assert most_at_once == 1
+
+
+def named_away_from_its_slot(prefix: str, interval: timedelta) -> str:
+    """A store name whose slot is at least a minute from now on either side, so no slot of its
+    falls due while the test runs."""
+    now = datetime.now(UTC)
+    for n in range(100):
+        name = f"{prefix}-{n}"
+        due = trigger_for(f"every {int(interval.total_seconds())}s", BERLIN, store=name).get_next_fire_time(None, now)
+        if timedelta(minutes=1) < due - now < interval - timedelta(minutes=1):
+            return name
+    raise AssertionError("no such name")
+
+
+async def test_at_start_only_overdue_stores_pass_at_once_the_others_keep_their_slots_through_reloads(tmp_path):
+    """A restart does not make every store due at one moment, and `status` says when each runs."""
+    hour = timedelta(hours=1)
+    recent = named_away_from_its_slot("recent", hour)
+    stores = ["fresh", recent, "stale", "unfinished"]
+
+    def tables(schedule_of: dict[str, str]) -> str:
+        return "".join(
+            f'[[stores]]\nname = "{name}"\nplatform = "woocommerce"\nurl = "https://{name}.test"\n'
+            f'key_env = "SHOP_KEY"\nsecret_env = "SHOP_SECRET"\nschedule = "{schedule_of.get(name, "every 1h")}"\n'
+            for name in stores
+        )
+
+    path = tmp_path / "connector.toml"
+    head = f'timezone = "Europe/Berlin"\nstate = "{tmp_path / "state.sqlite"}"\n'
+    path.write_text(head + tables({}))
+    # What a previous daemon left in the state file: `recent` passed at its last slot, `stale`
+    # two hours ago (its slot passed while no daemon ran), `unfinished` was stopped mid-pass.
+    now = datetime.now(UTC)
+    last_slot = trigger_for("every 1h", BERLIN, store=recent).get_next_fire_time(None, now) - hour
+    for name, started, outcome in [
+        (recent, last_slot, RunOutcome.OK),
+        ("stale", now - 2 * hour, RunOutcome.OK),
+        ("unfinished", now - timedelta(minutes=1), RunOutcome.INTERRUPTED),
+    ]:
+        earlier = StateStore(tmp_path / "state.sqlite", now=lambda at=started: at.isoformat(timespec="seconds"))
+        earlier.runs.finish(earlier.runs.begin(name, PassMode.INCREMENTAL), outcome=outcome)
+        earlier.close()
+
+    def transport(name: str) -> httpx.AsyncBaseTransport:
+        store = FakeWooCommerce(
+            base_url=f"https://{name}.test", consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"]
+        )
+        store.create_product(name="Mug", sku=f"MUG-{name}", manage_stock=True, stock_quantity=1)
+        return store.transport()
+
+    daemon = Daemon(path, ENV, transports={name: transport(name) for name in stores})
+    serving = asyncio.create_task(daemon.serve())
+    await wait_for(lambda: daemon.runs >= 3)
+    await asyncio.sleep(0.3)
+    assert sorted(p.store for p in daemon.passes) == ["fresh", "stale", "unfinished"]
+
+    def next_runs() -> dict[str, datetime]:
+        return {name: daemon.scheduler.get_job(f"store:{name}").next_run_time for name in stores}
+
+    planned = next_runs()
+    assert planned[recent] == last_slot + hour
+    # `connector status` counts from the state file: it shows the moments the daemon runs them.
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        shown = {row["store"]: datetime.fromisoformat(row["next_run"]) for row in status(daemon.config, state)}
+    finally:
+        state.close()
+    assert shown == planned
+
+    # A reload keeps every slot; a store given another interval moves to its slot on that one.
+    path.write_text(head + tables({"stale": "every 30m"}))
+    due_now(daemon, "config-watch")
+    await wait_for(lambda: next_runs()["stale"] != planned["stale"])
+    moved = next_runs()
+    assert {n: moved[n] for n in stores if n != "stale"} == {n: planned[n] for n in stores if n != "stale"}
+    thirty = trigger_for("every 30m", BERLIN, store="stale")
+    assert moved["stale"] == thirty.get_next_fire_time(None, datetime.now(UTC))
+    daemon.stop()
+    assert await asyncio.wait_for(serving, 10) == 0

@@ -363,7 +363,7 @@ async def test_status_shows_each_runs_mode_and_the_bookmark(fake, config, clock)
     assert row["mode"] == "incremental" and row["last_full"] and row["bookmark"]
     text = status_text([row])
     assert "(incremental) ok" in text and "next full reconcile 2026-11-23 03:00:00+01:00" in text
-    assert "next run:  2026-11-22 11:30:00+01:00;" in text  # every 15 minutes from the last pass
+    assert "next run:  2026-11-22 11:20:25+01:00;" in text  # every 15 minutes, in the store's slot (5 min 25 s)
     assert not row["overdue"]
     clock.advance(20)  # no daemon ran the pass due 5 minutes ago
     [late] = status(config, state, clock)

@@ -50,7 +50,8 @@ def test_status_shows_times_in_the_stores_timezone_with_the_offset(
 
     assert row["timezone"] == "Europe/Berlin"
     assert row["last_run"] == row["last_full"] == "2026-11-22T11:00:00+01:00"
-    assert row["next_run"] == "2026-11-22T11:15:00+01:00"
+    # Every 15 minutes in the store's own slot, 1 min 9 s past each quarter-hour (from its name).
+    assert row["next_run"] == "2026-11-22T11:01:09+01:00"
     assert row["next_reconcile"] == "2026-11-23T03:00:00+01:00"
     assert "eu-shop (woocommerce; times in Europe/Berlin)" in text
     assert "last run:  2026-11-22 11:00:00+01:00 (full) ok" in text

@@ -178,7 +178,9 @@ async def order_to_write_latency(
     woo = FakeWooCommerce(base_url="http://127.0.0.1", now=clock)
     woo_server = woo_sandbox.serve(woo, "127.0.0.1", 0)
     woo.base_url = f"http://127.0.0.1:{woo_server.server_address[1]}"
-    shop = FakeShopify("sandbox.myshopify.com", now=clock)
+    # A delivery the stopped daemon can no longer take is retried at once, not a minute later
+    # in another test, so that the stores owe nothing once this one ends.
+    shop = FakeShopify("sandbox.myshopify.com", now=clock, webhook_retry_delays=(0.0,) * 8)
     shop_server = shopify_sandbox.serve(shop)
     shop.base_url = f"http://127.0.0.1:{shop_server.server_address[1]}"
     shop.add_location("Warehouse")
@@ -312,9 +314,13 @@ async def order_to_write_latency(
     finally:
         daemon.stop()
         await asyncio.wait_for(serving, 30)
+        # The connector's last writes made the stores owe deliveries, sent from threads of their
+        # own: left running, they would reach the next tests (see tests/loopback_shop.py).
+        owed = all(await asyncio.gather(*(asyncio.to_thread(s.wait_for_deliveries, 10) for s in (woo, shop))))
         for server in (woo_server, shop_server):
             server.shutdown()
             server.server_close()
+    assert owed, "a store still owed webhook deliveries 10 s after the daemon stopped"
     return lags
 
 

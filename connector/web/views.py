@@ -76,7 +76,9 @@ class FromStateFile:
         if last is None:
             return None
         found = _store(self.config, store)
-        return operator.next_pass(found.schedule, found.timezone, datetime.fromisoformat(last.started_at))
+        return operator.next_pass(
+            found.schedule, found.timezone, datetime.fromisoformat(last.started_at), store=found.name
+        )
 
     def pass_running(self, store: str) -> bool:
         last = self._last(store)

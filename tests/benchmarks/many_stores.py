@@ -13,6 +13,12 @@ daemon's CPU (share of one core) and RSS.
 `--interval 30` compresses time tenfold against the 5-minute schedule: a daemon that keeps up
 there has ten times the headroom at 5 minutes. The sandboxes' catalogues do not change between
 rounds, so the incremental passes are quiet ones (what most ticks of a real shop are).
+
+The state file starts empty, so every store's first pass runs at the daemon's start (a store
+that never ran is overdue) and the daemon's bound on passes at once queues them: round 0's lag
+is that queue. Each store then runs in its own slot of the interval (`schedule.slot_of`), and
+in round 0 also at its slot once its first pass is done, so round 0 counts more passes than
+stores. Later rounds show the lag of the schedule itself.
 """
 
 from __future__ import annotations
