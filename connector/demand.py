@@ -11,7 +11,7 @@ days without sales.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,9 +42,9 @@ def orderable(item: Item) -> bool:
     return item.shown.status is not None and item.shown.status is not Status.OUT_OF_STOCK
 
 
-def stock_presence(items: Iterable[Item], today: date) -> list[StockPresence]:
-    """Today's row per item for the stock-presence table."""
-    return [StockPresence(item.key, today, orderable(item)) for item in items]
+def stock_presence(items: Iterable[Item], today: date) -> Iterator[StockPresence]:
+    """Today's row per item for the stock-presence table, made as they are written."""
+    return (StockPresence(item.key, today, orderable(item)) for item in items)
 
 
 def daily_sales(

@@ -36,7 +36,7 @@ import sqlite_utils
 
 from stockstatus.core.errors import StateError
 from stockstatus.core.state import schema
-from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
+from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems, AcceptedRow
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.deliveries import Deliveries, Receipt, ReceiptSummary
@@ -66,6 +66,7 @@ __all__ = [
     "Acceptance",
     "Accepted",
     "AcceptedItems",
+    "AcceptedRow",
     "Baseline",
     "Bookmarks",
     "DecisionLog",
@@ -215,7 +216,7 @@ class StateStore:
         run_id: int,
         store: str,
         *,
-        accepted: Iterable[Acceptance] = (),
+        accepted: Iterable[Acceptance | AcceptedRow] = (),
         outcomes: Iterable[Outcome] = (),
         fields: Iterable[FieldRecord] = (),
     ) -> None:

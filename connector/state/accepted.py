@@ -40,6 +40,46 @@ class Acceptance:
     fields: Mapping[str, Any]
 
 
+NO_FIELDS = to_json({})
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedRow:
+    """An acceptance as the items table keeps it, made when the item is decided.
+
+    A pass records the items whose store already shows their decision only at its end, with the
+    items it wrote; this row is all it keeps of such an item until then (its decision, and the
+    facts that decision was made from, are let go).
+    """
+
+    item_key: str
+    sku: str | None
+    name: str
+    status: str
+    eta: str | None
+    message: str | None
+    sell_limit: int | None
+    rule: str
+    inputs: str
+    fields: str
+
+    @classmethod
+    def of(cls, acceptance: Acceptance) -> AcceptedRow:
+        decision = acceptance.decision
+        return cls(
+            item_key=acceptance.item_key,
+            sku=acceptance.sku,
+            name=acceptance.name,
+            status=decision.status.value,
+            eta=decision.eta.isoformat() if decision.eta else None,
+            message=decision.message,
+            sell_limit=decision.sell_limit,
+            rule=decision.rule,
+            inputs=to_json(decision.inputs),
+            fields=to_json(acceptance.fields) if acceptance.fields else NO_FIELDS,
+        )
+
+
 class AcceptedItems:
     """What each store accepted, item by item."""
 
@@ -72,26 +112,26 @@ class AcceptedItems:
         rows = self._db.execute("SELECT status, count(*) FROM items WHERE store = ? GROUP BY status", [store])
         return {str(status): int(count) for status, count in rows.fetchall()}
 
-    def upsert(self, run_id: int, store: str, accepted: Iterable[Acceptance], *, at: str) -> None:
+    def upsert(self, run_id: int, store: str, accepted: Iterable[Acceptance | AcceptedRow], *, at: str) -> None:
         """Advance the items the store now shows; inside the caller's transaction (`StateStore.record`)."""
         self._db.table("items").upsert_all(
             (
                 {
                     "store": store,
-                    "item_key": a.item_key,
-                    "sku": a.sku,
-                    "name": a.name,
-                    "status": a.decision.status.value,
-                    "eta": a.decision.eta.isoformat() if a.decision.eta else None,
-                    "message": a.decision.message,
-                    "sell_limit": a.decision.sell_limit,
-                    "rule": a.decision.rule,
-                    "inputs": to_json(a.decision.inputs),
-                    "fields": to_json(a.fields),
+                    "item_key": row.item_key,
+                    "sku": row.sku,
+                    "name": row.name,
+                    "status": row.status,
+                    "eta": row.eta,
+                    "message": row.message,
+                    "sell_limit": row.sell_limit,
+                    "rule": row.rule,
+                    "inputs": row.inputs,
+                    "fields": row.fields,
                     "run_id": run_id,
                     "accepted_at": at,
                 }
-                for a in accepted
+                for row in (a if isinstance(a, AcceptedRow) else AcceptedRow.of(a) for a in accepted)
             ),
             pk=("store", "item_key"),
         )
