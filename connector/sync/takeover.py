@@ -12,6 +12,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from stockstatus.core.model import Item
@@ -85,33 +86,38 @@ def takeover(
     A field shared by a product's items (tags, a stock pool's backorders) counts once per product.
     """
     fields: dict[str, FieldTakeover] = {}
-    counted: set[tuple[str, str]] = set()
+    # Per field, the items (and, for a shared field, the products) already counted: keys the
+    # items hold already, so a first dry run over a large store adds no object per item and field.
+    counted: dict[tuple[str, bool], set[str]] = {}
 
     def owner(item: Item, shared: bool) -> str:
-        return f"parent:{item.parent_key}" if shared else item.key
+        if shared:  # counted apart from items: a product's key may be one of its items' too
+            return item.parent_key if item.parent_key is not None else ""
+        return item.key
 
     for item, planned_fields in planned:
         for write in adapter.written(item, planned_fields):
-            key = (write.field, owner(item, write.shared))
-            if key in counted:
+            key = owner(item, write.shared)
+            done = counted.setdefault((write.field, write.shared), set())
+            if key in done:
                 continue
             try:
                 before = adapter.held(item, write.field)
             except LookupError:
                 continue
-            counted.add(key)
+            done.add(key)
             fields.setdefault(write.field, FieldTakeover(write.field, write.shared)).changes[(before, write.value)] += 1
-    everyone = [item for item, _ in planned] + list(unchanged)
     for name, entry in fields.items():
-        for item in everyone:
-            key = (name, owner(item, entry.shared))
-            if key in counted:
+        done = counted.setdefault((name, entry.shared), set())
+        for item in chain((item for item, _ in planned), unchanged):
+            key = owner(item, entry.shared)
+            if key in done:
                 continue
             try:
                 now = adapter.held(item, name)
             except LookupError:
                 continue
-            counted.add(key)
+            done.add(key)
             if now is not None:
                 entry.unchanged += 1
     return sorted(fields.values(), key=lambda f: (-(f.changing + f.unchanged), f.field))
