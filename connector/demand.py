@@ -83,18 +83,21 @@ def sales_by_item(
     today: date,
     days: int,
     items: Collection[str] | None = None,
+    shared: dict[tuple[date, int, bool], DaySales] | None = None,
 ) -> dict[str, tuple[DaySales, ...]]:
     """`daily_sales` from one item's recorded rows at a time (`DemandRecords.by_item`).
 
     Only the figures are kept, never the rows: equal days of different items share one
-    `DaySales`, so an item's history costs a tuple of references.
+    `DaySales`, so an item's history costs a tuple of references. `shared` keeps those days
+    from one call to the next (a pass reads its items' histories a chunk at a time).
     """
     since = today - timedelta(days=days)
     now_lines: dict[str, list[SeenLine]] = defaultdict(list)
     for line in current:
         if since <= line.day < today and (items is None or line.item_key in items):
             now_lines[line.item_key].append(line)
-    shared: dict[tuple[date, int, bool], DaySales] = {}
+    if shared is None:
+        shared = {}
     sales: dict[str, tuple[DaySales, ...]] = {}
     for history in histories:
         if items is not None and history.item_key not in items:

@@ -466,12 +466,13 @@ def _history_reader(
     current: dict[str, list[SeenLine]] = defaultdict(list)
     for line in seen:
         current[line.item_key].append(line)
+    days_sold: dict[tuple[date, int, bool], DaySales] = {}  # equal days shared by every chunk's items
 
     def read(keys: Sequence[str]) -> Mapping[str, tuple[DaySales, ...]]:
         wanted = set(keys)
         recorded = state.demand.by_item(store, since=today - timedelta(days=days), items=wanted)
         lines = [line for key in wanted for line in current.get(key, ())]
-        return sales_by_item(recorded, current=lines, today=today, days=days, items=wanted)
+        return sales_by_item(recorded, current=lines, today=today, days=days, items=wanted, shared=days_sold)
 
     return read
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
@@ -584,15 +584,15 @@ async def _doubt_listing(store: Store, adapter: Adapter, state: StateStore, pull
     )
 
 
-def _field_records(adapter: Adapter, changes: list[Change]) -> list[FieldRecord]:
+def _field_records(adapter: Adapter, changes: list[Change]) -> Iterator[FieldRecord]:
     """Each field the store accepted from this pass, with what it held before (read from the pull).
 
     Kept by `StateStore.record` in the same transaction as the write's acceptance; only a field's
     first write keeps its `before` (`state.originals`). An adapter without `Restores` records nothing.
+    Made as they are recorded: several per item written.
     """
     if not restores(adapter):
-        return []
-    records: list[FieldRecord] = []
+        return
     for change in changes:
         if change.result is not ChangeResult.WRITTEN:
             continue
@@ -606,8 +606,7 @@ def _field_records(adapter: Adapter, changes: list[Change]) -> list[FieldRecord]
                 log.warning("%s: %s is not recorded for restore: %s", item.label, write.field, exc)
                 continue
             scope, owner = (Scope.PARENT, str(item.parent_key)) if write.shared else (Scope.ITEM, item.key)
-            records.append(FieldRecord(scope, owner, write.field, item.sku, before, write.value))
-    return records
+            yield FieldRecord(scope, owner, write.field, item.sku, before, write.value)
 
 
 def _applied(change: Change, result: WriteResult | None) -> Change:
