@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -86,38 +86,39 @@ def takeover(
     A field shared by a product's items (tags, a stock pool's backorders) counts once per product.
     """
     fields: dict[str, FieldTakeover] = {}
-    # Per field, the items (and, for a shared field, the products) already counted: keys the
-    # items hold already, so a first dry run over a large store adds no object per item and field.
-    counted: dict[tuple[str, bool], set[str]] = {}
-
-    def owner(item: Item, shared: bool) -> str:
-        if shared:  # counted apart from items: a product's key may be one of its items' too
-            return item.parent_key if item.parent_key is not None else ""
-        return item.key
-
+    # The products whose shared field is counted, per field. An item's own field needs no such
+    # record: each item comes once, so a first dry run over a large store keeps nothing per item.
+    products: dict[str, set[str | None]] = {}
     for item, planned_fields in planned:
         for write in adapter.written(item, planned_fields):
-            key = owner(item, write.shared)
-            done = counted.setdefault((write.field, write.shared), set())
-            if key in done:
-                continue
+            if write.shared:
+                counted = products.setdefault(write.field, set())
+                if item.parent_key in counted:
+                    continue
             try:
                 before = adapter.held(item, write.field)
             except LookupError:
                 continue
-            done.add(key)
+            if write.shared:
+                counted.add(item.parent_key)
             fields.setdefault(write.field, FieldTakeover(write.field, write.shared)).changes[(before, write.value)] += 1
-    for name, entry in fields.items():
-        done = counted.setdefault((name, entry.shared), set())
-        for item in chain((item for item, _ in planned), unchanged):
-            key = owner(item, entry.shared)
-            if key in done:
+    everyone: Iterable[tuple[Item, Mapping[str, Any] | None]] = chain(planned, ((item, None) for item in unchanged))
+    for item, writes in everyone:
+        # A field the plan writes on this item itself was counted above (or cannot be read).
+        own = {w.field for w in adapter.written(item, writes) if not w.shared} if writes is not None else set()
+        for name, entry in fields.items():
+            if entry.shared:
+                counted = products.setdefault(name, set())
+                if item.parent_key in counted:
+                    continue
+            elif name in own:
                 continue
             try:
                 now = adapter.held(item, name)
             except LookupError:
                 continue
-            done.add(key)
+            if entry.shared:
+                counted.add(item.parent_key)
             if now is not None:
                 entry.unchanged += 1
     return sorted(fields.values(), key=lambda f: (-(f.changing + f.unchanged), f.field))
