@@ -219,11 +219,16 @@ class StateStore:
         accepted: Iterable[Acceptance | AcceptedRow] = (),
         outcomes: Iterable[Outcome] = (),
         fields: Iterable[FieldRecord] = (),
+        staged: bool = False,
     ) -> None:
         """In one transaction: advance the items the store now shows, append decision-log lines, and
-        note the fields written (the first write of a field keeps what it held before: `originals`)."""
+        note the fields written (the first write of a field keeps what it held before: `originals`).
+
+        With `staged`, the items the pass staged (`AcceptedItems.stage`) are advanced first."""
         now = self._now()
         with self.db.conn:
+            if staged:
+                self.accepted.accept_staged(run_id, store, at=now)
             self.accepted.upsert(run_id, store, accepted, at=now)
             self.decisions.append(run_id, store, outcomes, at=now)
             self.originals.note(run_id, store, fields, at=now)

@@ -42,6 +42,22 @@ class Acceptance:
 
 NO_FIELDS = to_json({})
 
+_STAGED = "staged_acceptances"
+_STAGED_COLUMNS = (
+    "run_id",
+    "store",
+    "item_key",
+    "sku",
+    "name",
+    "status",
+    "eta",
+    "message",
+    "sell_limit",
+    "rule",
+    "inputs",
+    "fields",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AcceptedRow:
@@ -111,6 +127,63 @@ class AcceptedItems:
         20,000 items)."""
         rows = self._db.execute("SELECT status, count(*) FROM items WHERE store = ? GROUP BY status", [store])
         return {str(status): int(count) for status, count in rows.fetchall()}
+
+    def stage(self, run_id: int, store: str, rows: Iterable[AcceptedRow]) -> None:
+        """Keep `rows` for `StateStore.record(..., staged=True)` to accept at the end of the pass.
+
+        Items the store already shows are accepted with the items a pass writes, after the
+        write: a pass that is held or fails accepts none. Until then their rows wait in a
+        temporary table of this connection (SQLite's, never the file), not in the process's
+        memory: on a pass with nothing to change that is every item of the store.
+        """
+        with self._db.conn:
+            self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED} ({', '.join(_STAGED_COLUMNS)})")
+            self._db.conn.executemany(
+                f"INSERT INTO temp.{_STAGED} ({', '.join(_STAGED_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_STAGED_COLUMNS))})",
+                (
+                    (
+                        run_id,
+                        store,
+                        r.item_key,
+                        r.sku,
+                        r.name,
+                        r.status,
+                        r.eta,
+                        r.message,
+                        r.sell_limit,
+                        r.rule,
+                        r.inputs,
+                        r.fields,
+                    )
+                    for r in rows
+                ),
+            )
+
+    def unstage(self, store: str) -> None:
+        """Forget the rows staged for `store` by passes that ended before accepting them."""
+        with self._db.conn:
+            if self._staging():
+                self._db.execute(f"DELETE FROM temp.{_STAGED} WHERE store = ?", [store])
+
+    def accept_staged(self, run_id: int, store: str, *, at: str) -> None:
+        """Advance the items staged by pass `run_id`; inside the caller's transaction (`StateStore.record`)."""
+        if not self._staging():
+            return
+        columns = _STAGED_COLUMNS[2:]
+        self._db.execute(
+            f"INSERT INTO items (store, {', '.join(columns)}, run_id, accepted_at) "
+            f"SELECT store, {', '.join(columns)}, run_id, ? FROM temp.{_STAGED} "
+            "WHERE run_id = ? AND store = ? ORDER BY rowid "
+            f"ON CONFLICT (store, item_key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns)}, "
+            "run_id = excluded.run_id, accepted_at = excluded.accepted_at",
+            [at, run_id, store],
+        )
+        self._db.execute(f"DELETE FROM temp.{_STAGED} WHERE run_id = ?", [run_id])
+
+    def _staging(self) -> bool:
+        found = self._db.execute("SELECT 1 FROM sqlite_temp_master WHERE name = ?", [_STAGED]).fetchone()
+        return found is not None
 
     def upsert(self, run_id: int, store: str, accepted: Iterable[Acceptance | AcceptedRow], *, at: str) -> None:
         """Advance the items the store now shows; inside the caller's transaction (`StateStore.record`)."""

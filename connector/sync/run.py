@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain
 from typing import Any
 
 import httpx
@@ -54,6 +53,9 @@ from stockstatus.rules.model import Decision, Status
 log = logging.getLogger("stockstatus.core.sync")
 
 NO_FIELDS_PLANNED: Mapping[str, Any] = {}
+
+STAGED_AT_ONCE = 500
+"""Rows of items the store already shows, staged in the state file's temporary table at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,7 +421,9 @@ async def _pass(
     # Each item is decided as its facts are built, and only what the rest of the pass needs is
     # kept: a Change per item to write, and for the items the store already shows what the
     # state file, the takeover plan and the buyers' notices ask of them.
-    keeps_unchanged = not dry_run  # recorded as accepted again (their row is made now)
+    keeps_unchanged = not dry_run  # accepted again at the end of the pass (their rows staged now)
+    if keeps_unchanged:
+        state.accepted.unstage(store.name)
     sizes_takeover = dry_run and restores(adapter) and not state.has_written(store.name)
     waiting: frozenset[str] = frozenset()
     if store.notify.enabled:
@@ -456,9 +460,15 @@ async def _pass(
             continue
         if keeps_unchanged:
             unchanged.append(AcceptedRow.of(Acceptance(item.key, item.sku, item.name, decision, NO_FIELDS_PLANNED)))
+            if len(unchanged) >= STAGED_AT_ONCE:
+                state.accepted.stage(run.run_id or 0, store.name, unchanged)
+                unchanged.clear()
         if sizes_takeover:
             unchanged_items.append(item)
     run.skipped[:0] = unbuilt
+    if unchanged:
+        state.accepted.stage(run.run_id or 0, store.name, unchanged)
+        unchanged.clear()
 
     store_items = run.items if not gathered.incremental else max(run.items, len(gathered.accepted))
     release = state.holds.get(store.name, HoldKind.RELEASE)
@@ -497,20 +507,17 @@ async def _pass(
         store.name,
         accepted=()
         if dry_run
-        else chain(
-            unchanged,
-            (
-                Acceptance(c.item.key, c.item.sku, c.item.name, c.decision, c.fields)
-                for c in changes
-                if c.result is ChangeResult.WRITTEN
-            ),
+        else (
+            Acceptance(c.item.key, c.item.sku, c.item.name, c.decision, c.fields)
+            for c in changes
+            if c.result is ChangeResult.WRITTEN
         ),
+        staged=keeps_unchanged,
         outcomes=(
             Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in changes
         ),
         fields=() if dry_run else _field_records(adapter, changes),
     )
-    del unchanged
     if run.failed:
         run.outcome = RunOutcome.PARTIAL
         run.error = f"{run.failed} of {len(run.changes)} writes failed"
