@@ -46,11 +46,25 @@ per-request cost the intercept.
 | GET products/<id>/variations, `_fields`   |      (90 ms) |       (200 ms) |       68 ms |  11.0 ms |
 | GET products/<id>/variations, every field |     (140 ms) |       (250 ms) |      118 ms |  11.0 ms |
 | GET products?sku= (variations), `_fields` |       240 ms |         980 ms |      158 ms |   8.2 ms |
+| GET products?sku=&include= (the same, by id) |    170 ms |         740 ms |       70 ms |   8.2 ms |
 | POST products/batch (10 and 50 items)     |       480 ms |        1730 ms |      168 ms |  31.2 ms |
 | POST products/<id>/variations/batch (10, 50) |    610 ms |        2070 ms |      245 ms |  36.5 ms |
 | PUT products/<id>                         |              |                |      130 ms |          |
 | PUT products/<id>/variations/<id>         |              |                |      260 ms |          |
 | GET orders (an empty page)                |              |                |       70 ms |          |
+
+`products?sku=` alone walks every product and variation of the store (MariaDB joins each one's
+meta rows, about 20 a product, and keeps the SKUs that match), so its cost grows with the
+catalogue: with 120,000 more products and variations in the store (`measure_realstore.py
+--filler 120000`) a request for 100 variations cost 1.5-1.8 s instead of 0.8-1.1 s, 5-7 µs more
+for each product or variation stored (`per_stored`: 5 µs; the model counts the fake's). Naming
+the same variations by id as well (`include=`) starts the query from those rows: 0.7-1.0 s for
+100 at either size (per request 60-107 ms over six runs, 70 ms in the model). Of the 8 ms or so
+per variation, most is WordPress (6.7 and later) adding to each object's `self` link the
+methods the key may use there (`targetHints`: the link's route is matched and its permission
+checks run, each loading the product again), whatever `_fields` asks. No listing without it (the
+WooCommerce Admin stock report, 1.3-2 ms a variation; the Store API, 5-6 ms) carries
+`backorders` and `meta_data`, which a pass needs.
 
 A variable product with 2.5 variations (the generated catalogue's mean) costs 95 ms to list
 with `_fields` and 146 ms with every field; its variations read by SKU cost 20 ms plus their
@@ -90,13 +104,18 @@ FREE = "X-Costmodel-Free"
 
 @dataclass(frozen=True)
 class Cost:
-    """Server time of one request: `per_request + per_item × items`, in seconds."""
+    """Server time of one request: `per_request + per_item × items + per_stored × stored`, in seconds.
+
+    `stored` is how many products and variations the store holds: a query that walks them all
+    (`products?sku=` alone) costs more the larger the catalogue, whatever it returns.
+    """
 
     per_request: float
     per_item: float = 0.0
+    per_stored: float = 0.0
 
-    def of(self, items: int) -> float:
-        return self.per_request + self.per_item * items
+    def of(self, items: int, stored: int = 0) -> float:
+        return self.per_request + self.per_item * items + self.per_stored * stored
 
 
 WOOCOMMERCE: dict[str, Cost] = {
@@ -104,7 +123,8 @@ WOOCOMMERCE: dict[str, Cost] = {
     "product page (all fields)": Cost(0.063, 0.0077),
     "variation listing": Cost(0.068, 0.011),
     "variation listing (all fields)": Cost(0.118, 0.011),
-    "sku read": Cost(0.158, 0.0082),
+    "sku read": Cost(0.158, 0.0082, per_stored=0.000005),
+    "sku read by id": Cost(0.070, 0.0082),
     "product batch": Cost(0.168, 0.0312),
     "variation batch": Cost(0.245, 0.0365),
     "product write": Cost(0.130),
@@ -134,6 +154,8 @@ def woocommerce_kind(request: httpx.Request, response: httpx.Response) -> tuple[
             if _VARIATIONS.match(route)
             else "order page"
             if route.startswith("orders")
+            else "sku read by id"
+            if request.url.params.get("sku") and request.url.params.get("include")
             else "sku read"
             if request.url.params.get("sku")
             else "product page"
@@ -182,6 +204,7 @@ class CostModel:
         workers: int,
         time_scale: float = 1.0,
         kind: Callable[[httpx.Request, httpx.Response], tuple[str, int]] = woocommerce_kind,
+        stored: Callable[[], int] = lambda: 0,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
@@ -189,6 +212,7 @@ class CostModel:
         self.workers = workers
         self.time_scale = time_scale
         self._kind = kind
+        self._stored = stored
         self._slots = threading.BoundedSemaphore(workers)
         self._lock = threading.Lock()
         self.tally = Tally()
@@ -203,7 +227,9 @@ class CostModel:
                 started = time.monotonic()
                 response = inner(request)
                 kind, items = self._kind(request, response)
-                cost = self.costs.get(kind, self.costs["other"]).of(items) * self.time_scale
+                model = self.costs.get(kind, self.costs["other"])
+                stored = self._stored() if model.per_stored else 0
+                cost = model.of(items, stored) * self.time_scale
                 spent = time.monotonic() - started
                 if cost > spent:
                     time.sleep(cost - spent)
@@ -277,7 +303,12 @@ def serve_woocommerce(skus: int, *, workers: int, time_scale: float) -> None:
 
     shift = [timedelta(0)]
     fake = FakeWooCommerce(base_url="http://127.0.0.1", now=lambda: datetime.now(UTC) + shift[0])
-    model = CostModel(WOOCOMMERCE, workers=workers, time_scale=time_scale)
+    model = CostModel(
+        WOOCOMMERCE,
+        workers=workers,
+        time_scale=time_scale,
+        stored=lambda: len(fake.products) + len(fake.variations),
+    )
     server = serve(_control(model, fake.handle, shift), "127.0.0.1", 0, server_version="nginx")
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     started = time.monotonic()

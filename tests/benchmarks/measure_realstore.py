@@ -8,10 +8,15 @@ cores other work shares, wall time grows with that work; the store's CPU per req
 service time on an idle machine (MariaDB's data stays in its buffer pool). A per-item cost is the slope between two
 sizes of the same request, the per-request cost its intercept. Also prints what the store allows
 for reading variations many at a time (`products?sku=` across parents, `include=` of variation
-ids, `type=variation`).
+ids, `type=variation`), and what other listings of variations cost and carry (the WooCommerce
+Admin stock report and variations listing, the Store API).
+
+`--filler N` then adds N bare products and variations straight into the store's database (through
+`REALSTORE_DIR/bin/wp db query`; removed at the end) and measures the reads by SKU again: a query
+that walks the whole catalogue costs more as it grows, one that starts from ids does not.
 
     eval "$(bash ../shared/realstore/start.sh /tmp/realstore 8811)"
-    python tests/benchmarks/measure_realstore.py
+    python tests/benchmarks/measure_realstore.py --filler 120000
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +83,51 @@ def line(name: str, small: tuple[int, float], large: tuple[int, float]) -> tuple
     return per_request, per_item
 
 
+def wp_db(sql: str) -> str:
+    """Run SQL in the store's database with its own wp-cli (`REALSTORE_DIR/bin/wp db query`)."""
+    folder = os.environ["REALSTORE_DIR"]
+    done = subprocess.run(
+        [f"{folder}/bin/wp", "db", "query", sql, "--skip-column-names"],
+        check=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def add_filler(count: int, like: int) -> range:
+    """`count` published products (40 %) and variations, each with the meta rows of post `like` and a SKU of its own.
+
+    A WooCommerce product or variation has about 20 meta rows (`_sku`, `_price`, `_stock`, …);
+    how many there are decides how MariaDB runs a query that joins them (MariaDB's seq engine
+    makes the rows). Returns the filler's ids: above any the store has, so removed by range.
+    """
+    first = int(wp_db("SELECT MAX(ID) FROM wp_posts").strip() or 0) + 1
+    wp_db(
+        "INSERT INTO wp_posts (ID, post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, "
+        "post_status, comment_status, ping_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, "
+        "post_content_filtered, post_parent, guid, menu_order, post_type) "
+        f"SELECT {first - 1} + seq, 1, NOW(), UTC_TIMESTAMP(), '', CONCAT('Filler ', seq), '', 'publish', "
+        "'closed', 'closed', CONCAT('filler-', seq), '', '', NOW(), UTC_TIMESTAMP(), '', 0, '', 0, "
+        f"IF(seq % 10 < 4, 'product', 'product_variation') FROM seq_1_to_{count}; "
+        "INSERT INTO wp_postmeta (post_id, meta_key, meta_value) "
+        f"SELECT {first - 1} + seq, m.meta_key, IF(m.meta_key = '_sku', CONCAT('FILLER-', seq), m.meta_value) "
+        f"FROM seq_1_to_{count} JOIN wp_postmeta m ON m.post_id = {int(like)}; "
+        "ANALYZE TABLE wp_posts, wp_postmeta;"
+    )
+    return range(first, first + count)
+
+
+def remove_filler(ids: range) -> None:
+    """Delete the filler posts and their meta, and give the store its next post id back."""
+    between = f"BETWEEN {ids.start} AND {ids.stop - 1}"
+    wp_db(
+        f"DELETE FROM wp_postmeta WHERE post_id {between}; DELETE FROM wp_posts WHERE ID {between}; "
+        f"ALTER TABLE wp_posts AUTO_INCREMENT = {ids.start}; OPTIMIZE TABLE wp_posts, wp_postmeta;"
+    )
+
+
 def variable(api: httpx.Client, prefix: str, name: str, count: int, *, pool: bool = False) -> dict[str, Any]:
     sizes = [f"V{i}" for i in range(count)]
     fields: dict[str, Any] = {
@@ -110,6 +161,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="leave the seeded products in the store")
+    parser.add_argument(
+        "--filler", type=int, default=0, help="measure reads by SKU again with this many more products and variations"
+    )
     args = parser.parse_args()
     url = os.environ["REALSTORE_URL"]
     auth = WooCommerceAuth(os.environ["REALSTORE_KEY"], os.environ["REALSTORE_SECRET"])
@@ -167,6 +221,32 @@ def main() -> None:
                 return lambda: api.get("products", params={**params, "sku": ",".join(skus[:count])})
 
             line("GET products?sku= (varns)", (10, timed(by_sku(10), repeat)), (100, timed(by_sku(100), repeat)))
+            variation_ids = {v["sku"]: v["id"] for p in parents for v in p["made"]}
+
+            def by_id(count: int) -> Callable[[], httpx.Response]:
+                ids = ",".join(str(variation_ids[sku]) for sku in skus[:count])
+                params = {"per_page": "100", "orderby": "id", "order": "asc", "_fields": SKU_FIELDS}
+                return lambda: api.get("products", params={**params, "sku": ",".join(skus[:count]), "include": ids})
+
+            line("GET products?sku=&include=", (10, timed(by_id(10), repeat)), (100, timed(by_id(100), repeat)))
+            admin = httpx.Client(base_url=f"{url}/wp-json/", auth=auth, timeout=600)
+
+            def elsewhere(path: str, **extra: str) -> Callable[[int], Callable[[], httpx.Response]]:
+                def make(count: int) -> Callable[[], httpx.Response]:
+                    ids = ",".join(str(variation_ids[sku]) for sku in skus[:count])
+                    return lambda: admin.get(path, params={"per_page": "100", "include": ids, **extra})
+
+                return make
+
+            others = {
+                "wc-analytics/reports/stock": elsewhere("wc-analytics/reports/stock"),
+                "wc-analytics/variations": elsewhere("wc-analytics/variations", _fields=SKU_FIELDS),
+                "wc/store/v1/products": elsewhere("wc/store/v1/products", type="variation"),
+            }
+            for name, make in others.items():
+                line(name[:28], (10, timed(make(10), repeat)), (100, timed(make(100), repeat)))
+                fields = sorted(make(1)().json()[0])
+                print(f"    fields: {', '.join(fields)}")
 
             flip = iter(range(10**6))
 
@@ -249,6 +329,16 @@ def main() -> None:
             for found in answer.json()[:1] + listed.json()[-1:]:
                 shown = {k: found.get(k) for k in mapping.VARIATION_FIELDS if k != "meta_data"}
                 print(f"    {shown}")
+            if args.filler:
+                print(f"\nwith {args.filler} more products and variations in the store:")
+                filler = add_filler(args.filler, like=parents[0]["made"][0]["id"])
+                try:
+                    line(
+                        "GET products?sku= (varns)", (10, timed(by_sku(10), repeat)), (100, timed(by_sku(100), repeat))
+                    )
+                    line("GET products?sku=&include=", (10, timed(by_id(10), repeat)), (100, timed(by_id(100), repeat)))
+                finally:
+                    remove_filler(filler)
         finally:
             if not args.keep:
                 for start in range(0, len(ours), 100):

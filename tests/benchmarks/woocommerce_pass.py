@@ -112,7 +112,7 @@ def minimum_reads(stats: dict[str, Any]) -> int:
     for kind, count in requests.items():
         if kind in ("product page", "order page"):
             least += max(1, math.ceil(items.get(kind, 0) / 100))
-        elif kind == "sku read":
+        elif kind in ("sku read", "sku read by id"):
             least += math.ceil(items.get(kind, 0) / 100)
         elif kind in ("variation listing", "other"):
             least += count  # one per variable product listed (a parent's variations fit one page)

@@ -164,3 +164,45 @@ async def test_two_known_variations_with_one_sku_have_both_parents_listed():
     listings = {path.split("/")[-2] for _, path, _ in fake.requests if path.endswith("/variations")}
     assert listings == {first, second}
     assert shown(pulled) == shown(known)
+
+
+async def test_variations_read_by_sku_are_named_by_id_too():
+    fake, _ = seeded(parents=5)
+    listed = await pull(fake, None)
+    ids = {str(i.platform["variation_id"]) for i in listed if i.platform.get("variation_id")}
+
+    await pull(fake, listed)
+
+    reads = [query for _, path, query in fake.requests if path.endswith("/products") and query.get("sku")]
+    assert len(reads) == 1
+    assert set(reads[0]["include"].split(",")) == ids
+    assert len(reads[0]["sku"].split(",")) == len(ids)
+
+
+async def test_a_store_that_answers_nothing_to_sku_with_include_is_read_by_sku_alone():
+    fake, _ = seeded(parents=40)
+    listed = await pull(fake, None)
+
+    def without_include(request: httpx.Request) -> httpx.Response:
+        # A store whose products query leaves variations out when ids are named.
+        if request.url.path.endswith("/products") and request.url.params.get("include"):
+            fake.requests.append((request.method, request.url.path, dict(request.url.params)))
+            return httpx.Response(200, json=[], headers={"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+        return fake.handle(request)
+
+    settings = WooCommerceSettings(url=URL, key_env="K", secret_env="S")
+    auth = WooCommerceAuth(fake.consumer_key, fake.consumer_secret)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(without_include)) as client:
+        woo = WooCommerceAdapter(settings, client, auth, policy=HttpPolicy(attempts=1), sleep=no_sleep)
+        woo.known_items({item.key: item.sku for item in listed})
+        fake.requests.clear()
+        first = await woo.pull_items()
+        with_include = sum(1 for _, path, q in fake.requests if path.endswith("/products") and q.get("include"))
+        fake.requests.clear()
+        second = await woo.pull_items()
+
+    assert shown(first) == shown(listed) and shown(second) == shown(listed)
+    # First pass: both chunks asked with include=, then again without; no parent listed.
+    assert with_include == 2
+    assert kinds(fake) == {"product page": 1, "sku read": 2}
+    assert not any(q.get("include") for _, path, q in fake.requests if path.endswith("/products"))
