@@ -11,7 +11,7 @@ days without sales.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,9 +42,9 @@ def orderable(item: Item) -> bool:
     return item.shown.status is not None and item.shown.status is not Status.OUT_OF_STOCK
 
 
-def stock_presence(items: Iterable[Item], today: date) -> list[StockPresence]:
-    """Today's row per item for the stock-presence table."""
-    return [StockPresence(item.key, today, orderable(item)) for item in items]
+def stock_presence(items: Iterable[Item], today: date) -> Iterator[StockPresence]:
+    """Today's row per item for the stock-presence table, made as they are written."""
+    return (StockPresence(item.key, today, orderable(item)) for item in items)
 
 
 def daily_sales(
@@ -83,18 +83,21 @@ def sales_by_item(
     today: date,
     days: int,
     items: Collection[str] | None = None,
+    shared: dict[tuple[date, int, bool], DaySales] | None = None,
 ) -> dict[str, tuple[DaySales, ...]]:
     """`daily_sales` from one item's recorded rows at a time (`DemandRecords.by_item`).
 
     Only the figures are kept, never the rows: equal days of different items share one
-    `DaySales`, so an item's history costs a tuple of references.
+    `DaySales`, so an item's history costs a tuple of references. `shared` keeps those days
+    from one call to the next (a pass reads its items' histories a chunk at a time).
     """
     since = today - timedelta(days=days)
     now_lines: dict[str, list[SeenLine]] = defaultdict(list)
     for line in current:
         if since <= line.day < today and (items is None or line.item_key in items):
             now_lines[line.item_key].append(line)
-    shared: dict[tuple[date, int, bool], DaySales] = {}
+    if shared is None:
+        shared = {}
     sales: dict[str, tuple[DaySales, ...]] = {}
     for history in histories:
         if items is not None and history.item_key not in items:

@@ -21,6 +21,7 @@ from stockstatus.core.logs import escape_controls
 from stockstatus.core.model import Item
 from stockstatus.core.state import Accepted, StateStore
 from stockstatus.core.sync import Clock, Sources, gather_stores, system_clock, verdict
+from stockstatus.core.sync.facts import Refused
 from stockstatus.rules import RuleTrace
 from stockstatus.rules.demand import daily_demand, velocity
 from stockstatus.rules.model import Decision, Facts, OrderEta, Status
@@ -91,10 +92,16 @@ async def explain_sku(
     found = []
     for one in gathered:
         store, seen = one.store, one.gathered
-        for item_facts in seen.facts:
-            item, facts = item_facts.item, item_facts.facts
+        refused: list[Refused] = []
+        # Facts are built as they are read: only the items with this SKU are kept.
+        for item_facts in seen.each():
+            item = item_facts.item
             if item.sku != sku and item.label != sku:
                 continue
+            if isinstance(item_facts, Refused):
+                refused.append(item_facts)
+                continue
+            facts = item_facts.facts
             explained = store.rules.explain(facts)
             judged = verdict(item, explained.decision, one.plan)
             found.append(
@@ -116,9 +123,7 @@ async def explain_sku(
                     group_orders=explained.group_orders,
                 )
             )
-        for item, reason in seen.refused:
-            if item.sku != sku and item.label != sku:
-                continue
+        for item, reason in ((r.item, r.reason) for r in refused):
             # The pass could not even build this item's facts: it is skipped before any rule runs.
             found.append(
                 Explanation(

@@ -37,8 +37,7 @@ def fake():
     return FakeWooCommerce(base_url=URL, consumer_key=ENV["SHOP_KEY"], consumer_secret=ENV["SHOP_SECRET"])
 
 
-@pytest.fixture
-def config(tmp_path: Path):
+def shop_config(tmp_path: Path, **more):
     data = {
         "timezone": "Europe/Berlin",
         "supply": {"handling_days": 1},
@@ -46,8 +45,14 @@ def config(tmp_path: Path):
             {"name": "shop", "platform": "woocommerce", "url": URL, "key_env": "SHOP_KEY", "secret_env": "SHOP_SECRET"}
         ],
         "rules": RULES,
+        **more,
     }
     return from_mapping(data, path=tmp_path / "connector.toml", base_dir=tmp_path)
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    return shop_config(tmp_path)
 
 
 def seed(fake: FakeWooCommerce) -> dict[str, dict]:
@@ -96,6 +101,29 @@ async def test_a_pass_writes_the_decisions_and_a_second_pass_writes_nothing(fake
     [second] = await run(config, state, fake)
     assert second.outcome == "ok" and second.changes == []
     assert len(fake.write_requests) == writes
+
+
+async def test_items_the_store_already_shows_are_accepted_again_only_by_a_pass_that_is_not_held(fake, tmp_path, state):
+    config = shop_config(tmp_path, rails={"min_items": 1, "max_changed_share": 0.2})
+    products = seed(fake)
+    [first] = await run(config, state, fake, force=True)
+
+    def accepted_by() -> dict[str, int]:
+        return {row["item_key"]: row["run_id"] for row in state.db.query("SELECT item_key, run_id FROM items")}
+
+    assert first.outcome == "ok" and set(accepted_by().values()) == {first.run_id}
+
+    # A restock date for the Chemex: one item of four changes status, more than the rails allow.
+    restock = (TODAY + timedelta(days=5)).isoformat()
+    fake.update_product(products["chemex"]["id"], meta_data=[{"key": "restock_date", "value": restock}])
+    [held] = await run(config, state, fake)
+    assert held.outcome == "held" and [c.item.sku for c in held.changes] == ["CHX"]
+    assert set(accepted_by().values()) == {first.run_id}
+
+    [forced] = await run(config, state, fake, force=True)
+    assert forced.outcome == "ok" and [c.item.sku for c in forced.changes] == ["CHX"]
+    assert set(accepted_by().values()) == {forced.run_id}
+    assert state.accepted.for_store("shop")[str(products["chemex"]["id"])].status.value == "backorder"
 
 
 async def test_a_dry_run_plans_but_writes_nothing_and_keeps_state(fake, config, state):

@@ -36,7 +36,7 @@ import sqlite_utils
 
 from stockstatus.core.errors import StateError
 from stockstatus.core.state import schema
-from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems
+from stockstatus.core.state.accepted import Acceptance, Accepted, AcceptedItems, AcceptedRow
 from stockstatus.core.state.bookmarks import ITEMS_BOOKMARK, Bookmarks
 from stockstatus.core.state.decisions import DecisionLog, Outcome
 from stockstatus.core.state.deliveries import Deliveries, Receipt, ReceiptSummary
@@ -66,6 +66,7 @@ __all__ = [
     "Acceptance",
     "Accepted",
     "AcceptedItems",
+    "AcceptedRow",
     "Baseline",
     "Bookmarks",
     "DecisionLog",
@@ -215,14 +216,19 @@ class StateStore:
         run_id: int,
         store: str,
         *,
-        accepted: Iterable[Acceptance] = (),
+        accepted: Iterable[Acceptance | AcceptedRow] = (),
         outcomes: Iterable[Outcome] = (),
         fields: Iterable[FieldRecord] = (),
+        staged: bool = False,
     ) -> None:
         """In one transaction: advance the items the store now shows, append decision-log lines, and
-        note the fields written (the first write of a field keeps what it held before: `originals`)."""
+        note the fields written (the first write of a field keeps what it held before: `originals`).
+
+        With `staged`, the items the pass staged (`AcceptedItems.stage`) are advanced first."""
         now = self._now()
         with self.db.conn:
+            if staged:
+                self.accepted.accept_staged(run_id, store, at=now)
             self.accepted.upsert(run_id, store, accepted, at=now)
             self.decisions.append(run_id, store, outcomes, at=now)
             self.originals.note(run_id, store, fields, at=now)

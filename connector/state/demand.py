@@ -72,13 +72,13 @@ class DemandRecords:
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (store, order_id, item_key) DO UPDATE SET units = excluded.units, sku = excluded.sku "
                 "WHERE units != excluded.units OR sku IS NOT excluded.sku",
-                [(store, x.order_id, x.item_key, x.sku, x.day.isoformat(), x.units, now) for x in lines],
+                ((store, x.order_id, x.item_key, x.sku, x.day.isoformat(), x.units, now) for x in lines),
             )
             self._db.conn.executemany(
                 "INSERT INTO stock_days (store, item_key, day, in_stock) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (store, item_key, day) DO UPDATE SET in_stock = 1 "
                 "WHERE in_stock = 0 AND excluded.in_stock = 1",
-                [(store, s.item_key, s.day.isoformat(), int(s.orderable)) for s in stock],
+                ((store, s.item_key, s.day.isoformat(), int(s.orderable)) for s in stock),
             )
 
     def since(self, store: str, since: date, items: Collection[str] | None = None) -> DemandHistory:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 
 import sqlite_utils
 
@@ -74,11 +75,13 @@ class Originals:
         The first write of a field keeps its `before` as the original; every write moves the
         connector's last value.
         """
-        rows = [
+        # Made as they are written: a store's first pass writes several fields of every item.
+        rows = (
             (store, r.scope.value, r.owner, r.field, r.sku, _dump(r.before), _dump(r.written), run_id, at, at)
             for r in records
-        ]
-        if not rows:
+        )
+        first = next(rows, None)
+        if first is None:
             return
         self._db.conn.executemany(
             """
@@ -88,7 +91,7 @@ class Originals:
             ON CONFLICT (store, scope, owner, field) DO UPDATE SET
                 last_written = excluded.last_written, last_written_at = excluded.last_written_at
             """,
-            rows,
+            chain([first], rows),
         )
 
     def for_store(self, store: str) -> list[Original]:

@@ -272,6 +272,12 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.table("deliveries").create_index(["outcome"])
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    # A pass reads sales history a few hundred items at a time, as it decides them: without this
+    # index each such read of order lines would scan every line of the store since the window.
+    db.table("order_lines").create_index(["store", "item_key", "day"])
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: its name as recorded in the `migrations` table, and what it does."""
@@ -293,6 +299,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("the outbox of webhook events", _v10),
     Migration("original values of the fields the connector writes, for restore", _v11),
     Migration("webhook deliveries received from the stores", _v12),
+    Migration("order lines found by item, for sales history read a chunk of items at a time", _v13),
 )
 """Append only: entry N upgrades a state file from version N to N+1."""
 

@@ -7,7 +7,9 @@ The template every run follows (the daemon's scheduled jobs and `connector resyn
 2. turn each item into facts (stock, backorder queue, incoming supply, dates, lead time, sales
    history, the status the store accepted last, today in the store's timezone) and ask the
    store's rule set for a decision (`gather` does this part, and `connector rules explain` and
-   `connector report reorder` reuse it, so they see exactly what a pass sees);
+   `connector report reorder` reuse it, so they see exactly what a pass sees). Facts are built a
+   chunk of items at a time as the pass decides them, and let go once decided: what outlives an
+   item's decision is its line of the plan, if it changes;
 3. ask the adapter which platform fields differ from what the store holds; equal means no call;
 4. push the differences (unless dry-run) and record, in one transaction, what the store now
    accepts and a log line for every change;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -281,27 +281,108 @@ class ItemFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Refused:
+    """One pulled item left as it is before any rule runs (its facts could not be built), and why."""
+
+    item: Item
+    reason: str
+
+
+FACTS_PER_CHUNK = 400
+"""Items whose facts are built together: one demand-history query (`HISTORY_KEYS_PER_QUERY`) each."""
+
+Built = ItemFacts | Refused
+"""What building one item's facts gives: its facts, or why there are none."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactsBuilder:
+    """Builds each pulled item's facts when it is asked for, a chunk of items at a time.
+
+    A pass decides an item and lets its facts go: holding every item's facts (and months of
+    sales history each) until the last item is decided costs more memory than the rest of a
+    pass. Iterating again builds them again (the sales history read again from the state file).
+    """
+
+    items: Sequence[Item]
+    today: date
+    supply: Supply
+    queues: Mapping[str, tuple[QueuedOrder, ...]]
+    purchase_orders: PurchaseOrders
+    without_orders: frozenset[str]
+    """Items decided without the purchase orders (one SKU on several items: see `shared_skus`)."""
+    accepted: Mapping[str, Accepted]
+    first_seen: Mapping[str, date]
+    history: Callable[[Sequence[str]], Mapping[str, tuple[DaySales, ...]]] | None
+    """Sales history of some items (None: the rules read none, so no item gets any)."""
+    never_seen: tuple[DaySales, ...]
+
+    def __iter__(self) -> Iterator[Built]:
+        for start in range(0, len(self.items), FACTS_PER_CHUNK):
+            chunk = self.items[start : start + FACTS_PER_CHUNK]
+            history = self.history([item.key for item in chunk]) if self.history is not None else {}
+            for item in chunk:
+                yield self.one(item, history.get(item.key, self.never_seen))
+
+    def one(self, item: Item, sales: tuple[DaySales, ...]) -> Built:
+        previous = self.accepted.get(item.key)
+        try:
+            built = facts_for(
+                item,
+                today=self.today,
+                supply=self.supply,
+                queue=self.queues.get(item.key, ()),
+                purchase_orders=NO_PURCHASE_ORDERS if item.key in self.without_orders else self.purchase_orders,
+                previous=previous.status if previous is not None else None,
+                sales=sales,
+                incoming_since=self.first_seen.get(item.key),
+            )
+        except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store
+            return Refused(item, f"its facts could not be built: {failure(exc)}")
+        return ItemFacts(item, built)
+
+
+@dataclass(frozen=True, slots=True)
 class Gathered:
-    """A store as a pass sees it: what was pulled, and the facts each item is decided on."""
+    """A store as a pass sees it: what was pulled, and the facts each item is decided on.
+
+    The facts are built as they are read (`each`, `facts`), not held: a pass over 100,000 items
+    keeps one chunk of them at a time.
+    """
 
     today: date
     items: list[Item]
     orders: list[OpenOrder]
-    facts: list[ItemFacts]
+    built: Iterable[Built]
+    """Each item's facts or why there are none, in the items' order, built anew on each iteration."""
     accepted: dict[str, Accepted]
     seen: list[SeenLine]
     """This pass's open order lines, dated in the store's calendar (recorded for demand)."""
     warnings: list[str]
     incremental: bool = False
     """Whether only the items changed since a bookmark were pulled."""
-    refused: list[tuple[Item, str]] = field(default_factory=list)
-    """Items whose facts could not be built, and why: left as they are (not in `facts`)."""
     shared: list[SharedSku] = field(default_factory=list)
     """SKUs carried by more than one item (reported among `warnings` too)."""
     incoming_seen: dict[str, IncomingSeen] = field(default_factory=dict)
     """Undated incoming stock first seen, or changed, in this pass (for the state file)."""
     incoming_gone: list[str] = field(default_factory=list)
     """Items whose undated incoming stock is gone since the last pass."""
+
+    def each(self) -> Iterator[Built]:
+        """Every pulled item's facts, or why it has none, in the items' order; built as read."""
+        return iter(self.built)
+
+    @property
+    def facts(self) -> Iterator[ItemFacts]:
+        """The items whose facts could be built, with their facts, built as read."""
+        return (one for one in self.built if isinstance(one, ItemFacts))
+
+    @property
+    def refused(self) -> list[tuple[Item, str]]:
+        """Items whose facts could not be built, and why: left as they are (not among `facts`).
+
+        Found by building every item's facts: a pass learns them from `each` as it decides."""
+        return [(one.item, one.reason) for one in self.built if isinstance(one, Refused)]
 
 
 async def gather(
@@ -317,7 +398,7 @@ async def gather(
     sales: bool = True,
     touched: Touched | None = None,
 ) -> Gathered:
-    """Pull the store and build every item's facts. Reads the state file; writes nothing anywhere.
+    """Pull the store and get ready to build every item's facts. Reads the state file; writes nothing anywhere.
 
     With `since` and an adapter that can, only the items changed after `since` are pulled (the
     open orders always all are); otherwise the whole catalogue. `touched` (a targeted pass)
@@ -325,6 +406,7 @@ async def gather(
     the open orders can change, found in the whole listing. `purchase_orders` and `today`
     default to reading the files and the clock now. Without `sales` the facts carry no sales
     history (`Facts.sales` empty): for rules that read none, it is months of rows per item not read.
+    Each item's sales history is read from the state file when its facts are built.
     """
     changed: list[Item] | None = None
     accepted = state.accepted.for_store(store.name)
@@ -342,15 +424,6 @@ async def gather(
     if purchase_orders is None:
         purchase_orders = sources.purchase_orders.read()
     seen = seen_lines(orders, store.timezone)
-    days = sources.demand.history_days
-    # An incremental pass decides only what it pulled: build only those items' sales histories.
-    keys = {item.key for item in items} if changed is not None else None
-    history: dict[str, tuple[DaySales, ...]] = {}
-    never_seen: tuple[DaySales, ...] = ()
-    if sales:
-        recorded = state.demand.by_item(store.name, since=today - timedelta(days=days), items=keys)
-        history = sales_by_item(recorded, current=seen, today=today, days=days, items=keys)
-        never_seen = unknown_history(today, days)
     queues = backorder_queues(items, orders)
     shared = shared_skus(items, accepted.values() if changed is not None else ())
     without_orders = frozenset().union(*(group.others for group in shared))
@@ -359,39 +432,49 @@ async def gather(
     first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
         key: s.first_seen for key, s in incoming_seen.items()
     }
-    facts = []
-    refused: list[tuple[Item, str]] = []
-    for item in items:
-        previous = accepted.get(item.key)
-        try:
-            built = facts_for(
-                item,
-                today=today,
-                supply=sources.supply,
-                queue=queues.get(item.key, ()),
-                purchase_orders=NO_PURCHASE_ORDERS if item.key in without_orders else purchase_orders,
-                previous=previous.status if previous is not None else None,
-                sales=history.get(item.key, never_seen),
-                incoming_since=first_seen.get(item.key),
-            )
-        except Exception as exc:  # noqa: BLE001 - one item's bad data must not stop the store
-            refused.append((item, f"its facts could not be built: {failure(exc)}"))
-            continue
-        facts.append(ItemFacts(item, built))
+    builder = FactsBuilder(
+        items=items,
+        today=today,
+        supply=sources.supply,
+        queues=queues,
+        purchase_orders=purchase_orders,
+        without_orders=without_orders,
+        accepted=accepted,
+        first_seen=first_seen,
+        history=_history_reader(state, store.name, seen, today, sources.demand.history_days) if sales else None,
+        never_seen=unknown_history(today, sources.demand.history_days) if sales else (),
+    )
     return Gathered(
         today=today,
         items=items,
         orders=orders,
-        facts=facts,
+        built=builder,
         accepted=accepted,
         seen=seen,
         warnings=list(purchase_orders.warnings) + [group.text() for group in shared],
         incremental=changed is not None,
-        refused=refused,
         shared=shared,
         incoming_seen=incoming_seen,
         incoming_gone=incoming_gone,
     )
+
+
+def _history_reader(
+    state: StateStore, store: str, seen: Sequence[SeenLine], today: date, days: int
+) -> Callable[[Sequence[str]], Mapping[str, tuple[DaySales, ...]]]:
+    """Reads some items' sales histories from the state file (with this pass's open order lines)."""
+    current: dict[str, list[SeenLine]] = defaultdict(list)
+    for line in seen:
+        current[line.item_key].append(line)
+    days_sold: dict[tuple[date, int, bool], DaySales] = {}  # equal days shared by every chunk's items
+
+    def read(keys: Sequence[str]) -> Mapping[str, tuple[DaySales, ...]]:
+        wanted = set(keys)
+        recorded = state.demand.by_item(store, since=today - timedelta(days=days), items=wanted)
+        lines = [line for key in wanted for line in current.get(key, ())]
+        return sales_by_item(recorded, current=lines, today=today, days=days, items=wanted, shared=days_sold)
+
+    return read
 
 
 def failure(exc: BaseException) -> str:

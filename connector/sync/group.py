@@ -42,7 +42,7 @@ from stockstatus.core.platform import Adapter
 from stockstatus.core.state import StateStore
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock
-from stockstatus.core.sync.facts import Gathered, ItemFacts, Sources, failure, gather, sku_key
+from stockstatus.core.sync.facts import Built, Gathered, ItemFacts, Refused, Sources, failure, gather, sku_key
 from stockstatus.rules.model import Facts, StoreQueue, SupplyEvent, SupplyGroup
 
 log = logging.getLogger("stockstatus.core.sync")
@@ -138,29 +138,35 @@ def join_group(
             known = (sku_key(a.sku) for a in state.accepted.for_store(name).values())
             unread[name] = frozenset(k for k in known if k is not None) or None
             continue
-        for seen in _holders(peer.gathered):
-            key = sku_key(seen.item.sku)
-            if key is not None:
-                by_sku.setdefault(key, []).append((name, seen))
-        for item, _ in peer.gathered.refused:
-            # Its facts could not be built: its waiting orders are not known either.
-            key = sku_key(item.sku)
-            if key is not None:
+        not_counting = _others(peer.gathered)
+        for one in peer.gathered.each():
+            key = sku_key(one.item.sku)
+            if key is None:
+                continue
+            if isinstance(one, Refused):
+                # Its facts could not be built: its waiting orders are not known either.
                 unreadable.setdefault(key, name)
+            elif one.item.key not in not_counting:
+                by_sku.setdefault(key, []).append((name, one))
+    # Decided along the group, each item needs the others' facts: these are held for the pass.
     facts: list[ItemFacts] = []
-    refused = list(own.refused)
+    refused: list[Refused] = []
+    waits: list[Refused] = []
     waiting: Counter[str] = Counter()
-    holders = {seen.item.key for seen in _holders(own)}
-    for seen in own.facts:
+    counted_elsewhere = _others(own)
+    for seen in own.each():
+        if isinstance(seen, Refused):
+            refused.append(seen)
+            continue
         key = sku_key(seen.item.sku)
-        if key is None or seen.item.key not in holders:
+        if key is None or seen.item.key in counted_elsewhere:
             facts.append(seen)  # no SKU, or one SKU on two items here: decided as a store alone decides it
             continue
         missing = [name for name, skus in unread.items() if skus is None or key in skus]
         if key in unreadable:
             missing.append(unreadable[key])
         if missing:
-            refused.append((seen.item, waiting_reason(group, missing[0])))
+            waits.append(Refused(seen.item, waiting_reason(group, missing[0])))
             waiting[missing[0]] += 1
             continue
         others = by_sku.get(key, [])
@@ -175,13 +181,14 @@ def join_group(
                 f"{waiting[peer.store.name]} item(s) of this store sharing SKUs with it wait, nothing is written "
                 "for them"
             )
-    return replace(own, facts=facts, refused=refused, warnings=warnings)
+    built: list[Built] = [*facts, *refused, *waits]
+    return replace(own, built=built, warnings=warnings)
 
 
-def _holders(gathered: Gathered) -> list[ItemFacts]:
-    """The items that count their SKU's purchase orders (one per SKU in a store: see `shared_skus`)."""
-    others: frozenset[str] = frozenset().union(*(shared.others for shared in gathered.shared))
-    return [seen for seen in gathered.facts if seen.item.key not in others]
+def _others(gathered: Gathered) -> frozenset[str]:
+    """The items that do not count their SKU's purchase orders (all but one per SKU in a store:
+    see `shared_skus`)."""
+    return frozenset().union(*(shared.others for shared in gathered.shared))
 
 
 def _grouped(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
-from stockstatus.core.model import Update, WriteResult
+from stockstatus.core.model import Item, Update, WriteResult
 from stockstatus.core.platform import Adapter
+from stockstatus.rules.model import Decision
 
 
 class Progress(Protocol):
@@ -20,16 +21,32 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
-def push_chunks(updates: Sequence[Update], size: int) -> list[list[Update]]:
+class Planned(Protocol):
+    """One item to write: an `Update`, or a line of a pass's plan (`run.Change`)."""
+
+    @property
+    def item(self) -> Item: ...
+
+    @property
+    def decision(self) -> Decision: ...
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+
+P = TypeVar("P", bound=Planned)
+
+
+def push_chunks(updates: Sequence[P], size: int) -> list[list[P]]:
     """Updates in chunks of about `size`, never splitting the variants of one product.
 
     Variants may share a product's stock (and its policy), which the adapter settles within
     one push: they must travel together.
     """
-    groups: dict[str, list[Update]] = {}
+    groups: dict[str, list[P]] = {}
     for update in updates:
         groups.setdefault(update.item.parent_key or update.item.key, []).append(update)
-    chunks: list[list[Update]] = [[]]
+    chunks: list[list[P]] = [[]]
     for group in groups.values():
         if chunks[-1] and len(chunks[-1]) + len(group) > size:
             chunks.append([])
@@ -39,7 +56,7 @@ def push_chunks(updates: Sequence[Update], size: int) -> list[list[Update]]:
 
 async def push_in_chunks(
     adapter: Adapter,
-    updates: Sequence[Update],
+    updates: Sequence[Planned],
     *,
     progress: Progress | None,
     stopping: asyncio.Event | None,
@@ -62,7 +79,9 @@ async def push_in_chunks(
                         update.item.key, ok=False, error="not sent: the connector was stopping"
                     )
                 continue
-            results.update((r.item_key, r) for r in await adapter.push(chunk))
+            # The adapter is handed `Update`s: a plan's lines become them one chunk at a time.
+            sent = [u if isinstance(u, Update) else Update(u.item, u.decision, u.fields) for u in chunk]
+            results.update((r.item_key, r) for r in await adapter.push(sent))
             if progress is not None:
                 progress.advance(len(chunk))
     finally:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,13 +21,14 @@ from stockstatus.core import logs
 from stockstatus.core.config import Store
 from stockstatus.core.demand import stock_presence
 from stockstatus.core.errors import AuthError, ConnectorError, FetchError
-from stockstatus.core.model import Item, Update, WriteResult
+from stockstatus.core.model import Item, WriteResult
 from stockstatus.core.notify import Decided, Notice, tell_customers
 from stockstatus.core.outcomes import ChangeResult, PassMode, RunOutcome
 from stockstatus.core.platform import Adapter, counts_items, restores
 from stockstatus.core.state import (
     Acceptance,
     Accepted,
+    AcceptedRow,
     FieldRecord,
     HoldKind,
     Outcome,
@@ -39,7 +40,7 @@ from stockstatus.core.state import (
 )
 from stockstatus.core.supply import PurchaseOrders
 from stockstatus.core.sync.clock import Clock, system_clock, today_in
-from stockstatus.core.sync.facts import Sources, failure, gather
+from stockstatus.core.sync.facts import Refused, Sources, failure, gather
 from stockstatus.core.sync.facts import verdict as judge
 from stockstatus.core.sync.group import Peers, join_group, read_peers
 from stockstatus.core.sync.incremental import BOOKMARK_OVERLAP, IncrementalStart, decision_basis, incremental_start
@@ -50,6 +51,11 @@ from stockstatus.core.sync.targeted import Touched
 from stockstatus.rules.model import Decision, Status
 
 log = logging.getLogger("stockstatus.core.sync")
+
+NO_FIELDS_PLANNED: Mapping[str, Any] = {}
+
+STAGED_AT_ONCE = 500
+"""Rows of items the store already shows, staged in the state file's temporary table at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +405,6 @@ async def _pass(
         run.mode = PassMode.FULL  # the adapter could not tell what changed and pulled everything
         run.full_because = "the store could not tell what changed"
     run.items = len(gathered.items)
-    run.accepted_before = gathered.accepted
     if not gathered.incremental and not force:
         doubt = await _doubt_listing(store, adapter, state, len(gathered.items))
         if doubt is not None and not dry_run:
@@ -413,14 +418,27 @@ async def _pass(
     state.demand.observe(store.name, lines=gathered.seen, stock=stock_presence(gathered.items, gathered.today))
     state.incoming.update(store.name, gathered.incoming_seen, gathered.incoming_gone)
 
-    unchanged: list[Acceptance] = []
+    # Each item is decided as its facts are built, and only what the rest of the pass needs is
+    # kept: a Change per item to write, and for the items the store already shows what the
+    # state file, the takeover plan and the buyers' notices ask of them.
+    keeps_unchanged = not dry_run  # accepted again at the end of the pass (their rows staged now)
+    if keeps_unchanged:
+        state.accepted.unstage(store.name)
+    sizes_takeover = dry_run and restores(adapter) and not state.has_written(store.name)
+    waiting: frozenset[str] = frozenset()
+    if store.notify.enabled:
+        # Only items with an open order can owe its buyer a notice (`plan_notices`).
+        waiting = frozenset(line.item_key for order in gathered.orders for line in order.lines if line.quantity > 0)
+    unchanged: list[AcceptedRow] = []
     unchanged_items: list[Item] = []
-    updates: list[Update] = []
     decided: list[Decided] = []
-    for item, reason in gathered.refused:
-        run.skipped.append(Skipped(item, reason))
-    for seen in gathered.facts:
+    unbuilt: list[Skipped] = []
+    changes: list[Change] = []
+    for seen in gathered.each():
         item = seen.item
+        if isinstance(seen, Refused):
+            unbuilt.append(Skipped(item, seen.reason))
+            continue
         try:
             judged = judge(item, store.rules.decide(seen.facts), adapter.plan)
         except Exception as exc:
@@ -435,22 +453,32 @@ async def _pass(
             continue
         run.decided += 1
         run.counts[decision.status.value] += 1
-        decided.append(Decided(item, decision))
+        if item.key in waiting:
+            decided.append(Decided(item, decision))
         if fields:
-            updates.append(Update(item=item, decision=decision, fields=fields))
-        else:
-            unchanged.append(Acceptance(item.key, item.sku, item.name, decision, {}))
+            changes.append(Change(item, decision, fields))
+            continue
+        if keeps_unchanged:
+            unchanged.append(AcceptedRow.of(Acceptance(item.key, item.sku, item.name, decision, NO_FIELDS_PLANNED)))
+            if len(unchanged) >= STAGED_AT_ONCE:
+                state.accepted.stage(run.run_id or 0, store.name, unchanged)
+                unchanged.clear()
+        if sizes_takeover:
             unchanged_items.append(item)
+    run.skipped[:0] = unbuilt
+    if unchanged:
+        state.accepted.stage(run.run_id or 0, store.name, unchanged)
+        unchanged.clear()
 
     store_items = run.items if not gathered.incremental else max(run.items, len(gathered.accepted))
     release = state.holds.get(store.name, HoldKind.RELEASE)
     verdict = None
     if not force and (release is None or dry_run):
-        verdict = over_rails(tally(((u.item.shown.status, u.decision) for u in updates), store_items), store.rails)
+        verdict = over_rails(tally(((c.item.shown.status, c.decision) for c in changes), store_items), store.rails)
     if verdict is not None and dry_run:
         run.warnings.append(f"the rails would hold this pass: {verdict}")
     elif verdict is not None:
-        run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
+        run.changes = changes
         run.outcome = RunOutcome.HELD
         run.error = (
             f"store {store.name} held before writing: {verdict}. Nothing was written. If the plan is right "
@@ -461,28 +489,34 @@ async def _pass(
         state.holds.hold(store.name, run.error)  # said by the caller: the CLI prints it, the daemon logs it once
         return
 
-    if dry_run or not updates:
-        run.changes = [Change(u.item, u.decision, u.fields) for u in updates]
-    else:
-        results = await push_in_chunks(adapter, updates, progress=progress, stopping=stopping, store=store.name)
-        run.changes = [_applied(u, results.get(u.item.key)) for u in updates]
+    run.changes = changes
+    if not dry_run and changes:
+        results = await push_in_chunks(adapter, changes, progress=progress, stopping=stopping, store=store.name)
+        for n, change in enumerate(changes):
+            changes[n] = _applied(change, results.get(change.item.key))
+    # What buyers were told before, kept only for the items this pass changes (`announce`).
+    run.accepted_before = {
+        c.item.key: gathered.accepted[c.item.key] for c in changes if c.item.key in gathered.accepted
+    }
 
-    accepted = unchanged + [
-        Acceptance(c.item.key, c.item.sku, c.item.name, c.decision, c.fields)
-        for c in run.changes
-        if c.result is ChangeResult.WRITTEN
-    ]
-    outcomes = [
-        Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in run.changes
-    ]
-    if dry_run and restores(adapter) and not state.has_written(store.name):
-        run.takeover = takeover(adapter, [(u.item, u.fields) for u in updates], unchanged_items)
+    if sizes_takeover and restores(adapter):
+        run.takeover = takeover(adapter, [(c.item, c.fields) for c in changes], unchanged_items)
+        unchanged_items = []
     state.record(
         run.run_id or 0,
         store.name,
-        accepted=[] if dry_run else accepted,
-        outcomes=outcomes,
-        fields=[] if dry_run else _field_records(adapter, run.changes),
+        accepted=()
+        if dry_run
+        else (
+            Acceptance(c.item.key, c.item.sku, c.item.name, c.decision, c.fields)
+            for c in changes
+            if c.result is ChangeResult.WRITTEN
+        ),
+        staged=keeps_unchanged,
+        outcomes=(
+            Outcome(c.item.key, c.item.sku, c.previous, c.decision, c.fields, c.result, c.error) for c in changes
+        ),
+        fields=() if dry_run else _field_records(adapter, changes),
     )
     if run.failed:
         run.outcome = RunOutcome.PARTIAL
@@ -557,15 +591,15 @@ async def _doubt_listing(store: Store, adapter: Adapter, state: StateStore, pull
     )
 
 
-def _field_records(adapter: Adapter, changes: list[Change]) -> list[FieldRecord]:
+def _field_records(adapter: Adapter, changes: list[Change]) -> Iterator[FieldRecord]:
     """Each field the store accepted from this pass, with what it held before (read from the pull).
 
     Kept by `StateStore.record` in the same transaction as the write's acceptance; only a field's
     first write keeps its `before` (`state.originals`). An adapter without `Restores` records nothing.
+    Made as they are recorded: several per item written.
     """
     if not restores(adapter):
-        return []
-    records: list[FieldRecord] = []
+        return
     for change in changes:
         if change.result is not ChangeResult.WRITTEN:
             continue
@@ -579,17 +613,16 @@ def _field_records(adapter: Adapter, changes: list[Change]) -> list[FieldRecord]
                 log.warning("%s: %s is not recorded for restore: %s", item.label, write.field, exc)
                 continue
             scope, owner = (Scope.PARENT, str(item.parent_key)) if write.shared else (Scope.ITEM, item.key)
-            records.append(FieldRecord(scope, owner, write.field, item.sku, before, write.value))
-    return records
+            yield FieldRecord(scope, owner, write.field, item.sku, before, write.value)
 
 
-def _applied(update: Update, result: WriteResult | None) -> Change:
+def _applied(change: Change, result: WriteResult | None) -> Change:
     if result is None:
-        result = WriteResult(update.item.key, ok=False, error="the store did not answer for this item")
+        result = WriteResult(change.item.key, ok=False, error="the store did not answer for this item")
     return Change(
-        update.item,
-        update.decision,
-        update.fields,
+        change.item,
+        change.decision,
+        change.fields,
         result=ChangeResult.WRITTEN if result.ok else ChangeResult.FAILED,
         error=result.error,
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from stockstatus.core.model import Item
@@ -85,33 +86,39 @@ def takeover(
     A field shared by a product's items (tags, a stock pool's backorders) counts once per product.
     """
     fields: dict[str, FieldTakeover] = {}
-    counted: set[tuple[str, str]] = set()
-
-    def owner(item: Item, shared: bool) -> str:
-        return f"parent:{item.parent_key}" if shared else item.key
-
+    # The products whose shared field is counted, per field. An item's own field needs no such
+    # record: each item comes once, so a first dry run over a large store keeps nothing per item.
+    products: dict[str, set[str | None]] = {}
     for item, planned_fields in planned:
         for write in adapter.written(item, planned_fields):
-            key = (write.field, owner(item, write.shared))
-            if key in counted:
-                continue
+            if write.shared:
+                counted = products.setdefault(write.field, set())
+                if item.parent_key in counted:
+                    continue
             try:
                 before = adapter.held(item, write.field)
             except LookupError:
                 continue
-            counted.add(key)
+            if write.shared:
+                counted.add(item.parent_key)
             fields.setdefault(write.field, FieldTakeover(write.field, write.shared)).changes[(before, write.value)] += 1
-    everyone = [item for item, _ in planned] + list(unchanged)
-    for name, entry in fields.items():
-        for item in everyone:
-            key = (name, owner(item, entry.shared))
-            if key in counted:
+    everyone: Iterable[tuple[Item, Mapping[str, Any] | None]] = chain(planned, ((item, None) for item in unchanged))
+    for item, writes in everyone:
+        # A field the plan writes on this item itself was counted above (or cannot be read).
+        own = {w.field for w in adapter.written(item, writes) if not w.shared} if writes is not None else set()
+        for name, entry in fields.items():
+            if entry.shared:
+                counted = products.setdefault(name, set())
+                if item.parent_key in counted:
+                    continue
+            elif name in own:
                 continue
             try:
                 now = adapter.held(item, name)
             except LookupError:
                 continue
-            counted.add(key)
+            if entry.shared:
+                counted.add(item.parent_key)
             if now is not None:
                 entry.unchanged += 1
     return sorted(fields.values(), key=lambda f: (-(f.changing + f.unchanged), f.field))
