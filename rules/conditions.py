@@ -41,6 +41,8 @@ class Condition:
     interval: tuple[float, float] | None = None
     """For `available`: the stock levels it holds at (low, high), so a RuleSet can index rules
     by stock level instead of testing it; None when it is not an interval (`!=`)."""
+    sales_days: int = 0
+    """Days of sales history before today it reads (`velocity`, `days_of_cover`: the window)."""
 
 
 def plural(n: int, word: str) -> str:
@@ -255,7 +257,7 @@ def _velocity(value: Windowed) -> Condition:
         v = s.velocity(window)
         return {f"velocity_{window}d": None if v is None else round(v, 3)}
 
-    return Condition("velocity", test, describe, (), cost=6, values=values)
+    return Condition("velocity", test, describe, (), cost=6, values=values, sales_days=window)
 
 
 def _days_of_cover(value: Windowed) -> Condition:
@@ -283,7 +285,7 @@ def _days_of_cover(value: Windowed) -> Condition:
         c = cover(s)
         return {f"days_of_cover_{window}d": None if c is None else number_text(c) if c == math.inf else round(c, 3)}
 
-    return Condition("days_of_cover", test, describe, ("available",), cost=6, values=values)
+    return Condition("days_of_cover", test, describe, ("available",), cost=6, values=values, sales_days=window)
 
 
 def _has_reliable_eta(value: bool) -> Condition:

@@ -290,6 +290,12 @@ class RuleSet:
         return any(c.key in _SALES_KEYS for r in self.rules for c in r.conditions)
 
     @property
+    def sales_days(self) -> int:
+        """The most days of sales history before today any rule reads (its longest window); 0
+        when none reads any. Older days change no decision, so a pass reads no more."""
+        return max((c.sales_days for r in self.rules for c in r.conditions), default=0)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The rule names in order."""
         return tuple(r.name for r in self.rules)

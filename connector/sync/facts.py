@@ -396,6 +396,7 @@ async def gather(
     purchase_orders: PurchaseOrders | None = None,
     today: date | None = None,
     sales: bool = True,
+    sales_days: int | None = None,
     touched: Touched | None = None,
 ) -> Gathered:
     """Pull the store and get ready to build every item's facts. Reads the state file; writes nothing anywhere.
@@ -406,6 +407,8 @@ async def gather(
     the open orders can change, found in the whole listing. `purchase_orders` and `today`
     default to reading the files and the clock now. Without `sales` the facts carry no sales
     history (`Facts.sales` empty): for rules that read none, it is months of rows per item not read.
+    `sales_days` keeps it to that many days before today when fewer than `[demand] history_days`
+    (a pass: the longest window its rules read; `rules explain` shows the whole history).
     Each item's sales history is read from the state file when its facts are built.
     """
     changed: list[Item] | None = None
@@ -432,6 +435,7 @@ async def gather(
     first_seen = {key: s.first_seen for key, s in known_incoming.items()} | {
         key: s.first_seen for key, s in incoming_seen.items()
     }
+    history_days = min(sources.demand.history_days, sales_days or sources.demand.history_days)
     builder = FactsBuilder(
         items=items,
         today=today,
@@ -441,8 +445,8 @@ async def gather(
         without_orders=without_orders,
         accepted=accepted,
         first_seen=first_seen,
-        history=_history_reader(state, store.name, seen, today, sources.demand.history_days) if sales else None,
-        never_seen=unknown_history(today, sources.demand.history_days) if sales else (),
+        history=_history_reader(state, store.name, seen, today, history_days) if sales else None,
+        never_seen=unknown_history(today, history_days) if sales else (),
     )
     return Gathered(
         today=today,

@@ -387,6 +387,7 @@ async def _pass(
         purchase_orders=purchase_orders,
         today=today,
         sales=store.rules.reads_sales,
+        sales_days=store.rules.sales_days,
         touched=touched,
     )
     if peers is not None:

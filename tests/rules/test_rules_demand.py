@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from random import Random
 
 import pytest
 
@@ -11,6 +12,7 @@ from stockstatus.rules import (
     DaySales,
     Facts,
     SupplyEvent,
+    compile_rules,
     days_of_cover,
     demand_sd,
     reorder_point,
@@ -116,3 +118,32 @@ def test_reorder_suggestion_above_the_point_and_without_data() -> None:
     backordered = Facts(sku="X", today=TODAY, available=-4, lead_time_days=5)
     got = reorder_suggestion(backordered, window_days=7, review_days=0)
     assert got is not None and got.velocity == 0.0 and got.position == -4 and got.suggested == 4
+
+
+def test_a_rule_set_reads_sales_back_to_its_longest_window_and_older_days_change_nothing() -> None:
+    rules = compile_rules(
+        [
+            {"name": "fast", "when": {"velocity": {"window_days": 7, "is": "> 3"}}, "then": {"status": "out_of_stock"}},
+            {
+                "name": "covered",
+                "when": {"days_of_cover": {"window_days": 28, "is": "> 10"}, "available": "> 0"},
+                "then": {"status": "in_stock"},
+            },
+        ]
+    )
+    assert rules.sales_days == 28
+    assert (
+        compile_rules([{"name": "plain", "when": {"available": "<= 0"}, "then": {"status": "out_of_stock"}}]).sales_days
+        == 0
+    )
+
+    picker = Random(5)
+    base = Facts(sku="TEE-1", today=TODAY, available=0)
+    for _ in range(200):
+        days = history(*(None if picker.random() < 0.15 else picker.randint(0, 6) for _ in range(90)))
+        kept = tuple(d for d in days if d.day >= TODAY - timedelta(days=rules.sales_days))
+        for available in (0, 5, 40):
+            whole = rules.decide(Facts(sku="TEE-1", today=TODAY, available=available, sales=days))
+            window = rules.decide(Facts(sku="TEE-1", today=TODAY, available=available, sales=kept))
+            assert whole == window
+    assert rules.decide(base) is not None
