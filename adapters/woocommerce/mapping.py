@@ -595,9 +595,14 @@ def own_meta_values(decision: Decision) -> dict[str, str]:
 
 
 def _meta_diff(held: Mapping[str, str | None], values: Mapping[str, str], keys: MetaKeys) -> dict[str, str]:
-    return {
-        META_PREFIX + getattr(keys, name): value for name, value in values.items() if (held.get(name) or "") != value
-    }
+    names = _field_names(keys)
+    return {names[name]: value for name, value in values.items() if (held.get(name) or "") != value}
+
+
+@lru_cache(maxsize=16)
+def _field_names(keys: MetaKeys) -> dict[str, str]:
+    """Plan field name by `MetaKeys` field: one string for every plan of the pass, not one each."""
+    return {name: META_PREFIX + getattr(keys, name) for name in OWN_META}
 
 
 def outvoted(item: Item, decision: Decision, wanted: str) -> bool:

@@ -60,7 +60,7 @@ def test_settings_defaults_and_url_normalised():
     s = WooCommerceSettings(url="HTTPS://shop.example.com/", key_env="EU_SHOP_WC_KEY", secret_env="EU_SHOP_WC_SECRET")
     assert s.url == "https://shop.example.com"
     assert s.api_url == "https://shop.example.com/wp-json/wc/v3"
-    assert (s.backorders_allowed_as, s.batch_size, s.page_concurrency, s.write_concurrency) == ("notify", 100, 4, 6)
+    assert (s.backorders_allowed_as, s.batch_size, s.page_concurrency, s.write_concurrency) == ("notify", 100, 6, 6)
     assert s.order_statuses == ("processing", "on-hold")
     assert s.meta_keys.release_date == "release_date"
 
