@@ -616,27 +616,37 @@ class WooCommerceAdapter:
             mapping.validate_fields(update.item, update.fields)
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         endpoints = self._group(updates, errors)
-        pooled = any(u.item.platform.get("stock_pool") is not None for u in updates)
-
-        limit = asyncio.Semaphore(self.settings.write_concurrency)
-        size = self.settings.batch_size
-        requests = [
-            (path, list(entries.values())[start : start + size])
-            for path, entries in endpoints.items()
-            for start in range(0, len(entries), size)
-        ]
+        pools = {int(u.item.platform["product_id"]) for u in updates if u.item.platform.get("stock_pool") is not None}
         # A stock pool's parent is saved before its variations: WooCommerce derives each
         # variation's stock_status from the parent's backorders when the variation is saved, and
         # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
-        # first keeps showing "on backorder" under a parent that no longer allows it.
-        parents_first = [pooled and path == "products/batch" for path, _ in requests]
+        # first keeps showing "on backorder" under a parent that no longer allows it. Only those
+        # variations wait, each for its own parent's batch: the other batches do not wait for
+        # the slowest of the parents'.
+        products = endpoints.pop("products/batch", {})
+        parents = {pid: entry for pid, entry in products.items() if pid in pools}
+        others = {pid: entry for pid, entry in products.items() if pid not in pools}
+        size = self.settings.batch_size
         # The largest batches first: the store's workers then finish close together, rather than
         # one saving a batch of 100 while the others wait idle at the end of the push.
-        first = sorted((r for r, early in zip(requests, parents_first, strict=True) if early), key=_largest_first)
-        rest = sorted((r for r, early in zip(requests, parents_first, strict=True) if not early), key=_largest_first)
-        requests = first + rest
-        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
-        outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)
+        requests = _batches({"products/batch": parents}, size) + sorted(
+            _batches({"products/batch": others, **endpoints}, size), key=_largest_first
+        )
+        saved = {pid: asyncio.Event() for pid in parents}
+        limit = asyncio.Semaphore(self.settings.write_concurrency)
+
+        async def write(path: str, chunk: list[_Entry]) -> list[str | None]:
+            parent = _parent_of(path)
+            if parent in saved:
+                await saved[parent].wait()
+            try:
+                return await self._write(path, chunk, limit)
+            finally:
+                for entry in chunk if path == "products/batch" else ():
+                    if entry.payload["id"] in saved:
+                        saved[entry.payload["id"]].set()
+
+        outcomes = await _all(write(path, chunk) for path, chunk in requests)
         for (_, chunk), outcome in zip(requests, outcomes, strict=True):
             for entry, error in zip(chunk, outcome, strict=True):
                 if error:
@@ -885,6 +895,21 @@ class WooCommerceAdapter:
 
 def _largest_first(request: tuple[str, list[_Entry]]) -> int:
     return -len(request[1])
+
+
+def _batches(endpoints: Mapping[str, Mapping[Any, _Entry]], size: int) -> list[tuple[str, list[_Entry]]]:
+    """Each endpoint's entries in requests of at most `size`."""
+    return [
+        (path, list(entries.values())[start : start + size])
+        for path, entries in endpoints.items()
+        for start in range(0, len(entries), size)
+    ]
+
+
+def _parent_of(path: str) -> int | None:
+    """The product whose variations a batch path writes (`products/<id>/variations/batch`), else None."""
+    head, _, rest = path.removeprefix("products/").partition("/")
+    return int(head) if rest == "variations/batch" and head.isdigit() else None
 
 
 def _as_listed(variation: Mapping[str, Any], parent_name: str) -> dict[str, Any]:

@@ -824,6 +824,33 @@ async def test_a_pools_parent_is_saved_before_its_variations_and_each_variation_
     assert saved["/wp-json/wc/v3/products/50/variations/batch"] == [51, 52]
 
 
+async def test_only_a_pools_own_variations_wait_for_its_parent():
+    from stockstatus.adapters.woocommerce.mapping import variation_item
+
+    order: list[str] = []
+    other_saved = asyncio.Event()
+
+    async def store(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/products/60/variations/batch"):
+            other_saved.set()
+        elif request.url.path.endswith("/products/batch"):
+            # The pool's parent is saved only once the other product's variation has been: a
+            # push holding every variation back until the parents are saved never gets there.
+            await asyncio.wait_for(other_saved.wait(), timeout=5)
+        order.append(request.url.path.removeprefix("/wp-json/wc/v3/"))
+        return batch_echo(request)
+
+    a, b = pool_items(parent_backorders="no")
+    other = {**simple(60), "type": "variable", "variations": [61]}
+    own = {"id": 61, "sku": "OWN-61", "manage_stock": True, "stock_quantity": 0, "stock_status": "outofstock"}
+    c = variation_item(other, own, settings().meta_keys)
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made, updates = await planned(client, [(a, BACKORDER), (b, BACKORDER), (c, OUT)])
+        results = await made.push(updates)
+    assert all(r.ok for r in results)
+    assert order == ["products/60/variations/batch", "products/batch", "products/50/variations/batch"]
+
+
 @respx.mock
 async def test_a_pool_conflict_keeps_the_parent_from_selling_past_zero():
     products = respx.post(f"{API}/products/batch").mock(side_effect=batch_echo)
