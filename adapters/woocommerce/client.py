@@ -428,17 +428,14 @@ class WooCommerceAdapter:
         keys = self.settings.meta_keys
         listed: dict[Any, list[Item]] = {}
         """Parent id → the items of its variations, listed as its page arrived."""
-        readable: dict[Any, dict[str, Any]] = {}
-        """Parent id → parents whose variations may be read by SKU (after the listing)."""
         to_list: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         queued: set[Any] = set()
 
         def arrived(product: dict[str, Any]) -> Item | dict[str, Any] | None:
             if mapping.has_variations(product):
                 parent = mapping.parent_record(product, keys)
-                if self._readable_by_sku(parent) is not None:
-                    readable[parent["id"]] = parent
-                elif parent["id"] not in queued:
+                # One the last passes saw whole may be read by SKU, after the listing (`_variations`).
+                if self._readable_by_sku(parent) is None and parent["id"] not in queued:
                     # A listing read again (see `_listing`) finds its parents again: listed once.
                     queued.add(parent["id"])
                     to_list.put_nowait(parent)
@@ -473,7 +470,7 @@ class WooCommerceAdapter:
             len(items),
             len(products),
             len(parents),
-            products.count(None),
+            sum(product is None for product in products),
         )
         return items
 
