@@ -580,8 +580,8 @@ class WooCommerceAdapter:
         limit = asyncio.Semaphore(self.settings.page_concurrency)
         params = {"status": ",".join(self.settings.order_statuses), "_fields": ORDER_FIELDS}
         with self._order_statuses_named():
-            orders: list[dict[str, Any]] = await self._listing("orders", params, limit, "open orders")
-        return [mapping.open_order(order) for order in orders]
+            # Each order mapped as its page arrives: its JSON (addresses, totals...) is let go.
+            return await self._listing("orders", params, limit, "open orders", mapping.open_order)
 
     @contextmanager
     def _order_statuses_named(self) -> Iterator[None]:
