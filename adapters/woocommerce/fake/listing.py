@@ -32,13 +32,14 @@ from .render import json_response
 from .store import Store, price_of
 
 __all__ = [
+    "Filter",
     "Paging",
     "collection",
-    "order_matches",
+    "order_filter",
     "ordered",
-    "product_matches",
-    "variation_in_products",
-    "variation_matches",
+    "product_filter",
+    "variation_filter",
+    "variation_in_products_filter",
 ]
 
 HIDDEN_FROM_ANY = frozenset({"trash", "auto-draft", "checkout-draft"})
@@ -50,88 +51,97 @@ def skus(value: str) -> frozenset[str]:
     return frozenset(s.strip() for s in value.split(","))
 
 
-def product_matches(store: Store, product: Json, params: Mapping[str, Any]) -> bool:
+Filter = Callable[[Json], bool]
+"""Whether one record is selected: built once a request from its parameters (a catalogue of
+100,000 products is filtered for every page, so nothing is parsed again per record)."""
+
+
+def _all(checks: list[Filter]) -> Filter:
+    if len(checks) == 1:
+        return checks[0]
+    first, rest = checks[0], _all(checks[1:])
+    return lambda record: first(record) and rest(record)
+
+
+def _status_check(params: Mapping[str, Any]) -> Filter:
     status = params.get("status", "any")
-    if status == "any" and product["status"] in HIDDEN_FROM_ANY:
-        return False
-    if status != "any" and product["status"] != status:
-        return False
-    if "type" in params and product["type"] != params["type"]:
-        return False
-    if params.get("sku") and product["sku"] not in skus(str(params["sku"])):
-        return False
-    if "stock_status" in params and store.shown_stock(product)["stock_status"] != params["stock_status"]:
-        return False
-    if params.get("tag") and not {str(t) for t in wp_parse_list(params["tag"])} & {
-        str(t["id"]) for t in product["tags"]
-    }:
-        return False
-    if params.get("category") and not {str(c) for c in wp_parse_list(params["category"])} & {
-        str(c["id"]) for c in product["categories"]
-    }:
-        return False
-    if params.get("search") and str(params["search"]).lower() not in product["name"].lower():
-        return False
-    return _common_filters(store, product, params)
+    if status == "any":
+        return lambda record: record["status"] not in HIDDEN_FROM_ANY
+    return lambda record: record["status"] == status
 
 
-def variation_matches(store: Store, variation: Json, params: Mapping[str, Any]) -> bool:
-    status = params.get("status", "any")
-    if status == "any" and variation["status"] in HIDDEN_FROM_ANY:
-        return False  # the variations of a trashed product are trashed with it
-    if status != "any" and variation["status"] != status:
-        return False
-    if params.get("sku") and variation["sku"] not in skus(str(params["sku"])):
-        return False
-    if "stock_status" in params and store.shown_stock(variation)["stock_status"] != params["stock_status"]:
-        return False
-    return _common_filters(store, variation, params)
+def product_filter(store: Store, params: Mapping[str, Any]) -> Filter:
+    """Which products a products listing selects."""
+    checks = [_status_check(params)]
+    if "type" in params:
+        kind = params["type"]
+        checks.append(lambda product: product["type"] == kind)
+    checks += _sku_and_stock(store, params)
+    for param, terms in (("tag", "tags"), ("category", "categories")):
+        if params.get(param):
+            wanted = {str(t) for t in wp_parse_list(params[param])}
+            checks.append(lambda product, w=wanted, f=terms: bool(w & {str(t["id"]) for t in product[f]}))
+    if params.get("search"):
+        needle = str(params["search"]).lower()
+        checks.append(lambda product: needle in product["name"].lower())
+    return _all(checks + _common_checks(store, params))
 
 
-def variation_in_products(store: Store, variation: Json, params: Mapping[str, Any]) -> bool:
-    """A variation in `products?sku=…`: the products query's status and SKU filters apply to it."""
-    status = params.get("status", "any")
-    if status == "any" and variation["status"] in HIDDEN_FROM_ANY:
-        return False
-    if status != "any" and variation["status"] != status:
-        return False
-    return variation_matches(store, variation, {**params, "status": "any"})
+def variation_filter(store: Store, params: Mapping[str, Any]) -> Filter:
+    """Which variations a product's variations listing selects (those of a trashed product are
+    trashed with it)."""
+    return _all([_status_check(params), *_sku_and_stock(store, params), *_common_checks(store, params)])
 
 
-def order_matches(store: Store, order: Json, statuses: set[str], params: Mapping[str, Any]) -> bool:
+def variation_in_products_filter(store: Store, params: Mapping[str, Any]) -> Filter:
+    """Which variations `products?sku=…` selects: the products query's status and SKU filters apply."""
+    return _all([_status_check(params), variation_filter(store, {**params, "status": "any"})])
+
+
+def _sku_and_stock(store: Store, params: Mapping[str, Any]) -> list[Filter]:
+    checks: list[Filter] = []
+    if params.get("sku"):
+        wanted = skus(str(params["sku"]))
+        checks.append(lambda record: record["sku"] in wanted)
+    if "stock_status" in params:
+        shown = params["stock_status"]
+        checks.append(lambda record: store.shown_stock(record)["stock_status"] == shown)
+    return checks
+
+
+def order_filter(store: Store, statuses: set[str], params: Mapping[str, Any]) -> Filter:
+    """Which orders an orders listing selects."""
+    checks: list[Filter] = []
     if "any" in statuses:
-        if order["status"] in HIDDEN_FROM_ANY:
-            return False
-    elif order["status"] not in statuses:
-        return False
-    if params.get("customer") is not None and order["customer_id"] != int(params["customer"]):
-        return False
-    if params.get("product") is not None and int(params["product"]) not in {
-        li["product_id"] for li in order["line_items"]
-    }:
-        return False
-    return _common_filters(store, order, params)
+        checks.append(lambda order: order["status"] not in HIDDEN_FROM_ANY)
+    else:
+        checks.append(lambda order: order["status"] in statuses)
+    if params.get("customer") is not None:
+        customer = int(params["customer"])
+        checks.append(lambda order: order["customer_id"] == customer)
+    if params.get("product") is not None:
+        product = int(params["product"])
+        checks.append(lambda order: product in {li["product_id"] for li in order["line_items"]})
+    return _all(checks + _common_checks(store, params))
 
 
-def _common_filters(store: Store, record: Json, params: Mapping[str, Any]) -> bool:
-    include = {int(i) for i in wp_parse_list(params.get("include", [])) if is_integer(i)}
-    exclude = {int(i) for i in wp_parse_list(params.get("exclude", [])) if is_integer(i)}
-    if include and record["id"] not in include:
-        return False
-    if record["id"] in exclude:
-        return False
-    parents = {int(i) for i in wp_parse_list(params.get("parent", [])) if is_integer(i)}
-    if parents and record.get("parent_id", 0) not in parents:
-        return False
-    return _date_filters(store, record, params)
+def _ids(params: Mapping[str, Any], name: str) -> set[int]:
+    return {int(i) for i in wp_parse_list(params.get(name, [])) if is_integer(i)}
 
 
-def _date_filters(store: Store, record: Json, params: Mapping[str, Any]) -> bool:
-    use_gmt = to_bool(params.get("dates_are_gmt", False))
+def _common_checks(store: Store, params: Mapping[str, Any]) -> list[Filter]:
+    checks: list[Filter] = []
+    include, exclude, parents = _ids(params, "include"), _ids(params, "exclude"), _ids(params, "parent")
+    if include:
+        checks.append(lambda record: record["id"] in include)
+    if exclude:
+        checks.append(lambda record: record["id"] not in exclude)
+    if parents:
+        checks.append(lambda record: record.get("parent_id", 0) in parents)
+    zone = UTC if to_bool(params.get("dates_are_gmt", False)) else store.timezone
 
-    def column(field: str) -> datetime:
+    def column(record: Json, field: str) -> datetime:
         moment: datetime = record[field]
-        zone = UTC if use_gmt else store.timezone
         return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
     # WP_Date_Query's after/before are exclusive.
@@ -142,9 +152,10 @@ def _date_filters(store: Store, record: Json, params: Mapping[str, Any]) -> bool
         ("modified_before", "date_modified", operator.lt),
     )
     for param, field, keep in bounds:
-        if params.get(param) and not keep(column(field), parse_query_date(str(params[param]))):
-            return False
-    return True
+        if params.get(param):
+            limit = parse_query_date(str(params[param]))
+            checks.append(lambda record, f=field, k=keep, v=limit: k(column(record, f), v))
+    return checks
 
 
 @dataclass(frozen=True)
