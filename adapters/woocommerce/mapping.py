@@ -272,6 +272,14 @@ class Held(Mapping[str, Any]):
             return getattr(self, name)
         raise KeyError(name)
 
+    def stored(self, key: str, label: str) -> str | None:
+        """What the connector's meta `key` holds as stored (None: absent); LookupError for a key it does not write."""
+        position = _own_positions(self._keys).get(key)
+        if position is None:
+            # Only the connector's own keys are kept (what a plan writes), not every key of the product.
+            raise LookupError(f"{label}: meta key {key!r} is not one the connector writes")
+        return self._meta[position]
+
     def __iter__(self) -> Iterator[str]:
         return iter(Held.FIELDS)
 
@@ -704,9 +712,8 @@ def held(item: Item, name: str) -> str | None:
     platform = item.platform
     if name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):
         key = name[len(META_PREFIX) :]
-        if isinstance(platform, Held) and key not in _own_positions(platform._keys):
-            # Only the connector's own keys are kept (what a plan writes), not every key of the product.
-            raise LookupError(f"{item.label}: meta key {key!r} is not one the connector writes")
+        if isinstance(platform, Held):
+            return platform.stored(key, item.label)
         return (platform.get("meta_data") or {}).get(key)
     if name in ("stock_status", "backorders", "parent_backorders"):
         # Only where the connector sets it: WooCommerce derives a managed item's stock_status, and
