@@ -17,20 +17,30 @@ from typing import Protocol
 from stockstatus.rules.compiler import Rule, compile_specs
 from stockstatus.rules.demand import DEFAULT_WINDOW_DAYS, days_of_cover
 from stockstatus.rules.errors import RuleError
-from stockstatus.rules.model import AtSellout, Decision, Facts, OrderEta, Shipment, Status, Why
+from stockstatus.rules.model import (
+    AtSellout,
+    Decision,
+    Facts,
+    OrderEta,
+    Shipment,
+    Status,
+    Why,
+    make_at_sellout,
+    make_order_eta,
+)
 from stockstatus.rules.schema import validate_options, validate_rules
 from stockstatus.rules.subject import Subject, queued_units, supply_values
 from stockstatus.rules.supply import (
     DEFAULT_HORIZON_DAYS,
     GroupOrderEta,
     SupplyTimeline,
+    etas_in,
     group_etas,
     merged,
-    queue_etas,
+    one_shipment,
     queued_elsewhere,
     timeline,
 )
-from stockstatus.rules.template import render_message
 
 DEFAULT_RULE = "default"
 _later_decision = Decision.explained_later
@@ -167,19 +177,45 @@ class Explanation(list[RuleTrace]):
         return self.decision.order_etas if self.decision is not None else ()
 
 
+_Check = Callable[[Subject, date | None], bool]
 _Step = tuple[
     Callable[[Subject], bool] | None,
     Callable[[Subject], date | None] | None,
-    tuple[Callable[[Subject, date | None], bool], ...],
+    bool,
+    _Check | None,
     Rule,
 ]
+"""A rule as a plan runs it: its `when` tests in one call, its ETA source, whether it needs an
+ETA to match, its other checks of the ETA (and cap) in one call, and the rule."""
+
+
+def _all_checks(checks: Sequence[_Check]) -> _Check | None:
+    """`compiler.all_of` for the checks that take the ETA too."""
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        a, b = checks
+        return lambda s, eta: a(s, eta) and b(s, eta)
+
+    def every(s: Subject, eta: date | None) -> bool:
+        for check in checks:  # noqa: SIM110
+            if not check(s, eta):
+                return False
+        return True
+
+    return every
+
 
 _ETA_CHECK_SECTION = {"has_eta": "then.eta", "eta_within_days": "when.eta_within_days", "cap": "then.cap"}
 _HELD_BACK = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
 """Statuses that cannot hold while units are on the shelf: the connector never rewrites stock."""
 _SOLD_OUT = frozenset({Status.OUT_OF_STOCK, Status.BACKORDER})
-_SALES_KEYS = frozenset({"velocity", "days_of_cover"})
 """Previous statuses that hysteresis (`back_in_stock_at`) holds on to."""
+_PAST_ZERO = frozenset({Status.BACKORDER, Status.PRE_ORDER})
+"""`Status.sellable_past_zero` as a set (a property call costs more on the hot path)."""
+_SALES_KEYS = frozenset({"velocity", "days_of_cover"})
 
 
 def _jsonable(value: object) -> object:
@@ -211,10 +247,13 @@ class RuleSet:
         # conditions the same rules can apply, so each stretch gets its own plan in which those
         # tests are already answered. A plan is flat tuples: no attribute lookups in the loop.
         def step(rule: Rule, indexed: bool) -> _Step:
+            # A rule that gives an ETA matches only with one: asked in place, not by a call.
+            needs_eta = rule.eta_source is not None and rule.action.eta is not None
             return (
                 rule.match_rest if indexed else rule.match,
                 rule.eta_source.resolve if rule.eta_source is not None else None,
-                tuple(k.test for k in rule.eta_checks),
+                needs_eta,
+                _all_checks([k.test for k in rule.eta_checks if not (needs_eta and k.key == "has_eta")]),
                 rule,
             )
 
@@ -236,7 +275,7 @@ class RuleSet:
         # Pre-arming after the first pass stopped at rule k: rules before k that do not read the
         # stock level answer the same at sell-out (they failed), so only the others are asked.
         zero = tuple(
-            tuple(s for s in at_zero if s[3].position >= k or s[3].stock_dependent) for k in range(len(self.rules) + 1)
+            tuple(s for s in at_zero if s[4].position >= k or s[4].stock_dependent) for k in range(len(self.rules) + 1)
         )
         untracked = tuple(step(r, False) for r in self.rules if r.stock_range is None)
         object.__setattr__(self, "_points", tuple(points))
@@ -314,9 +353,12 @@ class RuleSet:
         ):
             return self._held(build, subject, at_zero)
         limit = None
-        if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status.sellable_past_zero:
+        if sellout_rule is not None and sellout_rule.action.cap is not None and sellout_status in _PAST_ZERO:
             limit = sellout_rule.action.cap.sell_limit(subject)
-        at_sellout = self._at_sellout(subject, sellout_status, sellout_rule, at_zero, limit)
+        if sellout_status is Status.OUT_OF_STOCK and (sellout_rule is None or sellout_rule.action.message is None):
+            at_sellout = None  # a plain sell-out: what `_at_sellout` answers, without the call
+        else:
+            at_sellout = self._at_sellout(subject, sellout_status, sellout_rule, at_zero, limit)
         subject.available = available
         sellout_name = sellout_rule.name if sellout_rule is not None else DEFAULT_RULE
         order_etas = (
@@ -370,7 +412,7 @@ class RuleSet:
         sell-out rule's ETA and message as a pass at that moment would write them. None for a
         plain sell-out (out of stock, no message): the store's own sold-out text says it all."""
         if rule is None:
-            return None if status is Status.OUT_OF_STOCK else AtSellout(status, None, None)
+            return None if status is Status.OUT_OF_STOCK else make_at_sellout(status, None, None)
         action = rule.action
         eta = None
         if action.eta is not None:
@@ -383,19 +425,18 @@ class RuleSet:
         template = action.message
         if template is not None:
             facts = subject.facts
-            message = render_message(
-                template,
-                sku=facts.sku,
-                name=facts.name,
-                available=0,
-                eta=eta,
-                today=facts.today,
-                queue=queued_units(subject) if "queue" in template.fields else None,
-                limit=limit,
+            message = template.render(
+                facts.sku,
+                facts.name,
+                0,
+                eta,
+                facts.today,
+                queued_units(subject) if "queue" in template.fields else None,
+                limit,
             )
         if status is Status.OUT_OF_STOCK and message is None:
             return None
-        return AtSellout(status, eta, message)
+        return make_at_sellout(status, eta, message)
 
     def explain(self, facts: Facts) -> Explanation:
         """Every rule's result with per-condition texts; the deciding trace carries the decision.
@@ -482,16 +523,16 @@ class RuleSet:
         else:
             # `_plan` inlined: this runs once or twice for every SKU of every pass.
             plan = self._plans[bisect_right(self._points, available)]
-        for match, resolve, checks, rule in plan:
+        for match, resolve, needs_eta, check, rule in plan:
             if match is not None and not match(subject):
                 continue
-            if not checks:
-                return rule, None
-            eta = resolve(subject) if resolve is not None else None
-            for check in checks:
-                if not check(subject, eta):
-                    break
+            if resolve is None:
+                eta = None
             else:
+                eta = resolve(subject)
+                if eta is None and needs_eta:
+                    continue
+            if check is None or check(subject, eta):
                 return rule, eta
         return None
 
@@ -515,15 +556,14 @@ class RuleSet:
         message = None
         template = action.message
         if template is not None:
-            message = render_message(
-                template,
-                sku=facts.sku,
-                name=facts.name,
-                available=subject.available,
-                eta=shown,
-                today=facts.today,
-                queue=queued_units(subject) if "queue" in template.fields else None,
-                limit=limit,
+            message = template.render(
+                facts.sku,
+                facts.name,
+                subject.available,
+                shown,
+                facts.today,
+                queued_units(subject) if "queue" in template.fields else None,
+                limit,
             )
         order_etas = (
             self._order_etas(subject, action.status, shown, action.handling_days) if facts.backorder_queue else ()
@@ -590,14 +630,13 @@ class RuleSet:
         if facts.group is not None:
             store = facts.group.store
             return tuple(g.eta for g in self._group_orders(subject, status, eta, handling_days) if g.store == store)
-        etas = queue_etas(
+        etas = etas_in(
             subject.available,
             facts.backorder_queue,
-            facts.supply,
+            subject.counted(),
             facts.today,
-            horizon_days=self.horizon_days,
-            handling_days=handling_days,
-            not_before=_not_before(facts, status),
+            handling_days,
+            _not_before(facts, status),
         )
         return _no_later_than(etas, eta)
 
@@ -634,21 +673,25 @@ def _no_later_than(etas: tuple[OrderEta, ...], eta: date | None) -> tuple[OrderE
     """No order ships after the decision's ETA (the next unit's, behind every queued one)."""
     if eta is None:
         return etas
-    return tuple(
-        o
-        if o.ships_by is not None and o.ships_by <= eta
-        else OrderEta(
-            o.order_id,
-            o.now,
-            o.later,
-            eta,
-            merged(
-                Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta)
-                for p in o.shipments
-            ),
+    for o in etas:
+        if o.ships_by is None or o.ships_by > eta:
+            break
+    else:
+        return etas  # the usual case: every order ships by then already
+    return tuple(o if o.ships_by is not None and o.ships_by <= eta else _ships_by(o, eta) for o in etas)
+
+
+def _ships_by(order: OrderEta, eta: date) -> OrderEta:
+    """`order` with every part that would ship after `eta` (or never) shipping by `eta`."""
+    parts = order.shipments
+    if len(parts) == 1:
+        day = parts[0].ships_by
+        shipments = one_shipment(parts[0].units, day if day is not None and day <= eta else eta)
+    else:
+        shipments = merged(
+            Shipment(p.units, p.ships_by if p.ships_by is not None and p.ships_by <= eta else eta) for p in parts
         )
-        for o in etas
-    )
+    return make_order_eta(order.order_id, order.now, order.later, eta, shipments)
 
 
 def _base_inputs(facts: Facts, available: int | None = None, *, view: bool = False) -> dict[str, object]:

@@ -187,7 +187,13 @@ class Cap:
 
     def sell_limit(self, s: Subject) -> int:
         """Units that may still be sold past the shelf; <= 0 means the cap is reached."""
-        return self.total(s) - queued_units(s)
+        # `total` inlined: this runs once or twice for every SKU a capped rule looks at.
+        if not self.incoming:
+            total = self.max if self.max is not None else 0
+        else:
+            room = s.incoming()
+            total = room if self.max is None else min(room, self.max)
+        return total - queued_units(s)
 
     def describe(self, s: Subject) -> str:
         queued = queued_units(s)

@@ -7,11 +7,11 @@ the first time one asks and kept for the rest of the decision.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from stockstatus.rules.demand import velocity
 from stockstatus.rules.model import Facts
-from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, incoming_known, next_arrival, queued_elsewhere
+from stockstatus.rules.supply import DEFAULT_HORIZON_DAYS, arrival_in, counted_supply, queued_elsewhere, span
 
 _EMPTY: frozenset[str] = frozenset()
 _UNSET = object()
@@ -21,10 +21,19 @@ def _folded(names: frozenset[str]) -> frozenset[str]:
     """Names casefolded; the set itself when they already are (the usual case, no copy)."""
     if not names:
         return _EMPTY
-    joined = "\x00".join(names)
-    if joined.casefold() == joined:
-        return names
-    return frozenset(n.casefold() for n in names)
+    # A catalogue repeats a few sets of tags and categories: remembered by value (a set's hash
+    # is kept in it, so asking again costs a lookup, not a join and a casefold).
+    folded = _FOLDED.get(names)
+    if folded is None:
+        joined = "\x00".join(names)
+        folded = names if joined.casefold() == joined else frozenset(n.casefold() for n in names)
+        if len(_FOLDED) > 4096:
+            _FOLDED.clear()
+        _FOLDED[names] = folded
+    return folded
+
+
+_FOLDED: dict[frozenset[str], frozenset[str]] = {}
 
 
 class Subject:
@@ -39,6 +48,7 @@ class Subject:
         "_arrival",
         "_arrival_key",
         "_categories",
+        "_counted",
         "_horizon_end",
         "_incoming",
         "_tags",
@@ -61,6 +71,7 @@ class Subject:
         self._categories: frozenset[str] | None = None
         self._horizon_end: date | None = None
         self._incoming: int | None = None
+        self._counted: list[tuple[date, int | None]] | None = None
 
     @property
     def tags(self) -> frozenset[str]:
@@ -90,26 +101,28 @@ class Subject:
     def horizon_end(self) -> date:
         end = self._horizon_end
         if end is None:
-            end = self._horizon_end = self.today + timedelta(days=self.horizon_days)
+            end = self._horizon_end = self.today + span(self.horizon_days)
         return end
+
+    def counted(self) -> list[tuple[date, int | None]]:
+        """The supply that counts, today to the horizon, as (expected, quantity), soonest first."""
+        counted = self._counted
+        if counted is None:
+            counted = self._counted = counted_supply(self.facts.supply, self.today, self.horizon_end)
+        return counted
 
     def arrival(self) -> date | None:
         """The day supply covers the queue plus the next unit (FIFO, no handling); None: no timeline."""
         available = self.available
-        if self._arrival_key is not _UNSET and self._arrival_key == available:
-            return self._arrival
         facts = self.facts
         if not facts.supply:
-            arrival = self.today if available is not None and available > 0 else None
-        else:
-            arrival = next_arrival(
-                available,
-                facts.backorder_queue,
-                facts.supply,
-                self.today,
-                self.horizon_end,
-                also_queued=queued_elsewhere(facts.group),
-            )
+            # Nothing coming: only the shelf serves (most SKUs; not worth remembering).
+            return self.today if available is not None and available > 0 else None
+        if self._arrival_key is not _UNSET and self._arrival_key == available:
+            return self._arrival
+        arrival = arrival_in(
+            available, facts.backorder_queue, self.counted(), self.today, queued_elsewhere(facts.group)
+        )
         self._arrival_key = available
         self._arrival = arrival
         return arrival
@@ -118,8 +131,13 @@ class Subject:
         """Known incoming units inside the horizon."""
         incoming = self._incoming
         if incoming is None:
-            supply = self.facts.supply
-            incoming = self._incoming = incoming_known(supply, self.today, self.horizon_end) if supply else 0
+            incoming = 0
+            if self.facts.supply:
+                # What `supply.incoming_known` counts, from the events already counted.
+                for _, quantity in self.counted():
+                    if quantity is not None and quantity > 0:
+                        incoming += quantity
+            self._incoming = incoming
         return incoming
 
     def velocity(self, window_days: int) -> float | None:

@@ -39,11 +39,11 @@ queue covered plus one, so its ETA, and a cap's room, are the same whichever sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent, SupplyGroup
+from stockstatus.rules.model import OrderEta, QueuedOrder, Shipment, SupplyEvent, SupplyGroup, make_order_eta
 
 DEFAULT_HORIZON_DAYS = 120
 """How far ahead supply counts; later shipments give "no reliable timeline"."""
@@ -55,9 +55,23 @@ def days_after(day: date, days: int) -> date | None:
     A date that far out is no reliable timeline; it must not take the item's decision down.
     """
     try:
-        return day + timedelta(days=days)
+        return day + span(days)
     except OverflowError:
         return None
+
+
+def span(days: int) -> timedelta:
+    """`timedelta(days=days)`, remembered: making one costs four times adding it to a date, and
+    a pass asks for a few values (handling days, lead times, the horizon) over and over."""
+    step = _SPANS.get(days)
+    if step is None:
+        if len(_SPANS) > 4096:
+            _SPANS.clear()
+        step = _SPANS[days] = timedelta(days=days)
+    return step
+
+
+_SPANS: dict[int, timedelta] = {}
 
 
 def on_hand(available: int | None) -> int:
@@ -94,21 +108,32 @@ def next_arrival(
     other stores of a supply group have waiting ahead (the shelf, being this store's own, does
     not serve them: units on it ship now).
     """
+    return arrival_in(available, queue, counted_supply(supply, today, horizon_end), today, also_queued)
+
+
+def counted_supply(supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> list[tuple[date, int | None]]:
+    """The events that count, from today to the horizon, as (expected, quantity), soonest first
+    (events of one day in the order given)."""
+    # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
+    if not supply:
+        return []
+    return sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
+
+
+def arrival_in(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    counted: Sequence[tuple[date, int | None]],
+    today: date,
+    also_queued: int = 0,
+) -> date | None:
+    """`next_arrival` over supply already counted (`counted_supply`)."""
     needed = queued_units(available, queue) + 1
     have = on_hand(available)
     if have >= needed:
         return today
     # An empty or oversold shelf (have is 0 here): incoming supply covers the whole group's queue first.
     needed += also_queued
-    # Few events per SKU: a sort of the counted ones is cheaper than anything cleverer.
-    counted = (
-        sorted(
-            [(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end],
-            key=_first,
-        )
-        if supply
-        else ()
-    )
     for day, quantity in counted:
         if quantity is None:
             return day
@@ -309,19 +334,27 @@ def queue_etas(
     """`order_etas(timeline(...), queue, ...)` without building the printable timeline."""
     if not queue:
         return ()
-    steps = _steps(on_hand(available), supply, today, today + timedelta(days=horizon_days))
+    counted = counted_supply(supply, today, today + timedelta(days=horizon_days))
+    return etas_in(available, queue, counted, today, handling_days, not_before)
+
+
+def etas_in(
+    available: int | None,
+    queue: Sequence[QueuedOrder],
+    counted: Sequence[tuple[date, int | None]],
+    today: date,
+    handling_days: int,
+    not_before: date | None,
+) -> tuple[OrderEta, ...]:
+    """`queue_etas` over supply already counted (`counted_supply`)."""
+    steps = _steps(on_hand(available), counted, today)
     return _allocate(steps, queued_units(available, queue), queue, today, handling_days, not_before)
 
 
-def _steps(start: int, supply: Iterable[SupplyEvent], today: date, horizon_end: date) -> list[tuple[date, int | None]]:
+def _steps(start: int, counted: Sequence[tuple[date, int | None]], today: date) -> list[tuple[date, int | None]]:
     """S(t) at each counted event day, from `start` units today (None: enough from that day on)."""
     have = start
     steps: list[tuple[date, int | None]] = [(today, have)]
-    counted = (
-        sorted([(e.expected, e.quantity) for e in supply if today <= e.expected <= horizon_end], key=_first)
-        if supply
-        else ()
-    )
     for day, quantity in counted:
         if quantity is None:
             steps.append((day, None))
@@ -373,7 +406,7 @@ def group_etas(
     if not entries:
         return ()
     entries.sort(key=lambda e: (e[0].ordered_at, e[1], e[0].order_id))
-    steps = _steps(0, supply, today, today + timedelta(days=horizon_days))
+    steps = _steps(0, counted_supply(supply, today, today + timedelta(days=horizon_days)), today)
     served = _serve([(order, now) for order, _, now in entries], ahead, steps, today, handling_days, not_before)
     return tuple(
         GroupOrderEta(name, order.ordered_at, eta) for (order, name, _), eta in zip(entries, served, strict=True)
@@ -390,15 +423,40 @@ def _allocate(
 ) -> tuple[OrderEta, ...]:
     if not queue:
         return ()
-    listed = sum(q.quantity for q in queue)
+    listed = sum([q.quantity for q in queue])
     excess = max(listed - queued, 0)  # the oldest listed units: covered by stock now
     position = max(queued - listed, 0)  # unattributed units queue first
+    if not excess:
+        # The usual case (the queue lists exactly the units sold past zero): nothing ships now.
+        return _serve([(order, 0) for order in queue], position, steps, today, handling_days, not_before)
     entries: list[tuple[QueuedOrder, int]] = []
     for order in queue:
         now = min(order.quantity, excess)
         excess -= now
         entries.append((order, now))
     return _serve(entries, position, steps, today, handling_days, not_before)
+
+
+def _ship_date(handling_days: int, not_before: date | None) -> Callable[[date], date | None]:
+    """The day units that arrive on a day ship: handling days later, not before `not_before`."""
+    try:
+        handling: timedelta | None = span(handling_days)
+    except OverflowError:
+        handling = None
+
+    def shipped(arrival: date) -> date | None:
+        # `days_after` with the span looked up once per queue.
+        if handling is None:
+            return None
+        try:
+            ships_by = arrival + handling
+        except OverflowError:
+            return None
+        if not_before is not None and ships_by < not_before:
+            return not_before
+        return ships_by
+
+    return shipped
 
 
 def _serve(
@@ -411,35 +469,59 @@ def _serve(
 ) -> tuple[OrderEta, ...]:
     """Each order's `now` units ship today; its other units take the next places in the queue
     (after `position` units ahead) and ship the day S(t) covers them."""
+
+    shipped = _ship_date(handling_days, not_before)
+    # Each step's ship date once: every order of the queue looks them up.
+    dated = [(supply, shipped(day)) for day, supply in steps]
+    ships_now = shipped(today)
     out: list[OrderEta] = []
-
-    def shipped(arrival: date | None) -> date | None:
-        ships_by = None if arrival is None else days_after(arrival, handling_days)
-        if ships_by is not None and not_before is not None and ships_by < not_before:
-            ships_by = not_before
-        return ships_by
-
     for order, now in entries:
         later = order.quantity - now
-        parts: list[Shipment] = [Shipment(now, shipped(today))] if now else []
-        arrival: date | None = today
-        if later:
-            start = position  # units queued ahead of this order's waiting ones
-            position += later
-            arrival = None
-            covered = 0
-            for day, supply in steps:
-                reach = later if supply is None else min(max(supply - start, 0), later)
-                if reach > covered:
-                    parts.append(Shipment(reach - covered, shipped(day)))
-                    covered = reach
-                if covered >= later:
-                    arrival = day
-                    break
-            if covered < later:
-                parts.append(Shipment(later - covered, None))
-        out.append(OrderEta(order.order_id, now, later, shipped(arrival), merged(parts)))
+        if not later:
+            out.append(make_order_eta(order.order_id, now, 0, ships_now, one_shipment(now, ships_now) if now else ()))
+            continue
+        # (units, ships_by) until the end: most orders are one shipment, a shared one.
+        parts: list[tuple[int, date | None]] = [(now, ships_now)] if now else []
+        start = position  # units queued ahead of this order's waiting ones
+        position += later
+        ships_by = None
+        covered = 0
+        for supply, ship in dated:
+            # min(max(supply - start, 0), later) without the two calls (this is the inner loop).
+            if supply is None:
+                reach = later
+            else:
+                reach = supply - start
+                if reach >= later:
+                    reach = later
+                elif reach < 0:
+                    reach = 0
+            if reach > covered:
+                parts.append((reach - covered, ship))
+                covered = reach
+            if covered >= later:
+                ships_by = ship
+                break
+        if covered < later:
+            parts.append((later - covered, None))
+        shipments = one_shipment(*parts[0]) if len(parts) == 1 else merged(Shipment(units, day) for units, day in parts)
+        out.append(make_order_eta(order.order_id, now, later, ships_by, shipments))
     return tuple(out)
+
+
+def one_shipment(units: int, ships_by: date | None) -> tuple[Shipment, ...]:
+    """`(Shipment(units, ships_by),)`, one tuple shared by every order it describes (a value: a
+    pass has few distinct ones)."""
+    key = (units, ships_by)
+    one = _ONE_SHIPMENT.get(key)
+    if one is None:
+        if len(_ONE_SHIPMENT) > 4096:
+            _ONE_SHIPMENT.clear()
+        one = _ONE_SHIPMENT[key] = (Shipment(units, ships_by),)
+    return one
+
+
+_ONE_SHIPMENT: dict[tuple[int, date | None], tuple[Shipment, ...]] = {}
 
 
 def merged(parts: Iterable[Shipment]) -> tuple[Shipment, ...]:

@@ -45,10 +45,54 @@ class MessageTemplate:
     """The field names the template uses."""
     _dates: dict[tuple[date, str], str] = field(init=False, compare=False, repr=False)
     """Formatted ETAs by (date, pattern): a catalogue has few distinct ETAs, strftime is slow."""
+    _rendered: dict[tuple[object, ...], str] | None = field(init=False, compare=False, repr=False)
+    """Messages by the values they show; None when the template shows something of each item's
+    own (SKU, name, order): a catalogue's messages repeat a few ETAs and limits."""
+    _shows: tuple[bool, bool, bool, bool, bool] = field(init=False, compare=False, repr=False)
+    """Whether it shows the ETA, today (through days), available, queue, limit."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", frozenset(name for _, name, _ in self.parts if name is not None))
+        fields = frozenset(name for _, name, _ in self.parts if name is not None)
+        object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "_dates", {})
+        per_item = not fields.isdisjoint({"sku", "name", "order"})
+        object.__setattr__(self, "_rendered", None if per_item else {})
+        shows = (not fields.isdisjoint(ETA_FIELDS), "days" in fields, "available" in fields, "queue" in fields)
+        object.__setattr__(self, "_shows", (*shows, "limit" in fields))
+
+    def render(
+        self,
+        sku: str,
+        name: str,
+        available: int | None,
+        eta: date | None,
+        today: date,
+        queue: int | None,
+        limit: int | None,
+    ) -> str:
+        """`render_message` for a rule's message, remembering what it rendered (the same text
+        for the same values shown: the values it does not show are left out of the key)."""
+        rendered = self._rendered
+        if rendered is None:
+            return render_message(
+                self, sku=sku, name=name, available=available, eta=eta, today=today, queue=queue, limit=limit
+            )
+        shows_eta, shows_days, shows_available, shows_queue, shows_limit = self._shows
+        key = (
+            eta if shows_eta else None,
+            today if shows_days else None,
+            available if shows_available else None,
+            queue if shows_queue else None,
+            limit if shows_limit else None,
+        )
+        text = rendered.get(key)
+        if text is None:
+            if len(rendered) > 4096:
+                rendered.clear()
+            text = rendered[key] = render_message(
+                self, sku=sku, name=name, available=available, eta=eta, today=today, queue=queue, limit=limit
+            )
+        return text
 
     def format_date(self, day: date, spec: str) -> str:
         """`day` formatted with a strftime pattern (ISO without one), remembered per template."""

@@ -315,6 +315,7 @@ class ShopifyAdapter:
         """Whether the token was refused inventory shipments (said once, then not asked again)."""
         self._definitions_checked = False
         """Whether the variant metafield definitions were compared with what a push writes."""
+        self._plans = mapping.Plans()
         self.paced = 0
         """Times this adapter waited for the bucket before a request (for logs and tests)."""
         self.requests = 0
@@ -828,7 +829,9 @@ class ShopifyAdapter:
         await self.locations()
         size = await self._graphql("CatalogueSize")
         count = int(((size.get("productVariantsCount") or {}).get("count")) or 0)
-        nodes: list[dict[str, Any]] | None = None
+        # Shipments first, so that each variant is dated as it is mapped.
+        arrivals = await self._arrivals(frozenset(self._counted)) if count else {}
+        pulled: _Pulled | None = None
         if self._bulk_pays(count):
             log.info(
                 "store %s: %d variants at %d counted locations: pulling with a bulk operation",
@@ -836,13 +839,11 @@ class ShopifyAdapter:
                 count,
                 len(self._counted),
             )
-            nodes = await self._bulk_variants(count)
-        if nodes is None:
-            nodes = await self._pages(
-                "Variants", "productVariants", self._variables(), "variants", query=self._variants_query()
-            )
-        counted = frozenset(self._counted)
-        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
+            pulled = await self._bulk_variants(count, arrivals)
+        if pulled is None:
+            pulled = _Pulled(self, arrivals)
+            await self._read_pages(pulled, self._variables(), "variants")
+        items = self._finish(pulled)
         log.info(
             "store %s: pulled %d variants in %d requests (%d paced waits)",
             self.settings.shop,
@@ -913,22 +914,12 @@ class ShopifyAdapter:
                 len(self._counted),
             )
             return None
-        nodes: list[dict[str, Any]] = []
+        pulled = _Pulled(self, await self._arrivals(frozenset(self._counted)) if products else {})
         ordered = sorted(products)
-        text = self._variants_query()
         for start in range(0, len(ordered), PRODUCT_IDS_PER_QUERY):
             ids = ",".join(str(n) for n in ordered[start : start + PRODUCT_IDS_PER_QUERY])
-            nodes.extend(
-                await self._pages(
-                    "Variants",
-                    "productVariants",
-                    self._variables(f"product_ids:{ids}"),
-                    "variants of changed products",
-                    query=text,
-                )
-            )
-        counted = frozenset(self._counted)
-        items = self._items(nodes, await self._arrivals(counted) if nodes else {})
+            await self._read_pages(pulled, self._variables(f"product_ids:{ids}"), "variants of changed products")
+        items = self._finish(pulled)
         log.info(
             "store %s: %d products changed since %s: %d variants pulled",
             self.settings.shop,
@@ -1028,46 +1019,22 @@ class ShopifyAdapter:
                 cursors.accept(connection.get("pageInfo"))
         return found
 
-    def _items(
-        self,
-        nodes: Sequence[dict[str, Any]],
-        arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
-    ) -> list[Item]:
-        """Variant nodes as items; with product tags configured, each knows its product's variants."""
-        keys = self.settings.metafields
-        left_out: dict[str, int] = {}
-        kept: list[dict[str, Any]] = []
-        for node in nodes:
-            reason = self._admitted(node)
-            if reason is not None:
-                left_out[reason] = left_out.get(reason, 0) + 1
-                continue
-            inventory = node.get("inventoryItem")
-            if isinstance(inventory, dict) and "inventoryLevels" not in inventory:
-                inventory["inventoryLevels"] = {"nodes": queries.levels_of(inventory, self._counted)}
-            kept.append(node)
-        if left_out:
+    async def _read_pages(self, pulled: _Pulled, variables: Mapping[str, Any], what: str) -> None:
+        """Variants.graphql page by page, each page mapped to items as it arrives."""
+        pages = self._each_page("Variants", "productVariants", variables, what, query=self._variants_query())
+        async for page in pages:
+            for node in page:
+                pulled.add(node)
+
+    def _finish(self, pulled: _Pulled) -> list[Item]:
+        """The pulled items; says what the pull filter left out, and which variants a selling plan keeps."""
+        items = pulled.items
+        if pulled.left_out:
             log.info(
                 "store %s: left out by the pull filter: %s",
                 self.settings.shop,
-                ", ".join(f"{n} {reason}" for reason, n in sorted(left_out.items())),
+                ", ".join(f"{n} {reason}" for reason, n in sorted(pulled.left_out.items())),
             )
-        groups: dict[str, mapping.TagGroup] = {}
-        if self.settings.tags:
-            by_product: dict[str, list[Mapping[str, Any]]] = {}
-            for node in kept:
-                by_product.setdefault(str((node.get("product") or {}).get("id")), []).append(node)
-            for product_id, members in by_product.items():
-                tags = frozenset(str(t) for t in (members[0].get("product") or {}).get("tags") or ())
-                groups[product_id] = mapping.TagGroup(product_id, tags, len(members))
-        chosen = frozenset(self._counted)
-        items = [
-            _dated(
-                mapping.variant_item(node, keys, chosen, groups.get(str((node.get("product") or {}).get("id")))),
-                arrivals or {},
-            )
-            for node in kept
-        ]
         planned = [i for i in items if i.platform.get("selling_plans") and i.platform.get("tracked")]
         if planned and self.settings.selling_plans == "keep":
             names = ", ".join(i.label for i in planned[:10]) + (
@@ -1098,8 +1065,8 @@ class ShopifyAdapter:
             variables[f"{prefix}Namespace"], variables[f"{prefix}Key"] = namespace, key
         return variables
 
-    async def _bulk_variants(self, count: int) -> list[dict[str, Any]] | None:
-        """The catalogue through bulkOperationRunQuery: run, poll, stream the result, rebuild the nodes.
+    async def _bulk_variants(self, count: int, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> _Pulled | None:
+        """The catalogue through bulkOperationRunQuery: run, poll, then map the result file to items as it arrives.
 
         None when Shopify runs as many bulk operations for the app as it allows (another pass, or
         one left running): the pull then reads pages. An operation that does not finish in
@@ -1152,20 +1119,25 @@ class ShopifyAdapter:
                     f"{count} variants (objects counted: {status.get('objectCount')}); nothing is written for this "
                     "store until a pull succeeds"
                 )
-            return []
+            return _Pulled(self, arrivals)
         what = f"{self.settings.shop} bulk pull"
         roots = int(status.get("rootObjectCount") or 0)
+        objects = int(status.get("objectCount") or 0)
 
-        async def read(response: httpx.Response) -> list[dict[str, Any]]:
-            rebuilt = BulkResult(what)
+        async def read(response: httpx.Response) -> _Pulled:
+            # Each attempt starts from nothing: the items of a download cut off are dropped with it.
+            pulled = _Pulled(self, arrivals)
+            rebuilt = BulkResult(what, pulled.add)
             async for line in response.aiter_lines():
                 rebuilt.add(line)
-            if len(rebuilt) < roots:  # cut off between two lines
+            rebuilt.close()
+            if len(rebuilt) < roots or rebuilt.objects < objects:  # cut off between two lines
                 raise TransientError(
-                    f"{what}: the result holds {len(rebuilt)} of the {roots} variants Shopify counted (cut off)",
+                    f"{what}: the result holds {len(rebuilt)} of the {roots} variants and {rebuilt.objects} of "
+                    f"the {objects} objects Shopify counted (cut off)",
                     code="unreadable_body",
                 )
-            return rebuilt.variants()
+            return pulled
 
         # The file lives at a signed URL (Google Cloud Storage on real shops): no token is sent there.
         # It is read as it arrives; a download cut off or spoilt is fetched again under the policy.
@@ -1254,7 +1226,7 @@ class ShopifyAdapter:
                 wanted,
                 decision.status.value,
             )
-        return fields
+        return self._plans(fields)
 
     async def push(self, updates: Sequence[Update]) -> list[WriteResult]:
         """Write the updates with as few PushChanges requests as its slots allow; one result per update.
@@ -1672,16 +1644,25 @@ def _subscription(node: Any, what: str) -> WebhookSubscription:
 class BulkResult:
     """Variant nodes shaped like a `Variants` page, rebuilt from a bulk JSONL file line by line.
 
-    Root lines are variants, each with its inventory levels (aliased objects) on the same line.
-    Lines of nested connections carry `__parentId`, the id of their variant or of its inventory
-    item; they are attached as inventory levels (both parents are accepted).
+    Root lines are variants, each with its inventory levels (aliased objects) on the same line,
+    so a variant is whole once the next one starts (or the file ends): it is then handed to
+    `on_variant` and let go, and memory holds one variant's line, not the file's. Lines of a
+    nested connection carry `__parentId` (the id of their variant or of its inventory item) and
+    are attached as inventory levels; BulkVariants asks for none, and Shopify writes such lines
+    right after their parent only when it groups objects, so one found after another variant is
+    refused rather than guessed at.
     """
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, on_variant: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.what = what
         self.lines = 0
-        self._variants: dict[str, dict[str, Any]] = {}
-        self._parents: dict[str, dict[str, Any]] = {}
+        self.objects = 0
+        """Lines holding an object (what Shopify counts as `objectCount`)."""
+        self.roots = 0
+        self._kept: list[dict[str, Any]] = []
+        self._on_variant = on_variant if on_variant is not None else self._kept.append
+        self._pending: dict[str, Any] | None = None
+        self._parents: tuple[str, ...] = ()
 
     def add(self, text: str) -> None:
         self.lines += 1
@@ -1698,26 +1679,40 @@ class BulkResult:
             raise TransientError(
                 f"{self.what}: line {self.lines} of the result is not an object", code="unreadable_body"
             )
+        self.objects += 1
         if "__parentId" in line:
-            owner = self._parents.get(str(line.pop("__parentId")))
-            if owner is None:
-                raise FetchError(f"{self.what}: line {self.lines} belongs to no variant of the result")
+            owner = self._pending
+            if owner is None or str(line.pop("__parentId")) not in self._parents:
+                raise FetchError(
+                    f"{self.what}: line {self.lines} belongs to no variant just before it (a nested line must "
+                    "follow its variant)"
+                )
             inventory = owner.setdefault("inventoryItem", {})
             inventory.setdefault("inventoryLevels", {"nodes": []})["nodes"].append(line)
             return
         if not str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
             raise FetchError(f"{self.what}: line {self.lines} is not a variant ({str(line.get('id'))[:60]!r})")
-        self._variants[line["id"]] = line
-        self._parents[line["id"]] = line
+        self._hand_on()
+        self.roots += 1
+        self._pending = line
         inventory = line.get("inventoryItem") or {}
-        if inventory.get("id"):
-            self._parents[str(inventory["id"])] = line
+        self._parents = (line["id"], str(inventory["id"])) if inventory.get("id") else (line["id"],)
+
+    def close(self) -> None:
+        """The file has ended: hand on the last variant."""
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self._pending is not None:
+            pending, self._pending, self._parents = self._pending, None, ()
+            self._on_variant(pending)
 
     def variants(self) -> list[dict[str, Any]]:
-        return list(self._variants.values())
+        """The variants, when no `on_variant` took them."""
+        return self._kept
 
     def __len__(self) -> int:
-        return len(self._variants)
+        return self.roots
 
 
 def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
@@ -1725,7 +1720,46 @@ def rebuild_bulk(lines: Iterable[str], *, what: str) -> list[dict[str, Any]]:
     result = BulkResult(what)
     for line in lines:
         result.add(line)
+    result.close()
     return result.variants()
+
+
+class _Pulled:
+    """The items of one pull, each variant node mapped as it arrives (a page, a bulk line) and then let go."""
+
+    def __init__(self, adapter: ShopifyAdapter, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> None:
+        self._admitted = adapter._admitted
+        self._arrivals = arrivals
+        self._keys = adapter.settings.metafields
+        self._counted = adapter._counted
+        self._chosen = frozenset(adapter._counted)
+        self._tags = bool(adapter.settings.tags)
+        self._groups: dict[str, mapping.TagGroup] = {}
+        self._shared = mapping.Shared()
+        self.items: list[Item] = []
+        self.left_out: dict[str, int] = {}
+        """Variants the pull filter left out, by why."""
+
+    def add(self, node: dict[str, Any]) -> None:
+        reason = self._admitted(node)
+        if reason is not None:
+            self.left_out[reason] = self.left_out.get(reason, 0) + 1
+            return
+        inventory = node.get("inventoryItem")
+        if isinstance(inventory, dict) and "inventoryLevels" not in inventory:
+            inventory["inventoryLevels"] = {"nodes": queries.levels_of(inventory, self._counted)}
+        group = None
+        if self._tags:
+            # Product tags are shared by the product's variants: the group counts the variants
+            # pulled, so that plan removes a stale tag only once it has seen all of them.
+            product = node.get("product") or {}
+            product_id = str(product.get("id"))
+            group = self._groups.get(product_id)
+            if group is None:
+                tags = frozenset(str(t) for t in product.get("tags") or ())
+                group = self._groups[product_id] = mapping.TagGroup(product_id, tags, 0)
+            group.variants += 1
+        self.items.append(mapping.variant_item(node, self._keys, self._chosen, group, self._shared, self._arrivals))
 
 
 # --- push -----------------------------------------------------------------------------------
@@ -1753,9 +1787,8 @@ class _Work:
         adds: dict[str, dict[str, list[int]]] = {}
         removes: dict[str, dict[str, list[int]]] = {}
         for index, (item, fields) in enumerate(changes):
-            platform = item.platform
-            owner = str(platform.get("variant_id") or mapping.variant_gid(item.key))
-            product = str(platform.get("product_id") or "")
+            owner = mapping.variant_owner(item)
+            product = mapping.product_owner(item) or ""
             for name, value in fields.items():
                 if name == "inventoryPolicy":
                     entry = policies.setdefault(product, {}).setdefault(owner, ({"id": owner}, []))
@@ -1893,21 +1926,6 @@ def _zone(name: Any) -> tzinfo:
         return ZoneInfo(str(name)) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
-
-
-def _dated(item: Item, arrivals: Mapping[str, Sequence[tuple[date, int]]]) -> Item:
-    """The item with the dated part of its `incoming`, soonest first and never more than it."""
-    found = arrivals.get(str(item.platform.get("inventory_item_id") or ""))
-    if not found or not item.incoming:
-        return item
-    left = item.incoming
-    dated: list[tuple[date, int]] = []
-    for day, quantity in sorted(found):
-        if left <= 0:
-            break
-        dated.append((day, min(quantity, left)))
-        left -= dated[-1][1]
-    return dataclasses.replace(item, incoming_dated=tuple(dated))
 
 
 def _input_index(problem: Mapping[str, Any]) -> int | None:

@@ -26,10 +26,12 @@ information (a variant that was not planned — unreadable data — keeps the ta
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any, NoReturn, TypeVar
 
 from stockstatus.core.errors import FetchError
 from stockstatus.core.model import Decision, Item, OpenOrder, OrderLine, Shown, Status, name_set
@@ -73,6 +75,100 @@ class TagGroup:
     adding: set[str] = field(default_factory=set)
 
 
+V = TypeVar("V", bound=Hashable)
+
+
+class Shared:
+    """One object for equal values within a pull (statuses, dates, messages, vendors, ...).
+
+    JSON gives every variant its own copy of each string; a catalogue's variants share a few
+    hundred distinct values of these, so each item keeping a copy of its own cost hundreds of
+    bytes an item. Lives as long as one pull: what it holds, the items hold anyway.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Hashable, Any] = {}
+        self._product: tuple[Any, str | None] = (None, None)
+
+    def __call__(self, value: V) -> V:
+        found: V = self._seen.setdefault(value, value)
+        return found
+
+    def fields(
+        self, tracked: bool, policy: str, plans: bool, held: tuple[str | None, ...], group: TagGroup | None
+    ) -> VariantFields:
+        """The `VariantFields` of these values (`held` in the order of `OWN_METAFIELDS`): one object
+        for all variants that hold them."""
+        key = (VariantFields, tracked, policy, plans, held, group)
+        found = self._seen.get(key)
+        if found is None:
+            values = self._seen.get(("metafields", held))
+            if values is None:
+                values = self._seen["metafields", held] = MappingProxyType(dict(zip(OWN_METAFIELDS, held, strict=True)))
+            found = self._seen[key] = VariantFields(tracked, policy, plans, values, group)
+        assert isinstance(found, VariantFields)
+        return found
+
+    def product_key(self, global_id: Any) -> str | None:
+        """The product's number; one string for a product's variants, which a listing gives one after another."""
+        if not global_id:
+            return None
+        last, key = self._product
+        if global_id != last:
+            key = numeric_id(global_id, "Product")
+            self._product = (global_id, key)
+        return key
+
+
+PLATFORM_FIELDS = ("tracked", "inventory_policy", "selling_plans", "metafields", "tag_group")
+"""The names `VariantFields` answers, as plan, push, restore and the report read them."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VariantFields(Mapping[str, Any]):
+    """`Item.platform` of a pulled variant: what plan, push and restore read of it, and no more.
+
+    Read by name like a dict (`PLATFORM_FIELDS`); `metafields` are the connector's own by
+    `MetafieldKeys` name, a read-only mapping. Nothing in it is the variant's own (its ids are the
+    item's key and parent key: `variant_owner`, `product_owner`), so variants that hold the same
+    values share one object (`Shared.fields`): at 100,000 variants a dict of the raw values each
+    cost about 1 KB a variant, most of the pass's memory.
+    """
+
+    tracked: bool
+    inventory_policy: str
+    selling_plans: bool
+    held: Mapping[str, str | None]
+    """The connector's metafields by `MetafieldKeys` name (read-only: shared by equal variants)."""
+    tag_group: TagGroup | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "metafields":
+            return self.held
+        if name in PLATFORM_FIELDS:
+            return getattr(self, name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PLATFORM_FIELDS)
+
+    def __len__(self) -> int:
+        return len(PLATFORM_FIELDS)
+
+
+def variant_owner(item: Item) -> str:
+    """The variant's global id, the owner of its metafields."""
+    return str(item.platform.get("variant_id") or variant_gid(item.key))
+
+
+def product_owner(item: Item) -> str | None:
+    """The global id of the variant's product (policies are written per product, tags are the product's)."""
+    found = item.platform.get("product_id")
+    if found:
+        return str(found)
+    return f"gid://shopify/Product/{item.parent_key}" if item.parent_key else None
+
+
 def _value(node: Any) -> str | None:
     if isinstance(node, Mapping):
         text = node.get("value")
@@ -81,25 +177,23 @@ def _value(node: Any) -> str | None:
     return None
 
 
-def _date(text: str | None, name: str, problems: list[str]) -> date | None:
+def _date(text: str | None, name: str, problems: list[str], shared: Shared) -> date | None:
     if text is None:
         return None
-    if ISO_DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    problems.append(f"metafield {name}={text!r} is not a date (YYYY-MM-DD)")
-    return None
+    found = _quiet_date(text, shared)
+    if found is None:
+        problems.append(f"metafield {name}={text!r} is not a date (YYYY-MM-DD)")
+    return found
 
 
-def _quiet_date(text: str | None) -> date | None:
+def _quiet_date(text: str | None, shared: Shared | None = None) -> date | None:
     if text is None or not ISO_DATE.match(text):
         return None
     try:
-        return date.fromisoformat(text)
+        found = date.fromisoformat(text)
     except ValueError:
         return None
+    return shared(found) if shared is not None else found
 
 
 def quantities(levels: Iterable[Any], locations: frozenset[str]) -> tuple[int, int]:
@@ -124,6 +218,7 @@ def shown(
     tracked: bool,
     policy: str,
     available: int | None,
+    shared: Shared | None = None,
 ) -> Shown:
     status: Status | None = None
     if status_text is not None:
@@ -136,29 +231,47 @@ def shown(
             status = Status.IN_STOCK
         else:
             status = Status.BACKORDER if policy == CONTINUE else Status.OUT_OF_STOCK
-    return Shown(status=status, eta=_quiet_date(eta_text), message=message)
+    made = Shown(status=status, eta=_quiet_date(eta_text, shared), message=message)
+    return shared(made) if shared is not None else made
 
 
 def variant_item(
-    node: Mapping[str, Any], keys: MetafieldKeys, locations: frozenset[str], group: TagGroup | None = None
+    node: Mapping[str, Any],
+    keys: MetafieldKeys,
+    locations: frozenset[str],
+    group: TagGroup | None = None,
+    shared: Shared | None = None,
+    arrivals: Mapping[str, Sequence[tuple[date, int]]] | None = None,
 ) -> Item:
-    """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it)."""
+    """The Item of one variant node (as `Variants.graphql` or the bulk rebuild shape it).
+
+    `arrivals`: per inventory item gid, the dated units of in-transit shipments. Keeps nothing
+    of the node itself: values many variants share are taken through `shared` (one pull's), so
+    a catalogue's items hold one copy of each.
+    """
+    arrivals = arrivals or {}
+    share = shared if shared is not None else Shared()
     problems: list[str] = []
     product = node.get("product") or {}
     inventory = node.get("inventoryItem") or {}
     tracked = bool(inventory.get("tracked"))
     levels = ((inventory.get("inventoryLevels") or {}).get("nodes")) or ()
     available, incoming = quantities(levels, locations)
-    policy = str(node.get("inventoryPolicy") or DENY)
+    raw_policy = str(node.get("inventoryPolicy") or DENY)
+    policy = CONTINUE if raw_policy == CONTINUE else DENY if raw_policy == DENY else raw_policy
 
     def merchant(alias: str) -> str | None:
         return _value(node.get(alias)) or _value(product.get(alias))
 
     title = str(product.get("title") or "")
     variant_title = str(node.get("title") or "")
-    own = {name: _value(node.get(alias)) for name, alias in OWN_METAFIELDS.items()}
+    held = tuple(_value(node.get(alias)) for alias in OWN_METAFIELDS.values())
+    own = dict(zip(OWN_METAFIELDS, held, strict=True))
+    key = numeric_id(node.get("id"), "ProductVariant")
+    parent_key = share.product_key(product.get("id"))
+    supplier = merchant("supplier")
     return Item(
-        key=numeric_id(node.get("id"), "ProductVariant"),
+        key=key,
         sku=(str(node["sku"]).strip() or None) if node.get("sku") else None,
         name=f"{title} — {variant_title}" if variant_title and variant_title != "Default Title" else title,
         managed=tracked,
@@ -170,27 +283,36 @@ def variant_item(
             tracked=tracked,
             policy=policy,
             available=available if tracked else None,
+            shared=share,
         ),
         tags=name_set(str(t) for t in product.get("tags") or ()),
         categories=name_set([str(product["productType"])] if product.get("productType") else ()),
-        vendor=str(product["vendor"]) if product.get("vendor") else None,
-        supplier=merchant("supplier"),
-        release_date=_date(merchant("releaseDate"), keys.release_date, problems),
-        restock_date=_date(merchant("restockDate"), keys.restock_date, problems),
-        parent_key=numeric_id(product.get("id"), "Product") if product.get("id") else None,
+        vendor=share(str(product["vendor"])) if product.get("vendor") else None,
+        supplier=share(supplier) if supplier is not None else None,
+        release_date=_date(merchant("releaseDate"), keys.release_date, problems, share),
+        restock_date=_date(merchant("restockDate"), keys.restock_date, problems, share),
+        parent_key=parent_key,
         problems=tuple(problems),
         incoming=incoming if tracked else None,
-        platform={
-            "variant_id": node.get("id"),
-            "product_id": product.get("id"),
-            "inventory_item_id": inventory.get("id"),
-            "tracked": tracked,
-            "inventory_policy": policy,
-            "selling_plans": selling_plans(node),
-            "metafields": own,
-            "tag_group": group,
-        },
+        incoming_dated=_dated(incoming if tracked else None, arrivals.get(str(inventory.get("id") or "")), share),
+        platform=share.fields(tracked, policy, selling_plans(node), held, group),
     )
+
+
+def _dated(
+    incoming: int | None, found: Sequence[tuple[date, int]] | None, shared: Shared
+) -> tuple[tuple[date, int], ...]:
+    """The dated part of `incoming` (in-transit shipments of the variant's item), soonest first and never more."""
+    if not found or not incoming:
+        return ()
+    left = incoming
+    dated: list[tuple[date, int]] = []
+    for day, quantity in sorted(found):
+        if left <= 0:
+            break
+        dated.append((shared(day), min(quantity, left)))
+        left -= dated[-1][1]
+    return tuple(dated)
 
 
 def selling_plans(node: Mapping[str, Any]) -> bool:
@@ -257,6 +379,44 @@ OWN_METAFIELDS = {
 """The connector's own variant metafields (`MetafieldKeys` field → alias in the variant queries)."""
 
 
+class Plan(dict[str, str]):
+    """The fields of a plan, read-only once made, so that equal plans can be one object (`Plans`).
+
+    A dict still (the state file stores plans as JSON objects); every change to it is refused.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a plan is read-only: build a new one")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[type[Plan], tuple[dict[str, str]]]:
+        # copy and pickle rebuild a dict subclass item by item, which a read-only one refuses.
+        return (Plan, (dict(self),))
+
+
+class Plans:
+    """One `Plan` object for equal plans: a pass holds its whole plan until it ends, and on a
+    first pass most variants plan the same few sets of fields (a dict each cost about 250 bytes
+    a variant). Kept to `limit` distinct plans, then started afresh, so a daemon's adapter does
+    not grow with every ETA it ever planned."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._made: dict[tuple[tuple[str, str], ...], Plan] = {}
+        self._limit = limit
+
+    def __call__(self, fields: Mapping[str, str]) -> Plan:
+        key = tuple(fields.items())
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) >= self._limit:
+                self._made.clear()
+            found = self._made[key] = Plan(fields)
+        return found
+
+
 def desired_policy(decision: Decision) -> str:
     """CONTINUE while the variant should sell past zero; pre-armed while stock is positive.
 
@@ -269,7 +429,19 @@ def desired_policy(decision: Decision) -> str:
 
 
 def metafield_field(keys: MetafieldKeys, name: str) -> str:
-    return f"{METAFIELD_PREFIX}{keys.namespace}.{getattr(keys, name)}"
+    return _field_name(keys.namespace, getattr(keys, name))
+
+
+@lru_cache(maxsize=256)
+def _field_name(namespace: str, key: str) -> str:
+    # One string per metafield, not one per planned variant: a pass holds its whole plan.
+    return f"{METAFIELD_PREFIX}{namespace}.{key}"
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date) -> str:
+    """A date as a plan writes it; one string per date, as many variants share an ETA."""
+    return day.isoformat()
 
 
 def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str, str]:
@@ -290,10 +462,10 @@ def plan(item: Item, decision: Decision, settings: ShopifySettings) -> dict[str,
     after = decision.at_sellout
     for name, value in (
         ("status", decision.status.value),
-        ("eta", decision.eta.isoformat() if decision.eta else ""),
+        ("eta", _iso(decision.eta) if decision.eta else ""),
         ("message", (decision.message or "").strip()),
         ("sellout_status", after.status.value if after is not None else ""),
-        ("sellout_eta", after.eta.isoformat() if after is not None and after.eta else ""),
+        ("sellout_eta", _iso(after.eta) if after is not None and after.eta else ""),
         ("sellout_message", (after.message or "").strip() if after is not None else ""),
     ):
         if (held.get(name) or "") != value:
@@ -342,7 +514,7 @@ def validate_fields(item: Item, fields: Mapping[str, Any]) -> None:
             if value and "\n" in value:
                 raise ValueError(f"{item.label}: metafield {key} must be a single line")
         elif name in (TAGS_ADD, TAGS_REMOVE):
-            if not value or not item.platform.get("product_id"):
+            if not value or not product_owner(item):
                 raise ValueError(f"{item.label}: {name} needs tags and the product's id")
         else:
             raise ValueError(f"{item.label}: unknown Shopify field {name!r}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime
 
 import pytest
 from rules_examples import EXAMPLE_RULES, TODAY, days, facts
 
-from stockstatus.rules import Decision, Facts, QueuedOrder, RuleSet, Status, compile_rules
+from stockstatus.rules import Decision, Facts, OrderEta, QueuedOrder, RuleSet, Status, compile_rules
+from stockstatus.rules.model import AtSellout, Shipment
 
 EXAMPLE = compile_rules(EXAMPLE_RULES, handling_days=1)
 
@@ -431,3 +434,43 @@ def test_units_on_the_shelf_are_in_stock_until_the_last_sale(item: Facts, rule: 
     decision = ALWAYS_BACKORDER.decide(item)
     assert decision is not None
     assert (decision.status, decision.on_sellout, decision.message, decision.rule) == (I, on_sellout, None, rule)
+
+
+def test_decisions_a_rule_set_makes_are_frozen_values_like_those_built_by_hand() -> None:
+    # The engine makes decisions, per-order dates and sell-out answers without their constructors
+    # (for speed): they must still be the frozen, comparable, picklable values users rely on.
+    queue = (QueuedOrder("#1", datetime(2026, 11, 1, tzinfo=UTC), 2),)
+    made = [
+        EXAMPLE.decide(facts(available=-2, restock_date=days(20), backorder_queue=queue)),
+        EXAMPLE.decide(facts(available=5, restock_date=days(20))),
+    ]
+    for decision in made:
+        assert decision is not None and type(decision) is Decision
+        assert decision.at_sellout is None or type(decision.at_sellout) is AtSellout
+        assert all(type(o) is OrderEta for o in decision.order_etas)
+        with pytest.raises(FrozenInstanceError):
+            decision.status = Status.IN_STOCK  # type: ignore[misc]
+        for order in decision.order_etas:
+            with pytest.raises(FrozenInstanceError):
+                order.ships_by = None  # type: ignore[misc]
+        if decision.at_sellout is not None:
+            with pytest.raises(FrozenInstanceError):
+                decision.at_sellout.eta = None  # type: ignore[misc]
+        by_hand = Decision(
+            decision.status,
+            decision.rule,
+            decision.eta,
+            decision.sell_limit,
+            decision.message,
+            decision.reasons,
+            decision.on_sellout,
+            decision.order_etas,
+            decision.inputs,
+            decision.at_sellout,
+        )
+        assert by_hand == decision and hash(by_hand) == hash(decision)
+        assert pickle.loads(pickle.dumps(decision)) == decision
+    assert made[0].order_etas == (OrderEta("#1", 0, 2, days(21), (Shipment(2, days(21)),)),)
+    assert made[1].at_sellout == AtSellout(
+        Status.BACKORDER, days(21), "Back in stock by " + days(21).strftime("%-d %B")
+    )

@@ -74,3 +74,34 @@ def test_one_engine_with_each_use_its_fields(text: str, fields: tuple[str, ...],
     else:
         rendered = render_message(template, sku="TEE", name="Red tee", eta=date(2027, 3, 5), today=TODAY, order="7")
         assert rendered == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Ships by {eta:%-d %B} ({limit} left)", id="eta and limit"),
+        pytest.param("in {days} days, {queue} waiting, {available} here", id="days queue available"),
+        pytest.param("{sku}: {name} ships {eta}", id="per-item fields"),
+        pytest.param("No longer available", id="no field"),
+    ],
+)
+def test_a_rule_message_renders_as_render_message_whatever_came_before(text: str) -> None:
+    # A rule's message is remembered by the values it shows: a changed value it shows must give
+    # a new text, and one it does not show must not keep an old one out.
+    template, _ = parse_template(text)
+    assert template is not None
+    cases = [
+        (sku, name, available, eta, today, queue, limit)
+        for sku, name in (("TEE", "Red tee"), ("MUG", "Blue mug"))
+        for available in (None, -2, 0)
+        for eta in (None, date(2026, 12, 1), date(2027, 1, 9))
+        for today in (TODAY, date(2026, 11, 23))
+        for queue in (None, 2)
+        for limit in (None, 0, 5)
+    ]
+    for _ in range(2):
+        for sku, name, available, eta, today, queue, limit in cases:
+            expected = render_message(
+                template, sku=sku, name=name, available=available, eta=eta, today=today, queue=queue, limit=limit
+            )
+            assert template.render(sku, name, available, eta, today, queue, limit) == expected

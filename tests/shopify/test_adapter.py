@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import subprocess
 import sys
 from datetime import date
@@ -11,11 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from stockstatus.adapters.shopify import mapping, platform
-from stockstatus.adapters.shopify.client import Credentials, rebuild_bulk
+from stockstatus.adapters.shopify.client import BulkResult, Credentials, rebuild_bulk
 from stockstatus.adapters.shopify.fake import generated_catalogue
 from stockstatus.adapters.shopify.pagination import Cursors
 from stockstatus.adapters.shopify.settings import ShopifySettings
-from stockstatus.core.errors import AuthError, FetchError
+from stockstatus.core.errors import AuthError, FetchError, TransientError
 from stockstatus.core.model import Decision, Item, Shown, Status, Update
 from stockstatus.core.platform import Adapter
 
@@ -228,6 +230,69 @@ def test_bulk_lines_whose_parent_is_unknown_are_refused():
         rebuild_bulk([line, level.replace("InventoryItem/2", "InventoryItem/9")], what="t")
 
 
+def test_each_bulk_variant_is_handed_on_whole_as_soon_as_the_next_one_starts():
+    variant = '{{"id":"gid://shopify/ProductVariant/{n}","inventoryItem":{{"id":"gid://shopify/InventoryItem/{n}0"}}}}'
+    level = '{"location":{"id":"gid://shopify/Location/3"},"__parentId":"gid://shopify/InventoryItem/10"}'
+    handed: list[dict] = []
+    result = BulkResult("t", handed.append)
+    counts = []
+    for line in (variant.format(n=1), level, variant.format(n=2), variant.format(n=3)):
+        result.add(line)
+        counts.append(len(handed))
+    assert counts == [0, 0, 1, 2]  # one variant held at a time, never the file
+    assert len(handed[0]["inventoryItem"]["inventoryLevels"]["nodes"]) == 1
+    result.close()
+    assert [v["id"][-1] for v in handed] == ["1", "2", "3"] and len(result) == 3 and result.objects == 4
+    with pytest.raises(FetchError, match="line 3 belongs to no variant just before it"):
+        rebuild_bulk([variant.format(n=1), variant.format(n=2), level], what="t")
+
+
+async def test_a_bulk_result_missing_its_last_line_fails_the_pull():
+    fake, clock = make_fake()
+    generated_catalogue(fake, 6, today=TODAY)
+
+    def last_line_dropped(request: httpx.Request) -> httpx.Response:
+        response = fake.handle(request)
+        if "/bulk-results/" not in request.url.path:
+            return response
+        lines = response.content.splitlines(keepends=True)
+        return httpx.Response(200, content=b"".join(lines[:-1]), headers={"Content-Type": "application/jsonl"})
+
+    adapter, _, client = make_adapter(fake, clock, bulk_threshold=0)
+    adapter._client = client = httpx.AsyncClient(transport=httpx.MockTransport(last_line_dropped))
+    async with client:
+        with pytest.raises(TransientError, match="cut off"):
+            await adapter.pull_items()
+
+
+async def test_a_pulled_variant_keeps_what_plan_push_and_restore_read_by_the_same_names():
+    fake, clock = make_fake()
+    generated_catalogue(fake, 12, today=TODAY)
+    tagged = {"tags": {"backorder": "backorder"}}
+    paged, _, client = make_adapter(fake, clock, bulk_threshold=10_000, **tagged)
+    bulk, _, _ = make_adapter(fake, clock, bulk_threshold=0, **tagged)
+    bulk._client = client
+    async with client:
+        by_pages = {i.key: i for i in await paged.pull_items()}
+        by_bulk = {i.key: i for i in await bulk.pull_items()}
+    assert by_pages.keys() == by_bulk.keys()
+    for key, item in by_pages.items():
+        assert mapping.variant_owner(item) == f"gid://shopify/ProductVariant/{key}"
+        product = fake.variant(int(key)).product_id
+        assert mapping.product_owner(item) == mapping.product_owner(by_bulk[key]) == f"gid://shopify/Product/{product}"
+        fields = dict(item.platform)
+        assert fields["inventory_policy"] in ("CONTINUE", "DENY") and isinstance(fields["tracked"], bool)
+        assert set(fields["metafields"]) == set(mapping.OWN_METAFIELDS)
+        group = fields.pop("tag_group")
+        other = dict(by_bulk[key].platform)
+        assert other.pop("tag_group").variants == group.variants  # every variant of its product counted
+        assert group.variants == sum(i.parent_key == item.parent_key for i in by_pages.values())
+        assert other == fields
+        assert item.platform.get("no such field") is None
+    with pytest.raises(KeyError):
+        item.platform["no such field"]
+
+
 # --- plan -------------------------------------------------------------------------------------
 
 
@@ -269,6 +334,19 @@ def test_policy_table(decision, policy, expected):
     fields = platform.settings_model  # noqa: F841 - keeps the import honest
     planned = mapping.plan(item(policy=policy), decision, settings())
     assert planned.get("inventoryPolicy") == expected
+
+
+def test_equal_plans_are_one_read_only_plan_that_stores_as_json():
+    plans = mapping.Plans(limit=2)
+    decision = Decision(Status.BACKORDER, "r", eta=ETA, message="Soon")
+    first, second = (plans(mapping.plan(item(), decision, settings())) for _ in range(2))
+    assert first is second and first == mapping.plan(item(), decision, settings())
+    assert json.loads(json.dumps(first))["metafield:connector.eta"] == "2026-12-03"
+    with pytest.raises(TypeError, match="read-only"):
+        first["inventoryPolicy"] = "DENY"
+    assert copy.deepcopy(first) == first
+    other = plans(mapping.plan(item(), Decision(Status.OUT_OF_STOCK, "r"), settings()))
+    assert other != first and plans({"a": "1"}) == {"a": "1"}  # past the limit: started afresh, still right
 
 
 def test_metafields_are_written_when_they_differ_and_cleared_when_the_decision_has_none():

@@ -80,11 +80,15 @@ def product_filter(store: Store, params: Mapping[str, Any]) -> Filter:
     for param, terms in (("tag", "tags"), ("category", "categories")):
         if params.get(param):
             wanted = {str(t) for t in wp_parse_list(params[param])}
-            checks.append(lambda product, w=wanted, f=terms: bool(w & {str(t["id"]) for t in product[f]}))
+            checks.append(_has_term(terms, wanted))
     if params.get("search"):
         needle = str(params["search"]).lower()
         checks.append(lambda product: needle in product["name"].lower())
     return _all(checks + _common_checks(store, params))
+
+
+def _has_term(terms: str, wanted: set[str]) -> Filter:
+    return lambda product: bool(wanted & {str(t["id"]) for t in product[terms]})
 
 
 def variation_filter(store: Store, params: Mapping[str, Any]) -> Filter:
@@ -151,10 +155,13 @@ def _common_checks(store: Store, params: Mapping[str, Any]) -> list[Filter]:
         ("modified_after", "date_modified", operator.gt),
         ("modified_before", "date_modified", operator.lt),
     )
+
+    def within(field: str, keep: Callable[[datetime, datetime], bool], limit: datetime) -> Filter:
+        return lambda record: keep(column(record, field), limit)
+
     for param, field, keep in bounds:
         if params.get(param):
-            limit = parse_query_date(str(params[param]))
-            checks.append(lambda record, f=field, k=keep, v=limit: k(column(record, f), v))
+            checks.append(within(field, keep, parse_query_date(str(params[param]))))
     return checks
 
 
