@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,21 +61,49 @@ trashed order a deletion), and products and variations changed by anyone, an ord
 T = TypeVar("T")
 
 
-async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
-    """Await all, in order; the first failure cancels the rest and is raised as itself."""
-    try:
+async def _all(awaitables: Iterable[Awaitable[T]], at_once: int | None = None) -> list[T]:
+    """Await all, in order; the first failure cancels the rest and is raised as itself.
+
+    With `at_once`, at most that many are started at a time, the next taken from `awaitables`
+    only when one ends: a listing of thousands of pages holds a few tasks, not one per page.
+    """
+    slots = asyncio.Semaphore(at_once) if at_once else None
+
+    async def one(awaitable: Awaitable[T]) -> T:
+        try:
+            return await awaitable
+        finally:
+            if slots is not None:
+                slots.release()
+
+    tasks: list[asyncio.Task[T]] = []
+    with _first_failure():
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(_run(a)) for a in awaitables]
+            pending = iter(awaitables)
+            while True:
+                if slots is not None:
+                    await slots.acquire()
+                awaitable = next(pending, None)
+                if awaitable is None:
+                    break
+                tasks.append(group.create_task(one(awaitable)))
+    return [task.result() for task in tasks]
+
+
+@contextmanager
+def _first_failure() -> Iterator[None]:
+    """A task group's first failure, raised as itself (callers catch FetchError, AuthError...)."""
+    try:
+        yield
     except BaseExceptionGroup as failed:
         first = failed.exceptions[0]
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
-    return [task.result() for task in tasks]
 
 
-async def _run(awaitable: Awaitable[T]) -> T:
-    return await awaitable
+def _same(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj
 
 
 @dataclass
@@ -179,9 +207,18 @@ class WooCommerceAdapter:
         return body, response
 
     async def _listing(
-        self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
-    ) -> list[dict[str, Any]]:
+        self,
+        path: str,
+        params: Mapping[str, str],
+        limit: asyncio.Semaphore,
+        what: str,
+        convert: Callable[[dict[str, Any]], T] = _same,  # type: ignore[assignment]
+    ) -> list[T]:
         """Every object of a paged collection, each once, or FetchError: a listing is complete or it fails.
+
+        Each object is passed through `convert` as its page arrives, and only what that returns is
+        kept: the pages' JSON is let go page by page (a store's whole catalogue as JSON is several
+        times the items made of it).
 
         Pages are ordered by id, ascending (`LISTING_ORDER`): WooCommerce's default order (by
         creation date, with no tie-break for products) serves products created in the same second
@@ -193,15 +230,20 @@ class WooCommerceAdapter:
         ordered = {**LISTING_ORDER, **params}
         where = f"{what} at {self.settings.url}"
         try:
-            return await self._pages(path, ordered, limit, where)
+            return await self._pages(path, ordered, limit, where, convert)
         except ListingMoved as moved:
             log.info("%s; reading it again", moved)
-            return await self._pages(path, ordered, limit, where)
+            return await self._pages(path, ordered, limit, where, convert)
 
     async def _pages(
-        self, path: str, params: Mapping[str, str], limit: asyncio.Semaphore, what: str
-    ) -> list[dict[str, Any]]:
-        """One reading of a paged collection: page 1, then the others at once (bounded by `limit`)."""
+        self,
+        path: str,
+        params: Mapping[str, str],
+        limit: asyncio.Semaphore,
+        what: str,
+        convert: Callable[[dict[str, Any]], T],
+    ) -> list[T]:
+        """One reading of a paged collection: page 1, then the others (as many at once as `limit` lets through)."""
         first, response = await self._page(path, params, 1, limit, what)
         pages = PageNumbers.from_header(
             response.headers.get("X-WP-TotalPages"),
@@ -211,8 +253,10 @@ class WooCommerceAdapter:
             what=what,
         )
         pages.accept(1, [x["id"] for x in first])
+        found: dict[int, list[tuple[Any, T]]] = {1: [(x["id"], convert(x)) for x in first]}
+        del first
 
-        async def rest(page: int) -> list[dict[str, Any]]:
+        async def rest(page: int) -> None:
             body, answer = await self._page(path, params, page, limit, what)
             pages.accept(
                 page,
@@ -220,14 +264,15 @@ class WooCommerceAdapter:
                 total_pages=parse_count(answer.headers.get("X-WP-TotalPages"), what=what, header="page count"),
                 total_items=parse_count(answer.headers.get("X-WP-Total"), what=what, header="total"),
             )
-            return body
+            found[page] = [(x["id"], convert(x)) for x in body]
 
-        found = [first, *await _all(rest(page) for page in pages.remaining())]
+        # One more task than requests let through, so that the next request is ready when one ends.
+        await _all((rest(page) for page in pages.remaining()), at_once=self.settings.page_concurrency + 1)
         pages.finish()
-        objects: dict[Any, dict[str, Any]] = {}
-        for body in found:
-            for obj in body:
-                objects.setdefault(obj["id"], obj)
+        objects: dict[Any, T] = {}
+        for page in sorted(found):
+            for key, obj in found[page]:
+                objects.setdefault(key, obj)
         log.debug("%s: %d objects in %d pages", what, len(objects), pages.total_pages)
         return list(objects.values())
 
@@ -372,34 +417,81 @@ class WooCommerceAdapter:
         self._known = known
 
     async def _pull(self, filters: Mapping[str, str]) -> list[Item]:
+        """Products page by page, each mapped as it arrives; variations listed as their parents are found.
+
+        One `page_concurrency` bound covers every read of the pull, so the store always has that
+        many requests to serve: a variable product's variations are listed as soon as its page
+        is read, alongside the remaining product pages, rather than after the last of them. Those
+        the last passes saw can be read by SKU (`_variations`); they are read once the listing is
+        whole, since a SKU moved between two parents needs both listed. Nothing keeps a page's
+        JSON: a product becomes its Item (or what its variations need of it) on arrival.
+        """
         limit = asyncio.Semaphore(self.settings.page_concurrency)
         keys = self.settings.meta_keys
-        products = await self._listing("products", {**filters, "_fields": LISTED_FIELDS}, limit, "products")
-        parents = [p for p in products if mapping.has_variations(p)]
-        by_parent = await self._variations(parents, limit)
-        items: list[Item] = []
-        skipped = 0
-        for product in products:
+        listed: dict[Any, list[Item]] = {}
+        """Parent id → the items of its variations, listed as its page arrived."""
+        to_list: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        queued: set[Any] = set()
+
+        def arrived(product: dict[str, Any]) -> Item | dict[str, Any] | None:
             if mapping.has_variations(product):
-                pool = mapping.StockPool(parent_id=int(product["id"]), backorders=product.get("backorders"))
-                items.extend(mapping.variation_item(product, v, keys, pool) for v in by_parent[product["id"]])
-            elif mapping.is_item(product):
-                items.append(mapping.product_item(product, keys))
-            else:
-                skipped += 1
+                parent = mapping.parent_record(product, keys)
+                # One the last passes saw whole may be read by SKU, after the listing (`_variations`).
+                if self._readable_by_sku(parent) is None and parent["id"] not in queued:
+                    # A listing read again (see `_listing`) finds its parents again: listed once.
+                    queued.add(parent["id"])
+                    to_list.put_nowait(parent)
+                return parent
+            return mapping.product_item(product, keys) if mapping.is_item(product) else None
+
+        async def list_variations() -> None:
+            while (parent := await to_list.get()) is not None:
+                listed[parent["id"]] = await self._listed_variations(parent, limit)
+
+        with _first_failure():
+            async with asyncio.TaskGroup() as group:
+                # One more lister than requests let through: the next listing is ready when one ends.
+                listers = [group.create_task(list_variations()) for _ in range(self.settings.page_concurrency + 1)]
+                try:
+                    products = await self._listing(
+                        "products", {**filters, "_fields": LISTED_FIELDS}, limit, "products", arrived
+                    )
+                finally:
+                    for _ in listers:
+                        to_list.put_nowait(None)
+                parents = [p for p in products if isinstance(p, dict)]
+                by_sku = await self._variations([p for p in parents if p["id"] not in queued], limit)
+        items: list[Item] = []
+        for product in products:
+            if isinstance(product, Item):
+                items.append(product)
+            elif product is not None:
+                items.extend(listed[product["id"]] if product["id"] in listed else by_sku[product["id"]])
         log.info(
             "pulled %d items (%d products, %d variable, %d grouped/external skipped)",
             len(items),
             len(products),
             len(parents),
-            skipped,
+            sum(product is None for product in products),
         )
         return items
 
+    async def _listed_variations(self, parent: Mapping[str, Any], limit: asyncio.Semaphore) -> list[Item]:
+        """The items of one variable product's variations, listed (`products/<id>/variations`)."""
+        pool = mapping.StockPool(parent_id=int(parent["id"]), backorders=parent.get("backorders"))
+        keys = self.settings.meta_keys
+        return await self._listing(
+            f"products/{parent['id']}/variations",
+            {"_fields": VARIATION_FIELDS},
+            limit,
+            f"variations of product #{parent['id']}",
+            lambda variation: mapping.variation_item(parent, variation, keys, pool),
+        )
+
     async def _variations(
         self, parents: Sequence[Mapping[str, Any]], limit: asyncio.Semaphore
-    ) -> dict[Any, list[dict[str, Any]]]:
-        """Every variation of `parents`, by parent id: known ones many per request by SKU, the rest listed.
+    ) -> dict[Any, list[Item]]:
+        """The items of every variation of `parents`, by parent id: known ones many per request by SKU, the rest listed.
 
         Listing one product's variations costs a real store about 95 ms of server time, while
         `products?sku=A,B,…` answers variations of any parents, up to 100 a request, for about
@@ -417,23 +509,26 @@ class WooCommerceAdapter:
             # neither parent could tell its own from the answer, so both are listed.
             if all(count[sku] == 1 for sku in skus):
                 wanted |= skus
-        found: dict[Any, list[dict[str, Any]]] = {}
+        found: dict[Any, list[Item]] = {}
         if wanted:
-            found = await self._by_sku(wanted, {p["id"]: str(p.get("name") or "") for p in parents}, limit)
+            keys = self.settings.meta_keys
+            read = await self._by_sku(wanted, {p["id"]: str(p.get("name") or "") for p in parents}, limit)
+            for parent in parents:
+                variations = read.pop(parent["id"], None)
+                if variations is not None:
+                    pool = mapping.StockPool(parent_id=int(parent["id"]), backorders=parent.get("backorders"))
+                    found[parent["id"]] = [mapping.variation_item(parent, v, keys, pool) for v in variations]
         # Whatever did not come back whole by SKU is listed, one request per product.
         listed = [p for p in parents if p["id"] not in found]
         listings = await _all(
-            self._listing(
-                f"products/{p['id']}/variations",
-                {"_fields": VARIATION_FIELDS},
-                limit,
-                f"variations of product #{p['id']}",
-            )
-            for p in listed
+            (self._listed_variations(p, limit) for p in listed), at_once=self.settings.page_concurrency + 1
         )
         found |= {p["id"]: v for p, v in zip(listed, listings, strict=True)}
         log.debug("variations of %d products read by SKU, of %d listed", len(parents) - len(listed), len(listed))
         return found
+
+    def _trimmed(self, record: dict[str, Any]) -> dict[str, Any]:
+        return mapping.trimmed(record, self.settings.meta_keys)
 
     def _readable_by_sku(self, parent: Mapping[str, Any]) -> dict[str, tuple[int, int]] | None:
         ids = parent.get("variations")
@@ -506,15 +601,15 @@ class WooCommerceAdapter:
         params = {"sku": ",".join(chunk), "_fields": SKU_READ_FIELDS}
         if by_id:
             params["include"] = ",".join(sorted({str(wanted[sku][1]) for sku in chunk}))
-        return await self._listing("products", params, limit, f"variations by SKU ({chunk[0]}…)")
+        return await self._listing("products", params, limit, f"variations by SKU ({chunk[0]}…)", self._trimmed)
 
     async def open_orders(self) -> list[OpenOrder]:
         """Orders in the configured open statuses (default processing, on-hold)."""
         limit = asyncio.Semaphore(self.settings.page_concurrency)
         params = {"status": ",".join(self.settings.order_statuses), "_fields": ORDER_FIELDS}
         with self._order_statuses_named():
-            orders = await self._listing("orders", params, limit, "open orders")
-        return [mapping.open_order(order) for order in orders]
+            # Each order mapped as its page arrives: its JSON (addresses, totals...) is let go.
+            return await self._listing("orders", params, limit, "open orders", mapping.open_order)
 
     @contextmanager
     def _order_statuses_named(self) -> Iterator[None]:
@@ -546,27 +641,37 @@ class WooCommerceAdapter:
             mapping.validate_fields(update.item, update.fields)
         errors: dict[int, list[str]] = {i: [] for i in range(len(updates))}
         endpoints = self._group(updates, errors)
-        pooled = any(u.item.platform.get("stock_pool") is not None for u in updates)
-
-        limit = asyncio.Semaphore(self.settings.write_concurrency)
-        size = self.settings.batch_size
-        requests = [
-            (path, list(entries.values())[start : start + size])
-            for path, entries in endpoints.items()
-            for start in range(0, len(entries), size)
-        ]
+        pools = {int(u.item.platform["product_id"]) for u in updates if u.item.platform.get("stock_pool") is not None}
         # A stock pool's parent is saved before its variations: WooCommerce derives each
         # variation's stock_status from the parent's backorders when the variation is saved, and
         # the parent's own from its variations' (WC_Product_Variable::sync), so a variation saved
-        # first keeps showing "on backorder" under a parent that no longer allows it.
-        parents_first = [pooled and path == "products/batch" for path, _ in requests]
+        # first keeps showing "on backorder" under a parent that no longer allows it. Only those
+        # variations wait, each for its own parent's batch: the other batches do not wait for
+        # the slowest of the parents'.
+        products = endpoints.pop("products/batch", {})
+        parents = {pid: entry for pid, entry in products.items() if pid in pools}
+        others = {pid: entry for pid, entry in products.items() if pid not in pools}
+        size = self.settings.batch_size
         # The largest batches first: the store's workers then finish close together, rather than
         # one saving a batch of 100 while the others wait idle at the end of the push.
-        first = sorted((r for r, early in zip(requests, parents_first, strict=True) if early), key=_largest_first)
-        rest = sorted((r for r, early in zip(requests, parents_first, strict=True) if not early), key=_largest_first)
-        requests = first + rest
-        outcomes = await _all(self._write(path, chunk, limit) for path, chunk in first)
-        outcomes += await _all(self._write(path, chunk, limit) for path, chunk in rest)
+        requests = _batches({"products/batch": parents}, size) + sorted(
+            _batches({"products/batch": others, **endpoints}, size), key=_largest_first
+        )
+        saved = {pid: asyncio.Event() for pid in parents}
+        limit = asyncio.Semaphore(self.settings.write_concurrency)
+
+        async def write(path: str, chunk: list[_Entry]) -> list[str | None]:
+            parent = _parent_of(path)
+            if parent in saved:
+                await saved[parent].wait()
+            try:
+                return await self._write(path, chunk, limit)
+            finally:
+                for entry in chunk if path == "products/batch" else ():
+                    if entry.payload["id"] in saved:
+                        saved[entry.payload["id"]].set()
+
+        outcomes = await _all(write(path, chunk) for path, chunk in requests)
         for (_, chunk), outcome in zip(requests, outcomes, strict=True):
             for entry, error in zip(chunk, outcome, strict=True):
                 if error:
@@ -660,7 +765,7 @@ class WooCommerceAdapter:
         WooCommerce's answer has no failure count: a webhook that failed too often shows as
         `disabled`, which is all a client can see of its health.
         """
-        found = await self._listing("webhooks", {}, asyncio.Semaphore(2), "webhooks")
+        found: list[dict[str, Any]] = await self._listing("webhooks", {}, asyncio.Semaphore(2), "webhooks")
         return [_webhook(raw, f"webhooks at {self.settings.url}") for raw in found]
 
     async def create_webhook(self, topic: str, address: str, secret: str | None) -> WebhookSubscription:
@@ -829,6 +934,21 @@ def _owned(answer: Iterable[Mapping[str, Any]], wanted: Mapping[str, tuple[int, 
         if obj.get("type") == "variation"
         and wanted.get(str(obj.get("sku") or "")) == (obj.get("parent_id"), obj.get("id"))
     ]
+
+
+def _batches(endpoints: Mapping[str, Mapping[Any, _Entry]], size: int) -> list[tuple[str, list[_Entry]]]:
+    """Each endpoint's entries in requests of at most `size`."""
+    return [
+        (path, list(entries.values())[start : start + size])
+        for path, entries in endpoints.items()
+        for start in range(0, len(entries), size)
+    ]
+
+
+def _parent_of(path: str) -> int | None:
+    """The product whose variations a batch path writes (`products/<id>/variations/batch`), else None."""
+    head, _, rest = path.removeprefix("products/").partition("/")
+    return int(head) if rest == "variations/batch" and head.isdigit() else None
 
 
 def _as_listed(variation: Mapping[str, Any], parent_name: str) -> dict[str, Any]:

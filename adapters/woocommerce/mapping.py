@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from stockstatus.core.errors import FetchError
@@ -143,14 +145,149 @@ def meta_value(product: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def meta_values(record: Mapping[str, Any]) -> dict[str, str]:
-    """Every meta key the product or variation holds, with its first value as text (what restore reads back)."""
-    values: dict[str, str] = {}
-    for entry in record.get("meta_data") or ():
-        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str) and entry.get("value") is not None:
-            value = entry["value"]
-            values.setdefault(entry["key"], value if isinstance(value, str) else json.dumps(value))
+OWN_META = ("status", "eta", "message", "pool_conflict", "sellout_status", "sellout_eta", "sellout_message")
+"""The `MetaKeys` fields the connector writes (`own_meta_values`), in the order `Held` keeps their values."""
+
+
+@lru_cache(maxsize=16)
+def _own_positions(keys: MetaKeys) -> dict[str, int]:
+    return {getattr(keys, name): position for position, name in enumerate(OWN_META)}
+
+
+@lru_cache(maxsize=4096)
+def _one_of(values: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """One object for equal tuples: most items of a store hold the same few sets of the connector's meta."""
     return values
+
+
+def _shared_text(value: Any) -> Any:
+    # Status and policy words repeat on every item; the JSON decoder makes a new string for each.
+    return sys.intern(value) if isinstance(value, str) and len(value) <= 64 else value
+
+
+def held_meta(record: Mapping[str, Any], keys: MetaKeys) -> tuple[str | None, ...]:
+    """The connector's own meta keys (`OWN_META`) as the record holds them: each first value as text, None if absent.
+
+    A value that is not text reads as its JSON (what `connector restore` writes back).
+    """
+    positions = _own_positions(keys)
+    values: list[str | None] = [None] * len(OWN_META)
+    for entry in record.get("meta_data") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        key, value = entry.get("key"), entry.get("value")
+        position = positions.get(key) if isinstance(key, str) else None
+        if position is not None and value is not None and values[position] is None:
+            values[position] = _shared_text(value if isinstance(value, str) else json.dumps(value))
+    return _one_of(tuple(values))
+
+
+class Held(Mapping[str, Any]):
+    """What an Item keeps of its product or variation: the fields `plan`, `push` and `restore` read.
+
+    A small frozen object rather than the listing's dict: at 100,000 SKUs every byte an item
+    keeps for the whole pass costs 100 kB, and the answer's JSON (every meta key, the term
+    lists) is let go as soon as the item is made. Read as a mapping (`connector.report` looks
+    fields up by name): `type`, `product_id`, `variation_id`, `manage_stock`, `stock_status`,
+    `backorders`, `parent_backorders`, `stock_pool`, `meta` (the connector's own meta by
+    `MetaKeys` field name, empty text read as None: what `plan` compares) and `meta_data` (those
+    keys as stored, by meta key: what restore puts back).
+    """
+
+    __slots__ = (
+        "_keys",
+        "_meta",
+        "backorders",
+        "manage_stock",
+        "parent_backorders",
+        "product_id",
+        "stock_pool",
+        "stock_status",
+        "type",
+        "variation_id",
+    )
+    FIELDS = (
+        "type",
+        "product_id",
+        "variation_id",
+        "manage_stock",
+        "stock_status",
+        "backorders",
+        "parent_backorders",
+        "stock_pool",
+        "meta",
+        "meta_data",
+    )
+
+    type: Any
+    product_id: Any
+    variation_id: Any
+    manage_stock: Any
+    stock_status: Any
+    backorders: Any
+    parent_backorders: Any
+    stock_pool: StockPool | None
+    _meta: tuple[str | None, ...]
+    _keys: MetaKeys
+
+    def __init__(
+        self,
+        *,
+        type: Any,
+        product_id: Any,
+        manage_stock: Any,
+        stock_status: Any,
+        backorders: Any,
+        meta: tuple[str | None, ...],
+        keys: MetaKeys,
+        variation_id: Any = None,
+        parent_backorders: Any = None,
+        stock_pool: StockPool | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "type", _shared_text(type))
+        put(self, "product_id", product_id)
+        put(self, "variation_id", variation_id)
+        put(self, "manage_stock", _shared_text(manage_stock))
+        put(self, "stock_status", _shared_text(stock_status))
+        put(self, "backorders", _shared_text(backorders))
+        put(self, "parent_backorders", _shared_text(parent_backorders))
+        put(self, "stock_pool", stock_pool)
+        put(self, "_meta", meta)
+        put(self, "_keys", keys)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Held is read-only ({name})")
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "meta":
+            return {own: value or None for own, value in zip(OWN_META, self._meta, strict=True)}
+        if name == "meta_data":
+            return {
+                getattr(self._keys, own): value
+                for own, value in zip(OWN_META, self._meta, strict=True)
+                if value is not None
+            }
+        if name in Held.FIELDS:
+            return getattr(self, name)
+        raise KeyError(name)
+
+    def stored(self, key: str, label: str) -> str | None:
+        """What the connector's meta `key` holds as stored (None: absent); LookupError for a key it does not write."""
+        position = _own_positions(self._keys).get(key)
+        if position is None:
+            # Only the connector's own keys are kept (what a plan writes), not every key of the product.
+            raise LookupError(f"{label}: meta key {key!r} is not one the connector writes")
+        return self._meta[position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Held.FIELDS)
+
+    def __len__(self) -> int:
+        return len(Held.FIELDS)
+
+    def __repr__(self) -> str:
+        return f"Held({dict(self)!r})"
 
 
 def _text(value: Any) -> str | None:
@@ -174,7 +311,51 @@ def _date(value: Any, key: str, problems: list[str]) -> date | None:
 
 
 def _names(terms: Any) -> frozenset[str]:
+    if isinstance(terms, frozenset):
+        return terms  # already read (`parent_record`)
     return name_set(t["name"] for t in terms or () if isinstance(t, Mapping) and t.get("name"))
+
+
+@lru_cache(maxsize=16)
+def _read_keys(keys: MetaKeys) -> frozenset[str]:
+    return frozenset(keys.model_dump().values())
+
+
+def trimmed(record: Mapping[str, Any], keys: MetaKeys) -> dict[str, Any]:
+    """A product or variation as listed, with only the meta keys this module reads (the rest can be large)."""
+    read = _read_keys(keys)
+    meta = [
+        entry
+        for entry in record.get("meta_data") or ()
+        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str) and entry["key"] in read
+    ]
+    return {**record, "meta_data": meta}
+
+
+def parent_record(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, Any]:
+    """What `variation_item` and the variation reads need of a variable product, until its variations are read.
+
+    Its terms are read once for all its variations; of its meta only the merchant's keys its
+    variations inherit are kept.
+    """
+    inherited = {keys.supplier, keys.release_date, keys.restock_date}
+    return {
+        "id": product["id"],
+        "name": product.get("name"),
+        "type": _shared_text(product.get("type")),
+        "variations": product.get("variations"),
+        "manage_stock": product.get("manage_stock"),
+        "stock_quantity": product.get("stock_quantity"),
+        "backorders": _shared_text(product.get("backorders")),
+        "tags": _names(product.get("tags")),
+        "categories": _names(product.get("categories")),
+        "brands": _names(product.get("brands")),
+        "meta_data": [
+            entry
+            for entry in product.get("meta_data") or ()
+            if isinstance(entry, Mapping) and isinstance(entry.get("key"), str) and entry["key"] in inherited
+        ],
+    }
 
 
 def _quantity(value: Any, problems: list[str], whose: str) -> int:
@@ -191,7 +372,7 @@ def _quantity(value: Any, problems: list[str], whose: str) -> int:
         return 0
 
 
-def _shown(stock_status: Any, meta: Mapping[str, str | None], keys: MetaKeys) -> Shown:
+def _shown(stock_status: Any, meta: tuple[str | None, ...], keys: MetaKeys) -> Shown:
     """What buyers see: WooCommerce's stock_status, refined by the connector's own status meta.
 
     The meta says which of backorder/pre-order an `onbackorder` item is; it is believed only
@@ -202,10 +383,16 @@ def _shown(stock_status: Any, meta: Mapping[str, str | None], keys: MetaKeys) ->
     shown_by_store = STOCK_STATUS_SHOWN.get(stock_status) if isinstance(stock_status, str) else None
     status = shown_by_store
     # The connector's own meta is not a problem when unreadable: the next write replaces it.
-    own = _status(meta["status"])
+    own = _status(meta[0])
     if own is not None and shown_by_store is not None and STATUS_TO_STOCK_STATUS[own] == stock_status:
         status = own
-    return Shown(status=status, eta=_date(meta["eta"], keys.eta, []), message=_text(meta["message"]))
+    return _one_shown(status, _date(meta[1], keys.eta, []), _text(meta[2]))
+
+
+@lru_cache(maxsize=4096)
+def _one_shown(status: Status | None, eta: date | None, message: str | None) -> Shown:
+    """One object for what many items show alike."""
+    return Shown(status=status, eta=eta, message=message)
 
 
 def _status(value: str | None) -> Status | None:
@@ -215,32 +402,12 @@ def _status(value: str | None) -> Status | None:
         return None
 
 
-def _own_meta(product: Mapping[str, Any], keys: MetaKeys) -> dict[str, str | None]:
-    """The connector's own meta exactly as stored (compared verbatim when planning)."""
-
-    def raw(key: str) -> str | None:
-        value = meta_value(product, key)
-        if value is None or value == "":
-            return None
-        return value if isinstance(value, str) else str(value)
-
-    return {
-        "status": raw(keys.status),
-        "eta": raw(keys.eta),
-        "message": raw(keys.message),
-        "pool_conflict": raw(keys.pool_conflict),
-        "sellout_status": raw(keys.sellout_status),
-        "sellout_eta": raw(keys.sellout_eta),
-        "sellout_message": raw(keys.sellout_message),
-    }
-
-
 def product_item(product: Mapping[str, Any], keys: MetaKeys) -> Item:
     """The Item of a simple (or other stock-carrying, non-variable) product."""
     problems: list[str] = []
     managed = product.get("manage_stock") is True
     available = _quantity(product.get("stock_quantity"), problems, "product") if managed else None
-    meta = _own_meta(product, keys)
+    meta = held_meta(product, keys)
     brands = sorted(_names(product.get("brands")))
     return Item(
         key=str(product["id"]),
@@ -256,15 +423,15 @@ def product_item(product: Mapping[str, Any], keys: MetaKeys) -> Item:
         release_date=_date(meta_value(product, keys.release_date), keys.release_date, problems),
         restock_date=_date(meta_value(product, keys.restock_date), keys.restock_date, problems),
         problems=tuple(problems),
-        platform={
-            "type": product.get("type"),
-            "product_id": product["id"],
-            "manage_stock": product.get("manage_stock"),
-            "stock_status": product.get("stock_status"),
-            "backorders": product.get("backorders"),
-            "meta": meta,
-            "meta_data": meta_values(product),
-        },
+        platform=Held(
+            type=product.get("type"),
+            product_id=product["id"],
+            manage_stock=product.get("manage_stock"),
+            stock_status=product.get("stock_status"),
+            backorders=product.get("backorders"),
+            meta=meta,
+            keys=keys,
+        ),
     )
 
 
@@ -299,7 +466,7 @@ def variation_item(
         own = meta_value(variation, key)
         return own if _text(own) is not None else meta_value(parent, key)
 
-    meta = _own_meta(variation, keys)
+    meta = held_meta(variation, keys)
     brands = sorted(_names(parent.get("brands")))
     label = _text(variation.get("name")) or " / ".join(
         str(a.get("option")) for a in variation.get("attributes") or () if isinstance(a, Mapping)
@@ -318,21 +485,27 @@ def variation_item(
         supplier=_text(inherited(keys.supplier)),
         release_date=_date(inherited(keys.release_date), keys.release_date, problems),
         restock_date=_date(inherited(keys.restock_date), keys.restock_date, problems),
-        parent_key=str(parent["id"]),
+        parent_key=_id_text(parent["id"]),
         problems=tuple(problems),
-        platform={
-            "type": "variation",
-            "product_id": parent["id"],
-            "variation_id": variation["id"],
-            "manage_stock": manage,
-            "stock_status": variation.get("stock_status"),
-            "backorders": variation.get("backorders"),
-            "parent_backorders": parent.get("backorders") if pooled else None,
-            "stock_pool": pool if pooled else None,
-            "meta": meta,
-            "meta_data": meta_values(variation),
-        },
+        platform=Held(
+            type="variation",
+            product_id=parent["id"],
+            variation_id=variation["id"],
+            manage_stock=manage,
+            stock_status=variation.get("stock_status"),
+            backorders=variation.get("backorders"),
+            parent_backorders=parent.get("backorders") if pooled else None,
+            stock_pool=pool if pooled else None,
+            meta=meta,
+            keys=keys,
+        ),
     )
+
+
+@lru_cache(maxsize=64)
+def _id_text(number: Any) -> str:
+    """One string for a parent's id among its variations' items (they come one parent at a time)."""
+    return str(number)
 
 
 def parse_gmt(value: Any, what: str) -> datetime:
@@ -430,9 +603,14 @@ def own_meta_values(decision: Decision) -> dict[str, str]:
 
 
 def _meta_diff(held: Mapping[str, str | None], values: Mapping[str, str], keys: MetaKeys) -> dict[str, str]:
-    return {
-        META_PREFIX + getattr(keys, name): value for name, value in values.items() if (held.get(name) or "") != value
-    }
+    names = _field_names(keys)
+    return {names[name]: value for name, value in values.items() if (held.get(name) or "") != value}
+
+
+@lru_cache(maxsize=16)
+def _field_names(keys: MetaKeys) -> dict[str, str]:
+    """Plan field name by `MetaKeys` field: one string for every plan of the pass, not one each."""
+    return {name: META_PREFIX + getattr(keys, name) for name in OWN_META}
 
 
 def outvoted(item: Item, decision: Decision, wanted: str) -> bool:
@@ -533,7 +711,10 @@ def held(item: Item, name: str) -> str | None:
     """What `item` holds now in a plan field (None: a meta key it does not have); LookupError for another name."""
     platform = item.platform
     if name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):
-        return (platform.get("meta_data") or {}).get(name[len(META_PREFIX) :])
+        key = name[len(META_PREFIX) :]
+        if isinstance(platform, Held):
+            return platform.stored(key, item.label)
+        return (platform.get("meta_data") or {}).get(key)
     if name in ("stock_status", "backorders", "parent_backorders"):
         # Only where the connector sets it: WooCommerce derives a managed item's stock_status, and
         # an unmanaged item's backorders has no effect (a change of `manage_stock` reads as an edit).

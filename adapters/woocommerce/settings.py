@@ -102,7 +102,13 @@ class WooCommerceSettings(StoreSettings):
         min_length=1,
         description="Order statuses counted as open (accepted, not yet shipped).",
     )
-    page_concurrency: int = Field(default=4, ge=1, le=16, description="Pages fetched at once while pulling.")
+    page_concurrency: int = Field(
+        default=6,
+        ge=1,
+        le=16,
+        description="Read requests in flight at once while pulling (pages of products, of variations, by SKU): the "
+        "store's PHP workers and one or two waiting, so that a worker that finishes starts the next at once.",
+    )
     write_concurrency: int = Field(
         default=6,
         ge=1,

@@ -489,6 +489,102 @@ async def test_page_requests_in_flight_are_bounded():
     assert peak == 3
 
 
+def variable(pid: int, variation_ids: list[int]):
+    return {**simple(pid), "type": "variable", "variations": variation_ids, "manage_stock": False}
+
+
+def variations_of(vids: list[int]):
+    return [
+        {"id": v, "sku": f"V-{v}", "manage_stock": True, "stock_quantity": 1, "stock_status": "instock"} for v in vids
+    ]
+
+
+async def test_variation_and_product_page_requests_in_flight_are_bounded_together():
+    # 300 variable products: their listings and the product pages share one bound, and the
+    # pull does not start a task for each of them at once.
+    catalogue = [variable(i, [10_000 + i]) for i in range(1, 301)] + [simple(i) for i in range(301, 501)]
+    serve = pages(catalogue)
+    in_flight = peak = tasks = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak, tasks
+        in_flight += 1
+        peak = max(peak, in_flight)
+        tasks = max(tasks, len(asyncio.all_tasks()))
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        if request.url.path.endswith("/variations"):
+            pid = int(request.url.path.split("/")[-2])
+            return pages(variations_of([10_000 + pid]))(request)
+        return serve(request)
+
+    async with make_client(transport=httpx.MockTransport(handler)) as client:
+        items = await adapter(client, page_concurrency=3).pull_items()
+    assert len(items) == 500
+    assert peak == 3
+    assert tasks < 20
+
+
+async def test_variations_are_listed_while_the_product_pages_are_still_read():
+    # The store is kept busy: a variable product's variations are asked for as soon as its page
+    # is read, not after the listing's last page (which here waits for that request).
+    catalogue = [variable(1, [901])] + [simple(i) for i in range(2, 301)]
+    serve = pages(catalogue)
+    asked = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/products/1/variations"):
+            asked.set()
+            return pages(variations_of([901]))(request)
+        if request.url.params["page"] == "3":
+            await asyncio.wait_for(asked.wait(), timeout=5)
+        return serve(request)
+
+    async with make_client(transport=httpx.MockTransport(handler)) as client:
+        items = await adapter(client, page_concurrency=2).pull_items()
+    assert [item.key for item in items][:2] == ["1/901", "2"]
+    assert len(items) == 300
+
+
+@respx.mock
+async def test_a_listing_read_again_lists_each_variable_products_variations_once():
+    catalogue = [variable(1, [901])] + [simple(i) for i in range(2, 201)]
+    reads = 0
+
+    def growing(request: httpx.Request) -> httpx.Response:
+        nonlocal reads
+        reads += 1
+        if reads == 2:
+            catalogue.append(variable(201, [902]))
+        return pages(catalogue)(request)
+
+    respx.get(f"{API}/products").mock(side_effect=growing)
+    first = respx.get(f"{API}/products/1/variations").mock(side_effect=pages(variations_of([901])))
+    respx.get(f"{API}/products/201/variations").mock(side_effect=pages(variations_of([902])))
+    async with make_client() as client:
+        items = await adapter(client, page_concurrency=1).pull_items()
+    keys = [item.key for item in items]
+    assert len(keys) == len(set(keys)) == 201
+    assert {"1/901", "201/902"} <= set(keys)
+    assert first.call_count == 1
+
+
+@respx.mock
+async def test_a_failed_variation_listing_fails_the_pull():
+    catalogue = [variable(i, [900 + i]) for i in range(1, 40)]
+    respx.get(f"{API}/products").mock(side_effect=pages(catalogue))
+    respx.get(re.compile(rf"{API}/products/\d+/variations")).mock(
+        side_effect=lambda request: (
+            httpx.Response(404, json={"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID."})
+            if "/products/17/" in request.url.path
+            else pages(variations_of([900 + int(request.url.path.split("/")[-2])]))(request)
+        )
+    )
+    async with make_client() as client:
+        with pytest.raises(PlatformError, match="Invalid ID"):
+            await adapter(client, page_concurrency=2).pull_items()
+
+
 @respx.mock
 async def test_open_orders():
     orders = [
@@ -726,6 +822,33 @@ async def test_a_pools_parent_is_saved_before_its_variations_and_each_variation_
     assert all(r.ok for r in results)
     assert order == ["/wp-json/wc/v3/products/batch", "/wp-json/wc/v3/products/50/variations/batch"]
     assert saved["/wp-json/wc/v3/products/50/variations/batch"] == [51, 52]
+
+
+async def test_only_a_pools_own_variations_wait_for_its_parent():
+    from stockstatus.adapters.woocommerce.mapping import variation_item
+
+    order: list[str] = []
+    other_saved = asyncio.Event()
+
+    async def store(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/products/60/variations/batch"):
+            other_saved.set()
+        elif request.url.path.endswith("/products/batch"):
+            # The pool's parent is saved only once the other product's variation has been: a
+            # push holding every variation back until the parents are saved never gets there.
+            await asyncio.wait_for(other_saved.wait(), timeout=5)
+        order.append(request.url.path.removeprefix("/wp-json/wc/v3/"))
+        return batch_echo(request)
+
+    a, b = pool_items(parent_backorders="no")
+    other = {**simple(60), "type": "variable", "variations": [61]}
+    own = {"id": 61, "sku": "OWN-61", "manage_stock": True, "stock_quantity": 0, "stock_status": "outofstock"}
+    c = variation_item(other, own, settings().meta_keys)
+    async with make_client(transport=httpx.MockTransport(store)) as client:
+        made, updates = await planned(client, [(a, BACKORDER), (b, BACKORDER), (c, OUT)])
+        results = await made.push(updates)
+    assert all(r.ok for r in results)
+    assert order == ["products/60/variations/batch", "products/batch", "products/50/variations/batch"]
 
 
 @respx.mock

@@ -60,7 +60,7 @@ def test_settings_defaults_and_url_normalised():
     s = WooCommerceSettings(url="HTTPS://shop.example.com/", key_env="EU_SHOP_WC_KEY", secret_env="EU_SHOP_WC_SECRET")
     assert s.url == "https://shop.example.com"
     assert s.api_url == "https://shop.example.com/wp-json/wc/v3"
-    assert (s.backorders_allowed_as, s.batch_size, s.page_concurrency, s.write_concurrency) == ("notify", 100, 4, 6)
+    assert (s.backorders_allowed_as, s.batch_size, s.page_concurrency, s.write_concurrency) == ("notify", 100, 6, 6)
     assert s.order_statuses == ("processing", "on-hold")
     assert s.meta_keys.release_date == "release_date"
 
@@ -101,6 +101,28 @@ def test_simple_product_item(platform_schemas):
     assert item.categories == {"Uncategorized"}
     assert item.platform["backorders"] == "notify"
     assert item.problems == ()
+
+
+def test_an_item_keeps_the_connectors_own_meta_for_restore_and_no_other():
+    description = "long merchant text " * 500
+    item = mapping.product_item(
+        product(meta_data=[*meta(connector_status="backorder", connector_eta=""), *meta(_seo_text=description)]),
+        KEYS,
+    )
+    assert description not in repr(item)
+    assert mapping.held(item, "meta:connector_status") == "backorder"
+    assert mapping.held(item, "meta:connector_eta") == ""  # held empty: restored as empty, not deleted
+    assert mapping.held(item, "meta:connector_message") is None  # absent: deleted on restore
+    with pytest.raises(LookupError, match="_seo_text"):
+        mapping.held(item, "meta:_seo_text")
+    assert item.platform["meta"]["status"] == "backorder" and item.platform["meta"]["eta"] is None
+    with pytest.raises(AttributeError):
+        item.platform.backorders = "yes"  # type: ignore[misc]
+
+
+def test_a_meta_value_that_is_not_text_is_held_as_its_json():
+    item = mapping.product_item(product(meta_data=meta(connector_message={"a": 1})), KEYS)
+    assert mapping.held(item, "meta:connector_message") == '{"a": 1}'
 
 
 def test_variation_item_from_recorded_sample(platform_schemas):
