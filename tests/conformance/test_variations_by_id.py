@@ -16,14 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from stockstatus.adapters.woocommerce.auth import WooCommerceAuth
-from stockstatus.adapters.woocommerce.client import WooCommerceAdapter
-from stockstatus.adapters.woocommerce.settings import WooCommerceSettings
-from stockstatus.core.http import HttpPolicy
-from stockstatus.core.model import Item
-
-from .conftest import Recorder, Target, fake_target, real_target
-from .test_variations_by_sku import comparable
+from .conftest import fake_target, real_target
+from .test_variations_by_sku import comparable, pull
 
 pytestmark = pytest.mark.realstore
 
@@ -77,18 +71,6 @@ def ask(api: httpx.Client, prefix: str, parent: int, **params: str) -> list[tupl
     response = api.get("products", params={"per_page": "100", "orderby": "id", "order": "asc", **params})
     response.raise_for_status()
     return named(response.json(), prefix, parent)
-
-
-async def pull(target: Target, known: list[Item] | None) -> tuple[list[Item], Recorder]:
-    recorder = Recorder(target.inner)
-    settings = WooCommerceSettings(url=target.url, key_env="K", secret_env="S")
-    async with httpx.AsyncClient(transport=recorder, timeout=600) as client:
-        adapter = WooCommerceAdapter(
-            settings, client, WooCommerceAuth(target.key, target.secret), policy=HttpPolicy(attempts=2)
-        )
-        if known is not None:
-            adapter.known_items({item.key: item.sku for item in known})
-        return await adapter.pull_items(), recorder
 
 
 @pytest.fixture(scope="module")
