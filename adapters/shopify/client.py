@@ -1506,13 +1506,7 @@ class ShopifyAdapter:
                 number += 1
                 if not text.strip():
                     continue
-                try:
-                    line = json.loads(text)
-                except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
-                    raise TransientError(
-                        f"{what}: line {number} of the result is not JSON (cut off, or an error page)",
-                        code="unreadable_body",
-                    ) from exc
+                line = _result_line(text, what, number)
                 position = line.get("__lineNumber") if isinstance(line, dict) else None
                 if not isinstance(position, int) or not 0 <= position < expected:
                     raise FetchError(f"{what}: line {number} of the result names no line of the upload")
@@ -1641,6 +1635,17 @@ def _subscription(node: Any, what: str) -> WebhookSubscription:
 # --- bulk -----------------------------------------------------------------------------------
 
 
+def _result_line(text: str, what: str, number: int) -> Any:
+    """One line of a bulk operation's JSONL result, parsed; one that is not JSON (cut off mid-line,
+    or an error page in its place) is a TransientError, so the file is fetched again."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise TransientError(
+            f"{what}: line {number} of the result is not JSON (cut off, or an error page)", code="unreadable_body"
+        ) from exc
+
+
 class BulkResult:
     """Variant nodes shaped like a `Variants` page, rebuilt from a bulk JSONL file line by line.
 
@@ -1668,13 +1673,7 @@ class BulkResult:
         self.lines += 1
         if not text.strip():
             return
-        try:
-            line = json.loads(text)
-        except ValueError as exc:  # cut off mid-line, or an error page in its place: fetched again
-            raise TransientError(
-                f"{self.what}: line {self.lines} of the result is not JSON (cut off, or an error page)",
-                code="unreadable_body",
-            ) from exc
+        line = _result_line(text, self.what, self.lines)
         if not isinstance(line, dict):
             raise TransientError(
                 f"{self.what}: line {self.lines} of the result is not an object", code="unreadable_body"
